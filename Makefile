@@ -1,0 +1,143 @@
+# emotop - terminal realtime monitor of facial emotions.
+# Targets: all emotop emotop-train test asan valgrind bench install uninstall clean
+# Knobs: PREFIX DESTDIR CC OPT V=1 SANITIZER
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/emotop
+CC ?= cc
+OPT ?= -O2
+PKG_CONFIG ?= pkg-config
+VERSION := 0.1.0
+
+WARN = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wformat=2 -Wundef -Wwrite-strings
+PKGS_CORE = yaml-0.1
+PKGS_AV = libavformat libavcodec libswscale libavutil libavdevice
+PKGS_UI = ncursesw
+PKGS_TRAIN = libjpeg
+
+CPPFLAGS += -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DEMOTOP_VERSION=\"$(VERSION)\" -MMD -MP
+CFLAGS ?= $(OPT) -g
+CFLAGS += $(WARN) -pthread
+CFLAGS_CORE := $(shell $(PKG_CONFIG) --cflags $(PKGS_CORE))
+CFLAGS_AV := $(shell $(PKG_CONFIG) --cflags $(PKGS_AV))
+CFLAGS_UI := $(shell $(PKG_CONFIG) --cflags $(PKGS_UI))
+LIBS_CORE := $(shell $(PKG_CONFIG) --libs $(PKGS_CORE)) -lm
+LIBS_AV := $(shell $(PKG_CONFIG) --libs $(PKGS_AV))
+LIBS_UI := $(shell $(PKG_CONFIG) --libs $(PKGS_UI))
+LIBS_TRAIN := $(shell $(PKG_CONFIG) --libs $(PKGS_TRAIN)) -lopenblas
+LDFLAGS += -pthread
+
+ifdef SANITIZER
+CFLAGS += -fsanitize=$(SANITIZER) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZER)
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+B := build
+
+# The engine library: every src/*.c except the application-only stages.
+APP_SRC := src/main.c $(wildcard src/capture*.c src/dashboard*.c src/app_*.c src/scan*.c src/pipeline*.c)
+LIB_SRC := $(filter-out $(APP_SRC), $(wildcard src/*.c))
+LIB_ASM := src/model_blob.S
+TRAIN_SRC := $(wildcard src/train/*.c)
+TEST_SRC := $(wildcard tests/test_*.c)
+BENCH_SRC := $(wildcard tests/bench/*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(LIB_ASM:%.S=$(B)/%.o)
+APP_OBJ := $(filter-out $(B)/src/main.o, $(APP_SRC:%.c=$(B)/%.o))
+TRAIN_OBJ := $(TRAIN_SRC:%.c=$(B)/%.o)
+TESTS := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+BENCHES := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
+LIB := $(B)/libemotop.a
+
+# Models embedded in the binary (present ones only).
+MODELS := $(wildcard models/*.qnn)
+
+.PHONY: all test unit cli asan valgrind bench install uninstall clean
+all: emotop emotop-train
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(CFLAGS_CORE) $(CFLAGS_AV) $(CFLAGS_UI) -c $< -o $@
+
+$(B)/src/model_blob.o: src/model_blob.S $(MODELS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(foreach m,$(MODELS),-DHAVE_MODEL_$(basename $(notdir $(m)))=1) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# Binaries are built in $(B)/; the default build also links them at the top.
+emotop: $(B)/emotop
+	$(Q)$(if $(filter build,$(B)),ln -sf $(B)/emotop emotop)
+emotop-train: $(B)/emotop-train
+	$(Q)$(if $(filter build,$(B)),ln -sf $(B)/emotop-train emotop-train)
+
+$(B)/emotop: $(B)/src/main.o $(APP_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_AV) $(LIBS_UI) $(LIBS_CORE)
+
+$(B)/emotop-train: $(TRAIN_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TRAIN) $(LIBS_CORE)
+
+# Tests link the library, the app stages (not main) and, for trainer tests,
+# the trainer objects (not its main).
+TRAIN_LIB_OBJ := $(filter-out $(B)/src/train/main.o, $(TRAIN_OBJ))
+$(B)/tests/%: tests/%.c tests/unit.h $(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(CFLAGS_CORE) $(CFLAGS_AV) $(CFLAGS_UI) $(LDFLAGS) -o $@ $< \
+		$(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB) $(LIBS_AV) $(LIBS_UI) $(LIBS_TRAIN) $(LIBS_CORE)
+
+$(B)/bench/%: tests/bench/%.c $(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BENCH   $@")
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(CFLAGS_CORE) $(CFLAGS_AV) $(CFLAGS_UI) $(LDFLAGS) -o $@ $< \
+		$(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB) $(LIBS_AV) $(LIBS_UI) $(LIBS_TRAIN) $(LIBS_CORE)
+
+# make test: unit tests, then shell tests of the binaries (tests/cli/*.sh).
+RUN_ENV = SHARED=$${SHARED:-../shared} EMOTOP=$(B)/emotop EMOTOP_TRAIN=$(B)/emotop-train
+test: all $(TESTS)
+	@$(RUN_ENV) tests/run.sh $(TESTS) -- $(wildcard tests/cli/*.sh)
+
+unit: $(TESTS)
+	@$(RUN_ENV) tests/run.sh $(TESTS) --
+
+asan:
+	$(MAKE) B=build-asan OPT="-O1" SANITIZER=address,undefined test
+
+valgrind: all $(TESTS)
+	@$(RUN_ENV) VALGRIND=1 tests/run.sh $(TESTS) -- $(wildcard tests/cli/*.sh)
+
+bench: all $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; $(RUN_ENV) $$b || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)
+	install -m 755 $(B)/emotop $(B)/emotop-train $(DESTDIR)$(BINDIR)/
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 config/emotop.yaml $(MODELS) $(DESTDIR)$(DATADIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/emotop $(DESTDIR)$(BINDIR)/emotop-train
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build build-asan emotop emotop-train
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,9 @@
+/* blob.h - the models embedded in the binary (see src/model_blob.S).
+ * Length 0 means the build had no such model in models/. */
+#ifndef EMOTOP_BLOB_H
+#define EMOTOP_BLOB_H
+
+extern const unsigned char emo_blob_emo7[], emo_blob_emo7_end[];
+extern const unsigned char emo_blob_face[], emo_blob_face_end[];
+
+#endif

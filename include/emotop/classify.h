@@ -1,0 +1,42 @@
+/* classify.h - the emotion stage: a face in a frame in, 7 probabilities out.
+ *
+ * The face is aligned (eyes level when landmarks are known), cropped to the
+ * framing of FER2013 faces, resized to the model's input and run through the
+ * int8 network (qnn.h).
+ */
+#ifndef EMOTOP_CLASSIFY_H
+#define EMOTOP_CLASSIFY_H
+
+#include "emotop/detect.h"
+#include "emotop/emotion.h"
+#include "emotop/err.h"
+#include "emotop/image.h"
+#include "emotop/qnn.h"
+
+struct classify_opts {
+	const char *model_path; /* NULL: the embedded model */
+	int flip_tta;           /* also run the mirrored face, average */
+	enum qnn_path path;     /* QNN_PATH_AUTO normally */
+};
+
+void classify_opts_default(struct classify_opts *o);
+
+/* New classifier; free with classify_free(). NULL on error, *err set
+ * (e.g. no model file and none embedded). */
+struct classify *classify_new(const struct classify_opts *o, struct emo_err *err);
+void classify_free(struct classify *c);
+
+/* Classify an already aligned model-sized crop (48x48 gray8 for FER2013
+ * models): probs[EMO_NUM_CLASSES] sum to 1. Returns EMO_OK or EMO_EINVAL. */
+int classify_crop(struct classify *c, const struct emo_image *crop, float probs[EMO_NUM_CLASSES]);
+
+/* Align, crop and classify one face of a frame. */
+int classify_face(struct classify *c, const struct emo_image *frame, const struct emo_face *face,
+		  float probs[EMO_NUM_CLASSES]);
+
+/* The aligned crop classify_face() would use (crop allocated by caller at the
+ * model's input size), for tests and --annotate. */
+int classify_align(const struct classify *c, const struct emo_image *frame,
+		   const struct emo_face *face, struct emo_image *crop);
+
+#endif
