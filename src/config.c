@@ -750,7 +750,7 @@ static int parse_condition(const char *s, struct config_alert *a, char *msg, siz
 {
 	char metric[32], op[4], num[64], extra[2];
 	double th;
-	static const char *const ops[] = {">", ">=", "<", "<="};
+	static const char *const ops[] = {">", "<"};
 	int i;
 
 	if (sscanf(s, " %31[a-z_] %3[<>=] %63s %1s", metric, op, num, extra) != 3) {
@@ -762,10 +762,10 @@ static int parse_condition(const char *s, struct config_alert *a, char *msg, siz
 			 "disgust, fear, happy, sad, surprise, neutral)", metric);
 		return -1;
 	}
-	for (i = 0; i < 4 && strcmp(op, ops[i]); i++)
+	for (i = 0; i < 2 && strcmp(op, ops[i]); i++)
 		;
-	if (i == 4) {
-		snprintf(msg, len, "unknown comparison '%s' (use >, >=, <, <=)", op);
+	if (i == 2) {
+		snprintf(msg, len, "unknown comparison '%s' (use > or <)", op);
 		return -1;
 	}
 	a->op = i;
@@ -1185,7 +1185,7 @@ static const char *enum_choice(const struct config_key *k, int idx, char *buf, s
 
 void config_alert_format(const struct config_alert *a, char *buf, size_t len)
 {
-	static const char *const ops[] = {">", ">=", "<", "<="};
+	static const char *const ops[] = {">", "<"};
 	const char *m = a->metric == CONFIG_METRIC_NEGATIVE ? "negative"
 			: a->metric == CONFIG_METRIC_FACES  ? "faces"
 							    : emo_class_name(a->metric);
@@ -1196,7 +1196,7 @@ void config_alert_format(const struct config_alert *a, char *buf, size_t len)
 		if (strtof(th, NULL) == a->threshold)
 			break;
 	}
-	snprintf(buf, len, "%s %s %s", m, a->op >= 0 && a->op < 4 ? ops[a->op] : "?", th);
+	snprintf(buf, len, "%s %s %s", m, a->op >= 0 && a->op < 2 ? ops[a->op] : "?", th);
 }
 
 static void put_value(FILE *f, const struct emo_config *cfg, const struct config_key *k,

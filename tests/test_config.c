@@ -129,7 +129,7 @@ TEST(values_are_applied)
 		"alerts:\n"
 		"  - {name: gloomy, condition: \"negative > 0.5\", for: 30}\n"
 		"  - name: sleepy\n    emotion: neutral\n    above: 0.8\n"
-		"  - {name: empty, condition: faces<=0}\n"
+		"  - {name: empty, condition: faces<1}\n"
 		"  - {emotion: happy, below: 0.1, for: 5}\n";
 
 	config_defaults(&c);
@@ -176,7 +176,7 @@ TEST(values_are_applied)
 	ASSERT_NEAR(c.alerts[1].threshold, 0.8, 1e-7);
 	ASSERT_NEAR(c.alerts[1].for_s, 0, 0);
 	ASSERT_EQ(c.alerts[2].metric, CONFIG_METRIC_FACES);
-	ASSERT_EQ(c.alerts[2].op, CONFIG_OP_LE);
+	ASSERT_EQ(c.alerts[2].op, CONFIG_OP_LT);
 	ASSERT_EQ(c.alerts[3].metric, EMO_HAPPY);
 	ASSERT_EQ(c.alerts[3].op, CONFIG_OP_LT);
 	ASSERT_STR(c.alerts[3].name, "alert4");
@@ -519,7 +519,7 @@ TEST(dump_round_trip)
 			   "detector: {threshold: 0.123456789012}\n"
 			   "output: {format: csv, log: 'd\\\\x.log', mode: dashboard}\n"
 			   "gallery: {rows: 2, cols: 3, names: [\"A, B\", 'Zo\xc3\xab', \"#x\", \"- y\"]}\n"
-			   "alerts: [{name: \"x: y\", condition: sad >= 0.125, for: 2.5},"
+			   "alerts: [{name: \"x: y\", condition: sad > 0.125, for: 2.5},"
 			   " {emotion: faces, below: 1}]\n",
 			   &err),
 		  EMO_OK);
@@ -598,11 +598,11 @@ TEST(regions_seats_and_gallery)
 
 TEST(alert_format)
 {
-	struct config_alert a = {"x", CONFIG_METRIC_NEGATIVE, CONFIG_OP_GE, 0.5f, 3};
+	struct config_alert a = {"x", CONFIG_METRIC_NEGATIVE, CONFIG_OP_GT, 0.5f, 3};
 	char buf[64];
 
 	config_alert_format(&a, buf, sizeof(buf));
-	ASSERT_STR(buf, "negative >= 0.5");
+	ASSERT_STR(buf, "negative > 0.5");
 	a.metric = EMO_SAD;
 	a.op = CONFIG_OP_LT;
 	a.threshold = 0.1f;

@@ -27,7 +27,7 @@
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_NAME_MAX 64   /* bytes of a student/alert name, NUL included */
 #define CONFIG_MAX_SEATS 256 /* seats, and gallery rows * cols */
-#define CONFIG_MAX_ALERTS 32
+#define CONFIG_MAX_ALERTS 16
 #define CONFIG_MAX_DEPTH 8   /* nesting of mappings/sequences in a file */
 #define CONFIG_MAX_FILE (1L << 20) /* config files are at most 1 MiB */
 
@@ -38,7 +38,7 @@ enum config_format { CONFIG_FORMAT_TEXT = 0, CONFIG_FORMAT_NDJSON = 1, CONFIG_FO
 #define CONFIG_METRIC_NEGATIVE (-1) /* share of negative emotions (0..1) */
 #define CONFIG_METRIC_FACES (-2)    /* number of faces present */
 
-enum config_op { CONFIG_OP_GT = 0, CONFIG_OP_GE = 1, CONFIG_OP_LT = 2, CONFIG_OP_LE = 3 };
+enum config_op { CONFIG_OP_GT = 0, CONFIG_OP_LT = 1 };
 
 /* A fixed region of the frame that names whoever sits there. When frac is
  * set, x, y, w, h are fractions of the frame's width/height, else pixels. */
