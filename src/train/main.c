@@ -16,6 +16,7 @@
 
 #include "emotop/emotion.h"
 #include "train/data.h"
+#include "train/detect_train.h"
 #include "train/fnn.h"
 #include "train/train.h"
 
@@ -373,6 +374,8 @@ int main(int argc, char **argv)
 		return train_cmd_quantize(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "eval"))
 		return train_cmd_eval(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "detect"))
+		return train_cmd_detect(argc - 1, argv + 1);
 	fprintf(stderr, "emotop-train: unknown command '%s'\n", argv[1]);
 	usage();
 	return 2;

@@ -1,0 +1,1237 @@
+/* detect_train.c - emotop-train detect: the face detector's data
+ * (WebFaces photos, landmark crops, FER2013 faces, negatives), synthetic
+ * composites and galleries, augmentation, centre-heatmap targets, focal +
+ * Huber loss, online hard-negative mining, checkpoints, int8 conversion and
+ * evaluation through the runtime detector (detect.c).
+ *
+ *   emotop-train detect train    --faces DIR [--fer DIR] [--epochs N] [--resume] ...
+ *   emotop-train detect quantize --ckpt FILE --faces DIR [--out models/face.qnn]
+ *   emotop-train detect eval     --faces DIR [--fer DIR] [--model FILE] ...
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "emotop/detect.h"
+#include "emotop/image.h"
+#include "emotop/qnn.h"
+#include "train/data.h"
+#include "train/detect_train.h"
+#include "train/fnn.h"
+
+#define DT_IN 128                 /* training crop side */
+#define DT_G (DT_IN / DT_STRIDE)  /* head grid side */
+#define DT_POS_MIN 13.0f          /* smaller faces: ignored */
+#define DT_POS_MAX 72.0f          /* larger faces: ignored */
+#define DT_HARD_CAP 4096
+#define DT_VAL_N 384
+#define DT_MAXF 64                /* faces per training crop */
+
+/* FER2013 framing used for pasted FER faces until measured otherwise: the
+ * face box (brows to chin) of a 48x48 FER face, centre and side in px. */
+#define DT_FER_CX 24.0f
+#define DT_FER_CY 27.0f
+#define DT_FER_SIDE 44.0f
+
+/* ------------------------------------------------------------------ data */
+
+struct dt_face {
+	float cx, cy, side;
+	float lm[5][2];  /* left eye, right eye, nose, mouth left, mouth right */
+	int lm_kind;     /* 0 none, 1 all five, 2 eyes + nose + mouth centre (in lm[3] = lm[4]) */
+};
+
+struct dt_photo {
+	char *path;
+	int first, n;    /* faces[first .. first + n) */
+};
+
+struct dt_crop {
+	uint8_t px[80 * 80];
+	struct dt_face f;
+};
+
+struct dt_data {
+	struct dt_photo *photo;
+	int n_photo, n_train_photo; /* photos [0, n_train_photo) train, rest held out */
+	struct dt_face *faces;
+	int n_faces;
+	char **neg;
+	int n_neg, n_train_neg;
+	struct dt_crop *crops;
+	int n_crops;
+	struct fer_set fer;
+};
+
+static uint64_t dt_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static float dt_unit(uint64_t *s)
+{
+	return (float)((dt_next(s) >> 40) * (1.0 / 16777216.0));
+}
+
+static float dt_range(uint64_t *s, float a, float b)
+{
+	return a + (b - a) * dt_unit(s);
+}
+
+static int dt_int(uint64_t *s, int n)
+{
+	return n > 0 ? (int)(dt_next(s) % (uint64_t)n) : 0;
+}
+
+static uint32_t dt_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void face_from_points(struct dt_face *f, const float le[2], const float re[2],
+			     const float nose[2], const float ml[2], const float mr[2], int kind)
+{
+	float ex = (le[0] + re[0]) * 0.5f, ey = (le[1] + re[1]) * 0.5f;
+	float mx = (ml[0] + mr[0]) * 0.5f, my = (ml[1] + mr[1]) * 0.5f;
+	float ed = hypotf(re[0] - le[0], re[1] - le[1]), md = hypotf(mx - ex, my - ey);
+
+	/* the README's rule: side = max(2 eye distance, 2.2 eye-to-mouth),
+	 * centred halfway between the eye midpoint and the mouth */
+	f->side = fmaxf(2.0f * ed, 2.2f * md);
+	f->cx = (ex + mx) * 0.5f;
+	f->cy = (ey + my) * 0.5f;
+	memcpy(f->lm[0], le, sizeof(float) * 2);
+	memcpy(f->lm[1], re, sizeof(float) * 2);
+	memcpy(f->lm[2], nose, sizeof(float) * 2);
+	memcpy(f->lm[3], ml, sizeof(float) * 2);
+	memcpy(f->lm[4], mr, sizeof(float) * 2);
+	f->lm_kind = kind;
+}
+
+/* Read WebFaces (faces.csv, grouped by image; images held out by a hash of
+ * the file name: 1 in 10), the crops and the negatives list. */
+static int dt_load(struct dt_data *d, const char *root, const char *fer)
+{
+	char path[4096], line[1024];
+	FILE *f;
+	int cap = 0, pcap = 0, ncap = 0;
+	DIR *dir;
+	struct dirent *e;
+	struct dt_photo *tmp;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(path, sizeof(path), "%s/webfaces/faces.csv", root);
+	if (!(f = fopen(path, "r"))) {
+		fprintf(stderr, "emotop-train: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char name[256];
+		float v[12];
+		if (sscanf(line, "%255[^,],%f,%f,%f,%f,%f,%f,%f,%f,%f,%f,%f,%f", name, &v[0], &v[1],
+			   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]) != 13)
+			continue; /* header */
+		if (d->n_faces == cap) {
+			cap = cap ? cap * 2 : 4096;
+			d->faces = realloc(d->faces, sizeof(*d->faces) * (size_t)cap);
+		}
+		if (!d->n_photo || strcmp(name, strrchr(d->photo[d->n_photo - 1].path, '/') + 1)) {
+			if (d->n_photo == pcap) {
+				pcap = pcap ? pcap * 2 : 4096;
+				d->photo = realloc(d->photo, sizeof(*d->photo) * (size_t)pcap);
+			}
+			snprintf(path, sizeof(path), "%s/webfaces/images/%s", root, name);
+			d->photo[d->n_photo].path = strdup(path);
+			d->photo[d->n_photo].first = d->n_faces;
+			d->photo[d->n_photo].n = 0;
+			d->n_photo++;
+		}
+		if (!d->faces || !d->photo)
+			goto oom;
+		{
+			struct dt_face *fc = &d->faces[d->n_faces++];
+			float mouth[2] = {v[10], v[11]};
+			face_from_points(fc, &v[4], &v[6], &v[8], mouth, mouth, 2);
+			/* keep the annotated box (same rule) */
+			fc->cx = v[0] + v[2] * 0.5f;
+			fc->cy = v[1] + v[3] * 0.5f;
+			fc->side = v[2];
+			d->photo[d->n_photo - 1].n++;
+		}
+	}
+	fclose(f);
+	/* train photos first, held-out after (1 in 10 by name hash) */
+	tmp = malloc(sizeof(*tmp) * (size_t)d->n_photo);
+	if (!tmp)
+		goto oom;
+	{
+		int k = 0;
+		for (int pass = 0; pass < 2; pass++)
+			for (int i = 0; i < d->n_photo; i++) {
+				int held = dt_hash(strrchr(d->photo[i].path, '/') + 1) % 10 == 7;
+				if (held == pass)
+					tmp[k++] = d->photo[i];
+			}
+		for (int i = 0; i < d->n_photo; i++)
+			if (dt_hash(strrchr(d->photo[i].path, '/') + 1) % 10 != 7)
+				d->n_train_photo++;
+		free(d->photo);
+		d->photo = tmp;
+	}
+	/* negatives (sorted; 1 in 10 held out for evaluation) */
+	snprintf(path, sizeof(path), "%s/negatives", root);
+	if (!(dir = opendir(path))) {
+		fprintf(stderr, "emotop-train: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(dir))) {
+		size_t n = strlen(e->d_name);
+		if (n < 5 || strcasecmp(e->d_name + n - 4, ".jpg"))
+			continue;
+		if (d->n_neg == ncap) {
+			ncap = ncap ? ncap * 2 : 1024;
+			d->neg = realloc(d->neg, sizeof(char *) * (size_t)ncap);
+			if (!d->neg)
+				goto oom;
+		}
+		snprintf(path, sizeof(path), "%s/negatives/%s", root, e->d_name);
+		d->neg[d->n_neg++] = strdup(path);
+	}
+	closedir(dir);
+	qsort(d->neg, (size_t)d->n_neg, sizeof(char *), cmp_strp);
+	{
+		/* held-out negatives: every 10th, moved to the end */
+		char **t = malloc(sizeof(char *) * (size_t)d->n_neg);
+		int k = 0;
+		if (!t)
+			goto oom;
+		for (int pass = 0; pass < 2; pass++)
+			for (int i = 0; i < d->n_neg; i++)
+				if ((i % 10 == 3) == pass)
+					t[k++] = d->neg[i];
+		free(d->neg);
+		d->neg = t;
+		d->n_train_neg = d->n_neg - (d->n_neg + 6) / 10;
+	}
+	/* landmark crops */
+	snprintf(path, sizeof(path), "%s/crops.csv", root);
+	if ((f = fopen(path, "r"))) {
+		int ccap = 0;
+		while (fgets(line, sizeof(line), f)) {
+			char name[256], ip[4096];
+			float v[10];
+			uint8_t *px;
+			int w, h;
+			if (sscanf(line, "%255[^,],%f,%f,%f,%f,%f,%f,%f,%f,%f,%f", name, &v[0], &v[1], &v[2],
+				   &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) != 11)
+				continue;
+			snprintf(ip, sizeof(ip), "%s/crops/%s", root, name);
+			if (jpeg_load_gray(ip, &px, &w, &h))
+				continue;
+			if (w != 80 || h != 80) {
+				free(px);
+				continue;
+			}
+			if (d->n_crops == ccap) {
+				ccap = ccap ? ccap * 2 : 4096;
+				d->crops = realloc(d->crops, sizeof(*d->crops) * (size_t)ccap);
+				if (!d->crops)
+					goto oom;
+			}
+			memcpy(d->crops[d->n_crops].px, px, 80 * 80);
+			face_from_points(&d->crops[d->n_crops].f, &v[0], &v[2], &v[4], &v[6], &v[8], 1);
+			free(px);
+			d->n_crops++;
+		}
+		fclose(f);
+	}
+	if (fer && fer_load(fer, NULL, &d->fer))
+		return -1;
+	fprintf(stderr,
+		"detect data: %d photos (%d train, %d held out), %d faces, %d crops, %d FER faces, "
+		"%d negatives (%d train)\n",
+		d->n_photo, d->n_train_photo, d->n_photo - d->n_train_photo, d->n_faces, d->n_crops,
+		d->fer.n, d->n_neg, d->n_train_neg);
+	return 0;
+oom:
+	fprintf(stderr, "emotop-train: out of memory\n");
+	return -1;
+}
+
+static void dt_free(struct dt_data *d)
+{
+	for (int i = 0; i < d->n_photo; i++)
+		free(d->photo[i].path);
+	for (int i = 0; i < d->n_neg; i++)
+		free(d->neg[i]);
+	free(d->photo);
+	free(d->faces);
+	free(d->neg);
+	free(d->crops);
+	fer_free(&d->fer);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ------------------------------------------------------------- sampling */
+
+struct dt_src {
+	uint8_t *px;
+	int w, h;
+};
+
+static float dt_bilinear(const struct dt_src *s, float x, float y)
+{
+	int x0, y0;
+	float fx, fy;
+	const uint8_t *r0, *r1;
+
+	x -= 0.5f;
+	y -= 0.5f;
+	if (x < 0)
+		x = 0;
+	if (y < 0)
+		y = 0;
+	if (x > s->w - 1)
+		x = (float)(s->w - 1);
+	if (y > s->h - 1)
+		y = (float)(s->h - 1);
+	x0 = (int)x;
+	y0 = (int)y;
+	if (x0 > s->w - 2)
+		x0 = s->w - 2 < 0 ? 0 : s->w - 2;
+	if (y0 > s->h - 2)
+		y0 = s->h - 2 < 0 ? 0 : s->h - 2;
+	fx = x - (float)x0;
+	fy = y - (float)y0;
+	r0 = s->px + (size_t)y0 * s->w;
+	r1 = s->h > 1 ? r0 + s->w : r0;
+	if (s->w < 2)
+		return (1 - fy) * r0[0] + fy * r1[0];
+	return (1 - fy) * ((1 - fx) * r0[x0] + fx * r0[x0 + 1]) +
+	       fy * ((1 - fx) * r1[x0] + fx * r1[x0 + 1]);
+}
+
+/* Box-filter src by an integer factor f (>= 2) into a new buffer. */
+static int dt_shrink(struct dt_src *s, int f)
+{
+	int w = s->w / f, h = s->h / f;
+	uint8_t *n;
+
+	if (w < 2 || h < 2)
+		return 0;
+	if (!(n = malloc((size_t)w * h)))
+		return -1;
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int acc = 0;
+			for (int j = 0; j < f; j++)
+				for (int i = 0; i < f; i++)
+					acc += s->px[(size_t)(y * f + j) * s->w + x * f + i];
+			n[(size_t)y * w + x] = (uint8_t)((acc + f * f / 2) / (f * f));
+		}
+	free(s->px);
+	s->px = n;
+	s->w = w;
+	s->h = h;
+	return f;
+}
+
+/* Output -> source affine: src = A (out - p) / k + c, rotation theta. */
+struct dt_xf {
+	float k, c, s; /* scale, cos, sin */
+	float px, py;  /* output point mapped to the source point cx, cy */
+	float cx, cy;
+};
+
+static void xf_out_to_src(const struct dt_xf *t, float ox, float oy, float *sx, float *sy)
+{
+	float u = (ox - t->px) / t->k, v = (oy - t->py) / t->k;
+	*sx = t->c * u + t->s * v + t->cx;
+	*sy = -t->s * u + t->c * v + t->cy;
+}
+
+static void xf_src_to_out(const struct dt_xf *t, float sx, float sy, float *ox, float *oy)
+{
+	float u = sx - t->cx, v = sy - t->cy;
+	*ox = t->k * (t->c * u - t->s * v) + t->px;
+	*oy = t->k * (t->s * u + t->c * v) + t->py;
+}
+
+/* Render src through t into the DT_IN x DT_IN float canvas (0..255). If the
+ * scale shrinks a lot, box-filter the source first. */
+static void dt_render(struct dt_src *src, struct dt_xf t, float *out, int x0, int y0, int w, int h)
+{
+	int f = t.k < 0.7f ? (int)(1.0f / t.k) : 1;
+
+	if (f >= 2 && dt_shrink(src, f) == f) {
+		t.k *= (float)f;
+		t.cx /= (float)f;
+		t.cy /= (float)f;
+	}
+	for (int y = y0; y < y0 + h; y++)
+		for (int x = x0; x < x0 + w; x++) {
+			float sx, sy;
+			if (x < 0 || y < 0 || x >= DT_IN || y >= DT_IN)
+				continue;
+			xf_out_to_src(&t, (float)x + 0.5f, (float)y + 0.5f, &sx, &sy);
+			out[y * DT_IN + x] = dt_bilinear(src, sx, sy);
+		}
+}
+
+static void dt_face_xf(const struct dt_xf *t, const struct dt_face *in, struct dt_face *o, float sf)
+{
+	*o = *in;
+	xf_src_to_out(t, in->cx, in->cy, &o->cx, &o->cy);
+	o->side = in->side * t->k * sf;
+	for (int i = 0; i < 5; i++)
+		xf_src_to_out(t, in->lm[i][0], in->lm[i][1], &o->lm[i][0], &o->lm[i][1]);
+}
+
+/* One sample: an augmented DT_IN x DT_IN crop (floats 0..1) and its faces. */
+struct dt_sample {
+	float x[DT_IN * DT_IN];
+	struct dt_face f[DT_MAXF];
+	int nf;
+	int kind;          /* 0 photo, 1 composite, 2 gallery, 3 negative */
+	uint64_t seed;     /* what made it (for hard-negative replay) */
+};
+
+static int dt_load_src(const char *path, struct dt_src *s)
+{
+	return jpeg_load_gray(path, &s->px, &s->w, &s->h);
+}
+
+static void dt_fill(float *x, float v)
+{
+	for (int i = 0; i < DT_IN * DT_IN; i++)
+		x[i] = v;
+}
+
+/* Background from a negative image at a random scale and angle. */
+static void dt_background(const struct dt_data *d, int neg_lo, int neg_n, struct dt_sample *s,
+			  uint64_t *r)
+{
+	struct dt_src src;
+	struct dt_xf t;
+
+	if (dt_load_src(d->neg[neg_lo + dt_int(r, neg_n)], &src)) {
+		dt_fill(s->x, dt_range(r, 20, 230));
+		return;
+	}
+	t.k = expf(dt_range(r, logf(0.25f), logf(1.6f)));
+	{
+		float a = dt_range(r, -0.2f, 0.2f);
+		t.c = cosf(a);
+		t.s = sinf(a);
+	}
+	t.px = t.py = DT_IN * 0.5f;
+	t.cx = dt_range(r, 0, (float)src.w);
+	t.cy = dt_range(r, 0, (float)src.h);
+	dt_render(&src, t, s->x, 0, 0, DT_IN, DT_IN);
+	free(src.px);
+}
+
+/* Paste a face tile (a crop or a FER face) so that its face gets side fs
+ * centred at (ox, oy); the whole tile is drawn, clipped to [bx0,bx1)x[by0,by1). */
+static void dt_paste(const struct dt_data *d, struct dt_sample *s, float fs, float ox, float oy,
+		     float angle, int use_fer, uint64_t *r, const int clip[4])
+{
+	struct dt_src src;
+	struct dt_face face;
+	struct dt_xf t;
+	float half;
+	uint8_t buf[80 * 80];
+	int x0, y0, x1, y1;
+
+	if (use_fer && d->fer.n) {
+		int i = dt_int(r, d->fer.n);
+		src.w = src.h = FER_SIZE;
+		memcpy(buf, d->fer.px + (size_t)i * FER_SIZE * FER_SIZE, FER_SIZE * FER_SIZE);
+		memset(&face, 0, sizeof(face));
+		face.cx = DT_FER_CX;
+		face.cy = DT_FER_CY;
+		face.side = DT_FER_SIDE;
+		face.lm_kind = 0;
+	} else {
+		int i = dt_int(r, d->n_crops);
+		src.w = src.h = 80;
+		memcpy(buf, d->crops[i].px, 80 * 80);
+		face = d->crops[i].f;
+	}
+	src.px = malloc((size_t)src.w * src.h);
+	if (!src.px)
+		return;
+	memcpy(src.px, buf, (size_t)src.w * src.h);
+	t.k = fs / face.side;
+	t.c = cosf(angle);
+	t.s = sinf(angle);
+	t.px = ox;
+	t.py = oy;
+	t.cx = face.cx;
+	t.cy = face.cy;
+	/* the tile's corners in output space bound the drawn area */
+	half = (float)src.w * t.k * 0.75f + 2;
+	x0 = (int)floorf(ox - half);
+	y0 = (int)floorf(oy - half);
+	x1 = (int)ceilf(ox + half);
+	y1 = (int)ceilf(oy + half);
+	if (x0 < clip[0])
+		x0 = clip[0];
+	if (y0 < clip[1])
+		y0 = clip[1];
+	if (x1 > clip[2])
+		x1 = clip[2];
+	if (y1 > clip[3])
+		y1 = clip[3];
+	{
+		int f = t.k < 0.7f ? (int)(1.0f / t.k) : 1;
+		struct dt_xf tt = t;
+		if (f >= 2 && dt_shrink(&src, f) == f) {
+			tt.k *= (float)f;
+			tt.cx /= (float)f;
+			tt.cy /= (float)f;
+		}
+		for (int y = y0; y < y1; y++)
+			for (int x = x0; x < x1; x++) {
+				float sx, sy;
+				xf_out_to_src(&tt, (float)x + 0.5f, (float)y + 0.5f, &sx, &sy);
+				if (sx < 0 || sy < 0 || sx >= (float)src.w || sy >= (float)src.h)
+					continue;
+				s->x[y * DT_IN + x] = dt_bilinear(&src, sx, sy);
+			}
+	}
+	free(src.px);
+	if (s->nf < DT_MAXF)
+		dt_face_xf(&t, &face, &s->f[s->nf++], 1.0f);
+}
+
+static void dt_flip(struct dt_sample *s)
+{
+	for (int y = 0; y < DT_IN; y++)
+		for (int x = 0; x < DT_IN / 2; x++) {
+			float t = s->x[y * DT_IN + x];
+			s->x[y * DT_IN + x] = s->x[y * DT_IN + DT_IN - 1 - x];
+			s->x[y * DT_IN + DT_IN - 1 - x] = t;
+		}
+	for (int i = 0; i < s->nf; i++) {
+		struct dt_face *f = &s->f[i];
+		float t[2];
+		f->cx = DT_IN - f->cx;
+		for (int k = 0; k < 5; k++)
+			f->lm[k][0] = DT_IN - f->lm[k][0];
+		memcpy(t, f->lm[0], sizeof(t));
+		memcpy(f->lm[0], f->lm[1], sizeof(t));
+		memcpy(f->lm[1], t, sizeof(t));
+		memcpy(t, f->lm[3], sizeof(t));
+		memcpy(f->lm[3], f->lm[4], sizeof(t));
+		memcpy(f->lm[4], t, sizeof(t));
+	}
+}
+
+/* Photometric augmentation and scaling to 0..1. */
+static void dt_photometric(struct dt_sample *s, uint64_t *r)
+{
+	float gain = expf(dt_range(r, -0.5f, 0.4f)), bias = dt_range(r, -40, 40);
+	float gamma = expf(dt_range(r, -0.4f, 0.4f)), noise = 0;
+	float *x = s->x;
+
+	if (dt_unit(r) < 0.12f) { /* low light */
+		gain = dt_range(r, 0.15f, 0.45f);
+		bias = dt_range(r, -10, 5);
+		noise = dt_range(r, 2, 8);
+	} else if (dt_unit(r) < 0.3f) {
+		noise = dt_range(r, 1, 9);
+	}
+	if (dt_unit(r) < 0.25f) { /* blur: 3x3 box, or two passes */
+		static __thread float tmp[DT_IN * DT_IN];
+		int passes = 1 + (dt_unit(r) < 0.4f);
+		for (int p = 0; p < passes; p++) {
+			for (int y = 0; y < DT_IN; y++)
+				for (int xx = 0; xx < DT_IN; xx++) {
+					float acc = 0;
+					for (int j = -1; j <= 1; j++)
+						for (int i = -1; i <= 1; i++) {
+							int yy = y + j < 0 ? 0 : y + j >= DT_IN ? DT_IN - 1 : y + j;
+							int xi = xx + i < 0 ? 0 : xx + i >= DT_IN ? DT_IN - 1 : xx + i;
+							acc += x[yy * DT_IN + xi];
+						}
+					tmp[y * DT_IN + xx] = acc / 9.0f;
+				}
+			memcpy(x, tmp, sizeof(tmp));
+		}
+	}
+	for (int i = 0; i < DT_IN * DT_IN; i++) {
+		float v = x[i] / 255.0f;
+		v = v <= 0 ? 0 : powf(v, gamma);
+		v = (v - 0.5f) * gain + 0.5f + bias / 255.0f;
+		if (noise > 0) {
+			float u1 = dt_unit(r) + 1e-6f, u2 = dt_unit(r);
+			v += noise / 255.0f * sqrtf(-2 * logf(u1)) * cosf(6.2831853f * u2);
+		}
+		/* the engine sees 8-bit pixels: round like a real frame */
+		v = floorf((v < 0 ? 0 : v > 1 ? 1 : v) * 255.0f + 0.5f) / 255.0f;
+		x[i] = v;
+	}
+}
+
+/* Draw one sample. kind < 0 picks at random; photos from [p_lo, p_lo+p_n),
+ * negatives from [n_lo, n_lo+n_n). */
+static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_t seed, int kind,
+			   int p_lo, int p_n, int n_lo, int n_n)
+{
+	uint64_t r = seed;
+	float u;
+
+	s->nf = 0;
+	u = dt_unit(&r);
+	if (kind < 0)
+		kind = u < 0.5f ? 0 : u < 0.68f ? 1 : u < 0.8f ? 2 : 3;
+	if ((kind == 1 || kind == 2) && !d->n_crops && !d->fer.n)
+		kind = 3;
+	s->kind = kind;
+	if (kind == 0) {
+		const struct dt_photo *ph = &d->photo[p_lo + dt_int(&r, p_n)];
+		struct dt_src src;
+		struct dt_xf t;
+		float a = dt_unit(&r) < 0.3f ? dt_range(&r, -0.25f, 0.25f) : 0;
+
+		if (dt_load_src(ph->path, &src)) {
+			dt_fill(s->x, 128);
+			goto photometric;
+		}
+		t.c = cosf(a);
+		t.s = sinf(a);
+		if (ph->n && dt_unit(&r) < 0.85f) {
+			const struct dt_face *f = &d->faces[ph->first + dt_int(&r, ph->n)];
+			float side = expf(dt_range(&r, logf(DT_LEVEL_MIN), logf(DT_LEVEL_MAX)));
+			t.k = side / f->side;
+			t.cx = f->cx;
+			t.cy = f->cy;
+			t.px = dt_range(&r, 8, DT_IN - 8);
+			t.py = dt_range(&r, 8, DT_IN - 8);
+		} else {
+			t.k = expf(dt_range(&r, logf(0.15f), logf(1.3f)));
+			t.cx = dt_range(&r, 0, (float)src.w);
+			t.cy = dt_range(&r, 0, (float)src.h);
+			t.px = t.py = DT_IN * 0.5f;
+		}
+		for (int i = 0; i < ph->n && s->nf < DT_MAXF; i++)
+			dt_face_xf(&t, &d->faces[ph->first + i], &s->f[s->nf++], 1.0f);
+		dt_render(&src, t, s->x, 0, 0, DT_IN, DT_IN);
+		free(src.px);
+	} else if (kind == 1) {
+		int n = 1 + dt_int(&r, 5);
+		const int clip[4] = {0, 0, DT_IN, DT_IN};
+		dt_background(d, n_lo, n_n, s, &r);
+		for (int i = 0; i < n; i++) {
+			float fs = expf(dt_range(&r, logf(DT_LEVEL_MIN - 2), logf(DT_LEVEL_MAX + 4)));
+			dt_paste(d, s, fs, dt_range(&r, 4, DT_IN - 4), dt_range(&r, 4, DT_IN - 4),
+				 dt_unit(&r) < 0.3f ? dt_range(&r, -0.3f, 0.3f) : 0,
+				 dt_unit(&r) < 0.4f, &r, clip);
+		}
+	} else if (kind == 2) {
+		/* a video-call gallery: tiles of side T with gaps, a face each */
+		float T = expf(dt_range(&r, logf(DT_LEVEL_MIN / 0.9f), logf(DT_LEVEL_MAX / 0.8f)));
+		float gap = dt_range(&r, 0, 6), ox = dt_range(&r, -T, 0), oy = dt_range(&r, -T, 0);
+		float bg = dt_unit(&r) < 0.5f ? dt_range(&r, 10, 60) : dt_range(&r, 60, 240);
+		float aspect = dt_unit(&r) < 0.5f ? 1.0f : dt_range(&r, 1.0f, 1.5f);
+		int fer = dt_unit(&r) < 0.6f;
+		if (dt_unit(&r) < 0.3f)
+			dt_background(d, n_lo, n_n, s, &r);
+		else
+			dt_fill(s->x, bg);
+		for (float ty = oy; ty < DT_IN; ty += T + gap)
+			for (float tx = ox; tx < DT_IN; tx += T * aspect + gap) {
+				int clip[4] = {(int)tx, (int)ty, (int)(tx + T * aspect), (int)(ty + T)};
+				float fs = T * dt_range(&r, 0.65f, 0.95f);
+				if (clip[0] < 0)
+					clip[0] = 0;
+				if (clip[1] < 0)
+					clip[1] = 0;
+				if (clip[2] > DT_IN)
+					clip[2] = DT_IN;
+				if (clip[3] > DT_IN)
+					clip[3] = DT_IN;
+				if (dt_unit(&r) < 0.1f) /* empty seat */
+					continue;
+				for (int y = clip[1]; y < clip[3]; y++)
+					for (int x = clip[0]; x < clip[2]; x++)
+						s->x[y * DT_IN + x] = bg * 0.7f;
+				dt_paste(d, s, fs, tx + T * aspect * 0.5f + dt_range(&r, -0.08f, 0.08f) * T,
+					 ty + T * 0.5f + dt_range(&r, -0.05f, 0.1f) * T, 0,
+					 fer || !d->n_crops, &r, clip);
+			}
+	} else {
+		dt_background(d, n_lo, n_n, s, &r);
+	}
+photometric:
+	if (dt_unit(&r) < 0.5f)
+		dt_flip(s);
+	dt_photometric(s, &r);
+}
+
+/* ------------------------------------------------------------- targets */
+
+struct dt_target {
+	float heat[DT_G * DT_G];   /* gaussian target */
+	float hw[DT_G * DT_G];     /* 0 where ignored */
+	uint8_t pos[DT_G * DT_G];  /* peak cells */
+	float reg[DT_G * DT_G][DT_NCH - 1];
+	float rw[DT_G * DT_G];     /* regression weight */
+	int8_t lmk[DT_G * DT_G];   /* landmark kind of the owning face */
+	float own[DT_G * DT_G];    /* heat value of the owner */
+};
+
+static void dt_target_make(const struct dt_sample *s, struct dt_target *t)
+{
+	for (int i = 0; i < DT_G * DT_G; i++) {
+		t->heat[i] = 0;
+		t->hw[i] = 1;
+		t->pos[i] = 0;
+		t->rw[i] = 0;
+		t->lmk[i] = 0;
+		t->own[i] = 0;
+	}
+	/* ignore regions first: faces out of the trained size range or with
+	 * their centre outside the crop */
+	for (int i = 0; i < s->nf; i++) {
+		const struct dt_face *f = &s->f[i];
+		int inside = f->cx >= 0 && f->cy >= 0 && f->cx < DT_IN && f->cy < DT_IN;
+		if (inside && f->side >= DT_POS_MIN && f->side <= DT_POS_MAX)
+			continue;
+		for (int gy = 0; gy < DT_G; gy++)
+			for (int gx = 0; gx < DT_G; gx++) {
+				float ccx = gx * DT_STRIDE + DT_STRIDE * 0.5f, ccy = gy * DT_STRIDE + DT_STRIDE * 0.5f;
+				float h = f->side * 0.5f + DT_STRIDE * 0.5f;
+				if (fabsf(ccx - f->cx) <= h && fabsf(ccy - f->cy) <= h)
+					t->hw[gy * DT_G + gx] = 0;
+			}
+	}
+	for (int i = 0; i < s->nf; i++) {
+		const struct dt_face *f = &s->f[i];
+		int gx0, gy0;
+		float sig;
+		if (!(f->cx >= 0 && f->cy >= 0 && f->cx < DT_IN && f->cy < DT_IN) || f->side < DT_POS_MIN ||
+		    f->side > DT_POS_MAX)
+			continue;
+		gx0 = (int)(f->cx / DT_STRIDE);
+		gy0 = (int)(f->cy / DT_STRIDE);
+		sig = fmaxf(0.4f, 0.17f * f->side / DT_STRIDE);
+		for (int gy = 0; gy < DT_G; gy++)
+			for (int gx = 0; gx < DT_G; gx++) {
+				float dx = (float)(gx - gx0), dy = (float)(gy - gy0);
+				float h = expf(-(dx * dx + dy * dy) / (2 * sig * sig));
+				int c = gy * DT_G + gx;
+				float ccx = gx * DT_STRIDE + DT_STRIDE * 0.5f, ccy = gy * DT_STRIDE + DT_STRIDE * 0.5f;
+				if (h < 0.01f)
+					continue;
+				if (h > t->heat[c])
+					t->heat[c] = h;
+				t->hw[c] = 1;
+				/* regression: the peak cell and close neighbours */
+				if ((gx == gx0 && gy == gy0) ||
+				    (abs(gx - gx0) <= 1 && abs(gy - gy0) <= 1 && fabsf(ccx - f->cx) < f->side * 0.25f &&
+				     fabsf(ccy - f->cy) < f->side * 0.25f)) {
+					if (h <= t->own[c])
+						continue;
+					t->own[c] = h;
+					t->rw[c] = gx == gx0 && gy == gy0 ? 1.0f : 0.5f;
+					t->reg[c][0] = (f->cx - ccx) / DT_STRIDE;
+					t->reg[c][1] = (f->cy - ccy) / DT_STRIDE;
+					t->reg[c][2] = logf(f->side / DT_SIZE_BASE);
+					for (int k = 0; k < 5; k++) {
+						t->reg[c][3 + 2 * k] = (f->lm[k][0] - f->cx) / f->side;
+						t->reg[c][4 + 2 * k] = (f->lm[k][1] - f->cy) / f->side;
+					}
+					t->lmk[c] = (int8_t)f->lm_kind;
+				}
+			}
+		t->pos[gy0 * DT_G + gx0] = 1;
+		t->heat[gy0 * DT_G + gx0] = 1;
+	}
+}
+
+static float dt_huber(float d, float delta, float *g)
+{
+	float a = fabsf(d);
+	if (a <= delta) {
+		*g = d / delta;
+		return 0.5f * d * d / delta;
+	}
+	*g = d > 0 ? 1.0f : -1.0f;
+	return a - 0.5f * delta;
+}
+
+struct dt_loss {
+	double heat, reg, lm;
+	long npos;
+};
+
+/* Focal loss on the heat logits and Huber on the regressions. Writes the
+ * gradient into dz (same layout as z: [n][G][G][DT_NCH]). */
+static void dt_loss(const float *z, const struct dt_target *t, int n, float *dz, struct dt_loss *L)
+{
+	long npos = 0;
+	double rsum = 0, heat = 0, reg = 0, lm = 0;
+	const float delta = 0.1f, w_lm = 1.0f;
+
+	for (int b = 0; b < n; b++)
+		for (int c = 0; c < DT_G * DT_G; c++) {
+			npos += t[b].pos[c];
+			rsum += t[b].rw[c];
+		}
+	if (npos < 1)
+		npos = 1;
+	if (rsum < 1)
+		rsum = 1;
+	for (int b = 0; b < n; b++)
+		for (int c = 0; c < DT_G * DT_G; c++) {
+			const float *zc = z + ((long)b * DT_G * DT_G + c) * DT_NCH;
+			float *dc = dz + ((long)b * DT_G * DT_G + c) * DT_NCH;
+			const struct dt_target *tt = &t[b];
+			float p = 1.0f / (1.0f + expf(-zc[0])), g;
+			memset(dc, 0, sizeof(float) * DT_NCH);
+			if (p < 1e-4f)
+				p = 1e-4f;
+			if (p > 1 - 1e-4f)
+				p = 1 - 1e-4f;
+			if (tt->pos[c]) {
+				heat += -(1 - p) * (1 - p) * logf(p);
+				g = 2 * p * (1 - p) * (1 - p) * logf(p) - (1 - p) * (1 - p) * (1 - p);
+				dc[0] = g / (float)npos;
+			} else if (tt->hw[c] > 0) {
+				float w = powf(1 - tt->heat[c], 4);
+				heat += -w * p * p * logf(1 - p);
+				g = -w * (2 * p * p * (1 - p) * logf(1 - p) - p * p * p);
+				dc[0] = g / (float)npos;
+			}
+			if (tt->rw[c] > 0) {
+				float w = tt->rw[c] / (float)rsum;
+				for (int k = 0; k < 3; k++) {
+					reg += tt->rw[c] * dt_huber(zc[1 + k] - tt->reg[c][k], delta, &g);
+					dc[1 + k] = w * g;
+				}
+				if (tt->lmk[c] == 1) {
+					for (int k = 3; k < DT_NCH - 1; k++) {
+						lm += tt->rw[c] * dt_huber(zc[1 + k] - tt->reg[c][k], delta, &g);
+						dc[1 + k] = w * w_lm * g;
+					}
+				} else if (tt->lmk[c] == 2) {
+					/* eyes and nose, and the mouth centre as the mean of the corners */
+					for (int k = 3; k < 9; k++) {
+						lm += tt->rw[c] * dt_huber(zc[1 + k] - tt->reg[c][k], delta, &g);
+						dc[1 + k] = w * w_lm * g;
+					}
+					for (int k = 0; k < 2; k++) {
+						float m = 0.5f * (zc[10 + k] + zc[12 + k]);
+						lm += tt->rw[c] * dt_huber(m - tt->reg[c][9 + k], delta, &g);
+						dc[10 + k] = dc[12 + k] = 0.5f * w * w_lm * g;
+					}
+				}
+			}
+		}
+	L->heat = heat / (double)npos;
+	L->reg = reg / rsum;
+	L->lm = lm / rsum;
+	L->npos = npos;
+}
+
+/* Peak recall and false peaks on the head output, threshold 0.5. */
+static void dt_peaks(const float *z, const struct dt_target *t, int n, long *hit, long *pos, long *fp)
+{
+	for (int b = 0; b < n; b++)
+		for (int gy = 0; gy < DT_G; gy++)
+			for (int gx = 0; gx < DT_G; gx++) {
+				int c = gy * DT_G + gx, peak = 1;
+				float v = z[((long)b * DT_G * DT_G + c) * DT_NCH];
+				if (t[b].pos[c]) {
+					int found = 0;
+					(*pos)++;
+					for (int j = -1; j <= 1; j++)
+						for (int i = -1; i <= 1; i++) {
+							int yy = gy + j, xx = gx + i;
+							if (yy >= 0 && xx >= 0 && yy < DT_G && xx < DT_G &&
+							    z[((long)b * DT_G * DT_G + yy * DT_G + xx) * DT_NCH] > 0)
+								found = 1;
+						}
+					*hit += found;
+				}
+				if (v <= 0)
+					continue;
+				for (int j = -1; j <= 1; j++)
+					for (int i = -1; i <= 1; i++) {
+						int yy = gy + j, xx = gx + i;
+						if (yy >= 0 && xx >= 0 && yy < DT_G && xx < DT_G && (i || j) &&
+						    z[((long)b * DT_G * DT_G + yy * DT_G + xx) * DT_NCH] > v)
+							peak = 0;
+					}
+				if (peak && t[b].heat[c] < 0.3f && t[b].hw[c] > 0)
+					(*fp)++;
+			}
+}
+
+/* ---------------------------------------------------------------- train */
+
+struct dt_state {
+	uint32_t version;
+	int32_t epoch;
+	int64_t step;
+	uint64_t seed;
+	float best;
+	int32_t best_epoch;
+};
+
+struct dt_args {
+	const char *faces, *fer, *ckpt, *arch, *out;
+	int epochs, batch, steps, resume, seed, threads;
+	float lr, wd;
+};
+
+static double dt_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void dt_log(FILE *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void dt_log(FILE *log, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (log) {
+		va_start(ap, fmt);
+		vfprintf(log, fmt, ap);
+		va_end(ap);
+		fflush(log);
+	}
+}
+
+static void dt_usage(void)
+{
+	fprintf(stderr,
+		"usage: emotop-train detect train --faces DIR [options]\n"
+		"       emotop-train detect quantize --faces DIR --ckpt FILE [--out models/face.qnn]\n"
+		"       emotop-train detect eval --faces DIR [--fer DIR] [--model FILE] [--min-face N]\n"
+		"  --faces DIR     face data (webfaces/, crops/, crops.csv, negatives/)\n"
+		"  --fer DIR       FER2013 split folder (e.g. ../shared/data/fer2013/train) for\n"
+		"                  composites and galleries (train) or galleries (eval: test/)\n"
+		"  --ckpt FILE     checkpoint, written every epoch (default runs/face.ckpt)\n"
+		"  --resume        continue from --ckpt\n"
+		"  --epochs N      (default 30)   --steps N  steps per epoch (default 200)\n"
+		"  --batch N       (default 32)   --lr X (default 0.003, AdamW) --wd X (5e-4)\n"
+		"  --arch SPEC     (default " DT_ARCH ")\n"
+		"  --seed N        (default 1)\n");
+}
+
+static int dt_parse(int argc, char **argv, struct dt_args *a)
+{
+	static const struct option lo[] = {
+		{"faces", 1, 0, 'f'}, {"fer", 1, 0, 'F'}, {"ckpt", 1, 0, 'k'}, {"arch", 1, 0, 'a'},
+		{"out", 1, 0, 'o'}, {"epochs", 1, 0, 'e'}, {"batch", 1, 0, 'b'}, {"steps", 1, 0, 's'},
+		{"resume", 0, 0, 'r'}, {"seed", 1, 0, 'S'}, {"lr", 1, 0, 'l'}, {"wd", 1, 0, 'w'},
+		{"model", 1, 0, 'm'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+	int o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (o) {
+		case 'f': a->faces = optarg; break;
+		case 'F': a->fer = optarg; break;
+		case 'k': a->ckpt = optarg; break;
+		case 'a': a->arch = optarg; break;
+		case 'o': a->out = optarg; break;
+		case 'm': a->out = optarg; break;
+		case 'e': a->epochs = atoi(optarg); break;
+		case 'b': a->batch = atoi(optarg); break;
+		case 's': a->steps = atoi(optarg); break;
+		case 'r': a->resume = 1; break;
+		case 'S': a->seed = atoi(optarg); break;
+		case 'l': a->lr = (float)atof(optarg); break;
+		case 'w': a->wd = (float)atof(optarg); break;
+		case 'h': dt_usage(); return 1;
+		default: dt_usage(); return 2;
+		}
+	}
+	if (!a->faces || a->epochs <= 0 || a->batch <= 0 || a->batch > 1024 || a->steps <= 0) {
+		dt_usage();
+		return 2;
+	}
+	return 0;
+}
+
+static int dt_train(int argc, char **argv)
+{
+	struct dt_args a = {.ckpt = "runs/face.ckpt", .arch = DT_ARCH, .epochs = 30, .batch = 32,
+			    .steps = 200, .seed = 1, .lr = 0.003f, .wd = 5e-4f};
+	struct dt_data d;
+	struct fnn *net = NULL;
+	struct dt_state st = {.version = 1};
+	struct dt_sample *smp = NULL;
+	struct dt_target *tg = NULL, *vtg = NULL;
+	float *x = NULL, *dz = NULL, *vx = NULL;
+	uint64_t *hard = NULL;
+	int n_hard = 0, hard_pos = 0, rc;
+	char logpath[4096], best[4096];
+	FILE *log = NULL;
+	double t0;
+
+	if ((rc = dt_parse(argc, argv, &a)))
+		return rc == 1 ? 0 : rc;
+	if (dt_load(&d, a.faces, a.fer))
+		return 1;
+	rc = 1;
+	{
+		char dir[4096], *sl;
+		snprintf(dir, sizeof(dir), "%s", a.ckpt);
+		if ((sl = strrchr(dir, '/'))) {
+			*sl = '\0';
+			mkdir(dir, 0755);
+		}
+	}
+	snprintf(logpath, sizeof(logpath), "%s.log", a.ckpt);
+	snprintf(best, sizeof(best), "%s.best", a.ckpt);
+	log = fopen(logpath, "a");
+	net = fnn_new(a.arch, (struct fnn_shape){DT_IN, DT_IN, 1}, (uint64_t)a.seed);
+	if (!net || net->n_out != DT_G * DT_G * DT_NCH) {
+		fprintf(stderr, "emotop-train: the detector must be stride %d with %d head maps\n",
+			DT_STRIDE, DT_NCH);
+		goto out;
+	}
+	/* heat prior 0.01 (focal-loss init) */
+	net->layers[net->n_layers - 1].b[0] = -4.6f;
+	st.seed = (uint64_t)a.seed;
+	if (a.resume) {
+		if (fnn_load(net, a.ckpt, &st, sizeof(st), NULL))
+			goto out;
+		dt_log(log, "resumed %s at epoch %d\n", a.ckpt, st.epoch);
+	}
+	smp = malloc(sizeof(*smp) * (size_t)(a.batch > DT_VAL_N ? a.batch : DT_VAL_N));
+	tg = malloc(sizeof(*tg) * (size_t)a.batch);
+	vtg = malloc(sizeof(*vtg) * DT_VAL_N);
+	x = malloc(sizeof(float) * (size_t)a.batch * DT_IN * DT_IN);
+	vx = malloc(sizeof(float) * (size_t)DT_VAL_N * DT_IN * DT_IN);
+	dz = malloc(sizeof(float) * (size_t)(a.batch > 64 ? a.batch : 64) * net->n_out);
+	hard = calloc(DT_HARD_CAP, sizeof(uint64_t));
+	if (!smp || !tg || !vtg || !x || !vx || !dz || !hard || fnn_reserve(net, a.batch)) {
+		fprintf(stderr, "emotop-train: out of memory\n");
+		goto out;
+	}
+	/* fixed validation crops from held-out photos and negatives */
+#pragma omp parallel for schedule(dynamic)
+	for (int i = 0; i < DT_VAL_N; i++) {
+		dt_sample_make(&d, &smp[i], 0xabcdef12345ULL + (uint64_t)i * 7777, i % 4 == 3 ? 3 : i % 4 == 2 ? 2 : 0,
+			       d.n_train_photo, d.n_photo - d.n_train_photo, d.n_train_neg,
+			       d.n_neg - d.n_train_neg);
+		memcpy(vx + (size_t)i * DT_IN * DT_IN, smp[i].x, sizeof(smp[i].x));
+		dt_target_make(&smp[i], &vtg[i]);
+	}
+	dt_log(log, "detect: arch %s, %ld params, %.1f M MAC per %dx%d crop (%.0f M at 640x480); "
+		    "batch %d, %d steps/epoch, %d epochs, AdamW lr %g wd %g\n",
+	       a.arch, fnn_param_count(net), fnn_macs(net) / 1e6, DT_IN, DT_IN,
+	       fnn_macs(net) * 640 * 480 / (DT_IN * DT_IN) / 1e6, a.batch, a.steps, a.epochs, a.lr, a.wd);
+	t0 = dt_now();
+	for (int ep = st.epoch; ep < a.epochs; ep++) {
+		double te = dt_now(), lh = 0, lr_ = 0, ll = 0, score;
+		long hit = 0, pos = 0, fp = 0;
+		struct dt_loss L;
+
+		for (int b = 0; b < a.steps; b++) {
+			double prog = (double)(ep * a.steps + b) / (double)(a.epochs * a.steps);
+			double wu = 0.5 / a.epochs;
+			float lr = prog < wu ? a.lr * (float)(prog / wu)
+					     : a.lr * 0.5f * (1.0f + cosf((float)(M_PI * (prog - wu) / (1 - wu))));
+			const float *z;
+			uint64_t base = st.seed * 0x9e3779b97f4a7c15ULL + (uint64_t)st.step * 1000003ULL;
+
+#pragma omp parallel for schedule(dynamic)
+			for (int j = 0; j < a.batch; j++) {
+				uint64_t sd = base + (uint64_t)j * 0x632be59bd9b4e019ULL;
+				int kind = -1;
+				/* online hard-negative mining: replay negatives that fired */
+				if (n_hard && j % 8 == 7) {
+					sd = hard[(sd >> 7) % (uint64_t)n_hard];
+					kind = 3;
+				}
+				dt_sample_make(&d, &smp[j], sd, kind, 0, d.n_train_photo, 0, d.n_train_neg);
+				smp[j].kind = kind == 3 ? 3 : smp[j].kind;
+				memcpy(x + (size_t)j * DT_IN * DT_IN, smp[j].x, sizeof(smp[j].x));
+				dt_target_make(&smp[j], &tg[j]);
+				smp[j].seed = sd;
+			}
+			z = fnn_forward(net, x, a.batch, 1);
+			dt_loss(z, tg, a.batch, dz, &L);
+			for (int j = 0; j < a.batch; j++) {
+				float mx = -1e9f;
+				if (smp[j].kind != 3)
+					continue;
+				for (int c = 0; c < DT_G * DT_G; c++)
+					mx = fmaxf(mx, z[((long)j * DT_G * DT_G + c) * DT_NCH]);
+				if (mx > -1.4f) { /* p > 0.2 */
+					hard[hard_pos] = smp[j].seed;
+					hard_pos = (hard_pos + 1) % DT_HARD_CAP;
+					if (n_hard < DT_HARD_CAP)
+						n_hard++;
+				}
+			}
+			fnn_zero_grad(net);
+			fnn_backward(net, x, dz, a.batch);
+			st.step++;
+			fnn_step(net, FNN_ADAMW, lr, 0.9f, a.wd, st.step);
+			lh += L.heat;
+			lr_ += L.reg;
+			ll += L.lm;
+			if (!isfinite(L.heat) || !isfinite(L.reg)) {
+				dt_log(log, "loss is not finite at epoch %d step %d: stopping\n", ep + 1, b);
+				goto out;
+			}
+			if ((b + 1) % 10 == 0 || b + 1 == a.steps) {
+				double el = dt_now() - te;
+				fprintf(stderr, "\repoch %d/%d %4d/%d heat %.4f reg %.4f lm %.4f lr %.5f hard %d %.1f img/s ",
+					ep + 1, a.epochs, b + 1, a.steps, lh / (b + 1), lr_ / (b + 1), ll / (b + 1),
+					lr, n_hard, (b + 1) * a.batch / el);
+			}
+		}
+		fprintf(stderr, "\n");
+		/* validation */
+		{
+			double vh = 0, vr = 0, vl = 0;
+			int nb = 0;
+			for (int i = 0; i < DT_VAL_N; i += a.batch) {
+				int n = DT_VAL_N - i < a.batch ? DT_VAL_N - i : a.batch;
+				const float *z = fnn_forward(net, vx + (size_t)i * DT_IN * DT_IN, n, 0);
+				dt_loss(z, vtg + i, n, dz, &L);
+				dt_peaks(z, vtg + i, n, &hit, &pos, &fp);
+				vh += L.heat;
+				vr += L.reg;
+				vl += L.lm;
+				nb++;
+			}
+			score = (double)hit / (pos ? pos : 1) - 0.002 * (double)fp;
+			st.epoch = ep + 1;
+			if (score > st.best) {
+				st.best = (float)score;
+				st.best_epoch = ep + 1;
+				if (fnn_save(net, best, &st, sizeof(st), 0))
+					goto out;
+			}
+			if (fnn_save(net, a.ckpt, &st, sizeof(st), 1))
+				goto out;
+			dt_log(log,
+			       "epoch %d/%d train heat %.4f reg %.4f lm %.4f | val heat %.4f reg %.4f lm %.4f "
+			       "peak recall %.4f (%ld/%ld) false peaks %ld | %.0f s/epoch, %.0f s\n",
+			       ep + 1, a.epochs, lh / a.steps, lr_ / a.steps, ll / a.steps, vh / nb, vr / nb,
+			       vl / nb, (double)hit / (pos ? pos : 1), hit, pos, fp, dt_now() - te, dt_now() - t0);
+		}
+	}
+	rc = 0;
+out:
+	if (log)
+		fclose(log);
+	free(smp);
+	free(tg);
+	free(vtg);
+	free(x);
+	free(vx);
+	free(dz);
+	free(hard);
+	fnn_free(net);
+	dt_free(&d);
+	return rc;
+}
+
+/* Write a few training samples with their faces drawn (PGM), to check
+ * the data pipeline by eye: emotop-train detect samples --faces DIR --out DIR */
+static int dt_samples(int argc, char **argv)
+{
+	struct dt_args a = {.epochs = 1, .batch = 1, .steps = 1, .seed = 1};
+	struct dt_data d;
+	struct dt_sample *s;
+	int rc;
+
+	if ((rc = dt_parse(argc, argv, &a)))
+		return rc == 1 ? 0 : rc;
+	if (!a.out || dt_load(&d, a.faces, a.fer))
+		return 2;
+	s = malloc(sizeof(*s));
+	for (int i = 0; s && i < 24; i++) {
+		char path[4096];
+		uint8_t img[DT_IN * DT_IN];
+		FILE *f;
+		dt_sample_make(&d, s, (uint64_t)a.seed * 1000 + (uint64_t)i, i % 4, 0, d.n_train_photo, 0,
+			       d.n_train_neg);
+		for (int k = 0; k < DT_IN * DT_IN; k++)
+			img[k] = (uint8_t)(s->x[k] * 255.0f);
+		for (int j = 0; j < s->nf; j++) {
+			const struct dt_face *fc = &s->f[j];
+			int x0 = (int)(fc->cx - fc->side / 2), x1 = (int)(fc->cx + fc->side / 2);
+			int y0 = (int)(fc->cy - fc->side / 2), y1 = (int)(fc->cy + fc->side / 2);
+			uint8_t col = fc->side >= DT_POS_MIN && fc->side <= DT_POS_MAX ? 255 : 0;
+			for (int t = x0; t <= x1; t++)
+				for (int yy = 0; yy < 2; yy++) {
+					int y = yy ? y1 : y0;
+					if (t >= 0 && t < DT_IN && y >= 0 && y < DT_IN)
+						img[y * DT_IN + t] = col;
+				}
+			for (int t = y0; t <= y1; t++)
+				for (int xx = 0; xx < 2; xx++) {
+					int x = xx ? x1 : x0;
+					if (t >= 0 && t < DT_IN && x >= 0 && x < DT_IN)
+						img[t * DT_IN + x] = col;
+				}
+			for (int k = 0; fc->lm_kind && k < 5; k++) {
+				int x = (int)fc->lm[k][0], y = (int)fc->lm[k][1];
+				if (x >= 0 && y >= 0 && x < DT_IN && y < DT_IN)
+					img[y * DT_IN + x] = k == 0 ? 255 : 0;
+			}
+		}
+		snprintf(path, sizeof(path), "%s/s%02d.pgm", a.out, i);
+		if ((f = fopen(path, "wb"))) {
+			fprintf(f, "P5 %d %d 255\n", DT_IN, DT_IN);
+			fwrite(img, 1, sizeof(img), f);
+			fclose(f);
+		}
+	}
+	free(s);
+	dt_free(&d);
+	return 0;
+}
+
+int train_cmd_detect(int argc, char **argv)
+{
+	if (argc < 2) {
+		dt_usage();
+		return 2;
+	}
+	if (!strcmp(argv[1], "train"))
+		return dt_train(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "samples"))
+		return dt_samples(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		dt_usage();
+		return 0;
+	}
+	fprintf(stderr, "emotop-train detect: unknown subcommand '%s'\n", argv[1]);
+	dt_usage();
+	return 2;
+}
