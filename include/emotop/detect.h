@@ -1,8 +1,11 @@
 /* detect.h - the face-detection stage: gray8 frame in, faces out.
  *
- * Until the CNN detector lands, detect_new() with no model reports the
- * configured seat regions as faces (score 1, no landmarks); the interface
- * stays the same when the real detector arrives.
+ * The detector is an int8 CNN (models/face.qnn, embedded in the binary, or
+ * opts.model_path) run on the qnn engine over an image pyramid; see
+ * src/detect.c for the network and its decoding. Only when no model exists
+ * at all (a build without models/face.qnn and no model_path) does
+ * detect_new() fall back to the stand-in that reports the configured seat
+ * regions as faces (score 1, no landmarks).
  */
 #ifndef EMOTOP_DETECT_H
 #define EMOTOP_DETECT_H
@@ -28,6 +31,10 @@ struct detect_opts {
 	 * pixels (owned by the caller, must outlive the detector). */
 	const struct emo_box *regions;
 	int n_regions;
+	/* Added with the CNN detector (0 = default): */
+	int path;               /* enum qnn_path: kernel path, QNN_PATH_AUTO = best */
+	int use_float;          /* run the float reference of the network (tests) */
+	int no_model;           /* force the seat-region stand-in even with a model */
 };
 
 /* Defaults for *o. */
@@ -41,5 +48,18 @@ void detect_free(struct detect *d);
  * returns their count (>= 0) or a negative EMO_* code. Allocates nothing
  * per call once it has seen the largest frame. */
 int detect_run(struct detect *d, const struct emo_image *img, struct emo_face *out, int max);
+
+/* Name of the kernel path in use ("scalar", "avx2", "avx512-vnni"), or
+ * "regions" for the stand-in. */
+const char *detect_kernel_path(const struct detect *d);
+
+/* Multiply-accumulates of one detect_run() on a w x h frame, all pyramid
+ * levels together (0 for the stand-in). */
+double detect_macs(const struct detect *d, int w, int h);
+
+/* Non-maximum suppression in place: sorts f[0..n) by score (descending)
+ * and drops every face overlapping a better one by IoU > iou. Returns the
+ * number kept. */
+int detect_nms(struct emo_face *f, int n, float iou);
 
 #endif

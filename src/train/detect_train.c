@@ -53,6 +53,12 @@ struct dt_photo {
 	int first, n;    /* faces[first .. first + n) */
 };
 
+/* A decoded image kept in memory (px NULL: not cached or unreadable). */
+struct dt_pix {
+	uint8_t *px;
+	int w, h;
+};
+
 struct dt_crop {
 	uint8_t px[80 * 80];
 	struct dt_face f;
@@ -68,6 +74,7 @@ struct dt_data {
 	struct dt_crop *crops;
 	int n_crops;
 	struct fer_set fer;
+	struct dt_pix *photo_px, *neg_px; /* decoded once (dt_preload) */
 };
 
 static uint64_t dt_next(uint64_t *s)
@@ -276,8 +283,36 @@ oom:
 	return -1;
 }
 
+/* Decode every photo and negative once (about 2 GB for the full set). */
+static int dt_preload(struct dt_data *d)
+{
+	long bytes = 0;
+
+	d->photo_px = calloc((size_t)d->n_photo, sizeof(struct dt_pix));
+	d->neg_px = calloc((size_t)d->n_neg, sizeof(struct dt_pix));
+	if (!d->photo_px || !d->neg_px)
+		return -1;
+#pragma omp parallel for schedule(dynamic) reduction(+ : bytes)
+	for (int i = 0; i < d->n_photo + d->n_neg; i++) {
+		struct dt_pix *p = i < d->n_photo ? &d->photo_px[i] : &d->neg_px[i - d->n_photo];
+		const char *path = i < d->n_photo ? d->photo[i].path : d->neg[i - d->n_photo];
+		if (jpeg_load_gray(path, &p->px, &p->w, &p->h))
+			p->px = NULL;
+		else
+			bytes += (long)p->w * p->h;
+	}
+	fprintf(stderr, "detect data: %.0f MB of decoded images in memory\n", (double)bytes / 1e6);
+	return 0;
+}
+
 static void dt_free(struct dt_data *d)
 {
+	for (int i = 0; d->photo_px && i < d->n_photo; i++)
+		free(d->photo_px[i].px);
+	for (int i = 0; d->neg_px && i < d->n_neg; i++)
+		free(d->neg_px[i].px);
+	free(d->photo_px);
+	free(d->neg_px);
 	for (int i = 0; i < d->n_photo; i++)
 		free(d->photo[i].path);
 	for (int i = 0; i < d->n_neg; i++)
@@ -414,9 +449,20 @@ struct dt_sample {
 	uint64_t seed;     /* what made it (for hard-negative replay) */
 };
 
-static int dt_load_src(const char *path, struct dt_src *s)
+/* A private copy of image i (photos, or negatives when neg), from the cache
+ * when there is one. */
+static int dt_load_src(const struct dt_data *d, int neg, int i, struct dt_src *s)
 {
-	return jpeg_load_gray(path, &s->px, &s->w, &s->h);
+	const struct dt_pix *c = neg ? (d->neg_px ? &d->neg_px[i] : NULL)
+				     : (d->photo_px ? &d->photo_px[i] : NULL);
+	if (!c)
+		return jpeg_load_gray(neg ? d->neg[i] : d->photo[i].path, &s->px, &s->w, &s->h);
+	if (!c->px || !(s->px = malloc((size_t)c->w * c->h)))
+		return -1;
+	memcpy(s->px, c->px, (size_t)c->w * c->h);
+	s->w = c->w;
+	s->h = c->h;
+	return 0;
 }
 
 static void dt_fill(float *x, float v)
@@ -432,7 +478,7 @@ static void dt_background(const struct dt_data *d, int neg_lo, int neg_n, struct
 	struct dt_src src;
 	struct dt_xf t;
 
-	if (dt_load_src(d->neg[neg_lo + dt_int(r, neg_n)], &src)) {
+	if (dt_load_src(d, 1, neg_lo + dt_int(r, neg_n), &src)) {
 		dt_fill(s->x, dt_range(r, 20, 230));
 		return;
 	}
@@ -608,12 +654,13 @@ static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_
 		kind = 3;
 	s->kind = kind;
 	if (kind == 0) {
-		const struct dt_photo *ph = &d->photo[p_lo + dt_int(&r, p_n)];
+		int pi = p_lo + dt_int(&r, p_n);
+		const struct dt_photo *ph = &d->photo[pi];
 		struct dt_src src;
 		struct dt_xf t;
 		float a = dt_unit(&r) < 0.3f ? dt_range(&r, -0.25f, 0.25f) : 0;
 
-		if (dt_load_src(ph->path, &src)) {
+		if (dt_load_src(d, 0, pi, &src)) {
 			dt_fill(s->x, 128);
 			goto photometric;
 		}
@@ -1001,6 +1048,8 @@ static int dt_train(int argc, char **argv)
 	if (dt_load(&d, a.faces, a.fer))
 		return 1;
 	rc = 1;
+	if (dt_preload(&d))
+		goto out;
 	{
 		char dir[4096], *sl;
 		snprintf(dir, sizeof(dir), "%s", a.ckpt);
@@ -1160,6 +1209,229 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------ quantize */
+
+/* Value below which a fraction q of v[0..n) lies (v >= 0 mostly: ReLU). */
+static float dt_percentile(const float *v, long n, double q)
+{
+	enum { NB = 4096 };
+	static long hist[NB];
+	float mx = 0;
+	long acc = 0, want;
+
+	for (long i = 0; i < n; i++)
+		mx = fmaxf(mx, v[i]);
+	if (!(mx > 0))
+		return 1e-3f;
+	memset(hist, 0, sizeof(hist));
+	for (long i = 0; i < n; i++) {
+		int b = (int)(v[i] / mx * (NB - 1));
+		hist[b < 0 ? 0 : b]++;
+	}
+	want = (long)ceil(q * (double)n);
+	for (int b = 0; b < NB; b++) {
+		acc += hist[b];
+		if (acc >= want)
+			return mx * (float)(b + 1) / NB;
+	}
+	return mx;
+}
+
+struct qnn_model *dt_to_qnn(struct fnn *net, const float *calib, int n, const char *meta)
+{
+	struct qnn_model *m = calloc(1, sizeof(*m));
+	float *range = calloc((size_t)net->n_layers, sizeof(float));
+	int t = 0; /* current tensor */
+
+	if (!m || !range)
+		goto fail;
+	m->tensors[0] = (struct qnn_tensor){.scale = 1.0f / 255.0f, .zero_point = 0, .c = net->in.c};
+	/* activation ranges: 99.999th percentile of each ReLU output */
+	for (int i = 0; i < net->n_layers; i++)
+		range[i] = 0;
+	{
+		int B = 32;
+		for (int i0 = 0; i0 < n; i0 += B) {
+			int nb = n - i0 < B ? n - i0 : B;
+			fnn_forward(net, calib + (size_t)i0 * net->in.h * net->in.w * net->in.c, nb, 0);
+			for (int i = 0; i < net->n_layers; i++) {
+				const struct fnn_layer *l = &net->layers[i];
+				long sz = (long)l->out.h * l->out.w * l->out.c * nb;
+				if (l->type == FNN_RELU)
+					range[i] = fmaxf(range[i], dt_percentile(l->y, sz, 0.99999));
+			}
+		}
+	}
+	for (int i = 0; i < net->n_layers; i++) {
+		struct fnn_layer *l = &net->layers[i];
+		struct qnn_layer *q;
+		if (m->n_layers >= QNN_MAX_LAYERS - 1 || t >= QNN_MAX_TENSORS - 2)
+			goto fail;
+		if (l->type == FNN_MAXPOOL) {
+			q = &m->layers[m->n_layers++];
+			q->type = QNN_MAXPOOL;
+			q->in = t;
+			q->in2 = -1;
+			q->out = t + 1;
+			q->kh = q->kw = q->stride = l->k;
+			q->cin = q->cout = l->in.c;
+			m->tensors[t + 1] = m->tensors[t];
+			t++;
+			continue;
+		}
+		if (l->type == FNN_DROPOUT)
+			continue;
+		if (l->type != FNN_CONV) {
+			fprintf(stderr, "emotop-train: layer %d: only conv, BN, ReLU and maxpool convert\n", i);
+			goto fail;
+		}
+		{
+			const struct fnn_layer *bn = i + 1 < net->n_layers && net->layers[i + 1].type == FNN_BN
+							     ? &net->layers[i + 1] : NULL;
+			int relu = bn && i + 2 < net->n_layers && net->layers[i + 2].type == FNN_RELU;
+			int K = l->kh * l->kw * l->in.c, C = l->cout;
+			float s_in = m->tensors[t].scale, s_out;
+			q = &m->layers[m->n_layers++];
+			q->type = QNN_CONV;
+			q->in = t;
+			q->in2 = -1;
+			q->out = t + 1;
+			q->kh = l->kh;
+			q->kw = l->kw;
+			q->stride = l->stride;
+			q->pad = l->pad;
+			q->groups = 1;
+			q->relu = relu;
+			q->float_out = !relu;
+			q->cin = l->in.c;
+			q->cout = C;
+			q->w = malloc((size_t)C * K);
+			q->bias = malloc(sizeof(int32_t) * (size_t)C);
+			q->mult = malloc(sizeof(int32_t) * (size_t)C);
+			q->shift = malloc(sizeof(int32_t) * (size_t)C);
+			q->w_scale = malloc(sizeof(float) * (size_t)C);
+			if (!q->w || !q->bias || !q->mult || !q->shift || !q->w_scale)
+				goto fail;
+			if (relu) {
+				s_out = range[i + 2] / 255.0f;
+				if (!(s_out > 0))
+					s_out = 1e-4f;
+			} else {
+				s_out = 1.0f;
+			}
+			m->tensors[t + 1] = (struct qnn_tensor){.scale = s_out, .zero_point = 0, .c = C};
+			for (int c = 0; c < C; c++) {
+				float g = 1, b = l->has_bias ? l->b[c] : 0, mx = 0;
+				const float *w = l->w + (size_t)c * K;
+				if (bn) {
+					float inv = 1.0f / sqrtf(bn->rvar[c] + 1e-5f);
+					g = bn->gamma[c] * inv;
+					b = bn->beta[c] + (b - bn->rmean[c]) * g;
+				}
+				for (int k = 0; k < K; k++)
+					mx = fmaxf(mx, fabsf(w[k] * g));
+				q->w_scale[c] = mx > 0 ? mx / 127.0f : 1e-8f;
+				for (int k = 0; k < K; k++) {
+					long v = lroundf(w[k] * g / q->w_scale[c]);
+					q->w[(size_t)c * K + k] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+				}
+				{
+					double bq = (double)b / ((double)s_in * q->w_scale[c]);
+					if (bq > 1e9)
+						bq = 1e9;
+					if (bq < -1e9)
+						bq = -1e9;
+					q->bias[c] = (int32_t)llround(bq);
+				}
+				if (relu)
+					qnn_quantize_multiplier((double)s_in * q->w_scale[c] / s_out, &q->mult[c],
+								&q->shift[c]);
+				else
+					q->mult[c] = q->shift[c] = 0;
+			}
+			t++;
+			i += bn ? (relu ? 2 : 1) : 0;
+		}
+	}
+	m->n_tensors = t + 1;
+	snprintf(m->meta, sizeof(m->meta), "%s", meta ? meta : "");
+	{
+		struct emo_err e = {0};
+		if (qnn_model_validate(m, &e)) {
+			fprintf(stderr, "emotop-train: converted model invalid: %s\n", e.msg);
+			goto fail;
+		}
+	}
+	free(range);
+	return m;
+fail:
+	fprintf(stderr, "emotop-train: cannot convert the network to int8\n");
+	free(range);
+	qnn_model_free(m);
+	return NULL;
+}
+
+/* The decoding constants detect.c reads from the model. */
+static void dt_meta(char *buf, size_t len, const char *arch)
+{
+	snprintf(buf, len,
+		 "task=face-detect\nname=emotop face detector\narch=%s\ninput=gray\nstride=%d\n"
+		 "heads=%d\nsize_base=%g\nlevel_min=%g\nlevel_max=%g\n"
+		 "landmarks=left_eye,right_eye,nose,mouth_left,mouth_right\n",
+		 arch, DT_STRIDE, DT_NCH, (double)DT_SIZE_BASE, 20.0, 48.0);
+}
+
+static int dt_quantize(int argc, char **argv)
+{
+	struct dt_args a = {.ckpt = "runs/face.ckpt.best", .out = "models/face.qnn", .epochs = 1,
+			    .batch = 1, .steps = 1, .seed = 1};
+	struct dt_data d;
+	struct fnn *net = NULL;
+	struct qnn_model *m = NULL;
+	struct dt_sample *s = NULL;
+	float *calib = NULL;
+	char arch[512], meta[1024];
+	struct dt_state st;
+	struct emo_err e = {0};
+	const int N = 256;
+	int rc;
+
+	if ((rc = dt_parse(argc, argv, &a)))
+		return rc == 1 ? 0 : rc;
+	if (fnn_load_arch(a.ckpt, arch, sizeof(arch)))
+		return 1;
+	if (dt_load(&d, a.faces, a.fer))
+		return 1;
+	rc = 1;
+	net = fnn_new(arch, (struct fnn_shape){DT_IN, DT_IN, 1}, 1);
+	s = malloc(sizeof(*s) * (size_t)N);
+	calib = malloc(sizeof(float) * (size_t)N * DT_IN * DT_IN);
+	if (!net || !s || !calib || fnn_load(net, a.ckpt, &st, sizeof(st), NULL))
+		goto out;
+#pragma omp parallel for schedule(dynamic)
+	for (int i = 0; i < N; i++) {
+		dt_sample_make(&d, &s[i], 0x5eed0000ULL + (uint64_t)i, -1, 0, d.n_train_photo, 0,
+			       d.n_train_neg);
+		memcpy(calib + (size_t)i * DT_IN * DT_IN, s[i].x, sizeof(s[i].x));
+	}
+	dt_meta(meta, sizeof(meta), arch);
+	if (!(m = dt_to_qnn(net, calib, N, meta)))
+		goto out;
+	if (qnn_model_save(m, a.out, &e)) {
+		fprintf(stderr, "emotop-train: %s: %s\n", a.out, e.msg);
+		goto out;
+	}
+	fprintf(stderr, "wrote %s from %s (epoch %d)\n", a.out, a.ckpt, st.epoch);
+	rc = 0;
+out:
+	qnn_model_free(m);
+	fnn_free(net);
+	free(s);
+	free(calib);
+	dt_free(&d);
+	return rc;
+}
+
 /* Write a few training samples with their faces drawn (PGM), to check
  * the data pipeline by eye: emotop-train detect samples --faces DIR --out DIR */
 static int dt_samples(int argc, char **argv)
@@ -1225,6 +1497,8 @@ int train_cmd_detect(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "train"))
 		return dt_train(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "quantize"))
+		return dt_quantize(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "samples"))
 		return dt_samples(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -1,0 +1,463 @@
+/* detect.c - the face detector: an int8 CNN on the qnn engine, run over an
+ * image pyramid, decoded from centre heatmaps, then NMS.
+ *
+ * Network (trained by emotop-train detect, src/train/detect_train.c): a
+ * sequential fully convolutional net over the gray frame, stride 8, ending in
+ * a 1x1 head with 14 float maps per cell (anchor-free, CenterNet-style):
+ *   0      centre heat logit: a face's centre lies in this cell
+ *   1, 2   sub-cell offset of the centre (dx, dy in cells)
+ *   3      log(side / size_base): side of the square face box
+ *   4..13  five landmarks (left eye, right eye, nose, mouth left, mouth
+ *          right as seen) relative to the centre, in units of the side
+ * The receptive field (~76 px) covers faces of level_min..level_max px
+ * (20..48), so larger faces are found on smaller pyramid levels: level k is
+ * the frame scaled by s0 / (level_max/level_min)^k, s0 = level_min /
+ * min_face (so a min_face of 10 runs the first level on a 2x upscaled frame,
+ * 4x the cost; 40 starts at half size, 1/4 of the cost). A cell is a face
+ * when its heat is a 3x3 local maximum above the threshold; its box and
+ * landmarks come from the regression maps of that cell; NMS over all levels.
+ *
+ * Memory: the qnn context, the pyramid buffers and the candidate list are
+ * allocated for the largest frame seen; detect_run() allocates nothing for
+ * a frame no larger than an earlier one.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emotop/blob.h"
+#include "emotop/detect.h"
+#include "emotop/qnn.h"
+
+#define DETECT_MAX_LEVELS 12
+#define DETECT_MAX_CAND 4096
+#define DETECT_NCH 14
+
+struct detect {
+	struct detect_opts o;
+	struct qnn_model *m;     /* NULL: seat-region stand-in */
+	struct qnn_ctx *ctx;
+	enum qnn_path path;
+	int ctx_w, ctx_h;        /* context capacity */
+	int out_tensor;
+	int stride;
+	float size_base, level_min, level_max;
+	uint8_t *lvl[2];         /* pyramid images (ping-pong) */
+	size_t lvl_cap;
+	struct emo_face *cand;   /* DETECT_MAX_CAND */
+};
+
+void detect_opts_default(struct detect_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->min_face = 20;
+	o->threshold = 0.5f;
+	o->nms_iou = 0.4f;
+}
+
+static float meta_float(const struct qnn_model *m, const char *key, float def)
+{
+	char buf[64], *end;
+	double v;
+
+	if (qnn_meta_get(m, key, buf, sizeof(buf)))
+		return def;
+	v = strtod(buf, &end);
+	return end != buf && isfinite(v) ? (float)v : def;
+}
+
+static int detect_load(struct detect *d, struct emo_err *err)
+{
+	const struct qnn_model *m;
+	char task[64];
+	int rc;
+
+	if (d->o.model_path && *d->o.model_path)
+		rc = qnn_model_load(d->o.model_path, &d->m, err);
+	else if (emo_blob_face_end - emo_blob_face > 0)
+		rc = qnn_model_load_mem(emo_blob_face, (size_t)(emo_blob_face_end - emo_blob_face),
+					"embedded face.qnn", &d->m, err);
+	else
+		return EMO_OK; /* no model: stand-in */
+	if (rc)
+		return rc;
+	m = d->m;
+	if (qnn_meta_get(m, "task", task, sizeof(task)) || strcmp(task, "face-detect"))
+		return emo_seterr(err, EMO_EFORMAT, d->o.model_path, 0, 0,
+				  "not a face detector model (meta task=face-detect missing)");
+	d->out_tensor = m->layers[m->n_layers - 1].out;
+	if (m->tensors[0].c != 1 || !m->layers[m->n_layers - 1].float_out ||
+	    m->tensors[d->out_tensor].c != DETECT_NCH)
+		return emo_seterr(err, EMO_EFORMAT, d->o.model_path, 0, 0,
+				  "face detector must take gray input and end in %d float maps",
+				  DETECT_NCH);
+	d->stride = (int)meta_float(m, "stride", 8);
+	d->size_base = meta_float(m, "size_base", 32);
+	d->level_min = meta_float(m, "level_min", 20);
+	d->level_max = meta_float(m, "level_max", 48);
+	if (d->stride < 1 || d->stride > 64 || !(d->size_base > 0) || !(d->level_min >= 4) ||
+	    !(d->level_max > d->level_min * 1.2f))
+		return emo_seterr(err, EMO_EFORMAT, d->o.model_path, 0, 0,
+				  "face detector metadata out of range");
+	return EMO_OK;
+}
+
+struct detect *detect_new(const struct detect_opts *o, struct emo_err *err)
+{
+	struct detect *d;
+	int rc;
+
+	if (!o || o->n_regions < 0 || (o->n_regions > 0 && !o->regions) || o->min_face < 1 ||
+	    o->min_face > 4096 || !(o->threshold >= 0 && o->threshold <= 1) ||
+	    !(o->nms_iou > 0 && o->nms_iou <= 1) || o->path < QNN_PATH_AUTO ||
+	    o->path > QNN_PATH_AVX512VNNI) {
+		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "detect_new: bad options");
+		return NULL;
+	}
+	if (!(d = calloc(1, sizeof(*d)))) {
+		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+		return NULL;
+	}
+	d->o = *o;
+	if (!o->no_model && (rc = detect_load(d, err)))
+		goto fail;
+	if (d->m) {
+		d->path = o->path == QNN_PATH_AUTO ? qnn_best_path() : (enum qnn_path)o->path;
+		if (!(d->cand = malloc(sizeof(*d->cand) * DETECT_MAX_CAND))) {
+			emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+			goto fail;
+		}
+		/* check the path now rather than at the first frame */
+		if (!(d->ctx = qnn_ctx_new(d->m, 64, 64, d->path, err)))
+			goto fail;
+		d->ctx_w = d->ctx_h = 64;
+	}
+	d->o.model_path = NULL;
+	return d;
+fail:
+	detect_free(d);
+	return NULL;
+}
+
+void detect_free(struct detect *d)
+{
+	if (!d)
+		return;
+	qnn_ctx_free(d->ctx);
+	qnn_model_free(d->m);
+	free(d->lvl[0]);
+	free(d->lvl[1]);
+	free(d->cand);
+	free(d);
+}
+
+const char *detect_kernel_path(const struct detect *d)
+{
+	if (!d || !d->m)
+		return "regions";
+	return d->o.use_float ? "float" : qnn_path_name(d->path);
+}
+
+/* Pyramid levels for a w x h frame: scales s[k] (level size = round(w s)). */
+static int detect_levels(const struct detect *d, int w, int h, float *s)
+{
+	float f = d->level_max / d->level_min, sc = d->level_min / (float)d->o.min_face;
+	int n = 0, side = w < h ? w : h;
+
+	if (sc > 4)
+		sc = 4; /* min_face below level_min/4: not supported, clamp */
+	while (n < DETECT_MAX_LEVELS && (float)side * sc >= d->level_min) {
+		s[n++] = sc;
+		sc /= f;
+	}
+	if (!n && side >= 8)
+		s[n++] = sc; /* tiny frame: one level as it is */
+	return n;
+}
+
+double detect_macs(const struct detect *d, int w, int h)
+{
+	float s[DETECT_MAX_LEVELS];
+	double macs = 0;
+	int n;
+
+	if (!d || !d->m || w < 1 || h < 1)
+		return 0;
+	n = detect_levels(d, w, h, s);
+	for (int k = 0; k < n; k++) {
+		int lw = (int)lroundf((float)w * s[k]), lh = (int)lroundf((float)h * s[k]);
+		if (lw >= 1 && lh >= 1)
+			macs += (double)qnn_macs(d->m, lh, lw);
+	}
+	return macs;
+}
+
+/* Resample src (sw x sh, stride ss) to dst (dw x dh, packed): box average
+ * when shrinking, bilinear when growing. */
+static void detect_resample(const uint8_t *src, int sw, int sh, int ss, uint8_t *dst, int dw,
+			    int dh)
+{
+	if (dw <= sw && dh <= sh) {
+		for (int y = 0; y < dh; y++) {
+			int y0 = (int)((int64_t)y * sh / dh), y1 = (int)((int64_t)(y + 1) * sh / dh);
+			if (y1 <= y0)
+				y1 = y0 + 1;
+			for (int x = 0; x < dw; x++) {
+				int x0 = (int)((int64_t)x * sw / dw), x1 = (int)((int64_t)(x + 1) * sw / dw);
+				uint32_t acc = 0, n;
+				if (x1 <= x0)
+					x1 = x0 + 1;
+				for (int yy = y0; yy < y1; yy++) {
+					const uint8_t *r = src + (size_t)yy * ss;
+					for (int xx = x0; xx < x1; xx++)
+						acc += r[xx];
+				}
+				n = (uint32_t)((y1 - y0) * (x1 - x0));
+				dst[(size_t)y * dw + x] = (uint8_t)((acc + n / 2) / n);
+			}
+		}
+		return;
+	}
+	for (int y = 0; y < dh; y++) {
+		float fy = ((float)y + 0.5f) * (float)sh / (float)dh - 0.5f;
+		int y0;
+		float wy;
+		if (fy < 0)
+			fy = 0;
+		y0 = (int)fy;
+		if (y0 > sh - 1)
+			y0 = sh - 1;
+		wy = fy - (float)y0;
+		for (int x = 0; x < dw; x++) {
+			float fx = ((float)x + 0.5f) * (float)sw / (float)dw - 0.5f, wx, v;
+			int x0, x1, y1 = y0 + 1 < sh ? y0 + 1 : y0;
+			if (fx < 0)
+				fx = 0;
+			x0 = (int)fx;
+			if (x0 > sw - 1)
+				x0 = sw - 1;
+			x1 = x0 + 1 < sw ? x0 + 1 : x0;
+			wx = fx - (float)x0;
+			v = (1 - wy) * ((1 - wx) * src[(size_t)y0 * ss + x0] + wx * src[(size_t)y0 * ss + x1]) +
+			    wy * ((1 - wx) * src[(size_t)y1 * ss + x0] + wx * src[(size_t)y1 * ss + x1]);
+			dst[(size_t)y * dw + x] = (uint8_t)(v + 0.5f);
+		}
+	}
+}
+
+/* Make room for a w x h frame: context and pyramid buffers. */
+static int detect_reserve(struct detect *d, int w, int h, const float *s, int n)
+{
+	int mw = 0, mh = 0;
+	size_t need = 0;
+
+	for (int k = 0; k < n; k++) {
+		int lw = (int)lroundf((float)w * s[k]), lh = (int)lroundf((float)h * s[k]);
+		mw = lw > mw ? lw : mw;
+		mh = lh > mh ? lh : mh;
+		if ((size_t)lw * lh > need)
+			need = (size_t)lw * lh;
+	}
+	if (mw > d->ctx_w || mh > d->ctx_h) {
+		struct qnn_ctx *c;
+		int nw = mw > d->ctx_w ? mw : d->ctx_w, nh = mh > d->ctx_h ? mh : d->ctx_h;
+		if (nw > 32768 || nh > 32768)
+			return EMO_EINVAL;
+		if (!(c = qnn_ctx_new(d->m, nh, nw, d->path, NULL)))
+			return EMO_ENOMEM;
+		qnn_ctx_free(d->ctx);
+		d->ctx = c;
+		d->ctx_w = nw;
+		d->ctx_h = nh;
+	}
+	if (need > d->lvl_cap) {
+		for (int i = 0; i < 2; i++) {
+			uint8_t *p = realloc(d->lvl[i], need);
+			if (!p)
+				return EMO_ENOMEM;
+			d->lvl[i] = p;
+		}
+		d->lvl_cap = need;
+	}
+	return EMO_OK;
+}
+
+static float detect_sigmoid(float z)
+{
+	return 1.0f / (1.0f + expf(-z));
+}
+
+/* Candidates of one level: local maxima of the heat above the threshold. */
+static int detect_decode(struct detect *d, const float *f, int gh, int gw, float sx, float sy,
+			 int n)
+{
+	float zt = d->o.threshold <= 0 ? -INFINITY : d->o.threshold >= 1 ? INFINITY
+				       : logf(d->o.threshold / (1 - d->o.threshold));
+	float min_side = 0.8f * (float)d->o.min_face;
+
+	for (int gy = 0; gy < gh; gy++)
+		for (int gx = 0; gx < gw; gx++) {
+			const float *c = f + ((size_t)gy * gw + gx) * DETECT_NCH;
+			float z = c[0], cx, cy, side, ls;
+			struct emo_face *o;
+			int peak = 1;
+			if (!(z > zt))
+				continue;
+			for (int j = -1; j <= 1 && peak; j++)
+				for (int i = -1; i <= 1; i++) {
+					int yy = gy + j, xx = gx + i;
+					if ((i || j) && yy >= 0 && xx >= 0 && yy < gh && xx < gw) {
+						float v = f[((size_t)yy * gw + xx) * DETECT_NCH];
+						/* ties: the first cell in scan order wins */
+						if (v > z || (v == z && (j < 0 || (j == 0 && i < 0)))) {
+							peak = 0;
+							break;
+						}
+					}
+				}
+			if (!peak || n >= DETECT_MAX_CAND)
+				continue;
+			ls = c[3];
+			if (ls > 6)
+				ls = 6;
+			if (ls < -6)
+				ls = -6;
+			cx = ((float)gx + 0.5f + c[1]) * (float)d->stride * sx;
+			cy = ((float)gy + 0.5f + c[2]) * (float)d->stride * sy;
+			side = d->size_base * expf(ls);
+			if (side * 0.5f * (sx + sy) < min_side)
+				continue;
+			o = &d->cand[n++];
+			o->score = detect_sigmoid(z);
+			o->box.w = side * sx;
+			o->box.h = side * sy;
+			o->box.x = cx - o->box.w * 0.5f;
+			o->box.y = cy - o->box.h * 0.5f;
+			o->n_landmarks = DETECT_NUM_LANDMARKS;
+			for (int k = 0; k < DETECT_NUM_LANDMARKS; k++) {
+				o->lm[k][0] = cx + c[4 + 2 * k] * o->box.w;
+				o->lm[k][1] = cy + c[5 + 2 * k] * o->box.h;
+			}
+		}
+	return n;
+}
+
+static int detect_cmp(const void *a, const void *b)
+{
+	const struct emo_face *x = a, *y = b;
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	/* deterministic order for equal scores */
+	if (x->box.y != y->box.y)
+		return x->box.y < y->box.y ? -1 : 1;
+	if (x->box.x != y->box.x)
+		return x->box.x < y->box.x ? -1 : 1;
+	return 0;
+}
+
+int detect_nms(struct emo_face *f, int n, float iou)
+{
+	int kept = 0;
+
+	if (!f || n <= 0)
+		return 0;
+	qsort(f, (size_t)n, sizeof(*f), detect_cmp);
+	for (int i = 0; i < n; i++) {
+		int keep = 1;
+		for (int j = 0; j < kept && keep; j++)
+			if (emo_box_iou(&f[i].box, &f[j].box) > iou)
+				keep = 0;
+		if (keep)
+			f[kept++] = f[i];
+	}
+	return kept;
+}
+
+static int detect_regions(struct detect *d, const struct emo_image *img, struct emo_face *out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < d->o.n_regions && n < max; i++) {
+		struct emo_box b = d->o.regions[i];
+		float x1 = b.x + b.w, y1 = b.y + b.h;
+
+		if (b.x < 0)
+			b.x = 0;
+		if (b.y < 0)
+			b.y = 0;
+		if (x1 > (float)img->w)
+			x1 = (float)img->w;
+		if (y1 > (float)img->h)
+			y1 = (float)img->h;
+		b.w = x1 - b.x;
+		b.h = y1 - b.y;
+		if (b.w < (float)d->o.min_face || b.h < (float)d->o.min_face)
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].box = b;
+		out[n].score = 1.0f;
+		n++;
+	}
+	return n;
+}
+
+int detect_run(struct detect *d, const struct emo_image *img, struct emo_face *out, int max)
+{
+	float s[DETECT_MAX_LEVELS];
+	int nl, n = 0, rc, cur = 0;
+	const uint8_t *prev = NULL;
+	int pw = 0, ph = 0, ps = 0;
+
+	if (!d || !img || !img->px || img->w <= 0 || img->h <= 0 || img->stride < img->w ||
+	    img->w > 32768 || img->h > 32768 || max < 0 || (max > 0 && !out))
+		return EMO_EINVAL;
+	if (!d->m)
+		return detect_regions(d, img, out, max);
+	nl = detect_levels(d, img->w, img->h, s);
+	if (!nl)
+		return 0;
+	if ((rc = detect_reserve(d, img->w, img->h, s, nl)))
+		return rc;
+	for (int k = 0; k < nl; k++) {
+		int lw = (int)lroundf((float)img->w * s[k]), lh = (int)lroundf((float)img->h * s[k]);
+		const uint8_t *in;
+		int stride, gh, gw, gc;
+		const float *f;
+		const uint8_t *q;
+
+		if (lw < 1 || lh < 1)
+			break;
+		if (lw == img->w && lh == img->h) {
+			in = img->px;
+			stride = img->stride;
+		} else {
+			/* each level from the previous one when it is larger (cheaper) */
+			if (prev && pw >= lw && ph >= lh)
+				detect_resample(prev, pw, ph, ps, d->lvl[cur], lw, lh);
+			else
+				detect_resample(img->px, img->w, img->h, img->stride, d->lvl[cur], lw, lh);
+			in = d->lvl[cur];
+			stride = lw;
+			cur ^= 1;
+		}
+		prev = in;
+		pw = lw;
+		ph = lh;
+		ps = stride;
+		rc = d->o.use_float ? qnn_run_float(d->ctx, in, lh, lw, stride)
+				    : qnn_run(d->ctx, in, lh, lw, stride);
+		if (rc)
+			return rc;
+		if ((rc = qnn_tensor_get(d->ctx, d->out_tensor, &gh, &gw, &gc, &q, &f)) || !f ||
+		    gc != DETECT_NCH)
+			return rc ? rc : EMO_EFORMAT;
+		n = detect_decode(d, f, gh, gw, (float)img->w / (float)lw, (float)img->h / (float)lh, n);
+	}
+	n = detect_nms(d->cand, n, d->o.nms_iou);
+	if (n > max)
+		n = max;
+	if (n)
+		memcpy(out, d->cand, sizeof(*out) * (size_t)n);
+	return n;
+}
