@@ -118,25 +118,26 @@ void pipeline_source_display(const char *src, char *buf, unsigned long len)
 
 static const char *const no_model = "no classifier model";
 
-static int faces_line(FILE *f, int fmt, int *header, const char *type, double t, int faces,
-		      double wall)
+static int faces_line(FILE *f, int fmt, int *header, const char *type, double t, int faces)
 {
+	const char *what = strcmp(type, "final") ? "faces" : "max_faces";
+
 	if (!f)
 		return 0;
 	switch (fmt) {
 	case CONFIG_FORMAT_NDJSON:
-		fprintf(f, "{\"type\":\"%s\",\"time\":%.3f,\"t\":%.3f,\"faces\":%d,\"emotions\":null,"
-			   "\"status\":\"%s\"}\n", type, wall, t, faces, no_model);
+		fprintf(f, "{\"type\":\"%s\",\"time\":%.3f,\"%s\":%d,\"emotions\":null,"
+			   "\"status\":\"%s\"}\n", type, t, what, faces, no_model);
 		break;
 	case CONFIG_FORMAT_CSV:
 		if (!*header) {
-			fputs("type,time,t,faces,status\n", f);
+			fputs("type,time,faces,status\n", f);
 			*header = 1;
 		}
-		fprintf(f, "%s,%.3f,%.3f,%d,%s\n", type, wall, t, faces, no_model);
+		fprintf(f, "%s,%.3f,%d,%s\n", type, t, faces, no_model);
 		break;
 	default:
-		fprintf(f, "%s t=%.1fs faces=%d emotions=none (%s)\n", type, t, faces, no_model);
+		fprintf(f, "%.3f %s %s %d emotions none (%s)\n", t, type, what, faces, no_model);
 		break;
 	}
 	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
@@ -321,13 +322,10 @@ static int emit(struct run *r, double now)
 
 	fill_stats(r, mono_s() - r->wall0);
 	if (!r->classify) {
-		double w = wall_s();
-
-		if (!r->dashboard && faces_line(stdout, r->fmt, &r->header_out, "faces", now - r->t_start,
-						   r->last_faces, w))
+		if (!r->dashboard &&
+		    faces_line(stdout, r->fmt, &r->header_out, "faces", now, r->last_faces))
 			rc = -1;
-		if (r->flog && faces_line(r->flog, r->fmt, &r->header_log, "faces", now - r->t_start,
-					  r->last_faces, w))
+		if (r->flog && faces_line(r->flog, r->fmt, &r->header_log, "faces", now, r->last_faces))
 			say(r, 0, "cannot write %s", r->cfg->output.log);
 	} else {
 		snapshot(r, now);
@@ -349,7 +347,6 @@ static void finish(struct run *r)
 
 	fill_stats(r, mono_s() - r->wall0);
 	if (!r->classify) {
-		double w = wall_s();
 		int dummy = 1;
 
 		if (r->dash) {
@@ -357,10 +354,9 @@ static void finish(struct run *r)
 			r->dash = NULL;
 		}
 		faces_line(stdout, r->dashboard ? CONFIG_FORMAT_TEXT : r->fmt,
-			   r->dashboard ? &dummy : &r->header_out, "final", now - r->t_start,
-			   r->max_faces, w);
+			   r->dashboard ? &dummy : &r->header_out, "final", now, r->max_faces);
 		if (r->flog)
-			faces_line(r->flog, r->fmt, &r->header_log, "final", now - r->t_start, r->max_faces, w);
+			faces_line(r->flog, r->fmt, &r->header_log, "final", now, r->max_faces);
 		return;
 	}
 	snapshot(r, now);
@@ -529,8 +525,6 @@ static int loop(struct run *r)
 		} else {
 			now = r->media_clock ? r->t_last : mono_s() - r->wall0;
 		}
-		if (r->cfg->duration > 0 && now - r->t_start >= r->cfg->duration)
-			break;
 		if (now >= r->next_report) {
 			if (emit(r, r->media_clock ? now : fmax(now, r->t_last))) {
 				if (errno != EPIPE)
@@ -540,6 +534,8 @@ static int loop(struct run *r)
 			while (r->next_report <= now)
 				r->next_report += interval;
 		}
+		if (r->cfg->duration > 0 && now - r->t_start >= r->cfg->duration - 1e-9)
+			break;
 		if (r->dash) {
 			fill_stats(r, mono_s() - r->wall0);
 			snapshot(r, r->t_last);
