@@ -1139,7 +1139,7 @@ int report_write_svg(const char *path, const char *title, const struct summary_p
 	out_puts(&o, "</g>\n");
 	out_printf(&o, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#333333\"/>\n",
 		   SVG_L, SVG_T, (int)pw, (int)ph);
-	out_printf(&o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">session time (m:ss)</text>\n",
+	out_printf(&o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">elapsed session time</text>\n",
 		   SVG_L + (int)pw / 2, SVG_H - 12);
 	out_printf(&o,
 		   "<text x=\"16\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 16 %d)\">"
