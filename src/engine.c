@@ -136,8 +136,6 @@ static int engine_setup(struct engine *e, int w, int h, struct emo_err *err)
 
 	detect_free(e->det);
 	e->det = NULL;
-	track_free(e->trk);
-	e->trk = NULL;
 
 	n = config_regions(&e->cfg, w, h, e->regions, names, CONFIG_MAX_SEATS);
 	if (n == 0) {
@@ -180,8 +178,13 @@ static int engine_setup(struct engine *e, int w, int h, struct emo_err *err)
 		topt.grid_names = grid_names;
 		topt.n_grid_names = e->cfg.gallery.n_names;
 	}
-	if (!(e->trk = track_new(&topt, err)))
+	if (e->trk) {
+		/* a new frame size: seats given as fractions move, tracks stay */
+		if (track_set_seats(e->trk, topt.seats, topt.n_seats))
+			return emo_seterr(err, EMO_ECONFIG, NULL, 0, 0, "the tracker refused the seats");
+	} else if (!(e->trk = track_new(&topt, err))) {
 		return EMO_ECONFIG; /* the tracker refused the seats/gallery */
+	}
 	e->frame_w = w;
 	e->frame_h = h;
 	return EMO_OK;

@@ -4,7 +4,8 @@
  *
  * The engine builds its stages from a struct emo_config. The detector and
  * the tracker need pixel regions for the seats/gallery, so they are made at
- * the first frame and remade when the frame size changes. The classifier is
+ * the first frame; the regions are resolved again when the frame size
+ * changes (tracks are kept). The classifier is
  * optional: without a model (none embedded and none configured) the engine
  * still detects and tracks faces, and engine_has_classifier() says 0; the
  * caller must then not present the (uniform) probabilities as emotions.
