@@ -24,6 +24,7 @@ struct report {
 	FILE *f;
 	int need_header;        /* CSV header not yet in this file */
 	long long alert_seq;    /* last alert written */
+	unsigned long long frame_seq; /* record: last snapshot seq written + 1 */
 	struct out line;
 };
 
@@ -889,6 +890,9 @@ int report_emit(struct report *r, const struct summary *s)
 	if (!r || !s)
 		return EMO_EINVAL;
 	if (r->o.kind == REPORT_RECORD) {
+		if (r->frame_seq && r->frame_seq == s->seq + 1)
+			return EMO_OK; /* this frame is already recorded */
+		r->frame_seq = s->seq + 1;
 		rc = emit_frame_line(r, s);
 		for (int i = 0; !r->o.aggregate_only && i < s->n_students; i++)
 			if (s->students[i].present && (e = emit_track_line(r, s, &s->students[i])))

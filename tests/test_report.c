@@ -803,7 +803,9 @@ TEST(record_timeline)
 	fill_snapshot(&snap, 4); /* student index 2 absent */
 	for (int i = 0; i < 3; i++) {
 		snap.frame_time += 0.2;
+		snap.seq++;
 		ASSERT_EQ(report_emit(r, &snap), EMO_OK);
+		ASSERT_EQ(report_emit(r, &snap), EMO_OK); /* same frame: skipped */
 	}
 	report_close(r);
 	p = slurp(path);
