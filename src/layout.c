@@ -384,7 +384,7 @@ int layout_student_cols(int width, int force_stacked, struct layout_cols *c)
 	if (width < LAYOUT_MIN_COLS)
 		return -1;
 	c->dom = 13;  /* "surprise 100%" */
-	c->seen = 5;  /* layout_age() */
+	c->seen = 6;  /* layout_age() */
 	c->name = width / 6;
 	if (c->name < 8)
 		c->name = 8;

@@ -58,7 +58,7 @@ int layout_sparkline(char *buf, size_t cap, const float *vals, int n, int width,
 		     double hi, int utf8);
 
 /* Short age: "-" (negative or NaN), "0s".."59s", "1m05s", "2h03m", "3d04h",
- * "12d", ">99d". At most 5 columns. */
+ * "12d", ">99d". At most 6 columns. */
 void layout_age(char *buf, size_t cap, double seconds);
 
 /* Uptime as "MM:SS" below an hour, "H:MM:SS" below a day, "Nd HH:MM" above. */
