@@ -1,0 +1,99 @@
+/* report.h - headless output sinks: one line per snapshot in text, NDJSON or
+ * CSV, the --record per-frame timeline, the final session line, and the SVG
+ * chart of the class mood over the session.
+ *
+ * Every line is written whole and flushed (a reader never sees half a
+ * record). Numbers use fixed precision and '.' whatever the locale. Strings
+ * are escaped for their format (JSON per RFC 8259, UTF-8 kept and invalid
+ * bytes replaced by U+FFFD; CSV quoted per RFC 4180; text quoted with
+ * control characters escaped), so a hostile name cannot break a line.
+ *
+ * Kinds of sink:
+ *   REPORT_SUMMARY  report_emit() writes one class line, then one line per
+ *                   alert fired since the previous emit, then (opts.students)
+ *                   one line per student;
+ *   REPORT_RECORD   report_emit() writes one "frame" line for the frame of the
+ *                   snapshot, then one "track" line per present track (call it
+ *                   after every summary_update()).
+ * Both: report_final() writes the "final" session line. With aggregate_only
+ * no line carries a name, a track id, a seat or any per-person value.
+ *
+ * CSV: one header per file (not repeated when appending to a non-empty file);
+ * every row of a sink has the same columns, the first being `type`.
+ */
+#ifndef EMOTOP_REPORT_H
+#define EMOTOP_REPORT_H
+
+#include "emotop/err.h"
+#include "emotop/summary.h"
+
+enum report_format {
+	REPORT_TEXT = 0,
+	REPORT_NDJSON = 1,
+	REPORT_CSV = 2,
+};
+
+enum report_kind {
+	REPORT_SUMMARY = 0,
+	REPORT_RECORD = 1,
+};
+
+struct report_opts {
+	enum report_format format;   /* default REPORT_TEXT */
+	enum report_kind kind;       /* default REPORT_SUMMARY */
+	const char *path;            /* NULL or "-": stdout (never closed); else
+				      * opened in append mode; copied */
+	int students;                /* per-student lines (summary sinks) */
+	int aggregate_only;          /* never write per-person data */
+};
+
+void report_opts_default(struct report_opts *o);
+
+/* "text", "ndjson" (or "json"), "csv" -> format; -1 when unknown. */
+int report_format_from_name(const char *name);
+/* Format from a file name's extension: .csv -> CSV, .ndjson/.jsonl/.json ->
+ * NDJSON, .txt/.log -> text; -1 otherwise. */
+int report_format_from_path(const char *path);
+/* "text", "ndjson", "csv". */
+const char *report_format_name(int format);
+
+/* New sink. NULL on error, *err set (EMO_EINVAL bad options, EMO_EIO cannot
+ * open the file: message names it and errno). Free with report_close(). */
+struct report *report_open(const struct report_opts *o, struct emo_err *err);
+/* Flush and close (stdout is flushed, not closed). NULL-safe. */
+void report_close(struct report *r);
+
+/* Write the lines for snapshot s (see the kinds above). Returns EMO_OK,
+ * EMO_EINVAL, or EMO_EIO when the write failed (e.g. disk full). */
+int report_emit(struct report *r, const struct summary *s);
+
+/* Write the final session line for totals tot at snapshot s. */
+int report_final(struct report *r, const struct summary *s, const struct summary_totals *tot);
+
+/* Reopen the file by path (SIGHUP after logrotate moved it): writing goes
+ * on in a new file when the old one was renamed. No-op for stdout. On
+ * failure the old stream is kept and EMO_EIO returned. */
+int report_reopen(struct report *r);
+
+/* The path written to ("-" for stdout). */
+const char *report_path(const struct report *r);
+
+/* Write an SVG chart of the session history: the 7 mean probabilities and
+ * the negative share (dashed) over time, axes, labels and legend; title is
+ * escaped (NULL: "emotop class mood"). Self-contained, valid XML.
+ * Returns EMO_OK, EMO_EINVAL, EMO_EIO or EMO_ENOMEM with *err set. */
+int report_write_svg(const char *path, const char *title, const struct summary_point *pts,
+		     int n, struct emo_err *err);
+
+/* Escapers, exposed for tests: write the escaped form of s (with its quotes
+ * for JSON and CSV when needed) into buf (size len, always NUL-terminated when
+ * len > 0); return the full length it needs (excluding the NUL), like
+ * snprintf. CSV quotes only when s has , " CR or LF or leading/trailing
+ * blanks. */
+unsigned long report_json_string(char *buf, unsigned long len, const char *s);
+unsigned long report_csv_field(char *buf, unsigned long len, const char *s);
+/* Fixed-point number with prec (0..9) decimals and '.', whatever the locale;
+ * "null" for NaN/inf. Same return convention. */
+unsigned long report_fixed(char *buf, unsigned long len, double v, int prec);
+
+#endif

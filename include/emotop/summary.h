@@ -1,0 +1,211 @@
+/* summary.h - the class summary: rolling window, sparkline timeline, alert
+ * rules, session totals and history, published as an immutable snapshot.
+ *
+ * Model/view split: the pipeline calls summary_update() once per analysed
+ * frame with the tracker; the dashboard and the report sinks only read a
+ * struct summary filled by summary_snapshot(). That struct is a value type:
+ * fixed-size arrays, no pointers into live state, safe to memcpy and to hand
+ * to another thread. It is large (about 60 KB): keep it static or on the heap.
+ *
+ * Definitions (per analysed frame, over the tracks present in that frame):
+ *   faces      number of present tracks;
+ *   mean[k]    mean of the present tracks' smoothed probability of class k
+ *              (all zero when no face);
+ *   dominant   argmax of mean, -1 when no face;
+ *   negative   mean[angry] + mean[disgust] + mean[fear] + mean[sad], i.e.
+ *              the share of probability mass on negative emotions (0..1).
+ * The window values average the frames of the last `window` seconds weighted
+ * by their faces (= the mean over every face observation in the window).
+ * A frame at time t is in the window at time now while now - t < window.
+ *
+ * Alert rules compare one per-frame metric with a threshold; the alert fires
+ * once when the condition has held continuously for `for_s` seconds (a frame
+ * with no faces breaks a negative/emotion condition), and re-arms when the
+ * condition stops holding.
+ *
+ * Time is passed in (double seconds, non-decreasing); nothing reads a clock.
+ * Not thread-safe: serialise calls on one struct summary_ctx.
+ */
+#ifndef EMOTOP_SUMMARY_H
+#define EMOTOP_SUMMARY_H
+
+#include "emotop/emotion.h"
+#include "emotop/err.h"
+#include "emotop/image.h"
+#include "emotop/track.h"
+
+#define SUMMARY_MAX_STUDENTS TRACK_MAX
+#define SUMMARY_MAX_ALERTS 32     /* recent alerts kept in the snapshot */
+#define SUMMARY_MAX_RULES 16
+#define SUMMARY_RULE_NAME_MAX 64
+#define SUMMARY_SPARK_MAX 120     /* sparkline buckets kept */
+#define SUMMARY_HISTORY_MAX 720   /* session history points (downsampled when full) */
+#define SUMMARY_SOURCE_MAX 256
+
+enum summary_metric {
+	SUMMARY_METRIC_NEGATIVE = 0, /* per-frame negative share, 0..1 */
+	SUMMARY_METRIC_EMOTION = 1,  /* per-frame mean probability of rule.emotion */
+	SUMMARY_METRIC_FACES = 2,    /* faces present */
+};
+
+enum summary_cmp {
+	SUMMARY_CMP_GT = 0, /* metric > threshold */
+	SUMMARY_CMP_LT = 1, /* metric < threshold */
+};
+
+struct summary_rule {
+	const char *name;            /* shown in alerts; copied (< SUMMARY_RULE_NAME_MAX) */
+	enum summary_metric metric;
+	int emotion;                 /* class index for SUMMARY_METRIC_EMOTION */
+	enum summary_cmp cmp;
+	double threshold;
+	double for_s;                /* seconds the condition must hold, >= 0 */
+};
+
+struct summary_opts {
+	double window;               /* rolling window seconds, default 60 */
+	int window_cap;              /* frames the window can hold, default 8192
+				      * (the oldest are evicted early beyond it) */
+	double bucket_s;             /* sparkline bucket seconds, default 5 */
+	double history_step;         /* initial history step seconds, default 5 */
+	const struct summary_rule *rules; /* copied by summary_new() */
+	int n_rules;                 /* 0..SUMMARY_MAX_RULES */
+};
+
+/* Counters and labels the application fills in (summary_set_stats()). */
+struct summary_stats {
+	long long frames_analysed;
+	long long frames_dropped;
+	double fps;                  /* analysis frames per second achieved */
+	double lat_capture_ms, lat_detect_ms, lat_classify_ms;
+	char source[SUMMARY_SOURCE_MAX]; /* "" when unknown */
+	int width, height;           /* analysed frame size, 0 when unknown */
+};
+
+/* One student row: a copy of a live track at the last update. */
+struct summary_student {
+	int id;                      /* track id */
+	int seat;                    /* -1 when none */
+	char name[TRACK_NAME_MAX];   /* "" when no name (print the id) */
+	struct emo_box box;
+	float probs[EMO_NUM_CLASSES];/* smoothed */
+	float raw[EMO_NUM_CLASSES];  /* last observation */
+	int dominant;
+	float confidence;
+	float negative;              /* sum of the negative classes of probs */
+	double first_seen, last_seen;
+	int present;                 /* seen in the last update */
+};
+
+struct summary_alert {
+	long long seq;               /* 1, 2, ... over the session */
+	char rule[SUMMARY_RULE_NAME_MAX];
+	double time;                 /* when it fired */
+	double since;                /* when the condition started holding */
+	double value;                /* metric value when it fired */
+};
+
+/* A sparkline bucket or a session history point: face-weighted means of the
+ * frames with time in [t0, t0 + span). frames == 0: no data (dominant -1). */
+struct summary_point {
+	double t0, span;
+	int frames;                  /* analysed frames in it */
+	float faces;                 /* mean faces present */
+	float mean[EMO_NUM_CLASSES];
+	int dominant;
+	float negative;
+};
+
+struct summary {
+	unsigned long long seq;      /* number of updates so far (changes on update) */
+	double time;                 /* the `now` of summary_snapshot() */
+	double start;                /* time of the first update */
+	double uptime;               /* time - start (0 before the first update) */
+	double window;               /* configured window seconds */
+	double window_span;          /* seconds actually covered (time - oldest frame) */
+	int window_frames;           /* frames in the window */
+
+	/* The latest frame. */
+	double frame_time;
+	int faces;
+	float frame_mean[EMO_NUM_CLASSES];
+	int frame_dominant;
+	float frame_negative;
+
+	/* The rolling window. */
+	float mean[EMO_NUM_CLASSES];
+	int dominant;                /* class mood, -1 when no face in the window */
+	float confidence;            /* mean[dominant] */
+	float negative;
+	float mean_faces;            /* mean faces per frame */
+
+	int n_students;              /* live tracks, ordered by id */
+	struct summary_student students[SUMMARY_MAX_STUDENTS];
+
+	long long alerts_total;      /* alerts fired this session */
+	int n_alerts;                /* recent alerts, oldest first */
+	struct summary_alert alerts[SUMMARY_MAX_ALERTS];
+
+	double bucket_s;
+	int n_buckets;               /* oldest first; the last one is filling */
+	struct summary_point buckets[SUMMARY_SPARK_MAX];
+
+	struct summary_stats stats;
+};
+
+/* Totals over the whole session (never reset by summary_reset()). */
+struct summary_totals {
+	double start, end, duration;  /* first and last update times */
+	long long frames;             /* updates */
+	long long face_frames;        /* sum of faces over updates */
+	int max_faces;
+	float mean[EMO_NUM_CLASSES];  /* over every face observation */
+	float negative;
+	int dominant;                 /* argmax of mood_share, -1 when no face */
+	/* Share of the session's face time during which class k was the frame's
+	 * dominant mood (sums to 1 when any face was seen). */
+	float mood_share[EMO_NUM_CLASSES];
+	long long alerts;
+	struct summary_stats stats;
+};
+
+void summary_opts_default(struct summary_opts *o);
+
+/* New summary; copies *o (NULL: defaults). Free with summary_free().
+ * NULL on error, *err set: EMO_EINVAL (window <= 0, bucket_s <= 0, bad rule:
+ * metric/cmp/emotion out of range, for_s < 0 or not finite, name too long),
+ * EMO_ENOMEM. */
+struct summary_ctx *summary_new(const struct summary_opts *o, struct emo_err *err);
+/* NULL-safe. */
+void summary_free(struct summary_ctx *s);
+
+/* Account for one analysed frame at `now`: reads the tracker's live tracks
+ * (t may be NULL: a frame with no tracks). Returns EMO_OK or EMO_EINVAL
+ * (s NULL, now not finite); earlier times are treated as the previous one. */
+int summary_update(struct summary_ctx *s, double now, const struct tracker *t);
+
+/* Store the application's counters; published by the next snapshot. */
+void summary_set_stats(struct summary_ctx *s, const struct summary_stats *st);
+
+/* Fill *out with the state as seen at `now` (window evaluated at now).
+ * out owns nothing; it stays valid forever. */
+void summary_snapshot(const struct summary_ctx *s, double now, struct summary *out);
+
+/* Clear the rolling window and the alert episodes (dashboard key r). The
+ * sparkline, history, recent alerts and session totals are kept. */
+void summary_reset(struct summary_ctx *s);
+
+/* Session totals up to the last update. */
+void summary_totals(const struct summary_ctx *s, struct summary_totals *out);
+
+/* Copy at most max session history points (oldest first) into out; returns
+ * how many there are in all (call with max 0 to size). At most
+ * SUMMARY_HISTORY_MAX (the last one still filling); the step doubles each time it fills up. */
+int summary_history(const struct summary_ctx *s, struct summary_point *out, int max);
+
+/* Value of a rule's metric for frame values (faces, mean, negative); NAN when
+ * undefined (emotion/negative metric with no face). For tests and UIs. */
+double summary_metric_value(const struct summary_rule *r, int faces,
+			    const float mean[EMO_NUM_CLASSES], float negative);
+
+#endif

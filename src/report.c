@@ -1,0 +1,1190 @@
+/* report.c - text/NDJSON/CSV line sinks (line-flushed, SIGHUP reopen), the
+ * --record timeline, the final line and the SVG session chart. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "emotop/report.h"
+
+/* Output buffer: grows when dyn, else counts what did not fit (snprintf). */
+struct out {
+	char *p;
+	size_t cap, len;
+	int dyn, oom;
+};
+
+struct report {
+	struct report_opts o;
+	char *path;             /* NULL: stdout */
+	FILE *f;
+	int need_header;        /* CSV header not yet in this file */
+	long long alert_seq;    /* last alert written */
+	struct out line;
+};
+
+static void out_putc(struct out *o, char c)
+{
+	if (o->len + 1 >= o->cap && o->dyn && !o->oom) {
+		size_t cap = o->cap ? o->cap * 2 : 1024;
+		char *p = realloc(o->p, cap);
+
+		if (p) {
+			o->p = p;
+			o->cap = cap;
+		} else {
+			o->oom = 1;
+		}
+	}
+	if (o->len + 1 < o->cap)
+		o->p[o->len] = c;
+	o->len++;
+}
+
+static void out_puts(struct out *o, const char *s)
+{
+	while (*s)
+		out_putc(o, *s++);
+}
+
+/* Integers and strings only (never %f: it follows LC_NUMERIC). */
+static void out_printf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_printf(struct out *o, const char *fmt, ...)
+{
+	char tmp[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	out_puts(o, tmp);
+}
+
+static void out_end(struct out *o)
+{
+	if (o->cap)
+		o->p[o->len < o->cap ? o->len : o->cap - 1] = '\0';
+}
+
+static void out_fixed(struct out *o, double v, int prec)
+{
+	static const long long pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+					  100000000, 1000000000};
+	double a, r;
+	long long q, scale;
+
+	if (!isfinite(v)) {
+		out_puts(o, "null");
+		return;
+	}
+	if (prec < 0)
+		prec = 0;
+	if (prec > 9)
+		prec = 9;
+	scale = pow10[prec];
+	a = fabs(v);
+	r = round(a * (double)scale);
+	if (r >= 9e15) {
+		/* Huge: integer part only ("%.0f" has no decimal point, so no
+		 * locale dependence), then zeros. */
+		char tmp[400];
+
+		snprintf(tmp, sizeof(tmp), "%s%.0f", v < 0 ? "-" : "", a);
+		out_puts(o, tmp);
+		if (prec) {
+			out_putc(o, '.');
+			for (int i = 0; i < prec; i++)
+				out_putc(o, '0');
+		}
+		return;
+	}
+	q = (long long)r;
+	if (v < 0 && q != 0)
+		out_putc(o, '-');
+	out_printf(o, "%lld", q / scale);
+	if (prec)
+		out_printf(o, ".%0*lld", prec, q % scale);
+}
+
+/* Length of a valid UTF-8 sequence at s (1..4), 0 when invalid. */
+static int utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		unsigned char lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		unsigned char lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4
+												   : 0;
+	}
+	return 0;
+}
+
+#define UTF8_REPLACEMENT "\xef\xbf\xbd"
+
+static void out_json_str(struct out *o, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
+
+	out_putc(o, '"');
+	while (*s) {
+		int n;
+
+		if (*s == '"' || *s == '\\') {
+			out_putc(o, '\\');
+			out_putc(o, (char)*s++);
+			continue;
+		}
+		if (*s < 0x20) {
+			switch (*s) {
+			case '\b': out_puts(o, "\\b"); break;
+			case '\f': out_puts(o, "\\f"); break;
+			case '\n': out_puts(o, "\\n"); break;
+			case '\r': out_puts(o, "\\r"); break;
+			case '\t': out_puts(o, "\\t"); break;
+			default: out_printf(o, "\\u%04x", *s); break;
+			}
+			s++;
+			continue;
+		}
+		n = utf8_len(s);
+		if (!n) {
+			out_puts(o, "\\ufffd");
+			s++;
+			continue;
+		}
+		for (int i = 0; i < n; i++)
+			out_putc(o, (char)*s++);
+	}
+	out_putc(o, '"');
+}
+
+/* CSV field: control characters become spaces (one physical line per
+ * record), invalid UTF-8 becomes U+FFFD, and the field is quoted (with ""
+ * doubling) when it holds , or " or starts or ends with a blank. */
+static void out_csv(struct out *o, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
+	size_t len = strlen((const char *)s);
+	int quote = len && (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t');
+
+	for (size_t i = 0; i < len && !quote; i++)
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+	if (quote)
+		out_putc(o, '"');
+	while (*s) {
+		int n;
+
+		if (*s < 0x20 || *s == 0x7f) {
+			out_putc(o, ' ');
+			s++;
+			continue;
+		}
+		if (*s == '"') {
+			out_puts(o, "\"\"");
+			s++;
+			continue;
+		}
+		n = utf8_len(s);
+		if (!n) {
+			out_puts(o, UTF8_REPLACEMENT);
+			s++;
+			continue;
+		}
+		for (int i = 0; i < n; i++)
+			out_putc(o, (char)*s++);
+	}
+	if (quote)
+		out_putc(o, '"');
+}
+
+/* XML text/attribute content. */
+static void out_xml(struct out *o, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
+
+	while (*s) {
+		int n;
+
+		switch (*s) {
+		case '&': out_puts(o, "&amp;"); s++; continue;
+		case '<': out_puts(o, "&lt;"); s++; continue;
+		case '>': out_puts(o, "&gt;"); s++; continue;
+		case '"': out_puts(o, "&quot;"); s++; continue;
+		case '\'': out_puts(o, "&apos;"); s++; continue;
+		default: break;
+		}
+		if (*s < 0x20 || *s == 0x7f) { /* not allowed (or not wanted) in XML 1.0 */
+			out_putc(o, ' ');
+			s++;
+			continue;
+		}
+		n = utf8_len(s);
+		if (!n) {
+			out_puts(o, UTF8_REPLACEMENT);
+			s++;
+			continue;
+		}
+		for (int i = 0; i < n; i++)
+			out_putc(o, (char)*s++);
+	}
+}
+
+static unsigned long fixed_out(char *buf, unsigned long len, void (*fn)(struct out *, const char *),
+			       const char *s)
+{
+	struct out o = {buf, len, 0, 0, 0};
+
+	fn(&o, s);
+	out_end(&o);
+	return o.len;
+}
+
+unsigned long report_json_string(char *buf, unsigned long len, const char *s)
+{
+	return fixed_out(buf, len, out_json_str, s);
+}
+
+unsigned long report_csv_field(char *buf, unsigned long len, const char *s)
+{
+	return fixed_out(buf, len, out_csv, s);
+}
+
+unsigned long report_fixed(char *buf, unsigned long len, double v, int prec)
+{
+	struct out o = {buf, len, 0, 0, 0};
+
+	out_fixed(&o, v, prec);
+	out_end(&o);
+	return o.len;
+}
+
+/* ---- options, open, close, reopen ---- */
+
+void report_opts_default(struct report_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->format = REPORT_TEXT;
+	o->kind = REPORT_SUMMARY;
+}
+
+static const char *const format_names[] = {"text", "ndjson", "csv"};
+
+int report_format_from_name(const char *name)
+{
+	if (!name)
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(name, format_names[i]))
+			return i;
+	if (!strcmp(name, "json"))
+		return REPORT_NDJSON;
+	return -1;
+}
+
+const char *report_format_name(int format)
+{
+	return format >= 0 && format < 3 ? format_names[format] : "unknown";
+}
+
+static int ext_is(const char *path, const char *ext)
+{
+	size_t n = strlen(path), m = strlen(ext);
+
+	if (n <= m)
+		return 0;
+	for (size_t i = 0; i < m; i++) {
+		char c = path[n - m + i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != ext[i])
+			return 0;
+	}
+	return 1;
+}
+
+int report_format_from_path(const char *path)
+{
+	if (!path)
+		return -1;
+	if (ext_is(path, ".csv"))
+		return REPORT_CSV;
+	if (ext_is(path, ".ndjson") || ext_is(path, ".jsonl") || ext_is(path, ".json"))
+		return REPORT_NDJSON;
+	if (ext_is(path, ".txt") || ext_is(path, ".log"))
+		return REPORT_TEXT;
+	return -1;
+}
+
+static int file_empty(FILE *f)
+{
+	struct stat st;
+
+	return fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size == 0;
+}
+
+static FILE *open_append(const char *path, struct emo_err *err)
+{
+	FILE *f = fopen(path, "a");
+
+	if (!f) {
+		emo_seterr(err, EMO_EIO, path, 0, 0, "cannot open for appending: %s", strerror(errno));
+		return NULL;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	return f;
+}
+
+struct report *report_open(const struct report_opts *o, struct emo_err *err)
+{
+	struct report_opts def;
+	struct report *r;
+
+	if (!o) {
+		report_opts_default(&def);
+		o = &def;
+	}
+	if ((o->format != REPORT_TEXT && o->format != REPORT_NDJSON && o->format != REPORT_CSV) ||
+	    (o->kind != REPORT_SUMMARY && o->kind != REPORT_RECORD)) {
+		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "report: bad format or kind");
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		goto nomem;
+	r->o = *o;
+	r->o.path = NULL;
+	r->line.dyn = 1;
+	if (o->path && strcmp(o->path, "-")) {
+		r->path = strdup(o->path);
+		if (!r->path)
+			goto nomem;
+		r->f = open_append(r->path, err);
+		if (!r->f) {
+			free(r->path);
+			free(r);
+			return NULL;
+		}
+	} else {
+		r->f = stdout;
+	}
+	r->need_header = o->format == REPORT_CSV && file_empty(r->f);
+	return r;
+nomem:
+	if (r)
+		free(r->path);
+	free(r);
+	emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "report: out of memory");
+	return NULL;
+}
+
+void report_close(struct report *r)
+{
+	if (!r)
+		return;
+	if (r->f == stdout)
+		fflush(stdout);
+	else if (r->f)
+		fclose(r->f);
+	free(r->path);
+	free(r->line.p);
+	free(r);
+}
+
+int report_reopen(struct report *r)
+{
+	FILE *f;
+
+	if (!r)
+		return EMO_EINVAL;
+	if (!r->path)
+		return EMO_OK;
+	f = open_append(r->path, NULL);
+	if (!f)
+		return EMO_EIO;
+	fclose(r->f);
+	r->f = f;
+	r->need_header = r->o.format == REPORT_CSV && file_empty(f);
+	return EMO_OK;
+}
+
+const char *report_path(const struct report *r)
+{
+	return r && r->path ? r->path : "-";
+}
+
+/* ---- lines ---- */
+
+static const char *const csv_summary_header =
+	"type,time,uptime,faces,id,seat,name,dominant,confidence,negative,"
+	"angry,disgust,fear,happy,sad,surprise,neutral,last_seen,frames,dropped,fps,alerts,rule,value";
+#define CSV_SUMMARY_COLS 24
+static const char *const csv_record_header =
+	"type,time,faces,id,seat,name,x,y,w,h,dominant,confidence,negative,"
+	"angry,disgust,fear,happy,sad,surprise,neutral,"
+	"raw_angry,raw_disgust,raw_fear,raw_happy,raw_sad,raw_surprise,raw_neutral";
+#define CSV_RECORD_COLS 27
+
+static int flush_line(struct report *r)
+{
+	struct out *o = &r->line;
+
+	if (o->oom) {
+		o->len = 0;
+		o->oom = 0;
+		return EMO_ENOMEM;
+	}
+	out_putc(o, '\n');
+	if (o->oom) {
+		o->len = 0;
+		o->oom = 0;
+		return EMO_ENOMEM;
+	}
+	if (r->need_header) {
+		const char *h = r->o.kind == REPORT_RECORD ? csv_record_header : csv_summary_header;
+
+		if (fputs(h, r->f) == EOF || fputc('\n', r->f) == EOF) {
+			o->len = 0;
+			return EMO_EIO;
+		}
+		r->need_header = 0;
+	}
+	if (fwrite(o->p, 1, o->len, r->f) != o->len || fflush(r->f)) {
+		o->len = 0;
+		return EMO_EIO;
+	}
+	o->len = 0;
+	return EMO_OK;
+}
+
+static const char *class_or_null(int cls)
+{
+	return cls >= 0 && cls < EMO_NUM_CLASSES ? emo_class_name(cls) : NULL;
+}
+
+/* JSON helpers: "key": value, with a leading comma unless first. */
+static void jkey(struct out *o, const char *k)
+{
+	if (o->len > 1)
+		out_putc(o, ',');
+	out_putc(o, '"');
+	out_puts(o, k);
+	out_puts(o, "\":");
+}
+
+static void jnum(struct out *o, const char *k, double v, int prec)
+{
+	jkey(o, k);
+	out_fixed(o, v, prec);
+}
+
+static void jint(struct out *o, const char *k, long long v)
+{
+	jkey(o, k);
+	out_printf(o, "%lld", v);
+}
+
+static void jstr(struct out *o, const char *k, const char *v)
+{
+	jkey(o, k);
+	if (v)
+		out_json_str(o, v);
+	else
+		out_puts(o, "null");
+}
+
+static void jprobs(struct out *o, const char *k, const float p[EMO_NUM_CLASSES])
+{
+	jkey(o, k);
+	out_putc(o, '{');
+	for (int c = 0; c < EMO_NUM_CLASSES; c++) {
+		if (c)
+			out_putc(o, ',');
+		out_printf(o, "\"%s\":", emo_class_name(c));
+		out_fixed(o, p[c], 3);
+	}
+	out_putc(o, '}');
+}
+
+/* CSV helpers: each writes one field with its leading comma (but the first). */
+static void cstr(struct out *o, const char *v)
+{
+	out_putc(o, ',');
+	out_csv(o, v ? v : "");
+}
+
+static void cnum(struct out *o, double v, int prec)
+{
+	out_putc(o, ',');
+	if (isfinite(v))
+		out_fixed(o, v, prec);
+}
+
+static void cint(struct out *o, long long v)
+{
+	out_printf(o, ",%lld", v);
+}
+
+static void cempty(struct out *o, int n)
+{
+	while (n-- > 0)
+		out_putc(o, ',');
+}
+
+static void cprobs(struct out *o, const float p[EMO_NUM_CLASSES])
+{
+	for (int c = 0; c < EMO_NUM_CLASSES; c++)
+		cnum(o, p[c], 3);
+}
+
+/* Text: time as ISO 8601 UTC when it looks like a Unix time, else seconds. */
+static void text_time(struct out *o, double t)
+{
+	if (isfinite(t) && t >= 1e9 && t < 1e11) {
+		time_t s = (time_t)floor(t);
+		struct tm tm;
+		int ms = (int)((t - floor(t)) * 1000.0);
+
+		if (gmtime_r(&s, &tm)) {
+			out_printf(o, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+				   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+				   ms > 999 ? 999 : ms);
+			return;
+		}
+	}
+	out_fixed(o, t, 3);
+}
+
+static void text_duration(struct out *o, double d)
+{
+	long long s = isfinite(d) && d > 0 ? (long long)d : 0;
+
+	out_printf(o, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+}
+
+static void text_probs(struct out *o, const float p[EMO_NUM_CLASSES])
+{
+	for (int c = 0; c < EMO_NUM_CLASSES; c++) {
+		out_printf(o, " %s ", emo_class_name(c));
+		out_fixed(o, p[c], 2);
+	}
+}
+
+static int emit_summary_line(struct report *r, const struct summary *s)
+{
+	struct out *o = &r->line;
+	const struct summary_stats *st = &s->stats;
+
+	switch (r->o.format) {
+	case REPORT_NDJSON:
+		out_putc(o, '{');
+		jstr(o, "type", "summary");
+		jnum(o, "time", s->time, 3);
+		jnum(o, "uptime", s->uptime, 3);
+		jint(o, "faces", s->faces);
+		jnum(o, "mean_faces", s->mean_faces, 2);
+		jnum(o, "window", s->window, 1);
+		jint(o, "window_frames", s->window_frames);
+		jstr(o, "dominant", class_or_null(s->dominant));
+		jnum(o, "confidence", s->confidence, 3);
+		jnum(o, "negative", s->negative, 3);
+		jprobs(o, "mean", s->mean);
+		jkey(o, "frame");
+		out_puts(o, "{\"time\":");
+		out_fixed(o, s->frame_time, 3);
+		out_printf(o, ",\"faces\":%d,\"dominant\":", s->faces);
+		if (class_or_null(s->frame_dominant))
+			out_json_str(o, class_or_null(s->frame_dominant));
+		else
+			out_puts(o, "null");
+		out_puts(o, ",\"negative\":");
+		out_fixed(o, s->frame_negative, 3);
+		out_putc(o, '}');
+		jint(o, "alerts", s->alerts_total);
+		jint(o, "frames", st->frames_analysed);
+		jint(o, "dropped", st->frames_dropped);
+		jnum(o, "fps", st->fps, 2);
+		jkey(o, "latency_ms");
+		out_puts(o, "{\"capture\":");
+		out_fixed(o, st->lat_capture_ms, 2);
+		out_puts(o, ",\"detect\":");
+		out_fixed(o, st->lat_detect_ms, 2);
+		out_puts(o, ",\"classify\":");
+		out_fixed(o, st->lat_classify_ms, 2);
+		out_putc(o, '}');
+		jstr(o, "source", st->source);
+		jint(o, "width", st->width);
+		jint(o, "height", st->height);
+		out_putc(o, '}');
+		break;
+	case REPORT_CSV:
+		out_puts(o, "summary");
+		cnum(o, s->time, 3);
+		cnum(o, s->uptime, 3);
+		cint(o, s->faces);
+		cempty(o, 3); /* id, seat, name */
+		cstr(o, class_or_null(s->dominant));
+		cnum(o, s->confidence, 3);
+		cnum(o, s->negative, 3);
+		cprobs(o, s->mean);
+		cempty(o, 1); /* last_seen */
+		cint(o, st->frames_analysed);
+		cint(o, st->frames_dropped);
+		cnum(o, st->fps, 2);
+		cint(o, s->alerts_total);
+		cempty(o, 2); /* rule, value */
+		break;
+	default:
+		text_time(o, s->time);
+		out_puts(o, " up ");
+		text_duration(o, s->uptime);
+		out_printf(o, " faces %d mood %s ", s->faces,
+			   s->dominant >= 0 ? emo_class_name(s->dominant) : "-");
+		out_fixed(o, s->confidence, 2);
+		out_puts(o, " neg ");
+		out_fixed(o, s->negative, 2);
+		out_puts(o, " |");
+		text_probs(o, s->mean);
+		out_puts(o, " | fps ");
+		out_fixed(o, st->fps, 1);
+		out_printf(o, " dropped %lld alerts %lld", st->frames_dropped, s->alerts_total);
+		break;
+	}
+	return flush_line(r);
+}
+
+static int emit_alert_line(struct report *r, const struct summary_alert *a)
+{
+	struct out *o = &r->line;
+
+	switch (r->o.format) {
+	case REPORT_NDJSON:
+		out_putc(o, '{');
+		jstr(o, "type", "alert");
+		jnum(o, "time", a->time, 3);
+		jint(o, "seq", a->seq);
+		jstr(o, "rule", a->rule);
+		jnum(o, "since", a->since, 3);
+		jnum(o, "value", a->value, 3);
+		out_putc(o, '}');
+		break;
+	case REPORT_CSV:
+		out_puts(o, "alert");
+		cnum(o, a->time, 3);
+		cempty(o, 19); /* uptime .. fps */
+		cint(o, a->seq);
+		cstr(o, a->rule);
+		cnum(o, a->value, 3);
+		break;
+	default:
+		text_time(o, a->time);
+		out_puts(o, " ALERT ");
+		out_json_str(o, a->rule);
+		out_puts(o, " value ");
+		out_fixed(o, a->value, 3);
+		out_puts(o, " since ");
+		text_time(o, a->since);
+		break;
+	}
+	return flush_line(r);
+}
+
+static int emit_student_line(struct report *r, const struct summary *s,
+			     const struct summary_student *st)
+{
+	struct out *o = &r->line;
+	const char *name = st->name[0] ? st->name : NULL;
+
+	switch (r->o.format) {
+	case REPORT_NDJSON:
+		out_putc(o, '{');
+		jstr(o, "type", "student");
+		jnum(o, "time", s->time, 3);
+		jint(o, "id", st->id);
+		jkey(o, "seat");
+		if (st->seat >= 0)
+			out_printf(o, "%d", st->seat);
+		else
+			out_puts(o, "null");
+		jstr(o, "name", name);
+		jkey(o, "present");
+		out_puts(o, st->present ? "true" : "false");
+		jstr(o, "dominant", class_or_null(st->dominant));
+		jnum(o, "confidence", st->confidence, 3);
+		jnum(o, "negative", st->negative, 3);
+		jprobs(o, "probs", st->probs);
+		jnum(o, "last_seen", st->last_seen, 3);
+		out_putc(o, '}');
+		break;
+	case REPORT_CSV:
+		out_puts(o, "student");
+		cnum(o, s->time, 3);
+		cempty(o, 2); /* uptime, faces */
+		cint(o, st->id);
+		if (st->seat >= 0)
+			cint(o, st->seat);
+		else
+			cempty(o, 1);
+		cstr(o, name);
+		cstr(o, class_or_null(st->dominant));
+		cnum(o, st->confidence, 3);
+		cnum(o, st->negative, 3);
+		cprobs(o, st->probs);
+		cnum(o, st->last_seen, 3);
+		cempty(o, 6); /* frames .. value */
+		break;
+	default:
+		text_time(o, s->time);
+		out_printf(o, "   student %d", st->id);
+		if (st->seat >= 0)
+			out_printf(o, " seat %d", st->seat);
+		if (name) {
+			out_putc(o, ' ');
+			out_json_str(o, name);
+		}
+		out_printf(o, " %s %s ", st->present ? "present" : "absent",
+			   emo_class_name(st->dominant));
+		out_fixed(o, st->confidence, 2);
+		out_puts(o, " neg ");
+		out_fixed(o, st->negative, 2);
+		out_puts(o, " seen ");
+		out_fixed(o, s->time - st->last_seen, 1);
+		out_puts(o, "s ago");
+		break;
+	}
+	return flush_line(r);
+}
+
+static int emit_frame_line(struct report *r, const struct summary *s)
+{
+	struct out *o = &r->line;
+	float conf = s->frame_dominant >= 0 ? s->frame_mean[s->frame_dominant] : 0.0f;
+
+	switch (r->o.format) {
+	case REPORT_NDJSON:
+		out_putc(o, '{');
+		jstr(o, "type", "frame");
+		jnum(o, "time", s->frame_time, 3);
+		jint(o, "faces", s->faces);
+		jstr(o, "dominant", class_or_null(s->frame_dominant));
+		jnum(o, "confidence", conf, 3);
+		jnum(o, "negative", s->frame_negative, 3);
+		jprobs(o, "mean", s->frame_mean);
+		out_putc(o, '}');
+		break;
+	case REPORT_CSV:
+		out_puts(o, "frame");
+		cnum(o, s->frame_time, 3);
+		cint(o, s->faces);
+		cempty(o, 7); /* id seat name x y w h */
+		cstr(o, class_or_null(s->frame_dominant));
+		cnum(o, conf, 3);
+		cnum(o, s->frame_negative, 3);
+		cprobs(o, s->frame_mean);
+		cempty(o, EMO_NUM_CLASSES);
+		break;
+	default:
+		text_time(o, s->frame_time);
+		out_printf(o, " frame faces %d mood %s neg ", s->faces,
+			   s->frame_dominant >= 0 ? emo_class_name(s->frame_dominant) : "-");
+		out_fixed(o, s->frame_negative, 2);
+		out_puts(o, " |");
+		text_probs(o, s->frame_mean);
+		break;
+	}
+	return flush_line(r);
+}
+
+static int emit_track_line(struct report *r, const struct summary *s,
+			   const struct summary_student *st)
+{
+	struct out *o = &r->line;
+	const char *name = st->name[0] ? st->name : NULL;
+
+	switch (r->o.format) {
+	case REPORT_NDJSON:
+		out_putc(o, '{');
+		jstr(o, "type", "track");
+		jnum(o, "time", s->frame_time, 3);
+		jint(o, "id", st->id);
+		jkey(o, "seat");
+		if (st->seat >= 0)
+			out_printf(o, "%d", st->seat);
+		else
+			out_puts(o, "null");
+		jstr(o, "name", name);
+		jkey(o, "box");
+		out_putc(o, '[');
+		out_fixed(o, st->box.x, 1);
+		out_putc(o, ',');
+		out_fixed(o, st->box.y, 1);
+		out_putc(o, ',');
+		out_fixed(o, st->box.w, 1);
+		out_putc(o, ',');
+		out_fixed(o, st->box.h, 1);
+		out_putc(o, ']');
+		jstr(o, "dominant", class_or_null(st->dominant));
+		jnum(o, "confidence", st->confidence, 3);
+		jnum(o, "negative", st->negative, 3);
+		jprobs(o, "probs", st->probs);
+		jprobs(o, "raw", st->raw);
+		out_putc(o, '}');
+		break;
+	case REPORT_CSV:
+		out_puts(o, "track");
+		cnum(o, s->frame_time, 3);
+		cempty(o, 1); /* faces */
+		cint(o, st->id);
+		if (st->seat >= 0)
+			cint(o, st->seat);
+		else
+			cempty(o, 1);
+		cstr(o, name);
+		cnum(o, st->box.x, 1);
+		cnum(o, st->box.y, 1);
+		cnum(o, st->box.w, 1);
+		cnum(o, st->box.h, 1);
+		cstr(o, class_or_null(st->dominant));
+		cnum(o, st->confidence, 3);
+		cnum(o, st->negative, 3);
+		cprobs(o, st->probs);
+		cprobs(o, st->raw);
+		break;
+	default:
+		text_time(o, s->frame_time);
+		out_printf(o, "   track %d", st->id);
+		if (st->seat >= 0)
+			out_printf(o, " seat %d", st->seat);
+		if (name) {
+			out_putc(o, ' ');
+			out_json_str(o, name);
+		}
+		out_printf(o, " %s ", emo_class_name(st->dominant));
+		out_fixed(o, st->confidence, 2);
+		out_puts(o, " |");
+		text_probs(o, st->probs);
+		break;
+	}
+	return flush_line(r);
+}
+
+int report_emit(struct report *r, const struct summary *s)
+{
+	int rc = EMO_OK, e;
+
+	if (!r || !s)
+		return EMO_EINVAL;
+	if (r->o.kind == REPORT_RECORD) {
+		rc = emit_frame_line(r, s);
+		for (int i = 0; !r->o.aggregate_only && i < s->n_students; i++)
+			if (s->students[i].present && (e = emit_track_line(r, s, &s->students[i])))
+				rc = rc ? rc : e;
+		return rc;
+	}
+	rc = emit_summary_line(r, s);
+	for (int i = 0; i < s->n_alerts; i++) {
+		if (s->alerts[i].seq <= r->alert_seq)
+			continue;
+		e = emit_alert_line(r, &s->alerts[i]);
+		rc = rc ? rc : e;
+		r->alert_seq = s->alerts[i].seq;
+	}
+	for (int i = 0; r->o.students && !r->o.aggregate_only && i < s->n_students; i++) {
+		e = emit_student_line(r, s, &s->students[i]);
+		rc = rc ? rc : e;
+	}
+	return rc;
+}
+
+int report_final(struct report *r, const struct summary *s, const struct summary_totals *tot)
+{
+	struct out *o;
+	float share;
+
+	if (!r || !s || !tot)
+		return EMO_EINVAL;
+	o = &r->line;
+	share = tot->dominant >= 0 ? tot->mood_share[tot->dominant] : 0.0f;
+	switch (r->o.format) {
+	case REPORT_NDJSON:
+		out_putc(o, '{');
+		jstr(o, "type", "final");
+		jnum(o, "time", s->time, 3);
+		jnum(o, "start", tot->start, 3);
+		jnum(o, "duration", tot->duration, 3);
+		jint(o, "frames", tot->frames);
+		jint(o, "face_frames", tot->face_frames);
+		jint(o, "max_faces", tot->max_faces);
+		jstr(o, "dominant", class_or_null(tot->dominant));
+		jnum(o, "negative", tot->negative, 3);
+		jprobs(o, "mean", tot->mean);
+		jprobs(o, "mood_share", tot->mood_share);
+		jint(o, "alerts", tot->alerts);
+		jint(o, "dropped", tot->stats.frames_dropped);
+		jstr(o, "source", tot->stats.source);
+		out_putc(o, '}');
+		break;
+	case REPORT_CSV:
+		out_puts(o, "final");
+		cnum(o, s->time, 3);
+		if (r->o.kind == REPORT_RECORD) {
+			cint(o, tot->max_faces);
+			cempty(o, 7);
+			cstr(o, class_or_null(tot->dominant));
+			cnum(o, share, 3);
+			cnum(o, tot->negative, 3);
+			cprobs(o, tot->mean);
+			cempty(o, EMO_NUM_CLASSES);
+		} else {
+			cnum(o, tot->duration, 3);
+			cint(o, tot->max_faces);
+			cempty(o, 3);
+			cstr(o, class_or_null(tot->dominant));
+			cnum(o, share, 3);
+			cnum(o, tot->negative, 3);
+			cprobs(o, tot->mean);
+			cempty(o, 1);
+			cint(o, tot->frames);
+			cint(o, tot->stats.frames_dropped);
+			cempty(o, 1);
+			cint(o, tot->alerts);
+			cempty(o, 2);
+		}
+		break;
+	default:
+		text_time(o, s->time);
+		out_puts(o, " final duration ");
+		text_duration(o, tot->duration);
+		out_printf(o, " frames %lld max_faces %d mood %s ", tot->frames, tot->max_faces,
+			   tot->dominant >= 0 ? emo_class_name(tot->dominant) : "-");
+		out_fixed(o, share, 2);
+		out_puts(o, " neg ");
+		out_fixed(o, tot->negative, 2);
+		out_puts(o, " | mean");
+		text_probs(o, tot->mean);
+		out_puts(o, " | share");
+		text_probs(o, tot->mood_share);
+		out_printf(o, " | alerts %lld dropped %lld", tot->alerts, tot->stats.frames_dropped);
+		break;
+	}
+	return flush_line(r);
+}
+
+/* ---- SVG ---- */
+
+#define SVG_W 960
+#define SVG_H 440
+#define SVG_L 64
+#define SVG_R 150
+#define SVG_T 44
+#define SVG_B 56
+
+static const char *const svg_colors[EMO_NUM_CLASSES] = {
+	"#d62728", "#8c564b", "#9467bd", "#2ca02c", "#1f77b4", "#ff7f0e", "#7f7f7f",
+};
+
+static void svg_clock(struct out *o, double sec)
+{
+	long long s = isfinite(sec) && sec > 0 ? llround(sec) : 0;
+
+	if (s >= 3600)
+		out_printf(o, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+	else
+		out_printf(o, "%lld:%02lld", s / 60, s % 60);
+}
+
+static double nice_step(double span)
+{
+	static const double steps[] = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600,
+				       7200, 10800, 21600, 43200, 86400};
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (span / steps[i] <= 8)
+			return steps[i];
+	return ceil(span / 8 / 86400) * 86400;
+}
+
+/* One series as a path; breaks at points without faces and at gaps. */
+static void svg_series(struct out *o, const struct summary_point *pts, int n, double t0,
+		       double span, int cls, const char *stroke, const char *extra)
+{
+	int pen = 0, any = 0;
+	double prev_t = 0;
+	const double pw = SVG_W - SVG_L - SVG_R, ph = SVG_H - SVG_T - SVG_B;
+
+	for (int i = 0; i < n; i++) {
+		const struct summary_point *p = &pts[i];
+		double t = p->t0 + p->span / 2, v, x, y;
+
+		if (p->frames <= 0 || p->dominant < 0) {
+			pen = 0;
+			continue;
+		}
+		v = cls >= 0 ? p->mean[cls] : p->negative;
+		if (!isfinite(v))
+			v = 0;
+		v = v < 0 ? 0 : v > 1 ? 1 : v;
+		if (pen && t - prev_t > 2.5 * p->span)
+			pen = 0;
+		x = SVG_L + pw * (t - t0) / span;
+		y = SVG_T + ph * (1 - v);
+		if (!any) {
+			out_printf(o, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%s\"%s d=\"", stroke,
+				   cls >= 0 ? "1.5" : "2.5", extra);
+			any = 1;
+		} else {
+			out_putc(o, ' ');
+		}
+		out_putc(o, pen ? 'L' : 'M');
+		out_fixed(o, x, 1);
+		out_putc(o, ' ');
+		out_fixed(o, y, 1);
+		pen = 1;
+		prev_t = t;
+	}
+	if (any)
+		out_puts(o, "\"/>\n");
+}
+
+int report_write_svg(const char *path, const char *title, const struct summary_point *pts, int n,
+		     struct emo_err *err)
+{
+	struct out o = {NULL, 0, 0, 1, 0};
+	const double pw = SVG_W - SVG_L - SVG_R, ph = SVG_H - SVG_T - SVG_B;
+	double t0 = 0, t1 = 1, span, step;
+	int data = 0, rc = EMO_OK;
+	FILE *f;
+
+	if (!path || n < 0 || (n > 0 && !pts))
+		return emo_seterr(err, EMO_EINVAL, path, 0, 0, "svg: bad arguments");
+	for (int i = 0; i < n; i++)
+		if (pts[i].frames > 0 && isfinite(pts[i].t0) && isfinite(pts[i].span)) {
+			if (!data || pts[i].t0 < t0)
+				t0 = pts[i].t0;
+			if (!data || pts[i].t0 + pts[i].span > t1)
+				t1 = pts[i].t0 + pts[i].span;
+			data = 1;
+		}
+	span = data && t1 > t0 ? t1 - t0 : 60.0;
+	if (!data)
+		t0 = 0;
+
+	out_puts(&o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	out_printf(&o,
+		   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		   "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
+		   SVG_W, SVG_H, SVG_W, SVG_H);
+	out_puts(&o, "<title>");
+	out_xml(&o, title ? title : "emotop class mood");
+	out_puts(&o, "</title>\n");
+	out_printf(&o, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", SVG_W, SVG_H);
+	out_printf(&o, "<text x=\"%d\" y=\"24\" font-size=\"16\" font-weight=\"bold\">", SVG_L);
+	out_xml(&o, title ? title : "emotop class mood");
+	out_puts(&o, "</text>\n");
+
+	/* Y grid and labels. */
+	out_puts(&o, "<g stroke=\"#dddddd\" stroke-width=\"1\">\n");
+	for (int i = 0; i <= 4; i++) {
+		double y = SVG_T + ph * (1 - i / 4.0);
+
+		out_printf(&o, "<line x1=\"%d\" x2=\"%d\" y1=\"", SVG_L, SVG_W - SVG_R);
+		out_fixed(&o, y, 1);
+		out_puts(&o, "\" y2=\"");
+		out_fixed(&o, y, 1);
+		out_puts(&o, "\"/>\n");
+	}
+	out_puts(&o, "</g>\n<g text-anchor=\"end\">\n");
+	for (int i = 0; i <= 4; i++) {
+		double y = SVG_T + ph * (1 - i / 4.0) + 4;
+
+		out_printf(&o, "<text x=\"%d\" y=\"", SVG_L - 6);
+		out_fixed(&o, y, 1);
+		out_puts(&o, "\">");
+		out_fixed(&o, i / 4.0, 2);
+		out_puts(&o, "</text>\n");
+	}
+	out_puts(&o, "</g>\n");
+
+	/* X ticks: elapsed session time. */
+	step = nice_step(span);
+	out_puts(&o, "<g text-anchor=\"middle\">\n");
+	for (double e = 0; e <= span + 1e-9; e += step) {
+		double x = SVG_L + pw * e / span;
+
+		out_puts(&o, "<line stroke=\"#999999\" x1=\"");
+		out_fixed(&o, x, 1);
+		out_puts(&o, "\" x2=\"");
+		out_fixed(&o, x, 1);
+		out_printf(&o, "\" y1=\"%d\" y2=\"%d\"/>\n", SVG_T + (int)ph, SVG_T + (int)ph + 5);
+		out_puts(&o, "<text x=\"");
+		out_fixed(&o, x, 1);
+		out_printf(&o, "\" y=\"%d\">", SVG_T + (int)ph + 18);
+		svg_clock(&o, e);
+		out_puts(&o, "</text>\n");
+	}
+	out_puts(&o, "</g>\n");
+	out_printf(&o, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#333333\"/>\n",
+		   SVG_L, SVG_T, (int)pw, (int)ph);
+	out_printf(&o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">session time (m:ss)</text>\n",
+		   SVG_L + (int)pw / 2, SVG_H - 12);
+	out_printf(&o,
+		   "<text x=\"16\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 16 %d)\">"
+		   "mean probability / negative share</text>\n",
+		   SVG_T + (int)ph / 2, SVG_T + (int)ph / 2);
+
+	if (data) {
+		for (int c = 0; c < EMO_NUM_CLASSES; c++)
+			svg_series(&o, pts, n, t0, span, c, svg_colors[c], "");
+		svg_series(&o, pts, n, t0, span, -1, "#000000", " stroke-dasharray=\"6 4\"");
+	} else {
+		out_printf(&o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"#666666\">no data</text>\n",
+			   SVG_L + (int)pw / 2, SVG_T + (int)ph / 2);
+	}
+
+	/* Legend. */
+	for (int c = 0; c <= EMO_NUM_CLASSES; c++) {
+		int y = SVG_T + 10 + 20 * c, x = SVG_W - SVG_R + 14;
+
+		out_printf(&o, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"%s\"%s/>\n",
+			   x, x + 22, y, y, c < EMO_NUM_CLASSES ? svg_colors[c] : "#000000",
+			   c < EMO_NUM_CLASSES ? "2" : "2.5",
+			   c < EMO_NUM_CLASSES ? "" : " stroke-dasharray=\"6 4\"");
+		out_printf(&o, "<text x=\"%d\" y=\"%d\">%s</text>\n", x + 28, y + 4,
+			   c < EMO_NUM_CLASSES ? emo_class_name(c) : "negative share");
+	}
+	out_puts(&o, "</svg>\n");
+	if (o.oom) {
+		free(o.p);
+		return emo_seterr(err, EMO_ENOMEM, path, 0, 0, "svg: out of memory");
+	}
+
+	f = fopen(path, "w");
+	if (!f) {
+		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot write: %s", strerror(errno));
+		goto done;
+	}
+	if (fwrite(o.p, 1, o.len, f) != o.len) {
+		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "write failed: %s", strerror(errno));
+		fclose(f);
+		goto done;
+	}
+	if (fclose(f))
+		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "write failed: %s", strerror(errno));
+done:
+	free(o.p);
+	return rc;
+}

@@ -1,0 +1,556 @@
+/* summary.c - per-frame class aggregates, rolling window, sparkline buckets,
+ * alert rules, session totals and history -> immutable struct summary. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emotop/summary.h"
+
+/* One analysed frame in the rolling window. */
+struct frame {
+	double t;
+	int faces;
+	float mean[EMO_NUM_CLASSES];
+};
+
+/* Accumulator of a time span (bucket or history point): exact sums. */
+struct acc {
+	long long idx;                   /* slot index: t0 = start + idx * step */
+	double t0;
+	int frames;
+	double faces;                    /* sum of faces */
+	double sum[EMO_NUM_CLASSES];     /* sum of mean[k] * faces */
+};
+
+struct rule_state {
+	struct summary_rule r;
+	char name[SUMMARY_RULE_NAME_MAX];
+	int holding;                     /* condition held at the last frame */
+	double since;
+	int fired;                       /* fired in this episode */
+};
+
+/* Longest gap between two frames credited to the mood shares (pauses). */
+#define SUMMARY_MAX_GAP 10.0
+
+struct summary_ctx {
+	struct summary_opts o;
+	int n_rules;
+	struct rule_state rules[SUMMARY_MAX_RULES];
+
+	int started;
+	double start, last;
+	unsigned long long seq;
+
+	/* Window ring. */
+	struct frame *win;
+	int win_cap, win_head, win_n;    /* head = index of the oldest */
+
+	/* Latest frame. */
+	int faces;
+	float frame_mean[EMO_NUM_CLASSES];
+	int frame_dominant;
+	float frame_negative;
+
+	int n_students;
+	struct summary_student students[SUMMARY_MAX_STUDENTS];
+
+	long long alerts_total;
+	int alert_head, n_alerts;
+	struct summary_alert alerts[SUMMARY_MAX_ALERTS];
+
+	/* Sparkline: ring of buckets; bucket b covers start + b * bucket_s. */
+	long long cur_bucket;            /* absolute index of the last bucket */
+	int n_buckets;
+	struct acc buckets[SUMMARY_SPARK_MAX];
+
+	/* History: points with data, oldest first; the last one is filling. */
+	double hist_step;
+	int n_hist;
+	struct acc hist[SUMMARY_HISTORY_MAX];
+
+	/* Totals. */
+	long long frames, face_frames;
+	int max_faces;
+	double tot_sum[EMO_NUM_CLASSES];
+	double mood_time[EMO_NUM_CLASSES];
+	int prev_dominant;
+	int prev_faces;
+
+	struct summary_stats stats;
+};
+
+void summary_opts_default(struct summary_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->window = 60.0;
+	o->window_cap = 8192;
+	o->bucket_s = 5.0;
+	o->history_step = 5.0;
+}
+
+double summary_metric_value(const struct summary_rule *r, int faces,
+			    const float mean[EMO_NUM_CLASSES], float negative)
+{
+	switch (r->metric) {
+	case SUMMARY_METRIC_NEGATIVE:
+		return faces > 0 ? negative : NAN;
+	case SUMMARY_METRIC_EMOTION:
+		return faces > 0 && r->emotion >= 0 && r->emotion < EMO_NUM_CLASSES ? mean[r->emotion]
+										    : NAN;
+	case SUMMARY_METRIC_FACES:
+		return faces;
+	}
+	return NAN;
+}
+
+static int argmax(const float *v, int n)
+{
+	int best = 0;
+
+	for (int k = 1; k < n; k++)
+		if (v[k] > v[best])
+			best = k;
+	return best;
+}
+
+static float negative_of(const float p[EMO_NUM_CLASSES])
+{
+	float s = 0.0f;
+
+	for (int k = 0; k < EMO_NUM_CLASSES; k++)
+		if (emo_class_is_negative(k))
+			s += p[k];
+	return s;
+}
+
+struct summary_ctx *summary_new(const struct summary_opts *o, struct emo_err *err)
+{
+	struct summary_opts def;
+	struct summary_ctx *s;
+
+	if (!o) {
+		summary_opts_default(&def);
+		o = &def;
+	}
+	if (!(o->window > 0) || !isfinite(o->window) || !(o->bucket_s > 0) ||
+	    !isfinite(o->bucket_s) || !(o->history_step > 0) || !isfinite(o->history_step) ||
+	    o->window_cap < 1 || o->window_cap > (1 << 24)) {
+		emo_seterr(err, EMO_EINVAL, NULL, 0, 0,
+			   "summary: window, bucket and history step must be > 0, window_cap 1..%d",
+			   1 << 24);
+		return NULL;
+	}
+	if (o->n_rules < 0 || o->n_rules > SUMMARY_MAX_RULES || (o->n_rules && !o->rules)) {
+		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "summary: %d alert rules, at most %d",
+			   o->n_rules, SUMMARY_MAX_RULES);
+		return NULL;
+	}
+	for (int i = 0; i < o->n_rules; i++) {
+		const struct summary_rule *r = &o->rules[i];
+		const char *name = r->name ? r->name : "";
+
+		if ((r->metric != SUMMARY_METRIC_NEGATIVE && r->metric != SUMMARY_METRIC_EMOTION &&
+		     r->metric != SUMMARY_METRIC_FACES) ||
+		    (r->cmp != SUMMARY_CMP_GT && r->cmp != SUMMARY_CMP_LT) ||
+		    (r->metric == SUMMARY_METRIC_EMOTION &&
+		     (r->emotion < 0 || r->emotion >= EMO_NUM_CLASSES)) ||
+		    !isfinite(r->threshold) || !(r->for_s >= 0) || !isfinite(r->for_s) ||
+		    strlen(name) >= SUMMARY_RULE_NAME_MAX) {
+			emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "summary: alert rule %d (%.40s) is invalid",
+				   i + 1, name);
+			return NULL;
+		}
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		goto nomem;
+	s->win = calloc((size_t)o->window_cap, sizeof(*s->win));
+	if (!s->win)
+		goto nomem;
+	s->o = *o;
+	s->o.rules = NULL;
+	s->win_cap = o->window_cap;
+	s->n_rules = o->n_rules;
+	for (int i = 0; i < o->n_rules; i++) {
+		struct rule_state *rs = &s->rules[i];
+
+		rs->r = o->rules[i];
+		strcpy(rs->name, o->rules[i].name ? o->rules[i].name : "");
+		rs->r.name = NULL;
+	}
+	s->hist_step = o->history_step;
+	s->frame_dominant = -1;
+	s->prev_dominant = -1;
+	return s;
+nomem:
+	summary_free(s);
+	emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "summary: out of memory");
+	return NULL;
+}
+
+void summary_free(struct summary_ctx *s)
+{
+	if (!s)
+		return;
+	free(s->win);
+	free(s);
+}
+
+static void acc_add(struct acc *a, int faces, const float mean[EMO_NUM_CLASSES])
+{
+	a->frames++;
+	a->faces += faces;
+	for (int k = 0; k < EMO_NUM_CLASSES; k++)
+		a->sum[k] += (double)mean[k] * faces;
+}
+
+static void acc_merge(struct acc *a, const struct acc *b)
+{
+	a->frames += b->frames;
+	a->faces += b->faces;
+	for (int k = 0; k < EMO_NUM_CLASSES; k++)
+		a->sum[k] += b->sum[k];
+}
+
+static void acc_point(const struct acc *a, double span, struct summary_point *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->t0 = a->t0;
+	p->span = span;
+	p->frames = a->frames;
+	p->faces = a->frames ? (float)(a->faces / a->frames) : 0.0f;
+	p->dominant = -1;
+	if (a->faces > 0) {
+		for (int k = 0; k < EMO_NUM_CLASSES; k++)
+			p->mean[k] = (float)(a->sum[k] / a->faces);
+		p->dominant = argmax(p->mean, EMO_NUM_CLASSES);
+		p->negative = negative_of(p->mean);
+	}
+}
+
+static void add_alert(struct summary_ctx *s, const struct rule_state *rs, double now, double v)
+{
+	int slot = (s->alert_head + s->n_alerts) % SUMMARY_MAX_ALERTS;
+	struct summary_alert *a;
+
+	if (s->n_alerts == SUMMARY_MAX_ALERTS) {
+		slot = s->alert_head;
+		s->alert_head = (s->alert_head + 1) % SUMMARY_MAX_ALERTS;
+	} else {
+		s->n_alerts++;
+	}
+	a = &s->alerts[slot];
+	memset(a, 0, sizeof(*a));
+	a->seq = ++s->alerts_total;
+	memcpy(a->rule, rs->name, sizeof(a->rule));
+	a->time = now;
+	a->since = rs->since;
+	a->value = v;
+}
+
+static void eval_rules(struct summary_ctx *s, double now)
+{
+	for (int i = 0; i < s->n_rules; i++) {
+		struct rule_state *rs = &s->rules[i];
+		double v = summary_metric_value(&rs->r, s->faces, s->frame_mean, s->frame_negative);
+		int hold = !isnan(v) &&
+			   (rs->r.cmp == SUMMARY_CMP_GT ? v > rs->r.threshold : v < rs->r.threshold);
+
+		if (!hold) {
+			rs->holding = 0;
+			rs->fired = 0;
+			continue;
+		}
+		if (!rs->holding) {
+			rs->holding = 1;
+			rs->since = now;
+		}
+		if (!rs->fired && now - rs->since >= rs->r.for_s) {
+			rs->fired = 1;
+			add_alert(s, rs, now, v);
+		}
+	}
+}
+
+static void win_evict(struct summary_ctx *s, double now)
+{
+	while (s->win_n > 0 && !(now - s->win[s->win_head].t < s->o.window)) {
+		s->win_head = (s->win_head + 1) % s->win_cap;
+		s->win_n--;
+	}
+}
+
+static void bucket_add(struct summary_ctx *s, double now)
+{
+	long long b = (long long)floor((now - s->start) / s->o.bucket_s);
+
+	if (s->n_buckets == 0 || b > s->cur_bucket) {
+		long long steps = s->n_buckets == 0 ? 1 : b - s->cur_bucket;
+		long long shown = s->n_buckets + steps;
+
+		if (steps > SUMMARY_SPARK_MAX)
+			steps = SUMMARY_SPARK_MAX;
+		for (long long i = b - steps + 1; i <= b; i++) {
+			struct acc *a = &s->buckets[i % SUMMARY_SPARK_MAX];
+
+			memset(a, 0, sizeof(*a));
+			a->idx = i;
+			a->t0 = s->start + (double)i * s->o.bucket_s;
+		}
+		s->n_buckets = (int)(shown < SUMMARY_SPARK_MAX ? shown : SUMMARY_SPARK_MAX);
+		s->cur_bucket = b;
+	}
+	acc_add(&s->buckets[s->cur_bucket % SUMMARY_SPARK_MAX], s->faces, s->frame_mean);
+}
+
+static void history_add(struct summary_ctx *s, double now)
+{
+	long long k = (long long)floor((now - s->start) / s->hist_step);
+
+	if (s->n_hist == 0 || s->hist[s->n_hist - 1].idx != k) {
+		if (s->n_hist == SUMMARY_HISTORY_MAX) {
+			/* Full: merge neighbours that share a slot of twice the step. */
+			int j = 0;
+
+			for (int i = 0; i < s->n_hist; i++) {
+				struct acc a = s->hist[i];
+
+				a.idx /= 2;
+				a.t0 = s->start + (double)a.idx * 2 * s->hist_step;
+				if (j > 0 && s->hist[j - 1].idx == a.idx)
+					acc_merge(&s->hist[j - 1], &a);
+				else
+					s->hist[j++] = a;
+			}
+			s->n_hist = j;
+			s->hist_step *= 2;
+			k = (long long)floor((now - s->start) / s->hist_step);
+		}
+		if (s->n_hist == 0 || s->hist[s->n_hist - 1].idx != k) {
+			struct acc *a = &s->hist[s->n_hist++];
+
+			memset(a, 0, sizeof(*a));
+			a->idx = k;
+			a->t0 = s->start + (double)k * s->hist_step;
+		}
+	}
+	acc_add(&s->hist[s->n_hist - 1], s->faces, s->frame_mean);
+}
+
+int summary_update(struct summary_ctx *s, double now, const struct tracker *t)
+{
+	int n, faces = 0;
+	float mean[EMO_NUM_CLASSES] = {0};
+
+	if (!s || !isfinite(now))
+		return EMO_EINVAL;
+	if (!s->started) {
+		s->started = 1;
+		s->start = now;
+		s->last = now;
+	}
+	if (now < s->last)
+		now = s->last;
+
+	/* Students and the frame aggregate over present tracks. */
+	n = track_count(t);
+	s->n_students = 0;
+	for (int i = 0; i < n && i < SUMMARY_MAX_STUDENTS; i++) {
+		const struct track *tr = track_at(t, i);
+		struct summary_student *st = &s->students[s->n_students++];
+
+		memset(st, 0, sizeof(*st));
+		st->id = tr->id;
+		st->seat = tr->seat;
+		memcpy(st->name, tr->name, sizeof(st->name));
+		st->box = tr->box;
+		memcpy(st->probs, tr->probs, sizeof(st->probs));
+		memcpy(st->raw, tr->raw, sizeof(st->raw));
+		st->dominant = tr->dominant;
+		st->confidence = tr->confidence;
+		st->negative = negative_of(tr->probs);
+		st->first_seen = tr->first_seen;
+		st->last_seen = tr->last_seen;
+		st->present = tr->present;
+		if (tr->present) {
+			faces++;
+			for (int k = 0; k < EMO_NUM_CLASSES; k++)
+				mean[k] += tr->probs[k];
+		}
+	}
+	for (int k = 0; faces && k < EMO_NUM_CLASSES; k++)
+		mean[k] /= (float)faces;
+	s->faces = faces;
+	memcpy(s->frame_mean, mean, sizeof(mean));
+	s->frame_dominant = faces ? argmax(mean, EMO_NUM_CLASSES) : -1;
+	s->frame_negative = faces ? negative_of(mean) : 0.0f;
+
+	/* Totals: credit the time since the previous frame to its mood. */
+	if (s->frames > 0 && s->prev_dominant >= 0) {
+		double dt = now - s->last;
+
+		if (dt > SUMMARY_MAX_GAP)
+			dt = SUMMARY_MAX_GAP;
+		s->mood_time[s->prev_dominant] += dt * s->prev_faces;
+	}
+	s->frames++;
+	s->face_frames += faces;
+	if (faces > s->max_faces)
+		s->max_faces = faces;
+	for (int k = 0; k < EMO_NUM_CLASSES; k++)
+		s->tot_sum[k] += (double)mean[k] * faces;
+	s->prev_dominant = s->frame_dominant;
+	s->prev_faces = faces;
+
+	/* Window. */
+	win_evict(s, now);
+	if (s->win_n == s->win_cap) { /* over capacity: evict the oldest early */
+		s->win_head = (s->win_head + 1) % s->win_cap;
+		s->win_n--;
+	}
+	{
+		struct frame *f = &s->win[(s->win_head + s->win_n) % s->win_cap];
+
+		f->t = now;
+		f->faces = faces;
+		memcpy(f->mean, mean, sizeof(mean));
+		s->win_n++;
+	}
+
+	bucket_add(s, now);
+	history_add(s, now);
+	eval_rules(s, now);
+	s->last = now;
+	s->seq++;
+	return EMO_OK;
+}
+
+void summary_set_stats(struct summary_ctx *s, const struct summary_stats *st)
+{
+	if (s && st) {
+		s->stats = *st;
+		s->stats.source[SUMMARY_SOURCE_MAX - 1] = '\0';
+	}
+}
+
+void summary_snapshot(const struct summary_ctx *s, double now, struct summary *out)
+{
+	double faces = 0, sum[EMO_NUM_CLASSES] = {0}, oldest = now;
+	int frames = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->dominant = -1;
+	out->frame_dominant = -1;
+	if (!s)
+		return;
+	if (!isfinite(now) || (s->started && now < s->last))
+		now = s->last;
+	out->seq = s->seq;
+	out->time = now;
+	out->start = s->started ? s->start : now;
+	out->uptime = s->started ? now - s->start : 0.0;
+	out->window = s->o.window;
+
+	for (int i = 0; i < s->win_n; i++) {
+		const struct frame *f = &s->win[(s->win_head + i) % s->win_cap];
+
+		if (!(now - f->t < s->o.window))
+			continue;
+		if (!frames)
+			oldest = f->t;
+		frames++;
+		faces += f->faces;
+		for (int k = 0; k < EMO_NUM_CLASSES; k++)
+			sum[k] += (double)f->mean[k] * f->faces;
+	}
+	out->window_frames = frames;
+	out->window_span = frames ? now - oldest : 0.0;
+	out->mean_faces = frames ? (float)(faces / frames) : 0.0f;
+	if (faces > 0) {
+		for (int k = 0; k < EMO_NUM_CLASSES; k++)
+			out->mean[k] = (float)(sum[k] / faces);
+		out->dominant = argmax(out->mean, EMO_NUM_CLASSES);
+		out->confidence = out->mean[out->dominant];
+		out->negative = negative_of(out->mean);
+	}
+
+	out->frame_time = s->last;
+	out->faces = s->faces;
+	memcpy(out->frame_mean, s->frame_mean, sizeof(out->frame_mean));
+	out->frame_dominant = s->frame_dominant;
+	out->frame_negative = s->frame_negative;
+
+	out->n_students = s->n_students;
+	memcpy(out->students, s->students, (size_t)s->n_students * sizeof(s->students[0]));
+
+	out->alerts_total = s->alerts_total;
+	out->n_alerts = s->n_alerts;
+	for (int i = 0; i < s->n_alerts; i++)
+		out->alerts[i] = s->alerts[(s->alert_head + i) % SUMMARY_MAX_ALERTS];
+
+	out->bucket_s = s->o.bucket_s;
+	out->n_buckets = s->n_buckets;
+	for (int i = 0; i < s->n_buckets; i++) {
+		long long b = s->cur_bucket - (s->n_buckets - 1) + i;
+
+		acc_point(&s->buckets[b % SUMMARY_SPARK_MAX], s->o.bucket_s, &out->buckets[i]);
+		out->buckets[i].t0 = s->start + (double)b * s->o.bucket_s;
+	}
+	out->stats = s->stats;
+}
+
+void summary_reset(struct summary_ctx *s)
+{
+	if (!s)
+		return;
+	s->win_n = 0;
+	s->win_head = 0;
+	for (int i = 0; i < s->n_rules; i++) {
+		s->rules[i].holding = 0;
+		s->rules[i].fired = 0;
+	}
+}
+
+void summary_totals(const struct summary_ctx *s, struct summary_totals *out)
+{
+	double mt = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->dominant = -1;
+	if (!s || !s->started)
+		return;
+	out->start = s->start;
+	out->end = s->last;
+	out->duration = s->last - s->start;
+	out->frames = s->frames;
+	out->face_frames = s->face_frames;
+	out->max_faces = s->max_faces;
+	if (s->face_frames > 0) {
+		for (int k = 0; k < EMO_NUM_CLASSES; k++)
+			out->mean[k] = (float)(s->tot_sum[k] / (double)s->face_frames);
+		out->negative = negative_of(out->mean);
+	}
+	for (int k = 0; k < EMO_NUM_CLASSES; k++)
+		mt += s->mood_time[k];
+	if (mt > 0) {
+		for (int k = 0; k < EMO_NUM_CLASSES; k++)
+			out->mood_share[k] = (float)(s->mood_time[k] / mt);
+		out->dominant = argmax(out->mood_share, EMO_NUM_CLASSES);
+	} else if (s->face_frames > 0) {
+		/* A single frame (no elapsed time): its mood is the whole share. */
+		out->dominant = argmax(out->mean, EMO_NUM_CLASSES);
+		out->mood_share[out->dominant] = 1.0f;
+	}
+	out->alerts = s->alerts_total;
+	out->stats = s->stats;
+}
+
+int summary_history(const struct summary_ctx *s, struct summary_point *out, int max)
+{
+	if (!s)
+		return 0;
+	for (int i = 0; i < s->n_hist && i < max; i++)
+		acc_point(&s->hist[i], s->hist_step, &out[i]);
+	return s->n_hist;
+}
