@@ -136,13 +136,14 @@ static void capture_restore_seq(int mouse)
 {
 	static const char *const caps[] = {"sgr0", "cnorm", "rmkx", "rmcup"};
 	size_t i;
+	size_t len = 0;
 
-	restore_len = 0;
+	restore_len = 0; /* the handler reads restore_seq only up to restore_len */
 	if (mouse) {
 		static const char m[] = "\033[?1006l\033[?1000l";
 
 		memcpy(restore_seq, m, sizeof m - 1);
-		restore_len = sizeof m - 1;
+		len = sizeof m - 1;
 	}
 	for (i = 0; i < sizeof caps / sizeof caps[0]; i++) {
 		const char *s = tigetstr(caps[i]);
@@ -151,11 +152,12 @@ static void capture_restore_seq(int mouse)
 		if (!s || s == (char *)-1)
 			continue;
 		n = strlen(s);
-		if (restore_len + n >= sizeof restore_seq)
+		if (len + n >= sizeof restore_seq)
 			break;
-		memcpy(restore_seq + restore_len, s, n);
-		restore_len += n;
+		memcpy(restore_seq + len, s, n);
+		len += n;
 	}
+	restore_len = len;
 }
 
 static int redirect_stderr(const char *log, struct emo_err *err)
@@ -397,8 +399,12 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 
 	have_tio = tcgetattr(STDIN_FILENO, &saved_tio) == 0;
 	fflush(stdout);
+	/* before newterm: ncurses installs its own SIGINT/SIGTERM handlers
+	 * (which exit without our cleanup) only where none is installed */
+	arm_signals();
 	d->scr = newterm(NULL, stdout, stdin);
 	if (!d->scr) {
+		disarm_signals();
 		have_tio = 0;
 		free(d->snap);
 		free(d);
@@ -408,6 +414,7 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 	set_term(d->scr);
 	if (redirect_stderr(o->stderr_log, err) != EMO_OK) {
 		endwin();
+		disarm_signals();
 		delscreen(d->scr);
 		have_tio = 0;
 		free(d->snap);
@@ -429,7 +436,6 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 			d->mouse = 0;
 	}
 	capture_restore_seq(d->mouse);
-	arm_signals();
 	active = d;
 	if (!atexit_done && atexit(dashboard_atexit) == 0)
 		atexit_done = 1;
@@ -473,6 +479,23 @@ void dashboard_message(struct dashboard *d, double seconds, const char *msg)
 static const char *class_label(int k)
 {
 	return emo_class_name(k);
+}
+
+/* A class name that fits w columns: full, 4-5 letters, or 3 letters. */
+static const char *class_label_fit(int k, int w)
+{
+	static const char *const mid[EMO_NUM_CLASSES] = {
+		"angry", "disg", "fear", "happy", "sad", "surpr", "neutr",
+	};
+	static const char *const shrt[EMO_NUM_CLASSES] = {
+		"ang", "dis", "fea", "hap", "sad", "sur", "neu",
+	};
+
+	if (k < 0 || k >= EMO_NUM_CLASSES)
+		return "?";
+	if (w >= 8)
+		return emo_class_name(k);
+	return w >= 5 ? mid[k] : shrt[k];
 }
 
 static char class_letter(int k)
@@ -746,7 +769,7 @@ static void draw_students(struct dashboard *d, WINDOW *w)
 	if (c.bar_w) {
 		for (int k = 0; k < EMO_NUM_CLASSES; k++)
 			put(d, w, 1, x + k * (c.bar_w + 1), c.bar_w, A_BOLD | class_attr(d, k),
-			    class_label(k), LAYOUT_LEFT);
+			    class_label_fit(k, c.bar_w), LAYOUT_LEFT);
 	} else {
 		char legend[32];
 
@@ -956,10 +979,9 @@ static void draw_footer(struct dashboard *d, WINDOW *w)
 
 		if (!strcmp(keys[i][0], "p") && d->paused)
 			label = "resume";
-		snprintf(b, sizeof b, "%s ", label);
+		snprintf(b, sizeof b, " %s  ", label);
 		x = put_seg(d, w, 0, x, cols, A_BOLD | A_REVERSE | pair_attr(d, PAIR_KEY), keys[i][0]);
 		x = put_seg(d, w, 0, x, cols, A_NORMAL, b);
-		x = put_seg(d, w, 0, x, cols, A_NORMAL, " ");
 	}
 }
 
@@ -1013,12 +1035,14 @@ static void paint(struct dashboard *d)
 	if (d->ls.too_small) {
 		char b[96];
 
-		snprintf(b, sizeof b, "terminal too small: %dx%d, need %dx%d", d->cols, d->lines,
-			 LAYOUT_MIN_COLS, LAYOUT_MIN_LINES);
-		put(d, stdscr, d->lines / 2 > 0 ? d->lines / 2 - (d->lines > 1) : 0, 0, d->cols,
-		    A_BOLD, b, LAYOUT_LEFT);
-		if (d->lines > 1)
-			put(d, stdscr, d->lines / 2, 0, d->cols, A_NORMAL, "q quits", LAYOUT_LEFT);
+		int y = d->lines > 2 ? d->lines / 2 - 1 : 0;
+
+		/* short lines: this must fit the smallest terminals */
+		snprintf(b, sizeof b, "too small: %dx%d", d->cols, d->lines);
+		put(d, stdscr, y, 0, d->cols, A_BOLD, b, LAYOUT_LEFT);
+		snprintf(b, sizeof b, "need %dx%d, q quits", LAYOUT_MIN_COLS, LAYOUT_MIN_LINES);
+		if (y + 1 < d->lines)
+			put(d, stdscr, y + 1, 0, d->cols, A_NORMAL, b, LAYOUT_LEFT);
 		wnoutrefresh(stdscr);
 		doupdate();
 		return;

@@ -3,12 +3,13 @@
  * camera or a model. Not installed.
  *
  *   dash_driver [--ascii] [--no-color] [--stacked] [--students N]
- *               [--animate] [--stderr-log FILE] [--crash-after N]
+ *               [--animate] [--frame N] [--stderr-log FILE] [--crash-after N]
  *
  * Every 200 ms of wall time it advances a fake 5 fps session by one frame
  * (unless paused from the dashboard), builds a struct summary and hands it to
  * dashboard_draw(). Without --animate the per-student probabilities are fixed
- * (so sort orders are predictable). r clears the window counters; q exits and
+ * (so sort orders are predictable); --frame starts later in the fake session
+ * (e.g. 100: alerts and a sparkline already there). r clears the window counters; q exits and
  * prints "dash_driver: quit after N frames" on the restored terminal. A line
  * written to stderr while curses runs is replayed after exit.
  */
@@ -185,11 +186,14 @@ int main(int argc, char **argv)
 			n_students = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--stderr-log") && i + 1 < argc)
 			o.stderr_log = argv[++i];
+		else if (!strcmp(argv[i], "--frame") && i + 1 < argc)
+			frame = atoll(argv[++i]);
 		else if (!strcmp(argv[i], "--crash-after") && i + 1 < argc)
 			crash_after = atoi(argv[++i]);
 		else {
 			fprintf(stderr, "usage: dash_driver [--ascii] [--no-color] [--stacked] "
-					"[--students N] [--animate] [--stderr-log FILE] [--crash-after N]\n");
+					"[--students N] [--animate] [--frame N] [--stderr-log FILE] "
+					"[--crash-after N]\n");
 			return 2;
 		}
 	}
