@@ -4,7 +4,7 @@
 . "$(dirname "$0")/dashlib.inc"
 
 start 80 24 || skip_all "tmux cannot start a session here"
-run "$DASH_CMD --students 24 --frame 100"
+run "$DASH_CMD --students 24 --frame 100; echo rc=\$?"
 wait_for 'STUDENTS 24'
 check "UTF-8 mode draws block characters" shows '█'
 check "UTF-8 mode keeps names" shows '^ Chloé '
@@ -12,7 +12,7 @@ keys q
 at_prompt
 
 start 80 24
-run "$DASH_CMD --ascii --students 24 --frame 100"
+run "$DASH_CMD --ascii --students 24 --frame 100; echo rc=\$?"
 wait_for 'STUDENTS 24'
 check "--ascii: only ASCII on screen" screen_ascii
 check "--ascii: '#' bars" shows '^ Ada +##'
@@ -38,7 +38,7 @@ at_prompt
 # a non-UTF-8 locale falls back without --ascii
 LANG_UNDER_TEST=C
 start 100 30
-run "$DASH_CMD --students 24 --frame 100"
+run "$DASH_CMD --students 24 --frame 100; echo rc=\$?"
 wait_for 'STUDENTS 24'
 check "C locale: only ASCII on screen" screen_ascii
 check "C locale: '#' bars" shows '##'

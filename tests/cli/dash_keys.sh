@@ -7,7 +7,7 @@
 first_row() { screen | sed -n 5p | awk '{ print $1 }'; }
 
 start 80 24 || skip_all "tmux cannot start a session here"
-run "$DASH_CMD --students 24 --frame 100"
+run "$DASH_CMD --students 24 --frame 100; echo rc=\$?"
 wait_for 'STUDENTS 24'
 check "starts sorted by name" shows 'sort: name'
 check "first row is Ada" [ "$(first_row)" = Ada ]
@@ -82,4 +82,6 @@ check "v switches back to seven bars" wait_for 'angry +disg'
 keys q
 check "q quits" wait_for 'quit after [0-9]+ frames'
 check "prompt is back" at_prompt
+check "exit status 0" shows '^rc=0$'
+check "no sanitizer report" lacks 'Sanitizer|runtime error'
 finish

@@ -14,7 +14,7 @@ labels() { # every panel's labels are on screen
 width_of_longest() { screen | LC_ALL=C.UTF-8 wc -L; }
 
 start 80 24 || skip_all "tmux cannot start a session here"
-run "$DASH_CMD --students 30 --frame 100"
+run "$DASH_CMD --students 30 --frame 100; echo rc=\$?"
 wait_for 'ALERTS [1-9]'  # alerts fire every 50 frames
 check "80x24: all panels and labels" labels
 check "80x24: seven bars with class labels" shows 'angry +disg +fear +happy +sad +surpr +neutr'
