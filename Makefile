@@ -27,7 +27,12 @@ CFLAGS_UI := $(shell $(PKG_CONFIG) --cflags $(PKGS_UI))
 LIBS_CORE := $(shell $(PKG_CONFIG) --libs $(PKGS_CORE)) -lm
 LIBS_AV := $(shell $(PKG_CONFIG) --libs $(PKGS_AV))
 LIBS_UI := $(shell $(PKG_CONFIG) --libs $(PKGS_UI))
-LIBS_TRAIN := $(shell $(PKG_CONFIG) --libs $(PKGS_TRAIN)) -lopenblas
+comma := ,
+# The trainer prefers Debian's OpenMP build of OpenBLAS (one thread pool
+# shared with our own OpenMP loops, no spinning against each other).
+OPENBLAS_DIR := $(firstword $(wildcard /usr/lib/$(shell $(CC) -dumpmachine)/openblas-openmp))
+LIBS_TRAIN := $(shell $(PKG_CONFIG) --libs $(PKGS_TRAIN)) \
+	$(if $(OPENBLAS_DIR),-L$(OPENBLAS_DIR) -Wl$(comma)-rpath$(comma)$(OPENBLAS_DIR)) -lopenblas -fopenmp
 LDFLAGS += -pthread
 
 ifdef SANITIZER
@@ -68,6 +73,9 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(CFLAGS_CORE) $(CFLAGS_AV) $(CFLAGS_UI) -c $< -o $@
+
+# The trainer's loops use OpenMP (both cores); the runtime engine does not.
+$(B)/src/train/%.o: CFLAGS += -fopenmp
 
 $(B)/src/model_blob.o: src/model_blob.S $(MODELS)
 	@mkdir -p $(dir $@)

@@ -24,6 +24,7 @@ struct report {
 	FILE *f;
 	int need_header;        /* CSV header not yet in this file */
 	long long alert_seq;    /* last alert written */
+	unsigned long long frame_seq; /* record: last snapshot seq written + 1 */
 	struct out line;
 };
 
@@ -889,6 +890,9 @@ int report_emit(struct report *r, const struct summary *s)
 	if (!r || !s)
 		return EMO_EINVAL;
 	if (r->o.kind == REPORT_RECORD) {
+		if (r->frame_seq && r->frame_seq == s->seq + 1)
+			return EMO_OK; /* this frame is already recorded */
+		r->frame_seq = s->seq + 1;
 		rc = emit_frame_line(r, s);
 		for (int i = 0; !r->o.aggregate_only && i < s->n_students; i++)
 			if (s->students[i].present && (e = emit_track_line(r, s, &s->students[i])))
@@ -1139,7 +1143,7 @@ int report_write_svg(const char *path, const char *title, const struct summary_p
 	out_puts(&o, "</g>\n");
 	out_printf(&o, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#333333\"/>\n",
 		   SVG_L, SVG_T, (int)pw, (int)ph);
-	out_printf(&o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">session time (m:ss)</text>\n",
+	out_printf(&o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">elapsed session time</text>\n",
 		   SVG_L + (int)pw / 2, SVG_H - 12);
 	out_printf(&o,
 		   "<text x=\"16\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 16 %d)\">"

@@ -14,7 +14,8 @@
  *                   one line per student;
  *   REPORT_RECORD   report_emit() writes one "frame" line for the frame of the
  *                   snapshot, then one "track" line per present track (call it
- *                   after every summary_update()).
+ *                   after every summary_update(); a snapshot with the same
+ *                   seq as the previous one is not written again).
  * Both: report_final() writes the "final" session line. With aggregate_only
  * no line carries a name, a track id, a seat or any per-person value.
  *

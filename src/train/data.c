@@ -1,0 +1,332 @@
+/* data.c - FER2013 readers (folder of JPEGs via libjpeg, Kaggle CSV) and
+ * the training augmentation. */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdio.h>
+
+#include <jpeglib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emotop/emotion.h"
+#include "train/data.h"
+
+struct jpeg_err {
+	struct jpeg_error_mgr mgr;
+	jmp_buf jb;
+};
+
+static void jpeg_err_exit(j_common_ptr cinfo)
+{
+	struct jpeg_err *e = (struct jpeg_err *)cinfo->err;
+	longjmp(e->jb, 1);
+}
+
+static void jpeg_quiet(j_common_ptr cinfo, int level)
+{
+	(void)cinfo;
+	(void)level;
+}
+
+int jpeg_load_gray(const char *path, uint8_t **px, int *w, int *h)
+{
+	struct jpeg_decompress_struct ci;
+	struct jpeg_err je;
+	FILE *f = fopen(path, "rb");
+	uint8_t *volatile buf = NULL;
+
+	*px = NULL;
+	if (!f)
+		return -1;
+	ci.err = jpeg_std_error(&je.mgr);
+	je.mgr.error_exit = jpeg_err_exit;
+	je.mgr.emit_message = jpeg_quiet;
+	if (setjmp(je.jb)) {
+		jpeg_destroy_decompress(&ci);
+		fclose(f);
+		free(buf);
+		return -1;
+	}
+	jpeg_create_decompress(&ci);
+	jpeg_stdio_src(&ci, f);
+	jpeg_read_header(&ci, TRUE);
+	ci.out_color_space = JCS_GRAYSCALE;
+	jpeg_start_decompress(&ci);
+	if (ci.output_width == 0 || ci.output_height == 0 || ci.output_width > 16384 ||
+	    ci.output_height > 16384)
+		longjmp(je.jb, 1);
+	buf = malloc((size_t)ci.output_width * ci.output_height);
+	if (!buf)
+		longjmp(je.jb, 1);
+	while (ci.output_scanline < ci.output_height) {
+		JSAMPROW row = (JSAMPROW)(buf + (size_t)ci.output_scanline * ci.output_width);
+		jpeg_read_scanlines(&ci, &row, 1);
+	}
+	jpeg_finish_decompress(&ci);
+	*w = (int)ci.output_width;
+	*h = (int)ci.output_height;
+	jpeg_destroy_decompress(&ci);
+	fclose(f);
+	*px = buf;
+	return 0;
+}
+
+static int fer_push(struct fer_set *s, int *cap, const uint8_t *img, int label)
+{
+	if (s->n == *cap) {
+		int nc = *cap ? *cap * 2 : 4096;
+		uint8_t *np = realloc(s->px, (size_t)nc * FER_SIZE * FER_SIZE);
+		int *nl;
+		if (!np)
+			return -1;
+		s->px = np;
+		nl = realloc(s->label, (size_t)nc * sizeof(int));
+		if (!nl)
+			return -1;
+		s->label = nl;
+		*cap = nc;
+	}
+	memcpy(s->px + (size_t)s->n * FER_SIZE * FER_SIZE, img, FER_SIZE * FER_SIZE);
+	s->label[s->n++] = label;
+	s->count[label]++;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int fer_load_dir(const char *root, struct fer_set *s)
+{
+	int cap = 0;
+
+	for (int c = 0; c < EMO_NUM_CLASSES; c++) {
+		char dir[4096];
+		DIR *d;
+		struct dirent *e;
+		char **names = NULL;
+		int nn = 0, ncap = 0, rc = 0;
+
+		snprintf(dir, sizeof(dir), "%s/%s", root, emo_class_name(c));
+		if (!(d = opendir(dir))) {
+			fprintf(stderr, "emotop-train: %s: %s\n", dir, strerror(errno));
+			return -1;
+		}
+		while ((e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			if (nn == ncap) {
+				char **nw = realloc(names, sizeof(char *) * (size_t)(ncap = ncap ? ncap * 2 : 1024));
+				if (!nw) {
+					rc = -1;
+					break;
+				}
+				names = nw;
+			}
+			if (!(names[nn] = strdup(e->d_name))) {
+				rc = -1;
+				break;
+			}
+			nn++;
+		}
+		closedir(d);
+		/* sorted, so runs are reproducible whatever the directory order */
+		if (!rc)
+			qsort(names, (size_t)nn, sizeof(char *), cmp_str);
+		for (int i = 0; !rc && i < nn; i++) {
+			char path[8192];
+			uint8_t *px;
+			int w, h;
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			if (jpeg_load_gray(path, &px, &w, &h)) {
+				fprintf(stderr, "emotop-train: %s: not a readable JPEG, skipped\n", path);
+				continue;
+			}
+			if (w != FER_SIZE || h != FER_SIZE) {
+				fprintf(stderr, "emotop-train: %s: %dx%d, expected 48x48, skipped\n", path, w, h);
+				free(px);
+				continue;
+			}
+			rc = fer_push(s, &cap, px, c);
+			free(px);
+		}
+		for (int i = 0; i < nn; i++)
+			free(names[i]);
+		free(names);
+		if (rc) {
+			fprintf(stderr, "emotop-train: out of memory\n");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int fer_load_csv(const char *path, const char *usage, struct fer_set *s)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t lcap = 0;
+	long lineno = 0;
+	int cap = 0, rc = 0;
+
+	if (!f) {
+		fprintf(stderr, "emotop-train: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &lcap, f) > 0) {
+		uint8_t img[FER_SIZE * FER_SIZE];
+		char *p = line, *end;
+		long v;
+		int label, i;
+
+		lineno++;
+		if (lineno == 1 && !strncmp(line, "emotion", 7))
+			continue;
+		label = (int)strtol(p, &end, 10);
+		if (end == p || *end != ',' || label < 0 || label >= EMO_NUM_CLASSES)
+			goto bad;
+		p = end + 1;
+		if (*p == '"')
+			p++;
+		for (i = 0; i < FER_SIZE * FER_SIZE; i++) {
+			v = strtol(p, &end, 10);
+			if (end == p || v < 0 || v > 255)
+				goto bad;
+			img[i] = (uint8_t)v;
+			p = end;
+			while (*p == ' ')
+				p++;
+		}
+		if (*p == '"')
+			p++;
+		if (*p != ',')
+			goto bad;
+		p++;
+		p[strcspn(p, "\r\n")] = '\0';
+		if (usage && strcmp(p, usage))
+			continue;
+		if (fer_push(s, &cap, img, label)) {
+			rc = -1;
+			fprintf(stderr, "emotop-train: out of memory\n");
+			break;
+		}
+		continue;
+bad:
+		fprintf(stderr, "emotop-train: %s:%ld: malformed row (want emotion,pixels,Usage with 2304 pixels)\n",
+			path, lineno);
+		rc = -1;
+		break;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+int fer_load(const char *path, const char *usage, struct fer_set *out)
+{
+	size_t n = strlen(path);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (n > 4 && !strcmp(path + n - 4, ".csv"))
+		rc = fer_load_csv(path, usage, out);
+	else
+		rc = fer_load_dir(path, out);
+	if (!rc && out->n == 0) {
+		fprintf(stderr, "emotop-train: %s: no faces found\n", path);
+		rc = -1;
+	}
+	if (rc)
+		fer_free(out);
+	return rc;
+}
+
+void fer_free(struct fer_set *s)
+{
+	if (!s)
+		return;
+	free(s->px);
+	free(s->label);
+	memset(s, 0, sizeof(*s));
+}
+
+static uint64_t aug_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* uniform in [-1, 1) */
+static float aug_sym(uint64_t *s)
+{
+	return (float)((aug_next(s) >> 40) * (2.0 / 16777216.0) - 1.0);
+}
+
+static float aug_unit(uint64_t *s)
+{
+	return (float)((aug_next(s) >> 40) * (1.0 / 16777216.0));
+}
+
+void fer_augment(const uint8_t *src, float *dst, const struct augment *aug, uint64_t seed)
+{
+	const int N = FER_SIZE;
+	uint64_t s = seed;
+	float a, sc, cs, sn, tx, ty, cx = (N - 1) * 0.5f, gain = 1, bias = 0;
+	int flip;
+
+	if (!aug) {
+		for (int i = 0; i < N * N; i++)
+			dst[i] = src[i] * (1.0f / 255.0f);
+		return;
+	}
+	a = aug->rot_deg * aug_sym(&s) * 3.14159265f / 180.0f;
+	sc = 1.0f + aug->scale * aug_sym(&s);
+	tx = aug->shift * N * aug_sym(&s);
+	ty = aug->shift * N * aug_sym(&s);
+	flip = aug->flip && (aug_next(&s) & 1);
+	cs = cosf(a) / sc;
+	sn = sinf(a) / sc;
+	gain = 1.0f + aug->contrast * aug_sym(&s);
+	bias = aug->brightness * aug_sym(&s);
+	/* inverse map: output pixel -> source pixel, around the centre */
+	for (int y = 0; y < N; y++)
+		for (int x = 0; x < N; x++) {
+			float ox = (float)(flip ? N - 1 - x : x) - cx - tx, oy = (float)y - cx - ty;
+			float sx = cs * ox + sn * oy + cx, sy = -sn * ox + cs * oy + cx;
+			int x0, y0;
+			float fx, fy, v;
+			if (sx < 0)
+				sx = 0;
+			if (sy < 0)
+				sy = 0;
+			if (sx > N - 1)
+				sx = (float)(N - 1);
+			if (sy > N - 1)
+				sy = (float)(N - 1);
+			x0 = (int)sx;
+			y0 = (int)sy;
+			if (x0 > N - 2)
+				x0 = N - 2;
+			if (y0 > N - 2)
+				y0 = N - 2;
+			fx = sx - (float)x0;
+			fy = sy - (float)y0;
+			v = (1 - fy) * ((1 - fx) * src[y0 * N + x0] + fx * src[y0 * N + x0 + 1]) +
+			    fy * ((1 - fx) * src[(y0 + 1) * N + x0] + fx * src[(y0 + 1) * N + x0 + 1]);
+			v = v * (1.0f / 255.0f);
+			v = (v - 0.5f) * gain + 0.5f + bias;
+			dst[y * N + x] = v < 0 ? 0 : v > 1 ? 1 : v;
+		}
+	if (aug->erase > 0 && aug_unit(&s) < aug->erase) {
+		int ew = 8 + (int)(aug_unit(&s) * 16), eh = 8 + (int)(aug_unit(&s) * 16);
+		int ex = (int)(aug_unit(&s) * (float)(N - ew)), ey = (int)(aug_unit(&s) * (float)(N - eh));
+		for (int y = ey; y < ey + eh; y++)
+			for (int x = ex; x < ex + ew; x++)
+				dst[y * N + x] = aug_unit(&s);
+	}
+}

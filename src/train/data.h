@@ -1,0 +1,42 @@
+/* data.h - FER2013 loading (image folders or Kaggle CSV) and augmentation
+ * for emotop-train. Images are kept as 48x48 uint8. */
+#ifndef EMOTOP_TRAIN_DATA_H
+#define EMOTOP_TRAIN_DATA_H
+
+#include <stdint.h>
+
+#define FER_SIZE 48
+
+struct fer_set {
+	int n;
+	uint8_t *px;   /* n * 48 * 48 */
+	int *label;    /* n, 0..6 */
+	int count[7];
+};
+
+/* Load a FER2013 set. path is either a folder with <emotion>/ *.jpg
+ * subfolders (angry, disgust, fear, happy, sad, surprise, neutral), or
+ * Kaggle's fer2013.csv, in which case usage selects the rows ("Training",
+ * "PublicTest", "PrivateTest"; NULL = all). Returns 0 or -1 with a message
+ * on stderr. Free with fer_free(). */
+int fer_load(const char *path, const char *usage, struct fer_set *out);
+void fer_free(struct fer_set *s);
+
+/* Decode a gray JPEG file into a malloc'ed buffer; returns 0 or -1. */
+int jpeg_load_gray(const char *path, uint8_t **px, int *w, int *h);
+
+struct augment {
+	float rot_deg;     /* max rotation, degrees */
+	float scale;       /* max relative scale change */
+	float shift;       /* max shift, fraction of the side */
+	int flip;          /* horizontal flip with p = 0.5 */
+	float brightness;  /* max additive change, fraction of 255 */
+	float contrast;    /* max relative contrast change */
+	float erase;       /* probability of random erasing */
+};
+
+/* Write one augmented sample (float, pixels/255) from src into dst (48*48).
+ * seed makes it reproducible. aug NULL = plain copy. */
+void fer_augment(const uint8_t *src, float *dst, const struct augment *aug, uint64_t seed);
+
+#endif

@@ -1,0 +1,123 @@
+/* fnn.h - float32 layers for training (emotop-train only; never linked into
+ * emotop). A network is a sequence of layers over NHWC batches; each layer
+ * has forward/backward through a small vtable and owns its parameters,
+ * gradients and saved activations. Convolutions are im2col + OpenBLAS sgemm
+ * over the whole batch; element-wise loops use OpenMP.
+ *
+ * Ownership: fnn_new() returns a network that owns every buffer; free with
+ * fnn_free(). Buffers for a batch are (re)allocated by fnn_reserve().
+ */
+#ifndef EMOTOP_TRAIN_FNN_H
+#define EMOTOP_TRAIN_FNN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum fnn_type {
+	FNN_CONV = 1,    /* kh x kw conv, stride, pad; bias used only without BN */
+	FNN_BN = 2,      /* batch norm over N*H*W per channel */
+	FNN_RELU = 3,
+	FNN_MAXPOOL = 4, /* k x k, stride k */
+	FNN_DROPOUT = 5,
+	FNN_GAP = 6,     /* global average pool */
+};
+
+struct fnn_shape {
+	int h, w, c;
+};
+
+struct fnn_param {
+	float *w, *g;       /* value, gradient (n floats each) */
+	float *m, *v;       /* optimizer state (momentum / Adam moments) */
+	long n;
+	int decay;          /* apply weight decay */
+};
+
+struct fnn_layer {
+	enum fnn_type type;
+	struct fnn_shape in, out;
+	/* conv */
+	int kh, kw, stride, pad, cout, has_bias;
+	float *w, *b;         /* [cout][kh][kw][cin], [cout] */
+	float *gw, *gb;
+	/* bn */
+	float *gamma, *beta, *ggamma, *gbeta, *rmean, *rvar;
+	float *bmean, *binvstd; /* batch statistics saved by forward */
+	float *xhat;            /* normalised input saved by forward */
+	/* maxpool / dropout */
+	int k;
+	float p;
+	int32_t *argmax;
+	uint8_t *mask;
+	/* activations: output of this layer for the current batch, and the
+	 * gradient w.r.t. it */
+	float *y, *dy;
+};
+
+struct fnn {
+	int n_layers;
+	struct fnn_layer *layers;
+	struct fnn_shape in;
+	int n_out;            /* outputs of the last layer (h*w*c) */
+	int batch;            /* reserved batch size */
+	float *col;           /* shared im2col scratch */
+	long col_size;
+	int n_params;
+	struct fnn_param params[256];
+	char arch[512];       /* the spec it was built from */
+	uint64_t rng;         /* dropout RNG state */
+};
+
+/* Build from an architecture spec, a comma-separated list:
+ *   cN     conv3x3 pad 1 -> N channels, then BN and ReLU
+ *   cN/s2  same with stride 2
+ *   kN     conv1x1 -> N, BN, ReLU
+ *   p      maxpool 2x2
+ *   g      global average pool
+ *   dP     dropout with probability P (e.g. d0.4)
+ *   fN     fully connected -> N, BN, ReLU
+ *   oN     output: fully connected -> N logits (bias, no BN, no ReLU)
+ *   hN     output head: conv1x1 -> N maps (bias, no BN, no ReLU)
+ * e.g. "c32,c32,p,c64,c64,p,c128,c128,p,c256,c256,p,d0.4,f256,d0.4,o7".
+ * Weights get He-normal init from seed. Returns NULL on a bad spec (message
+ * on stderr). */
+struct fnn *fnn_new(const char *arch, struct fnn_shape in, uint64_t seed);
+void fnn_free(struct fnn *net);
+
+/* Make room for batches of up to n. Returns 0 or -1 (out of memory). */
+int fnn_reserve(struct fnn *net, int n);
+
+/* Forward n inputs (NHWC floats). train: batch statistics + dropout, else
+ * running statistics. Returns the last layer's output [n][n_out]. */
+const float *fnn_forward(struct fnn *net, const float *x, int n, int train);
+
+/* Backward from dlogits [n][n_out] (gradients are accumulated into g,
+ * call fnn_zero_grad first). */
+void fnn_backward(struct fnn *net, const float *x, const float *dlogits, int n);
+void fnn_zero_grad(struct fnn *net);
+
+/* Softmax cross-entropy with label smoothing and per-class weights
+ * (NULL = 1). Writes dlogits (already divided by the weight sum), returns
+ * the mean loss; *correct counts argmax hits. */
+float fnn_softmax_xent(const float *logits, const int *labels, int n, int k, float smooth,
+		       const float *class_w, float *dlogits, int *correct);
+
+enum fnn_opt { FNN_SGD = 0, FNN_ADAMW = 1 };
+/* One optimizer step over all parameters (t counts steps from 1). */
+void fnn_step(struct fnn *net, enum fnn_opt opt, float lr, float momentum, float wd, long t);
+
+/* Checkpoint: params, BN running stats, optimizer state and extra user
+ * bytes (training state). Returns 0 or -1 with a message on stderr. */
+int fnn_save(const struct fnn *net, const char *path, const void *extra, uint32_t extra_len,
+	     int with_opt);
+/* Load a checkpoint into a network built from the same arch (the arch is
+ * stored in the file; fnn_load_arch reads it first). extra NULL skips the
+ * stored extra bytes; had_opt may be NULL. */
+int fnn_load_arch(const char *path, char *arch, size_t len);
+int fnn_load(struct fnn *net, const char *path, void *extra, uint32_t extra_len, int *had_opt);
+
+long fnn_param_count(const struct fnn *net);
+/* Multiply-accumulates of one forward pass of one input. */
+double fnn_macs(const struct fnn *net);
+
+#endif

@@ -1,0 +1,551 @@
+/* test_summary.c - rolling window, dominant/negative share, alerts, buckets,
+ * session totals and history. */
+#include <math.h>
+
+#include "emotop/summary.h"
+#include "unit.h"
+
+/* A tracker without smoothing, so a frame's mean is exactly its inputs. */
+static struct tracker *mk_tracker(void)
+{
+	struct track_opts o;
+
+	track_opts_default(&o);
+	o.half_life = 0;
+	o.ttl = 0.01; /* a face absent for a frame is gone */
+	return track_new(&o, NULL);
+}
+
+/* Frame at time t with n faces (n <= 4), face i one-hot on cls[i]. */
+static void frame(struct tracker *tr, struct summary_ctx *s, double t, int n, const int *cls)
+{
+	struct track_obs o[4];
+
+	memset(o, 0, sizeof(o));
+	for (int i = 0; i < n; i++) {
+		o[i].box.x = 10.0f + 150.0f * i;
+		o[i].box.y = 10;
+		o[i].box.w = 100;
+		o[i].box.h = 100;
+		o[i].probs[cls[i]] = 1.0f;
+	}
+	track_update(tr, t, 640, 480, o, n, NULL);
+	summary_update(s, t, tr);
+}
+
+static struct summary snap; /* large: static */
+
+static struct summary_ctx *mk(double window, const struct summary_rule *rules, int n_rules)
+{
+	struct summary_opts o;
+
+	summary_opts_default(&o);
+	o.window = window;
+	o.rules = rules;
+	o.n_rules = n_rules;
+	return summary_new(&o, NULL);
+}
+
+TEST(defaults)
+{
+	struct summary_opts o;
+
+	summary_opts_default(&o);
+	ASSERT_NEAR(o.window, 60.0, 1e-9);
+	ASSERT_EQ(o.n_rules, 0);
+	ASSERT_EQ(o.window_cap, 0); /* automatic */
+}
+
+TEST(dominant_and_negative_share)
+{
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, NULL, 0);
+	int cls[4] = {EMO_SAD, EMO_ANGRY, EMO_HAPPY, EMO_SAD};
+
+	frame(tr, s, 0.0, 4, cls);
+	summary_snapshot(s, 0.0, &snap);
+	ASSERT_EQ(snap.faces, 4);
+	ASSERT_NEAR(snap.frame_mean[EMO_SAD], 0.5, 1e-6);
+	ASSERT_NEAR(snap.frame_mean[EMO_ANGRY], 0.25, 1e-6);
+	ASSERT_EQ(snap.frame_dominant, EMO_SAD);
+	ASSERT_NEAR(snap.frame_negative, 0.75, 1e-6);
+	ASSERT_EQ(snap.dominant, EMO_SAD);
+	ASSERT_NEAR(snap.confidence, 0.5, 1e-6);
+	ASSERT_NEAR(snap.negative, 0.75, 1e-6);
+	ASSERT_EQ(snap.n_students, 4);
+	ASSERT_EQ(snap.students[0].id, 1);
+	ASSERT_EQ(snap.students[0].dominant, EMO_SAD);
+	ASSERT_NEAR(snap.students[0].negative, 1.0, 1e-6);
+	ASSERT_NEAR(snap.students[2].negative, 0.0, 1e-6);
+	ASSERT_EQ(snap.students[0].present, 1);
+	summary_free(s);
+	track_free(tr);
+}
+
+TEST(no_faces_means_no_mood)
+{
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, NULL, 0);
+
+	frame(tr, s, 0.0, 0, NULL);
+	summary_snapshot(s, 0.0, &snap);
+	ASSERT_EQ(snap.faces, 0);
+	ASSERT_EQ(snap.dominant, -1);
+	ASSERT_EQ(snap.frame_dominant, -1);
+	ASSERT_NEAR(snap.negative, 0.0, 1e-9);
+	ASSERT_EQ(snap.window_frames, 1);
+	summary_free(s);
+	track_free(tr);
+}
+
+TEST(window_weights_faces)
+{
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, NULL, 0);
+	int happy3[3] = {EMO_HAPPY, EMO_HAPPY, EMO_HAPPY}, sad[1] = {EMO_SAD};
+
+	frame(tr, s, 0.0, 3, happy3);
+	frame(tr, s, 1.0, 1, sad);
+	summary_snapshot(s, 1.0, &snap);
+	/* 4 face observations: 3 happy, 1 sad */
+	ASSERT_NEAR(snap.mean[EMO_HAPPY], 0.75, 1e-6);
+	ASSERT_NEAR(snap.mean[EMO_SAD], 0.25, 1e-6);
+	ASSERT_NEAR(snap.mean_faces, 2.0, 1e-6);
+	ASSERT_NEAR(snap.window_span, 1.0, 1e-9);
+	summary_free(s);
+	track_free(tr);
+}
+
+TEST(window_rolls_off_exactly)
+{
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(10, NULL, 0);
+	int happy[1] = {EMO_HAPPY}, sad[1] = {EMO_SAD};
+
+	frame(tr, s, 0.0, 1, happy);
+	for (int i = 1; i <= 9; i++)
+		frame(tr, s, i, 1, sad);
+	summary_snapshot(s, 9.0, &snap);
+	ASSERT_EQ(snap.window_frames, 10);
+	ASSERT_NEAR(snap.mean[EMO_HAPPY], 0.1, 1e-6);
+	summary_snapshot(s, 9.999, &snap);
+	ASSERT_EQ(snap.window_frames, 10);
+	/* at now = 10 the frame of t = 0 is exactly `window` old: out */
+	summary_snapshot(s, 10.0, &snap);
+	ASSERT_EQ(snap.window_frames, 9);
+	ASSERT_NEAR(snap.mean[EMO_HAPPY], 0.0, 1e-9);
+	ASSERT_NEAR(snap.mean[EMO_SAD], 1.0, 1e-6);
+	/* the same through an update */
+	frame(tr, s, 10.0, 1, sad);
+	summary_snapshot(s, 10.0, &snap);
+	ASSERT_EQ(snap.window_frames, 10);
+	ASSERT_NEAR(snap.mean[EMO_HAPPY], 0.0, 1e-9);
+	/* much later: everything rolled off */
+	summary_snapshot(s, 100.0, &snap);
+	ASSERT_EQ(snap.window_frames, 0);
+	ASSERT_EQ(snap.dominant, -1);
+	ASSERT_NEAR(snap.uptime, 100.0, 1e-9);
+	summary_free(s);
+	track_free(tr);
+}
+
+TEST(window_capacity_evicts_oldest)
+{
+	struct summary_opts o;
+	struct summary_ctx *s;
+	struct tracker *tr = mk_tracker();
+	int happy[1] = {EMO_HAPPY};
+
+	summary_opts_default(&o);
+	o.window_cap = 5;
+	s = summary_new(&o, NULL);
+	for (int i = 0; i < 8; i++)
+		frame(tr, s, i * 0.1, 1, happy);
+	summary_snapshot(s, 0.7, &snap);
+	ASSERT_EQ(snap.window_frames, 5);
+	summary_free(s);
+	track_free(tr);
+}
+
+TEST(reset_clears_window_keeps_totals)
+{
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, NULL, 0);
+	struct summary_totals tot;
+	int happy[1] = {EMO_HAPPY}, sad[1] = {EMO_SAD};
+
+	for (int i = 0; i < 5; i++)
+		frame(tr, s, i, 1, happy);
+	summary_reset(s);
+	summary_snapshot(s, 5.0, &snap);
+	ASSERT_EQ(snap.window_frames, 0);
+	ASSERT_EQ(snap.dominant, -1);
+	frame(tr, s, 5.0, 1, sad);
+	summary_snapshot(s, 5.0, &snap);
+	ASSERT_EQ(snap.window_frames, 1);
+	ASSERT_EQ(snap.dominant, EMO_SAD);
+	summary_totals(s, &tot);
+	ASSERT_EQ(tot.frames, 6);
+	ASSERT_NEAR(tot.mean[EMO_HAPPY], 5.0 / 6, 1e-6);
+	summary_free(s);
+	track_free(tr);
+}
+
+TEST(alert_fires_after_for_seconds_once)
+{
+	struct summary_rule rule = {"gloom", SUMMARY_METRIC_NEGATIVE, 0, SUMMARY_CMP_GT, 0.5, 3.0};
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, &rule, 1);
+	int sad[1] = {EMO_SAD}, happy[1] = {EMO_HAPPY};
+
+	/* t = 0 .. 2.5: held 2.5 s, not yet */
+	for (int i = 0; i <= 5; i++)
+		frame(tr, s, i * 0.5, 1, sad);
+	summary_snapshot(s, 2.5, &snap);
+	ASSERT_EQ(snap.alerts_total, 0);
+	frame(tr, s, 3.0, 1, sad);
+	summary_snapshot(s, 3.0, &snap);
+	ASSERT_EQ(snap.alerts_total, 1);
+	ASSERT_EQ(snap.n_alerts, 1);
+	ASSERT_STR(snap.alerts[0].rule, "gloom");
+	ASSERT_NEAR(snap.alerts[0].time, 3.0, 1e-9);
+	ASSERT_NEAR(snap.alerts[0].since, 0.0, 1e-9);
+	ASSERT_NEAR(snap.alerts[0].value, 1.0, 1e-6);
+	ASSERT_EQ(snap.alerts[0].seq, 1);
+	/* still holding: once per episode */
+	for (int i = 7; i <= 20; i++)
+		frame(tr, s, i * 0.5, 1, sad);
+	summary_snapshot(s, 10.0, &snap);
+	ASSERT_EQ(snap.alerts_total, 1);
+	/* clears, then holds again from 11: fires at 14, not before */
+	frame(tr, s, 10.5, 1, happy);
+	for (int i = 22; i <= 27; i++)
+		frame(tr, s, i * 0.5, 1, sad);
+	summary_snapshot(s, 13.5, &snap);
+	ASSERT_EQ(snap.alerts_total, 1);
+	frame(tr, s, 14.0, 1, sad);
+	summary_snapshot(s, 14.0, &snap);
+	ASSERT_EQ(snap.alerts_total, 2);
+	ASSERT_NEAR(snap.alerts[1].time, 14.0, 1e-9);
+	ASSERT_NEAR(snap.alerts[1].since, 11.0, 1e-9);
+	summary_free(s);
+	track_free(tr);
+}
+
+TEST(alert_interrupted_episode_does_not_fire)
+{
+	struct summary_rule rule = {"gloom", SUMMARY_METRIC_NEGATIVE, 0, SUMMARY_CMP_GT, 0.5, 2.0};
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, &rule, 1);
+	int sad[1] = {EMO_SAD}, happy[1] = {EMO_HAPPY};
+
+	/* 1.5 s sad, a happy frame, 1.5 s sad, a frame with nobody: never 2 s */
+	for (int i = 0; i <= 3; i++)
+		frame(tr, s, i * 0.5, 1, sad);
+	frame(tr, s, 2.0, 1, happy);
+	for (int i = 5; i <= 8; i++)
+		frame(tr, s, i * 0.5, 1, sad);
+	frame(tr, s, 4.5, 0, NULL);
+	for (int i = 10; i <= 13; i++)
+		frame(tr, s, i * 0.5, 1, sad);
+	summary_snapshot(s, 6.5, &snap);
+	ASSERT_EQ(snap.alerts_total, 0);
+	summary_free(s);
+	track_free(tr);
+}
+
+TEST(alert_on_emotion_and_faces)
+{
+	struct summary_rule rules[2] = {
+		{"all happy", SUMMARY_METRIC_EMOTION, EMO_HAPPY, SUMMARY_CMP_GT, 0.9, 1.0},
+		{"empty room", SUMMARY_METRIC_FACES, 0, SUMMARY_CMP_LT, 1, 2.0},
+	};
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, rules, 2);
+	int happy[2] = {EMO_HAPPY, EMO_HAPPY};
+
+	frame(tr, s, 0.0, 2, happy);
+	frame(tr, s, 1.0, 2, happy);
+	summary_snapshot(s, 1.0, &snap);
+	ASSERT_EQ(snap.alerts_total, 1);
+	ASSERT_STR(snap.alerts[0].rule, "all happy");
+	frame(tr, s, 2.0, 0, NULL);
+	frame(tr, s, 3.0, 0, NULL);
+	summary_snapshot(s, 3.0, &snap);
+	ASSERT_EQ(snap.alerts_total, 1);
+	frame(tr, s, 4.0, 0, NULL);
+	summary_snapshot(s, 4.0, &snap);
+	ASSERT_EQ(snap.alerts_total, 2);
+	ASSERT_STR(snap.alerts[1].rule, "empty room");
+	ASSERT_NEAR(snap.alerts[1].value, 0.0, 1e-9);
+	summary_free(s);
+	track_free(tr);
+}
+
+TEST(alert_ring_keeps_recent)
+{
+	struct summary_rule rule = {"any", SUMMARY_METRIC_FACES, 0, SUMMARY_CMP_GT, 0, 0.0};
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, &rule, 1);
+	int happy[1] = {EMO_HAPPY};
+	double t = 0;
+
+	/* for = 0: fires on the first frame of each episode */
+	for (int i = 0; i < SUMMARY_MAX_ALERTS + 5; i++) {
+		frame(tr, s, t, 1, happy);
+		frame(tr, s, t + 0.5, 0, NULL);
+		t += 1.0;
+	}
+	summary_snapshot(s, t, &snap);
+	ASSERT_EQ(snap.alerts_total, SUMMARY_MAX_ALERTS + 5);
+	ASSERT_EQ(snap.n_alerts, SUMMARY_MAX_ALERTS);
+	ASSERT_EQ(snap.alerts[0].seq, 6);
+	ASSERT_EQ(snap.alerts[SUMMARY_MAX_ALERTS - 1].seq, SUMMARY_MAX_ALERTS + 5);
+	summary_free(s);
+	track_free(tr);
+}
+
+TEST(sparkline_buckets)
+{
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, NULL, 0);
+	int happy[1] = {EMO_HAPPY}, sad[1] = {EMO_SAD};
+
+	/* buckets of 5 s: [0,5) happy, [5,10) sad, [10,15) nothing, [15,20) happy */
+	for (int i = 0; i < 5; i++)
+		frame(tr, s, i, 1, happy);
+	for (int i = 5; i < 10; i++)
+		frame(tr, s, i, 1, sad);
+	frame(tr, s, 16, 1, happy);
+	summary_snapshot(s, 16, &snap);
+	ASSERT_NEAR(snap.bucket_s, 5.0, 1e-9);
+	ASSERT_EQ(snap.n_buckets, 4);
+	ASSERT_EQ(snap.buckets[0].dominant, EMO_HAPPY);
+	ASSERT_EQ(snap.buckets[0].frames, 5);
+	ASSERT_NEAR(snap.buckets[0].t0, 0.0, 1e-9);
+	ASSERT_EQ(snap.buckets[1].dominant, EMO_SAD);
+	ASSERT_NEAR(snap.buckets[1].negative, 1.0, 1e-6);
+	ASSERT_EQ(snap.buckets[2].frames, 0);
+	ASSERT_EQ(snap.buckets[2].dominant, -1);
+	ASSERT_EQ(snap.buckets[3].dominant, EMO_HAPPY);
+	ASSERT_NEAR(snap.buckets[3].t0, 15.0, 1e-9);
+	/* long run: capped, the last bucket is the newest */
+	for (int i = 17; i < 2000; i += 3)
+		frame(tr, s, i, 1, happy);
+	summary_snapshot(s, 1998, &snap);
+	ASSERT_EQ(snap.n_buckets, SUMMARY_SPARK_MAX);
+	ASSERT_NEAR(snap.buckets[SUMMARY_SPARK_MAX - 1].t0, 1995.0, 1e-9);
+	ASSERT_NEAR(snap.buckets[0].t0, 1995.0 - 5.0 * (SUMMARY_SPARK_MAX - 1), 1e-9);
+	/* a gap longer than the whole sparkline */
+	frame(tr, s, 5000, 1, sad);
+	summary_snapshot(s, 5000, &snap);
+	ASSERT_EQ(snap.n_buckets, SUMMARY_SPARK_MAX);
+	ASSERT_EQ(snap.buckets[SUMMARY_SPARK_MAX - 1].dominant, EMO_SAD);
+	ASSERT_EQ(snap.buckets[SUMMARY_SPARK_MAX - 2].frames, 0);
+	summary_free(s);
+	track_free(tr);
+}
+
+TEST(totals_mood_share)
+{
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, NULL, 0);
+	struct summary_totals tot;
+	int happy[1] = {EMO_HAPPY}, sad[1] = {EMO_SAD};
+
+	for (int i = 0; i < 10; i++)
+		frame(tr, s, i, 1, happy);  /* happy credited 0..10 */
+	for (int i = 10; i <= 40; i++)
+		frame(tr, s, i, 1, sad);    /* sad credited 10..40 */
+	summary_totals(s, &tot);
+	ASSERT_NEAR(tot.duration, 40.0, 1e-9);
+	ASSERT_EQ(tot.frames, 41);
+	ASSERT_EQ(tot.max_faces, 1);
+	ASSERT_NEAR(tot.mood_share[EMO_HAPPY], 0.25, 1e-6);
+	ASSERT_NEAR(tot.mood_share[EMO_SAD], 0.75, 1e-6);
+	ASSERT_EQ(tot.dominant, EMO_SAD);
+	ASSERT_NEAR(tot.mean[EMO_SAD], 31.0 / 41, 1e-6);
+	ASSERT_NEAR(tot.negative, 31.0 / 41, 1e-6);
+	summary_free(s);
+	track_free(tr);
+}
+
+TEST(history_downsamples_and_covers_session)
+{
+	static struct summary_point pts[SUMMARY_HISTORY_MAX];
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, NULL, 0);
+	int happy[1] = {EMO_HAPPY}, sad[1] = {EMO_SAD};
+	long frames = 0;
+	int n;
+
+	/* 2 hours at 1 frame/s: 1440 points of 5 s would not fit */
+	for (int i = 0; i < 7200; i++)
+		frame(tr, s, i, 1, i < 3600 ? happy : sad);
+	n = summary_history(s, NULL, 0);
+	ASSERT(n > 100 && n <= SUMMARY_HISTORY_MAX);
+	ASSERT_EQ(summary_history(s, pts, SUMMARY_HISTORY_MAX), n);
+	for (int i = 0; i < n; i++) {
+		frames += pts[i].frames;
+		if (i)
+			ASSERT(pts[i].t0 > pts[i - 1].t0);
+	}
+	ASSERT_EQ(frames, 7200);
+	ASSERT_NEAR(pts[0].t0, 0.0, 1e-9);
+	ASSERT_NEAR(pts[0].span, 10.0, 1e-9);
+	ASSERT(pts[n - 1].t0 + pts[n - 1].span >= 7199.0);
+	ASSERT_EQ(pts[0].dominant, EMO_HAPPY);
+	ASSERT_EQ(pts[n - 1].dominant, EMO_SAD);
+	summary_free(s);
+	track_free(tr);
+}
+
+TEST(history_skips_empty_time)
+{
+	static struct summary_point pts[8];
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, NULL, 0);
+	int happy[1] = {EMO_HAPPY};
+
+	frame(tr, s, 100, 1, happy);
+	frame(tr, s, 101, 1, happy);
+	frame(tr, s, 200, 1, happy);
+	ASSERT_EQ(summary_history(s, pts, 8), 2);
+	ASSERT_NEAR(pts[0].t0, 100.0, 1e-9);
+	ASSERT_EQ(pts[0].frames, 2);
+	ASSERT_NEAR(pts[1].t0, 200.0, 1e-9);
+	summary_free(s);
+	track_free(tr);
+}
+
+TEST(stats_published)
+{
+	struct summary_ctx *s = mk(60, NULL, 0);
+	struct summary_stats st;
+
+	memset(&st, 0, sizeof(st));
+	st.frames_analysed = 42;
+	st.frames_dropped = 7;
+	st.fps = 4.9;
+	st.lat_detect_ms = 12.5;
+	strcpy(st.source, "demo");
+	st.width = 640;
+	st.height = 480;
+	summary_set_stats(s, &st);
+	summary_update(s, 1.0, NULL);
+	summary_snapshot(s, 1.5, &snap);
+	ASSERT_EQ(snap.stats.frames_analysed, 42);
+	ASSERT_EQ(snap.stats.frames_dropped, 7);
+	ASSERT_STR(snap.stats.source, "demo");
+	ASSERT_EQ(snap.stats.width, 640);
+	ASSERT_NEAR(snap.time, 1.5, 1e-12);
+	ASSERT_NEAR(snap.uptime, 0.5, 1e-12);
+	ASSERT_EQ(snap.seq, 1);
+	summary_free(s);
+}
+
+TEST(snapshot_is_a_copy)
+{
+	static struct summary copy;
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, NULL, 0);
+	int happy[1] = {EMO_HAPPY}, sad[1] = {EMO_SAD};
+
+	frame(tr, s, 0, 1, happy);
+	summary_snapshot(s, 0, &copy);
+	frame(tr, s, 0.5, 1, sad);
+	track_free(tr); /* the snapshot owns nothing of the tracker */
+	summary_free(s);
+	ASSERT_EQ(copy.n_students, 1);
+	ASSERT_EQ(copy.students[0].dominant, EMO_HAPPY);
+	ASSERT_EQ(copy.dominant, EMO_HAPPY);
+}
+
+TEST(bad_input)
+{
+	struct summary_rule bad[4] = {
+		{"x", (enum summary_metric)9, 0, SUMMARY_CMP_GT, 0.5, 1},
+		{"x", SUMMARY_METRIC_EMOTION, 7, SUMMARY_CMP_GT, 0.5, 1},
+		{"x", SUMMARY_METRIC_NEGATIVE, 0, SUMMARY_CMP_GT, 0.5, -1},
+		{"x", SUMMARY_METRIC_NEGATIVE, 0, (enum summary_cmp)3, NAN, 1},
+	};
+	struct summary_opts o;
+	struct summary_totals tot;
+	struct emo_err err;
+	struct summary_ctx *s;
+
+	for (int i = 0; i < 4; i++) {
+		summary_opts_default(&o);
+		o.rules = &bad[i];
+		o.n_rules = 1;
+		memset(&err, 0, sizeof(err));
+		ASSERT(summary_new(&o, &err) == NULL);
+		ASSERT(strstr(err.msg, "rule"));
+	}
+	summary_opts_default(&o);
+	o.window = 0;
+	ASSERT(summary_new(&o, NULL) == NULL);
+	summary_opts_default(&o);
+	o.n_rules = SUMMARY_MAX_RULES + 1;
+	o.rules = bad;
+	ASSERT(summary_new(&o, NULL) == NULL);
+	s = summary_new(NULL, NULL);
+	ASSERT(s);
+	ASSERT_EQ(summary_update(s, NAN, NULL), EMO_EINVAL);
+	ASSERT_EQ(summary_update(NULL, 0, NULL), EMO_EINVAL);
+	ASSERT_EQ(summary_update(s, 5.0, NULL), EMO_OK);
+	ASSERT_EQ(summary_update(s, 4.0, NULL), EMO_OK); /* clamped to 5 */
+	summary_snapshot(s, 3.0, &snap);
+	ASSERT_NEAR(snap.time, 5.0, 1e-12);
+	summary_totals(s, &tot);
+	ASSERT_NEAR(tot.duration, 0.0, 1e-12);
+	ASSERT_EQ(tot.dominant, -1);
+	summary_snapshot(NULL, 0, &snap);
+	ASSERT_EQ(snap.n_students, 0);
+	ASSERT_EQ(snap.dominant, -1);
+	summary_totals(NULL, &tot);
+	ASSERT_EQ(tot.frames, 0);
+	ASSERT_EQ(summary_history(NULL, NULL, 0), 0);
+	summary_reset(NULL);
+	summary_set_stats(NULL, NULL);
+	summary_free(NULL);
+	summary_free(s);
+}
+
+TEST(metric_value)
+{
+	struct summary_rule r = {"x", SUMMARY_METRIC_EMOTION, EMO_FEAR, SUMMARY_CMP_GT, 0, 0};
+	float mean[EMO_NUM_CLASSES] = {0, 0, 0.4f, 0, 0, 0, 0.6f};
+
+	ASSERT_NEAR(summary_metric_value(&r, 2, mean, 0.4f), 0.4, 1e-6);
+	ASSERT(isnan(summary_metric_value(&r, 0, mean, 0.4f)));
+	r.metric = SUMMARY_METRIC_FACES;
+	ASSERT_NEAR(summary_metric_value(&r, 0, mean, 0.4f), 0.0, 1e-9);
+	r.metric = SUMMARY_METRIC_NEGATIVE;
+	ASSERT_NEAR(summary_metric_value(&r, 3, mean, 0.4f), 0.4, 1e-6);
+}
+
+int main(int argc, char **argv)
+{
+	unit_init(argc, argv);
+	RUN(defaults);
+	RUN(dominant_and_negative_share);
+	RUN(no_faces_means_no_mood);
+	RUN(window_weights_faces);
+	RUN(window_rolls_off_exactly);
+	RUN(window_capacity_evicts_oldest);
+	RUN(reset_clears_window_keeps_totals);
+	RUN(alert_fires_after_for_seconds_once);
+	RUN(alert_interrupted_episode_does_not_fire);
+	RUN(alert_on_emotion_and_faces);
+	RUN(alert_ring_keeps_recent);
+	RUN(sparkline_buckets);
+	RUN(totals_mood_share);
+	RUN(history_downsamples_and_covers_session);
+	RUN(history_skips_empty_time);
+	RUN(stats_published);
+	RUN(snapshot_is_a_copy);
+	RUN(bad_input);
+	RUN(metric_value);
+	return unit_done();
+}
