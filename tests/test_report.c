@@ -765,6 +765,28 @@ TEST(text_lines)
 	ASSERT(!next_line(&p, line, sizeof(line)));
 }
 
+TEST(source_credentials_redacted)
+{
+	const char *path = tmp_path("cred.ndjson"), *p;
+	struct report *r = open_sink(path, REPORT_NDJSON, REPORT_SUMMARY, 0, 0);
+	struct summary_totals tot;
+
+	fill_snapshot(&snap, 1);
+	fill_totals(&tot);
+	strcpy(snap.stats.source, "rtsp://admin:hunter2@10.0.0.5:554/live?x=a@b");
+	tot.stats = snap.stats;
+	report_emit(r, &snap);
+	report_final(r, &snap, &tot);
+	strcpy(snap.stats.source, "/dev/video0");
+	report_emit(r, &snap);
+	report_close(r);
+	p = slurp(path);
+	ASSERT(!strstr(p, "hunter2"));
+	ASSERT(!strstr(p, "admin"));
+	ASSERT(strstr(p, "\"source\":\"rtsp://***@10.0.0.5:554/live?x=a@b\""));
+	ASSERT(strstr(p, "\"source\":\"/dev/video0\""));
+}
+
 TEST(final_line)
 {
 	const char *path = tmp_path("f.ndjson"), *p;
@@ -1063,6 +1085,7 @@ int main(int argc, char **argv)
 	RUN(csv_columns_constant_and_header_once);
 	RUN(aggregate_only_has_no_person_data);
 	RUN(text_lines);
+	RUN(source_credentials_redacted);
 	RUN(final_line);
 	RUN(record_timeline);
 	RUN(reopen_after_rename);
