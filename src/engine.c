@@ -88,7 +88,7 @@ struct engine *engine_new(const struct emo_config *cfg, struct emo_err *err)
 			engine_free(e);
 			return NULL;
 		}
-		snprintf(e->status, sizeof(e->status), "no classifier model (%s): faces only, no emotions",
+		snprintf(e->status, sizeof(e->status), "no classifier model (%s); reporting faces only, no emotions",
 			 cerr.msg[0] ? cerr.msg : "none built in");
 	}
 
