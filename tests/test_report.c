@@ -547,6 +547,30 @@ TEST(json_escaping)
 	}
 }
 
+TEST(random_bytes_always_escape_validly)
+{
+	unsigned int seed = 12345;
+	char in[64], out[512], line[600], f[512];
+
+	for (int iter = 0; iter < 5000; iter++) {
+		int n = (int)(seed % 40);
+
+		for (int i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			in[i] = (char)(1 + (seed >> 16) % 255); /* any byte but NUL */
+		}
+		in[n] = '\0';
+		seed = seed * 1103515245u + 12345u;
+		ASSERT(report_json_string(out, sizeof(out), in) < sizeof(out));
+		snprintf(line, sizeof(line), "{\"k\":%s}", out);
+		if (!json_line_ok(line))
+			UNIT_FAILF("bad JSON for input %d: %s", iter, line);
+		report_csv_field(out, sizeof(out), in);
+		if (csv_fields(out, 0, f, sizeof(f)) != 1 || strchr(out, '\n') || strchr(out, '\r'))
+			UNIT_FAILF("bad CSV field for input %d: %s", iter, out);
+	}
+}
+
 TEST(csv_quoting)
 {
 	char b[256], f[256];
@@ -1078,6 +1102,7 @@ int main(int argc, char **argv)
 	RUN(fixed_numbers);
 	RUN(numbers_ignore_locale);
 	RUN(json_escaping);
+	RUN(random_bytes_always_escape_validly);
 	RUN(csv_quoting);
 	RUN(ndjson_summary_lines_parse);
 	RUN(alerts_written_once);
