@@ -426,6 +426,36 @@ TEST(stdin_source)
 	ASSERT_EQ(rc, EMO_EEOF);
 }
 
+/* stdin that stays open and silent: open gives up at the deadline instead
+ * of blocking in read(), and fd 0's flags are restored. */
+TEST(stdin_silent_pipe)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct emo_err err = { 0 };
+	int p[2], saved, rc, fl0, fl1;
+
+	ASSERT(pipe(p) == 0);
+	saved = dup(0);
+	ASSERT(saved >= 0);
+	dup2(p[0], 0);
+	close(p[0]);
+	fl0 = fcntl(0, F_GETFL);
+	capture_opts_default(&o);
+	o.source = "-";
+	o.timeout_ms = 300;
+	alarm(20); /* a hang fails the run instead of blocking it */
+	rc = capture_open(&c, &o, &err);
+	alarm(0);
+	fl1 = fcntl(0, F_GETFL);
+	dup2(saved, 0);
+	close(saved);
+	close(p[1]);
+	ASSERT_EQ(rc, EMO_ESOURCE);
+	ASSERT(strstr(err.msg, "timed out") != NULL);
+	ASSERT_EQ(fl1, fl0);
+}
+
 /* ---- network, 127.0.0.1 only ---- */
 
 static int free_port(void)
@@ -746,6 +776,7 @@ int main(int argc, char **argv)
 	RUN(demo_finite_sampled);
 	RUN(realtime_fast_source_drops);
 	RUN(stdin_source);
+	RUN(stdin_silent_pipe);
 	RUN(http_reconnect_after_cut);
 	RUN(http_close_on_hung_read);
 	RUN(unreachable_and_silent_servers);
