@@ -472,6 +472,24 @@ static int flush_line(struct report *r)
 	return EMO_OK;
 }
 
+/* The source as it may be written: a URL's user:password@ becomes ***@. */
+static void redact_source(const char *src, char *buf, size_t len)
+{
+	const char *scheme = strstr(src, "://"), *host, *at, *end;
+
+	snprintf(buf, len, "%s", src);
+	if (!scheme)
+		return;
+	host = scheme + 3;
+	end = host + strcspn(host, "/?#");
+	at = NULL;
+	for (const char *p = host; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at)
+		snprintf(buf, len, "%.*s***%s", (int)(host - src), src, at);
+}
+
 static const char *class_or_null(int cls)
 {
 	return cls >= 0 && cls < EMO_NUM_CLASSES ? emo_class_name(cls) : NULL;
@@ -589,7 +607,9 @@ static int emit_summary_line(struct report *r, const struct summary *s)
 {
 	struct out *o = &r->line;
 	const struct summary_stats *st = &s->stats;
+	char source[SUMMARY_SOURCE_MAX + 8];
 
+	redact_source(st->source, source, sizeof(source));
 	switch (r->o.format) {
 	case REPORT_NDJSON:
 		out_putc(o, '{');
@@ -627,7 +647,7 @@ static int emit_summary_line(struct report *r, const struct summary *s)
 		out_puts(o, ",\"classify\":");
 		out_fixed(o, st->lat_classify_ms, 2);
 		out_putc(o, '}');
-		jstr(o, "source", st->source);
+		jstr(o, "source", source);
 		jint(o, "width", st->width);
 		jint(o, "height", st->height);
 		out_putc(o, '}');
@@ -918,9 +938,11 @@ int report_final(struct report *r, const struct summary *s, const struct summary
 {
 	struct out *o;
 	float share;
+	char source[SUMMARY_SOURCE_MAX + 8];
 
 	if (!r || !s || !tot)
 		return EMO_EINVAL;
+	redact_source(tot->stats.source, source, sizeof(source));
 	o = &r->line;
 	share = tot->dominant >= 0 ? tot->mood_share[tot->dominant] : 0.0f;
 	switch (r->o.format) {
@@ -939,7 +961,7 @@ int report_final(struct report *r, const struct summary *s, const struct summary
 		jprobs(o, "mood_share", tot->mood_share);
 		jint(o, "alerts", tot->alerts);
 		jint(o, "dropped", tot->stats.frames_dropped);
-		jstr(o, "source", tot->stats.source);
+		jstr(o, "source", source);
 		out_putc(o, '}');
 		break;
 	case REPORT_CSV:

@@ -547,6 +547,30 @@ TEST(json_escaping)
 	}
 }
 
+TEST(random_bytes_always_escape_validly)
+{
+	unsigned int seed = 12345;
+	char in[64], out[512], line[600], f[512];
+
+	for (int iter = 0; iter < 5000; iter++) {
+		int n = (int)(seed % 40);
+
+		for (int i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			in[i] = (char)(1 + (seed >> 16) % 255); /* any byte but NUL */
+		}
+		in[n] = '\0';
+		seed = seed * 1103515245u + 12345u;
+		ASSERT(report_json_string(out, sizeof(out), in) < sizeof(out));
+		snprintf(line, sizeof(line), "{\"k\":%s}", out);
+		if (!json_line_ok(line))
+			UNIT_FAILF("bad JSON for input %d: %s", iter, line);
+		report_csv_field(out, sizeof(out), in);
+		if (csv_fields(out, 0, f, sizeof(f)) != 1 || strchr(out, '\n') || strchr(out, '\r'))
+			UNIT_FAILF("bad CSV field for input %d: %s", iter, out);
+	}
+}
+
 TEST(csv_quoting)
 {
 	char b[256], f[256];
@@ -763,6 +787,28 @@ TEST(text_lines)
 	next_line(&p, line, sizeof(line));
 	ASSERT(strstr(line, " final duration 0:01:00 frames 301 max_faces 3 mood neutral 0.60"));
 	ASSERT(!next_line(&p, line, sizeof(line)));
+}
+
+TEST(source_credentials_redacted)
+{
+	const char *path = tmp_path("cred.ndjson"), *p;
+	struct report *r = open_sink(path, REPORT_NDJSON, REPORT_SUMMARY, 0, 0);
+	struct summary_totals tot;
+
+	fill_snapshot(&snap, 1);
+	fill_totals(&tot);
+	strcpy(snap.stats.source, "rtsp://admin:hunter2@10.0.0.5:554/live?x=a@b");
+	tot.stats = snap.stats;
+	report_emit(r, &snap);
+	report_final(r, &snap, &tot);
+	strcpy(snap.stats.source, "/dev/video0");
+	report_emit(r, &snap);
+	report_close(r);
+	p = slurp(path);
+	ASSERT(!strstr(p, "hunter2"));
+	ASSERT(!strstr(p, "admin"));
+	ASSERT(strstr(p, "\"source\":\"rtsp://***@10.0.0.5:554/live?x=a@b\""));
+	ASSERT(strstr(p, "\"source\":\"/dev/video0\""));
 }
 
 TEST(final_line)
@@ -1056,6 +1102,7 @@ int main(int argc, char **argv)
 	RUN(fixed_numbers);
 	RUN(numbers_ignore_locale);
 	RUN(json_escaping);
+	RUN(random_bytes_always_escape_validly);
 	RUN(csv_quoting);
 	RUN(ndjson_summary_lines_parse);
 	RUN(alerts_written_once);
@@ -1063,6 +1110,7 @@ int main(int argc, char **argv)
 	RUN(csv_columns_constant_and_header_once);
 	RUN(aggregate_only_has_no_person_data);
 	RUN(text_lines);
+	RUN(source_credentials_redacted);
 	RUN(final_line);
 	RUN(record_timeline);
 	RUN(reopen_after_rename);
