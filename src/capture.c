@@ -8,6 +8,7 @@
  * q swap under sh->mu on publish, r and q on capture_next().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -79,6 +80,7 @@ struct capture {
 	char video_size[32];    /* device option, "" none */
 	char framerate[32];
 	double demo_len;        /* seconds; 0 endless */
+	int stdin_flags;        /* fd 0 flags to restore, -1 untouched */
 
 	atomic_int stop;
 	_Atomic int64_t deadline; /* av_gettime_relative() limit, 0 none */
@@ -101,6 +103,7 @@ struct capture {
 	int have_media;
 	double pace_wall0, pace_media0;
 	double backoff;
+	double last_pkt_mono;   /* when the source last gave a packet */
 	int fatal;              /* EMO_E* set by the frame path */
 };
 
@@ -725,6 +728,7 @@ static int src_open(struct capture *c, struct emo_err *err)
 		c->frame_dur = fps > 0.1 && fps < 1000 ? 1.0 / fps : 0;
 	}
 	c->first_pts = NAN;
+	c->last_pkt_mono = mono_now();
 	pthread_mutex_lock(&c->sh->mu);
 	c->sh->st.connected = 1;
 	c->sh->st.width = dec->width;
@@ -771,8 +775,13 @@ static int pump(struct capture *c)
 			   ? c->o.timeout_ms : 0);
 	ret = av_read_frame(c->fmt, c->pkt);
 	arm_deadline(c, 0);
-	if (ret == AVERROR(EAGAIN))
-		return nap_until(c, mono_now() + 0.005);
+	if (ret == AVERROR(EAGAIN)) {
+		/* non-blocking devices: a camera that stopped sending has failed */
+		if (c->live && mono_now() - c->last_pkt_mono > c->o.timeout_ms / 1000.0)
+			ret = AVERROR(ETIMEDOUT);
+		else
+			return nap_until(c, mono_now() + 0.005);
+	}
 	if (ret < 0) {
 		int d = 0;
 		if (stopped(c))
@@ -782,6 +791,7 @@ static int pump(struct capture *c)
 				; /* EAGAIN cannot happen after a flush; drain to EOF */
 		return d == 1 ? 1 : ret;
 	}
+	c->last_pkt_mono = mono_now();
 	if (c->pkt->stream_index != c->vstream) {
 		av_packet_unref(c->pkt);
 		return 0;
@@ -1313,6 +1323,8 @@ static void capture_free(struct capture *c)
 	if (!c)
 		return;
 	src_close(c);
+	if (c->stdin_flags >= 0)
+		fcntl(0, F_SETFL, c->stdin_flags);
 	av_packet_free(&c->pkt);
 	av_frame_free(&c->frame);
 	sws_freeContext(c->sws_gray.ctx);
@@ -1374,6 +1386,7 @@ int capture_open(struct capture **out, const struct capture_opts *o, struct emo_
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+	c->stdin_flags = -1;
 	c->o = *o;
 	c->o.source = c->src_copy = dup_or_null(o->source, &oom);
 	c->o.input_format = c->input_format_copy = dup_or_null(o->input_format, &oom);
@@ -1416,6 +1429,14 @@ int capture_open(struct capture **out, const struct capture_opts *o, struct emo_
 	c->can_reconnect = c->kind != SRC_DEMO && c->kind != SRC_STDIN &&
 			   (c->o.reconnect > 0 || (c->o.reconnect < 0 && c->live));
 	c->sh->st.live = c->live;
+	if (c->kind == SRC_STDIN) {
+		/* FFmpeg's pipe protocol blocks in read(), deaf to the interrupt
+		 * callback; non-blocking, it polls it between retries. Restored
+		 * on close. */
+		int fl = fcntl(0, F_GETFL);
+		if (fl >= 0 && !(fl & O_NONBLOCK) && fcntl(0, F_SETFL, fl | O_NONBLOCK) == 0)
+			c->stdin_flags = fl;
+	}
 
 	if (c->kind != SRC_DEMO) {
 		c->pkt = av_packet_alloc();
@@ -1587,6 +1608,7 @@ int capture_read_image(const char *path, struct emo_image *gray, struct emo_imag
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+	c->stdin_flags = -1;
 	c->o = o;
 	c->sh = calloc(1, sizeof(*c->sh));
 	if (!c->sh || shared_init(c->sh)) {

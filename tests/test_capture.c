@@ -426,6 +426,131 @@ TEST(stdin_source)
 	ASSERT_EQ(rc, EMO_EEOF);
 }
 
+/* stdin that stays open and silent: open gives up at the deadline instead
+ * of blocking in read(), and fd 0's flags are restored. */
+TEST(stdin_silent_pipe)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct emo_err err = { 0 };
+	int p[2], saved, rc, fl0, fl1;
+
+	ASSERT(pipe(p) == 0);
+	saved = dup(0);
+	ASSERT(saved >= 0);
+	dup2(p[0], 0);
+	close(p[0]);
+	fl0 = fcntl(0, F_GETFL);
+	capture_opts_default(&o);
+	o.source = "-";
+	o.timeout_ms = 300;
+	alarm(20); /* a hang fails the run instead of blocking it */
+	rc = capture_open(&c, &o, &err);
+	alarm(0);
+	fl1 = fcntl(0, F_GETFL);
+	dup2(saved, 0);
+	close(saved);
+	close(p[1]);
+	ASSERT_EQ(rc, EMO_ESOURCE);
+	ASSERT(strstr(err.msg, "timed out") != NULL);
+	ASSERT_EQ(fl1, fl0);
+}
+
+/* A local HLS playlist (VOD, file source): segments are followed to the end. */
+TEST(hls_playlist_file)
+{
+	struct emo_err err = { 0 };
+	struct capture *c;
+	int rc, n;
+
+	NEED_FIXTURES();
+	if (sh("ffmpeg -nostdin -loglevel error -y -i %s -c copy -f hls -hls_time 1 "
+	       "-hls_list_size 0 -hls_segment_filename %s %s", path("clip.ts"), path("seg%d.ts"),
+	       path("list.m3u8")))
+		SKIP("ffmpeg cannot write HLS");
+	c = open_src(path("list.m3u8"), 5, 0, &err, &rc);
+	if (rc)
+		fprintf(stderr, "  %s\n", err.msg);
+	ASSERT_EQ(rc, EMO_OK);
+	n = count_frames(c, 320, 240, &rc);
+	ASSERT_EQ(rc, EMO_EEOF);
+	ASSERT_EQ(n, 20); /* 4 s at 5 fps */
+	capture_close(&c);
+}
+
+/* The screen through x11grab on a private Xvfb display (unix socket only). */
+static pid_t xvfb_pid;
+
+static void screen_body(int disp)
+{
+	char src[64], sock[64];
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct capture_stats st;
+	struct emo_err err = { 0 };
+	struct emo_image g;
+	struct capture_frame_info fi;
+	int rc = -1;
+
+	snprintf(sock, sizeof(sock), "/tmp/.X11-unix/X%d", disp);
+	for (int i = 0; i < 100 && access(sock, F_OK); i++)
+		sleep_ms(50);
+	capture_opts_default(&o);
+	snprintf(src, sizeof(src), "screen:%d+10,20/320x240", disp);
+	o.source = src;
+	for (int i = 0; i < 50 && rc; i++) /* the server may still be starting */
+		if ((rc = capture_open(&c, &o, &err)))
+			sleep_ms(100);
+	if (rc)
+		fprintf(stderr, "  %s\n", err.msg);
+	ASSERT_EQ(rc, EMO_OK);
+	ASSERT_EQ(capture_next(c, &g, &fi, 5000, &err), EMO_OK);
+	ASSERT_EQ(g.w, 320);
+	ASSERT_EQ(g.h, 240);
+	capture_stats(c, &st);
+	ASSERT_EQ(st.live, 1);
+	capture_close(&c);
+
+	/* whole screen, scaled down */
+	snprintf(src, sizeof(src), "screen:%d", disp);
+	o.max_side = 320;
+	rc = capture_open(&c, &o, &err);
+	if (rc)
+		fprintf(stderr, "  %s\n", err.msg);
+	ASSERT_EQ(rc, EMO_OK);
+	ASSERT_EQ(capture_next(c, &g, &fi, 5000, &err), EMO_OK);
+	ASSERT_EQ(g.w, 320);
+	ASSERT_EQ(g.h, 240);
+	ASSERT_EQ(fi.src_w, 640);
+	ASSERT_EQ(fi.src_h, 480);
+	capture_close(&c);
+}
+
+TEST(screen_region_xvfb)
+{
+	int disp = 90 + (int)(getpid() % 9);
+	char dn[16];
+
+	if (sh("command -v Xvfb >/dev/null 2>&1"))
+		SKIP("Xvfb not installed (Debian package xvfb)");
+	snprintf(dn, sizeof(dn), ":%d", disp);
+	xvfb_pid = fork();
+	if (xvfb_pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("Xvfb", "Xvfb", dn, "-screen", "0", "640x480x24", "-nolisten", "tcp", "-noreset",
+		       (char *)NULL);
+		_exit(127);
+	}
+	ASSERT(xvfb_pid > 0);
+	screen_body(disp);
+	kill(xvfb_pid, SIGTERM);
+	waitpid(xvfb_pid, NULL, 0);
+	xvfb_pid = 0;
+}
+
 /* ---- network, 127.0.0.1 only ---- */
 
 static int free_port(void)
@@ -746,6 +871,9 @@ int main(int argc, char **argv)
 	RUN(demo_finite_sampled);
 	RUN(realtime_fast_source_drops);
 	RUN(stdin_source);
+	RUN(stdin_silent_pipe);
+	RUN(hls_playlist_file);
+	RUN(screen_region_xvfb);
 	RUN(http_reconnect_after_cut);
 	RUN(http_close_on_hung_read);
 	RUN(unreachable_and_silent_servers);

@@ -1,6 +1,7 @@
 /* test_report.c - NDJSON/CSV/text lines, escaping, aggregate-only, reopen,
  * record timeline, final line and SVG well-formedness. */
 #include <ctype.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -547,6 +548,30 @@ TEST(json_escaping)
 	}
 }
 
+TEST(random_bytes_always_escape_validly)
+{
+	unsigned int seed = 12345;
+	char in[64], out[512], line[600], f[512];
+
+	for (int iter = 0; iter < 5000; iter++) {
+		int n = (int)(seed % 40);
+
+		for (int i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			in[i] = (char)(1 + (seed >> 16) % 255); /* any byte but NUL */
+		}
+		in[n] = '\0';
+		seed = seed * 1103515245u + 12345u;
+		ASSERT(report_json_string(out, sizeof(out), in) < sizeof(out));
+		snprintf(line, sizeof(line), "{\"k\":%s}", out);
+		if (!json_line_ok(line))
+			UNIT_FAILF("bad JSON for input %d: %s", iter, line);
+		report_csv_field(out, sizeof(out), in);
+		if (csv_fields(out, 0, f, sizeof(f)) != 1 || strchr(out, '\n') || strchr(out, '\r'))
+			UNIT_FAILF("bad CSV field for input %d: %s", iter, out);
+	}
+}
+
 TEST(csv_quoting)
 {
 	char b[256], f[256];
@@ -710,6 +735,51 @@ TEST(csv_columns_constant_and_header_once)
 	ASSERT_STR(f, "1714550400.250");
 }
 
+/* CSV lines to stdout redirected to path (opened with flags); header count. */
+static int stdout_csv_headers(const char *path, int flags)
+{
+	struct report *r;
+	int saved, fd, n = 0;
+	const char *p;
+
+	fflush(stdout);
+	saved = dup(1);
+	fd = open(path, O_WRONLY | O_CREAT | flags, 0600);
+	if (saved < 0 || fd < 0 || dup2(fd, 1) < 0)
+		return -1;
+	close(fd);
+	r = report_open(&(struct report_opts){.format = REPORT_CSV}, NULL);
+	if (r) {
+		report_emit(r, &snap);
+		report_close(r);
+	}
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	for (p = slurp(path); (p = strstr(p, "type,time,")); p++)
+		n++;
+	return n;
+}
+
+TEST(csv_header_on_stdout)
+{
+	const char *path = tmp_path("stdout.csv");
+	FILE *f = fopen(path, "w");
+
+	ASSERT(f);
+	fputs("type,time,old\n", f);
+	fclose(f);
+	fill_snapshot(&snap, 1);
+	snap.n_alerts = 0;
+	/* `>> file.csv` continuing a file: no second header */
+	ASSERT_EQ(stdout_csv_headers(path, O_APPEND), 1);
+	ASSERT_EQ(count_lines(slurp(path)), 2);
+	/* `> file.csv`: a header */
+	ASSERT_EQ(stdout_csv_headers(path, O_TRUNC), 1);
+	ASSERT_EQ(count_lines(slurp(path)), 2);
+	ASSERT(!strncmp(slurp(path), "type,time,uptime,", 17));
+}
+
 TEST(aggregate_only_has_no_person_data)
 {
 	static const enum report_format fmts[3] = {REPORT_TEXT, REPORT_NDJSON, REPORT_CSV};
@@ -763,6 +833,28 @@ TEST(text_lines)
 	next_line(&p, line, sizeof(line));
 	ASSERT(strstr(line, " final duration 0:01:00 frames 301 max_faces 3 mood neutral 0.60"));
 	ASSERT(!next_line(&p, line, sizeof(line)));
+}
+
+TEST(source_credentials_redacted)
+{
+	const char *path = tmp_path("cred.ndjson"), *p;
+	struct report *r = open_sink(path, REPORT_NDJSON, REPORT_SUMMARY, 0, 0);
+	struct summary_totals tot;
+
+	fill_snapshot(&snap, 1);
+	fill_totals(&tot);
+	strcpy(snap.stats.source, "rtsp://admin:hunter2@10.0.0.5:554/live?x=a@b");
+	tot.stats = snap.stats;
+	report_emit(r, &snap);
+	report_final(r, &snap, &tot);
+	strcpy(snap.stats.source, "/dev/video0");
+	report_emit(r, &snap);
+	report_close(r);
+	p = slurp(path);
+	ASSERT(!strstr(p, "hunter2"));
+	ASSERT(!strstr(p, "admin"));
+	ASSERT(strstr(p, "\"source\":\"rtsp://***@10.0.0.5:554/live?x=a@b\""));
+	ASSERT(strstr(p, "\"source\":\"/dev/video0\""));
 }
 
 TEST(final_line)
@@ -1056,13 +1148,16 @@ int main(int argc, char **argv)
 	RUN(fixed_numbers);
 	RUN(numbers_ignore_locale);
 	RUN(json_escaping);
+	RUN(random_bytes_always_escape_validly);
 	RUN(csv_quoting);
 	RUN(ndjson_summary_lines_parse);
 	RUN(alerts_written_once);
 	RUN(hostile_names_cannot_break_lines);
 	RUN(csv_columns_constant_and_header_once);
+	RUN(csv_header_on_stdout);
 	RUN(aggregate_only_has_no_person_data);
 	RUN(text_lines);
+	RUN(source_credentials_redacted);
 	RUN(final_line);
 	RUN(record_timeline);
 	RUN(reopen_after_rename);
