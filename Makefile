@@ -115,9 +115,13 @@ $(B)/bench/%: tests/bench/%.c $(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB)
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(CFLAGS_CORE) $(CFLAGS_AV) $(CFLAGS_UI) $(LDFLAGS) -o $@ $< \
 		$(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB) $(LIBS_AV) $(LIBS_UI) $(LIBS_TRAIN) $(LIBS_CORE)
 
+# Helper programs the shell tests drive (tests/*_driver.c, built like tests).
+DRIVERS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/*_driver.c))
+
 # make test: unit tests, then shell tests of the binaries (tests/cli/*.sh).
-RUN_ENV = SHARED=$${SHARED:-../shared} EMOTOP=$(B)/emotop EMOTOP_TRAIN=$(B)/emotop-train
-test: all $(TESTS)
+RUN_ENV = SHARED=$${SHARED:-../shared} EMOTOP=$(B)/emotop EMOTOP_TRAIN=$(B)/emotop-train \
+	DASH_DRIVER=$(B)/tests/dash_driver
+test: all $(TESTS) $(DRIVERS)
 	@$(RUN_ENV) tests/run.sh $(TESTS) -- $(wildcard tests/cli/*.sh)
 
 unit: $(TESTS)

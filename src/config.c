@@ -33,7 +33,7 @@
  * read it. Order is the order of config_dump() (sections stay together). */
 static const struct config_key config_table[] = {
 	{"source", CONFIG_T_STRING, 0, 0, "demo", "",
-	 "video source: file, URL, webcam[:N], /dev/videoN, screen[:WxH+X+Y], - (stdin) or demo",
+	 "video source: file, URL, webcam[:N], /dev/videoN, screen[:DISPLAY][+X,Y][/WxH], - (stdin) or demo",
 	 NULL, OFF(source), SZ(source)},
 	{"fps", CONFIG_T_FLOAT, 0.1, 120, "5", "fps",
 	 "analysis rate; live sources drop the frames in between", NULL, OFF(fps), 0},
@@ -1274,7 +1274,7 @@ static void describe(const struct config_key *k, char *buf, size_t len)
 	switch (k->type) {
 	case CONFIG_T_INT:
 	case CONFIG_T_FLOAT:
-		snprintf(buf, len, "%s %g..%g%s%s, default %s", k->type == CONFIG_T_INT ? "integer" : "number",
+		snprintf(buf, len, "%s %.10g..%.10g%s%s, default %s", k->type == CONFIG_T_INT ? "integer" : "number",
 			 k->min, k->max, *k->unit ? " " : "", k->unit, k->def);
 		break;
 	case CONFIG_T_BOOL:

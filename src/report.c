@@ -1,6 +1,7 @@
 /* report.c - text/NDJSON/CSV line sinks (line-flushed, SIGHUP reopen), the
  * --record timeline, the final line and the SVG session chart. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@ struct report {
 	FILE *f;
 	int need_header;        /* CSV header not yet in this file */
 	long long alert_seq;    /* last alert written */
+	unsigned long long frame_seq; /* record: last snapshot seq written + 1 */
 	struct out line;
 };
 
@@ -337,6 +339,15 @@ static int file_empty(FILE *f)
 	return fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size == 0;
 }
 
+/* stdout continues a CSV file only when it appends to a non-empty regular
+ * file (`>> log.csv`); a pipe, a terminal or `> new.csv` gets the header. */
+static int stdout_needs_header(void)
+{
+	int fl = fcntl(fileno(stdout), F_GETFL);
+
+	return file_empty(stdout) || fl < 0 || !(fl & O_APPEND);
+}
+
 static FILE *open_append(const char *path, struct emo_err *err)
 {
 	FILE *f = fopen(path, "a");
@@ -382,7 +393,8 @@ struct report *report_open(const struct report_opts *o, struct emo_err *err)
 	} else {
 		r->f = stdout;
 	}
-	r->need_header = o->format == REPORT_CSV && file_empty(r->f);
+	r->need_header = o->format == REPORT_CSV &&
+			 (r->f == stdout ? stdout_needs_header() : file_empty(r->f));
 	return r;
 nomem:
 	if (r)
@@ -469,6 +481,24 @@ static int flush_line(struct report *r)
 	}
 	o->len = 0;
 	return EMO_OK;
+}
+
+/* The source as it may be written: a URL's user:password@ becomes ***@. */
+static void redact_source(const char *src, char *buf, size_t len)
+{
+	const char *scheme = strstr(src, "://"), *host, *at, *end;
+
+	snprintf(buf, len, "%s", src);
+	if (!scheme)
+		return;
+	host = scheme + 3;
+	end = host + strcspn(host, "/?#");
+	at = NULL;
+	for (const char *p = host; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at)
+		snprintf(buf, len, "%.*s***%s", (int)(host - src), src, at);
 }
 
 static const char *class_or_null(int cls)
@@ -588,7 +618,9 @@ static int emit_summary_line(struct report *r, const struct summary *s)
 {
 	struct out *o = &r->line;
 	const struct summary_stats *st = &s->stats;
+	char source[SUMMARY_SOURCE_MAX + 8];
 
+	redact_source(st->source, source, sizeof(source));
 	switch (r->o.format) {
 	case REPORT_NDJSON:
 		out_putc(o, '{');
@@ -626,7 +658,7 @@ static int emit_summary_line(struct report *r, const struct summary *s)
 		out_puts(o, ",\"classify\":");
 		out_fixed(o, st->lat_classify_ms, 2);
 		out_putc(o, '}');
-		jstr(o, "source", st->source);
+		jstr(o, "source", source);
 		jint(o, "width", st->width);
 		jint(o, "height", st->height);
 		out_putc(o, '}');
@@ -889,6 +921,9 @@ int report_emit(struct report *r, const struct summary *s)
 	if (!r || !s)
 		return EMO_EINVAL;
 	if (r->o.kind == REPORT_RECORD) {
+		if (r->frame_seq && r->frame_seq == s->seq + 1)
+			return EMO_OK; /* this frame is already recorded */
+		r->frame_seq = s->seq + 1;
 		rc = emit_frame_line(r, s);
 		for (int i = 0; !r->o.aggregate_only && i < s->n_students; i++)
 			if (s->students[i].present && (e = emit_track_line(r, s, &s->students[i])))
@@ -914,9 +949,11 @@ int report_final(struct report *r, const struct summary *s, const struct summary
 {
 	struct out *o;
 	float share;
+	char source[SUMMARY_SOURCE_MAX + 8];
 
 	if (!r || !s || !tot)
 		return EMO_EINVAL;
+	redact_source(tot->stats.source, source, sizeof(source));
 	o = &r->line;
 	share = tot->dominant >= 0 ? tot->mood_share[tot->dominant] : 0.0f;
 	switch (r->o.format) {
@@ -935,7 +972,7 @@ int report_final(struct report *r, const struct summary *s, const struct summary
 		jprobs(o, "mood_share", tot->mood_share);
 		jint(o, "alerts", tot->alerts);
 		jint(o, "dropped", tot->stats.frames_dropped);
-		jstr(o, "source", tot->stats.source);
+		jstr(o, "source", source);
 		out_putc(o, '}');
 		break;
 	case REPORT_CSV:
@@ -1139,7 +1176,7 @@ int report_write_svg(const char *path, const char *title, const struct summary_p
 	out_puts(&o, "</g>\n");
 	out_printf(&o, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#333333\"/>\n",
 		   SVG_L, SVG_T, (int)pw, (int)ph);
-	out_printf(&o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">session time (m:ss)</text>\n",
+	out_printf(&o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">elapsed session time</text>\n",
 		   SVG_L + (int)pw / 2, SVG_H - 12);
 	out_printf(&o,
 		   "<text x=\"16\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 16 %d)\">"

@@ -84,7 +84,7 @@ void summary_opts_default(struct summary_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->window = 60.0;
-	o->window_cap = 8192;
+	o->window_cap = 0;
 	o->bucket_s = 5.0;
 	o->history_step = 5.0;
 }
@@ -135,9 +135,9 @@ struct summary_ctx *summary_new(const struct summary_opts *o, struct emo_err *er
 	}
 	if (!(o->window > 0) || !isfinite(o->window) || !(o->bucket_s > 0) ||
 	    !isfinite(o->bucket_s) || !(o->history_step > 0) || !isfinite(o->history_step) ||
-	    o->window_cap < 1 || o->window_cap > (1 << 24)) {
+	    o->window_cap < 0 || o->window_cap > (1 << 24) || o->window > 86400.0) {
 		emo_seterr(err, EMO_EINVAL, NULL, 0, 0,
-			   "summary: window, bucket and history step must be > 0, window_cap 1..%d",
+			   "summary: window (at most a day), bucket and history step must be > 0, window_cap 0..%d",
 			   1 << 24);
 		return NULL;
 	}
@@ -165,12 +165,17 @@ struct summary_ctx *summary_new(const struct summary_opts *o, struct emo_err *er
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		goto nomem;
-	s->win = calloc((size_t)o->window_cap, sizeof(*s->win));
+	s->win_cap = o->window_cap;
+	if (!s->win_cap) {
+		double want = ceil(o->window * 50.0);
+
+		s->win_cap = want > 8192 ? (int)want : 8192;
+	}
+	s->win = calloc((size_t)s->win_cap, sizeof(*s->win));
 	if (!s->win)
 		goto nomem;
 	s->o = *o;
 	s->o.rules = NULL;
-	s->win_cap = o->window_cap;
 	s->n_rules = o->n_rules;
 	for (int i = 0; i < o->n_rules; i++) {
 		struct rule_state *rs = &s->rules[i];

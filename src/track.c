@@ -442,6 +442,37 @@ const struct track *track_find(const struct tracker *t, int id)
 	return NULL;
 }
 
+int track_set_seats(struct tracker *t, const struct track_seat *seats, int n_seats)
+{
+	int cells;
+
+	if (!t || n_seats < 0 || (n_seats > 0 && !seats))
+		return EMO_EINVAL;
+	cells = t->grid_rows * t->grid_cols;
+	if (n_seats + cells > TRACK_MAX_SEATS)
+		return EMO_EINVAL;
+	for (int i = 0; i < n_seats; i++)
+		if (!box_ok(&seats[i].box) || (seats[i].name && strlen(seats[i].name) >= TRACK_NAME_MAX))
+			return EMO_EINVAL;
+	/* Grid cells move to their new place, then the seats are written. */
+	memmove(&t->seats[n_seats], &t->seats[t->n_seats], (size_t)cells * sizeof(t->seats[0]));
+	for (int i = 0; i < n_seats; i++) {
+		copy_name(t->seats[i].name, seats[i].name);
+		t->seats[i].box = seats[i].box;
+	}
+	for (int i = 0; i < TRACK_MAX_SEATS; i++) {
+		t->seats[i].holder = 0;
+		if (i >= n_seats + cells)
+			memset(&t->seats[i], 0, sizeof(t->seats[i]));
+	}
+	t->n_seats = n_seats;
+	for (int i = 0; i < t->n; i++) {
+		t->tracks[i].seat = -1;
+		t->tracks[i].name[0] = '\0';
+	}
+	return EMO_OK;
+}
+
 void track_reset(struct tracker *t)
 {
 	if (!t)

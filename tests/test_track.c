@@ -281,6 +281,38 @@ TEST(gallery_grid_names_row_major)
 	track_free(t);
 }
 
+TEST(set_seats_renames)
+{
+	struct track_seat a[1] = {{"Ann", {0, 0, 320, 480}}}, b[2] = {{"Bob", {0, 0, 200, 200}},
+								     {"Cy", {200, 0, 200, 200}}};
+	struct track_opts opt;
+	struct tracker *t;
+	struct track_obs o = face(20, 20, 60, 60, 0);
+	int id;
+
+	track_opts_default(&opt);
+	opt.seats = a;
+	opt.n_seats = 1;
+	t = track_new(&opt, NULL);
+	track_update(t, 0, 640, 480, &o, 1, &id);
+	ASSERT_STR(track_at(t, 0)->name, "Ann");
+	ASSERT_EQ(track_set_seats(t, b, 2), EMO_OK);
+	ASSERT_STR(track_at(t, 0)->name, "");
+	track_update(t, 0.2, 640, 480, &o, 1, &id);
+	ASSERT_EQ(id, 1);
+	ASSERT_STR(track_at(t, 0)->name, "Bob");
+	b[1].box.w = -1;
+	ASSERT_EQ(track_set_seats(t, b, 2), EMO_EINVAL);
+	ASSERT_STR(track_at(t, 0)->name, "Bob"); /* unchanged on error */
+	ASSERT_EQ(track_set_seats(NULL, b, 1), EMO_EINVAL);
+	ASSERT_EQ(track_set_seats(t, NULL, 1), EMO_EINVAL);
+	ASSERT_EQ(track_set_seats(t, NULL, 0), EMO_OK);
+	track_update(t, 0.4, 640, 480, &o, 1, &id);
+	ASSERT_STR(track_at(t, 0)->name, "");
+	ASSERT_EQ(track_at(t, 0)->seat, -1);
+	track_free(t);
+}
+
 TEST(ema_half_life_one_step)
 {
 	struct tracker *t = mk(2.0);
@@ -486,6 +518,7 @@ int main(int argc, char **argv)
 	RUN(identity_is_seat);
 	RUN(seat_kept_by_first_holder);
 	RUN(gallery_grid_names_row_major);
+	RUN(set_seats_renames);
 	RUN(ema_half_life_one_step);
 	RUN(ema_half_life_many_frames);
 	RUN(no_smoothing_when_half_life_zero);

@@ -15,6 +15,11 @@
  *    shift > 0 is a left shift, < 0 a right shift with round-half-away.
  *  - a conv with float_out set writes float32 (acc * s_in * w_scale[c]),
  *    used for logits and detector heads; its out tensor scale is ignored.
+ *    Accumulation wraps modulo 2^32 (the validator bounds K and bias so a
+ *    sane model never wraps); the left shift of a positive shift wraps too.
+ *  - add: q_out = clamp(z_out + requant(q_in - z_in, add_mult[0], add_shift[0])
+ *                       + requant(q_in2 - z_in2, add_mult[1], add_shift[1]),
+ *                       relu ? z_out : 0, 255)
  *  - maxpool and global average pool keep the scale and zero point of their
  *    input (gap rounds half away from zero: (sum + n/2) / n on q - z, + z).
  *  - a fully connected layer is a conv whose kernel covers its whole input
@@ -115,8 +120,11 @@ struct qnn_ctx *qnn_ctx_new(const struct qnn_model *m, int max_h, int max_w,
 void qnn_ctx_free(struct qnn_ctx *ctx);
 enum qnn_path qnn_ctx_path(const struct qnn_ctx *ctx);
 const char *qnn_path_name(enum qnn_path path);
-/* Best path this CPU supports (cpuid + OS xsave check). */
+/* Best path this CPU supports (cpuid + OS xsave check), capped by the
+ * environment variable EMOTOP_QNN_PATH=scalar|avx2|vnni when set. */
 enum qnn_path qnn_best_path(void);
+/* Whether this CPU can run path (AUTO and SCALAR always can). */
+int qnn_path_supported(enum qnn_path path);
 
 /* Run on an h x w input (row stride in bytes, HWC uint8). Returns EMO_OK or
  * EMO_EINVAL (bigger than the context). */
@@ -132,6 +140,11 @@ int qnn_run_float(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stri
  * reverse. Pointers are valid until the next run. Returns EMO_OK or EMO_EINVAL. */
 int qnn_tensor_get(const struct qnn_ctx *ctx, int tensor, int *h, int *w, int *c,
 		   const uint8_t **q, const float **f);
+
+/* Per-layer profiling: when ns is non-NULL (m->n_layers entries, owned by
+ * the caller), every later run adds each layer's wall time in nanoseconds
+ * to ns[layer]. NULL turns it off. */
+void qnn_ctx_profile(struct qnn_ctx *ctx, uint64_t *ns);
 
 /* Multiply-accumulates of one run at h x w (for benchmarks). */
 uint64_t qnn_macs(const struct qnn_model *m, int h, int w);

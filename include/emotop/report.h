@@ -14,11 +14,15 @@
  *                   one line per student;
  *   REPORT_RECORD   report_emit() writes one "frame" line for the frame of the
  *                   snapshot, then one "track" line per present track (call it
- *                   after every summary_update()).
+ *                   after every summary_update(); a snapshot with the same
+ *                   seq as the previous one is not written again).
  * Both: report_final() writes the "final" session line. With aggregate_only
- * no line carries a name, a track id, a seat or any per-person value.
+ * no line carries a name, a track id, a seat or any per-person value. A
+ * source URL's credentials (user:password@ after the scheme) are written as
+ * ***@.
  *
- * CSV: one header per file (not repeated when appending to a non-empty file);
+ * CSV: one header per file (not repeated when appending to a non-empty file,
+ * including stdout redirected with >>);
  * every row of a sink has the same columns, the first being `type`.
  */
 #ifndef EMOTOP_REPORT_H

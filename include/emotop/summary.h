@@ -64,8 +64,9 @@ struct summary_rule {
 
 struct summary_opts {
 	double window;               /* rolling window seconds, default 60 */
-	int window_cap;              /* frames the window can hold, default 8192
-				      * (the oldest are evicted early beyond it) */
+	int window_cap;              /* frames the window can hold; 0 (default):
+				      * max(8192, 50 * window), i.e. 50 fps; the
+				      * oldest are evicted early beyond it */
 	double bucket_s;             /* sparkline bucket seconds, default 5 */
 	double history_step;         /* initial history step seconds, default 5 */
 	const struct summary_rule *rules; /* copied by summary_new() */

@@ -107,6 +107,12 @@ const struct track *track_at(const struct tracker *t, int i);
 /* Live track by id, or NULL. Same validity as track_at(). */
 const struct track *track_find(const struct tracker *t, int id);
 
+/* Replace the fixed seats (e.g. when the frame size changed and seats given
+ * as fractions were resolved again); the grid is kept. Copies seats. Every
+ * track loses its seat and regains one at its next observation. EMO_OK or
+ * EMO_EINVAL (same checks as track_new(); nothing changes on error). */
+int track_set_seats(struct tracker *t, const struct track_seat *seats, int n_seats);
+
 /* Forget all tracks (ids keep increasing). */
 void track_reset(struct tracker *t);
 

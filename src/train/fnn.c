@@ -799,8 +799,14 @@ int fnn_load(struct fnn *net, const char *path, void *extra, uint32_t extra_len,
 			net->arch);
 		goto fail;
 	}
-	if (rd(f, &wo, 4) || rd(f, &el, 4) || el != extra_len || (el && rd(f, extra, el)))
+	if (rd(f, &wo, 4) || rd(f, &el, 4))
 		goto bad;
+	if (!extra) {
+		if (el && fseek(f, (long)el, SEEK_CUR))
+			goto bad;
+	} else if (el != extra_len || (el && rd(f, extra, el))) {
+		goto bad;
+	}
 	for (int i = 0; i < net->n_params; i++) {
 		struct fnn_param *p = &net->params[i];
 		uint64_t n;

@@ -111,7 +111,8 @@ void fnn_step(struct fnn *net, enum fnn_opt opt, float lr, float momentum, float
 int fnn_save(const struct fnn *net, const char *path, const void *extra, uint32_t extra_len,
 	     int with_opt);
 /* Load a checkpoint into a network built from the same arch (the arch is
- * stored in the file; fnn_load_arch reads it first). */
+ * stored in the file; fnn_load_arch reads it first). extra NULL skips the
+ * stored extra bytes; had_opt may be NULL. */
 int fnn_load_arch(const char *path, char *arch, size_t len);
 int fnn_load(struct fnn *net, const char *path, void *extra, uint32_t extra_len, int *had_opt);
 

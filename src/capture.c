@@ -1,0 +1,1771 @@
+/* capture.c - the only libav* user: open a file, URL, device or the built-in
+ * demo, decode it in a thread, convert to full-range gray8 (and RGB24), keep
+ * only the newest frame, reconnect live sources with exponential backoff.
+ *
+ * Ownership: struct capture owns its FFmpeg contexts, three frame slots and
+ * the thread. The producer (capture thread) owns slot w, the consumer owns
+ * slot r (what capture_next() lent out), slot q is the hand-over slot; w and
+ * q swap under sh->mu on publish, r and q on capture_next().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavdevice/avdevice.h>
+#include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/pixdesc.h>
+#include <libavutil/time.h>
+#include <libswscale/swscale.h>
+
+#include "emotop/capture.h"
+
+#define DEMO_W 640
+#define DEMO_H 480
+#define DEMO_FPS 15.0
+#define DEMO_COLS 3
+#define DEMO_ROWS 2
+
+#define ROW_ALIGN 32
+
+enum src_kind { SRC_FILE, SRC_STDIN, SRC_NET, SRC_WEBCAM, SRC_SCREEN, SRC_DEMO };
+
+struct slot {
+	struct emo_image gray;  /* px: av_malloc'ed, gray_cap bytes */
+	size_t gray_cap;
+	struct emo_image rgb;   /* px: av_malloc'ed, rgb_cap bytes */
+	size_t rgb_cap;
+	struct capture_frame_info info;
+};
+
+/* Cached swscale context and the parameters its colour details were set for. */
+struct sws_cache {
+	struct SwsContext *ctx;
+	int sw, sh, sfmt, dw, dh, dfmt, full, cs;
+	int valid;
+};
+
+/* State shared between the capture thread and the consumer, under mu. */
+struct shared {
+	pthread_mutex_t mu;
+	pthread_cond_t ready;   /* consumer waits: frame published, end, stop */
+	pthread_cond_t wake;    /* producer waits: frame taken, stop */
+	struct slot slots[3];
+	int w, r, q;            /* writer, reader, queued slot indices */
+	int fresh;              /* slot q holds an undelivered frame */
+	int end;                /* 0 running; EMO_EEOF or an EMO_E* once ended */
+	int64_t drops_pending;  /* drops since the last delivery */
+	struct capture_stats st;
+};
+
+struct capture {
+	struct capture_opts o;  /* strings point into the copies below */
+	char *src_copy, *input_format_copy, *format_copy, *av_options_copy;
+	enum src_kind kind;
+	int live;               /* source has its own clock (devices, network, endless demo) */
+	int dropping;           /* newest frame wins (live or realtime) */
+	int paced;              /* we sleep to media timestamps (realtime files, demo) */
+	int sampling;           /* sample at o.fps in media time (no-drop mode) */
+	int can_reconnect;
+	char url[1024];
+	const AVInputFormat *ifmt;
+	char video_size[32];    /* device option, "" none */
+	char framerate[32];
+	double demo_len;        /* seconds; 0 endless */
+	int stdin_flags;        /* fd 0 flags to restore, -1 untouched */
+
+	atomic_int stop;
+	_Atomic int64_t deadline; /* av_gettime_relative() limit, 0 none */
+	struct shared *sh;
+	pthread_t thread;
+	int thread_started;
+
+	/* capture thread only */
+	AVFormatContext *fmt;
+	AVCodecContext *dec;
+	AVPacket *pkt;
+	AVFrame *frame;
+	int vstream;
+	AVRational tb;
+	double frame_dur;       /* nominal seconds per frame */
+	struct sws_cache sws_gray, sws_rgb;
+	int64_t n_decoded;
+	int64_t last_k;         /* last sampled index */
+	double first_pts, conn_base, last_media, last_dec_mono;
+	int have_media;
+	double pace_wall0, pace_media0;
+	double backoff;
+	double last_pkt_mono;   /* when the source last gave a packet */
+	int need_key;           /* live: packets to skip at most before a keyframe */
+	int fatal;              /* EMO_E* set by the frame path */
+};
+
+/* ---- time ---- */
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static struct timespec mono_ts(double t)
+{
+	struct timespec ts;
+	if (t < 0)
+		t = 0;
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+/* ---- logging ---- */
+
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static void (*log_fn)(void *ud, int level, const char *line);
+static void *log_ud;
+static int log_max = CAPTURE_LOG_WARNING;
+static char log_line[1024];
+static int log_len;
+static int log_line_level = CAPTURE_LOG_DEBUG;
+
+static int level_from_av(int lvl)
+{
+	if (lvl <= AV_LOG_ERROR)
+		return CAPTURE_LOG_ERROR;
+	if (lvl <= AV_LOG_WARNING)
+		return CAPTURE_LOG_WARNING;
+	if (lvl <= AV_LOG_INFO)
+		return CAPTURE_LOG_INFO;
+	return CAPTURE_LOG_DEBUG;
+}
+
+static int level_to_av(int lvl)
+{
+	switch (lvl) {
+	case CAPTURE_LOG_QUIET: return AV_LOG_QUIET;
+	case CAPTURE_LOG_ERROR: return AV_LOG_ERROR;
+	case CAPTURE_LOG_WARNING: return AV_LOG_WARNING;
+	case CAPTURE_LOG_INFO: return AV_LOG_INFO;
+	default: return AV_LOG_VERBOSE;
+	}
+}
+
+/* av_log callback: assemble whole lines (FFmpeg may send pieces), hand them
+ * to log_fn. Runs in any thread. */
+static void av_log_bridge(void *avcl, int level, const char *fmt, va_list vl)
+{
+	char piece[1024];
+	static int print_prefix = 1;
+	int lvl = level_from_av(level);
+
+	if (level > av_log_get_level())
+		return;
+	pthread_mutex_lock(&log_mu);
+	av_log_format_line2(avcl, level, fmt, vl, piece, (int)sizeof(piece), &print_prefix);
+	for (const char *p = piece; *p; p++) {
+		if (lvl < log_line_level)
+			log_line_level = lvl;
+		if (*p == '\n' || log_len == (int)sizeof(log_line) - 1) {
+			log_line[log_len] = '\0';
+			if (log_fn && log_len && log_line_level <= log_max)
+				log_fn(log_ud, log_line_level, log_line);
+			log_len = 0;
+			log_line_level = CAPTURE_LOG_DEBUG;
+			if (*p == '\n')
+				continue;
+		}
+		log_line[log_len++] = *p;
+	}
+	pthread_mutex_unlock(&log_mu);
+}
+
+void capture_set_log(void (*fn)(void *ud, int level, const char *line), void *ud,
+		     int max_level)
+{
+	pthread_mutex_lock(&log_mu);
+	log_fn = fn;
+	log_ud = ud;
+	log_max = max_level;
+	log_len = 0;
+	pthread_mutex_unlock(&log_mu);
+	av_log_set_level(level_to_av(max_level));
+	av_log_set_callback(fn ? av_log_bridge : av_log_default_callback);
+}
+
+/* capture's own messages go through av_log, hence to the same place. */
+static void cap_log(const struct capture *c, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void cap_log(const struct capture *c, int level, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	av_log(NULL, level_to_av(level), "capture: %s: %s\n", c ? c->o.source : "-", msg);
+}
+
+/* Record msg as the last error (stats) and log it. */
+static void set_last_error(struct capture *c, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_last_error(struct capture *c, int level, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&c->sh->mu);
+	snprintf(c->sh->st.last_error, sizeof(c->sh->st.last_error), "%s", msg);
+	pthread_mutex_unlock(&c->sh->mu);
+	cap_log(c, level, "%s", msg);
+}
+
+/* ---- stop, deadlines, sleeping ---- */
+
+static int stopped(const struct capture *c)
+{
+	return atomic_load(&c->stop) || (c->o.cancel && *c->o.cancel);
+}
+
+static int interrupt_cb(void *opaque)
+{
+	struct capture *c = opaque;
+	int64_t dl = atomic_load(&c->deadline);
+
+	if (stopped(c))
+		return 1;
+	return dl && av_gettime_relative() > dl;
+}
+
+static void arm_deadline(struct capture *c, int ms)
+{
+	atomic_store(&c->deadline, ms > 0 ? av_gettime_relative() + (int64_t)ms * 1000 : 0);
+}
+
+/* Sleep until monotonic time t unless stopped first; returns stopped(). */
+static int nap_until(struct capture *c, double t)
+{
+	struct timespec ts = mono_ts(t);
+
+	pthread_mutex_lock(&c->sh->mu);
+	while (!stopped(c) && mono_now() < t) {
+		/* wake at least every 100 ms to notice an external cancel flag */
+		double slice = mono_now() + 0.1;
+		struct timespec ts2 = slice < t ? mono_ts(slice) : ts;
+		pthread_cond_timedwait(&c->sh->wake, &c->sh->mu, &ts2);
+	}
+	pthread_mutex_unlock(&c->sh->mu);
+	return stopped(c);
+}
+
+/* ---- frame slots and conversion ---- */
+
+static int align_up(int v)
+{
+	return (v + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
+}
+
+/* Make img a w x h buffer of bpp bytes per pixel; reallocates only when the
+ * needed size grows. */
+static int slot_image(struct emo_image *img, size_t *cap, int w, int h, int bpp)
+{
+	int stride = align_up(w * bpp);
+	size_t need = (size_t)stride * (size_t)h + ROW_ALIGN;
+
+	if (need > *cap) {
+		uint8_t *px = av_malloc(need);
+		if (!px)
+			return EMO_ENOMEM;
+		av_free(img->px);
+		img->px = px;
+		*cap = need;
+	}
+	img->w = w;
+	img->h = h;
+	img->stride = stride;
+	return EMO_OK;
+}
+
+static void slot_free(struct slot *s)
+{
+	av_freep(&s->gray.px);
+	av_freep(&s->rgb.px);
+	s->gray_cap = s->rgb_cap = 0;
+}
+
+/* Map yuvj* to yuv* with a full-range flag, so swscale's cache is stable
+ * and the range explicit. */
+static enum AVPixelFormat src_format(const AVFrame *f, int *full)
+{
+	enum AVPixelFormat fmt = (enum AVPixelFormat)f->format;
+	const AVPixFmtDescriptor *d;
+
+	switch (fmt) {
+	case AV_PIX_FMT_YUVJ420P: *full = 1; return AV_PIX_FMT_YUV420P;
+	case AV_PIX_FMT_YUVJ422P: *full = 1; return AV_PIX_FMT_YUV422P;
+	case AV_PIX_FMT_YUVJ444P: *full = 1; return AV_PIX_FMT_YUV444P;
+	case AV_PIX_FMT_YUVJ440P: *full = 1; return AV_PIX_FMT_YUV440P;
+	case AV_PIX_FMT_YUVJ411P: *full = 1; return AV_PIX_FMT_YUV411P;
+	default: break;
+	}
+	d = av_pix_fmt_desc_get(fmt);
+	if (d && ((d->flags & AV_PIX_FMT_FLAG_RGB) || d->nb_components <= 2))
+		*full = f->color_range != AVCOL_RANGE_MPEG; /* RGB, gray: full unless tagged */
+	else
+		*full = f->color_range == AVCOL_RANGE_JPEG;
+	return fmt;
+}
+
+/* Convert f into dst (dw x dh, format dfmt) with full-range output. */
+static int scale_frame(struct sws_cache *sc, const AVFrame *f, int dw, int dh,
+		       enum AVPixelFormat dfmt, uint8_t *dst, int dst_stride)
+{
+	int full = 0, cs;
+	enum AVPixelFormat sfmt = src_format(f, &full);
+	int flags = (dw < f->width || dh < f->height) ? SWS_AREA : SWS_BILINEAR;
+	uint8_t *dd[4] = { dst, NULL, NULL, NULL };
+	int dl[4] = { dst_stride, 0, 0, 0 };
+
+	cs = f->colorspace;
+	if (cs == AVCOL_SPC_UNSPECIFIED || cs == AVCOL_SPC_RGB || cs > AVCOL_SPC_BT2020_CL)
+		cs = SWS_CS_DEFAULT;
+	/* When any parameter changes the old context is freed: assign back. */
+	sc->ctx = sws_getCachedContext(sc->ctx, f->width, f->height, sfmt, dw, dh, dfmt, flags,
+				       NULL, NULL, NULL);
+	if (!sc->ctx) {
+		sc->valid = 0;
+		return EMO_EUNSUPPORTED;
+	}
+	if (!sc->valid || sc->sw != f->width || sc->sh != f->height || sc->sfmt != sfmt ||
+	    sc->dw != dw || sc->dh != dh || sc->dfmt != dfmt || sc->full != full || sc->cs != cs) {
+		const int *coef = sws_getCoefficients(cs);
+		sws_setColorspaceDetails(sc->ctx, coef, full, coef, 1, 0, 1 << 16, 1 << 16);
+		sc->sw = f->width;
+		sc->sh = f->height;
+		sc->sfmt = sfmt;
+		sc->dw = dw;
+		sc->dh = dh;
+		sc->dfmt = dfmt;
+		sc->full = full;
+		sc->cs = cs;
+		sc->valid = 1;
+	}
+	/* linesize may exceed width: pass the frame's strides as they are. */
+	sws_scale(sc->ctx, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dd, dl);
+	return EMO_OK;
+}
+
+static void scaled_size(int w, int h, int max_side, int *dw, int *dh)
+{
+	int m = w > h ? w : h;
+
+	*dw = w;
+	*dh = h;
+	if (max_side > 0 && m > max_side) {
+		*dw = (int)lround((double)w * max_side / m);
+		*dh = (int)lround((double)h * max_side / m);
+		if (*dw < 1)
+			*dw = 1;
+		if (*dh < 1)
+			*dh = 1;
+	}
+}
+
+/* ---- hand-over ---- */
+
+/* Make the writer slot the queued one. In no-drop mode wait until the
+ * consumer took the previous frame; otherwise the previous one is dropped.
+ * Returns stopped(). */
+static int publish(struct capture *c)
+{
+	struct shared *sh = c->sh;
+	int t;
+
+	pthread_mutex_lock(&sh->mu);
+	if (!c->dropping)
+		while (sh->fresh && !stopped(c)) {
+			struct timespec ts = mono_ts(mono_now() + 0.1);
+			pthread_cond_timedwait(&sh->wake, &sh->mu, &ts);
+		}
+	if (stopped(c)) {
+		pthread_mutex_unlock(&sh->mu);
+		return 1;
+	}
+	if (sh->fresh) {
+		sh->st.dropped++;
+		sh->drops_pending++;
+	}
+	t = sh->w;
+	sh->w = sh->q;
+	sh->q = t;
+	sh->fresh = 1;
+	pthread_cond_broadcast(&sh->ready);
+	pthread_mutex_unlock(&sh->mu);
+	return 0;
+}
+
+/* Media time: seconds since the first frame, continuous across reconnects
+ * and timestamp jumps. */
+static double media_time(struct capture *c, double pts)
+{
+	double m, dur = c->frame_dur > 0 ? c->frame_dur : 0.04;
+
+	if (isnan(pts))
+		m = c->have_media ? c->last_media + dur : 0;
+	else {
+		if (isnan(c->first_pts)) {
+			c->first_pts = pts;
+			c->conn_base = c->have_media ? c->last_media + dur : 0;
+		}
+		m = c->conn_base + (pts - c->first_pts);
+		if (c->have_media && (m < c->last_media - 1e-9 || m > c->last_media + 10)) {
+			c->first_pts = pts; /* discontinuity */
+			c->conn_base = c->last_media + dur;
+			m = c->conn_base;
+		}
+	}
+	c->last_media = m;
+	c->have_media = 1;
+	return m;
+}
+
+/* Sampling at o.fps in media time: 1 when the frame at media time m is due. */
+static int sample_due(struct capture *c, double m)
+{
+	int64_t k;
+
+	if (!c->sampling)
+		return 1;
+	k = (int64_t)floor(m * c->o.fps + 1e-6);
+	if (k <= c->last_k) {
+		pthread_mutex_lock(&c->sh->mu);
+		c->sh->st.skipped++;
+		pthread_mutex_unlock(&c->sh->mu);
+		return 0;
+	}
+	c->last_k = k;
+	return 1;
+}
+
+/* Realtime pacing: sleep until the frame's media time has come on the wall
+ * clock; re-anchor after stalls or jumps. Returns stopped(). */
+static int pace(struct capture *c, double m)
+{
+	double now = mono_now(), ahead;
+
+	if (!c->paced)
+		return 0;
+	if (isnan(c->pace_wall0) || m < c->pace_media0) {
+		c->pace_wall0 = now;
+		c->pace_media0 = m;
+	}
+	ahead = c->pace_wall0 + (m - c->pace_media0) - now;
+	if (ahead > 2.0 || ahead < -1.0) {
+		c->pace_wall0 = now;
+		c->pace_media0 = m;
+		ahead = 0;
+	}
+	return ahead > 0 ? nap_until(c, now + ahead) : stopped(c);
+}
+
+static void count_decoded(struct capture *c, int w, int h)
+{
+	double now = mono_now();
+	struct shared *sh = c->sh;
+
+	pthread_mutex_lock(&sh->mu);
+	sh->st.decoded++;
+	sh->st.width = w;
+	sh->st.height = h;
+	if (c->frame_dur > 0)
+		sh->st.fps = 1.0 / c->frame_dur;
+	else if (c->last_dec_mono > 0 && now > c->last_dec_mono) {
+		double inst = 1.0 / (now - c->last_dec_mono);
+		sh->st.fps = sh->st.fps > 0 ? 0.9 * sh->st.fps + 0.1 * inst : inst;
+	}
+	pthread_mutex_unlock(&sh->mu);
+	c->last_dec_mono = now;
+}
+
+/* One decoded frame: sample, pace, convert into the writer slot, publish.
+ * Returns nonzero to stop decoding (stop or c->fatal set). */
+static int on_frame(struct capture *c, const AVFrame *f)
+{
+	struct slot *s = &c->sh->slots[c->sh->w]; /* w only changes in this thread */
+	double pts = NAN, m;
+	int64_t idx = c->n_decoded++;
+	int dw, dh, rc;
+
+	if (f->width <= 0 || f->height <= 0)
+		return 0;
+	if (f->best_effort_timestamp != AV_NOPTS_VALUE)
+		pts = (double)f->best_effort_timestamp * av_q2d(c->tb);
+	m = media_time(c, pts);
+	count_decoded(c, f->width, f->height);
+	c->backoff = c->o.backoff_min_s; /* a frame: the connection works */
+	if (!sample_due(c, m))
+		return 0;
+	if (pace(c, m))
+		return 1;
+	scaled_size(f->width, f->height, c->o.max_side, &dw, &dh);
+	rc = slot_image(&s->gray, &s->gray_cap, dw, dh, 1);
+	if (rc == EMO_OK)
+		rc = scale_frame(&c->sws_gray, f, dw, dh, AV_PIX_FMT_GRAY8, s->gray.px, s->gray.stride);
+	if (rc == EMO_OK && c->o.want_rgb) {
+		rc = slot_image(&s->rgb, &s->rgb_cap, dw, dh, 3);
+		if (rc == EMO_OK)
+			rc = scale_frame(&c->sws_rgb, f, dw, dh, AV_PIX_FMT_RGB24, s->rgb.px, s->rgb.stride);
+	}
+	if (rc != EMO_OK) {
+		const char *name = av_get_pix_fmt_name((enum AVPixelFormat)f->format);
+		set_last_error(c, CAPTURE_LOG_ERROR, "%s", rc == EMO_ENOMEM ? "out of memory" :
+			       "cannot convert pixel format");
+		cap_log(c, CAPTURE_LOG_DEBUG, "pixel format %s, %dx%d", name ? name : "?", f->width, f->height);
+		c->fatal = rc;
+		return 1;
+	}
+	s->info.pts = pts;
+	s->info.media_time = m;
+	s->info.wall = wall_now();
+	s->info.index = idx;
+	s->info.dropped = 0;
+	s->info.src_w = f->width;
+	s->info.src_h = f->height;
+	return publish(c);
+}
+
+/* ---- the FFmpeg side ---- */
+
+static int is_net_url(const char *s)
+{
+	const char *p = strstr(s, "://");
+	return p && p > s && strncmp(s, "file://", 7) != 0;
+}
+
+static const char *open_reason(const struct capture *c, int ret, char *buf, size_t len)
+{
+	switch (ret) {
+	case AVERROR(ENOENT): return "no such file or directory";
+	case AVERROR(EACCES): return "permission denied";
+	case AVERROR(EISDIR): return "is a directory";
+	case AVERROR_INVALIDDATA: return "not a video or image (format not recognised or damaged)";
+	case AVERROR(ECONNREFUSED): return "connection refused";
+	case AVERROR(ETIMEDOUT): return "timed out";
+	case AVERROR(EHOSTUNREACH): return "host unreachable";
+	case AVERROR(ENETUNREACH): return "network unreachable";
+	case AVERROR_HTTP_NOT_FOUND: return "HTTP 404 not found";
+	case AVERROR_HTTP_FORBIDDEN: return "HTTP 403 forbidden";
+	case AVERROR_PROTOCOL_NOT_FOUND: return "unsupported protocol";
+	case AVERROR_DEMUXER_NOT_FOUND: return "unknown input format";
+	case AVERROR_EXIT:
+		if (stopped(c))
+			return "interrupted";
+		snprintf(buf, len, "timed out after %d ms", c->o.timeout_ms);
+		return buf;
+	default:
+		av_strerror(ret, buf, len);
+		return buf;
+	}
+}
+
+static void warn_unused(const struct capture *c, AVDictionary *opts)
+{
+	const AVDictionaryEntry *e = NULL;
+
+	while ((e = av_dict_get(opts, "", e, AV_DICT_IGNORE_SUFFIX))) {
+		int user = !strcmp(e->key, "video_size") || !strcmp(e->key, "framerate") ||
+			   !strcmp(e->key, "input_format") ||
+			   (c->o.av_options && strstr(c->o.av_options, e->key));
+		cap_log(c, user ? CAPTURE_LOG_WARNING : CAPTURE_LOG_DEBUG,
+		     "option %s=%s not used by this input", e->key, e->value);
+	}
+}
+
+static int build_options(const struct capture *c, AVDictionary **d)
+{
+	char us[32];
+
+	if (c->kind == SRC_NET) {
+		snprintf(us, sizeof(us), "%lld", (long long)c->o.timeout_ms * 1000);
+		av_dict_set(d, "rw_timeout", us, 0);
+		av_dict_set(d, "timeout", us, 0);
+		if (!strncmp(c->url, "rtsp://", 7) || !strncmp(c->url, "rtsps://", 8))
+			av_dict_set(d, "rtsp_transport", "tcp", 0);
+	}
+	if (c->live) {
+		av_dict_set(d, "probesize", "500000", 0);
+		av_dict_set(d, "analyzeduration", "1000000", 0);
+	}
+	if (c->video_size[0])
+		av_dict_set(d, "video_size", c->video_size, 0);
+	if (c->framerate[0])
+		av_dict_set(d, "framerate", c->framerate, 0);
+	if (c->kind == SRC_WEBCAM && c->o.input_format && *c->o.input_format)
+		av_dict_set(d, "input_format", c->o.input_format, 0);
+	if (c->kind == SRC_SCREEN)
+		av_dict_set(d, "draw_mouse", "0", 0);
+	if (c->o.av_options && *c->o.av_options &&
+	    av_dict_parse_string(d, c->o.av_options, "=", ":", 0) < 0)
+		return EMO_EINVAL;
+	return EMO_OK;
+}
+
+static void src_close(struct capture *c)
+{
+	avcodec_free_context(&c->dec);
+	avformat_close_input(&c->fmt);
+}
+
+/* Open c->url: demuxer, best video stream, decoder. */
+static int src_open(struct capture *c, struct emo_err *err)
+{
+	AVFormatContext *ic = avformat_alloc_context();
+	AVDictionary *opts = NULL;
+	const AVCodec *codec = NULL;
+	AVCodecContext *dec = NULL;
+	AVStream *st;
+	char buf[128];
+	int ret, vs, rc = EMO_ESOURCE;
+
+	if (!ic)
+		return emo_seterr(err, EMO_ENOMEM, c->o.source, 0, 0, "out of memory");
+	ic->interrupt_callback.callback = interrupt_cb;
+	ic->interrupt_callback.opaque = c;
+	if (c->live)
+		ic->flags |= AVFMT_FLAG_NOBUFFER;
+	if (c->kind == SRC_WEBCAM)
+		ic->flags |= AVFMT_FLAG_NONBLOCK;
+	if (build_options(c, &opts) < 0) {
+		av_dict_free(&opts);
+		avformat_free_context(ic);
+		return emo_seterr(err, EMO_EINVAL, c->o.source, 0, 0, "bad av_options \"%s\"",
+				  c->o.av_options);
+	}
+	arm_deadline(c, c->o.timeout_ms);
+	ret = avformat_open_input(&ic, c->url, c->ifmt, &opts); /* frees ic on failure */
+	if (ret < 0) {
+		av_dict_free(&opts);
+		arm_deadline(c, 0);
+		return emo_seterr(err, EMO_ESOURCE, c->o.source, 0, 0, "cannot open: %s",
+				  open_reason(c, ret, buf, sizeof(buf)));
+	}
+	warn_unused(c, opts);
+	av_dict_free(&opts);
+	if (!c->o.format && !strcmp(ic->iformat->name, "tty")) {
+		emo_seterr(err, EMO_ESOURCE, c->o.source, 0, 0, "cannot open: not a video (a text file)");
+		goto fail;
+	}
+	ret = avformat_find_stream_info(ic, NULL);
+	if (ret < 0) {
+		emo_seterr(err, EMO_ESOURCE, c->o.source, 0, 0, "cannot read stream information: %s",
+			   open_reason(c, ret, buf, sizeof(buf)));
+		goto fail;
+	}
+	vs = av_find_best_stream(ic, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+	if (vs == AVERROR_DECODER_NOT_FOUND) {
+		emo_seterr(err, EMO_ESOURCE, c->o.source, 0, 0, "no decoder for its video codec");
+		goto fail;
+	}
+	if (vs < 0) {
+		emo_seterr(err, EMO_ESOURCE, c->o.source, 0, 0, "no video stream (%s)",
+			   ic->iformat->name);
+		goto fail;
+	}
+	for (unsigned i = 0; i < ic->nb_streams; i++)
+		ic->streams[i]->discard = (int)i == vs ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+	st = ic->streams[vs];
+	dec = avcodec_alloc_context3(codec);
+	if (!dec) {
+		rc = emo_seterr(err, EMO_ENOMEM, c->o.source, 0, 0, "out of memory");
+		goto fail;
+	}
+	ret = avcodec_parameters_to_context(dec, st->codecpar);
+	if (ret >= 0) {
+		dec->pkt_timebase = st->time_base;
+		if (c->live) {
+			/* frame threading adds a frame of delay per thread */
+			dec->thread_type = FF_THREAD_SLICE;
+			dec->flags |= AV_CODEC_FLAG_LOW_DELAY;
+		}
+		dec->thread_count = 2;
+		ret = avcodec_open2(dec, codec, NULL);
+	}
+	if (ret < 0) {
+		emo_seterr(err, EMO_ESOURCE, c->o.source, 0, 0, "cannot open %s decoder: %s",
+			   codec->name, open_reason(c, ret, buf, sizeof(buf)));
+		goto fail;
+	}
+	arm_deadline(c, 0);
+	c->fmt = ic;
+	c->dec = dec;
+	c->vstream = vs;
+	c->tb = st->time_base;
+	{
+		AVRational fr = av_guess_frame_rate(ic, st, NULL);
+		double fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0;
+		c->frame_dur = fps > 0.1 && fps < 1000 ? 1.0 / fps : 0;
+	}
+	c->first_pts = NAN;
+	c->last_pkt_mono = mono_now();
+	/* joining a live stream mid-GOP decodes to smears until a keyframe:
+	 * skip up to that (bounded, for intra-refresh streams without one) */
+	c->need_key = c->live ? 300 : 0;
+	pthread_mutex_lock(&c->sh->mu);
+	c->sh->st.connected = 1;
+	c->sh->st.width = dec->width;
+	c->sh->st.height = dec->height;
+	c->sh->st.fps = c->frame_dur > 0 ? 1.0 / c->frame_dur : 0;
+	snprintf(c->sh->st.codec, sizeof(c->sh->st.codec), "%s", codec->name);
+	pthread_mutex_unlock(&c->sh->mu);
+	return EMO_OK;
+fail:
+	arm_deadline(c, 0);
+	avcodec_free_context(&dec);
+	avformat_close_input(&ic);
+	return rc;
+}
+
+/* Receive frames until the decoder wants input (0), is flushed
+ * (AVERROR_EOF), or we must stop (1). */
+static int drain(struct capture *c)
+{
+	for (;;) {
+		int ret = avcodec_receive_frame(c->dec, c->frame);
+		if (ret == AVERROR(EAGAIN))
+			return 0;
+		if (ret == AVERROR_EOF)
+			return AVERROR_EOF;
+		if (ret < 0) {
+			cap_log(c, CAPTURE_LOG_DEBUG, "decode error: %s", av_err2str(ret));
+			return 0;
+		}
+		ret = on_frame(c, c->frame);
+		av_frame_unref(c->frame); /* do not pin decoder buffers */
+		if (ret)
+			return 1;
+	}
+}
+
+/* Read and decode one packet. Returns 0 to go on, 1 to stop, or the
+ * av_read_frame error (AVERROR_EOF at the end) after flushing the decoder. */
+static int pump(struct capture *c)
+{
+	int ret;
+
+	arm_deadline(c, (c->kind == SRC_NET || c->kind == SRC_WEBCAM || c->kind == SRC_SCREEN)
+			   ? c->o.timeout_ms : 0);
+	ret = av_read_frame(c->fmt, c->pkt);
+	arm_deadline(c, 0);
+	if (ret == AVERROR(EAGAIN)) {
+		/* non-blocking devices: a camera that stopped sending has failed */
+		if (c->live && mono_now() - c->last_pkt_mono > c->o.timeout_ms / 1000.0)
+			ret = AVERROR(ETIMEDOUT);
+		else
+			return nap_until(c, mono_now() + 0.005);
+	}
+	if (ret < 0) {
+		int d = 0;
+		if (stopped(c))
+			return 1;
+		if (avcodec_send_packet(c->dec, NULL) >= 0)
+			while ((d = drain(c)) == 0)
+				; /* EAGAIN cannot happen after a flush; drain to EOF */
+		return d == 1 ? 1 : ret;
+	}
+	c->last_pkt_mono = mono_now();
+	if (c->pkt->stream_index != c->vstream) {
+		av_packet_unref(c->pkt);
+		return 0;
+	}
+	if (c->need_key > 0) {
+		if (!(c->pkt->flags & AV_PKT_FLAG_KEY)) {
+			c->need_key--;
+			av_packet_unref(c->pkt);
+			return 0;
+		}
+		c->need_key = 0;
+	}
+	for (;;) {
+		ret = avcodec_send_packet(c->dec, c->pkt);
+		if (ret != AVERROR(EAGAIN))
+			break;
+		/* output pending: take it, then resend the same packet */
+		if (drain(c)) {
+			av_packet_unref(c->pkt);
+			return 1;
+		}
+	}
+	av_packet_unref(c->pkt);
+	if (ret < 0 && ret != AVERROR_EOF)
+		cap_log(c, CAPTURE_LOG_DEBUG, "bad packet: %s", av_err2str(ret));
+	return drain(c) == 1;
+}
+
+static int run_av(struct capture *c)
+{
+	for (;;) {
+		int ret;
+		if (stopped(c))
+			return EMO_EINTR;
+		if (!c->fmt) {
+			struct emo_err e = { 0 };
+			if (nap_until(c, mono_now() + c->backoff))
+				return EMO_EINTR;
+			c->backoff = fmin(c->backoff * 2, c->o.backoff_max_s);
+			if (src_open(c, &e) != EMO_OK) {
+				if (stopped(c))
+					return EMO_EINTR;
+				set_last_error(c, CAPTURE_LOG_WARNING, "%s; retry in %.1f s", e.msg,
+					       c->backoff);
+				continue;
+			}
+			pthread_mutex_lock(&c->sh->mu);
+			c->sh->st.reconnects++;
+			pthread_mutex_unlock(&c->sh->mu);
+			cap_log(c, CAPTURE_LOG_INFO, "reconnected");
+		}
+		ret = pump(c);
+		if (c->fatal)
+			return c->fatal;
+		if (ret == 0)
+			continue;
+		if (stopped(c))
+			return EMO_EINTR;
+		/* end or failure of this connection */
+		if (c->can_reconnect) {
+			set_last_error(c, CAPTURE_LOG_WARNING, "stream %s; reconnecting in %.1f s",
+				       ret == AVERROR_EOF ? "ended" : av_err2str(ret), c->backoff);
+			src_close(c);
+			pthread_mutex_lock(&c->sh->mu);
+			c->sh->st.connected = 0;
+			pthread_mutex_unlock(&c->sh->mu);
+			continue;
+		}
+		if (ret == AVERROR_EOF)
+			return EMO_EEOF;
+		if (!c->live) {
+			/* a damaged file: what decoded is delivered, then the end */
+			set_last_error(c, CAPTURE_LOG_WARNING, "read error: %s", av_err2str(ret));
+			return EMO_EEOF;
+		}
+		set_last_error(c, CAPTURE_LOG_ERROR, "read error: %s", av_err2str(ret));
+		return EMO_ESOURCE;
+	}
+}
+
+/* ---- the demo source: a procedural classroom gallery ---- */
+
+struct clip {
+	int x0, y0, x1, y1;
+};
+
+static uint32_t hash32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352dU;
+	x ^= x >> 15;
+	x *= 0x846ca68bU;
+	x ^= x >> 16;
+	return x;
+}
+
+static double clampd(double v, double lo, double hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void blend(uint8_t *p, double v, double a)
+{
+	double r = *p + (v - *p) * a;
+	*p = (uint8_t)clampd(r + 0.5, 0, 255);
+}
+
+/* Filled ellipse with spherical shading (darker by shade toward the rim,
+ * lit from the upper left) and an anti-aliased edge. */
+static void fill_ellipse(struct emo_image *im, const struct clip *k, double cx, double cy,
+			 double rx, double ry, double v, double shade)
+{
+	int x0 = (int)floor(cx - rx - 1), x1 = (int)ceil(cx + rx + 1);
+	int y0 = (int)floor(cy - ry - 1), y1 = (int)ceil(cy + ry + 1);
+	double rmin = rx < ry ? rx : ry;
+
+	if (x0 < k->x0) x0 = k->x0;
+	if (y0 < k->y0) y0 = k->y0;
+	if (x1 > k->x1) x1 = k->x1;
+	if (y1 > k->y1) y1 = k->y1;
+	for (int y = y0; y < y1; y++) {
+		double ny = (y + 0.5 - cy) / ry;
+		for (int x = x0; x < x1; x++) {
+			double nx = (x + 0.5 - cx) / rx, d2 = nx * nx + ny * ny, cov, val;
+			if (d2 > 1.2)
+				continue;
+			cov = clampd((1.0 - sqrt(d2)) * rmin + 0.5, 0, 1);
+			val = v - shade * d2 - shade * 0.35 * (nx + ny) * (1 - d2);
+			blend(&im->px[y * im->stride + x], val, cov);
+		}
+	}
+}
+
+/* Stroke of y = cy + bend * (1 - u^2) over x = cx + u * hw, u in [-1, 1]. */
+static void stroke_curve(struct emo_image *im, const struct clip *k, double cx, double cy,
+			 double hw, double bend, double thick, double v)
+{
+	int x0 = (int)floor(cx - hw), x1 = (int)ceil(cx + hw);
+	double top = cy + (bend < 0 ? bend : 0) - thick, bot = cy + (bend > 0 ? bend : 0) + thick;
+
+	if (x0 < k->x0) x0 = k->x0;
+	if (x1 > k->x1) x1 = k->x1;
+	for (int y = (int)floor(top) > k->y0 ? (int)floor(top) : k->y0; y < (int)ceil(bot) && y < k->y1; y++)
+		for (int x = x0; x < x1; x++) {
+			double u = (x + 0.5 - cx) / hw, f, cov;
+			if (u < -1 || u > 1)
+				continue;
+			f = cy + bend * (1 - u * u);
+			cov = clampd(thick * 0.5 - fabs(y + 0.5 - f) + 0.5, 0, 1) *
+			      clampd((1 - fabs(u)) * hw * 0.5, 0, 1);
+			if (cov > 0)
+				blend(&im->px[y * im->stride + x], v, cov);
+		}
+}
+
+/* Thick anti-aliased segment (eyebrows). */
+static void stroke_line(struct emo_image *im, const struct clip *k, double ax, double ay,
+			double bx, double by, double thick, double v)
+{
+	int x0 = (int)floor(fmin(ax, bx) - thick), x1 = (int)ceil(fmax(ax, bx) + thick);
+	int y0 = (int)floor(fmin(ay, by) - thick), y1 = (int)ceil(fmax(ay, by) + thick);
+	double dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy;
+
+	if (x0 < k->x0) x0 = k->x0;
+	if (y0 < k->y0) y0 = k->y0;
+	if (x1 > k->x1) x1 = k->x1;
+	if (y1 > k->y1) y1 = k->y1;
+	for (int y = y0; y < y1; y++)
+		for (int x = x0; x < x1; x++) {
+			double px = x + 0.5 - ax, py = y + 0.5 - ay;
+			double t = l2 > 0 ? clampd((px * dx + py * dy) / l2, 0, 1) : 0;
+			double ex = px - t * dx, ey = py - t * dy;
+			double cov = clampd(thick * 0.5 - sqrt(ex * ex + ey * ey) + 0.5, 0, 1);
+			if (cov > 0)
+				blend(&im->px[y * im->stride + x], v, cov);
+		}
+}
+
+/* Expression parameters, interpolated between the seven basic emotions. */
+struct expr {
+	double smile;  /* mouth corners up (+) or down (-) */
+	double open;   /* mouth opening 0..1 */
+	double width;  /* mouth width factor */
+	double brow;   /* brows raised (+) or lowered (-) */
+	double tilt;   /* inner brow ends up (+, sad/fear) or down (-, angry) */
+	double eye;    /* eye opening factor */
+};
+
+/* neutral, happy, sad, surprise, angry, fear, disgust */
+static const struct expr demo_exprs[] = {
+	{ 0.0, 0.0, 1.0, 0.0, 0.0, 1.0 },
+	{ 1.0, 0.25, 1.25, 0.1, 0.0, 0.8 },
+	{ -0.8, 0.0, 0.9, 0.0, 0.9, 0.8 },
+	{ 0.0, 1.0, 0.7, 1.0, 0.2, 1.5 },
+	{ -0.3, 0.0, 0.85, -0.8, -1.0, 0.9 },
+	{ -0.4, 0.5, 1.15, 0.8, 0.8, 1.4 },
+	{ -0.6, 0.15, 0.9, -0.4, -0.3, 0.7 },
+};
+
+static struct expr demo_expr_at(double t, int who)
+{
+	const double period = 6.0;
+	int n = (int)(sizeof(demo_exprs) / sizeof(demo_exprs[0]));
+	double p = t / period + who * 1.37;
+	int i = (int)floor(p);
+	double f = p - i, s;
+	struct expr a, b, e;
+
+	/* each person visits the emotions in their own order */
+	a = demo_exprs[hash32((uint32_t)(i * 7 + who)) % (uint32_t)n];
+	b = demo_exprs[hash32((uint32_t)((i + 1) * 7 + who)) % (uint32_t)n];
+	s = clampd((f - 0.75) / 0.25, 0, 1); /* hold, then a smooth change */
+	s = s * s * (3 - 2 * s);
+	e.smile = a.smile + (b.smile - a.smile) * s;
+	e.open = a.open + (b.open - a.open) * s;
+	e.width = a.width + (b.width - a.width) * s;
+	e.brow = a.brow + (b.brow - a.brow) * s;
+	e.tilt = a.tilt + (b.tilt - a.tilt) * s;
+	e.eye = a.eye + (b.eye - a.eye) * s;
+	return e;
+}
+
+static void demo_background(struct emo_image *im, const struct clip *k, int who)
+{
+	int style = who % 3;
+
+	for (int y = k->y0; y < k->y1; y++)
+		for (int x = k->x0; x < k->x1; x++) {
+			int lx = x - k->x0, ly = y - k->y0;
+			double v = 90 + 30.0 * ly / (k->y1 - k->y0) + 20.0 * lx / (k->x1 - k->x0);
+			uint32_t hsh = hash32((uint32_t)x * 73856093U ^ (uint32_t)y * 19349663U);
+			if (style == 0) {
+				/* a bookshelf: shelves with books of different shades */
+				int shelf = ly / 40, book = (lx + shelf * 7) / 11;
+				v = ly % 40 < 4 ? 60 : 70 + hash32((uint32_t)(shelf * 131 + book)) % 90;
+			} else if (style == 1 && lx > (k->x1 - k->x0) / 2 && ly < (k->y1 - k->y0) / 2) {
+				v = (lx % 40 < 3 || ly % 40 < 3) ? 80 : 215; /* a window */
+			}
+			v += (double)(hsh & 7) - 3.5;
+			im->px[y * im->stride + x] = (uint8_t)clampd(v, 0, 255);
+		}
+}
+
+static void demo_person(struct emo_image *im, const struct clip *k, double t, int who)
+{
+	double tw = k->x1 - k->x0, th = k->y1 - k->y0;
+	double s = th * (0.19 + 0.02 * (who % 3));
+	double cx = k->x0 + tw * 0.5 + sin(t * 0.7 + who * 2.1) * tw * 0.08;
+	double cy = k->y0 + th * 0.46 + sin(t * 0.9 + who) * th * 0.03;
+	double skin = 150 + (double)(hash32((uint32_t)who + 11) % 70);
+	double hair = 25 + (double)(hash32((uint32_t)who + 5) % 60);
+	double shirt = 40 + (double)(hash32((uint32_t)who + 17) % 170);
+	struct expr e = demo_expr_at(t, who);
+	double eye_y = cy - 0.15 * s, eye_dx = 0.33 * s, brow_y = eye_y - (0.24 + 0.1 * e.brow) * s;
+	double mouth_y = cy + 0.5 * s, mw = 0.32 * s * e.width;
+	double blink = fmod(t + who * 0.77, 4.0) < 0.12 ? 0.1 : 1.0;
+
+	fill_ellipse(im, k, cx, cy + 2.3 * s, 1.7 * s, 1.1 * s, shirt, 30);     /* shoulders */
+	fill_ellipse(im, k, cx, cy + 1.05 * s, 0.35 * s, 0.5 * s, skin - 25, 20); /* neck */
+	fill_ellipse(im, k, cx, cy - 0.2 * s, 0.9 * s, 1.05 * s, hair, 15);     /* hair */
+	fill_ellipse(im, k, cx - 0.8 * s, cy, 0.15 * s, 0.22 * s, skin - 10, 20); /* ears */
+	fill_ellipse(im, k, cx + 0.8 * s, cy, 0.15 * s, 0.22 * s, skin - 10, 20);
+	fill_ellipse(im, k, cx, cy + 0.05 * s, 0.78 * s, 0.98 * s, skin, 45);   /* face */
+	fill_ellipse(im, k, cx, cy - 0.78 * s, 0.7 * s, 0.28 * s, hair, 10);    /* fringe */
+	for (int side = -1; side <= 1; side += 2) {
+		double ex = cx + side * eye_dx;
+		double ery = 0.09 * s * e.eye * blink;
+		fill_ellipse(im, k, ex, eye_y, 0.15 * s, ery, 225, 10);         /* sclera */
+		if (blink > 0.5)
+			fill_ellipse(im, k, ex, eye_y, 0.065 * s, fmin(0.065 * s, ery), 35, 0);
+		/* brow: inner end raised by tilt */
+		stroke_line(im, k, ex - side * 0.05 * s, brow_y - e.tilt * 0.08 * s,
+			    ex + side * 0.2 * s, brow_y + e.tilt * 0.04 * s, 0.07 * s, hair);
+	}
+	stroke_line(im, k, cx, eye_y + 0.05 * s, cx + 0.05 * s, cy + 0.28 * s, 0.05 * s, skin - 45);
+	fill_ellipse(im, k, cx, cy + 0.3 * s, 0.12 * s, 0.06 * s, skin - 35, 10); /* nose tip */
+	if (e.open > 0.05)
+		fill_ellipse(im, k, cx, mouth_y + 0.05 * s, mw * 0.8, 0.2 * s * e.open, 40, 0);
+	stroke_curve(im, k, cx, mouth_y - e.smile * 0.08 * s, mw, e.smile * 0.16 * s, 0.06 * s,
+		     skin - 70);
+}
+
+/* Render the demo frame at time t (seconds) into img (DEMO_W x DEMO_H):
+ * a gallery of six people slowly moving and changing expression over
+ * textured backgrounds. Deterministic; the lead may swap the drawing for
+ * frames built from an embedded asset without touching the rest. */
+static void demo_render(double t, struct emo_image *img)
+{
+	int tw = img->w / DEMO_COLS, th = img->h / DEMO_ROWS;
+
+	memset(img->px, 20, (size_t)img->stride * (size_t)img->h);
+	for (int r = 0; r < DEMO_ROWS; r++)
+		for (int col = 0; col < DEMO_COLS; col++) {
+			int who = r * DEMO_COLS + col;
+			struct clip k = { col * tw + 2, r * th + 2, (col + 1) * tw - 2, (r + 1) * th - 2 };
+			demo_background(img, &k, who);
+			demo_person(img, &k, t, who);
+		}
+}
+
+static void gray_to_rgb(const struct emo_image *g, struct emo_image *rgb)
+{
+	for (int y = 0; y < g->h; y++) {
+		const uint8_t *s = g->px + (size_t)y * (size_t)g->stride;
+		uint8_t *d = rgb->px + (size_t)y * (size_t)rgb->stride;
+		for (int x = 0; x < g->w; x++, d += 3)
+			d[0] = d[1] = d[2] = s[x];
+	}
+}
+
+static int run_demo(struct capture *c)
+{
+	for (int64_t n = 0;; n++) {
+		double t = (double)n / DEMO_FPS;
+		struct slot *s = &c->sh->slots[c->sh->w];
+		int rc;
+
+		if (stopped(c))
+			return EMO_EINTR;
+		if (c->demo_len > 0 && t >= c->demo_len - 1e-9)
+			return EMO_EEOF;
+		if (c->live && !isnan(c->pace_wall0)) {
+			/* live: when late, jump to the present instead of queueing */
+			double behind = mono_now() - (c->pace_wall0 + (t - c->pace_media0));
+			if (behind > 1.0 / DEMO_FPS) {
+				int64_t skip = (int64_t)(behind * DEMO_FPS);
+				n += skip;
+				t = (double)n / DEMO_FPS;
+			}
+		}
+		c->n_decoded = n;
+		count_decoded(c, DEMO_W, DEMO_H);
+		if (!sample_due(c, t))
+			continue;
+		if (pace(c, t))
+			return EMO_EINTR;
+		rc = slot_image(&s->gray, &s->gray_cap, DEMO_W, DEMO_H, 1);
+		if (rc == EMO_OK && c->o.want_rgb)
+			rc = slot_image(&s->rgb, &s->rgb_cap, DEMO_W, DEMO_H, 3);
+		if (rc != EMO_OK)
+			return rc;
+		demo_render(t, &s->gray);
+		if (c->o.want_rgb)
+			gray_to_rgb(&s->gray, &s->rgb);
+		s->info.pts = t;
+		s->info.media_time = t;
+		s->info.wall = wall_now();
+		s->info.index = n;
+		s->info.dropped = 0;
+		s->info.src_w = DEMO_W;
+		s->info.src_h = DEMO_H;
+		if (publish(c))
+			return EMO_EINTR;
+	}
+}
+
+/* ---- thread and public API ---- */
+
+static void *capture_thread(void *arg)
+{
+	struct capture *c = arg;
+	int end = c->kind == SRC_DEMO ? run_demo(c) : run_av(c);
+
+	pthread_mutex_lock(&c->sh->mu);
+	c->sh->end = end;
+	c->sh->st.connected = 0;
+	pthread_cond_broadcast(&c->sh->ready);
+	pthread_mutex_unlock(&c->sh->mu);
+	return NULL;
+}
+
+void capture_opts_default(struct capture_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->fps = 5;
+	o->timeout_ms = 5000;
+	o->reconnect = -1;
+	o->backoff_min_s = 0.5;
+	o->backoff_max_s = 30;
+}
+
+static void register_once(void)
+{
+	avdevice_register_all();
+}
+
+static char *dup_or_null(const char *s, int *oom)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*oom = 1;
+	return d;
+}
+
+static int parse_int(const char **p, int *v)
+{
+	char *end;
+	long l = strtol(*p, &end, 10);
+
+	if (end == *p || l < 0 || l > 100000)
+		return -1;
+	*v = (int)l;
+	*p = end;
+	return 0;
+}
+
+/* screen[:DISPLAY][+X,Y][/WxH] -> x11grab url and video_size */
+static int parse_screen(struct capture *c, const char *s, struct emo_err *err)
+{
+	char disp[256] = "";
+	int x = 0, y = 0, w = 0, h = 0, has_off = 0;
+	size_t n;
+
+	if (*s == ':') {
+		s++;
+		n = strcspn(s, "+/");
+		if (n >= sizeof(disp) - 1)
+			goto bad;
+		memcpy(disp, s, n);
+		disp[n] = '\0';
+		s += n;
+	}
+	if (*s == '+') {
+		s++;
+		if (parse_int(&s, &x) || *s++ != ',' || parse_int(&s, &y))
+			goto bad;
+		has_off = 1;
+	}
+	if (*s == '/') {
+		s++;
+		if (parse_int(&s, &w) || (*s != 'x' && *s != 'X'))
+			goto bad;
+		s++;
+		if (parse_int(&s, &h) || w <= 0 || h <= 0)
+			goto bad;
+	}
+	if (*s)
+		goto bad;
+	if (!disp[0]) {
+		const char *env = getenv("DISPLAY");
+		snprintf(disp, sizeof(disp), "%s", env && *env ? env : ":0");
+	} else if (!strchr(disp, ':')) {
+		size_t l = strlen(disp); /* < 255: one byte more fits */
+		memmove(disp + 1, disp, l + 1);
+		disp[0] = ':';
+	}
+	if (has_off)
+		snprintf(c->url, sizeof(c->url), "%s+%d,%d", disp, x, y);
+	else
+		snprintf(c->url, sizeof(c->url), "%s", disp);
+	if (!w && c->o.width > 0 && c->o.height > 0) {
+		w = c->o.width;
+		h = c->o.height;
+	}
+	if (w)
+		snprintf(c->video_size, sizeof(c->video_size), "%dx%d", w, h);
+	return EMO_OK;
+bad:
+	return emo_seterr(err, EMO_EINVAL, c->o.source, 0, 0,
+			  "bad screen source: expected screen[:DISPLAY][+X,Y][/WxH]");
+}
+
+static int parse_source(struct capture *c, struct emo_err *err)
+{
+	const char *s = c->o.source;
+
+	if (!strcmp(s, "demo") || !strncmp(s, "demo:", 5)) {
+		c->kind = SRC_DEMO;
+		if (s[4] == ':') {
+			char *end;
+			c->demo_len = strtod(s + 5, &end);
+			if (end == s + 5 || *end || !(c->demo_len > 0) || c->demo_len > 1e7)
+				return emo_seterr(err, EMO_EINVAL, s, 0, 0,
+						  "bad demo source: expected demo or demo:SECONDS");
+		}
+		return EMO_OK;
+	}
+	if (!strcmp(s, "-")) {
+		c->kind = SRC_STDIN;
+		snprintf(c->url, sizeof(c->url), "pipe:0");
+		return EMO_OK;
+	}
+	if (!strncmp(s, "webcam", 6) && (s[6] == '\0' || s[6] == ':')) {
+		int n = 0;
+		const char *p = s + 7;
+		if (s[6] == ':' && (parse_int(&p, &n) || *p))
+			return emo_seterr(err, EMO_EINVAL, s, 0, 0, "bad webcam source: expected webcam[:N]");
+		c->kind = SRC_WEBCAM;
+		snprintf(c->url, sizeof(c->url), "/dev/video%d", n);
+	} else if (!strncmp(s, "/dev/video", 10)) {
+		c->kind = SRC_WEBCAM;
+		snprintf(c->url, sizeof(c->url), "%s", s);
+	} else if (!strncmp(s, "screen", 6) && strchr(":+/", s[6])) { /* also s[6] == '\0' */
+		int rc;
+		c->kind = SRC_SCREEN;
+		rc = parse_screen(c, s + 6, err);
+		if (rc)
+			return rc;
+	} else if (is_net_url(s)) {
+		c->kind = SRC_NET;
+		snprintf(c->url, sizeof(c->url), "%s", s);
+	} else {
+		c->kind = SRC_FILE;
+		/* "file:" keeps a ':' in a path from reading as a protocol */
+		snprintf(c->url, sizeof(c->url), "%s%s", strncmp(s, "file:", 5) ? "file:" : "", s);
+	}
+	if (strlen(s) >= sizeof(c->url) - 8)
+		return emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "source name too long");
+	if (c->kind == SRC_WEBCAM || c->kind == SRC_SCREEN) {
+		const char *dn = c->kind == SRC_WEBCAM ? "v4l2" : "x11grab";
+		c->ifmt = av_find_input_format(dn);
+		if (!c->ifmt)
+			return emo_seterr(err, EMO_EUNSUPPORTED, s, 0, 0,
+					  "this FFmpeg has no %s input device", dn);
+		if (c->kind == SRC_WEBCAM && c->o.width > 0 && c->o.height > 0)
+			snprintf(c->video_size, sizeof(c->video_size), "%dx%d", c->o.width, c->o.height);
+		if (c->o.input_fps > 0)
+			snprintf(c->framerate, sizeof(c->framerate), "%g", c->o.input_fps);
+		else if (c->kind == SRC_SCREEN)
+			snprintf(c->framerate, sizeof(c->framerate), "%g", c->o.fps > 5 ? c->o.fps * 2 : 10.0);
+	}
+	if (c->o.format) {
+		c->ifmt = av_find_input_format(c->o.format);
+		if (!c->ifmt)
+			return emo_seterr(err, EMO_EINVAL, s, 0, 0, "unknown input format \"%s\"",
+					  c->o.format);
+	}
+	return EMO_OK;
+}
+
+static void capture_free(struct capture *c)
+{
+	if (!c)
+		return;
+	src_close(c);
+	if (c->stdin_flags >= 0)
+		fcntl(0, F_SETFL, c->stdin_flags);
+	av_packet_free(&c->pkt);
+	av_frame_free(&c->frame);
+	sws_freeContext(c->sws_gray.ctx);
+	sws_freeContext(c->sws_rgb.ctx);
+	if (c->sh) {
+		for (int i = 0; i < 3; i++)
+			slot_free(&c->sh->slots[i]);
+		pthread_cond_destroy(&c->sh->ready);
+		pthread_cond_destroy(&c->sh->wake);
+		pthread_mutex_destroy(&c->sh->mu);
+		free(c->sh);
+	}
+	free(c->src_copy);
+	free(c->input_format_copy);
+	free(c->format_copy);
+	free(c->av_options_copy);
+	free(c);
+}
+
+static int shared_init(struct shared *sh)
+{
+	pthread_condattr_t ca;
+
+	if (pthread_mutex_init(&sh->mu, NULL))
+		return -1;
+	if (pthread_condattr_init(&ca)) {
+		pthread_mutex_destroy(&sh->mu);
+		return -1;
+	}
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (pthread_cond_init(&sh->ready, &ca)) {
+		pthread_condattr_destroy(&ca);
+		pthread_mutex_destroy(&sh->mu);
+		return -1;
+	}
+	if (pthread_cond_init(&sh->wake, &ca)) {
+		pthread_cond_destroy(&sh->ready);
+		pthread_condattr_destroy(&ca);
+		pthread_mutex_destroy(&sh->mu);
+		return -1;
+	}
+	pthread_condattr_destroy(&ca);
+	sh->w = 0;
+	sh->r = 1;
+	sh->q = 2;
+	return 0;
+}
+
+int capture_open(struct capture **out, const struct capture_opts *o, struct emo_err *err)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct capture *c;
+	int rc, oom = 0;
+
+	*out = NULL;
+	if (!o || !o->source || !*o->source)
+		return emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "no video source given");
+	pthread_once(&once, register_once);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+	c->stdin_flags = -1;
+	c->o = *o;
+	c->o.source = c->src_copy = dup_or_null(o->source, &oom);
+	c->o.input_format = c->input_format_copy = dup_or_null(o->input_format, &oom);
+	c->o.format = c->format_copy = dup_or_null(o->format, &oom);
+	c->o.av_options = c->av_options_copy = dup_or_null(o->av_options, &oom);
+	c->sh = calloc(1, sizeof(*c->sh));
+	if (oom || !c->sh) {
+		free(c->sh);
+		c->sh = NULL;
+		capture_free(c);
+		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+	}
+	if (shared_init(c->sh)) {
+		free(c->sh);
+		c->sh = NULL;
+		capture_free(c);
+		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "cannot create capture locks");
+	}
+	if (c->o.timeout_ms <= 0)
+		c->o.timeout_ms = 5000;
+	if (!(c->o.backoff_min_s > 0))
+		c->o.backoff_min_s = 0.5;
+	if (!(c->o.backoff_max_s >= c->o.backoff_min_s))
+		c->o.backoff_max_s = c->o.backoff_min_s > 30 ? c->o.backoff_min_s : 30;
+	c->backoff = c->o.backoff_min_s;
+	c->first_pts = NAN;
+	c->pace_wall0 = NAN;
+	c->last_k = INT64_MIN;
+	atomic_init(&c->stop, 0);
+	atomic_init(&c->deadline, 0);
+
+	rc = parse_source(c, err);
+	if (rc)
+		goto fail;
+	c->live = c->kind == SRC_NET || c->kind == SRC_WEBCAM || c->kind == SRC_SCREEN ||
+		  (c->kind == SRC_DEMO && c->demo_len <= 0);
+	c->dropping = c->live || c->o.realtime;
+	c->paced = (c->kind == SRC_DEMO && c->live) || (!c->live && c->o.realtime);
+	c->sampling = !c->dropping && c->o.fps > 0;
+	c->can_reconnect = c->kind != SRC_DEMO && c->kind != SRC_STDIN &&
+			   (c->o.reconnect > 0 || (c->o.reconnect < 0 && c->live));
+	c->sh->st.live = c->live;
+	if (c->kind == SRC_STDIN) {
+		/* FFmpeg's pipe protocol blocks in read(), deaf to the interrupt
+		 * callback; non-blocking, it polls it between retries. Restored
+		 * on close. */
+		int fl = fcntl(0, F_GETFL);
+		if (fl >= 0 && !(fl & O_NONBLOCK) && fcntl(0, F_SETFL, fl | O_NONBLOCK) == 0)
+			c->stdin_flags = fl;
+	}
+
+	if (c->kind != SRC_DEMO) {
+		c->pkt = av_packet_alloc();
+		c->frame = av_frame_alloc();
+		if (!c->pkt || !c->frame) {
+			rc = emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+			goto fail;
+		}
+		rc = src_open(c, err);
+		if (rc)
+			goto fail;
+	} else {
+		c->sh->st.connected = 1;
+		c->sh->st.width = DEMO_W;
+		c->sh->st.height = DEMO_H;
+		c->sh->st.fps = DEMO_FPS;
+		snprintf(c->sh->st.codec, sizeof(c->sh->st.codec), "demo");
+		c->frame_dur = 1.0 / DEMO_FPS;
+	}
+	if (pthread_create(&c->thread, NULL, capture_thread, c)) {
+		rc = emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "cannot start the capture thread");
+		goto fail;
+	}
+	c->thread_started = 1;
+	*out = c;
+	return EMO_OK;
+fail:
+	capture_free(c);
+	return rc;
+}
+
+int capture_next(struct capture *c, struct emo_image *gray, struct capture_frame_info *info,
+		 int timeout_ms, struct emo_err *err)
+{
+	struct shared *sh = c->sh;
+	double deadline = timeout_ms > 0 ? mono_now() + timeout_ms / 1000.0 : 0;
+	int rc;
+
+	pthread_mutex_lock(&sh->mu);
+	for (;;) {
+		if (stopped(c)) {
+			rc = emo_seterr(err, EMO_EINTR, NULL, 0, 0, "capture stopped");
+			break;
+		}
+		if (sh->fresh) {
+			struct slot *s;
+			int t = sh->r;
+			sh->r = sh->q;
+			sh->q = t;
+			sh->fresh = 0;
+			s = &sh->slots[sh->r];
+			s->info.dropped = sh->drops_pending;
+			sh->drops_pending = 0;
+			sh->st.delivered++;
+			*gray = s->gray;
+			if (info) {
+				*info = s->info;
+				if (c->o.want_rgb)
+					info->rgb = s->rgb;
+				else
+					memset(&info->rgb, 0, sizeof(info->rgb));
+			}
+			pthread_cond_broadcast(&sh->wake);
+			rc = EMO_OK;
+			break;
+		}
+		if (sh->end) {
+			rc = sh->end;
+			if (rc == EMO_EEOF)
+				emo_seterr(err, rc, c->o.source, 0, 0, "end of input");
+			else
+				emo_seterr(err, rc, c->o.source, 0, 0, "%s",
+					   sh->st.last_error[0] ? sh->st.last_error : emo_strerror(rc));
+			break;
+		}
+		if (timeout_ms == 0 || (timeout_ms > 0 && mono_now() >= deadline)) {
+			rc = EMO_EAGAIN;
+			break;
+		}
+		{
+			/* wake every 100 ms to notice an external cancel flag */
+			double until = mono_now() + 0.1;
+			struct timespec ts;
+			if (timeout_ms > 0 && deadline < until)
+				until = deadline;
+			ts = mono_ts(until);
+			pthread_cond_timedwait(&sh->ready, &sh->mu, &ts);
+		}
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return rc;
+}
+
+void capture_stats(const struct capture *c, struct capture_stats *s)
+{
+	pthread_mutex_lock(&c->sh->mu);
+	*s = c->sh->st;
+	pthread_mutex_unlock(&c->sh->mu);
+}
+
+void capture_request_stop(struct capture *c)
+{
+	if (!c)
+		return;
+	atomic_store(&c->stop, 1);
+	pthread_mutex_lock(&c->sh->mu);
+	pthread_cond_broadcast(&c->sh->ready);
+	pthread_cond_broadcast(&c->sh->wake);
+	pthread_mutex_unlock(&c->sh->mu);
+}
+
+void capture_close(struct capture **cp)
+{
+	struct capture *c;
+
+	if (!cp || !*cp)
+		return;
+	c = *cp;
+	*cp = NULL;
+	if (c->thread_started) {
+		capture_request_stop(c);
+		pthread_join(c->thread, NULL);
+	}
+	capture_free(c);
+}
+
+/* ---- one-shot image reading and PNG writing ---- */
+
+/* Copy an aligned bw-byte x h buffer into a new image_new() image of bw x h
+ * bytes, then set its width to w pixels. */
+static int to_image(struct emo_image *out, const uint8_t *src, int src_stride, int bw, int h,
+		    int w)
+{
+	int rc = image_new(out, bw, h);
+
+	if (rc)
+		return rc;
+	for (int y = 0; y < h; y++)
+		memcpy(out->px + (size_t)y * (size_t)out->stride, src + (size_t)y * (size_t)src_stride,
+		       (size_t)bw);
+	out->w = w;
+	return EMO_OK;
+}
+
+int capture_read_image(const char *path, struct emo_image *gray, struct emo_image *rgb,
+		       struct emo_err *err)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct sws_cache sc = { 0 };
+	uint8_t *buf = NULL;
+	int rc, got = 0;
+
+	memset(gray, 0, sizeof(*gray));
+	if (rgb)
+		memset(rgb, 0, sizeof(*rgb));
+	if (!path || !*path)
+		return emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "no image path given");
+	/* Reuse the source machinery without the thread: a file source. */
+	capture_opts_default(&o);
+	o.source = path;
+	{
+		static pthread_once_t once = PTHREAD_ONCE_INIT;
+		pthread_once(&once, register_once);
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+	c->stdin_flags = -1;
+	c->o = o;
+	c->sh = calloc(1, sizeof(*c->sh));
+	if (!c->sh || shared_init(c->sh)) {
+		free(c->sh);
+		c->sh = NULL;
+		capture_free(c);
+		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+	}
+	c->kind = SRC_FILE;
+	snprintf(c->url, sizeof(c->url), "file:%s", path);
+	c->pkt = av_packet_alloc();
+	c->frame = av_frame_alloc();
+	if (!c->pkt || !c->frame) {
+		rc = emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+		goto done;
+	}
+	rc = src_open(c, err);
+	if (rc)
+		goto done;
+	/* decode until the first frame */
+	while (!got) {
+		int ret = av_read_frame(c->fmt, c->pkt);
+		if (ret < 0) {
+			avcodec_send_packet(c->dec, NULL);
+		} else if (c->pkt->stream_index != c->vstream) {
+			av_packet_unref(c->pkt);
+			continue;
+		} else {
+			avcodec_send_packet(c->dec, c->pkt);
+			av_packet_unref(c->pkt);
+		}
+		ret = avcodec_receive_frame(c->dec, c->frame);
+		if (ret >= 0 && c->frame->width > 0 && c->frame->height > 0)
+			got = 1;
+		else if (ret >= 0)
+			av_frame_unref(c->frame);
+		else if (ret == AVERROR_EOF || (ret != AVERROR(EAGAIN) && ret < 0)) {
+			rc = emo_seterr(err, EMO_EFORMAT, path, 0, 0, "no picture could be decoded");
+			goto done;
+		}
+	}
+	{
+		AVFrame *f = c->frame;
+		int w = f->width, h = f->height, stride = align_up(w * 3);
+		buf = av_malloc((size_t)stride * (size_t)h + ROW_ALIGN);
+		if (!buf) {
+			rc = emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+			goto done;
+		}
+		rc = scale_frame(&sc, f, w, h, AV_PIX_FMT_GRAY8, buf, stride);
+		if (rc == EMO_OK)
+			rc = to_image(gray, buf, stride, w, h, w);
+		if (rc == EMO_OK && rgb) {
+			rc = scale_frame(&sc, f, w, h, AV_PIX_FMT_RGB24, buf, stride);
+			if (rc == EMO_OK)
+				rc = to_image(rgb, buf, stride, 3 * w, h, w);
+		}
+		if (rc) {
+			image_free(gray);
+			memset(gray, 0, sizeof(*gray));
+			if (rgb) {
+				image_free(rgb);
+				memset(rgb, 0, sizeof(*rgb));
+			}
+			emo_seterr(err, rc, path, 0, 0, "%s", rc == EMO_ENOMEM ? "out of memory" :
+				   rc == EMO_EINVAL ? "picture too large" :
+				   "cannot convert the picture's pixel format");
+		}
+		av_frame_unref(f);
+	}
+done:
+	av_free(buf);
+	sws_freeContext(sc.ctx);
+	capture_free(c);
+	return rc;
+}
+
+int capture_write_png(const char *path, const struct emo_image *img, int channels,
+		      struct emo_err *err)
+{
+	const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_PNG);
+	AVCodecContext *enc = NULL;
+	AVFrame *f = NULL;
+	AVPacket *pkt = NULL;
+	FILE *fp = NULL;
+	int rc = EMO_OK, ret;
+
+	if (!path || !img || !img->px || img->w <= 0 || img->h <= 0 ||
+	    (channels != 1 && channels != 3) || img->stride < img->w * channels)
+		return emo_seterr(err, EMO_EINVAL, path, 0, 0, "bad image for PNG output");
+	if (!codec)
+		return emo_seterr(err, EMO_EUNSUPPORTED, path, 0, 0, "FFmpeg has no PNG encoder");
+	enc = avcodec_alloc_context3(codec);
+	f = av_frame_alloc();
+	pkt = av_packet_alloc();
+	if (!enc || !f || !pkt) {
+		rc = emo_seterr(err, EMO_ENOMEM, path, 0, 0, "out of memory");
+		goto done;
+	}
+	enc->width = img->w;
+	enc->height = img->h;
+	enc->pix_fmt = channels == 1 ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24;
+	enc->time_base = (AVRational){ 1, 1 };
+	ret = avcodec_open2(enc, codec, NULL);
+	if (ret < 0) {
+		rc = emo_seterr(err, EMO_EUNSUPPORTED, path, 0, 0, "cannot open PNG encoder: %s",
+				av_err2str(ret));
+		goto done;
+	}
+	f->format = enc->pix_fmt;
+	f->width = img->w;
+	f->height = img->h;
+	ret = av_frame_get_buffer(f, 0);
+	if (ret >= 0)
+		ret = av_frame_make_writable(f);
+	if (ret < 0) {
+		rc = emo_seterr(err, EMO_ENOMEM, path, 0, 0, "out of memory");
+		goto done;
+	}
+	for (int y = 0; y < img->h; y++)
+		memcpy(f->data[0] + (size_t)y * (size_t)f->linesize[0],
+		       img->px + (size_t)y * (size_t)img->stride, (size_t)img->w * (size_t)channels);
+	ret = avcodec_send_frame(enc, f);
+	if (ret >= 0)
+		ret = avcodec_send_frame(enc, NULL);
+	if (ret >= 0)
+		ret = avcodec_receive_packet(enc, pkt);
+	if (ret < 0) {
+		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "PNG encoding failed: %s", av_err2str(ret));
+		goto done;
+	}
+	fp = fopen(path, "wb");
+	if (!fp) {
+		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot write: %s", strerror(errno));
+		goto done;
+	}
+	if (fwrite(pkt->data, 1, (size_t)pkt->size, fp) != (size_t)pkt->size) {
+		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot write: %s", strerror(errno));
+		fclose(fp);
+		goto done;
+	}
+	if (fclose(fp)) {
+		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot write: %s", strerror(errno));
+		goto done;
+	}
+done:
+	av_packet_free(&pkt);
+	av_frame_free(&f);
+	avcodec_free_context(&enc);
+	return rc;
+}

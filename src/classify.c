@@ -1,0 +1,249 @@
+/* classify.c - the emotion stage: align a face to the FER2013 framing,
+ * run the int8 classifier (qnn.h), softmax, optional flip averaging. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emotop/blob.h"
+#include "emotop/classify.h"
+
+/* FER2013 framing of a 48x48 face, as fractions of the crop side.
+ * CLASSIFY_EYE_Y, CLASSIFY_EYE_DIST: eye-centre height and inter-ocular
+ * distance, measured on the mean FER2013 training face (darkest points of
+ * the two eye regions of the average of the training images; see the
+ * report of the classify stage). The detector's landmark convention may
+ * refine them. CLASSIFY_BOX_SCALE: crop side / detector box side when no
+ * landmarks are known (boxes run brow to chin; FER2013 crops are a bit
+ * looser). */
+#define CLASSIFY_EYE_Y 0.40f
+#define CLASSIFY_EYE_DIST 0.42f
+#define CLASSIFY_BOX_SCALE 1.10f
+#define CLASSIFY_DEFAULT_SIZE 48
+
+struct classify {
+	struct qnn_model *m;
+	struct qnn_ctx *ctx;
+	int in_w, in_h;
+	int out;                /* logits tensor */
+	int flip_tta;
+	struct emo_image crop;  /* classify_face() */
+	struct emo_image flip;  /* mirrored crop for flip TTA */
+};
+
+void classify_opts_default(struct classify_opts *o)
+{
+	if (!o)
+		return;
+	memset(o, 0, sizeof(*o));
+	o->model_path = NULL;
+	o->flip_tta = 1;
+	o->path = QNN_PATH_AUTO;
+}
+
+static int meta_int(const struct qnn_model *m, const char *key, int def, int *out)
+{
+	char buf[32], *end;
+	long v;
+
+	if (qnn_meta_get(m, key, buf, sizeof(buf))) {
+		*out = def;
+		return EMO_OK;
+	}
+	v = strtol(buf, &end, 10);
+	if (end == buf || *end || v < 8 || v > 1024)
+		return EMO_EFORMAT;
+	*out = (int)v;
+	return EMO_OK;
+}
+
+struct classify *classify_new(const struct classify_opts *o, struct emo_err *err)
+{
+	struct classify_opts def;
+	struct classify *c;
+	const char *name;
+	int rc;
+
+	if (!o) {
+		classify_opts_default(&def);
+		o = &def;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+		return NULL;
+	}
+	c->flip_tta = o->flip_tta;
+	if (o->model_path) {
+		name = o->model_path;
+		rc = qnn_model_load(o->model_path, &c->m, err);
+	} else {
+		size_t n = (size_t)(emo_blob_emo7_end - emo_blob_emo7);
+		name = "embedded emo7 model";
+		if (!n) {
+			emo_seterr(err, EMO_EINVAL, NULL, 0, 0,
+				   "no emotion model: this build embeds none (models/emo7.qnn was absent); "
+				   "give a model file");
+			goto fail;
+		}
+		rc = qnn_model_load_mem(emo_blob_emo7, n, name, &c->m, err);
+	}
+	if (rc)
+		goto fail;
+	const struct qnn_model *m = c->m;
+	const struct qnn_layer *last = &m->layers[m->n_layers - 1];
+	c->out = last->out;
+	if (meta_int(m, "input_w", CLASSIFY_DEFAULT_SIZE, &c->in_w) ||
+	    meta_int(m, "input_h", CLASSIFY_DEFAULT_SIZE, &c->in_h)) {
+		emo_seterr(err, EMO_EFORMAT, name, 0, 0, "bad input_w/input_h in model metadata");
+		goto fail;
+	}
+	if (m->tensors[0].c != 1 || last->type != QNN_CONV || !last->float_out ||
+	    m->tensors[c->out].c != EMO_NUM_CLASSES) {
+		emo_seterr(err, EMO_EFORMAT, name, 0, 0,
+			   "not an emotion classifier: want a gray8 input and %d float logits last",
+			   EMO_NUM_CLASSES);
+		goto fail;
+	}
+	c->ctx = qnn_ctx_new(m, c->in_h, c->in_w, o->path, err);
+	if (!c->ctx)
+		goto fail;
+	int h, w;
+	uint8_t *zero = calloc((size_t)c->in_w * c->in_h, 1);
+	if (!zero) {
+		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+		goto fail;
+	}
+	rc = qnn_run(c->ctx, zero, c->in_h, c->in_w, c->in_w);
+	free(zero);
+	if (rc || qnn_tensor_get(c->ctx, c->out, &h, &w, NULL, NULL, NULL) || h != 1 || w != 1) {
+		emo_seterr(err, EMO_EFORMAT, name, 0, 0, "classifier output is not 1x1x%d at %dx%d",
+			   EMO_NUM_CLASSES, c->in_w, c->in_h);
+		goto fail;
+	}
+	if (image_new(&c->crop, c->in_w, c->in_h) || image_new(&c->flip, c->in_w, c->in_h)) {
+		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+		goto fail;
+	}
+	return c;
+fail:
+	classify_free(c);
+	return NULL;
+}
+
+void classify_free(struct classify *c)
+{
+	if (!c)
+		return;
+	qnn_ctx_free(c->ctx);
+	qnn_model_free(c->m);
+	image_free(&c->crop);
+	image_free(&c->flip);
+	free(c);
+}
+
+/* Run one crop; writes softmax probabilities. */
+static int run_one(struct classify *c, const struct emo_image *img, float p[EMO_NUM_CLASSES])
+{
+	const float *f;
+	float mx, sum = 0;
+	int rc = qnn_run(c->ctx, img->px, img->h, img->w, img->stride);
+
+	if (rc)
+		return rc;
+	rc = qnn_tensor_get(c->ctx, c->out, NULL, NULL, NULL, NULL, &f);
+	if (rc || !f)
+		return EMO_EINVAL;
+	mx = f[0];
+	for (int k = 1; k < EMO_NUM_CLASSES; k++)
+		mx = f[k] > mx ? f[k] : mx;
+	for (int k = 0; k < EMO_NUM_CLASSES; k++) {
+		p[k] = expf(f[k] - mx);
+		sum += p[k];
+	}
+	for (int k = 0; k < EMO_NUM_CLASSES; k++)
+		p[k] /= sum;
+	return EMO_OK;
+}
+
+int classify_crop(struct classify *c, const struct emo_image *crop, float probs[EMO_NUM_CLASSES])
+{
+	float pf[EMO_NUM_CLASSES];
+	int rc;
+
+	if (!c || !crop || !crop->px || !probs || crop->w != c->in_w || crop->h != c->in_h ||
+	    crop->stride < crop->w)
+		return EMO_EINVAL;
+	rc = run_one(c, crop, probs);
+	if (rc || !c->flip_tta)
+		return rc;
+	for (int y = 0; y < crop->h; y++) {
+		const uint8_t *s = crop->px + (size_t)y * crop->stride;
+		uint8_t *d = c->flip.px + (size_t)y * c->flip.stride;
+		for (int x = 0; x < crop->w; x++)
+			d[x] = s[crop->w - 1 - x];
+	}
+	rc = run_one(c, &c->flip, pf);
+	if (rc)
+		return rc;
+	for (int k = 0; k < EMO_NUM_CLASSES; k++)
+		probs[k] = 0.5f * (probs[k] + pf[k]);
+	return EMO_OK;
+}
+
+int classify_align(const struct classify *c, const struct emo_image *frame,
+		   const struct emo_face *face, struct emo_image *crop)
+{
+	float a[6];
+
+	if (!c || !frame || !frame->px || frame->w < 1 || frame->h < 1 || !face || !crop ||
+	    !crop->px || crop->w != c->in_w || crop->h != c->in_h)
+		return EMO_EINVAL;
+	const float S = (float)c->in_w, Sy = (float)c->in_h;
+	if (face->n_landmarks == DETECT_NUM_LANDMARKS) {
+		/* similarity transform: eyes level, at the FER2013 positions */
+		float lx = face->lm[0][0], ly = face->lm[0][1];
+		float rx = face->lm[1][0], ry = face->lm[1][1];
+		float dx = rx - lx, dy = ry - ly, d = sqrtf(dx * dx + dy * dy);
+		if (!isfinite(d) || d < 1e-3f)
+			return EMO_EINVAL;
+		float k = d / (CLASSIFY_EYE_DIST * S); /* source px per crop px */
+		float cs = k * dx / d, sn = k * dy / d;
+		/* crop point of the eye midpoint, pixel-centre coordinates */
+		float cx = 0.5f * S - 0.5f, cy = CLASSIFY_EYE_Y * Sy - 0.5f;
+		float mx = 0.5f * (lx + rx) - 0.5f, my = 0.5f * (ly + ry) - 0.5f;
+		a[0] = cs;
+		a[1] = -sn;
+		a[2] = mx - (cs * cx - sn * cy);
+		a[3] = sn;
+		a[4] = cs;
+		a[5] = my - (sn * cx + cs * cy);
+	} else {
+		const struct emo_box *b = &face->box;
+		if (!isfinite(b->x) || !isfinite(b->y) || !(b->w > 0) || !(b->h > 0) ||
+		    !isfinite(b->w) || !isfinite(b->h))
+			return EMO_EINVAL;
+		/* square around the box centre */
+		float side = (b->w > b->h ? b->w : b->h) * CLASSIFY_BOX_SCALE;
+		float x0 = b->x + 0.5f * b->w - 0.5f * side, y0 = b->y + 0.5f * b->h - 0.5f * side;
+		float kx = side / S, ky = side / Sy;
+		a[0] = kx;
+		a[1] = 0;
+		a[2] = x0 + 0.5f * kx - 0.5f;
+		a[3] = 0;
+		a[4] = ky;
+		a[5] = y0 + 0.5f * ky - 0.5f;
+	}
+	image_warp_affine(frame, crop, a);
+	return EMO_OK;
+}
+
+int classify_face(struct classify *c, const struct emo_image *frame, const struct emo_face *face,
+		  float probs[EMO_NUM_CLASSES])
+{
+	int rc = classify_align(c, frame, face, &c->crop);
+
+	if (rc)
+		return rc;
+	return classify_crop(c, &c->crop, probs);
+}

@@ -1,0 +1,1287 @@
+/* dashboard.c - the ncurses dashboard: panels, keys, resize, terminal hygiene.
+ *
+ * The only curses user of emotop. Draws copies of struct summary snapshots;
+ * text layout (widths, bars, sparklines) comes from layout.c. One frame is
+ * built off-screen: werase + wnoutrefresh per window, then one doupdate.
+ * See dashboard.h for the signal/atexit/stderr contract.
+ */
+#ifndef _XOPEN_SOURCE_EXTENDED
+#define _XOPEN_SOURCE_EXTENDED 1
+#endif
+#include <curses.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "dashboard.h"
+#include "emotop/emotion.h"
+#include "emotop/layout.h"
+#include "emotop/summary.h"
+
+#define FILTER_MAX 64
+
+enum win_id { W_HEADER, W_STUDENTS, W_CLS, W_MOOD, W_ALERTS, W_FOOTER, W_COUNT };
+
+/* Colour pairs: 1..7 the emotion classes, then UI roles. */
+enum {
+	PAIR_TITLE = EMO_NUM_CLASSES + 1,
+	PAIR_PAUSED,
+	PAIR_ALERT,
+	PAIR_LABEL,
+	PAIR_KEY,
+};
+
+struct dashboard {
+	SCREEN *scr;
+	struct summary *snap;  /* our copy of the last snapshot */
+	int have_snap;
+	double snap_wall;      /* wall clock (s) when snap arrived: for alert times */
+
+	WINDOW *win[W_COUNT];
+	struct layout_screen ls;
+	int lines, cols;
+
+	int utf8, color, mouse, stacked;
+	enum dashboard_sort sort;
+	int scroll;
+	int paused;
+	int help;
+	int editing;
+	char filter[FILTER_MAX];
+	char edit[FILTER_MAX];
+
+	double interval;     /* seconds between snapshot-driven paints */
+	double last_paint;   /* monotonic seconds */
+	int dirty;
+
+	char msg[160];
+	double msg_until;    /* monotonic seconds */
+
+	int rows[SUMMARY_MAX_STUDENTS]; /* filtered, sorted student indices */
+	int n_rows;
+};
+
+/* ---- process-wide state for the exit paths (one dashboard at a time) ---- */
+
+static struct dashboard *active;
+static int atexit_done;
+static volatile sig_atomic_t quit_signal;
+/* Read by the fatal-signal handler: plain data filled before it is armed. */
+static char restore_seq[256];
+static size_t restore_len;
+static struct termios saved_tio;
+static int have_tio;
+static int saved_err_fd = -1;  /* the real stderr while redirected */
+static int err_tmp_fd = -1;    /* where stderr goes while curses runs */
+static int err_is_tmp;
+static const int fatal_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+static const int quit_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+static struct sigaction old_fatal[sizeof fatal_sigs / sizeof fatal_sigs[0]];
+static int quit_installed[sizeof quit_sigs / sizeof quit_sigs[0]];
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void dashboard_signal_restore(void)
+{
+	ssize_t r;
+
+	if (restore_len)
+		r = write(STDOUT_FILENO, restore_seq, restore_len);
+	if (have_tio)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+	if (saved_err_fd >= 0)
+		dup2(saved_err_fd, STDERR_FILENO);
+	(void)r;
+}
+
+/* Put the terminal and stderr back, then die by the same signal. */
+static void on_fatal_signal(int sig)
+{
+	dashboard_signal_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void on_quit_signal(int sig)
+{
+	quit_signal = sig;
+}
+
+/* The terminfo strings that undo what curses set up, in the order endwin()
+ * would send them. Called before any handler is armed. */
+static void capture_restore_seq(int mouse)
+{
+	static const char *const caps[] = {"sgr0", "cnorm", "rmkx", "rmcup"};
+	size_t i;
+	size_t len = 0;
+
+	restore_len = 0; /* the handler reads restore_seq only up to restore_len */
+	if (mouse) {
+		static const char m[] = "\033[?1006l\033[?1000l";
+
+		memcpy(restore_seq, m, sizeof m - 1);
+		len = sizeof m - 1;
+	}
+	for (i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+		const char *s = tigetstr(caps[i]);
+		size_t n;
+
+		if (!s || s == (char *)-1)
+			continue;
+		n = strlen(s);
+		if (len + n >= sizeof restore_seq)
+			break;
+		memcpy(restore_seq + len, s, n);
+		len += n;
+	}
+	restore_len = len;
+}
+
+static int redirect_stderr(const char *log, struct emo_err *err)
+{
+	int fd;
+
+	fflush(stderr);
+	if (log) {
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return emo_seterr(err, EMO_EIO, log, 0, 0, "cannot open stderr log: %s",
+					  strerror(errno));
+		err_is_tmp = 0;
+	} else {
+		const char *dir = getenv("TMPDIR");
+		char path[512];
+
+		snprintf(path, sizeof path, "%s/emotop-stderr.XXXXXX", dir && *dir ? dir : "/tmp");
+		fd = mkstemp(path);
+		if (fd < 0)
+			return emo_seterr(err, EMO_EIO, path, 0, 0, "cannot create stderr buffer: %s",
+					  strerror(errno));
+		unlink(path);
+		err_is_tmp = 1;
+	}
+	saved_err_fd = dup(STDERR_FILENO);
+	if (saved_err_fd < 0 || dup2(fd, STDERR_FILENO) < 0) {
+		int e = errno;
+
+		if (saved_err_fd >= 0)
+			close(saved_err_fd);
+		saved_err_fd = -1;
+		close(fd);
+		return emo_seterr(err, EMO_EIO, NULL, 0, 0, "cannot redirect stderr: %s", strerror(e));
+	}
+	fcntl(saved_err_fd, F_SETFD, FD_CLOEXEC);
+	err_tmp_fd = fd;
+	return EMO_OK;
+}
+
+/* Put stderr back; replay what the temporary file caught. */
+static void restore_stderr(void)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (saved_err_fd < 0)
+		return;
+	fflush(stderr);
+	dup2(saved_err_fd, STDERR_FILENO);
+	close(saved_err_fd);
+	saved_err_fd = -1;
+	if (err_is_tmp && lseek(err_tmp_fd, 0, SEEK_SET) == 0) {
+		while ((n = read(err_tmp_fd, buf, sizeof buf)) > 0)
+			if (write(STDERR_FILENO, buf, (size_t)n) != n)
+				break;
+	}
+	close(err_tmp_fd);
+	err_tmp_fd = -1;
+}
+
+static void arm_signals(void)
+{
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_fatal_signal;
+	for (i = 0; i < sizeof fatal_sigs / sizeof fatal_sigs[0]; i++)
+		sigaction(fatal_sigs[i], &sa, &old_fatal[i]);
+	quit_signal = 0;
+	for (i = 0; i < sizeof quit_sigs / sizeof quit_sigs[0]; i++) {
+		struct sigaction old;
+
+		quit_installed[i] = 0;
+		if (sigaction(quit_sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+			sa.sa_handler = on_quit_signal;
+			sa.sa_flags = 0; /* no SA_RESTART: wake a blocked getch */
+			sigaction(quit_sigs[i], &sa, NULL);
+			quit_installed[i] = 1;
+		}
+	}
+}
+
+static void disarm_signals(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof fatal_sigs / sizeof fatal_sigs[0]; i++)
+		sigaction(fatal_sigs[i], &old_fatal[i], NULL);
+	for (i = 0; i < sizeof quit_sigs / sizeof quit_sigs[0]; i++) {
+		struct sigaction old;
+
+		/* only if it is still ours */
+		if (quit_installed[i] && sigaction(quit_sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == on_quit_signal)
+			signal(quit_sigs[i], SIG_DFL);
+		quit_installed[i] = 0;
+	}
+}
+
+static void free_windows(struct dashboard *d)
+{
+	for (int i = 0; i < W_COUNT; i++)
+		if (d->win[i]) {
+			delwin(d->win[i]);
+			d->win[i] = NULL;
+		}
+}
+
+/* Leave curses and give the terminal and stderr back; idempotent. */
+static void shutdown_terminal(struct dashboard *d)
+{
+	if (!d->scr)
+		return;
+	free_windows(d);
+	if (d->mouse)
+		mousemask(0, NULL);
+	endwin();
+	fflush(stdout);
+	restore_stderr();
+	disarm_signals();
+	restore_len = 0;
+	have_tio = 0;
+	delscreen(d->scr);
+	d->scr = NULL;
+}
+
+static void dashboard_atexit(void)
+{
+	if (active)
+		shutdown_terminal(active);
+}
+
+/* ---- options and open/close ---- */
+
+void dashboard_opts_default(struct dashboard_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->mouse = 1;
+	o->max_fps = 10;
+	o->sort = DASHBOARD_SORT_NAME;
+}
+
+const char *dashboard_sort_name(enum dashboard_sort s)
+{
+	switch (s) {
+	case DASHBOARD_SORT_NAME: return "name";
+	case DASHBOARD_SORT_EMOTION: return "emotion";
+	case DASHBOARD_SORT_NEGATIVE: return "negative";
+	case DASHBOARD_SORT_SEEN: return "seen";
+	}
+	return "?";
+}
+
+static void init_colors(struct dashboard *d)
+{
+	static const short cls[EMO_NUM_CLASSES] = {
+		COLOR_RED, COLOR_GREEN, COLOR_MAGENTA, COLOR_YELLOW, COLOR_BLUE, COLOR_CYAN,
+		COLOR_WHITE,
+	};
+	short bg = COLOR_BLACK;
+
+	if (start_color() == ERR) {
+		d->color = 0;
+		return;
+	}
+	if (use_default_colors() == OK)
+		bg = -1;
+	for (short i = 0; i < EMO_NUM_CLASSES; i++)
+		init_pair((short)(i + 1), cls[i], bg);
+	init_pair(PAIR_TITLE, COLOR_BLACK, COLOR_CYAN);
+	init_pair(PAIR_PAUSED, COLOR_WHITE, COLOR_RED);
+	init_pair(PAIR_ALERT, COLOR_RED, bg);
+	init_pair(PAIR_LABEL, COLOR_CYAN, bg);
+	init_pair(PAIR_KEY, COLOR_BLACK, COLOR_CYAN);
+}
+
+static void make_windows(struct dashboard *d)
+{
+	const struct layout_rect *r[W_COUNT];
+
+	free_windows(d);
+	getmaxyx(stdscr, d->lines, d->cols);
+	layout_screen(d->lines, d->cols, &d->ls);
+	if (d->ls.too_small)
+		return;
+	r[W_HEADER] = &d->ls.header;
+	r[W_STUDENTS] = &d->ls.students;
+	r[W_CLS] = &d->ls.cls;
+	r[W_MOOD] = &d->ls.mood;
+	r[W_ALERTS] = &d->ls.alerts;
+	r[W_FOOTER] = &d->ls.footer;
+	for (int i = 0; i < W_COUNT; i++)
+		if (r[i]->h > 0 && r[i]->w > 0)
+			d->win[i] = newwin(r[i]->h, r[i]->w, r[i]->y, r[i]->x);
+}
+
+struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err *err)
+{
+	struct dashboard_opts def;
+	struct dashboard *d;
+	const char *term = getenv("TERM"), *nc = getenv("NO_COLOR");
+	const char *cs;
+
+	if (!o) {
+		dashboard_opts_default(&def);
+		o = &def;
+	}
+	if (active) {
+		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "a dashboard is already open");
+		return NULL;
+	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "the dashboard needs a terminal on stdin and stdout");
+		return NULL;
+	}
+	if (!term || !*term || !strcmp(term, "dumb")) {
+		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "the dashboard needs TERM set to a real terminal");
+		return NULL;
+	}
+	d = calloc(1, sizeof *d);
+	if (d)
+		d->snap = calloc(1, sizeof *d->snap);
+	if (!d || !d->snap) {
+		if (d)
+			free(d);
+		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+		return NULL;
+	}
+	setlocale(LC_CTYPE, "");
+	cs = nl_langinfo(CODESET);
+	d->utf8 = !o->ascii && cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));
+	d->stacked = o->stacked;
+	d->sort = o->sort;
+	d->mouse = o->mouse;
+	d->interval = o->max_fps > 0 ? 1.0 / o->max_fps : 0.1;
+
+	have_tio = tcgetattr(STDIN_FILENO, &saved_tio) == 0;
+	fflush(stdout);
+	/* before newterm: ncurses installs its own SIGINT/SIGTERM handlers
+	 * (which exit without our cleanup) only where none is installed */
+	arm_signals();
+	d->scr = newterm(NULL, stdout, stdin);
+	if (!d->scr) {
+		disarm_signals();
+		have_tio = 0;
+		free(d->snap);
+		free(d);
+		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "cannot initialise terminal \"%s\"", term);
+		return NULL;
+	}
+	set_term(d->scr);
+	if (redirect_stderr(o->stderr_log, err) != EMO_OK) {
+		endwin();
+		disarm_signals();
+		delscreen(d->scr);
+		have_tio = 0;
+		free(d->snap);
+		free(d);
+		return NULL;
+	}
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	d->color = !o->no_color && !(nc && *nc) && has_colors();
+	if (d->color)
+		init_colors(d);
+	if (d->mouse) {
+		mouseinterval(0);
+		if (!mousemask(BUTTON4_PRESSED | BUTTON5_PRESSED, NULL))
+			d->mouse = 0;
+	}
+	capture_restore_seq(d->mouse);
+	active = d;
+	if (!atexit_done && atexit(dashboard_atexit) == 0)
+		atexit_done = 1;
+	make_windows(d);
+	d->dirty = 1;
+	d->last_paint = -1e9;
+	return d;
+}
+
+void dashboard_close(struct dashboard *d)
+{
+	if (!d)
+		return;
+	shutdown_terminal(d);
+	if (active == d)
+		active = NULL;
+	free(d->snap);
+	free(d);
+}
+
+void dashboard_set_paused(struct dashboard *d, int paused)
+{
+	d->paused = !!paused;
+	d->dirty = 1;
+}
+
+int dashboard_paused(const struct dashboard *d)
+{
+	return d->paused;
+}
+
+void dashboard_message(struct dashboard *d, double seconds, const char *msg)
+{
+	snprintf(d->msg, sizeof d->msg, "%s", msg ? msg : "");
+	d->msg_until = mono_now() + seconds;
+	d->dirty = 1;
+}
+
+/* ---- drawing helpers ---- */
+
+static const char *class_label(int k)
+{
+	return emo_class_name(k);
+}
+
+/* A class name that fits w columns: full, 4-5 letters, or 3 letters. */
+static const char *class_label_fit(int k, int w)
+{
+	static const char *const mid[EMO_NUM_CLASSES] = {
+		"angry", "disg", "fear", "happy", "sad", "surpr", "neutr",
+	};
+	static const char *const shrt[EMO_NUM_CLASSES] = {
+		"ang", "dis", "fea", "hap", "sad", "sur", "neu",
+	};
+
+	if (k < 0 || k >= EMO_NUM_CLASSES)
+		return "?";
+	if (w >= 8)
+		return emo_class_name(k);
+	return w >= 5 ? mid[k] : shrt[k];
+}
+
+static char class_letter(int k)
+{
+	static const char l[EMO_NUM_CLASSES] = {'A', 'D', 'F', 'H', 'S', 'U', 'N'};
+	return k >= 0 && k < EMO_NUM_CLASSES ? l[k] : '?';
+}
+
+static attr_t pair_attr(const struct dashboard *d, int pair)
+{
+	return d->color ? (attr_t)COLOR_PAIR(pair) : 0;
+}
+
+static attr_t class_attr(const struct dashboard *d, int k)
+{
+	return k >= 0 && k < EMO_NUM_CLASSES ? pair_attr(d, k + 1) : 0;
+}
+
+/* Draw s fitted to w columns at (y, x). Returns the columns used. */
+static int put(const struct dashboard *d, WINDOW *win, int y, int x, int w, attr_t a,
+	       const char *s, enum layout_align al)
+{
+	char buf[4096];
+	int n;
+
+	if (w <= 0)
+		return 0;
+	if (w > 1000)
+		w = 1000;
+	n = layout_fit(buf, sizeof buf, s, w, al, d->utf8);
+	wattrset(win, a);
+	mvwaddstr(win, y, x, buf);
+	wattrset(win, A_NORMAL);
+	return n;
+}
+
+/* Draw s at its natural width if it fits before `end`; returns new x. */
+static int put_seg(const struct dashboard *d, WINDOW *win, int y, int x, int end, attr_t a,
+		   const char *s)
+{
+	int w = layout_str_width(s);
+
+	if (x + w > end)
+		w = end - x;
+	if (w <= 0)
+		return x;
+	return x + put(d, win, y, x, w, a, s, LAYOUT_LEFT);
+}
+
+static void title_bar(const struct dashboard *d, WINDOW *win, int y, const char *s)
+{
+	put(d, win, y, 0, getmaxx(win), A_REVERSE | A_BOLD | pair_attr(d, PAIR_TITLE), s,
+	    LAYOUT_LEFT);
+}
+
+static const char *student_name(const struct summary_student *st, char *buf, size_t cap)
+{
+	if (st->name[0])
+		return st->name;
+	snprintf(buf, cap, "#%d", st->id);
+	return buf;
+}
+
+/* ASCII case-insensitive substring test (non-ASCII bytes must match). */
+static int contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	if (!n)
+		return 1;
+	for (; *hay; hay++)
+		if (!strncasecmp(hay, needle, n))
+			return 1;
+	return 0;
+}
+
+static int cmp_students(const struct dashboard *d, const struct summary_student *a,
+			const struct summary_student *b)
+{
+	char ba[16], bb[16];
+	int c;
+
+	switch (d->sort) {
+	case DASHBOARD_SORT_EMOTION:
+		if (a->dominant != b->dominant)
+			return a->dominant < b->dominant ? -1 : 1;
+		if (a->confidence != b->confidence)
+			return a->confidence > b->confidence ? -1 : 1;
+		break;
+	case DASHBOARD_SORT_NEGATIVE:
+		if (a->negative != b->negative)
+			return a->negative > b->negative ? -1 : 1;
+		break;
+	case DASHBOARD_SORT_SEEN:
+		if (a->last_seen != b->last_seen)
+			return a->last_seen > b->last_seen ? -1 : 1;
+		break;
+	case DASHBOARD_SORT_NAME:
+		break;
+	}
+	/* then by name; unnamed tracks after named ones, by id */
+	if (!!a->name[0] != !!b->name[0])
+		return a->name[0] ? -1 : 1;
+	c = strcasecmp(student_name(a, ba, sizeof ba), student_name(b, bb, sizeof bb));
+	if (c)
+		return c;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Filter and sort the snapshot's students into d->rows (insertion sort:
+ * stable, at most SUMMARY_MAX_STUDENTS). */
+static void build_rows(struct dashboard *d)
+{
+	const struct summary *s = d->snap;
+	char nb[16];
+	int n = 0;
+
+	for (int i = 0; d->have_snap && i < s->n_students && i < SUMMARY_MAX_STUDENTS; i++) {
+		const struct summary_student *st = &s->students[i];
+
+		if (d->filter[0] && !contains_ci(student_name(st, nb, sizeof nb), d->filter))
+			continue;
+		int j = n++;
+		while (j > 0 && cmp_students(d, st, &s->students[d->rows[j - 1]]) < 0) {
+			d->rows[j] = d->rows[j - 1];
+			j--;
+		}
+		d->rows[j] = i;
+	}
+	d->n_rows = n;
+}
+
+/* ---- panels ---- */
+
+static void draw_header(struct dashboard *d, WINDOW *w)
+{
+	const struct summary *s = d->snap;
+	const struct summary_stats *st = &s->stats;
+	int cols = getmaxx(w), x, end = cols;
+	char b[256], src[SUMMARY_SOURCE_MAX], up[32];
+	attr_t lab = pair_attr(d, PAIR_LABEL), val = A_BOLD;
+
+	/* line 0: name, source, resolution, fps, latencies (right part first) */
+	x = put_seg(d, w, 0, 0, end, A_BOLD, " emotop ");
+	if (!d->have_snap) {
+		put_seg(d, w, 0, x, end, A_NORMAL, " waiting for the first frame...");
+	} else {
+		char right[160];
+		int rw;
+
+		snprintf(right, sizeof right, " %dx%d  fps %.1f  lat cap %.0f det %.0f cls %.0f ms",
+			 st->width, st->height, st->fps, st->lat_capture_ms, st->lat_detect_ms,
+			 st->lat_classify_ms);
+		rw = layout_str_width(right);
+		x = put_seg(d, w, 0, x, end, lab, "src ");
+		snprintf(src, sizeof src, "%s", st->source[0] ? st->source : "-");
+		if (end - x - rw > 4) {
+			x += put(d, w, 0, x, end - x - rw < layout_str_width(src) ? end - x - rw : layout_str_width(src),
+				 val, src, LAYOUT_LEFT);
+			put_seg(d, w, 0, x, end, A_NORMAL, right);
+		} else {
+			put_seg(d, w, 0, x, end, val, src);
+		}
+	}
+	/* line 1: faces, uptime, frames, dropped, window, state */
+	x = 0;
+	layout_uptime(up, sizeof up, d->have_snap ? s->uptime : 0);
+	x = put_seg(d, w, 1, x, end, lab, " faces ");
+	snprintf(b, sizeof b, "%d", d->have_snap ? s->faces : 0);
+	x = put_seg(d, w, 1, x, end, val, b);
+	x = put_seg(d, w, 1, x, end, lab, "  up ");
+	x = put_seg(d, w, 1, x, end, val, up);
+	x = put_seg(d, w, 1, x, end, lab, "  frames ");
+	snprintf(b, sizeof b, "%lld", st->frames_analysed);
+	x = put_seg(d, w, 1, x, end, val, b);
+	x = put_seg(d, w, 1, x, end, lab, "  dropped ");
+	snprintf(b, sizeof b, "%lld", st->frames_dropped);
+	x = put_seg(d, w, 1, x, end, st->frames_dropped ? A_BOLD | pair_attr(d, PAIR_ALERT) : val, b);
+	if (d->paused) {
+		const char *p = " PAUSED ";
+		int pw = layout_str_width(p);
+
+		put(d, w, 1, cols - pw > x + 1 ? cols - pw : x + 1, pw,
+		    A_BOLD | A_REVERSE | pair_attr(d, PAIR_PAUSED), p, LAYOUT_LEFT);
+	} else if (d->have_snap) {
+		snprintf(b, sizeof b, "window %.0fs ", s->window);
+		int bw = layout_str_width(b);
+		if (cols - bw > x + 1)
+			put(d, w, 1, cols - bw, bw, lab, b, LAYOUT_LEFT);
+	}
+}
+
+static void draw_probs_seven(struct dashboard *d, WINDOW *w, int y, int x,
+			     const struct layout_cols *c, const float *p, attr_t dim)
+{
+	char b[256];
+
+	for (int k = 0; k < EMO_NUM_CLASSES; k++) {
+		layout_bar(b, sizeof b, p[k], c->bar_w, d->utf8, '.');
+		wattrset(w, class_attr(d, k) | dim);
+		mvwaddstr(w, y, x + k * (c->bar_w + 1), b);
+	}
+	wattrset(w, A_NORMAL);
+}
+
+static void draw_probs_stacked(struct dashboard *d, WINDOW *w, int y, int x, int width,
+			       const float *p, attr_t dim)
+{
+	int cells[EMO_NUM_CLASSES], cx = x;
+
+	layout_split(p, EMO_NUM_CLASSES, width, cells);
+	for (int k = 0; k < EMO_NUM_CLASSES; k++) {
+		for (int i = 0; i < cells[k]; i++) {
+			if (d->color && d->utf8) {
+				wattrset(w, class_attr(d, k) | dim);
+				mvwaddstr(w, y, cx, "\xe2\x96\x88");
+			} else {
+				char ch[2] = {class_letter(k), 0};
+
+				wattrset(w, (d->color ? A_REVERSE : 0) | class_attr(d, k) | dim);
+				mvwaddstr(w, y, cx, ch);
+			}
+			cx++;
+		}
+	}
+	wattrset(w, A_NORMAL);
+}
+
+static void draw_students(struct dashboard *d, WINDOW *w)
+{
+	const struct summary *s = d->snap;
+	struct layout_cols c;
+	int rows = getmaxy(w), cols = getmaxx(w), vis, x;
+	char b[512], nb[16];
+
+	build_rows(d);
+	vis = rows - 2;
+	if (vis < 1)
+		vis = 1;
+	if (d->scroll > d->n_rows - vis)
+		d->scroll = d->n_rows - vis;
+	if (d->scroll < 0)
+		d->scroll = 0;
+
+	/* title: counts, sort, filter, scroll position */
+	{
+		int n = d->have_snap ? s->n_students : 0;
+		char f[FILTER_MAX + 16] = "";
+		char pos[48] = "";
+
+		if (d->filter[0])
+			snprintf(f, sizeof f, "  filter: %s", d->filter);
+		if (d->n_rows > vis)
+			snprintf(pos, sizeof pos, "  rows %d-%d of %d", d->scroll + 1,
+				 d->scroll + vis < d->n_rows ? d->scroll + vis : d->n_rows, d->n_rows);
+		if (d->filter[0])
+			snprintf(b, sizeof b, " STUDENTS %d of %d  sort: %s%s%s", d->n_rows, n,
+				 dashboard_sort_name(d->sort), f, pos);
+		else
+			snprintf(b, sizeof b, " STUDENTS %d  sort: %s%s", n,
+				 dashboard_sort_name(d->sort), pos);
+		title_bar(d, w, 0, b);
+	}
+	if (layout_student_cols(cols, d->stacked, &c) < 0)
+		return;
+	/* column header */
+	wattrset(w, A_BOLD | pair_attr(d, PAIR_LABEL));
+	x = 1;
+	put(d, w, 1, x, c.name, A_BOLD, "NAME", LAYOUT_LEFT);
+	x += c.name + 1;
+	if (c.bar_w) {
+		for (int k = 0; k < EMO_NUM_CLASSES; k++)
+			put(d, w, 1, x + k * (c.bar_w + 1), c.bar_w, A_BOLD | class_attr(d, k),
+			    class_label_fit(k, c.bar_w), LAYOUT_LEFT);
+	} else {
+		char legend[32];
+
+		snprintf(legend, sizeof legend, "MIX %s", "ADFHSUN");
+		put(d, w, 1, x, c.bars, A_BOLD, legend, LAYOUT_LEFT);
+	}
+	x += c.bars + 1;
+	put(d, w, 1, x, c.dom, A_BOLD, "MOOD", LAYOUT_LEFT);
+	x += c.dom + 1;
+	put(d, w, 1, x, c.seen, A_BOLD, "SEEN", LAYOUT_RIGHT);
+
+	if (d->have_snap && d->n_rows == 0) {
+		put(d, w, 2, 1, cols - 2, A_DIM,
+		    d->filter[0] ? "no student matches the filter" : "no faces yet", LAYOUT_LEFT);
+		return;
+	}
+	for (int r = 0; r < vis && d->scroll + r < d->n_rows; r++) {
+		const struct summary_student *st = &s->students[d->rows[d->scroll + r]];
+		attr_t dim = st->present ? 0 : A_DIM;
+		int y = 2 + r;
+
+		x = 1;
+		put(d, w, y, x, c.name, A_BOLD | dim, student_name(st, nb, sizeof nb), LAYOUT_LEFT);
+		x += c.name + 1;
+		if (c.bar_w)
+			draw_probs_seven(d, w, y, x, &c, st->probs, dim);
+		else
+			draw_probs_stacked(d, w, y, x, c.bars, st->probs, dim);
+		x += c.bars + 1;
+		snprintf(b, sizeof b, "%-8s %3.0f%%", class_label(st->dominant),
+			 100.0 * st->confidence);
+		put(d, w, y, x, c.dom, A_BOLD | class_attr(d, st->dominant) | dim, b, LAYOUT_LEFT);
+		x += c.dom + 1;
+		if (st->present)
+			snprintf(b, sizeof b, "now");
+		else
+			layout_age(b, sizeof b, s->time - st->last_seen);
+		put(d, w, y, x, c.seen, dim, b, LAYOUT_RIGHT);
+	}
+}
+
+static void draw_class(struct dashboard *d, WINDOW *w)
+{
+	const struct summary *s = d->snap;
+	int cols = getmaxx(w), bw;
+	char b[256];
+
+	if (d->have_snap)
+		snprintf(b, sizeof b, " CLASS  window %.0fs  (%.0fs, %d frames)", s->window,
+			 s->window_span, s->window_frames);
+	else
+		snprintf(b, sizeof b, " CLASS");
+	title_bar(d, w, 0, b);
+	/* " label    bar  100%" */
+	bw = cols - 1 - 9 - 1 - 5;
+	for (int k = 0; k < EMO_NUM_CLASSES && 1 + k < getmaxy(w); k++) {
+		int dom = d->have_snap && s->dominant == k;
+		float v = d->have_snap ? s->mean[k] : 0;
+
+		put(d, w, 1 + k, 1, 9, (dom ? A_BOLD : 0) | class_attr(d, k), class_label(k),
+		    LAYOUT_LEFT);
+		if (bw > 0) {
+			layout_bar(b, sizeof b, v, bw, d->utf8, ' ');
+			wattrset(w, class_attr(d, k) | (dom ? A_BOLD : 0));
+			mvwaddstr(w, 1 + k, 11, b);
+			wattrset(w, A_NORMAL);
+		}
+		snprintf(b, sizeof b, "%3.0f%%", 100.0 * v);
+		put(d, w, 1 + k, cols - 5, 5, dom ? A_BOLD : 0, b, LAYOUT_RIGHT);
+	}
+}
+
+/* Mood of a bucket on a -1..1 scale: happy minus negative share. NaN when
+ * the bucket has no frame (a gap). */
+static float bucket_mood(const struct summary_point *p)
+{
+	if (p->frames <= 0 || p->faces <= 0)
+		return NAN;
+	return p->mean[EMO_HAPPY] - p->negative;
+}
+
+static void draw_spark(struct dashboard *d, WINDOW *w, int y, int x, int width)
+{
+	const struct summary *s = d->snap;
+	float v[SUMMARY_SPARK_MAX];
+	int n = d->have_snap ? s->n_buckets : 0, first, i, cx;
+	char b[1024];
+
+	if (width <= 0)
+		return;
+	if (n > SUMMARY_SPARK_MAX)
+		n = SUMMARY_SPARK_MAX;
+	for (i = 0; i < n; i++)
+		v[i] = bucket_mood(&s->buckets[i]);
+	first = n > width ? n - width : 0;
+	/* one cell at a time so each takes its bucket's dominant colour */
+	cx = x + width - (n - first);
+	for (i = first; i < n; i++, cx++) {
+		layout_sparkline(b, sizeof b, &v[i], 1, 1, -1, 1, d->utf8);
+		wattrset(w, class_attr(d, s->buckets[i].dominant));
+		mvwaddstr(w, y, cx, b);
+	}
+	wattrset(w, A_NORMAL);
+}
+
+static void draw_mood(struct dashboard *d, WINDOW *w)
+{
+	const struct summary *s = d->snap;
+	int rows = getmaxy(w), cols = getmaxx(w), x, y;
+	char b[256];
+	int dom = d->have_snap ? s->dominant : -1;
+
+	/* title: mood and negative share */
+	if (dom >= 0)
+		snprintf(b, sizeof b, " MOOD %s %.0f%%  negative %.0f%%", class_label(dom),
+			 100.0 * s->confidence, 100.0 * s->negative);
+	else
+		snprintf(b, sizeof b, " MOOD -  negative -");
+	title_bar(d, w, 0, b);
+	y = 1;
+	if (rows >= 5) {
+		/* roomy: one fact per line */
+		x = put_seg(d, w, y, 1, cols, pair_attr(d, PAIR_LABEL), "mood      ");
+		put_seg(d, w, y++, x, cols, A_BOLD | class_attr(d, dom), dom >= 0 ? class_label(dom) : "-");
+		x = put_seg(d, w, y, 1, cols, pair_attr(d, PAIR_LABEL), "negative  ");
+		if (cols - x - 6 > 0) {
+			layout_bar(b, sizeof b, d->have_snap ? s->negative : 0, cols - x - 6, d->utf8, ' ');
+			wattrset(w, pair_attr(d, PAIR_ALERT));
+			mvwaddstr(w, y, x, b);
+			wattrset(w, A_NORMAL);
+			snprintf(b, sizeof b, "%4.0f%%", d->have_snap ? 100.0 * s->negative : 0.0);
+			put(d, w, y, cols - 5, 5, A_BOLD, b, LAYOUT_RIGHT);
+		}
+		y++;
+		x = put_seg(d, w, y, 1, cols, pair_attr(d, PAIR_LABEL), "faces     ");
+		snprintf(b, sizeof b, "%d now, %.1f mean", d->have_snap ? s->faces : 0,
+			 d->have_snap ? s->mean_faces : 0.0);
+		put_seg(d, w, y++, x, cols, A_BOLD, b);
+		x = put_seg(d, w, y, 1, cols, pair_attr(d, PAIR_LABEL), "alerts    ");
+		snprintf(b, sizeof b, "%lld", d->have_snap ? s->alerts_total : 0LL);
+		put_seg(d, w, y++, x, cols, A_BOLD, b);
+	}
+	if (y < rows) {
+		/* "timeline " then the sparkline, last bucket at the right */
+		int span = d->have_snap ? (int)(s->bucket_s * s->n_buckets) : 0;
+		char lab[32];
+
+		if (span >= 120)
+			snprintf(lab, sizeof lab, "%dm ", span / 60);
+		else
+			snprintf(lab, sizeof lab, "%ds ", span);
+		x = put_seg(d, w, y, 1, cols, pair_attr(d, PAIR_LABEL), "timeline ");
+		x = put_seg(d, w, y, x, cols, A_DIM, lab);
+		draw_spark(d, w, y, x, cols - x - 1);
+	}
+}
+
+static void draw_alerts(struct dashboard *d, WINDOW *w)
+{
+	const struct summary *s = d->snap;
+	int rows = getmaxy(w), cols = getmaxx(w);
+	char b[512], tb[32];
+
+	snprintf(b, sizeof b, " ALERTS %lld", d->have_snap ? s->alerts_total : 0LL);
+	title_bar(d, w, 0, b);
+	if (!d->have_snap || s->n_alerts == 0) {
+		if (rows > 1)
+			put(d, w, 1, 1, cols - 1, A_DIM, "no alerts", LAYOUT_LEFT);
+		return;
+	}
+	/* newest first */
+	for (int r = 1, i = s->n_alerts - 1; r < rows && i >= 0; r++, i--) {
+		const struct summary_alert *a = &s->alerts[i];
+		int x;
+
+		layout_clock(tb, sizeof tb, d->snap_wall - (s->time - a->time));
+		x = put_seg(d, w, r, 1, cols, pair_attr(d, PAIR_LABEL), tb);
+		x = put_seg(d, w, r, x, cols, A_NORMAL, "  ");
+		x = put_seg(d, w, r, x, cols, A_BOLD | pair_attr(d, PAIR_ALERT), a->rule);
+		snprintf(b, sizeof b, "  value %.2f, held %.0fs", a->value, a->time - a->since);
+		put_seg(d, w, r, x, cols, A_NORMAL, b);
+	}
+}
+
+static void draw_footer(struct dashboard *d, WINDOW *w)
+{
+	static const char *const keys[][2] = {
+		{"q", "quit"}, {"p", "pause"}, {"s", "sort"}, {"/", "filter"},
+		{"r", "reset"}, {"v", "view"}, {"h", "help"},
+	};
+	int cols = getmaxx(w), x = 0;
+	char b[256];
+
+	if (d->editing) {
+		x = put_seg(d, w, 0, 0, cols, A_BOLD, "filter: ");
+		x = put_seg(d, w, 0, x, cols, A_NORMAL, d->edit);
+		x = put_seg(d, w, 0, x, cols, A_REVERSE, " ");
+		put_seg(d, w, 0, x, cols, A_DIM, "   Enter apply  Esc cancel");
+		return;
+	}
+	if (d->msg[0] && mono_now() < d->msg_until) {
+		/* the message takes the line; help stays reachable at the right */
+		int hw = cols >= 30 ? 8 : 0;
+
+		put(d, w, 0, 0, cols - hw, A_BOLD, d->msg, LAYOUT_LEFT);
+		if (hw) {
+			x = put_seg(d, w, 0, cols - hw, cols, A_BOLD | A_REVERSE | pair_attr(d, PAIR_KEY), "h");
+			put_seg(d, w, 0, x, cols, A_NORMAL, " help");
+		}
+		return;
+	}
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		const char *label = keys[i][1];
+
+		if (!strcmp(keys[i][0], "p") && d->paused)
+			label = "resume";
+		snprintf(b, sizeof b, " %s  ", label);
+		x = put_seg(d, w, 0, x, cols, A_BOLD | A_REVERSE | pair_attr(d, PAIR_KEY), keys[i][0]);
+		x = put_seg(d, w, 0, x, cols, A_NORMAL, b);
+	}
+}
+
+static void draw_help(struct dashboard *d)
+{
+	static const char *const text[] = {
+		"emotop dashboard keys",
+		"",
+		"q            quit",
+		"p            pause / resume analysis",
+		"s            cycle sort: name, emotion, negative, seen",
+		"Up/Down      scroll one row (also mouse wheel)",
+		"PgUp/PgDn    scroll one page; Home/End",
+		"/            filter students by name (Enter apply,",
+		"             Esc cancel; Esc again clears it)",
+		"r            reset the rolling class window",
+		"v            seven bars / one stacked bar per student",
+		"h ?          this help (any key closes it)",
+		"",
+		"Stacked letters: A angry D disgust F fear H happy",
+		"S sad U surprise N neutral. Timeline: happy minus",
+		"negative share per bucket, coloured by its mood.",
+	};
+	int n = (int)(sizeof text / sizeof text[0]);
+	int h = n + 2, wd = 60;
+	WINDOW *w;
+
+	if (h > d->lines)
+		h = d->lines;
+	if (wd > d->cols)
+		wd = d->cols;
+	w = newwin(h, wd, (d->lines - h) / 2, (d->cols - wd) / 2);
+	if (!w)
+		return;
+	werase(w);
+	if (d->utf8)
+		box(w, 0, 0);
+	else
+		wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
+	for (int i = 0; i < n && i + 1 < h - 1; i++)
+		put(d, w, i + 1, 2, wd - 4, i == 0 ? A_BOLD : A_NORMAL, text[i], LAYOUT_LEFT);
+	wnoutrefresh(w);
+	delwin(w);
+}
+
+static void paint(struct dashboard *d)
+{
+	d->last_paint = mono_now();
+	d->dirty = 0;
+	werase(stdscr);
+	if (d->ls.too_small) {
+		char b[96];
+
+		int y = d->lines > 2 ? d->lines / 2 - 1 : 0;
+
+		/* short lines: this must fit the smallest terminals */
+		snprintf(b, sizeof b, "too small: %dx%d", d->cols, d->lines);
+		put(d, stdscr, y, 0, d->cols, A_BOLD, b, LAYOUT_LEFT);
+		snprintf(b, sizeof b, "need %dx%d, q quits", LAYOUT_MIN_COLS, LAYOUT_MIN_LINES);
+		if (y + 1 < d->lines)
+			put(d, stdscr, y + 1, 0, d->cols, A_NORMAL, b, LAYOUT_LEFT);
+		wnoutrefresh(stdscr);
+		doupdate();
+		return;
+	}
+	wnoutrefresh(stdscr);
+	for (int i = 0; i < W_COUNT; i++)
+		if (d->win[i])
+			werase(d->win[i]);
+	if (d->win[W_HEADER])
+		draw_header(d, d->win[W_HEADER]);
+	if (d->win[W_STUDENTS])
+		draw_students(d, d->win[W_STUDENTS]);
+	if (d->win[W_CLS])
+		draw_class(d, d->win[W_CLS]);
+	if (d->win[W_MOOD])
+		draw_mood(d, d->win[W_MOOD]);
+	if (d->win[W_ALERTS])
+		draw_alerts(d, d->win[W_ALERTS]);
+	if (d->win[W_FOOTER])
+		draw_footer(d, d->win[W_FOOTER]);
+	for (int i = 0; i < W_COUNT; i++)
+		if (d->win[i])
+			wnoutrefresh(d->win[i]);
+	if (d->help)
+		draw_help(d);
+	doupdate();
+}
+
+void dashboard_draw(struct dashboard *d, const struct summary *s)
+{
+	if (!d || !d->scr)
+		return;
+	if (s) {
+		memcpy(d->snap, s, sizeof *s);
+		d->have_snap = 1;
+		d->snap_wall = wall_now();
+		d->dirty = 1;
+	}
+	if (d->dirty && mono_now() - d->last_paint >= d->interval)
+		paint(d);
+}
+
+/* ---- input ---- */
+
+static int page_rows(const struct dashboard *d)
+{
+	int h = d->ls.students.h - 2;
+	return h > 1 ? h : 1;
+}
+
+static void filter_backspace(char *s)
+{
+	size_t n = strlen(s);
+
+	/* drop one UTF-8 character: continuation bytes and their lead */
+	while (n > 0 && ((unsigned char)s[n - 1] & 0xc0) == 0x80)
+		n--;
+	if (n > 0)
+		n--;
+	s[n] = '\0';
+}
+
+static void filter_append(struct dashboard *d, wint_t wc)
+{
+	char mb[MB_LEN_MAX];
+	mbstate_t st;
+	size_t n, len = strlen(d->edit);
+
+	memset(&st, 0, sizeof st);
+	if (wc < 0x80) {
+		mb[0] = (char)wc;
+		n = 1;
+	} else {
+		if (!d->utf8)
+			return;
+		n = wcrtomb(mb, (wchar_t)wc, &st);
+		if (n == (size_t)-1)
+			return;
+	}
+	if (len + n + 1 > sizeof d->edit)
+		return;
+	memcpy(d->edit + len, mb, n);
+	d->edit[len + n] = '\0';
+}
+
+/* One key press; returns an engine action or DASHBOARD_NONE. */
+static int handle_key(struct dashboard *d, int is_key, wint_t c)
+{
+	if (is_key && c == KEY_RESIZE) {
+		make_windows(d);
+		return DASHBOARD_NONE;
+	}
+	if (is_key && c == KEY_MOUSE) {
+		MEVENT ev;
+
+		if (getmouse(&ev) == OK) {
+			if (ev.bstate & BUTTON4_PRESSED)
+				d->scroll -= 3;
+			else if (ev.bstate & BUTTON5_PRESSED)
+				d->scroll += 3;
+		}
+		return DASHBOARD_NONE;
+	}
+	if (d->help) {
+		d->help = 0;
+		return DASHBOARD_NONE;
+	}
+	if (d->editing) {
+		if (!is_key && (c == '\r' || c == '\n')) {
+			snprintf(d->filter, sizeof d->filter, "%s", d->edit);
+			d->editing = 0;
+			d->scroll = 0;
+		} else if (is_key && c == KEY_ENTER) {
+			snprintf(d->filter, sizeof d->filter, "%s", d->edit);
+			d->editing = 0;
+			d->scroll = 0;
+		} else if (!is_key && c == 27) {
+			d->editing = 0;
+		} else if ((is_key && c == KEY_BACKSPACE) || (!is_key && (c == 127 || c == 8))) {
+			filter_backspace(d->edit);
+		} else if (!is_key && c == 21) { /* ^U */
+			d->edit[0] = '\0';
+		} else if (!is_key && c >= 32 && c != 127) {
+			filter_append(d, c);
+		}
+		return DASHBOARD_NONE;
+	}
+	if (is_key) {
+		switch (c) {
+		case KEY_UP: d->scroll--; break;
+		case KEY_DOWN: d->scroll++; break;
+		case KEY_PPAGE: d->scroll -= page_rows(d); break;
+		case KEY_NPAGE: d->scroll += page_rows(d); break;
+		case KEY_HOME: d->scroll = 0; break;
+		case KEY_END: d->scroll = SUMMARY_MAX_STUDENTS; break;
+		case KEY_F(1): d->help = 1; break;
+		default: break;
+		}
+		return DASHBOARD_NONE;
+	}
+	switch (c) {
+	case 'q':
+	case 'Q':
+		return DASHBOARD_QUIT;
+	case 'p':
+	case 'P':
+	case ' ':
+		d->paused = !d->paused;
+		return d->paused ? DASHBOARD_PAUSE : DASHBOARD_RESUME;
+	case 's':
+		d->sort = (enum dashboard_sort)((d->sort + 1) % 4);
+		d->scroll = 0;
+		break;
+	case 'S':
+		d->sort = (enum dashboard_sort)((d->sort + 3) % 4);
+		d->scroll = 0;
+		break;
+	case '/':
+		d->editing = 1;
+		snprintf(d->edit, sizeof d->edit, "%s", d->filter);
+		break;
+	case 27: /* Esc clears an applied filter */
+		d->filter[0] = '\0';
+		break;
+	case 'r':
+	case 'R':
+		dashboard_message(d, 2, "class window reset");
+		return DASHBOARD_RESET;
+	case 'v':
+		d->stacked = !d->stacked;
+		break;
+	case 'h':
+	case 'H':
+	case '?':
+		d->help = 1;
+		break;
+	case 'k': d->scroll--; break;
+	case 'j': d->scroll++; break;
+	case 12: /* ^L: repaint everything */
+		clearok(curscr, TRUE);
+		break;
+	default:
+		break;
+	}
+	return DASHBOARD_NONE;
+}
+
+int dashboard_poll(struct dashboard *d, int timeout_ms)
+{
+	double now = mono_now(), deadline = now + (timeout_ms > 0 ? timeout_ms / 1000.0 : 0);
+
+	if (!d || !d->scr)
+		return DASHBOARD_QUIT;
+	for (;;) {
+		double wait;
+		wint_t c;
+		int r, act;
+
+		if (quit_signal)
+			return DASHBOARD_QUIT;
+		now = mono_now();
+		if (d->msg[0] && d->msg_until && now >= d->msg_until) {
+			d->msg_until = 0;
+			d->dirty = 1;
+		}
+		if (d->dirty && now - d->last_paint >= d->interval)
+			paint(d);
+		/* how long getch may block */
+		wait = timeout_ms < 0 ? 0.2 : deadline - now;
+		if (d->dirty && d->last_paint + d->interval - now < wait)
+			wait = d->last_paint + d->interval - now;
+		if (d->msg_until && d->msg_until - now < wait)
+			wait = d->msg_until - now;
+		if (wait < 0)
+			wait = 0;
+		wtimeout(stdscr, (int)ceil(wait * 1000));
+		r = wget_wch(stdscr, &c);
+		if (r == ERR) {
+			if (timeout_ms >= 0 && mono_now() >= deadline) {
+				if (d->dirty && mono_now() - d->last_paint >= d->interval)
+					paint(d);
+				return DASHBOARD_NONE;
+			}
+			continue;
+		}
+		act = handle_key(d, r == KEY_CODE_YES, c);
+		paint(d); /* input repaints at once */
+		if (act != DASHBOARD_NONE)
+			return act;
+	}
+}

@@ -1,0 +1,647 @@
+/* pipeline.c - the run loop: capture (its own thread, newest frame only) ->
+ * engine at the analysis rate -> headless lines / log / record / dashboard,
+ * then the final session summary. Signals reach it only as flags.
+ *
+ * Clock: files read as fast as possible run on media time, so the lines of
+ * a file do not depend on the machine's speed; live sources and --realtime
+ * run on the monotonic wall clock. Report lines fall at start + k * interval.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dashboard.h"
+#include "emotop/capture.h"
+#include "emotop/config.h"
+#include "emotop/engine.h"
+#include "emotop/report.h"
+#include "emotop/summary.h"
+#include "pipeline.h"
+
+#define DEMO_HEADLESS_S 60 /* a headless "demo" run is this long unless --duration */
+
+struct run {
+	const struct pipeline_opts *o;
+	const struct emo_config *cfg;
+	int verbose;
+	int dashboard;                /* the dashboard runs (else headless lines) */
+	struct capture *cap;
+	struct engine *eng;
+	int classify;                 /* engine has a classifier */
+	struct report *out, *log, *rec;
+	FILE *flog;                   /* faces-only log (no classifier) */
+	int fmt;                      /* enum config_format */
+	int header_out, header_log;   /* faces-only CSV headers written */
+	struct dashboard *dash;
+	struct summary *snap;
+	struct summary_stats stats;
+	char source[CONFIG_PATH_MAX];
+	/* timing */
+	int media_clock;
+	double wall0, t_start, t_last, next_report;
+	int have_frame;
+	long long analysed, lines;
+	double lat_sum_capture, lat_sum_detect, lat_sum_classify;
+	long long lat_n;
+	int last_faces, max_faces;
+	long long face_frames;
+	/* --annotate */
+	struct emo_image shot;
+	int shot_valid, shots;
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void say(const struct run *r, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* level: 0 error (always), 1 notice (not with -q), 2 verbose (-v). */
+static void say(const struct run *r, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > 0 && r->verbose < level - 1)
+		return;
+	va_start(ap, fmt);
+	fputs("emotop: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void capture_log(void *ud, int level, const char *line)
+{
+	(void)ud;
+	fprintf(stderr, "emotop: %s%s\n", level == CAPTURE_LOG_ERROR ? "error: " : "", line);
+}
+
+void pipeline_source_display(const char *src, char *buf, unsigned long len)
+{
+	const char *scheme = strstr(src, "://");
+	const char *at, *slash;
+
+	if (!len)
+		return;
+	if (!scheme) {
+		snprintf(buf, len, "%s", src);
+		return;
+	}
+	slash = strchr(scheme + 3, '/');
+	at = strchr(scheme + 3, '@');
+	if (at && (!slash || at < slash))
+		snprintf(buf, len, "%.*s***%s", (int)(scheme + 3 - src), src, at);
+	else
+		snprintf(buf, len, "%s", src);
+}
+
+/* ---- faces-only lines (no classifier model) ---------------------------- */
+
+static const char *const no_model = "no classifier model";
+
+static int faces_line(FILE *f, int fmt, int *header, const char *type, double t, int faces)
+{
+	const char *what = strcmp(type, "final") ? "faces" : "max_faces";
+
+	if (!f)
+		return 0;
+	switch (fmt) {
+	case CONFIG_FORMAT_NDJSON:
+		fprintf(f, "{\"type\":\"%s\",\"time\":%.3f,\"%s\":%d,\"emotions\":null,"
+			   "\"status\":\"%s\"}\n", type, t, what, faces, no_model);
+		break;
+	case CONFIG_FORMAT_CSV:
+		if (!*header) {
+			fputs("type,time,faces,status\n", f);
+			*header = 1;
+		}
+		fprintf(f, "%s,%.3f,%d,%s\n", type, t, faces, no_model);
+		break;
+	default:
+		fprintf(f, "%.3f %s %s %d emotions none (%s)\n", t, type, what, faces, no_model);
+		break;
+	}
+	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+}
+
+/* ---- sinks ------------------------------------------------------------- */
+
+static int open_sink(struct run *r, struct report **out, const char *path, int kind, int fmt)
+{
+	struct report_opts ro;
+	struct emo_err err;
+
+	report_opts_default(&ro);
+	ro.format = (enum report_format)fmt;
+	ro.kind = (enum report_kind)kind;
+	ro.path = path;
+	ro.aggregate_only = r->cfg->output.aggregate_only;
+	ro.students = r->cfg->output.per_student && !r->cfg->output.aggregate_only;
+	memset(&err, 0, sizeof(err));
+	if (!(*out = report_open(&ro, &err))) {
+		char msg[900];
+
+		emo_err_format(&err, msg, sizeof(msg));
+		say(r, 0, "cannot open output: %s", msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_outputs(struct run *r)
+{
+	const struct emo_config *cfg = r->cfg;
+
+	if (r->classify) {
+		if (!r->dashboard && open_sink(r, &r->out, "-", REPORT_SUMMARY, r->fmt))
+			return -1;
+		if (cfg->output.log[0] && open_sink(r, &r->log, cfg->output.log, REPORT_SUMMARY, r->fmt))
+			return -1;
+		if (cfg->output.record[0]) {
+			int rf = report_format_from_path(cfg->output.record);
+
+			if (open_sink(r, &r->rec, cfg->output.record, REPORT_RECORD,
+				      rf == REPORT_CSV ? REPORT_CSV : REPORT_NDJSON))
+				return -1;
+		}
+		return 0;
+	}
+	if (cfg->output.log[0] && !(r->flog = fopen(cfg->output.log, "a"))) {
+		say(r, 0, "cannot open output: %s: %s", cfg->output.log, strerror(errno));
+		return -1;
+	}
+	if (r->flog)
+		r->header_log = ftell(r->flog) > 0;
+	if (cfg->output.record[0] || cfg->output.report_svg[0])
+		say(r, 1, "%s: no --record timeline or SVG report is written", no_model);
+	return 0;
+}
+
+static void reopen_logs(struct run *r)
+{
+	if (r->log && report_reopen(r->log))
+		say(r, 0, "cannot reopen %s: %s", r->cfg->output.log, strerror(errno));
+	if (r->flog) {
+		FILE *f = fopen(r->cfg->output.log, "a");
+
+		if (!f) {
+			say(r, 0, "cannot reopen %s: %s", r->cfg->output.log, strerror(errno));
+			return;
+		}
+		fclose(r->flog);
+		r->flog = f;
+		r->header_log = ftell(f) > 0;
+	}
+	say(r, 2, "reopened %s", r->cfg->output.log);
+}
+
+/* ---- annotate ---------------------------------------------------------- */
+
+static void draw_rect(struct emo_image *im, const struct emo_box *b)
+{
+	int x0 = (int)b->x, y0 = (int)b->y, x1 = (int)(b->x + b->w) - 1, y1 = (int)(b->y + b->h) - 1;
+
+	if (x0 < 0)
+		x0 = 0;
+	if (y0 < 0)
+		y0 = 0;
+	if (x1 >= im->w)
+		x1 = im->w - 1;
+	if (y1 >= im->h)
+		y1 = im->h - 1;
+	if (x1 < x0 || y1 < y0)
+		return;
+	for (int t = 0; t < 2; t++) {
+		uint8_t v = t ? 0 : 255;
+
+		for (int x = x0; x <= x1; x++) {
+			if (y0 + t <= y1)
+				im->px[(y0 + t) * im->stride + x] = v;
+			if (y1 - t >= y0)
+				im->px[(y1 - t) * im->stride + x] = v;
+		}
+		for (int y = y0; y <= y1; y++) {
+			if (x0 + t <= x1)
+				im->px[y * im->stride + x0 + t] = v;
+			if (x1 - t >= x0)
+				im->px[y * im->stride + x1 - t] = v;
+		}
+	}
+}
+
+static void keep_shot(struct run *r, const struct emo_image *g)
+{
+	int n;
+	const struct engine_face *f;
+
+	if (!r->cfg->output.annotate[0])
+		return;
+	if (r->shot.w != g->w || r->shot.h != g->h) {
+		image_free(&r->shot);
+		if (image_new(&r->shot, g->w, g->h))
+			return;
+	}
+	for (int y = 0; y < g->h; y++)
+		memcpy(r->shot.px + y * r->shot.stride, g->px + y * g->stride, (size_t)g->w);
+	f = engine_faces(r->eng, &n);
+	for (int i = 0; i < n; i++)
+		draw_rect(&r->shot, &f[i].face.box);
+	r->shot_valid = 1;
+}
+
+static int write_shot(struct run *r)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	struct emo_err err;
+
+	if (!r->shot_valid)
+		return 0;
+	r->shot_valid = 0;
+	snprintf(path, sizeof(path), "%s/emotop-%06d.png", r->cfg->output.annotate, ++r->shots);
+	memset(&err, 0, sizeof(err));
+	if (capture_write_png(path, &r->shot, 1, &err)) {
+		say(r, 0, "cannot write %s: %s", path, err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- reporting --------------------------------------------------------- */
+
+static void fill_stats(struct run *r, double elapsed_wall)
+{
+	struct capture_stats cs;
+
+	memset(&cs, 0, sizeof(cs));
+	if (r->cap)
+		capture_stats(r->cap, &cs);
+	r->stats.frames_analysed = r->analysed;
+	r->stats.frames_dropped = cs.dropped;
+	r->stats.fps = elapsed_wall > 0 ? (double)r->analysed / elapsed_wall : 0;
+	if (r->lat_n) {
+		r->stats.lat_capture_ms = r->lat_sum_capture / (double)r->lat_n;
+		r->stats.lat_detect_ms = r->lat_sum_detect / (double)r->lat_n;
+		r->stats.lat_classify_ms = r->lat_sum_classify / (double)r->lat_n;
+	}
+	snprintf(r->stats.source, sizeof(r->stats.source), "%.*s", (int)sizeof(r->stats.source) - 1, r->source);
+	r->stats.width = cs.width;
+	r->stats.height = cs.height;
+	summary_set_stats(engine_summary(r->eng), &r->stats);
+}
+
+static void snapshot(struct run *r, double now)
+{
+	summary_snapshot(engine_summary(r->eng), now, r->snap);
+	if (r->cfg->output.aggregate_only)
+		r->snap->n_students = 0; /* nothing per person reaches any view */
+}
+
+/* Returns -1 when stdout is gone (a closed pipe) or a write failed. */
+static int emit(struct run *r, double now)
+{
+	int rc = 0;
+
+	fill_stats(r, mono_s() - r->wall0);
+	if (!r->classify) {
+		if (!r->dashboard &&
+		    faces_line(stdout, r->fmt, &r->header_out, "faces", now, r->last_faces))
+			rc = -1;
+		if (r->flog && faces_line(r->flog, r->fmt, &r->header_log, "faces", now, r->last_faces))
+			say(r, 0, "cannot write %s", r->cfg->output.log);
+	} else {
+		snapshot(r, now);
+		if (r->out && report_emit(r->out, r->snap))
+			rc = -1;
+		if (r->log && report_emit(r->log, r->snap))
+			say(r, 0, "cannot write %s: %s", r->cfg->output.log, strerror(errno));
+	}
+	r->lines++;
+	if (r->cfg->output.annotate[0])
+		write_shot(r);
+	return rc;
+}
+
+static void finish(struct run *r)
+{
+	double now = r->have_frame ? r->t_last : 0;
+	struct summary_totals tot;
+
+	fill_stats(r, mono_s() - r->wall0);
+	if (!r->classify) {
+		int dummy = 1;
+
+		if (r->dash) {
+			dashboard_close(r->dash);
+			r->dash = NULL;
+		}
+		faces_line(stdout, r->dashboard ? CONFIG_FORMAT_TEXT : r->fmt,
+			   r->dashboard ? &dummy : &r->header_out, "final", now, r->max_faces);
+		if (r->flog)
+			faces_line(r->flog, r->fmt, &r->header_log, "final", now, r->max_faces);
+		return;
+	}
+	snapshot(r, now);
+	summary_totals(engine_summary(r->eng), &tot);
+	if (r->dash) {
+		struct report_opts ro;
+
+		dashboard_close(r->dash);
+		r->dash = NULL;
+		/* the terminal is back: leave the session summary on it */
+		report_opts_default(&ro);
+		ro.path = "-";
+		ro.aggregate_only = r->cfg->output.aggregate_only;
+		if ((r->out = report_open(&ro, NULL)))
+			report_final(r->out, r->snap, &tot);
+	} else if (r->out) {
+		report_final(r->out, r->snap, &tot);
+	}
+	if (r->log)
+		report_final(r->log, r->snap, &tot);
+	if (r->rec)
+		report_final(r->rec, r->snap, &tot);
+	if (r->cfg->output.report_svg[0]) {
+		int n = summary_history(engine_summary(r->eng), NULL, 0);
+		struct summary_point *pts = calloc((size_t)(n > 0 ? n : 1), sizeof(*pts));
+		struct emo_err err;
+
+		memset(&err, 0, sizeof(err));
+		if (pts) {
+			n = summary_history(engine_summary(r->eng), pts, n);
+			if (report_write_svg(r->cfg->output.report_svg, NULL, pts, n, &err))
+				say(r, 0, "cannot write %s: %s", r->cfg->output.report_svg, err.msg);
+			free(pts);
+		}
+	}
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+static int open_capture(struct run *r)
+{
+	struct capture_opts co;
+	struct emo_err err;
+	char src[CONFIG_PATH_MAX + 32];
+	int rc;
+
+	snprintf(src, sizeof(src), "%s", r->cfg->source);
+	if (!strcmp(src, "demo") && !r->dashboard)
+		snprintf(src, sizeof(src), "demo:%g", r->cfg->duration > 0 ? r->cfg->duration
+									   : (double)DEMO_HEADLESS_S);
+	capture_opts_default(&co);
+	co.source = src;
+	co.fps = r->cfg->fps;
+	co.realtime = r->cfg->realtime;
+	co.cancel = r->o->stop;
+	memset(&err, 0, sizeof(err));
+	if ((rc = capture_open(&r->cap, &co, &err))) {
+		char msg[900];
+
+		emo_err_format(&err, msg, sizeof(msg));
+		if (*r->o->stop)
+			return EMOTOP_EXIT_OK;
+		say(r, 0, "cannot open source %s: %s", r->source, msg[0] ? msg : emo_strerror(rc));
+		return rc == EMO_EINVAL ? EMOTOP_EXIT_USAGE : rc == EMO_ENOMEM ? EMOTOP_EXIT_RUNTIME
+									: EMOTOP_EXIT_SOURCE;
+	}
+	{
+		struct capture_stats cs;
+
+		capture_stats(r->cap, &cs);
+		r->media_clock = !cs.live && !r->cfg->realtime;
+		say(r, 2, "source %s: %dx%d %s%s", r->source, cs.width, cs.height, cs.codec,
+		    cs.live ? " (live)" : "");
+	}
+	return EMOTOP_EXIT_OK;
+}
+
+static int analyse(struct run *r, const struct emo_image *gray, const struct capture_frame_info *info,
+		   double now)
+{
+	struct engine_frame_stats st;
+	struct emo_err err;
+	int n;
+
+	memset(&err, 0, sizeof(err));
+	n = engine_frame(r->eng, gray, now, &st, &err);
+	if (n < 0) {
+		char msg[900];
+
+		emo_err_format(&err, msg, sizeof(msg));
+		say(r, 0, "%s", msg[0] ? msg : emo_strerror(n));
+		return n == EMO_EFORMAT || n == EMO_EUNSUPPORTED ? EMOTOP_EXIT_MODEL
+		       : n == EMO_ECONFIG			  ? EMOTOP_EXIT_CONFIG
+								  : EMOTOP_EXIT_RUNTIME;
+	}
+	r->analysed++;
+	r->last_faces = n;
+	r->face_frames += n;
+	if (n > r->max_faces)
+		r->max_faces = n;
+	if (info && isfinite(info->wall))
+		r->lat_sum_capture += fmax(0, wall_s() - info->wall) * 1e3 - st.detect_ms - st.classify_ms;
+	r->lat_sum_detect += st.detect_ms;
+	r->lat_sum_classify += st.classify_ms;
+	r->lat_n++;
+	if (r->rec) {
+		snapshot(r, now);
+		if (report_emit(r->rec, r->snap))
+			say(r, 0, "cannot write %s", r->cfg->output.record);
+	}
+	keep_shot(r, gray);
+	return EMOTOP_EXIT_OK;
+}
+
+static int loop(struct run *r)
+{
+	const double interval = r->cfg->output.interval;
+	int paused = 0, result = EMOTOP_EXIT_OK;
+
+	for (;;) {
+		struct emo_image gray;
+		struct capture_frame_info info;
+		struct emo_err err;
+		double now;
+		int rc, timeout = 100;
+
+		if (*r->o->stop)
+			break;
+		if (*r->o->hup) {
+			*r->o->hup = 0;
+			reopen_logs(r);
+		}
+		if (!r->media_clock && r->have_frame) {
+			double left = r->next_report - (mono_s() - r->wall0);
+
+			timeout = left <= 0 ? 0 : left < 0.1 ? (int)(left * 1000) + 1 : 100;
+		}
+		if (r->dash)
+			timeout = timeout > 50 ? 50 : timeout;
+		memset(&err, 0, sizeof(err));
+		rc = capture_next(r->cap, &gray, &info, timeout, &err);
+		if (rc == EMO_EEOF || rc == EMO_EINTR)
+			break;
+		if (rc != EMO_OK && rc != EMO_EAGAIN) {
+			char msg[900];
+
+			emo_err_format(&err, msg, sizeof(msg));
+			say(r, 0, "source %s failed: %s", r->source, msg[0] ? msg : emo_strerror(rc));
+			result = EMOTOP_EXIT_SOURCE;
+			break;
+		}
+		if (rc == EMO_OK) {
+			now = r->media_clock ? info.media_time : mono_s() - r->wall0;
+			if (!r->have_frame) {
+				r->have_frame = 1;
+				r->t_start = now;
+				r->next_report = now + interval;
+			}
+			if (now < r->t_last)
+				now = r->t_last;
+			r->t_last = now;
+			if (!paused && (result = analyse(r, &gray, &info, now)))
+				break;
+		} else if (!r->have_frame) {
+			continue;
+		} else {
+			now = r->media_clock ? r->t_last : mono_s() - r->wall0;
+		}
+		if (now >= r->next_report) {
+			if (emit(r, r->media_clock ? now : fmax(now, r->t_last))) {
+				if (errno != EPIPE)
+					say(r, 0, "cannot write to standard output: %s", strerror(errno));
+				break; /* nobody reads us any more */
+			}
+			while (r->next_report <= now)
+				r->next_report += interval;
+		}
+		if (r->cfg->duration > 0 && now - r->t_start >= r->cfg->duration - 1e-9)
+			break;
+		if (r->dash) {
+			fill_stats(r, mono_s() - r->wall0);
+			snapshot(r, r->t_last);
+			dashboard_draw(r->dash, r->snap);
+			switch (dashboard_poll(r->dash, 0)) {
+			case DASHBOARD_QUIT:
+				*r->o->stop = 1;
+				break;
+			case DASHBOARD_PAUSE:
+				paused = 1;
+				break;
+			case DASHBOARD_RESUME:
+				paused = 0;
+				break;
+			case DASHBOARD_RESET:
+				summary_reset(engine_summary(r->eng));
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	return result;
+}
+
+int pipeline_run(const struct pipeline_opts *o)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	struct emo_err err;
+	int result = EMOTOP_EXIT_OK;
+
+	if (!r || !(r->snap = calloc(1, sizeof(*r->snap)))) {
+		free(r);
+		fprintf(stderr, "emotop: out of memory\n");
+		return EMOTOP_EXIT_RUNTIME;
+	}
+	r->o = o;
+	r->cfg = o->cfg;
+	r->verbose = o->verbose;
+	r->dashboard = o->dashboard;
+	r->fmt = o->cfg->output.format;
+	pipeline_source_display(o->cfg->source, r->source, sizeof(r->source));
+	capture_set_log(capture_log, NULL,
+			o->verbose < 0 ? CAPTURE_LOG_ERROR
+			: o->verbose == 0 ? CAPTURE_LOG_WARNING
+			: o->verbose == 1 ? CAPTURE_LOG_INFO : CAPTURE_LOG_DEBUG);
+
+	memset(&err, 0, sizeof(err));
+	if (!(r->eng = engine_new(o->cfg, &err))) {
+		char msg[900];
+
+		emo_err_format(&err, msg, sizeof(msg));
+		say(r, 0, "%s", msg);
+		result = o->cfg->classifier.model[0] ? EMOTOP_EXIT_MODEL : EMOTOP_EXIT_RUNTIME;
+		goto end;
+	}
+	r->classify = engine_has_classifier(r->eng);
+	if (!r->classify)
+		say(r, 1, "%s", engine_status(r->eng));
+	if (o->cfg->output.annotate[0] && mkdir(o->cfg->output.annotate, 0700) && errno != EEXIST) {
+		say(r, 0, "cannot create %s: %s", o->cfg->output.annotate, strerror(errno));
+		result = EMOTOP_EXIT_OUTPUT;
+		goto end;
+	}
+	if ((result = open_capture(r)) || *o->stop)
+		goto end;
+	if (r->dashboard) {
+		struct dashboard_opts dopt;
+
+		dashboard_opts_default(&dopt);
+		dopt.ascii = o->cfg->ui.ascii;
+		dopt.no_color = !o->cfg->ui.color;
+		memset(&err, 0, sizeof(err));
+		if (!(r->dash = dashboard_open(&dopt, &err))) {
+			say(r, 0, "cannot start the dashboard: %s", err.msg);
+			if (o->forced) {
+				result = EMOTOP_EXIT_RUNTIME;
+				goto end;
+			}
+			r->dashboard = 0; /* lines instead */
+			setvbuf(stdout, NULL, _IOLBF, 0);
+		} else if (!r->classify) {
+			dashboard_message(r->dash, 1e9, engine_status(r->eng));
+		}
+	}
+	if (open_outputs(r)) {
+		result = EMOTOP_EXIT_OUTPUT;
+		goto end;
+	}
+	r->wall0 = mono_s();
+	result = loop(r);
+	if (result == EMOTOP_EXIT_OK || result == EMOTOP_EXIT_SOURCE)
+		finish(r);
+end:
+	if (r->dash)
+		dashboard_close(r->dash);
+	capture_close(&r->cap);
+	report_close(r->out);
+	report_close(r->log);
+	report_close(r->rec);
+	if (r->flog)
+		fclose(r->flog);
+	image_free(&r->shot);
+	engine_free(r->eng);
+	capture_set_log(NULL, NULL, CAPTURE_LOG_WARNING);
+	free(r->snap);
+	free(r);
+	return result;
+}

@@ -1,0 +1,779 @@
+/* qnn.c - the int8 graph executor: context (arena, packed weights) built
+ * once per model and input size, then qnn_run() allocates nothing.
+ *
+ * A dense conv on the SIMD paths runs in two steps: the input is copied
+ * into a prepared buffer (spatial border = input zero point, channels
+ * zero-padded to a multiple of 4; im2col when cin < 4) and a packed kernel
+ * computes sum(q_in * w) + (bias - z_in * sum(w)), which equals the
+ * reference bias + sum((q_in - z_in) * w) modulo 2^32. Depthwise conv, GAP,
+ * ADD and UPSAMPLE2 use the scalar reference on every path.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "emotop/cpu.h"
+#include "emotop/qnn.h"
+#include "qnn_kern.h"
+
+#define QNN_ALIGN 64
+
+struct qnn_plan {
+	int simd;               /* dense conv on a packed SIMD kernel */
+	int im2col;
+	struct qnn_convk k;
+	void *wpack;            /* packed weights (aligned) */
+	int32_t *ints;          /* bias, mult, lsh, rsh, rmask: 5 x nb*16 */
+	float *fscale;          /* nb*16 */
+	/* float path (built on first qnn_run_float) */
+	struct qnn_fconvk fk;
+	float *fw, *fbias;
+};
+
+struct qnn_ctx {
+	const struct qnn_model *m;
+	enum qnn_path path;
+	int max_h, max_w;
+	int th[QNN_MAX_TENSORS], tw[QNN_MAX_TENSORS];   /* shapes of the last run */
+	size_t cap[QNN_MAX_TENSORS];                    /* elements at max size */
+	uint8_t *q[QNN_MAX_TENSORS];                    /* uint8 tensors (not 0) */
+	float *f[QNN_MAX_TENSORS];                      /* float_out tensors */
+	float *ff[QNN_MAX_TENSORS];                     /* float path, all tensors */
+	const uint8_t *in;                              /* last input */
+	int in_stride;
+	int last_float;
+	struct qnn_plan *plan;                          /* [n_layers] */
+	void *scratch;                                  /* prepared conv input */
+	size_t scratch_sz;
+	float *fscratch;
+	size_t fscratch_sz;
+	uint64_t *prof;
+};
+
+static void *qnn_alloc(size_t n)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, QNN_ALIGN, n ? (n + QNN_ALIGN - 1) & ~(size_t)(QNN_ALIGN - 1) : QNN_ALIGN))
+		return NULL;
+	return p;
+}
+
+void qnn_quantize_multiplier(double m, int32_t *mult, int32_t *shift)
+{
+	int e;
+	double f;
+	int64_t q;
+
+	if (!(m > 0) || !isfinite(m)) {
+		*mult = 0;
+		*shift = 0;
+		return;
+	}
+	f = frexp(m, &e); /* m = f * 2^e, f in [0.5, 1) */
+	q = (int64_t)llround(f * 2147483648.0);
+	if (q == ((int64_t)1 << 31)) {
+		q /= 2;
+		e++;
+	}
+	if (e < -31) { /* too small to represent: rounds to 0 */
+		*mult = 0;
+		*shift = 0;
+		return;
+	}
+	if (e > 30) { /* saturate to the largest representable multiplier */
+		q = ((int64_t)1 << 31) - 1;
+		e = 30;
+	}
+	*mult = (int32_t)q;
+	*shift = e;
+}
+
+int32_t qnn_requantize(int32_t acc, int32_t mult, int32_t shift)
+{
+	const int ls = shift > 0 ? shift : 0, rs = shift > 0 ? 0 : -shift;
+	/* the left shift wraps (as TFLite's x * (1 << left_shift) on hardware) */
+	int32_t x = (int32_t)((uint32_t)acc << ls);
+	/* gemmlowp SaturatingRoundingDoublingHighMul; mult >= 0 never saturates */
+	int64_t ab = (int64_t)x * mult;
+	int64_t nudge = ab >= 0 ? (1 << 30) : 1 - (1 << 30);
+	int32_t hi = (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+	/* gemmlowp RoundingDivideByPOT: round half away from zero */
+	int32_t mask = (int32_t)(((uint32_t)1 << rs) - 1);
+	int32_t rem = hi & mask, thr = (mask >> 1) + (hi < 0);
+	return (hi >> rs) + (rem > thr);
+}
+
+const char *qnn_path_name(enum qnn_path path)
+{
+	switch (path) {
+	case QNN_PATH_AUTO: return "auto";
+	case QNN_PATH_SCALAR: return "scalar";
+	case QNN_PATH_AVX2: return "avx2";
+	case QNN_PATH_AVX512VNNI: return "avx512-vnni";
+	default: return "unknown";
+	}
+}
+
+int qnn_path_supported(enum qnn_path path)
+{
+	struct cpu_info ci;
+
+	cpu_detect(&ci);
+	switch (path) {
+	case QNN_PATH_AUTO:
+	case QNN_PATH_SCALAR: return 1;
+	case QNN_PATH_AVX2: return ci.avx2;
+	case QNN_PATH_AVX512VNNI: return ci.avx512vnni;
+	default: return 0;
+	}
+}
+
+enum qnn_path qnn_best_path(void)
+{
+	struct cpu_info ci;
+	enum qnn_path p = QNN_PATH_SCALAR, cap = QNN_PATH_AVX512VNNI;
+	const char *env = getenv("EMOTOP_QNN_PATH");
+
+	cpu_detect(&ci);
+	if (ci.avx2)
+		p = QNN_PATH_AVX2;
+	if (ci.avx512vnni)
+		p = QNN_PATH_AVX512VNNI;
+	if (env && !strcmp(env, "scalar"))
+		cap = QNN_PATH_SCALAR;
+	else if (env && !strcmp(env, "avx2"))
+		cap = QNN_PATH_AVX2;
+	return p < cap ? p : cap;
+}
+
+/* Output size of a window op; 0 when the window does not fit. */
+static int out_dim(int n, int k, int s, int p)
+{
+	return n + 2 * p < k ? 0 : (n + 2 * p - k) / s + 1;
+}
+
+/* Shapes of every tensor for an h x w input; EMO_EINVAL when a layer does
+ * not fit (the message says which). */
+static int qnn_shapes(const struct qnn_model *m, int h, int w, int *th, int *tw,
+		      struct emo_err *err)
+{
+	th[0] = h;
+	tw[0] = w;
+	for (int i = 0; i < m->n_layers; i++) {
+		const struct qnn_layer *l = &m->layers[i];
+		int ih = th[l->in], iw = tw[l->in], oh = ih, ow = iw;
+		switch (l->type) {
+		case QNN_CONV:
+		case QNN_MAXPOOL:
+			oh = out_dim(ih, l->kh, l->stride, l->pad);
+			ow = out_dim(iw, l->kw, l->stride, l->pad);
+			break;
+		case QNN_GAP:
+			oh = ow = 1;
+			break;
+		case QNN_ADD:
+			if (th[l->in2] != ih || tw[l->in2] != iw)
+				return emo_seterr(err, EMO_EINVAL, NULL, 0, 0,
+						  "layer %d (add): inputs %dx%d and %dx%d differ", i, ih, iw,
+						  th[l->in2], tw[l->in2]);
+			break;
+		case QNN_UPSAMPLE2:
+			oh = 2 * ih;
+			ow = 2 * iw;
+			break;
+		default:
+			break;
+		}
+		if (oh < 1 || ow < 1)
+			return emo_seterr(err, EMO_EINVAL, NULL, 0, 0,
+					  "layer %d: %dx%d input too small for its window", i, ih, iw);
+		th[l->out] = oh;
+		tw[l->out] = ow;
+	}
+	return EMO_OK;
+}
+
+static int round_up(int n, int a)
+{
+	return (n + a - 1) / a * a;
+}
+
+/* Pack weights and fold the zero point for a dense conv on a SIMD path. */
+static int plan_conv(struct qnn_ctx *ctx, const struct qnn_layer *l, struct qnn_plan *pl,
+		     int max_ih, int max_iw, int oh, int ow)
+{
+	const struct qnn_tensor *ti = &ctx->m->tensors[l->in], *to = &ctx->m->tensors[l->out];
+	const int vnni = ctx->path == QNN_PATH_AVX512VNNI;
+	const int esz = vnni ? 1 : 2;
+	struct qnn_convk *k = &pl->k;
+	size_t kk, n16, need;
+	int K;
+
+	pl->simd = 1;
+	pl->im2col = l->cin < 4;
+	if (pl->im2col) {
+		k->kh = k->kw = k->stride = 1;
+		k->c4 = round_up(l->kh * l->kw * l->cin, 4);
+		need = (size_t)oh * ow * k->c4 * esz;
+	} else {
+		k->kh = l->kh;
+		k->kw = l->kw;
+		k->stride = l->stride;
+		k->c4 = round_up(l->cin, 4);
+		need = (size_t)(max_ih + 2 * l->pad) * (max_iw + 2 * l->pad) * k->c4 * esz;
+	}
+	if (need > ctx->scratch_sz)
+		ctx->scratch_sz = need;
+	k->cout = l->cout;
+	k->nb = (l->cout + 15) / 16;
+	k->float_out = l->float_out;
+	k->zout = to->zero_point;
+	k->lo = l->relu ? to->zero_point : 0;
+	kk = (size_t)k->kh * k->kw;
+	n16 = (size_t)k->nb * 16;
+	K = l->kh * l->kw * l->cin; /* natural weights per output channel */
+
+	pl->wpack = qnn_alloc(n16 * kk * k->c4 * esz);
+	pl->ints = qnn_alloc(5 * n16 * sizeof(int32_t));
+	pl->fscale = qnn_alloc(n16 * sizeof(float));
+	if (!pl->wpack || !pl->ints || !pl->fscale)
+		return EMO_ENOMEM;
+	memset(pl->wpack, 0, n16 * kk * k->c4 * esz);
+	memset(pl->ints, 0, 5 * n16 * sizeof(int32_t));
+	memset(pl->fscale, 0, n16 * sizeof(float));
+	int32_t *bias = pl->ints, *mult = bias + n16, *lsh = mult + n16, *rsh = lsh + n16,
+		*rmask = rsh + n16;
+	for (int co = 0; co < l->cout; co++) {
+		const int8_t *wc = l->w + (size_t)co * K;
+		uint32_t sum = 0;
+		int b = co / 16, j = co % 16;
+		for (int kidx = 0; kidx < K; kidx++) {
+			/* position in the prepared input: tap t, channel ci */
+			size_t t, ci;
+			if (pl->im2col) {
+				t = 0;
+				ci = (size_t)kidx;
+			} else {
+				t = (size_t)kidx / l->cin;
+				ci = (size_t)kidx % l->cin;
+			}
+			sum += (uint32_t)(int32_t)wc[kidx];
+			if (vnni) {
+				int8_t *wp = pl->wpack;
+				wp[(((b * kk + t) * (k->c4 / 4) + ci / 4) * 16 + j) * 4 + ci % 4] = wc[kidx];
+			} else {
+				int16_t *wp = pl->wpack;
+				wp[(((b * kk + t) * (k->c4 / 2) + ci / 2) * 16 + j) * 2 + ci % 2] = wc[kidx];
+			}
+		}
+		bias[co] = (int32_t)((uint32_t)l->bias[co] - (uint32_t)ti->zero_point * sum);
+		mult[co] = l->mult[co];
+		lsh[co] = l->shift[co] > 0 ? l->shift[co] : 0;
+		rsh[co] = l->shift[co] > 0 ? 0 : -l->shift[co];
+		rmask[co] = (int32_t)(((uint32_t)1 << rsh[co]) - 1);
+		pl->fscale[co] = ti->scale * l->w_scale[co];
+	}
+	k->w = pl->wpack;
+	k->bias = bias;
+	k->mult = mult;
+	k->lsh = lsh;
+	k->rsh = rsh;
+	k->rmask = rmask;
+	k->fscale = pl->fscale;
+	return EMO_OK;
+}
+
+struct qnn_ctx *qnn_ctx_new(const struct qnn_model *m, int max_h, int max_w,
+			    enum qnn_path path, struct emo_err *err)
+{
+	struct qnn_ctx *ctx;
+	int rc;
+
+	if (!m || max_h < 1 || max_w < 1 || max_h > 32768 || max_w > 32768) {
+		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "qnn_ctx_new: bad model or size %dx%d", max_h, max_w);
+		return NULL;
+	}
+	if (qnn_model_validate(m, err))
+		return NULL;
+	if (path == QNN_PATH_AUTO)
+		path = qnn_best_path();
+	if (path < QNN_PATH_SCALAR || path > QNN_PATH_AVX512VNNI || !qnn_path_supported(path)) {
+		emo_seterr(err, EMO_EUNSUPPORTED, NULL, 0, 0, "kernel path %s not supported by this CPU",
+			   qnn_path_name(path));
+		return NULL;
+	}
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx) {
+		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+		return NULL;
+	}
+	ctx->m = m;
+	ctx->path = path;
+	ctx->max_h = max_h;
+	ctx->max_w = max_w;
+	rc = qnn_shapes(m, max_h, max_w, ctx->th, ctx->tw, err);
+	if (rc)
+		goto fail;
+	ctx->plan = calloc((size_t)m->n_layers, sizeof(*ctx->plan));
+	if (!ctx->plan)
+		goto nomem;
+	for (int t = 1; t < m->n_tensors; t++) {
+		ctx->cap[t] = (size_t)ctx->th[t] * ctx->tw[t] * m->tensors[t].c;
+		if (ctx->cap[t] > ((size_t)1 << 31)) {
+			emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "tensor %d too big at %dx%d", t, max_h, max_w);
+			goto fail;
+		}
+	}
+	ctx->cap[0] = (size_t)max_h * max_w * m->tensors[0].c;
+	for (int i = 0; i < m->n_layers; i++) {
+		const struct qnn_layer *l = &m->layers[i];
+		if (l->float_out)
+			ctx->f[l->out] = qnn_alloc(ctx->cap[l->out] * sizeof(float));
+		else
+			ctx->q[l->out] = qnn_alloc(ctx->cap[l->out]);
+		if (!ctx->f[l->out] && !ctx->q[l->out])
+			goto nomem;
+		if (l->type == QNN_CONV && l->groups == 1 && path != QNN_PATH_SCALAR) {
+			if (plan_conv(ctx, l, &ctx->plan[i], ctx->th[l->in], ctx->tw[l->in],
+				      ctx->th[l->out], ctx->tw[l->out]))
+				goto nomem;
+		}
+	}
+	if (ctx->scratch_sz && !(ctx->scratch = qnn_alloc(ctx->scratch_sz)))
+		goto nomem;
+	return ctx;
+nomem:
+	emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory creating the qnn context");
+fail:
+	qnn_ctx_free(ctx);
+	return NULL;
+}
+
+void qnn_ctx_free(struct qnn_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	for (int t = 0; t < QNN_MAX_TENSORS; t++) {
+		free(ctx->q[t]);
+		free(ctx->f[t]);
+		free(ctx->ff[t]);
+	}
+	if (ctx->plan)
+		for (int i = 0; i < ctx->m->n_layers; i++) {
+			free(ctx->plan[i].wpack);
+			free(ctx->plan[i].ints);
+			free(ctx->plan[i].fscale);
+			free(ctx->plan[i].fw);
+			free(ctx->plan[i].fbias);
+		}
+	free(ctx->plan);
+	free(ctx->scratch);
+	free(ctx->fscratch);
+	free(ctx);
+}
+
+enum qnn_path qnn_ctx_path(const struct qnn_ctx *ctx)
+{
+	return ctx ? ctx->path : QNN_PATH_AUTO;
+}
+
+void qnn_ctx_profile(struct qnn_ctx *ctx, uint64_t *ns)
+{
+	if (ctx)
+		ctx->prof = ns;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Prepared input of a SIMD conv: bytes (VNNI) or int16 (AVX2). */
+static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, int z,
+			  const uint8_t *in, int h, int w, int stride, int oh, int ow, void *dst,
+			  int esz)
+{
+	const int c4 = pl->k.c4, cin = l->cin;
+	uint8_t *d8 = dst;
+	int16_t *d16 = dst;
+
+	if (pl->im2col && esz == 1 && cin == 1) {
+		/* the first layer of a gray8 network: no library calls per tap */
+		const int kk = l->kh * l->kw;
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++) {
+				uint8_t *o = d8 + ((size_t)oy * ow + ox) * c4;
+				const int iy0 = oy * l->stride - l->pad, ix0 = ox * l->stride - l->pad;
+				const int inner = ix0 >= 0 && ix0 + l->kw <= w;
+				for (int ky = 0; ky < l->kh; ky++) {
+					const int iy = iy0 + ky;
+					if (iy < 0 || iy >= h) {
+						for (int kx = 0; kx < l->kw; kx++)
+							*o++ = (uint8_t)z;
+						continue;
+					}
+					const uint8_t *row = in + (size_t)iy * stride;
+					if (inner) {
+						for (int kx = 0; kx < l->kw; kx++)
+							*o++ = row[ix0 + kx];
+					} else {
+						for (int kx = 0; kx < l->kw; kx++) {
+							const int ix = ix0 + kx;
+							*o++ = ix >= 0 && ix < w ? row[ix] : (uint8_t)z;
+						}
+					}
+				}
+				for (int k = kk; k < c4; k++)
+					*o++ = 0;
+			}
+		return;
+	}
+	if (pl->im2col && esz == 1) {
+		/* bytes: runs of cin per tap, zero point outside the input */
+		const size_t run = (size_t)cin;
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++) {
+				uint8_t *o = d8 + ((size_t)oy * ow + ox) * c4;
+				const int iy0 = oy * l->stride - l->pad, ix0 = ox * l->stride - l->pad;
+				for (int ky = 0; ky < l->kh; ky++) {
+					const int iy = iy0 + ky;
+					if (iy < 0 || iy >= h) {
+						memset(o, z, run * l->kw);
+						o += run * l->kw;
+						continue;
+					}
+					const uint8_t *row = in + (size_t)iy * stride;
+					for (int kx = 0; kx < l->kw; kx++, o += run) {
+						const int ix = ix0 + kx;
+						if (ix < 0 || ix >= w)
+							memset(o, z, run);
+						else if (run == 1)
+							*o = row[ix];
+						else
+							memcpy(o, row + (size_t)ix * run, run);
+					}
+				}
+				memset(o, 0, (size_t)(c4 - l->kh * l->kw * cin));
+			}
+		return;
+	}
+	if (pl->im2col) {
+		size_t o = 0;
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++) {
+				int k = 0;
+				for (int ky = 0; ky < l->kh; ky++) {
+					int iy = oy * l->stride - l->pad + ky;
+					for (int kx = 0; kx < l->kw; kx++) {
+						int ix = ox * l->stride - l->pad + kx;
+						int ok = iy >= 0 && iy < h && ix >= 0 && ix < w;
+						const uint8_t *p = in + (size_t)iy * stride + (size_t)ix * cin;
+						for (int ci = 0; ci < cin; ci++, k++) {
+							int v = ok ? p[ci] : z;
+							if (esz == 1)
+								d8[o + k] = (uint8_t)v;
+							else
+								d16[o + k] = (int16_t)v;
+						}
+					}
+				}
+				for (; k < c4; k++) {
+					if (esz == 1)
+						d8[o + k] = 0;
+					else
+						d16[o + k] = 0;
+				}
+				o += (size_t)c4;
+			}
+		return;
+	}
+	const int p = l->pad, wp = w + 2 * p, hp = h + 2 * p;
+	for (int y = 0; y < hp; y++) {
+		int iy = y - p;
+		for (int x = 0; x < wp; x++) {
+			int ix = x - p;
+			size_t o = ((size_t)y * wp + x) * c4;
+			if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
+				if (esz == 1) {
+					memset(d8 + o, z, (size_t)cin);
+					memset(d8 + o + cin, 0, (size_t)(c4 - cin));
+				} else {
+					for (int ci = 0; ci < c4; ci++)
+						d16[o + ci] = (int16_t)(ci < cin ? z : 0);
+				}
+				continue;
+			}
+			const uint8_t *s = in + (size_t)iy * stride + (size_t)ix * cin;
+			if (esz == 1) {
+				memcpy(d8 + o, s, (size_t)cin);
+				memset(d8 + o + cin, 0, (size_t)(c4 - cin));
+			} else {
+				for (int ci = 0; ci < c4; ci++)
+					d16[o + ci] = (int16_t)(ci < cin ? s[ci] : 0);
+			}
+		}
+	}
+}
+
+static void run_conv(struct qnn_ctx *ctx, int i, const uint8_t *in, int h, int w, int stride,
+		     int oh, int ow, void *out)
+{
+	const struct qnn_model *m = ctx->m;
+	const struct qnn_layer *l = &m->layers[i];
+	const struct qnn_plan *pl = &ctx->plan[i];
+
+	if (!pl->simd) {
+		qnn_ref_conv(l, &m->tensors[l->in], &m->tensors[l->out], in, h, w, stride, oh, ow, out);
+		return;
+	}
+	const int z = m->tensors[l->in].zero_point;
+	const int wp = pl->im2col ? ow : w + 2 * l->pad;
+	if (ctx->path == QNN_PATH_AVX512VNNI) {
+		const uint8_t *src = ctx->scratch;
+		if (!pl->im2col && l->pad == 0 && l->cin == pl->k.c4 && stride == w * l->cin)
+			src = in; /* already in the kernel's layout */
+		else
+			prepare_input(l, pl, z, in, h, w, stride, oh, ow, ctx->scratch, 1);
+		qnn_conv_vnni(&pl->k, src, wp, oh, ow, out);
+	} else {
+		prepare_input(l, pl, z, in, h, w, stride, oh, ow, ctx->scratch, 2);
+		qnn_conv_avx2(&pl->k, ctx->scratch, wp, oh, ow, out);
+	}
+}
+
+int qnn_run(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stride)
+{
+	const struct qnn_model *m;
+
+	if (!ctx || !in || h < 1 || w < 1 || h > ctx->max_h || w > ctx->max_w)
+		return EMO_EINVAL;
+	m = ctx->m;
+	if (stride < w * m->tensors[0].c)
+		return EMO_EINVAL;
+	if (h != ctx->th[0] || w != ctx->tw[0])
+		if (qnn_shapes(m, h, w, ctx->th, ctx->tw, NULL))
+			return EMO_EINVAL;
+	ctx->in = in;
+	ctx->in_stride = stride;
+	ctx->last_float = 0;
+	for (int i = 0; i < m->n_layers; i++) {
+		const struct qnn_layer *l = &m->layers[i];
+		const int ih = ctx->th[l->in], iw = ctx->tw[l->in];
+		const int oh = ctx->th[l->out], ow = ctx->tw[l->out];
+		const uint8_t *src = l->in ? ctx->q[l->in] : in;
+		const int sstride = l->in ? iw * l->cin : stride;
+		uint64_t t0 = ctx->prof ? now_ns() : 0;
+		switch (l->type) {
+		case QNN_CONV:
+			run_conv(ctx, i, src, ih, iw, sstride, oh, ow,
+				 l->float_out ? (void *)ctx->f[l->out] : (void *)ctx->q[l->out]);
+			break;
+		case QNN_MAXPOOL:
+			if (ctx->path == QNN_PATH_SCALAR)
+				qnn_ref_maxpool(l, src, ih, iw, sstride, oh, ow, ctx->q[l->out]);
+			else
+				qnn_maxpool_avx2(l, src, ih, iw, sstride, oh, ow, ctx->q[l->out]);
+			break;
+		case QNN_GAP:
+			qnn_ref_gap(l, &m->tensors[l->in], src, ih, iw, sstride, ctx->q[l->out]);
+			break;
+		case QNN_ADD: {
+			const uint8_t *src2 = l->in2 ? ctx->q[l->in2] : in;
+			int s2 = l->in2 ? iw * l->cin : stride;
+			qnn_ref_add(l, &m->tensors[l->in], &m->tensors[l->in2], &m->tensors[l->out], src,
+				    sstride, src2, s2, ih, iw, ctx->q[l->out]);
+			break;
+		}
+		case QNN_UPSAMPLE2:
+			qnn_ref_upsample2(l, src, ih, iw, sstride, ctx->q[l->out]);
+			break;
+		default:
+			break;
+		}
+		if (ctx->prof)
+			ctx->prof[i] += now_ns() - t0;
+	}
+	return EMO_OK;
+}
+
+/* Float weights of every conv and float buffers, on first use. */
+static int float_setup(struct qnn_ctx *ctx)
+{
+	const struct qnn_model *m = ctx->m;
+	size_t need = 0;
+
+	for (int t = 0; t < m->n_tensors; t++) {
+		if (ctx->ff[t])
+			return EMO_OK; /* done before */
+		ctx->ff[t] = qnn_alloc(ctx->cap[t] * sizeof(float));
+		if (!ctx->ff[t])
+			return EMO_ENOMEM;
+	}
+	for (int i = 0; i < m->n_layers; i++) {
+		const struct qnn_layer *l = &m->layers[i];
+		struct qnn_plan *pl = &ctx->plan[i];
+		if (l->type != QNN_CONV || l->groups != 1)
+			continue;
+		const int K = l->kh * l->kw * l->cin, nb = (l->cout + 15) / 16;
+		const float si = m->tensors[l->in].scale;
+		pl->fw = qnn_alloc((size_t)nb * 16 * K * sizeof(float));
+		pl->fbias = qnn_alloc((size_t)nb * 16 * sizeof(float));
+		if (!pl->fw || !pl->fbias)
+			return EMO_ENOMEM;
+		memset(pl->fw, 0, (size_t)nb * 16 * K * sizeof(float));
+		memset(pl->fbias, 0, (size_t)nb * 16 * sizeof(float));
+		for (int co = 0; co < l->cout; co++) {
+			for (int k = 0; k < K; k++)
+				pl->fw[((size_t)(co / 16) * K + k) * 16 + co % 16] =
+					(float)l->w[(size_t)co * K + k] * l->w_scale[co];
+			pl->fbias[co] = (float)l->bias[co] * si * l->w_scale[co];
+		}
+		pl->fk = (struct qnn_fconvk){.kh = l->kh, .kw = l->kw, .stride = l->stride,
+					     .cin = l->cin, .cout = l->cout, .nb = nb,
+					     .relu = l->relu, .w = pl->fw, .bias = pl->fbias};
+		size_t s = (size_t)(ctx->th[l->in] + 2 * l->pad) * (ctx->tw[l->in] + 2 * l->pad) * l->cin;
+		if (s > need)
+			need = s;
+	}
+	/* sized for the context's maximum input */
+	if (need) {
+		ctx->fscratch = qnn_alloc(need * sizeof(float));
+		if (!ctx->fscratch)
+			return EMO_ENOMEM;
+		ctx->fscratch_sz = need;
+	}
+	return EMO_OK;
+}
+
+int qnn_run_float(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stride)
+{
+	const struct qnn_model *m;
+	int rc;
+
+	if (!ctx || !in || h < 1 || w < 1 || h > ctx->max_h || w > ctx->max_w)
+		return EMO_EINVAL;
+	m = ctx->m;
+	if (stride < w * m->tensors[0].c)
+		return EMO_EINVAL;
+	/* float_setup sizes by the max shapes: compute them first */
+	if (!ctx->ff[0]) {
+		if (qnn_shapes(m, ctx->max_h, ctx->max_w, ctx->th, ctx->tw, NULL))
+			return EMO_EINVAL;
+		rc = float_setup(ctx);
+		if (rc)
+			return rc;
+	}
+	if (qnn_shapes(m, h, w, ctx->th, ctx->tw, NULL))
+		return EMO_EINVAL;
+	ctx->in = in;
+	ctx->in_stride = stride;
+	ctx->last_float = 1;
+	{
+		const struct qnn_tensor *t0 = &m->tensors[0];
+		const int c = t0->c;
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w * c; x++)
+				ctx->ff[0][(size_t)y * w * c + x] = t0->scale * (float)(in[(size_t)y * stride + x] - t0->zero_point);
+	}
+	for (int i = 0; i < m->n_layers; i++) {
+		const struct qnn_layer *l = &m->layers[i];
+		const int ih = ctx->th[l->in], iw = ctx->tw[l->in];
+		const int oh = ctx->th[l->out], ow = ctx->tw[l->out];
+		const float *src = ctx->ff[l->in];
+		float *dst = ctx->ff[l->out];
+		uint64_t t0 = ctx->prof ? now_ns() : 0;
+		switch (l->type) {
+		case QNN_CONV:
+			if (l->groups != 1) {
+				qnn_fref_dwconv(l, &m->tensors[l->in], src, ih, iw, oh, ow, dst);
+				break;
+			}
+			{
+				const int p = l->pad, wp = iw + 2 * p, hp = ih + 2 * p, c = l->cin;
+				float *pad = ctx->fscratch;
+				for (int y = 0; y < hp; y++)
+					for (int x = 0; x < wp; x++) {
+						float *d = pad + ((size_t)y * wp + x) * c;
+						int iy = y - p, ix = x - p;
+						if (iy < 0 || iy >= ih || ix < 0 || ix >= iw)
+							memset(d, 0, (size_t)c * sizeof(float));
+						else
+							memcpy(d, src + ((size_t)iy * iw + ix) * c, (size_t)c * sizeof(float));
+					}
+				if (ctx->path == QNN_PATH_SCALAR)
+					qnn_fconv_ref(&ctx->plan[i].fk, pad, wp, oh, ow, dst);
+				else
+					qnn_fconv_avx2(&ctx->plan[i].fk, pad, wp, oh, ow, dst);
+			}
+			break;
+		case QNN_MAXPOOL:
+			qnn_fref_maxpool(l, src, ih, iw, oh, ow, dst);
+			break;
+		case QNN_GAP:
+			qnn_fref_gap(l, src, ih, iw, dst);
+			break;
+		case QNN_ADD:
+			qnn_fref_add(l, src, ctx->ff[l->in2], ih, iw, dst);
+			break;
+		case QNN_UPSAMPLE2:
+			qnn_fref_upsample2(l, src, ih, iw, dst);
+			break;
+		default:
+			break;
+		}
+		if (ctx->prof)
+			ctx->prof[i] += now_ns() - t0;
+	}
+	/* uint8 views of the float result */
+	for (int t = 1; t < m->n_tensors; t++) {
+		if (!ctx->q[t])
+			continue;
+		const size_t n = (size_t)ctx->th[t] * ctx->tw[t] * m->tensors[t].c;
+		const float inv = 1.0f / m->tensors[t].scale;
+		const float z = (float)m->tensors[t].zero_point;
+		for (size_t k = 0; k < n; k++) {
+			float v = nearbyintf(ctx->ff[t][k] * inv) + z;
+			ctx->q[t][k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+		}
+	}
+	return EMO_OK;
+}
+
+int qnn_tensor_get(const struct qnn_ctx *ctx, int tensor, int *h, int *w, int *c,
+		   const uint8_t **q, const float **f)
+{
+	if (!ctx || tensor < 0 || tensor >= ctx->m->n_tensors || !ctx->in)
+		return EMO_EINVAL;
+	if (h)
+		*h = ctx->th[tensor];
+	if (w)
+		*w = ctx->tw[tensor];
+	if (c)
+		*c = ctx->m->tensors[tensor].c;
+	if (q)
+		*q = tensor == 0 ? ctx->in : ctx->q[tensor];
+	if (f)
+		*f = ctx->f[tensor] ? (ctx->last_float ? ctx->ff[tensor] : ctx->f[tensor]) : NULL;
+	return EMO_OK;
+}
+
+uint64_t qnn_macs(const struct qnn_model *m, int h, int w)
+{
+	int th[QNN_MAX_TENSORS], tw[QNN_MAX_TENSORS];
+	uint64_t n = 0;
+
+	if (!m || qnn_shapes(m, h, w, th, tw, NULL))
+		return 0;
+	for (int i = 0; i < m->n_layers; i++) {
+		const struct qnn_layer *l = &m->layers[i];
+		if (l->type == QNN_CONV)
+			n += (uint64_t)th[l->out] * tw[l->out] * l->cout * l->kh * l->kw *
+			     (uint64_t)(l->cin / l->groups);
+	}
+	return n;
+}

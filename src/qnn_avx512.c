@@ -1,0 +1,152 @@
+/* qnn_avx512.c - AVX-512 VNNI conv kernel (vpdpbusd: u8 activations x s8
+ * weights into int32), bit-identical to qnn_ref_conv(). Compiled with
+ * function target attributes; qnn.c calls it only when cpuid says so.
+ *
+ * Register blocking: a tile is P output pixels x NB blocks of 16 output
+ * channels (P*NB zmm accumulators); each step loads NB weight vectors of
+ * 16 channels x 4 input channels and broadcasts 4 input bytes of each
+ * pixel. The weights of NB blocks stay hot in L1/L2 across all tiles.
+ */
+#include <string.h>
+
+#include "qnn_kern.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#define INL static inline __attribute__((always_inline)) TGT
+
+/* qnn_requantize() on 16 lanes; returns the int32 result before + zout. */
+INL __m512i requant16(__m512i x, const struct qnn_convk *k, int co)
+{
+	const __m512i m = _mm512_loadu_si512(k->mult + co);
+	const __m512i ls = _mm512_loadu_si512(k->lsh + co);
+	const __m512i rs = _mm512_loadu_si512(k->rsh + co);
+	const __m512i rm = _mm512_loadu_si512(k->rmask + co);
+	const __m512i r = _mm512_set1_epi64((long long)1 << 30);
+
+	x = _mm512_sllv_epi32(x, ls);
+	/* (x * m + 2^30) >> 31 on even and odd lanes, equal to gemmlowp's SRDHM */
+	__m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, m), r);
+	__m512i po = _mm512_add_epi64(
+		_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32)), r);
+	pe = _mm512_srli_epi64(pe, 31);
+	po = _mm512_slli_epi64(po, 1);
+	x = _mm512_mask_blend_epi32(0xAAAA, pe, po);
+	/* rounding divide by 2^rs, half away from zero */
+	__m512i rem = _mm512_and_si512(x, rm);
+	__m512i thr = _mm512_sub_epi32(_mm512_srli_epi32(rm, 1), _mm512_srai_epi32(x, 31));
+	x = _mm512_srav_epi32(x, rs);
+	__mmask16 up = _mm512_cmpgt_epi32_mask(rem, thr);
+	return _mm512_mask_add_epi32(x, up, x, _mm512_set1_epi32(1));
+}
+
+INL void store16(const struct qnn_convk *k, __m512i acc, void *out, size_t pix, int co)
+{
+	const int n = k->cout - co < 16 ? k->cout - co : 16;
+	const __mmask16 msk = (__mmask16)((1u << n) - 1);
+
+	if (k->float_out) {
+		float *o = (float *)out + pix * k->cout + co;
+		__m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(k->fscale + co));
+		_mm512_mask_storeu_ps(o, msk, v);
+		return;
+	}
+	uint8_t *o = (uint8_t *)out + pix * k->cout + co;
+	__m512i v = _mm512_add_epi32(requant16(acc, k, co), _mm512_set1_epi32(k->zout));
+	v = _mm512_max_epi32(v, _mm512_set1_epi32(k->lo));
+	v = _mm512_min_epi32(v, _mm512_set1_epi32(255));
+	_mm_mask_storeu_epi8(o, msk, _mm512_cvtepi32_epi8(v));
+}
+
+/* One tile: pixels i0 .. i0+np-1 (np <= P; missing ones repeat the last),
+ * channel blocks b0 .. b0+NB-1. P and NB are constants after inlining. */
+INL void tile(const struct qnn_convk *k, const uint8_t *in, int wp, int ow, int i0, int np,
+	      int b0, void *out, const int P, const int NB)
+{
+	const int c4 = k->c4;
+	const size_t wblock = (size_t)k->kh * k->kw * c4 * 16;
+	const uint8_t *px[8];
+	__m512i acc[8][4];
+
+#pragma GCC unroll 8
+	for (int p = 0; p < P; p++) {
+		int i = i0 + (p < np ? p : np - 1), oy = i / ow, ox = i % ow;
+		px[p] = in + ((size_t)oy * k->stride * wp + (size_t)ox * k->stride) * c4;
+	}
+#pragma GCC unroll 4
+	for (int j = 0; j < NB; j++) {
+		__m512i b = _mm512_loadu_si512(k->bias + 16 * (b0 + j));
+#pragma GCC unroll 8
+		for (int p = 0; p < P; p++)
+			acc[p][j] = b;
+	}
+	const int8_t *w = (const int8_t *)k->w + (size_t)b0 * wblock;
+	for (int ky = 0; ky < k->kh; ky++)
+		for (int kx = 0; kx < k->kw; kx++) {
+			const size_t off = ((size_t)ky * wp + kx) * c4;
+			const uint8_t *q[8];
+#pragma GCC unroll 8
+			for (int p = 0; p < P; p++)
+				q[p] = px[p] + off;
+			for (int g = 0; g < c4; g += 4, w += 64) {
+				__m512i wv[4];
+#pragma GCC unroll 4
+				for (int j = 0; j < NB; j++)
+					wv[j] = _mm512_loadu_si512(w + j * wblock);
+#pragma GCC unroll 8
+				for (int p = 0; p < P; p++) {
+					int32_t a;
+					memcpy(&a, q[p] + g, 4);
+					const __m512i av = _mm512_set1_epi32(a);
+#pragma GCC unroll 4
+					for (int j = 0; j < NB; j++)
+						acc[p][j] = _mm512_dpbusd_epi32(acc[p][j], av, wv[j]);
+				}
+			}
+		}
+#pragma GCC unroll 8
+	for (int p = 0; p < P; p++) {
+		if (p >= np)
+			break;
+#pragma GCC unroll 4
+		for (int j = 0; j < NB; j++)
+			store16(k, acc[p][j], out, (size_t)(i0 + p), 16 * (b0 + j));
+	}
+}
+
+#define TILE_FN(NB, P)                                                                         \
+	static TGT void tile_##NB(const struct qnn_convk *k, const uint8_t *in, int wp, int ow, \
+				  int n, int b0, void *out)                                    \
+	{                                                                                      \
+		for (int i0 = 0; i0 < n; i0 += P)                                              \
+			tile(k, in, wp, ow, i0, n - i0 < P ? n - i0 : P, b0, out, P, NB);       \
+	}
+TILE_FN(1, 8)
+TILE_FN(2, 8)
+TILE_FN(3, 8)
+TILE_FN(4, 6)
+
+TGT void qnn_conv_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int oh, int ow,
+		       void *out)
+{
+	const int n = oh * ow;
+
+	for (int b0 = 0; b0 < k->nb; b0 += 4) {
+		switch (k->nb - b0 < 4 ? k->nb - b0 : 4) {
+		case 1: tile_1(k, in, wp, ow, n, b0, out); break;
+		case 2: tile_2(k, in, wp, ow, n, b0, out); break;
+		case 3: tile_3(k, in, wp, ow, n, b0, out); break;
+		default: tile_4(k, in, wp, ow, n, b0, out); break;
+		}
+	}
+}
+
+#else
+void qnn_conv_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int oh, int ow,
+		   void *out)
+{
+	(void)k, (void)in, (void)wp, (void)oh, (void)ow, (void)out;
+}
+#endif

@@ -1,0 +1,79 @@
+/* qnn_kern.h - private interface between the executor (qnn.c) and its
+ * kernels: the scalar reference (qnn_kern.c), AVX2 (qnn_avx2.c) and
+ * AVX-512 VNNI (qnn_avx512.c). Not installed; library-internal. */
+#ifndef EMOTOP_QNN_KERN_H
+#define EMOTOP_QNN_KERN_H
+
+#include <stdint.h>
+
+#include "emotop/qnn.h"
+
+/* A dense (groups == 1) conv prepared at context creation for one SIMD
+ * path. The kernel reads a prepared input: rows of wp pixels of c4
+ * elements each (channels zero-padded to a multiple of 4, spatial border
+ * filled with the input zero point), or an im2col buffer (kh = kw = 1,
+ * stride 1, c4 = kh*kw*cin rounded up to 4). Output channels are handled in
+ * blocks of 16 (nb blocks; weights of the padding channels are 0). */
+struct qnn_convk {
+	int kh, kw, stride;     /* as the kernel sees them */
+	int c4;                 /* elements per prepared input pixel, multiple of 4 */
+	int cout, nb;           /* output channels, 16-channel blocks */
+	int float_out;
+	const void *w;          /* packed weights, see the path's packer */
+	const int32_t *bias;    /* [nb*16] bias - z_in * sum(w), wrapping */
+	const int32_t *mult;    /* [nb*16] requantization, see qnn_requantize() */
+	const int32_t *lsh;     /* [nb*16] left shift = max(shift, 0) */
+	const int32_t *rsh;     /* [nb*16] right shift = max(-shift, 0) */
+	const int32_t *rmask;   /* [nb*16] (1 << rsh) - 1 */
+	const float *fscale;    /* [nb*16] float_out: s_in * w_scale[c] */
+	int32_t zout, lo;       /* output zero point; clamp floor (z_out if relu) */
+};
+
+/* Packed weight layouts, w[co][k] with k = (ky*kw + kx)*c4 + ci:
+ *  VNNI: int8  [nb][kh*kw][c4/4][16][4]
+ *  AVX2: int16 [nb][kh*kw][c4/2][16][2]
+ * out: oh*ow pixels of cout uint8 (or float when float_out), dense HWC. */
+void qnn_conv_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int oh, int ow,
+		   void *out);
+void qnn_conv_avx2(const struct qnn_convk *k, const int16_t *in, int wp, int oh, int ow,
+		   void *out);
+
+/* Float conv on a prepared float input (rows of wp pixels of cin floats,
+ * border 0.0): weights [nb][kh*kw][cin][16] already scaled, bias [nb*16]. */
+struct qnn_fconvk {
+	int kh, kw, stride, cin, cout, nb, relu;
+	const float *w, *bias;
+};
+void qnn_fconv_ref(const struct qnn_fconvk *k, const float *in, int wp, int oh, int ow,
+		   float *out);
+void qnn_fconv_avx2(const struct qnn_fconvk *k, const float *in, int wp, int oh, int ow,
+		    float *out);
+
+/* Scalar reference kernels, straight from the semantics in qnn.h. Inputs
+ * are h x w x c with a row stride in bytes (in_stride); outputs dense. */
+void qnn_ref_conv(const struct qnn_layer *l, const struct qnn_tensor *ti,
+		  const struct qnn_tensor *to, const uint8_t *in, int h, int w, int in_stride,
+		  int oh, int ow, void *out);
+void qnn_ref_maxpool(const struct qnn_layer *l, const uint8_t *in, int h, int w, int in_stride,
+		     int oh, int ow, uint8_t *out);
+void qnn_ref_gap(const struct qnn_layer *l, const struct qnn_tensor *ti, const uint8_t *in,
+		 int h, int w, int in_stride, uint8_t *out);
+void qnn_ref_add(const struct qnn_layer *l, const struct qnn_tensor *ti,
+		 const struct qnn_tensor *ti2, const struct qnn_tensor *to, const uint8_t *a,
+		 int a_stride, const uint8_t *b, int b_stride, int h, int w, uint8_t *out);
+void qnn_ref_upsample2(const struct qnn_layer *l, const uint8_t *in, int h, int w,
+		       int in_stride, uint8_t *out);
+void qnn_maxpool_avx2(const struct qnn_layer *l, const uint8_t *in, int h, int w,
+		      int in_stride, int oh, int ow, uint8_t *out);
+
+/* Float reference of the non-conv layers (dense float tensors). */
+void qnn_fref_dwconv(const struct qnn_layer *l, const struct qnn_tensor *ti, const float *in,
+		     int h, int w, int oh, int ow, float *out);
+void qnn_fref_maxpool(const struct qnn_layer *l, const float *in, int h, int w, int oh, int ow,
+		      float *out);
+void qnn_fref_gap(const struct qnn_layer *l, const float *in, int h, int w, float *out);
+void qnn_fref_add(const struct qnn_layer *l, const float *a, const float *b, int h, int w,
+		  float *out);
+void qnn_fref_upsample2(const struct qnn_layer *l, const float *in, int h, int w, float *out);
+
+#endif

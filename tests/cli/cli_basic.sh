@@ -1,0 +1,76 @@
+#!/bin/sh
+# cli_basic.sh - help, version, usage errors, --dump-config, config search
+# order and flag overrides.
+. "$(dirname "$0")/cli_lib.inc"
+
+expect_rc "--help exits 0" 0 "$EMOTOP" --help
+contains "--help lists exit codes" "$T/out" "4 video source unavailable"
+contains "--help has the AI Act notice" "$T/out" "Art. 5(1)(f)"
+contains "--help says expression, not feeling" "$T/out" "estimates the expression on a face"
+expect_rc "-h exits 0" 0 "$EMOTOP" -h
+expect_rc "--version exits 0" 0 "$EMOTOP" --version
+if grep -qE '^emotop [0-9]+\.[0-9]+\.[0-9]+$' "$T/out"; then ok "version line"; else no "version line" "$(cat "$T/out")"; fi
+
+expect_rc "unknown option is usage error" 2 "$EMOTOP" --no-such-option
+contains "unknown option named" "$T/err" "--no-such-option"
+expect_rc "missing option value is usage error" 2 "$EMOTOP" --fps
+contains "missing value named" "$T/err" "--fps"
+expect_rc "two sources is usage error" 2 "$EMOTOP" a.mp4 b.mp4
+expect_rc "bad --fps value" 2 "$EMOTOP" --fps fast --dump-config
+contains "bad --fps names the flag" "$T/err" "--fps: key 'fps': expected a number"
+expect_rc "--fps out of range" 2 "$EMOTOP" --fps 0 --dump-config
+contains "--fps range shown" "$T/err" "out of range [0.1, 120]"
+expect_rc "bad --format" 2 "$EMOTOP" --format xml --dump-config
+expect_rc "--set without =" 2 "$EMOTOP" --set fps --dump-config
+expect_rc "--set unknown key" 2 "$EMOTOP" --set nope=1 --dump-config
+contains "--set unknown key named" "$T/err" "unknown key 'nope'"
+expect_rc "--annotate with --aggregate-only refused" 2 "$EMOTOP" --annotate "$T/a" --aggregate-only --dump-config
+
+# --dump-config: defaults, round trip through --config, flags on top
+expect_rc "--dump-config" 0 "$EMOTOP" --dump-config
+cp "$T/out" "$T/dump1.yaml"
+contains "dump has fps" "$T/dump1.yaml" "fps: 5"
+contains "dump has nested key" "$T/dump1.yaml" "  min_face: 20"
+expect_rc "dump reads back" 0 "$EMOTOP" --config "$T/dump1.yaml" --dump-config
+if cmp -s "$T/out" "$T/dump1.yaml"; then ok "dump round trip"; else no "dump round trip" "$(diff "$T/dump1.yaml" "$T/out" | head)"; fi
+expect_rc "flags override" 0 "$EMOTOP" --fps 2.5 --format csv --per-student --min-face 40 \
+	--set tracking.ttl=3 -i rtsp://user:pw@cam/1 --dump-config
+contains "--fps applied" "$T/out" "fps: 2.5"
+contains "--format applied" "$T/out" "format: csv"
+contains "--per-student applied" "$T/out" "per_student: true"
+contains "--min-face applied" "$T/out" "min_face: 40"
+contains "--set applied" "$T/out" "ttl: 3"
+contains "--source applied" "$T/out" 'source: "rtsp://user:pw@cam/1"'
+expect_rc "positional source" 0 "$EMOTOP" --dump-config some/file.mp4
+contains "positional source applied" "$T/out" 'source: "some/file.mp4"'
+
+# config search order: --config, else $XDG_CONFIG_HOME/emotop/config.yaml
+mkdir -p "$XDG_CONFIG_HOME/emotop"
+printf 'fps: 7\noutput: {format: ndjson}\n' >"$XDG_CONFIG_HOME/emotop/config.yaml"
+expect_rc "XDG config read" 0 "$EMOTOP" --dump-config
+contains "XDG fps" "$T/out" "fps: 7"
+contains "XDG format" "$T/out" "format: ndjson"
+expect_rc "flag beats XDG config" 0 "$EMOTOP" --fps 3 --dump-config
+contains "flag wins" "$T/out" "fps: 3"
+contains "other XDG keys kept" "$T/out" "format: ndjson"
+printf 'fps: 1\n' >"$T/other.yaml"
+expect_rc "--config beats XDG config" 0 "$EMOTOP" --config "$T/other.yaml" --dump-config
+contains "--config fps" "$T/out" "fps: 1"
+contains "--config: XDG not merged" "$T/out" "format: text"
+printf 'fps: 0\n' >"$XDG_CONFIG_HOME/emotop/config.yaml"
+expect_rc "bad XDG config is a config error" 3 "$EMOTOP" --dump-config
+contains "XDG error has file:line:col" "$T/err" "$XDG_CONFIG_HOME/emotop/config.yaml:1:6:"
+rm -rf "$XDG_CONFIG_HOME/emotop"
+mkdir -p "$HOME/.config/emotop"
+printf 'fps: 8\n' >"$HOME/.config/emotop/config.yaml"
+expect_rc "~/.config used without XDG_CONFIG_HOME" 0 env -u XDG_CONFIG_HOME "$EMOTOP" --dump-config
+contains "~/.config fps" "$T/out" "fps: 8"
+
+expect_rc "--help-config" 0 "$EMOTOP" --help-config
+for k in source fps detector.min_face tracking.half_life seats gallery.names alerts \
+	output.aggregate_only output.report_svg ui.ascii; do
+	grep -q "^$k " "$T/out" || no "--help-config lists $k"
+done
+ok "--help-config lists the keys"
+
+done_tests

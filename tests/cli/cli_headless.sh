@@ -1,0 +1,121 @@
+#!/bin/sh
+# cli_headless.sh - emotop headless on videos generated here by FFmpeg's own
+# encoders: line counts for a duration and interval, NDJSON and CSV fields,
+# per-student and aggregate-only output, record file, SVG, bad inputs.
+. "$(dirname "$0")/cli_lib.inc"
+
+if ! have_ffmpeg; then
+	skip "ffmpeg CLI not installed: cannot make test videos"
+	done_tests; exit
+fi
+make_clip "$T/ten.mp4" 10 || { no "make test video"; done_tests; exit; }
+printf 'not a video\n' >"$T/text.mp4"
+head -c 20000 "$T/ten.mp4" >"$T/cut.mp4"
+ffmpeg -nostdin -loglevel error -y -i "$T/ten.mp4" -c copy -f mpegts "$T/ten.ts"
+head -c 60000 "$T/ten.ts" >"$T/cut.ts"
+
+# the model decides which line types exist
+"$EMOTOP" --headless --format ndjson --interval 1 --duration 1 "$T/ten.mp4" >"$T/probe" 2>"$T/probe.err"
+if grep -q '"type":"summary"' "$T/probe"; then
+	classify=1; line='"type":"summary"'
+else
+	classify=0; line='"type":"faces"'
+	contains "no model: says so on stderr" "$T/probe.err" "no classifier model"
+	contains "no model: lines say so" "$T/probe" '"emotions":null'
+	lacks "no model: no probabilities" "$T/probe" '"happy"'
+fi
+
+# 10 s file (last frame at 9.8 s at 5 fps), interval 2: lines at 2 4 6 8, then final
+expect_rc "ndjson run exits 0" 0 "$EMOTOP" --headless --format ndjson --interval 2 "$T/ten.mp4"
+n=$(grep -c "$line" "$T/out")
+[ "$n" -eq 4 ] && ok "4 lines for 10 s at interval 2" || no "4 lines for 10 s at interval 2" "got $n" "$(cat "$T/out")"
+n=$(grep -c '"type":"final"' "$T/out")
+[ "$n" -eq 1 ] && ok "one final line" || no "one final line" "got $n"
+[ "$(tail -n 1 "$T/out" | grep -c '"type":"final"')" -eq 1 ] && ok "final line is last" || no "final line is last"
+if command -v python3 >/dev/null 2>&1; then
+	if python3 - "$T/out" "$classify" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+cls = sys.argv[2] == "1"
+names = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+ts = []
+for o in lines:
+    assert "type" in o, o
+    if o["type"] in ("summary", "faces"):
+        assert o["faces"] == 1, o
+        ts.append(o.get("time", o.get("t")))
+        if cls:
+            assert sorted(o["mean"]) == sorted(names), o
+            assert abs(sum(o["mean"].values()) - 1) < 0.01, o
+            assert 0 <= o["negative"] <= 1, o
+            assert o["dominant"] in names, o
+assert ts == sorted(ts) and len(ts) == 4, ts
+assert abs(ts[1] - ts[0] - 2) < 0.21, ts
+PY
+	then ok "ndjson fields"; else no "ndjson fields" "$(head -n 2 "$T/out")"; fi
+else
+	skip "python3 absent: ndjson field check"
+fi
+
+# --duration 4, interval 1: lines at 1 2 3 4
+expect_rc "duration run" 0 "$EMOTOP" --headless --format ndjson --interval 1 --duration 4 "$T/ten.mp4"
+n=$(grep -c "$line" "$T/out")
+[ "$n" -eq 4 ] && ok "4 lines for --duration 4 --interval 1" || no "4 lines for --duration 4 --interval 1" "got $n"
+
+# CSV: one header, same column count on every row
+expect_rc "csv run" 0 "$EMOTOP" --headless --format csv --interval 2.5 "$T/ten.mp4"
+hdr=$(head -n 1 "$T/out")
+case $hdr in type,*) ok "csv header" ;; *) no "csv header" "$hdr" ;; esac
+[ "$(grep -c '^type,' "$T/out")" -eq 1 ] && ok "csv header once" || no "csv header once"
+cols=$(awk -F, '{print NF}' "$T/out" | sort -u | wc -l)
+[ "$cols" -eq 1 ] && ok "csv rows have equal columns" || no "csv rows have equal columns" "$(cat "$T/out")"
+n=$(grep -c '^final,' "$T/out")
+[ "$n" -eq 1 ] && ok "csv final row" || no "csv final row" "$(cat "$T/out")"
+n=$(($(wc -l <"$T/out") - 2))
+[ "$n" -eq 3 ] && ok "csv: 3 rows for 10 s at 2.5 s" || no "csv: 3 rows for 10 s at 2.5 s" "got $n"
+
+# text is the default format
+expect_rc "text run" 0 "$EMOTOP" --headless --interval 5 "$T/ten.mp4"
+[ "$(wc -l <"$T/out")" -eq 2 ] && ok "text: 1 line + final" || no "text: 1 line + final" "$(cat "$T/out")"
+
+# seats name the students; aggregate-only removes every per-person trace
+cat >"$T/seats.yaml" <<'Y'
+seats:
+  - {name: Ana, x: 0, y: 0, w: 0.5, h: 1}
+  - {name: Ben, x: 0.5, y: 0, w: 0.5, h: 1}
+Y
+expect_rc "seats run" 0 "$EMOTOP" --config "$T/seats.yaml" --headless --format ndjson --per-student \
+	--interval 2 --record "$T/rec.ndjson" "$T/ten.mp4"
+if [ $classify = 1 ]; then
+	contains "per-student line names Ana" "$T/out" '"name":"Ana"'
+	contains "per-student line names Ben" "$T/out" '"name":"Ben"'
+	contains "record names Ana" "$T/rec.ndjson" 'Ana'
+	grep '"type":"summary"' "$T/out" | head -n 1 | grep -q '"faces":2' && ok "two seats, two faces" || no "two seats, two faces"
+	expect_rc "aggregate-only run" 0 "$EMOTOP" --config "$T/seats.yaml" --headless --format ndjson \
+		--per-student --aggregate-only --interval 2 --record "$T/rec2.csv" "$T/ten.mp4"
+	lacks "aggregate-only: no names in lines" "$T/out" 'Ana'
+	lacks "aggregate-only: no student lines" "$T/out" '"type":"student"'
+	lacks "aggregate-only: no names in record" "$T/rec2.csv" 'Ana'
+	lacks "aggregate-only: no ids in record" "$T/rec2.csv" 'track'
+	expect_rc "svg report" 0 "$EMOTOP" --headless --interval 5 --report-svg "$T/mood.svg" "$T/ten.mp4"
+	contains "svg written" "$T/mood.svg" "<svg"
+else
+	grep -q '"faces":2' "$T/out" && ok "two seats, two faces" || no "two seats, two faces" "$(head -n 2 "$T/out")"
+	skip "no classifier model: per-student, record and SVG checks"
+fi
+
+# bad inputs: clear message, documented exit code
+expect_rc "missing file: exit 4" 4 "$EMOTOP" --headless "$T/none.mp4"
+contains "missing file named" "$T/err" "$T/none.mp4"
+expect_rc "text file: exit 4" 4 "$EMOTOP" --headless "$T/text.mp4"
+contains "text file named" "$T/err" "$T/text.mp4"
+expect_rc "truncated mp4 (no index): exit 4" 4 "$EMOTOP" --headless "$T/cut.mp4"
+expect_rc "truncated mpegts: runs, exit 0" 0 "$EMOTOP" --headless --format ndjson --interval 0.5 "$T/cut.ts"
+contains "truncated mpegts: final line" "$T/out" '"type":"final"'
+expect_rc "unreachable URL: exit 4" 4 "$EMOTOP" --headless http://127.0.0.1:1/live.ts
+contains "unreachable URL named" "$T/err" "127.0.0.1:1"
+expect_rc "unwritable log: exit 6" 6 "$EMOTOP" --headless --log "$T/no/such/dir/x.log" "$T/ten.mp4"
+expect_rc "missing model: exit 5" 5 "$EMOTOP" --headless --model "$T/none.qnn" "$T/ten.mp4"
+contains "missing model named" "$T/err" "none.qnn"
+
+done_tests

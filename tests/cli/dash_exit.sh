@@ -1,0 +1,58 @@
+#!/bin/sh
+# dash_exit.sh - the terminal is restored on every exit path (q, SIGTERM,
+# a fatal signal): no alternate screen left, cursor visible, prompt back;
+# stderr is kept off the screen while curses runs and replayed afterwards.
+. "$(dirname "$0")/dashlib.inc"
+
+start 80 24 || skip_all "tmux cannot start a session here"
+check "alternate screen off before" [ "$(pane alternate_on)" = 0 ]
+run "$DASH_CMD --frame 100; echo rc=\$?"
+wait_for 'STUDENTS 12'
+check "the dashboard uses the alternate screen" [ "$(pane alternate_on)" = 1 ]
+check "stderr is kept off the screen" lacks 'kept off the screen'
+keys q
+check "q: prompt back" at_prompt
+check "q: alternate screen left" [ "$(pane alternate_on)" = 0 ]
+check "q: cursor visible" [ "$(pane cursor_flag)" = 1 ]
+check "q: exit status 0" shows '^rc=0$'
+check "q: no sanitizer report" lacks 'Sanitizer|runtime error'
+check "q: stderr replayed after exit" shows 'this stderr line was kept off the screen'
+check "q: the program's last line is on the normal screen" shows 'quit after [0-9]+ frames'
+check "q: keys echo again (cooked tty)" sh -c "tmux -L '$SOCK' send-keys -t t 'echo typed-ok' Enter; sleep 0.3; tmux -L '$SOCK' capture-pane -p -t t | grep -q '^typed-ok'"
+
+start 80 24
+run "$DASH_CMD --frame 100; echo rc=\$?"
+wait_for 'STUDENTS 12'
+pid=$(child_pid)
+[ -n "$pid" ] && kill -TERM "$pid"
+check "SIGTERM: quits cleanly" wait_for 'quit after [0-9]+ frames'
+check "SIGTERM: prompt back" at_prompt
+check "SIGTERM: exit status 0" shows '^rc=0$'
+check "SIGTERM: alternate screen left" [ "$(pane alternate_on)" = 0 ]
+
+start 80 24
+run "$DASH_CMD --frame 100; echo rc=\$?"
+wait_for 'STUDENTS 12'
+keys C-c
+check "Ctrl-C: quits cleanly" wait_for 'quit after [0-9]+ frames'
+check "Ctrl-C: prompt back" at_prompt
+check "Ctrl-C: alternate screen left" [ "$(pane alternate_on)" = 0 ]
+
+start 80 24
+run "$DASH_CMD --frame 100 --crash-after 110; echo rc=\$?"
+check "fatal signal: prompt back" at_prompt
+check "fatal signal: died by SIGSEGV" shows '^rc=139$'
+check "fatal signal: alternate screen left" [ "$(pane alternate_on)" = 0 ]
+check "fatal signal: cursor visible" [ "$(pane cursor_flag)" = 1 ]
+check "fatal signal: tty usable" sh -c "tmux -L '$SOCK' send-keys -t t 'echo typed-ok' Enter; sleep 0.3; tmux -L '$SOCK' capture-pane -p -t t | grep -q '^typed-ok'"
+
+log=$(mktemp "${TMPDIR:-/tmp}/emotop-dash-err.XXXXXX")
+start 80 24
+run "$DASH_CMD --frame 100 --stderr-log $log; echo rc=\$?"
+wait_for 'STUDENTS 12'
+keys q
+at_prompt
+check "--stderr-log: stderr went to the log" grep -q 'kept off the screen' "$log"
+check "--stderr-log: not replayed on screen" lacks 'kept off the screen'
+rm -f "$log"
+finish

@@ -1,0 +1,87 @@
+#!/bin/sh
+# dash_keys.sh - each key does what the help says: h/? help, p pause, s sort,
+# / filter (Enter applies, Esc cancels, Esc clears), arrows/PgDn scroll,
+# r reset, v view, q quit; in tmux at 80x24.
+. "$(dirname "$0")/dashlib.inc"
+
+first_row() { screen | sed -n 5p | awk '{ print $1 }'; }
+
+start 80 24 || skip_all "tmux cannot start a session here"
+run "$DASH_CMD --students 24 --frame 100; echo rc=\$?"
+wait_for 'STUDENTS 24'
+check "starts sorted by name" shows 'sort: name'
+check "first row is Ada" [ "$(first_row)" = Ada ]
+
+keys h
+check "h shows the help" wait_for 'emotop dashboard keys'
+check "help lists the sort key" shows 'cycle sort: name, emotion, negative, seen'
+keys x
+check "any key closes the help" wait_gone 'emotop dashboard keys'
+keys '?'
+check "? shows the help too" wait_for 'emotop dashboard keys'
+keys Escape
+wait_gone 'emotop dashboard keys'
+
+keys p
+check "p shows PAUSED" wait_for 'PAUSED'
+check "footer offers resume" shows 'p resume'
+f1=$(screen | sed -n 2p | sed 's/.*frames \([0-9]*\).*/\1/')
+sleep 0.6
+f2=$(screen | sed -n 2p | sed 's/.*frames \([0-9]*\).*/\1/')
+check "paused: the caller stops analysing (frames $f1 = $f2)" [ "$f1" = "$f2" ]
+keys p
+check "p again resumes" wait_gone 'PAUSED'
+
+keys s
+check "s: sort by emotion" wait_for 'sort: emotion'
+keys s
+check "s: sort by negativity" wait_for 'sort: negative'
+neg_first=$(first_row)
+check "most negative first (not Ada: $neg_first)" [ "$neg_first" != Ada ]
+keys s
+check "s: sort by last seen" wait_for 'sort: seen'
+keys s
+check "s cycles back to name" wait_for 'sort: name'
+check "Ada first again" [ "$(first_row)" = Ada ]
+
+keys Down
+check "Down scrolls one row" wait_for 'rows 2-[0-9]+ of 24'
+check "Bruno now first" [ "$(first_row)" = Bruno ]
+keys NPage
+check "PgDn scrolls a page" wait_for 'rows 1[0-9]-[0-9]+ of 24'
+keys PPage Home
+check "Home goes back to the top" wait_for 'rows 1-[0-9]+ of 24'
+
+keys /
+check "/ opens the filter prompt" wait_for '^filter: '
+keys a d
+check "typing shows the filter text" wait_for '^filter: ad'
+keys Enter
+check "Enter applies: 2 of 24 rows" wait_for 'STUDENTS 2 of 24  sort: name  filter: ad'
+check "filter keeps Ada" shows '^ Ada '
+check "filter keeps Nadia" shows '^ Nadia '
+check "filter drops Bruno" lacks '^ Bruno '
+keys / z z Escape
+check "Esc cancels an edit" wait_for 'STUDENTS 2 of 24  sort: name  filter: ad'
+keys Escape
+check "Esc clears the filter" wait_for 'STUDENTS 24  sort: name'
+check "Bruno is back" shows '^ Bruno '
+keys / Z Z Z Enter
+check "no match says so" wait_for 'no student matches the filter'
+keys Escape
+
+keys r
+check "r resets the class window" wait_for 'class window reset'
+check "window counts restart" wait_for 'CLASS  window 60s  \(0s, 0 frames\)|\([0-9]s, [0-9] frames\)'
+
+keys v
+check "v switches to stacked bars" wait_for 'MIX ADFHSUN'
+keys v
+check "v switches back to seven bars" wait_for 'angry +disg'
+
+keys q
+check "q quits" wait_for 'quit after [0-9]+ frames'
+check "prompt is back" at_prompt
+check "exit status 0" shows '^rc=0$'
+check "no sanitizer report" lacks 'Sanitizer|runtime error'
+finish

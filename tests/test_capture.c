@@ -1,0 +1,879 @@
+/* test_capture.c - capture.c against media generated here with the ffmpeg CLI
+ * (nothing committed): sampling, full-range gray, errors, demo, drops,
+ * HTTP reconnect and prompt close on 127.0.0.1, image read/write. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emotop/capture.h"
+#include "unit.h"
+
+static char dir[256];
+static int have_ffmpeg = -1;
+static pid_t server_pid;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static const char *path(const char *name)
+{
+	static char buf[8][512];
+	static int i;
+	i = (i + 1) % 8;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
+	return buf[i];
+}
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+/* Make the media once: returns 0 when ffmpeg is unavailable. */
+static int fixtures(void)
+{
+	const char *q = "ffmpeg -nostdin -loglevel error -y";
+
+	if (have_ffmpeg >= 0)
+		return have_ffmpeg;
+	have_ffmpeg = 0;
+	if (sh("ffmpeg -version >/dev/null 2>&1"))
+		return 0;
+	if (sh("%s -f lavfi -i testsrc2=s=320x240:r=25 -t 2 -c:v libx264 -preset veryfast -bf 2 "
+	       "-pix_fmt yuv420p %s", q, path("clip.mp4")) &&
+	    sh("%s -f lavfi -i testsrc2=s=320x240:r=25 -t 2 -c:v mpeg4 %s", q, path("clip.mp4")))
+		return 0;
+	/* black | mid gray | white bands, odd width: linesize != width */
+	if (sh("%s -f lavfi -i color=c=black:s=102x50:r=10 -vf "
+	       "drawbox=x=34:y=0:w=34:h=50:color=0x808080:t=fill,"
+	       "drawbox=x=68:y=0:w=34:h=50:color=white:t=fill -t 1 -c:v mpeg4 -q:v 1 "
+	       "-pix_fmt yuv420p %s", q, path("bands.mp4")))
+		return 0;
+	if (sh("%s -i %s -c:v mjpeg -q:v 1 -pix_fmt yuvj420p %s", q, path("bands.mp4"),
+	       path("bands_mjpeg.mkv")))
+		return 0;
+	if (sh("%s -i %s -frames:v 1 %s", q, path("bands.mp4"), path("bands.png")))
+		return 0;
+	if (sh("%s -f lavfi -i testsrc2=s=320x240:r=25 -t 4 -c:v mpeg4 -g 10 -f mpegts %s", q,
+	       path("clip.ts")))
+		return 0;
+	if (sh("%s -f lavfi -i testsrc2=s=160x120:r=60 -t 3 -c:v mpeg4 -g 30 %s", q,
+	       path("fast60.mp4")))
+		return 0;
+	if (sh("%s -f lavfi -i sine=d=1 %s", q, path("audio.wav")))
+		return 0;
+	/* truncated copies: an mp4 without its moov, a transport stream cut mid-way */
+	if (sh("head -c 30000 %s > %s && head -c $(( $(stat -c %%s %s) / 2 )) %s > %s",
+	       path("clip.mp4"), path("trunc.mp4"), path("clip.ts"), path("clip.ts"),
+	       path("trunc.ts")))
+		return 0;
+	if (sh("printf 'hello\\nthis is text\\n' > %s && cp %s %s", path("notes.txt"),
+	       path("notes.txt"), path("notes.mp4")))
+		return 0;
+	have_ffmpeg = 1;
+	return 1;
+}
+
+#define NEED_FIXTURES()                                                     \
+	do {                                                                \
+		if (!fixtures())                                            \
+			SKIP("ffmpeg CLI (with mpeg4 encoder) not available"); \
+	} while (0)
+
+static struct capture *open_src(const char *src, double fps, int realtime, struct emo_err *err,
+				int *rc)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+
+	capture_opts_default(&o);
+	o.source = src;
+	o.fps = fps;
+	o.realtime = realtime;
+	*rc = capture_open(&c, &o, err);
+	return c;
+}
+
+/* Read to the end; returns the number of frames, checks their size. */
+static int count_frames(struct capture *c, int w, int h, int *last_rc)
+{
+	struct emo_image g;
+	struct capture_frame_info fi;
+	int n = 0, rc;
+
+	while ((rc = capture_next(c, &g, &fi, 10000, NULL)) == EMO_OK) {
+		if (g.w != w || g.h != h || g.stride < g.w || !g.px)
+			return -1;
+		n++;
+	}
+	*last_rc = rc;
+	return n;
+}
+
+TEST(file_sampling_count_and_size)
+{
+	struct emo_err err = { 0 };
+	struct capture *c;
+	struct capture_stats st;
+	struct emo_image g;
+	struct capture_frame_info fi;
+	int rc, n = 0;
+	double prev = -1;
+
+	NEED_FIXTURES();
+	c = open_src(path("clip.mp4"), 5, 0, &err, &rc);
+	ASSERT_EQ(rc, EMO_OK);
+	while ((rc = capture_next(c, &g, &fi, 10000, NULL)) == EMO_OK) {
+		ASSERT_EQ(g.w, 320);
+		ASSERT_EQ(g.h, 240);
+		ASSERT_EQ(fi.dropped, 0);
+		/* one frame per 1/5 s of media time, in order */
+		ASSERT_NEAR(fi.media_time, n * 0.2, 0.041);
+		ASSERT(fi.media_time > prev);
+		prev = fi.media_time;
+		n++;
+	}
+	ASSERT_EQ(rc, EMO_EEOF);
+	ASSERT_EQ(n, 10);
+	capture_stats(c, &st);
+	ASSERT_EQ(st.decoded, 50);
+	ASSERT_EQ(st.delivered, 10);
+	ASSERT_EQ(st.skipped, 40);
+	ASSERT_EQ(st.dropped, 0);
+	ASSERT_EQ(st.width, 320);
+	ASSERT_NEAR(st.fps, 25, 0.01);
+	ASSERT_EQ(st.live, 0);
+	/* the end is sticky */
+	ASSERT_EQ(capture_next(c, &g, &fi, 0, NULL), EMO_EEOF);
+	capture_close(&c);
+	ASSERT(c == NULL);
+	capture_close(&c); /* NULL-safe */
+}
+
+TEST(file_every_frame_and_scaling)
+{
+	struct emo_err err = { 0 };
+	struct capture_opts o;
+	struct capture *c = NULL;
+	int rc, n;
+
+	NEED_FIXTURES();
+	c = open_src(path("clip.mp4"), 0, 0, &err, &rc);
+	ASSERT_EQ(rc, EMO_OK);
+	n = count_frames(c, 320, 240, &rc);
+	ASSERT_EQ(rc, EMO_EEOF);
+	ASSERT_EQ(n, 50);
+	capture_close(&c);
+
+	capture_opts_default(&o);
+	o.source = path("clip.mp4");
+	o.max_side = 160;
+	o.fps = 10;
+	ASSERT_EQ(capture_open(&c, &o, &err), EMO_OK);
+	n = count_frames(c, 160, 120, &rc);
+	ASSERT_EQ(rc, EMO_EEOF);
+	ASSERT_EQ(n, 20);
+	capture_close(&c);
+}
+
+static int px(const struct emo_image *g, int x, int y)
+{
+	return g->px[y * g->stride + x];
+}
+
+static void check_bands(const char *file, int want_rgb)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct emo_err err = { 0 };
+	struct emo_image g;
+	struct capture_frame_info fi;
+
+	capture_opts_default(&o);
+	o.source = file;
+	o.want_rgb = want_rgb;
+	ASSERT_EQ(capture_open(&c, &o, &err), EMO_OK);
+	ASSERT_EQ(capture_next(c, &g, &fi, 10000, &err), EMO_OK);
+	ASSERT_EQ(g.w, 102);
+	ASSERT_EQ(g.h, 50);
+	/* full range: limited-range black (16) must become 0, white (235) 255 */
+	ASSERT_NEAR(px(&g, 17, 25), 0, 3);
+	ASSERT_NEAR(px(&g, 51, 25), 128, 3);
+	ASSERT_NEAR(px(&g, 85, 25), 255, 3);
+	ASSERT_NEAR(px(&g, 101, 49), 255, 3); /* last column of the last row */
+	if (want_rgb) {
+		ASSERT(fi.rgb.px != NULL);
+		ASSERT_EQ(fi.rgb.w, 102);
+		ASSERT(fi.rgb.stride >= 3 * 102);
+		for (int k = 0; k < 3; k++) {
+			ASSERT_NEAR(fi.rgb.px[25 * fi.rgb.stride + 17 * 3 + k], 0, 4);
+			ASSERT_NEAR(fi.rgb.px[25 * fi.rgb.stride + 85 * 3 + k], 255, 4);
+		}
+	} else {
+		ASSERT(fi.rgb.px == NULL);
+	}
+	capture_close(&c);
+}
+
+TEST(gray_full_range_limited_source)
+{
+	NEED_FIXTURES();
+	check_bands(path("bands.mp4"), 1);
+}
+
+TEST(gray_full_range_yuvj_mjpeg)
+{
+	NEED_FIXTURES();
+	check_bands(path("bands_mjpeg.mkv"), 0);
+}
+
+static void expect_open_error(const char *src, int code, const char *needle)
+{
+	struct emo_err err = { 0 };
+	struct capture *c = (struct capture *)&err; /* must be reset to NULL */
+	struct capture_opts o;
+	int rc;
+
+	capture_opts_default(&o);
+	o.source = src;
+	o.timeout_ms = 2000;
+	rc = capture_open(&c, &o, &err);
+	if (rc != code || c != NULL || !strstr(err.msg, needle))
+		fprintf(stderr, "  %s: rc %d msg \"%s\"\n", src, rc, err.msg);
+	ASSERT_EQ(rc, code);
+	ASSERT(c == NULL);
+	ASSERT(strstr(err.msg, needle) != NULL);
+}
+
+TEST(bad_sources)
+{
+	NEED_FIXTURES();
+	expect_open_error(path("missing.mp4"), EMO_ESOURCE, "no such file");
+	expect_open_error(path("notes.txt"), EMO_ESOURCE, "not a video");
+	expect_open_error(path("notes.mp4"), EMO_ESOURCE, "not a video");
+	expect_open_error(path("trunc.mp4"), EMO_ESOURCE, "cannot");
+	expect_open_error(path("audio.wav"), EMO_ESOURCE, "no video stream");
+	expect_open_error(dir, EMO_ESOURCE, "cannot open");
+	expect_open_error("", EMO_EINVAL, "no video source");
+	expect_open_error("demo:abc", EMO_EINVAL, "demo");
+	expect_open_error("webcam:x", EMO_EINVAL, "webcam");
+	expect_open_error("screen+1,x", EMO_EINVAL, "screen");
+	expect_open_error("screen/10", EMO_EINVAL, "screen");
+	expect_open_error("/dev/video97", EMO_ESOURCE, "cannot open");
+}
+
+TEST(truncated_stream_delivers_then_ends)
+{
+	struct emo_err err = { 0 };
+	struct capture *c;
+	int rc, n;
+
+	NEED_FIXTURES();
+	c = open_src(path("trunc.ts"), 0, 0, &err, &rc);
+	ASSERT_EQ(rc, EMO_OK);
+	n = count_frames(c, 320, 240, &rc);
+	ASSERT_EQ(rc, EMO_EEOF);
+	ASSERT(n > 5);
+	ASSERT(n < 100); /* the whole clip has 100 frames */
+	capture_close(&c);
+}
+
+TEST(demo_live_frames)
+{
+	struct emo_err err = { 0 };
+	struct capture *c;
+	struct capture_stats st;
+	struct emo_image g;
+	struct capture_frame_info fi;
+	static uint8_t first[640 * 480];
+	double sum = 0, sum2 = 0, diff = 0;
+	int rc;
+
+	c = open_src("demo", 5, 0, &err, &rc);
+	ASSERT_EQ(rc, EMO_OK);
+	ASSERT_EQ(capture_next(c, &g, &fi, 5000, &err), EMO_OK);
+	ASSERT_EQ(g.w, 640);
+	ASSERT_EQ(g.h, 480);
+	for (int y = 0; y < 480; y++)
+		for (int x = 0; x < 640; x++) {
+			int v = px(&g, x, y);
+			first[y * 640 + x] = (uint8_t)v;
+			sum += v;
+			sum2 += (double)v * v;
+		}
+	sum /= 640 * 480;
+	ASSERT(sqrt(sum2 / (640 * 480) - sum * sum) > 20); /* a picture, not a flat field */
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(capture_next(c, &g, &fi, 5000, &err), EMO_OK);
+	for (int y = 0; y < 480; y++)
+		for (int x = 0; x < 640; x++)
+			diff += abs(px(&g, x, y) - first[y * 640 + x]);
+	ASSERT(diff > 0); /* it moves */
+	capture_stats(c, &st);
+	ASSERT_EQ(st.live, 1);
+	ASSERT_EQ(st.width, 640);
+	capture_request_stop(c);
+	ASSERT_EQ(capture_next(c, &g, &fi, -1, NULL), EMO_EINTR);
+	capture_close(&c);
+}
+
+TEST(demo_finite_sampled)
+{
+	struct emo_err err = { 0 };
+	struct capture *c;
+	int rc, n;
+
+	c = open_src("demo:2", 5, 0, &err, &rc);
+	ASSERT_EQ(rc, EMO_OK);
+	n = count_frames(c, 640, 480, &rc);
+	ASSERT_EQ(rc, EMO_EEOF);
+	ASSERT_EQ(n, 10);
+	capture_close(&c);
+}
+
+TEST(realtime_fast_source_drops)
+{
+	struct emo_err err = { 0 };
+	struct capture *c;
+	struct capture_stats st;
+	struct emo_image g;
+	struct capture_frame_info fi;
+	int64_t prev = -1, sum_dropped = 0, n = 0;
+	int rc;
+
+	NEED_FIXTURES();
+	c = open_src(path("fast60.mp4"), 5, 1, &err, &rc);
+	ASSERT_EQ(rc, EMO_OK);
+	while ((rc = capture_next(c, &g, &fi, 10000, NULL)) == EMO_OK) {
+		ASSERT_EQ(g.w, 160);
+		ASSERT(fi.index > prev);
+		/* the gap since the previous delivery was dropped */
+		ASSERT_EQ(fi.index - prev - 1, fi.dropped);
+		prev = fi.index;
+		sum_dropped += fi.dropped;
+		n++;
+		sleep_ms(200); /* a slow consumer */
+	}
+	ASSERT_EQ(rc, EMO_EEOF);
+	capture_stats(c, &st);
+	ASSERT(st.dropped > 0);
+	ASSERT_EQ(st.dropped, sum_dropped);
+	ASSERT_EQ(st.decoded, st.delivered + st.dropped);
+	ASSERT_EQ(st.delivered, n);
+	ASSERT(n < 180 / 2); /* most of the 180 frames were dropped, none queued */
+	capture_close(&c);
+}
+
+/* stdin as a source: the transport stream redirected to fd 0. */
+TEST(stdin_source)
+{
+	struct emo_err err = { 0 };
+	struct capture *c;
+	int rc, n, saved, fd;
+
+	NEED_FIXTURES();
+	saved = dup(0);
+	fd = open(path("clip.ts"), O_RDONLY);
+	ASSERT(saved >= 0 && fd >= 0);
+	dup2(fd, 0);
+	close(fd);
+	c = open_src("-", 5, 0, &err, &rc);
+	if (rc == EMO_OK) {
+		n = count_frames(c, 320, 240, &rc);
+		capture_close(&c);
+	} else {
+		n = -1;
+	}
+	dup2(saved, 0);
+	close(saved);
+	ASSERT_EQ(n, 20);
+	ASSERT_EQ(rc, EMO_EEOF);
+}
+
+/* stdin that stays open and silent: open gives up at the deadline instead
+ * of blocking in read(), and fd 0's flags are restored. */
+TEST(stdin_silent_pipe)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct emo_err err = { 0 };
+	int p[2], saved, rc, fl0, fl1;
+
+	ASSERT(pipe(p) == 0);
+	saved = dup(0);
+	ASSERT(saved >= 0);
+	dup2(p[0], 0);
+	close(p[0]);
+	fl0 = fcntl(0, F_GETFL);
+	capture_opts_default(&o);
+	o.source = "-";
+	o.timeout_ms = 300;
+	alarm(20); /* a hang fails the run instead of blocking it */
+	rc = capture_open(&c, &o, &err);
+	alarm(0);
+	fl1 = fcntl(0, F_GETFL);
+	dup2(saved, 0);
+	close(saved);
+	close(p[1]);
+	ASSERT_EQ(rc, EMO_ESOURCE);
+	ASSERT(strstr(err.msg, "timed out") != NULL);
+	ASSERT_EQ(fl1, fl0);
+}
+
+/* A local HLS playlist (VOD, file source): segments are followed to the end. */
+TEST(hls_playlist_file)
+{
+	struct emo_err err = { 0 };
+	struct capture *c;
+	int rc, n;
+
+	NEED_FIXTURES();
+	if (sh("ffmpeg -nostdin -loglevel error -y -i %s -c copy -f hls -hls_time 1 "
+	       "-hls_list_size 0 -hls_segment_filename %s %s", path("clip.ts"), path("seg%d.ts"),
+	       path("list.m3u8")))
+		SKIP("ffmpeg cannot write HLS");
+	c = open_src(path("list.m3u8"), 5, 0, &err, &rc);
+	if (rc)
+		fprintf(stderr, "  %s\n", err.msg);
+	ASSERT_EQ(rc, EMO_OK);
+	n = count_frames(c, 320, 240, &rc);
+	ASSERT_EQ(rc, EMO_EEOF);
+	ASSERT_EQ(n, 20); /* 4 s at 5 fps */
+	capture_close(&c);
+}
+
+/* The screen through x11grab on a private Xvfb display (unix socket only). */
+static pid_t xvfb_pid;
+
+static void screen_body(int disp)
+{
+	char src[64], sock[64];
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct capture_stats st;
+	struct emo_err err = { 0 };
+	struct emo_image g;
+	struct capture_frame_info fi;
+	int rc = -1;
+
+	snprintf(sock, sizeof(sock), "/tmp/.X11-unix/X%d", disp);
+	for (int i = 0; i < 100 && access(sock, F_OK); i++)
+		sleep_ms(50);
+	capture_opts_default(&o);
+	snprintf(src, sizeof(src), "screen:%d+10,20/320x240", disp);
+	o.source = src;
+	for (int i = 0; i < 50 && rc; i++) /* the server may still be starting */
+		if ((rc = capture_open(&c, &o, &err)))
+			sleep_ms(100);
+	if (rc)
+		fprintf(stderr, "  %s\n", err.msg);
+	ASSERT_EQ(rc, EMO_OK);
+	ASSERT_EQ(capture_next(c, &g, &fi, 5000, &err), EMO_OK);
+	ASSERT_EQ(g.w, 320);
+	ASSERT_EQ(g.h, 240);
+	capture_stats(c, &st);
+	ASSERT_EQ(st.live, 1);
+	capture_close(&c);
+
+	/* whole screen, scaled down */
+	snprintf(src, sizeof(src), "screen:%d", disp);
+	o.max_side = 320;
+	rc = capture_open(&c, &o, &err);
+	if (rc)
+		fprintf(stderr, "  %s\n", err.msg);
+	ASSERT_EQ(rc, EMO_OK);
+	ASSERT_EQ(capture_next(c, &g, &fi, 5000, &err), EMO_OK);
+	ASSERT_EQ(g.w, 320);
+	ASSERT_EQ(g.h, 240);
+	ASSERT_EQ(fi.src_w, 640);
+	ASSERT_EQ(fi.src_h, 480);
+	capture_close(&c);
+}
+
+TEST(screen_region_xvfb)
+{
+	int disp = 90 + (int)(getpid() % 9);
+	char dn[16];
+
+	if (sh("command -v Xvfb >/dev/null 2>&1"))
+		SKIP("Xvfb not installed (Debian package xvfb)");
+	snprintf(dn, sizeof(dn), ":%d", disp);
+	xvfb_pid = fork();
+	if (xvfb_pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("Xvfb", "Xvfb", dn, "-screen", "0", "640x480x24", "-nolisten", "tcp", "-noreset",
+		       (char *)NULL);
+		_exit(127);
+	}
+	ASSERT(xvfb_pid > 0);
+	screen_body(disp);
+	kill(xvfb_pid, SIGTERM);
+	waitpid(xvfb_pid, NULL, 0);
+	xvfb_pid = 0;
+}
+
+/* ---- network, 127.0.0.1 only ---- */
+
+static int free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(s, (struct sockaddr *)&a, &len)) {
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	port = ntohs(a.sin_port);
+	close(s);
+	return port;
+}
+
+/* ffmpeg serving clip.ts once, paced, over HTTP on 127.0.0.1:port. */
+static void server_start(int port)
+{
+	char url[64];
+	pid_t p;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	p = fork();
+	if (p == 0) {
+		int fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("ffmpeg", "ffmpeg", "-nostdin", "-loglevel", "quiet", "-re", "-i",
+		       path("clip.ts"), "-c", "copy", "-f", "mpegts", "-listen", "1", url,
+		       (char *)NULL);
+		_exit(127);
+	}
+	server_pid = p;
+}
+
+static void server_stop(void)
+{
+	if (server_pid > 0) {
+		kill(server_pid, SIGCONT);
+		kill(server_pid, SIGKILL);
+		waitpid(server_pid, NULL, 0);
+	}
+	server_pid = 0;
+}
+
+/* capture_open, retrying while the server starts up (bounded). */
+static struct capture *open_http(int port, double backoff, struct emo_err *err)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	char url[64];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	capture_opts_default(&o);
+	o.source = url;
+	o.timeout_ms = 3000;
+	o.backoff_min_s = backoff;
+	o.backoff_max_s = 4 * backoff;
+	for (int i = 0; i < 100 && !c; i++)
+		if (capture_open(&c, &o, err) != EMO_OK)
+			sleep_ms(100);
+	return c;
+}
+
+static void http_reconnect_body(void)
+{
+	struct emo_err err = { 0 };
+	struct capture *c;
+	struct capture_stats st;
+	struct emo_image g;
+	struct capture_frame_info fi;
+	int port = free_port(), got = 0, after = 0;
+	double t_restart, t_end;
+
+	ASSERT(port > 0);
+	server_start(port);
+	c = open_http(port, 0.2, &err);
+	ASSERT(c != NULL);
+	for (int i = 0; i < 100 && got < 3; i++)
+		if (capture_next(c, &g, &fi, 200, NULL) == EMO_OK)
+			got++;
+	ASSERT_EQ(got, 3);
+	ASSERT_EQ(g.w, 320);
+	server_stop(); /* cut */
+	sleep_ms(300);
+	t_restart = (double)time(NULL);
+	server_start(port);
+	t_end = now_s() + 30;
+	while (now_s() < t_end && !after) {
+		int rc = capture_next(c, &g, &fi, 200, NULL);
+		capture_stats(c, &st);
+		if (rc == EMO_OK && st.reconnects >= 1 && fi.wall >= t_restart)
+			after = 1;
+		ASSERT(rc == EMO_OK || rc == EMO_EAGAIN);
+	}
+	capture_stats(c, &st);
+	if (!after)
+		fprintf(stderr, "  last error: %s\n", st.last_error);
+	ASSERT(after);
+	ASSERT(st.reconnects >= 1);
+	ASSERT(st.live);
+	ASSERT(st.last_error[0] != '\0'); /* the cut was reported */
+	capture_close(&c);
+}
+
+TEST(http_reconnect_after_cut)
+{
+	NEED_FIXTURES();
+	http_reconnect_body();
+	server_stop();
+}
+
+static void http_stall_body(void)
+{
+	struct emo_err err = { 0 };
+	struct capture *c;
+	struct emo_image g;
+	struct capture_frame_info fi;
+	int port = free_port(), got = 0;
+	double t0;
+
+	ASSERT(port > 0);
+	server_start(port);
+	c = open_http(port, 0.5, &err);
+	ASSERT(c != NULL);
+	for (int i = 0; i < 100 && !got; i++)
+		got = capture_next(c, &g, &fi, 200, NULL) == EMO_OK;
+	ASSERT(got);
+	kill(server_pid, SIGSTOP); /* the connection stays open, no more data */
+	sleep_ms(300);
+	alarm(20); /* a hang fails the run instead of blocking it */
+	t0 = now_s();
+	capture_close(&c);
+	alarm(0);
+	fprintf(stderr, "  close during a hung read took %.3f s\n", now_s() - t0);
+	ASSERT(c == NULL);
+}
+
+TEST(http_close_on_hung_read)
+{
+	NEED_FIXTURES();
+	http_stall_body();
+	server_stop();
+}
+
+TEST(unreachable_and_silent_servers)
+{
+	char url[64];
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int port = free_port(), s;
+
+	ASSERT(port > 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/x.ts", port);
+	expect_open_error(url, EMO_ESOURCE, "connection refused");
+
+	/* a server that accepts (backlog) and never answers: open times out */
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT(s >= 0);
+	ASSERT(bind(s, (struct sockaddr *)&a, sizeof(a)) == 0);
+	ASSERT(listen(s, 4) == 0);
+	ASSERT(getsockname(s, (struct sockaddr *)&a, &len) == 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/x.ts", ntohs(a.sin_port));
+	{
+		struct capture_opts o;
+		struct capture *c = NULL;
+		struct emo_err err = { 0 };
+		int rc;
+		capture_opts_default(&o);
+		o.source = url;
+		o.timeout_ms = 300;
+		alarm(20);
+		rc = capture_open(&c, &o, &err);
+		alarm(0);
+		close(s);
+		ASSERT_EQ(rc, EMO_ESOURCE);
+		ASSERT(strstr(err.msg, "timed out") != NULL);
+	}
+}
+
+/* ---- logging, still images, PNG ---- */
+
+static char log_seen[4096];
+static void log_collect(void *ud, int level, const char *line)
+{
+	(void)ud;
+	if (level <= CAPTURE_LOG_WARNING && strlen(log_seen) + strlen(line) + 2 < sizeof(log_seen)) {
+		strcat(log_seen, line);
+		strcat(log_seen, "\n");
+	}
+}
+
+TEST(log_routed_to_callback)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct emo_err err = { 0 };
+
+	NEED_FIXTURES();
+	log_seen[0] = '\0';
+	capture_set_log(log_collect, NULL, CAPTURE_LOG_WARNING);
+	capture_opts_default(&o);
+	o.source = path("clip.mp4");
+	o.av_options = "bogus_knob=1";
+	ASSERT_EQ(capture_open(&c, &o, &err), EMO_OK);
+	capture_close(&c);
+	capture_set_log(NULL, NULL, CAPTURE_LOG_WARNING);
+	ASSERT(strstr(log_seen, "bogus_knob") != NULL);
+	ASSERT(strstr(log_seen, "not used") != NULL);
+
+	o.av_options = "novalue";
+	ASSERT_EQ(capture_open(&c, &o, &err), EMO_EINVAL);
+}
+
+TEST(read_image_png_and_video)
+{
+	struct emo_image g = { 0 }, rgb = { 0 };
+	struct emo_err err = { 0 };
+
+	NEED_FIXTURES();
+	ASSERT_EQ(capture_read_image(path("bands.png"), &g, &rgb, &err), EMO_OK);
+	ASSERT_EQ(g.w, 102);
+	ASSERT_EQ(g.h, 50);
+	ASSERT_NEAR(px(&g, 17, 25), 0, 3);
+	ASSERT_NEAR(px(&g, 85, 25), 255, 3);
+	ASSERT_EQ(rgb.w, 102);
+	ASSERT(rgb.stride >= 3 * 102);
+	ASSERT_NEAR(rgb.px[25 * rgb.stride + 85 * 3], 255, 4);
+	image_free(&g);
+	image_free(&rgb);
+
+	ASSERT_EQ(capture_read_image(path("clip.mp4"), &g, NULL, &err), EMO_OK);
+	ASSERT_EQ(g.w, 320);
+	image_free(&g);
+
+	ASSERT_EQ(capture_read_image(path("missing.png"), &g, NULL, &err), EMO_ESOURCE);
+	ASSERT(g.px == NULL);
+	ASSERT_EQ(capture_read_image(path("notes.mp4"), &g, &rgb, &err), EMO_ESOURCE);
+	ASSERT(g.px == NULL && rgb.px == NULL);
+}
+
+TEST(write_png_roundtrip)
+{
+	struct emo_image g = { 0 }, back = { 0 }, rgb = { 0 };
+	struct emo_err err = { 0 };
+	uint8_t buf[40 * 3 * 30 + 64];
+	struct emo_image src;
+
+	NEED_FIXTURES();
+	/* gray with stride > w */
+	src.w = 37;
+	src.h = 30;
+	src.stride = 40;
+	src.px = buf;
+	for (int y = 0; y < 30; y++)
+		for (int x = 0; x < 40; x++)
+			buf[y * 40 + x] = (uint8_t)(x * 6 + y);
+	ASSERT_EQ(capture_write_png(path("g.png"), &src, 1, &err), EMO_OK);
+	ASSERT_EQ(capture_read_image(path("g.png"), &back, NULL, &err), EMO_OK);
+	ASSERT_EQ(back.w, 37);
+	ASSERT_EQ(back.h, 30);
+	for (int y = 0; y < 30; y++)
+		for (int x = 0; x < 37; x++)
+			ASSERT_EQ(px(&back, x, y), buf[y * 40 + x]);
+	image_free(&back);
+
+	/* RGB: pure red, green, blue columns come back as RGB */
+	src.w = 30;
+	src.stride = 30 * 3 + 5;
+	for (int y = 0; y < 30; y++)
+		for (int x = 0; x < 30; x++)
+			for (int k = 0; k < 3; k++)
+				buf[y * src.stride + x * 3 + k] = (uint8_t)(k == x / 10 ? 200 : 10);
+	ASSERT_EQ(capture_write_png(path("c.png"), &src, 3, &err), EMO_OK);
+	ASSERT_EQ(capture_read_image(path("c.png"), &g, &rgb, &err), EMO_OK);
+	for (int y = 0; y < 30; y++)
+		for (int x = 0; x < 30; x++)
+			for (int k = 0; k < 3; k++)
+				ASSERT_EQ(rgb.px[y * rgb.stride + x * 3 + k], buf[y * src.stride + x * 3 + k]);
+	image_free(&g);
+	image_free(&rgb);
+
+	ASSERT_EQ(capture_write_png(path("c.png"), &src, 2, &err), EMO_EINVAL);
+	ASSERT_EQ(capture_write_png(path("no/such/dir/c.png"), &src, 3, &err), EMO_EIO);
+}
+
+int main(int argc, char **argv)
+{
+	const char *tmp = getenv("TMPDIR");
+	int rc;
+
+	unit_init(argc, argv);
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(dir, sizeof(dir), "%s/emotop-capture.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	capture_set_log(NULL, NULL, CAPTURE_LOG_ERROR);
+	RUN(file_sampling_count_and_size);
+	RUN(file_every_frame_and_scaling);
+	RUN(gray_full_range_limited_source);
+	RUN(gray_full_range_yuvj_mjpeg);
+	RUN(bad_sources);
+	RUN(truncated_stream_delivers_then_ends);
+	RUN(demo_live_frames);
+	RUN(demo_finite_sampled);
+	RUN(realtime_fast_source_drops);
+	RUN(stdin_source);
+	RUN(stdin_silent_pipe);
+	RUN(hls_playlist_file);
+	RUN(screen_region_xvfb);
+	RUN(http_reconnect_after_cut);
+	RUN(http_close_on_hung_read);
+	RUN(unreachable_and_silent_servers);
+	RUN(log_routed_to_callback);
+	RUN(read_image_png_and_video);
+	RUN(write_png_roundtrip);
+	server_stop();
+	rc = unit_done();
+	sh("rm -rf '%s'", dir);
+	return rc;
+}

@@ -1,0 +1,253 @@
+/* test_classify.c - the emotion stage: model loading errors, softmax and
+ * flip TTA on a random classifier, face alignment geometry. */
+#include <unistd.h>
+
+#include "unit.h"
+
+#include "emotop/blob.h"
+#include "emotop/classify.h"
+#include "qnn_rand.h"
+
+static char model_path[64];
+
+static const char *write_model(struct qnn_model *m, const char *name)
+{
+	static char p[128];
+
+	if (!model_path[0]) {
+		snprintf(model_path, sizeof(model_path), "/tmp/emotop-test-classify.XXXXXX");
+		if (!mkdtemp(model_path))
+			return NULL;
+	}
+	snprintf(p, sizeof(p), "%s/%s", model_path, name);
+	if (qnn_model_save(m, p, NULL))
+		return NULL;
+	return p;
+}
+
+/* A classifier on one random model (the same weights every call). */
+static struct classify *new_random(int flip)
+{
+	static const char *path;
+	struct classify_opts o;
+
+	if (!path) {
+		struct qnn_model *m = rm_classifier(1);
+		const char *p = write_model(m, "emo.qnn");
+		static char keep[128];
+		qnn_model_free(m);
+		if (!p)
+			return NULL;
+		snprintf(keep, sizeof(keep), "%s", p);
+		path = keep;
+	}
+	classify_opts_default(&o);
+	o.model_path = path;
+	o.flip_tta = flip;
+	return classify_new(&o, NULL);
+}
+
+TEST(model_errors)
+{
+	struct classify_opts o;
+	struct emo_err err;
+
+	classify_opts_default(&o);
+	ASSERT(o.model_path == NULL && o.path == QNN_PATH_AUTO);
+	o.model_path = "/nonexistent/emo7.qnn";
+	ASSERT(!classify_new(&o, &err));
+	ASSERT(strstr(err.msg, "cannot open"));
+	/* a valid model that is not a 7-class gray8 classifier */
+	struct qnn_model *m = rm_new(3);
+	rm_conv(m, 0, 7, 1, 1, 1, 0, 0, 0, 1, 40);
+	o.model_path = write_model(m, "rgb.qnn");
+	qnn_model_free(m);
+	ASSERT(o.model_path);
+	ASSERT(!classify_new(&o, &err));
+	ASSERT(strstr(err.msg, "not an emotion classifier"));
+	/* 7 logits but not 1x1 at 48x48 */
+	m = rm_new(1);
+	rm_conv(m, 0, 7, 3, 3, 1, 1, 0, 0, 1, 40);
+	o.model_path = write_model(m, "map.qnn");
+	qnn_model_free(m);
+	ASSERT(!classify_new(&o, &err));
+	ASSERT(strstr(err.msg, "1x1"));
+	/* embedded model: absent in builds without models/emo7.qnn */
+	o.model_path = NULL;
+	struct classify *c = classify_new(&o, &err);
+	if ((size_t)(emo_blob_emo7_end - emo_blob_emo7) == 0) {
+		ASSERT(!c);
+		ASSERT(strstr(err.msg, "no emotion model"));
+	} else {
+		ASSERT(c);
+	}
+	classify_free(c);
+	classify_free(NULL);
+}
+
+TEST(crop_softmax_and_flip)
+{
+	struct classify *c = new_random(0), *cf = new_random(1);
+	struct emo_image a, b;
+	float p[EMO_NUM_CLASSES], pm[EMO_NUM_CLASSES], pf[EMO_NUM_CLASSES];
+
+	ASSERT(c && cf);
+	ASSERT_EQ(image_new(&a, 48, 48), EMO_OK);
+	ASSERT_EQ(image_new(&b, 48, 48), EMO_OK);
+	for (int y = 0; y < 48; y++)
+		for (int x = 0; x < 48; x++) {
+			a.px[y * 48 + x] = (uint8_t)(x * 5 + y);
+			b.px[y * 48 + 47 - x] = a.px[y * 48 + x];
+		}
+	ASSERT_EQ(classify_crop(c, &a, p), EMO_OK);
+	double s = 0;
+	for (int k = 0; k < EMO_NUM_CLASSES; k++) {
+		ASSERT(p[k] >= 0 && p[k] <= 1);
+		s += p[k];
+	}
+	ASSERT_NEAR(s, 1, 1e-5);
+	/* softmax of the network's logits */
+	ASSERT_EQ(classify_crop(c, &b, pm), EMO_OK);
+	int differ = 0;
+	for (int k = 0; k < EMO_NUM_CLASSES; k++)
+		differ |= fabsf(p[k] - pm[k]) > 1e-6f;
+	ASSERT(differ); /* the ramp is not symmetric: mirrored input differs */
+	ASSERT_EQ(classify_crop(cf, &a, pf), EMO_OK);
+	for (int k = 0; k < EMO_NUM_CLASSES; k++)
+		ASSERT_NEAR(pf[k], 0.5 * (p[k] + pm[k]), 1e-6);
+	/* flip TTA is symmetric in the mirror */
+	ASSERT_EQ(classify_crop(cf, &b, pm), EMO_OK);
+	for (int k = 0; k < EMO_NUM_CLASSES; k++)
+		ASSERT_NEAR(pf[k], pm[k], 1e-6);
+	/* wrong sizes */
+	struct emo_image small;
+	ASSERT_EQ(image_new(&small, 47, 48), EMO_OK);
+	ASSERT_EQ(classify_crop(c, &small, p), EMO_EINVAL);
+	ASSERT_EQ(classify_crop(c, NULL, p), EMO_EINVAL);
+	ASSERT_EQ(classify_crop(NULL, &a, p), EMO_EINVAL);
+	image_free(&small);
+	image_free(&a);
+	image_free(&b);
+	classify_free(c);
+	classify_free(cf);
+}
+
+/* The darkest pixel of a crop region (x0..x1, y0..y1). */
+static void darkest(const struct emo_image *im, int x0, int x1, int y0, int y1, int *bx, int *by)
+{
+	int best = 256;
+
+	for (int y = y0; y <= y1; y++)
+		for (int x = x0; x <= x1; x++)
+			if (im->px[y * im->stride + x] < best) {
+				best = im->px[y * im->stride + x];
+				*bx = x;
+				*by = y;
+			}
+}
+
+TEST(align_landmarks_levels_eyes)
+{
+	struct classify *c = new_random(0);
+	struct emo_image frame, crop;
+	struct emo_face f;
+
+	ASSERT(c);
+	ASSERT_EQ(image_new(&frame, 320, 240), EMO_OK);
+	ASSERT_EQ(image_new(&crop, 48, 48), EMO_OK);
+	memset(frame.px, 200, 320 * 240);
+	/* two dark eyes, tilted by about 20 degrees, 60 px apart */
+	const float lx = 130, ly = 100, rx = 130 + 60 * cosf(0.35f), ry = 100 + 60 * sinf(0.35f);
+	for (int y = -2; y <= 2; y++)
+		for (int x = -2; x <= 2; x++) {
+			frame.px[(int)(ly + y) * 320 + (int)(lx + x)] = 0;
+			frame.px[(int)(ry + y) * 320 + (int)(rx + x)] = 0;
+		}
+	memset(&f, 0, sizeof(f));
+	f.n_landmarks = DETECT_NUM_LANDMARKS;
+	/* landmark coordinates: centres of the drawn 5x5 blocks */
+	f.lm[0][0] = (float)(int)lx + 0.5f;
+	f.lm[0][1] = (float)(int)ly + 0.5f;
+	f.lm[1][0] = (float)(int)rx + 0.5f;
+	f.lm[1][1] = (float)(int)ry + 0.5f;
+	f.box = (struct emo_box){100, 80, 120, 120};
+	ASSERT_EQ(classify_align(c, &frame, &f, &crop), EMO_OK);
+	int ax = 0, ay = 0, bx = 0, by = 0;
+	darkest(&crop, 0, 23, 0, 47, &ax, &ay);
+	darkest(&crop, 24, 47, 0, 47, &bx, &by);
+	/* level, symmetric about the centre, at the FER2013 framing */
+	ASSERT(abs(ay - by) <= 1);
+	ASSERT(abs((ax + bx) - 47) <= 2);
+	ASSERT(bx - ax >= 17 && bx - ax <= 23); /* 0.42 * 48 = 20 */
+	ASSERT(ay >= 16 && ay <= 21);            /* 0.40 * 48 = 19 */
+	float p[EMO_NUM_CLASSES];
+	ASSERT_EQ(classify_face(c, &frame, &f, p), EMO_OK);
+	/* degenerate landmarks */
+	f.lm[1][0] = f.lm[0][0];
+	f.lm[1][1] = f.lm[0][1];
+	ASSERT_EQ(classify_align(c, &frame, &f, &crop), EMO_EINVAL);
+	image_free(&frame);
+	image_free(&crop);
+	classify_free(c);
+}
+
+TEST(align_box_squares)
+{
+	struct classify *c = new_random(0);
+	struct emo_image frame, crop;
+	struct emo_face f;
+
+	ASSERT(c);
+	ASSERT_EQ(image_new(&frame, 200, 200), EMO_OK);
+	ASSERT_EQ(image_new(&crop, 48, 48), EMO_OK);
+	memset(frame.px, 220, 200 * 200);
+	/* a dark square at 80..119 x 60..139: a tall box around it squares up */
+	for (int y = 60; y < 140; y++)
+		for (int x = 80; x < 120; x++)
+			frame.px[y * 200 + x] = 20;
+	memset(&f, 0, sizeof(f));
+	f.box = (struct emo_box){80, 60, 40, 80};
+	ASSERT_EQ(classify_align(c, &frame, &f, &crop), EMO_OK);
+	/* side 88 px -> 48: the dark band is 40/88*48 ~ 22 px wide, centred,
+	 * rows 2..45 */
+	int dark_cols = 0;
+	for (int x = 0; x < 48; x++)
+		dark_cols += crop.px[24 * 48 + x] < 120;
+	ASSERT(dark_cols >= 20 && dark_cols <= 24);
+	ASSERT(crop.px[24 * 48 + 23] < 60 && crop.px[24 * 48 + 2] > 180);
+	ASSERT(crop.px[3 * 48 + 24] < 120 && crop.px[44 * 48 + 24] < 120);
+	ASSERT(crop.px[0 * 48 + 24] > 180 && crop.px[47 * 48 + 24] > 180);
+	/* bad boxes and a crop of the wrong size */
+	f.box.w = 0;
+	ASSERT_EQ(classify_align(c, &frame, &f, &crop), EMO_EINVAL);
+	f.box.w = NAN;
+	ASSERT_EQ(classify_align(c, &frame, &f, &crop), EMO_EINVAL);
+	f.box = (struct emo_box){-500, -500, 30, 30}; /* off frame: border replicated */
+	ASSERT_EQ(classify_align(c, &frame, &f, &crop), EMO_OK);
+	struct emo_image wrong;
+	ASSERT_EQ(image_new(&wrong, 32, 32), EMO_OK);
+	ASSERT_EQ(classify_align(c, &frame, &f, &wrong), EMO_EINVAL);
+	image_free(&wrong);
+	image_free(&frame);
+	image_free(&crop);
+	classify_free(c);
+}
+
+int main(int argc, char **argv)
+{
+	unit_init(argc, argv);
+	RUN(model_errors);
+	RUN(crop_softmax_and_flip);
+	RUN(align_landmarks_levels_eyes);
+	RUN(align_box_squares);
+	if (model_path[0]) {
+		const char *names[] = {"emo.qnn", "rgb.qnn", "map.qnn"};
+		char p[160];
+		for (int i = 0; i < 3; i++) {
+			snprintf(p, sizeof(p), "%s/%s", model_path, names[i]);
+			unlink(p);
+		}
+		rmdir(model_path);
+	}
+	return unit_done();
+}

@@ -1,0 +1,338 @@
+/* test_fnn.c - the trainer's float layers: forward against naive reference
+ * code, backward against numerical gradients, checkpoints, the FER readers,
+ * and a tiny end-to-end training run on synthetic data that must learn. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "train/data.h"
+#include "train/fnn.h"
+#include "unit.h"
+
+static uint64_t trng = 12345;
+
+static float frand(void)
+{
+	trng = trng * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (float)((trng >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
+}
+
+/* Naive NHWC conv: out[b][oy][ox][co] = sum w[co][ky][kx][ci] * in + bias */
+static void naive_conv(const struct fnn_layer *l, const float *x, float *y, int n)
+{
+	for (int b = 0; b < n; b++)
+		for (int oy = 0; oy < l->out.h; oy++)
+			for (int ox = 0; ox < l->out.w; ox++)
+				for (int co = 0; co < l->cout; co++) {
+					double s = l->has_bias ? l->b[co] : 0;
+					for (int ky = 0; ky < l->kh; ky++)
+						for (int kx = 0; kx < l->kw; kx++)
+							for (int ci = 0; ci < l->in.c; ci++) {
+								int iy = oy * l->stride - l->pad + ky;
+								int ix = ox * l->stride - l->pad + kx;
+								if (iy < 0 || ix < 0 || iy >= l->in.h || ix >= l->in.w)
+									continue;
+								s += (double)l->w[((co * l->kh + ky) * l->kw + kx) * l->in.c + ci] *
+								     x[((b * l->in.h + iy) * l->in.w + ix) * l->in.c + ci];
+							}
+					y[((b * l->out.h + oy) * l->out.w + ox) * l->cout + co] = (float)s;
+				}
+}
+
+TEST(conv_matches_naive)
+{
+	const char *archs[] = {"h5", "c4/s2", "k3"};
+	for (int a = 0; a < 3; a++) {
+		struct fnn *net = fnn_new(archs[a], (struct fnn_shape){7, 6, 3}, 3);
+		int n = 2;
+		float x[2 * 7 * 6 * 3], ref[2 * 7 * 6 * 8];
+		const float *y;
+		ASSERT(net);
+		for (int i = 0; i < 2 * 7 * 6 * 3; i++)
+			x[i] = frand();
+		for (int i = 0; i < net->layers[0].cout; i++)
+			net->layers[0].b[i] = frand();
+		fnn_forward(net, x, n, 0);
+		y = net->layers[0].y;
+		naive_conv(&net->layers[0], x, ref, n);
+		for (int i = 0; i < n * net->layers[0].out.h * net->layers[0].out.w * net->layers[0].cout; i++)
+			ASSERT_NEAR(y[i], ref[i], 1e-4);
+		fnn_free(net);
+	}
+}
+
+TEST(bad_arch_rejected)
+{
+	const char *bad[] = {"", "c", "c0", "x3", "c8/s3", "d1.5", "p,p,p,p", "o7junk", "f0"};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct fnn *net = fnn_new(bad[i], (struct fnn_shape){8, 8, 1}, 1);
+		if (net) {
+			fnn_free(net);
+			UNIT_FAILF("accepted bad arch '%s'", bad[i]);
+		}
+	}
+}
+
+/* loss of the network on fixed inputs, BN in training mode, no dropout */
+static double net_loss(struct fnn *net, const float *x, const int *lab, int n)
+{
+	const float *z = fnn_forward(net, x, n, 1);
+	float *dz = malloc(sizeof(float) * (size_t)n * net->n_out);
+	double l = fnn_softmax_xent(z, lab, n, net->n_out, 0.1f, NULL, dz, NULL);
+	free(dz);
+	return l;
+}
+
+TEST(gradient_check)
+{
+	/* every layer type the classifier uses, small enough for finite
+	 * differences in double-checked float */
+	struct fnn *net = fnn_new("c3,p,k4,c4/s2,g,f5,o4", (struct fnn_shape){8, 8, 2}, 7);
+	const int n = 3, nin = 8 * 8 * 2;
+	float x[3 * 8 * 8 * 2], dz[3 * 4];
+	int lab[3] = {0, 3, 1}, checked = 0, bad = 0;
+	const float *z;
+
+	ASSERT(net);
+	for (int i = 0; i < n * nin; i++)
+		x[i] = frand();
+	z = fnn_forward(net, x, n, 1);
+	fnn_softmax_xent(z, lab, n, 4, 0.1f, NULL, dz, NULL);
+	fnn_zero_grad(net);
+	fnn_backward(net, x, dz, n);
+	for (int p = 0; p < net->n_params; p++) {
+		struct fnn_param *pr = &net->params[p];
+		for (long j = 0; j < pr->n; j += 1 + pr->n / 7) {
+			float keep = pr->w[j], eps = 2e-3f;
+			double lp, lm, num, ana = pr->g[j];
+			pr->w[j] = keep + eps;
+			lp = net_loss(net, x, lab, n);
+			pr->w[j] = keep - eps;
+			lm = net_loss(net, x, lab, n);
+			pr->w[j] = keep;
+			num = (lp - lm) / (2 * eps);
+			checked++;
+			if (fabs(num - ana) > 2e-3 + 0.05 * fabs(num)) {
+				bad++;
+				fprintf(stderr, "  param %d[%ld]: numeric %g analytic %g\n", p, j, num, ana);
+			}
+		}
+	}
+	fnn_free(net);
+	ASSERT(checked > 40);
+	ASSERT_EQ(bad, 0);
+}
+
+TEST(softmax_xent)
+{
+	float z[2 * 3] = {1, 2, 3, 0, 0, 0}, d[6];
+	int lab[2] = {2, 0}, hits = 0;
+	float w[3] = {1, 1, 1};
+	double l = fnn_softmax_xent(z, lab, 2, 3, 0.0f, w, d, &hits);
+	/* -log softmax: (log(e+e^2+e^3) - 3 + log 3) / 2 */
+	double ref = (log(exp(1) + exp(2) + exp(3)) - 3 + log(3)) / 2;
+	ASSERT_NEAR(l, ref, 1e-5);
+	ASSERT_EQ(hits, 2); /* row 2 ties: argmax 0 */
+	/* gradients of each row sum to zero */
+	ASSERT_NEAR(d[0] + d[1] + d[2], 0, 1e-6);
+	ASSERT_NEAR(d[3], (1.0 / 3 - 1) / 2, 1e-6);
+}
+
+TEST(checkpoint_roundtrip)
+{
+	char path[] = "/tmp/emotop-fnn-XXXXXX";
+	int fd = mkstemp(path), had = 0;
+	struct fnn *a = fnn_new("c4,p,f6,o3", (struct fnn_shape){6, 6, 1}, 5);
+	struct fnn *b = fnn_new("c4,p,f6,o3", (struct fnn_shape){6, 6, 1}, 99);
+	struct fnn *c = fnn_new("c5,p,f6,o3", (struct fnn_shape){6, 6, 1}, 5);
+	long extra = 4242, got = 0;
+	float x[36];
+	const float *ya;
+	float keep[3];
+
+	ASSERT(fd >= 0 && a && b && c);
+	close(fd);
+	for (int i = 0; i < 36; i++)
+		x[i] = frand();
+	a->layers[1].rmean[0] = 0.25f;
+	ya = fnn_forward(a, x, 1, 0);
+	memcpy(keep, ya, sizeof(keep));
+	ASSERT_EQ(fnn_save(a, path, &extra, sizeof(extra), 1), 0);
+	ASSERT_EQ(fnn_load(b, path, &got, sizeof(got), &had), 0);
+	ASSERT_EQ(got, 4242);
+	ASSERT_EQ(had, 1);
+	ya = fnn_forward(b, x, 1, 0);
+	for (int i = 0; i < 3; i++)
+		ASSERT_NEAR(ya[i], keep[i], 1e-6);
+	/* a different architecture is refused */
+	ASSERT(fnn_load(c, path, NULL, 0, NULL) != 0);
+	/* a truncated file is refused */
+	ASSERT_EQ(truncate(path, 100), 0);
+	ASSERT(fnn_load(b, path, NULL, 0, NULL) != 0);
+	unlink(path);
+	fnn_free(a);
+	fnn_free(b);
+	fnn_free(c);
+}
+
+TEST(learns_synthetic)
+{
+	/* three classes of 12x12 images: a bright bar that is horizontal,
+	 * vertical or diagonal, at random positions, with noise */
+	const int S = 12, N = 384, B = 32;
+	struct fnn *net = fnn_new("c8,p,c16,p,d0.1,f16,o3", (struct fnn_shape){S, S, 1}, 11);
+	float *x = calloc((size_t)N * S * S, sizeof(float)), dz[32 * 3];
+	int *lab = calloc((size_t)N, sizeof(int)), hits = 0;
+
+	ASSERT(net && x && lab);
+	for (int i = 0; i < N; i++) {
+		int k = i % 3, o = (int)((frand() + 1) * 4) + 2;
+		float *im = x + (size_t)i * S * S;
+		lab[i] = k;
+		for (int p = 0; p < S * S; p++)
+			im[p] = 0.2f * (frand() + 1);
+		for (int t = 1; t < S - 1; t++) {
+			int yy = k == 0 ? o : t, xx = k == 1 ? o : t;
+			im[yy * S + xx] = 1.0f;
+		}
+	}
+	for (long step = 1; step <= 150; step++) {
+		int off = (int)((step * B) % N);
+		const float *z = fnn_forward(net, x + (size_t)off * S * S, B, 1);
+		fnn_softmax_xent(z, lab + off, B, 3, 0.0f, NULL, dz, NULL);
+		fnn_zero_grad(net);
+		fnn_backward(net, x + (size_t)off * S * S, dz, B);
+		fnn_step(net, FNN_SGD, 0.05f, 0.9f, 1e-4f, step);
+	}
+	for (int i = 0; i < N; i += B) {
+		int c = 0;
+		const float *z = fnn_forward(net, x + (size_t)i * S * S, B, 0);
+		fnn_softmax_xent(z, lab + i, B, 3, 0.0f, NULL, NULL, &c);
+		hits += c;
+	}
+	fnn_free(net);
+	free(x);
+	free(lab);
+	/* chance is 1/3 */
+	ASSERT(hits > N * 9 / 10);
+}
+
+TEST(adamw_learns)
+{
+	/* a linear problem AdamW must fit: class = sign of the first input */
+	struct fnn *net = fnn_new("o2", (struct fnn_shape){1, 1, 4}, 3);
+	float x[64 * 4], dz[64 * 2];
+	int lab[64], hits = 0;
+	ASSERT(net);
+	for (int i = 0; i < 64; i++) {
+		for (int j = 0; j < 4; j++)
+			x[i * 4 + j] = frand();
+		lab[i] = x[i * 4] > 0;
+	}
+	for (long t = 1; t <= 200; t++) {
+		const float *z = fnn_forward(net, x, 64, 1);
+		fnn_softmax_xent(z, lab, 64, 2, 0.0f, NULL, dz, NULL);
+		fnn_zero_grad(net);
+		fnn_backward(net, x, dz, 64);
+		fnn_step(net, FNN_ADAMW, 0.05f, 0.9f, 0.0f, t);
+	}
+	fnn_softmax_xent(fnn_forward(net, x, 64, 0), lab, 64, 2, 0, NULL, NULL, &hits);
+	fnn_free(net);
+	ASSERT(hits >= 62);
+}
+
+TEST(augment_identity_and_bounds)
+{
+	uint8_t src[48 * 48];
+	float dst[48 * 48];
+	struct augment aug = {.rot_deg = 15, .scale = 0.2f, .shift = 0.1f, .flip = 1,
+			      .brightness = 0.2f, .contrast = 0.3f, .erase = 1.0f};
+	for (int i = 0; i < 48 * 48; i++)
+		src[i] = (uint8_t)(i * 7);
+	fer_augment(src, dst, NULL, 1);
+	for (int i = 0; i < 48 * 48; i++)
+		ASSERT_NEAR(dst[i], src[i] / 255.0, 1e-6);
+	for (uint64_t s = 0; s < 50; s++) {
+		float again[48 * 48];
+		fer_augment(src, dst, &aug, s);
+		fer_augment(src, again, &aug, s);
+		ASSERT(!memcmp(dst, again, sizeof(dst)));
+		for (int i = 0; i < 48 * 48; i++)
+			ASSERT(dst[i] >= 0 && dst[i] <= 1);
+	}
+}
+
+TEST(fer_csv_reader)
+{
+	char path[] = "/tmp/emotop-fer-XXXXXX.csv";
+	int fd = mkstemps(path, 4);
+	FILE *f;
+	struct fer_set s;
+
+	ASSERT(fd >= 0);
+	f = fdopen(fd, "w");
+	fprintf(f, "emotion,pixels,Usage\n");
+	for (int r = 0; r < 3; r++) {
+		fprintf(f, "%d,", r * 2);
+		for (int i = 0; i < 2304; i++)
+			fprintf(f, "%s%d", i ? " " : "", (i + r) % 256);
+		fprintf(f, ",%s\n", r == 1 ? "PublicTest" : "Training");
+	}
+	fclose(f);
+	ASSERT_EQ(fer_load(path, "Training", &s), 0);
+	ASSERT_EQ(s.n, 2);
+	ASSERT_EQ(s.label[0], 0);
+	ASSERT_EQ(s.label[1], 4);
+	ASSERT_EQ(s.px[2304 + 5], 7);
+	fer_free(&s);
+	ASSERT_EQ(fer_load(path, "PublicTest", &s), 0);
+	ASSERT_EQ(s.n, 1);
+	ASSERT_EQ(s.label[0], 2);
+	fer_free(&s);
+	/* a malformed row: too few pixels */
+	f = fopen(path, "w");
+	fprintf(f, "emotion,pixels,Usage\n3,1 2 3,Training\n");
+	fclose(f);
+	ASSERT(fer_load(path, NULL, &s) != 0);
+	/* a bad label */
+	f = fopen(path, "w");
+	fprintf(f, "9,");
+	for (int i = 0; i < 2304; i++)
+		fprintf(f, "0 ");
+	fprintf(f, ",Training\n");
+	fclose(f);
+	ASSERT(fer_load(path, NULL, &s) != 0);
+	ASSERT(fer_load("/nonexistent/fer2013.csv", NULL, &s) != 0);
+	unlink(path);
+}
+
+TEST(fer_folder_reader)
+{
+	char dir[4096];
+	struct fer_set s;
+	snprintf(dir, sizeof(dir), "%s/data/fer2013/test", unit_shared());
+	if (access(dir, R_OK))
+		SKIP("FER2013 not found at %s", dir);
+	ASSERT_EQ(fer_load(dir, NULL, &s), 0);
+	ASSERT_EQ(s.n, 3589);
+	ASSERT_EQ(s.count[1], 56);
+	ASSERT_EQ(s.count[3], 895);
+	fer_free(&s);
+}
+
+int main(int argc, char **argv)
+{
+	unit_init(argc, argv);
+	RUN(conv_matches_naive);
+	RUN(bad_arch_rejected);
+	RUN(softmax_xent);
+	RUN(gradient_check);
+	RUN(checkpoint_roundtrip);
+	RUN(learns_synthetic);
+	RUN(adamw_learns);
+	RUN(augment_identity_and_bounds);
+	RUN(fer_csv_reader);
+	RUN(fer_folder_reader);
+	return unit_done();
+}

@@ -1,0 +1,563 @@
+/* test_qnn.c - the int8 engine: requantization, layer semantics on golden
+ * values, every SIMD path bit-identical to the scalar reference on many
+ * layer shapes and whole random networks, int8 against float. */
+#include "unit.h"
+
+#include "emotop/cpu.h"
+#include "emotop/qnn.h"
+#include "qnn_rand.h"
+
+/* int8 logits against the float path of the same network: the largest
+ * difference, relative to the spread (std) of the float logits. */
+#define QNN_TOL_LOGIT_REL 0.08
+/* mean |q_int8 - q_float| over a uint8 hidden tensor, in LSB */
+#define QNN_TOL_HIDDEN_LSB 0.25
+
+static const enum qnn_path simd_paths[] = {QNN_PATH_AVX2, QNN_PATH_AVX512VNNI};
+
+static size_t tensor_bytes(const struct qnn_ctx *x, int t, int *isf)
+{
+	int h, w, c;
+	const uint8_t *q;
+	const float *f;
+
+	if (qnn_tensor_get(x, t, &h, &w, &c, &q, &f))
+		return 0;
+	*isf = f != NULL;
+	return (size_t)h * w * c * (f ? sizeof(float) : 1);
+}
+
+/* Compare every tensor of two contexts after a run; 0 when identical. */
+static int ctx_diff(const struct qnn_ctx *a, const struct qnn_ctx *b, int nt, int *where)
+{
+	for (int t = 1; t < nt; t++) {
+		int fa, fb;
+		size_t na = tensor_bytes(a, t, &fa), nb = tensor_bytes(b, t, &fb);
+		const uint8_t *qa, *qb;
+		const float *pa, *pb;
+		qnn_tensor_get(a, t, NULL, NULL, NULL, &qa, &pa);
+		qnn_tensor_get(b, t, NULL, NULL, NULL, &qb, &pb);
+		if (na != nb || fa != fb || !na ||
+		    memcmp(fa ? (const void *)pa : (const void *)qa,
+			   fb ? (const void *)pb : (const void *)qb, na)) {
+			*where = t;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Run m on every path this CPU has at h x w (input row stride padded);
+ * returns the number of paths that differ from scalar (-1 on setup error). */
+static int check_paths(const struct qnn_model *m, int h, int w, int *n_paths)
+{
+	const int c = m->tensors[0].c, stride = w * c + 7;
+	uint8_t *in = malloc((size_t)h * stride);
+	struct emo_err err;
+	struct qnn_ctx *ref = qnn_ctx_new(m, h, w, QNN_PATH_SCALAR, &err);
+	int bad = 0;
+
+	*n_paths = 0;
+	if (!in || !ref) {
+		if (!ref)
+			fprintf(stderr, "  ctx: %s\n", err.msg);
+		free(in);
+		qnn_ctx_free(ref);
+		return -1;
+	}
+	rnd_fill(in, (size_t)h * stride);
+	if (qnn_run(ref, in, h, w, stride)) {
+		bad = -1;
+		goto out;
+	}
+	for (size_t p = 0; p < sizeof(simd_paths) / sizeof(simd_paths[0]); p++) {
+		if (!qnn_path_supported(simd_paths[p]))
+			continue;
+		struct qnn_ctx *x = qnn_ctx_new(m, h, w, simd_paths[p], &err);
+		int where = 0;
+		if (!x) {
+			bad = -1;
+			break;
+		}
+		(*n_paths)++;
+		if (qnn_run(x, in, h, w, stride) || ctx_diff(ref, x, m->n_tensors, &where)) {
+			fprintf(stderr, "  %s differs from scalar at tensor %d (%dx%dx%d)\n",
+				qnn_path_name(simd_paths[p]), where, h, w, c);
+			bad++;
+		}
+		qnn_ctx_free(x);
+	}
+out:
+	qnn_ctx_free(ref);
+	free(in);
+	return bad;
+}
+
+TEST(paths_avx2_available)
+{
+	if (!qnn_path_supported(QNN_PATH_AVX2))
+		SKIP("CPU has no AVX2+FMA: AVX2 kernels not tested against scalar");
+	ASSERT(qnn_path_supported(QNN_PATH_SCALAR));
+}
+
+TEST(paths_vnni_available)
+{
+	struct cpu_info ci;
+
+	cpu_detect(&ci);
+	fprintf(stderr, "  CPU: %s, best path %s\n", ci.model, qnn_path_name(qnn_best_path()));
+	if (!qnn_path_supported(QNN_PATH_AVX512VNNI))
+		SKIP("CPU has no AVX-512 VNNI: VNNI kernels not tested against scalar");
+	ASSERT(ci.avx512 && ci.avx2);
+}
+
+TEST(quantize_multiplier)
+{
+	int32_t m, s;
+
+	qnn_quantize_multiplier(0.5, &m, &s);
+	ASSERT_EQ(m, 1 << 30);
+	ASSERT_EQ(s, 0);
+	qnn_quantize_multiplier(1.0, &m, &s);
+	ASSERT_EQ(m, 1 << 30);
+	ASSERT_EQ(s, 1);
+	qnn_quantize_multiplier(0.75 / 16, &m, &s);
+	ASSERT_EQ(m, 3 << 29);
+	ASSERT_EQ(s, -4);
+	qnn_quantize_multiplier(0, &m, &s);
+	ASSERT_EQ(m, 0);
+	qnn_quantize_multiplier(-1, &m, &s);
+	ASSERT_EQ(m, 0);
+	qnn_quantize_multiplier(NAN, &m, &s);
+	ASSERT_EQ(m, 0);
+	qnn_quantize_multiplier(1e-12, &m, &s); /* below 2^-32: zero */
+	ASSERT_EQ(m, 0);
+	qnn_quantize_multiplier(1e12, &m, &s); /* saturates */
+	ASSERT_EQ(s, 30);
+	ASSERT_EQ(m, INT32_MAX);
+	/* just below 1: rounding of the mantissa carries into the exponent */
+	qnn_quantize_multiplier(1.0 - 1e-12, &m, &s);
+	ASSERT_EQ(m, 1 << 30);
+	ASSERT_EQ(s, 1);
+	for (int i = 0; i < 1000; i++) {
+		double M = exp((rnd_unit() - 0.7) * 30);
+		qnn_quantize_multiplier(M, &m, &s);
+		ASSERT(m >= (1 << 30));
+		ASSERT(s >= -31 && s <= 30);
+		ASSERT_NEAR(ldexp((double)m, s - 31) / M, 1.0, 1e-9);
+	}
+}
+
+TEST(requantize_golden)
+{
+	/* M = 0.5: SRDHM rounds half up, so 1.5 -> 2 and -1.5 -> -1 */
+	ASSERT_EQ(qnn_requantize(3, 1 << 30, 0), 2);
+	ASSERT_EQ(qnn_requantize(-3, 1 << 30, 0), -1);
+	/* M = 0.25: 1.25 -> SRDHM 3 (2.5 up) -> /2 = 1.5 away -> 2 (double rounding) */
+	ASSERT_EQ(qnn_requantize(5, 1 << 30, -1), 2);
+	ASSERT_EQ(qnn_requantize(-5, 1 << 30, -1), -1);
+	ASSERT_EQ(qnn_requantize(-6, 1 << 30, -1), -2); /* -1.5 away from zero */
+	ASSERT_EQ(qnn_requantize(1000, 0, 0), 0);
+	ASSERT_EQ(qnn_requantize(7, 1 << 30, 3), 28); /* M = 4 */
+	ASSERT_EQ(qnn_requantize(INT32_MAX, INT32_MAX, 0), INT32_MAX - 1);
+	ASSERT_EQ(qnn_requantize(INT32_MIN, 1 << 30, -31), -1); /* -2^30 / 2^31 = -0.5 -> -1 */
+	ASSERT_EQ(qnn_requantize(INT32_MIN, INT32_MAX, 0), INT32_MIN + 1);
+}
+
+TEST(requantize_close_to_real)
+{
+	for (int i = 0; i < 20000; i++) {
+		int32_t mult, shift, acc = (int32_t)rnd_u32() >> rnd_int(0, 20);
+		double M = exp((rnd_unit() - 0.8) * 12);
+		qnn_quantize_multiplier(M, &mult, &shift);
+		double real = (double)acc * ldexp((double)mult, shift - 31);
+		if (fabs(real) > 2e9 || (shift > 0 && fabs(ldexp(acc, shift)) >= 2147483648.0))
+			continue; /* out of range, or the documented wrapping left shift */
+		ASSERT_NEAR(qnn_requantize(acc, mult, shift), real, 1.0);
+	}
+}
+
+/* 1x1 conv by hand: cin 2, w = {1, -2}, bias 10, z_in 3, input {5, 7}:
+ * acc = 10 + 2*1 + 4*(-2) = 4; M = 0.5 -> 2; z_out 100 -> 102. */
+TEST(conv_golden)
+{
+	struct qnn_model *m = rm_new(2);
+	int8_t w[2] = {1, -2};
+	int32_t b = 10, mult = 1 << 30, sh = 0;
+	float ws = 1;
+	const uint8_t in[2 * 2 * 2] = {5, 7, 3, 3, 0, 0, 255, 255};
+	const uint8_t *q;
+	int ok = 1;
+
+	ASSERT(m);
+	m->tensors[0].zero_point = 3;
+	m->tensors[0].scale = 0.5f;
+	rm_tensor(m, 1, 1.0f, 100);
+	m->n_layers = 1;
+	m->layers[0] = (struct qnn_layer){.type = QNN_CONV, .in = 0, .in2 = -1, .out = 1, .kh = 1,
+					  .kw = 1, .stride = 1, .groups = 1, .cin = 2, .cout = 1,
+					  .relu = 1};
+	struct qnn_layer *l = &m->layers[0];
+	l->w = malloc(2);
+	l->bias = malloc(4);
+	l->mult = malloc(4);
+	l->shift = malloc(4);
+	l->w_scale = malloc(4);
+	memcpy(l->w, w, 2);
+	*l->bias = b;
+	*l->mult = mult;
+	*l->shift = sh;
+	*l->w_scale = ws;
+	for (int p = QNN_PATH_SCALAR; p <= QNN_PATH_AVX512VNNI; p++) {
+		if (!qnn_path_supported((enum qnn_path)p))
+			continue;
+		struct qnn_ctx *x = qnn_ctx_new(m, 2, 2, (enum qnn_path)p, NULL);
+		if (!x || qnn_run(x, in, 2, 2, 4) || qnn_tensor_get(x, 1, NULL, NULL, NULL, &q, NULL)) {
+			ok = 0;
+		} else {
+			/* pixel 1: acc 10 -> 5 -> 105; pixel 2: 10 + (-3) - 2*(-3) = 13 -> 6.5 -> 7
+			 * -> 107; pixel 3: 10 + 252 - 504 = -242 -> -121 -> clamp at z (relu) 100 */
+			if (q[0] != 102 || q[1] != 105 || q[2] != 107 || q[3] != 100) {
+				fprintf(stderr, "  %s: %d %d %d %d\n", qnn_path_name((enum qnn_path)p), q[0], q[1],
+					q[2], q[3]);
+				ok = 0;
+			}
+		}
+		qnn_ctx_free(x);
+	}
+	qnn_model_free(m);
+	ASSERT(ok);
+}
+
+/* Pooling and the other layers by hand. */
+TEST(pool_gap_add_golden)
+{
+	struct qnn_model *m = rm_new(1);
+	const uint8_t in[4 * 4] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 200};
+	const uint8_t *q;
+
+	ASSERT(m);
+	m->tensors[0].zero_point = 10;
+	int mp = rm_pool(m, 0, QNN_MAXPOOL, 2, 2, 0);
+	int mp3 = rm_pool(m, 0, QNN_MAXPOOL, 3, 2, 1);
+	int gap = rm_pool(m, 0, QNN_GAP, 0, 0, 0);
+	int up = rm_pool(m, mp, QNN_UPSAMPLE2, 0, 0, 0);
+	int add = rm_add(m, 0, up, 0);
+	/* add: output scale = input scale, both multipliers 1 (mult 2^30, shift 1) */
+	m->tensors[add].scale = m->tensors[0].scale;
+	m->tensors[add].zero_point = 128;
+	for (int k = 0; k < 2; k++) {
+		m->layers[m->n_layers - 1].add_mult[k] = 1 << 30;
+		m->layers[m->n_layers - 1].add_shift[k] = 1;
+	}
+	for (int p = QNN_PATH_SCALAR; p <= QNN_PATH_AVX512VNNI; p++) {
+		if (!qnn_path_supported((enum qnn_path)p))
+			continue;
+		struct qnn_ctx *x = qnn_ctx_new(m, 4, 4, (enum qnn_path)p, NULL);
+		ASSERT(x);
+		ASSERT_EQ(qnn_run(x, in, 4, 4, 4), EMO_OK);
+		int h, w;
+		ASSERT_EQ(qnn_tensor_get(x, mp, &h, &w, NULL, &q, NULL), EMO_OK);
+		ASSERT(h == 2 && w == 2 && q[0] == 6 && q[1] == 8 && q[2] == 14 && q[3] == 200);
+		ASSERT_EQ(qnn_tensor_get(x, mp3, &h, &w, NULL, &q, NULL), EMO_OK);
+		ASSERT(h == 2 && w == 2 && q[0] == 6 && q[1] == 8 && q[2] == 14 && q[3] == 200);
+		/* gap: sum(q - 10) = 136 + 185 - 160 = 321... computed: (sum - 160) / 16 */
+		int s = 0;
+		for (int i = 0; i < 16; i++)
+			s += in[i] - 10;
+		ASSERT_EQ(qnn_tensor_get(x, gap, &h, &w, NULL, &q, NULL), EMO_OK);
+		ASSERT(h == 1 && w == 1);
+		ASSERT_EQ(q[0], 10 + (s + 8) / 16);
+		ASSERT_EQ(qnn_tensor_get(x, add, &h, &w, NULL, &q, NULL), EMO_OK);
+		/* add: 128 + (in - 10) + (up - 10); pixel 0: 128 - 9 - 4 = 115 */
+		ASSERT(h == 4 && w == 4);
+		ASSERT_EQ(q[0], 115);
+		ASSERT_EQ(q[15], 255); /* 128 + 190 + 190 saturates */
+		qnn_ctx_free(x);
+	}
+	qnn_model_free(m);
+}
+
+struct shape {
+	int h, w, cin, cout, kh, kw, stride, pad, dw, relu, float_out;
+};
+
+TEST(conv_shapes_identical)
+{
+	static const struct shape sh[] = {
+		{48, 48, 1, 32, 3, 3, 1, 1, 0, 1, 0},  /* first layer: im2col */
+		{7, 5, 3, 5, 3, 3, 2, 1, 0, 0, 0},     /* cin 3, stride 2, odd sizes */
+		{9, 9, 5, 17, 3, 3, 1, 1, 0, 1, 0},    /* cin padded to 8, cout tail */
+		{6, 6, 16, 33, 1, 1, 1, 0, 0, 0, 0},   /* 1x1, input used in place */
+		{3, 3, 12, 7, 3, 3, 1, 0, 0, 0, 0},    /* FC: kernel == input */
+		{3, 3, 64, 40, 3, 3, 1, 0, 0, 1, 0},   /* FC, 2304-like */
+		{1, 1, 48, 7, 1, 1, 1, 0, 0, 0, 1},    /* float logits */
+		{5, 7, 9, 23, 3, 3, 1, 1, 0, 0, 1},    /* float_out with padding */
+		{11, 13, 8, 64, 5, 5, 2, 2, 0, 1, 0},  /* 5x5 stride 2 */
+		{10, 10, 24, 48, 3, 3, 1, 1, 0, 1, 0},
+		{12, 12, 32, 96, 3, 3, 1, 1, 0, 1, 0}, /* nb 6: blocks of 4 + 2 */
+		{6, 6, 40, 80, 3, 3, 1, 1, 0, 0, 0},   /* nb 5 */
+		{4, 4, 16, 48, 3, 3, 1, 1, 0, 1, 0},   /* nb 3 */
+		{9, 9, 24, 24, 3, 3, 2, 1, 1, 1, 0},   /* depthwise */
+		{8, 8, 6, 20, 3, 1, 1, 0, 0, 0, 0},    /* kh != kw */
+		{5, 5, 4, 65, 2, 2, 1, 0, 0, 0, 0},    /* even kernel */
+		{1, 1, 3, 3, 1, 1, 1, 0, 0, 0, 0},
+		{2, 9, 2, 16, 3, 3, 1, 1, 0, 1, 0},    /* cin 2 im2col */
+		{17, 3, 7, 9, 3, 3, 3, 2, 0, 0, 0},    /* stride 3, pad 2 */
+	};
+	for (size_t i = 0; i < sizeof(sh) / sizeof(sh[0]); i++) {
+		const struct shape *s = &sh[i];
+		struct qnn_model *m = rm_new(s->cin);
+		int n;
+		ASSERT(m);
+		rm_conv(m, 0, s->cout, s->kh, s->kw, s->stride, s->pad, s->dw, s->relu, s->float_out, 60);
+		int bad = check_paths(m, s->h, s->w, &n);
+		qnn_model_free(m);
+		if (bad)
+			UNIT_FAILF("shape %zu: %d path(s) differ", i, bad);
+	}
+}
+
+TEST(maxpool_shapes_identical)
+{
+	static const int sh[][5] = {/* h, w, c, k, stride, (pad = k / 2 when odd) */
+				    {48, 48, 32, 2, 2}, {7, 9, 33, 3, 2}, {5, 5, 70, 3, 1},
+				    {6, 6, 1, 2, 2},    {9, 4, 64, 3, 3}};
+	for (size_t i = 0; i < sizeof(sh) / sizeof(sh[0]); i++) {
+		struct qnn_model *m = rm_new(sh[i][2]);
+		int n;
+		ASSERT(m);
+		rm_pool(m, 0, QNN_MAXPOOL, sh[i][3], sh[i][4], sh[i][3] % 2 ? sh[i][3] / 2 : 0);
+		int bad = check_paths(m, sh[i][0], sh[i][1], &n);
+		qnn_model_free(m);
+		if (bad)
+			UNIT_FAILF("maxpool shape %zu: %d path(s) differ", i, bad);
+	}
+}
+
+/* A branchy random network: every layer type, odd widths. */
+static struct qnn_model *rm_branchy(void)
+{
+	struct qnn_model *m = rm_new(3);
+	int a = rm_conv(m, 0, 12, 3, 3, 2, 1, 0, 1, 0, 40);
+	int b = rm_conv(m, a, 12, 3, 3, 1, 1, 1, 1, 0, 40);
+	int c = rm_conv(m, b, 12, 1, 1, 1, 0, 0, 0, 0, 40);
+	int d = rm_add(m, a, c, 1);
+	int e = rm_pool(m, d, QNN_MAXPOOL, 3, 2, 1);
+	int f = rm_conv(m, e, 20, 3, 3, 1, 1, 0, 1, 0, 40);
+	int g = rm_pool(m, f, QNN_UPSAMPLE2, 0, 0, 0);
+	int h = rm_conv(m, g, 5, 3, 3, 1, 1, 0, 0, 1, 40);
+	int i = rm_pool(m, f, QNN_GAP, 0, 0, 0);
+	rm_conv(m, i, 7, 1, 1, 1, 0, 0, 0, 1, 40);
+	(void)h;
+	return m;
+}
+
+TEST(random_networks_identical)
+{
+	for (int r = 0; r < 6; r++) {
+		struct qnn_model *m = r < 3 ? rm_classifier(1 + r) : rm_branchy();
+		struct emo_err err;
+		int n, hw = r < 3 ? 48 : 13 + 6 * r;
+		ASSERT(m);
+		ASSERT_EQ(qnn_model_validate(m, &err), EMO_OK);
+		int bad = check_paths(m, hw, hw + (r > 3), &n);
+		qnn_model_free(m);
+		if (bad)
+			UNIT_FAILF("network %d: %d path(s) differ", r, bad);
+	}
+}
+
+TEST(full_classifier_identical)
+{
+	struct qnn_model *m = rm_classifier(8);
+	int n;
+
+	ASSERT(m);
+	/* 48x48: conv 1-32-32, 32-64-64, 64-128-128, 128-256-256, FC 2304-256, 256-7 */
+	uint64_t macs = 0;
+	int hw = 48, cin = 1;
+	for (int c = 32; c <= 256; c *= 2, hw /= 2) {
+		macs += (uint64_t)hw * hw * 9 * (cin * c + c * c);
+		cin = c;
+	}
+	macs += 2304 * 256 + 256 * 7;
+	ASSERT_EQ(qnn_macs(m, 48, 48), macs);
+	int bad = check_paths(m, 48, 48, &n);
+	qnn_model_free(m);
+	ASSERT_EQ(bad, 0);
+}
+
+/* The float path of the same network and the int8 path agree within the
+ * stated bounds; a smaller input than the context's maximum works. */
+TEST(float_vs_int8)
+{
+	struct qnn_model *m = rm_classifier(2);
+	uint8_t in[48 * 48];
+	int nl = 0;
+	double worst = 0, worst_hidden = 0;
+
+	ASSERT(m);
+	for (int p = QNN_PATH_SCALAR; p <= QNN_PATH_AVX512VNNI; p++) {
+		if (!qnn_path_supported((enum qnn_path)p))
+			continue;
+		struct qnn_ctx *x = qnn_ctx_new(m, 48, 48, (enum qnn_path)p, NULL);
+		ASSERT(x);
+		for (int r = 0; r < 4; r++) {
+			float lq[7], lf[7];
+			const float *f;
+			const uint8_t *q;
+			/* smooth random image: hidden activations are not noise */
+			for (int y = 0; y < 48; y++)
+				for (int xx = 0; xx < 48; xx++)
+					in[y * 48 + xx] = (uint8_t)(128 + 100 * sin(0.1 * (r + 1) * xx + 0.07 * y * (r + 2)));
+			int out = m->n_tensors - 1, hid = 3;
+			ASSERT_EQ(qnn_run(x, in, 48, 48, 48), EMO_OK);
+			ASSERT_EQ(qnn_tensor_get(x, out, NULL, NULL, NULL, &q, &f), EMO_OK);
+			ASSERT(f && !q);
+			memcpy(lq, f, sizeof(lq));
+			int h, w, c;
+			ASSERT_EQ(qnn_tensor_get(x, hid, &h, &w, &c, &q, NULL), EMO_OK);
+			uint8_t *hq = malloc((size_t)h * w * c);
+			ASSERT(hq);
+			memcpy(hq, q, (size_t)h * w * c);
+			ASSERT_EQ(qnn_run_float(x, in, 48, 48, 48), EMO_OK);
+			ASSERT_EQ(qnn_tensor_get(x, out, NULL, NULL, NULL, &q, &f), EMO_OK);
+			memcpy(lf, f, sizeof(lf));
+			ASSERT_EQ(qnn_tensor_get(x, hid, NULL, NULL, NULL, &q, NULL), EMO_OK);
+			double dh = 0;
+			for (int k = 0; k < h * w * c; k++)
+				dh += abs(q[k] - hq[k]);
+			dh /= h * w * c;
+			free(hq);
+			double mean = 0, var = 0, d = 0;
+			for (int k = 0; k < 7; k++)
+				mean += lf[k] / 7;
+			for (int k = 0; k < 7; k++) {
+				var += (lf[k] - mean) * (lf[k] - mean) / 7;
+				d = fmax(d, fabs(lf[k] - lq[k]));
+			}
+			ASSERT(var > 0);
+			double rel = d / sqrt(var);
+			worst = fmax(worst, rel);
+			worst_hidden = fmax(worst_hidden, dh);
+			nl++;
+		}
+		qnn_ctx_free(x);
+	}
+	qnn_model_free(m);
+	fprintf(stderr, "  worst logit diff %.3f std, hidden %.3f LSB over %d runs\n", worst,
+		worst_hidden, nl);
+	ASSERT(worst <= QNN_TOL_LOGIT_REL);
+	ASSERT(worst_hidden <= QNN_TOL_HIDDEN_LSB);
+}
+
+/* A context made for a bigger input runs a smaller one exactly like a
+ * context made for that size. */
+TEST(smaller_than_max)
+{
+	struct qnn_model *m = rm_classifier(2);
+	uint8_t in[64 * 64];
+	const float *fa, *fb;
+	int h, w;
+
+	ASSERT(m);
+	rnd_fill(in, sizeof(in));
+	struct qnn_ctx *a = qnn_ctx_new(m, 64, 64, QNN_PATH_AUTO, NULL);
+	struct qnn_ctx *b = qnn_ctx_new(m, 48, 48, QNN_PATH_AUTO, NULL);
+	ASSERT(a && b);
+	ASSERT_EQ(qnn_run(a, in, 64, 64, 64), EMO_OK);
+	ASSERT_EQ(qnn_tensor_get(a, m->n_tensors - 1, &h, &w, NULL, NULL, &fa), EMO_OK);
+	ASSERT(h == 2 && w == 2);
+	ASSERT_EQ(qnn_run(a, in, 48, 48, 64), EMO_OK);
+	ASSERT_EQ(qnn_run(b, in, 48, 48, 64), EMO_OK);
+	ASSERT_EQ(qnn_tensor_get(a, m->n_tensors - 1, &h, &w, NULL, NULL, &fa), EMO_OK);
+	ASSERT(h == 1 && w == 1);
+	ASSERT_EQ(qnn_tensor_get(b, m->n_tensors - 1, NULL, NULL, NULL, NULL, &fb), EMO_OK);
+	ASSERT(!memcmp(fa, fb, 7 * sizeof(float)));
+	ASSERT_EQ(qnn_run_float(a, in, 48, 48, 64), EMO_OK);
+	ASSERT_EQ(qnn_run_float(b, in, 48, 48, 64), EMO_OK);
+	ASSERT_EQ(qnn_tensor_get(a, m->n_tensors - 1, NULL, NULL, NULL, NULL, &fa), EMO_OK);
+	ASSERT_EQ(qnn_tensor_get(b, m->n_tensors - 1, NULL, NULL, NULL, NULL, &fb), EMO_OK);
+	for (int k = 0; k < 7; k++)
+		ASSERT_NEAR(fa[k], fb[k], 1e-4 * (1 + fabs(fb[k])));
+	qnn_ctx_free(a);
+	qnn_ctx_free(b);
+	qnn_model_free(m);
+}
+
+TEST(bad_input)
+{
+	struct qnn_model *m = rm_classifier(1);
+	struct emo_err err;
+	uint8_t in[48 * 48] = {0};
+
+	ASSERT(m);
+	ASSERT(!qnn_ctx_new(NULL, 48, 48, QNN_PATH_AUTO, &err));
+	ASSERT(!qnn_ctx_new(m, 0, 48, QNN_PATH_AUTO, &err));
+	/* too small for the FC window after 4 pools */
+	ASSERT(!qnn_ctx_new(m, 16, 16, QNN_PATH_AUTO, &err));
+	ASSERT(strstr(err.msg, "too small"));
+	ASSERT(!qnn_ctx_new(m, 48, 48, (enum qnn_path)9, &err));
+	struct qnn_ctx *x = qnn_ctx_new(m, 48, 48, QNN_PATH_AUTO, &err);
+	ASSERT(x);
+	ASSERT_EQ(qnn_tensor_get(x, 1, NULL, NULL, NULL, NULL, NULL), EMO_EINVAL); /* before run */
+	ASSERT_EQ(qnn_run(x, in, 49, 48, 48), EMO_EINVAL);
+	ASSERT_EQ(qnn_run(x, in, 48, 48, 47), EMO_EINVAL);
+	ASSERT_EQ(qnn_run(x, NULL, 48, 48, 48), EMO_EINVAL);
+	ASSERT_EQ(qnn_run(x, in, 20, 20, 48), EMO_EINVAL); /* window does not fit */
+	ASSERT_EQ(qnn_run(x, in, 48, 48, 48), EMO_OK);
+	ASSERT_EQ(qnn_tensor_get(x, -1, NULL, NULL, NULL, NULL, NULL), EMO_EINVAL);
+	ASSERT_EQ(qnn_tensor_get(x, m->n_tensors, NULL, NULL, NULL, NULL, NULL), EMO_EINVAL);
+	qnn_ctx_free(x);
+	qnn_ctx_free(NULL);
+	/* an invalid model is refused */
+	m->layers[0].cin = 2;
+	ASSERT(!qnn_ctx_new(m, 48, 48, QNN_PATH_AUTO, &err));
+	ASSERT(strstr(err.msg, "cin"));
+	qnn_model_free(m);
+}
+
+TEST(profile_and_env)
+{
+	struct qnn_model *m = rm_classifier(1);
+	uint64_t ns[QNN_MAX_LAYERS] = {0}, sum = 0;
+	uint8_t in[48 * 48] = {0};
+
+	ASSERT(m);
+	struct qnn_ctx *x = qnn_ctx_new(m, 48, 48, QNN_PATH_AUTO, NULL);
+	ASSERT(x);
+	qnn_ctx_profile(x, ns);
+	ASSERT_EQ(qnn_run(x, in, 48, 48, 48), EMO_OK);
+	for (int i = 0; i < m->n_layers; i++)
+		sum += ns[i];
+	ASSERT(sum > 0);
+	qnn_ctx_free(x);
+	qnn_model_free(m);
+	setenv("EMOTOP_QNN_PATH", "scalar", 1);
+	ASSERT_EQ(qnn_best_path(), QNN_PATH_SCALAR);
+	unsetenv("EMOTOP_QNN_PATH");
+	ASSERT(qnn_best_path() >= QNN_PATH_SCALAR);
+	ASSERT_STR(qnn_path_name(QNN_PATH_AVX512VNNI), "avx512-vnni");
+}
+
+int main(int argc, char **argv)
+{
+	unit_init(argc, argv);
+	RUN(paths_avx2_available);
+	RUN(paths_vnni_available);
+	RUN(quantize_multiplier);
+	RUN(requantize_golden);
+	RUN(requantize_close_to_real);
+	RUN(conv_golden);
+	RUN(pool_gap_add_golden);
+	RUN(conv_shapes_identical);
+	RUN(maxpool_shapes_identical);
+	RUN(random_networks_identical);
+	RUN(full_classifier_identical);
+	RUN(float_vs_int8);
+	RUN(smaller_than_max);
+	RUN(bad_input);
+	RUN(profile_and_env);
+	return unit_done();
+}
