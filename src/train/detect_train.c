@@ -1432,6 +1432,317 @@ out:
 	return rc;
 }
 
+/* ----------------------------------------------------------- evaluation */
+
+void dt_fer_box(float *cx, float *cy, float *side)
+{
+	*cx = DT_FER_CX;
+	*cy = DT_FER_CY;
+	*side = DT_FER_SIDE;
+}
+
+void dt_gallery_draw(struct emo_image *out, const struct emo_image *bg, const uint8_t *const *faces,
+		     int rows, int cols, struct emo_box *gt)
+{
+	float cw = (float)out->w / (float)cols, ch = (float)out->h / (float)rows;
+	float T = fminf(cw, ch) * 0.8f;
+
+	if (bg && bg->w > 0)
+		image_resize(bg, out);
+	else
+		memset(out->px, 40, (size_t)out->stride * out->h);
+	for (int r = 0; r < rows; r++)
+		for (int c = 0; c < cols; c++) {
+			int k = r * cols + c;
+			float x0 = c * cw + (cw - T) * 0.5f, y0 = r * ch + (ch - T) * 0.5f;
+			struct emo_image tile = {FER_SIZE, FER_SIZE, FER_SIZE, (uint8_t *)(uintptr_t)faces[k]};
+			int ix0 = (int)x0, iy0 = (int)y0, it = (int)T;
+			struct emo_image dst = {it, it, out->stride, out->px + (size_t)iy0 * out->stride + ix0};
+			/* a darker cell behind the tile, like a call window */
+			for (int y = (int)(r * ch) + 2; y < (int)((r + 1) * ch) - 2; y++)
+				for (int x = (int)(c * cw) + 2; x < (int)((c + 1) * cw) - 2; x++)
+					out->px[(size_t)y * out->stride + x] = (uint8_t)(out->px[(size_t)y * out->stride + x] / 3);
+			image_resize(&tile, &dst);
+			gt[k].w = gt[k].h = DT_FER_SIDE * (float)it / FER_SIZE;
+			gt[k].x = (float)ix0 + DT_FER_CX * (float)it / FER_SIZE - gt[k].w * 0.5f;
+			gt[k].y = (float)iy0 + DT_FER_CY * (float)it / FER_SIZE - gt[k].h * 0.5f;
+		}
+}
+
+static int dt_ev_push(struct dt_evset *s, int *cap)
+{
+	if (s->n == *cap) {
+		int nc = *cap ? *cap * 2 : 1024;
+		struct dt_evimg *n = realloc(s->im, sizeof(*n) * (size_t)nc);
+		if (!n)
+			return -1;
+		s->im = n;
+		*cap = nc;
+	}
+	memset(&s->im[s->n], 0, sizeof(s->im[s->n]));
+	return 0;
+}
+
+static int dt_ev_jpeg(struct dt_evimg *e, const char *path)
+{
+	uint8_t *px;
+	int w, h;
+
+	snprintf(e->path, sizeof(e->path), "%s", path);
+	if (jpeg_load_gray(path, &px, &w, &h))
+		return -1;
+	e->img.w = w;
+	e->img.h = h;
+	e->img.stride = w;
+	e->img.px = px;
+	return 0;
+}
+
+int dt_evset_load(struct dt_evset *s, const char *faces_dir, const char *fer_dir, int n_gallery,
+		  int gw, int gh, int rows, int cols, const char *gallery_dir)
+{
+	struct dt_data d;
+	struct fer_set fer = {0};
+	int cap = 0, rc = -1;
+
+	memset(s, 0, sizeof(*s));
+	if (dt_load(&d, faces_dir, NULL))
+		return -1;
+	if (n_gallery > 0 && fer_dir && fer_load(fer_dir, NULL, &fer))
+		goto out;
+	for (int i = d.n_train_photo; i < d.n_photo; i++) {
+		struct dt_evimg *e;
+		if (dt_ev_push(s, &cap))
+			goto out;
+		e = &s->im[s->n];
+		if (dt_ev_jpeg(e, d.photo[i].path))
+			continue;
+		e->kind = DT_EV_PHOTO;
+		for (int k = 0; k < d.photo[i].n && k < 64; k++) {
+			const struct dt_face *f = &d.faces[d.photo[i].first + k];
+			e->gt[e->n_gt++] = (struct emo_box){f->cx - f->side * 0.5f, f->cy - f->side * 0.5f,
+							    f->side, f->side};
+		}
+		s->n++;
+		s->n_photo++;
+	}
+	for (int i = d.n_train_neg; i < d.n_neg; i++) {
+		if (dt_ev_push(s, &cap))
+			goto out;
+		if (dt_ev_jpeg(&s->im[s->n], d.neg[i]))
+			continue;
+		s->im[s->n].kind = DT_EV_NEG;
+		s->n++;
+		s->n_neg++;
+	}
+	for (int g = 0; fer.n && g < n_gallery && rows * cols <= 64; g++) {
+		struct dt_evimg *e;
+		const uint8_t *faces[64];
+		struct emo_image bg = {0};
+		uint64_t r = 0x6a11e7ULL + (uint64_t)g;
+		int w, h;
+		if (dt_ev_push(s, &cap))
+			goto out;
+		e = &s->im[s->n];
+		if (image_new(&e->img, gw, gh))
+			goto out;
+		for (int k = 0; k < rows * cols; k++)
+			faces[k] = fer.px + (size_t)dt_int(&r, fer.n) * FER_SIZE * FER_SIZE;
+		if (!jpeg_load_gray(d.neg[d.n_train_neg + dt_int(&r, d.n_neg - d.n_train_neg)], &bg.px, &w, &h)) {
+			bg.w = bg.stride = w;
+			bg.h = h;
+		}
+		dt_gallery_draw(&e->img, bg.px ? &bg : NULL, faces, rows, cols, e->gt);
+		free(bg.px);
+		e->n_gt = rows * cols;
+		e->kind = DT_EV_GALLERY;
+		snprintf(e->path, sizeof(e->path), "%s/gallery%03d.pgm", gallery_dir ? gallery_dir : ".", g);
+		if (gallery_dir) {
+			FILE *f = fopen(e->path, "wb");
+			if (!f) {
+				fprintf(stderr, "emotop-train: %s: %s\n", e->path, strerror(errno));
+				image_free(&e->img);
+				goto out;
+			}
+			fprintf(f, "P5\n%d %d\n255\n", gw, gh);
+			fwrite(e->img.px, 1, (size_t)gw * gh, f);
+			fclose(f);
+		}
+		s->n++;
+		s->n_gallery++;
+	}
+	rc = 0;
+out:
+	fer_free(&fer);
+	dt_free(&d);
+	if (rc)
+		dt_evset_free(s);
+	return rc;
+}
+
+void dt_evset_free(struct dt_evset *s)
+{
+	for (int i = 0; s->im && i < s->n; i++)
+		image_free(&s->im[i].img);
+	free(s->im);
+	memset(s, 0, sizeof(*s));
+}
+
+static int cmp_float_desc(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Greedy matching (best score first) of dets above thr to gt at IoU >= 0.5.
+ * Counts matched gt (only those >= min_face into *hit, all into *hit_all)
+ * and unmatched dets. */
+static void dt_match(const struct emo_face *f, int n, const struct emo_box *gt, int n_gt, float thr,
+		     int min_face, int *hit, int *hit_all, int *fa)
+{
+	uint8_t used[64] = {0};
+
+	for (int i = 0; i < n; i++) {
+		int best = -1;
+		float bi = 0.5f;
+		if (!(f[i].score > thr))
+			continue;
+		for (int j = 0; j < n_gt && j < 64; j++) {
+			float v = emo_box_iou(&f[i].box, &gt[j]);
+			if (!used[j] && v >= bi) {
+				bi = v;
+				best = j;
+			}
+		}
+		if (best < 0) {
+			(*fa)++;
+			continue;
+		}
+		used[best] = 1;
+		(*hit_all)++;
+		if (gt[best].w >= (float)min_face)
+			(*hit)++;
+	}
+}
+
+int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int min_face,
+		struct dt_evres *r)
+{
+	enum { MAXF = 1024 };
+	struct emo_face *f = malloc(sizeof(*f) * MAXF);
+	struct emo_face **all = calloc((size_t)s->n, sizeof(*all));
+	int *nf = calloc((size_t)s->n, sizeof(int)), n_negsc = 0, allowed;
+	float *negsc = NULL;
+	double t = 0;
+	struct timespec a, b;
+
+	memset(r, 0, sizeof(*r));
+	if (!f || !all || !nf)
+		goto fail;
+	for (int i = 0; i < s->n; i++) {
+		int n;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		n = detect_run(det, &s->im[i].img, f, MAXF);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		t += (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) * 1e-6;
+		if (n < 0) {
+			fprintf(stderr, "emotop-train: %s: detection failed (%d)\n", s->im[i].path, n);
+			goto fail;
+		}
+		nf[i] = n;
+		if (n && !(all[i] = malloc(sizeof(*f) * (size_t)n)))
+			goto fail;
+		if (n)
+			memcpy(all[i], f, sizeof(*f) * (size_t)n);
+		if (s->im[i].kind == DT_EV_NEG)
+			n_negsc += n;
+	}
+	r->ms = s->n ? t / s->n : 0;
+	negsc = malloc(sizeof(float) * (size_t)(n_negsc + 1));
+	if (!negsc)
+		goto fail;
+	n_negsc = 0;
+	for (int i = 0; i < s->n; i++)
+		for (int k = 0; s->im[i].kind == DT_EV_NEG && k < nf[i]; k++)
+			negsc[n_negsc++] = all[i][k].score;
+	qsort(negsc, (size_t)n_negsc, sizeof(float), cmp_float_desc);
+	allowed = (int)floorf(budget * (float)s->n_neg);
+	r->thr = allowed < n_negsc ? negsc[allowed] : 0.0f;
+	for (int i = 0; i < s->n; i++) {
+		const struct dt_evimg *e = &s->im[i];
+		int hit = 0, hit_all = 0, fa = 0;
+		dt_match(all[i], nf[i], e->gt, e->n_gt, r->thr, min_face, &hit, &hit_all, &fa);
+		if (e->kind == DT_EV_NEG) {
+			r->n_neg++;
+			r->neg_fa += fa;
+		} else if (e->kind == DT_EV_PHOTO) {
+			for (int j = 0; j < e->n_gt; j++) {
+				r->n_gt_all++;
+				r->n_gt += e->gt[j].w >= (float)min_face;
+			}
+			r->n_hit += hit;
+			r->n_hit_all += hit_all;
+		} else {
+			r->g_gt += e->n_gt;
+			r->g_hit += hit_all;
+			r->g_fa += fa;
+		}
+	}
+	for (int i = 0; i < s->n; i++)
+		free(all[i]);
+	free(all);
+	free(nf);
+	free(f);
+	free(negsc);
+	return 0;
+fail:
+	for (int i = 0; all && i < s->n; i++)
+		free(all[i]);
+	free(all);
+	free(nf);
+	free(f);
+	free(negsc);
+	return -1;
+}
+
+static int dt_eval_cmd(int argc, char **argv)
+{
+	struct dt_args a = {.epochs = 1, .batch = 1, .steps = 1, .seed = 1};
+	struct dt_evset s;
+	struct detect_opts o;
+	struct detect *det;
+	struct dt_evres r;
+	struct emo_err e = {0};
+	int rc;
+
+	if ((rc = dt_parse(argc, argv, &a)))
+		return rc == 1 ? 0 : rc;
+	if (dt_evset_load(&s, a.faces, a.fer, a.fer ? 20 : 0, 1920, 1080, 5, 5, NULL))
+		return 1;
+	detect_opts_default(&o);
+	o.threshold = 0.05f;
+	o.model_path = a.out;
+	if (!(det = detect_new(&o, &e))) {
+		fprintf(stderr, "emotop-train: %s\n", e.msg);
+		dt_evset_free(&s);
+		return 1;
+	}
+	rc = dt_evaluate(det, &s, 0.01f, 20, &r) ? 1 : 0;
+	if (!rc)
+		printf("held-out WebFaces: recall %.4f (%d/%d faces >= 20 px), all sizes %.4f (%d/%d) "
+		       "at threshold %.3f = %d false alarms on %d held-out negatives (%.4f per image)\n"
+		       "galleries 1920x1080 5x5 FER test faces: recall %.4f (%d/%d), %d false alarms\n"
+		       "mean %.2f ms per image (path %s)\n",
+		       (double)r.n_hit / (r.n_gt ? r.n_gt : 1), r.n_hit, r.n_gt,
+		       (double)r.n_hit_all / (r.n_gt_all ? r.n_gt_all : 1), r.n_hit_all, r.n_gt_all,
+		       (double)r.thr, r.neg_fa, r.n_neg, (double)r.neg_fa / (r.n_neg ? r.n_neg : 1),
+		       (double)r.g_hit / (r.g_gt ? r.g_gt : 1), r.g_hit, r.g_gt, r.g_fa, r.ms,
+		       detect_kernel_path(det));
+	detect_free(det);
+	dt_evset_free(&s);
+	return rc;
+}
+
 /* Write a few training samples with their faces drawn (PGM), to check
  * the data pipeline by eye: emotop-train detect samples --faces DIR --out DIR */
 static int dt_samples(int argc, char **argv)
@@ -1499,6 +1810,8 @@ int train_cmd_detect(int argc, char **argv)
 		return dt_train(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "quantize"))
 		return dt_quantize(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "eval"))
+		return dt_eval_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "samples"))
 		return dt_samples(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

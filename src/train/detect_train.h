@@ -32,4 +32,57 @@ int train_cmd_detect(int argc, char **argv);
  * any fnn made of c/k/p/h layers. */
 struct qnn_model *dt_to_qnn(struct fnn *net, const float *calib, int n, const char *meta);
 
+/* ---- evaluation (emotop-train detect eval, make bench) ---- */
+
+#include "emotop/detect.h"
+#include "emotop/image.h"
+
+enum dt_ev_kind { DT_EV_PHOTO = 0, DT_EV_NEG = 1, DT_EV_GALLERY = 2 };
+
+struct dt_evimg {
+	char path[1024];        /* file the image came from (or was written to) */
+	int kind;               /* enum dt_ev_kind */
+	struct emo_image img;   /* decoded gray (image_new) */
+	int n_gt;
+	struct emo_box gt[64];
+};
+
+struct dt_evset {
+	struct dt_evimg *im;
+	int n, n_photo, n_neg, n_gallery;
+};
+
+/* Held-out WebFaces photos and negatives (the trainer's split: 1 in 10 of
+ * each, by name) from faces_dir, plus n_gallery synthetic gallery frames
+ * gw x gh with rows x cols FER2013 faces (from fer_dir, e.g. its test/
+ * split; none when NULL) on held-out negatives. Galleries are written as
+ * PGM files into gallery_dir when it is not NULL (for the Haar script).
+ * Returns 0 or -1 (message on stderr). */
+int dt_evset_load(struct dt_evset *s, const char *faces_dir, const char *fer_dir, int n_gallery,
+		  int gw, int gh, int rows, int cols, const char *gallery_dir);
+void dt_evset_free(struct dt_evset *s);
+/* Draw one gallery frame: rows x cols FER faces (48x48 each, px[k]) on
+ * background bg (any size, stretched); gt gets each face's box. */
+void dt_gallery_draw(struct emo_image *out, const struct emo_image *bg, const uint8_t *const *faces,
+		     int rows, int cols, struct emo_box *gt);
+/* The face box of a 48x48 FER2013 face, as the detector is trained to
+ * draw it (brows to chin). */
+void dt_fer_box(float *cx, float *cy, float *side);
+
+struct dt_evres {
+	float thr;              /* score threshold at the false-alarm budget */
+	int n_neg, neg_fa;      /* negatives and false alarms on them at thr */
+	int n_gt, n_hit;        /* annotated photo faces (>= min_face) and found */
+	int n_gt_all, n_hit_all;/* all annotated faces */
+	int g_gt, g_hit, g_fa;  /* galleries */
+	double ms;              /* mean detector time per image */
+};
+
+/* Run det (made with a low threshold, e.g. 0.05) over the set and score it:
+ * the threshold is the lowest one with at most budget false alarms per
+ * negative image; recall counts faces matched at IoU >= 0.5. Faces smaller
+ * than min_face are left out of n_gt/n_hit. Returns 0 or -1. */
+int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int min_face,
+		struct dt_evres *r);
+
 #endif

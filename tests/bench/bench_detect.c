@@ -1,0 +1,243 @@
+/* bench_detect.c - `make bench`: the face detector's speed (one core, 640x480
+ * and 1920x1080, min face 20 and 40) and accuracy (held-out WebFaces at a
+ * budget of 0.01 false alarms per negative image, 1080p 5x5 FER2013
+ * galleries), and OpenCV's Haar cascade on the same frames in the same run
+ * (tests/bench/haar_bench.py; benchmark only, skipped without python3-opencv).
+ *
+ * Env: SHARED (default ../shared), EMOTOP_FACE_MODEL (default: embedded),
+ * BENCH_QUICK=1 (fewer frames).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emotop/detect.h"
+#include "emotop/image.h"
+#include "emotop/qnn.h"
+#include "train/detect_train.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void cpu_name(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[512];
+
+	snprintf(buf, len, "unknown CPU");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+			char *p = strchr(line, ':') + 2;
+			p[strcspn(p, "\n")] = '\0';
+			snprintf(buf, len, "%s", p);
+			break;
+		}
+	fclose(f);
+}
+
+static int write_pgm(const char *path, const struct emo_image *im)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	fprintf(f, "P5\n%d %d\n255\n", im->w, im->h);
+	for (int y = 0; y < im->h; y++)
+		fwrite(im->px + (size_t)y * im->stride, 1, (size_t)im->w, f);
+	return fclose(f);
+}
+
+/* Median ms of detect_run over frames (each run reps times). */
+static double time_frames(struct detect *d, struct emo_image *fr, int n, int reps, int *faces)
+{
+	struct emo_face out[256];
+	double *t = malloc(sizeof(double) * (size_t)(n * reps)), med;
+	int k = 0;
+
+	*faces = 0;
+	for (int i = 0; i < n; i++)
+		detect_run(d, &fr[i], out, 256); /* warm up, sizes the arena */
+	for (int r = 0; r < reps; r++)
+		for (int i = 0; i < n; i++) {
+			double t0 = now_ms();
+			int m = detect_run(d, &fr[i], out, 256);
+			t[k++] = now_ms() - t0;
+			if (r == 0 && m > 0)
+				*faces += m;
+		}
+	qsort(t, (size_t)k, sizeof(double), cmp_d);
+	med = t[k / 2];
+	free(t);
+	return med;
+}
+
+int main(void)
+{
+	const char *shared = getenv("SHARED") && *getenv("SHARED") ? getenv("SHARED") : "../shared";
+	const char *model = getenv("EMOTOP_FACE_MODEL");
+	int quick = getenv("BENCH_QUICK") != NULL;
+	char cpu[256], faces[4096], fer[4096], dir[] = "/tmp/emotop-bench-XXXXXX", path[4200];
+	struct detect_opts o;
+	struct detect *d20, *d40, *dlow;
+	struct emo_err e = {0};
+	struct emo_image fr640[8], fr1080[4];
+	const int n640 = 8, n1080 = 4;
+	double ms[2][2];
+	int nf, have_shared;
+	struct stat sb;
+	struct dt_evset set;
+	struct dt_evres r;
+	FILE *man;
+
+	cpu_name(cpu, sizeof(cpu));
+	snprintf(faces, sizeof(faces), "%s/data/faces", shared);
+	snprintf(fer, sizeof(fer), "%s/data/fer2013/test", shared);
+	have_shared = !stat(faces, &sb) && S_ISDIR(sb.st_mode);
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	detect_opts_default(&o);
+	o.model_path = model;
+	if (!(d20 = detect_new(&o, &e))) {
+		fprintf(stderr, "bench_detect: %s\n", e.msg);
+		return 1;
+	}
+	if (!strcmp(detect_kernel_path(d20), "regions")) {
+		printf("SKIP: no face detector model in this build\n");
+		detect_free(d20);
+		return 0;
+	}
+	o.min_face = 40;
+	d40 = detect_new(&o, &e);
+	o.min_face = 20;
+	o.threshold = 0.05f;
+	dlow = detect_new(&o, &e);
+	if (!d40 || !dlow)
+		return 1;
+	printf("CPU: %s; kernel path %s; one thread\n", cpu, detect_kernel_path(d20));
+
+	/* timing frames: held-out photos (or a synthetic pattern) stretched */
+	if (have_shared && dt_evset_load(&set, faces, NULL, 0, 0, 0, 0, 0, NULL) == 0) {
+		for (int i = 0; i < n640; i++) {
+			image_new(&fr640[i], 640, 480);
+			image_resize(&set.im[i * 7 % set.n_photo].img, &fr640[i]);
+		}
+		for (int i = 0; i < n1080; i++) {
+			image_new(&fr1080[i], 1920, 1080);
+			image_resize(&set.im[i * 13 % set.n_photo].img, &fr1080[i]);
+		}
+		dt_evset_free(&set);
+	} else {
+		for (int i = 0; i < n640; i++) {
+			image_new(&fr640[i], 640, 480);
+			for (int p = 0; p < 640 * 480; p++)
+				fr640[i].px[p] = (uint8_t)((p * 7 + i * 31) ^ (p >> 9));
+		}
+		for (int i = 0; i < n1080; i++) {
+			image_new(&fr1080[i], 1920, 1080);
+			for (int p = 0; p < 1920 * 1080; p++)
+				fr1080[i].px[p] = (uint8_t)((p * 5 + i * 17) ^ (p >> 10));
+		}
+	}
+	ms[0][0] = time_frames(d20, fr640, n640, quick ? 3 : 10, &nf);
+	ms[0][1] = time_frames(d40, fr640, n640, quick ? 3 : 10, &nf);
+	ms[1][0] = time_frames(d20, fr1080, n1080, quick ? 2 : 6, &nf);
+	ms[1][1] = time_frames(d40, fr1080, n1080, quick ? 2 : 6, &nf);
+	printf("emotop detector, median ms/frame (MMAC):\n"
+	       "  640x480   min face 20: %7.2f ms (%.0f)   min face 40: %7.2f ms (%.0f)\n"
+	       "  1920x1080 min face 20: %7.2f ms (%.0f)   min face 40: %7.2f ms (%.0f)\n",
+	       ms[0][0], detect_macs(d20, 640, 480) / 1e6, ms[0][1], detect_macs(d40, 640, 480) / 1e6,
+	       ms[1][0], detect_macs(d20, 1920, 1080) / 1e6, ms[1][1],
+	       detect_macs(d40, 1920, 1080) / 1e6);
+	snprintf(path, sizeof(path), "%s/manifest.txt", dir);
+	man = fopen(path, "w");
+	if (!man)
+		return 1;
+	for (int i = 0; i < n640; i++) {
+		snprintf(path, sizeof(path), "%s/t640_%d.pgm", dir, i);
+		write_pgm(path, &fr640[i]);
+		fprintf(man, "time640 %s\n", path);
+	}
+	for (int i = 0; i < n1080; i++) {
+		snprintf(path, sizeof(path), "%s/t1080_%d.pgm", dir, i);
+		write_pgm(path, &fr1080[i]);
+		fprintf(man, "time1080 %s\n", path);
+	}
+
+	if (!have_shared) {
+		printf("SKIP accuracy: %s not found (set SHARED)\n", faces);
+	} else if (dt_evset_load(&set, faces, !stat(fer, &sb) ? fer : NULL, quick ? 5 : 20, 1920,
+				 1080, 5, 5, dir) == 0) {
+		if (dt_evaluate(dlow, &set, 0.01f, 20, &r) == 0) {
+			printf("emotop held-out WebFaces (%d photos): recall %.4f (%d/%d faces >= 20 px; all "
+			       "sizes %.4f) at threshold %.3f: %d false alarms on %d held-out negatives "
+			       "(%.4f per image)\n",
+			       set.n_photo, (double)r.n_hit / (r.n_gt ? r.n_gt : 1), r.n_hit, r.n_gt,
+			       (double)r.n_hit_all / (r.n_gt_all ? r.n_gt_all : 1), (double)r.thr, r.neg_fa,
+			       r.n_neg, (double)r.neg_fa / (r.n_neg ? r.n_neg : 1));
+			printf("emotop 1920x1080 5x5 FER2013 galleries (%d frames): recall %.4f (%d/%d), "
+			       "%d false alarms\n",
+			       set.n_gallery, (double)r.g_hit / (r.g_gt ? r.g_gt : 1), r.g_hit, r.g_gt, r.g_fa);
+		}
+		/* default threshold, as the application runs */
+		{
+			struct dt_evres r5;
+			dt_evaluate(d20, &set, 0.01f, 20, &r5);
+			printf("emotop at its default threshold 0.5: recall %.4f, %.4f false alarms per "
+			       "negative, galleries %d/%d with %d false alarms\n",
+			       (double)r5.n_hit / (r5.n_gt ? r5.n_gt : 1),
+			       (double)(r5.neg_fa + 0) / (r5.n_neg ? r5.n_neg : 1), r5.g_hit, r5.g_gt, r5.g_fa);
+		}
+		for (int i = 0; i < set.n; i++) {
+			const struct dt_evimg *im = &set.im[i];
+			fprintf(man, "%s %s", im->kind == DT_EV_PHOTO ? "photo" : im->kind == DT_EV_NEG ? "neg" : "gallery",
+				im->path);
+			for (int k = 0; k < im->n_gt; k++)
+				fprintf(man, " %.1f,%.1f,%.1f,%.1f", (double)im->gt[k].x, (double)im->gt[k].y,
+					(double)im->gt[k].w, (double)im->gt[k].h);
+			fprintf(man, "\n");
+		}
+		dt_evset_free(&set);
+	}
+	fclose(man);
+	/* Haar, same frames, same run */
+	{
+		char cmd[8192];
+		const char *py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+		snprintf(cmd, sizeof(cmd), "%s tests/bench/haar_bench.py %s/manifest.txt %.4f %.4f", py, dir,
+			 ms[0][0], ms[1][0]);
+		fflush(stdout);
+		if (system(cmd) != 0)
+			printf("SKIP Haar comparison: tests/bench/haar_bench.py failed (python3-opencv?)\n");
+	}
+	{
+		char cmd[4200];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "bench_detect: could not remove %s\n", dir);
+	}
+	for (int i = 0; i < n640; i++)
+		image_free(&fr640[i]);
+	for (int i = 0; i < n1080; i++)
+		image_free(&fr1080[i]);
+	detect_free(d20);
+	detect_free(d40);
+	detect_free(dlow);
+	return 0;
+}

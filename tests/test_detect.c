@@ -1,0 +1,520 @@
+/* test_detect.c - the face detector: NMS, box/landmark decoding through a
+ * hand-made model, every kernel path identical to scalar, int8 against the
+ * float network, the stand-in, bad input; and with ../shared and the
+ * shipped model: synthetic galleries of FER2013 faces on negatives (every
+ * face found at IoU >= 0.5, nothing else) and false alarms on negatives. */
+#include "unit.h"
+
+#include <dirent.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "emotop/blob.h"
+#include "emotop/detect.h"
+#include "emotop/image.h"
+#include "emotop/qnn.h"
+#include "train/data.h"
+#include "train/detect_train.h"
+#include "train/fnn.h"
+
+/* int8 against float on the same network: heat logits may differ by at
+ * most this much (logit units) at any cell... */
+#define DET_TOL_LOGIT 0.75
+/* ...and every float face scoring >= 0.6 has an int8 face at IoU >= 0.7
+ * with a score within 0.15. */
+#define DET_TOL_IOU 0.7
+#define DET_TOL_SCORE 0.15
+/* false alarms per held-out negative image at the default threshold */
+#define DET_MAX_FA_PER_NEG 0.05
+
+static int have_model(void)
+{
+	return emo_blob_face_end - emo_blob_face > 0;
+}
+
+static struct emo_face mkface(float x, float y, float w, float s)
+{
+	struct emo_face f;
+	memset(&f, 0, sizeof(f));
+	f.box = (struct emo_box){x, y, w, w};
+	f.score = s;
+	return f;
+}
+
+TEST(nms_order_and_suppression)
+{
+	struct emo_face f[5] = {mkface(0, 0, 10, 0.6f), mkface(1, 1, 10, 0.9f), mkface(50, 50, 10, 0.7f),
+				mkface(100, 0, 20, 0.8f), mkface(103, 2, 20, 0.5f)};
+	int n = detect_nms(f, 5, 0.4f);
+	ASSERT_EQ(n, 3);
+	ASSERT_NEAR(f[0].score, 0.9, 1e-6);
+	ASSERT_NEAR(f[1].score, 0.8, 1e-6);
+	ASSERT_NEAR(f[2].score, 0.7, 1e-6);
+	ASSERT_NEAR(f[0].box.x, 1, 1e-6);
+	/* IoU of the 10-px pair is 81/119 = 0.68: kept when the limit is above */
+	n = detect_nms((struct emo_face[2]){mkface(0, 0, 10, 0.6f), mkface(1, 1, 10, 0.9f)}, 2, 0.7f);
+	ASSERT_EQ(n, 2);
+	ASSERT_EQ(detect_nms(NULL, 0, 0.4f), 0);
+}
+
+/* A model whose heat logit is the sum of an 8x8 block (stride 8) and whose
+ * regression maps are constants (biases): decoding is then known exactly. */
+static int write_decode_model(const char *path, const float reg[13])
+{
+	struct qnn_model *m = calloc(1, sizeof(*m));
+	struct qnn_layer *l;
+	struct emo_err e;
+	int rc;
+
+	if (!m)
+		return -1;
+	m->n_tensors = 2;
+	m->n_layers = 1;
+	m->tensors[0] = (struct qnn_tensor){1.0f / 255, 0, 1};
+	m->tensors[1] = (struct qnn_tensor){1.0f, 0, 14};
+	l = &m->layers[0];
+	l->type = QNN_CONV;
+	l->in = 0;
+	l->in2 = -1;
+	l->out = 1;
+	l->kh = l->kw = l->stride = 8;
+	l->groups = 1;
+	l->float_out = 1;
+	l->cin = 1;
+	l->cout = 14;
+	l->w = calloc(14 * 64, 1);
+	l->bias = calloc(14, sizeof(int32_t));
+	l->mult = calloc(14, sizeof(int32_t));
+	l->shift = calloc(14, sizeof(int32_t));
+	l->w_scale = calloc(14, sizeof(float));
+	if (!l->w || !l->bias || !l->mult || !l->shift || !l->w_scale)
+		return -1;
+	/* heat = (sum of the block / 255) * 1 - 20: > 0 only for a bright block */
+	for (int k = 0; k < 64; k++)
+		l->w[k] = 1;
+	l->w_scale[0] = 1.0f;
+	l->bias[0] = -20 * 255;
+	for (int c = 1; c < 14; c++) {
+		l->w_scale[c] = 1.0f / 1024;
+		/* bias in units of s_in * w_scale: real = bias / 255 / 1024 */
+		l->bias[c] = (int32_t)lroundf(reg[c - 1] * 255 * 1024);
+	}
+	snprintf(m->meta, sizeof(m->meta),
+		 "task=face-detect\nstride=8\nsize_base=32\nlevel_min=20\nlevel_max=1000\n");
+	rc = qnn_model_save(m, path, &e);
+	qnn_model_free(m);
+	return rc;
+}
+
+TEST(decode_boxes_and_landmarks)
+{
+	const float reg[13] = {0.25f, -0.5f, 0.0f, -0.2f, -0.1f, 0.2f, -0.1f, 0, 0.05f, -0.15f, 0.25f, 0.15f, 0.25f};
+	char path[] = "/tmp/emotop-test-detect-XXXXXX";
+	int fd = mkstemp(path);
+	struct detect_opts o;
+	struct detect *d;
+	struct emo_err e;
+	struct emo_image img;
+	struct emo_face f[8];
+	int n;
+
+	ASSERT(fd >= 0);
+	close(fd);
+	ASSERT_EQ(write_decode_model(path, reg), 0);
+	detect_opts_default(&o);
+	o.model_path = path;
+	d = detect_new(&o, &e);
+	unlink(path);
+	ASSERT(d != NULL);
+	ASSERT(image_new(&img, 160, 96) == 0);
+	/* one bright 8x8 block at cell (5, 3): heat 64 - 20 = 44 there only */
+	for (int y = 24; y < 32; y++)
+		for (int x = 40; x < 48; x++)
+			img.px[y * img.w + x] = 255;
+	n = detect_run(d, &img, f, 8);
+	ASSERT_EQ(n, 1);
+	ASSERT_NEAR(f[0].score, 1.0, 1e-4);
+	/* centre ((5 + 0.5 + 0.25) * 8, (3 + 0.5 - 0.5) * 8), side 32 * e^0 */
+	ASSERT_NEAR(f[0].box.w, 32, 0.05);
+	ASSERT_NEAR(f[0].box.h, 32, 0.05);
+	ASSERT_NEAR(f[0].box.x + f[0].box.w / 2, 46, 0.05);
+	ASSERT_NEAR(f[0].box.y + f[0].box.h / 2, 24, 0.05);
+	ASSERT_EQ(f[0].n_landmarks, 5);
+	for (int k = 0; k < 5; k++) {
+		ASSERT_NEAR(f[0].lm[k][0], 46 + reg[3 + 2 * k] * 32, 0.05);
+		ASSERT_NEAR(f[0].lm[k][1], 24 + reg[4 + 2 * k] * 32, 0.05);
+	}
+	/* max limits the output; 0 is allowed */
+	ASSERT_EQ(detect_run(d, &img, f, 0), 0);
+	/* no bright block: nothing */
+	memset(img.px, 0, (size_t)img.w * img.h);
+	ASSERT_EQ(detect_run(d, &img, f, 8), 0);
+	image_free(&img);
+	detect_free(d);
+}
+
+/* A detector with random weights (the shipped architecture), as a file. */
+static int write_random_model(const char *path, uint64_t seed)
+{
+	struct fnn *net = fnn_new(DT_ARCH, (struct fnn_shape){64, 64, 1}, seed);
+	float *calib = malloc(sizeof(float) * 8 * 64 * 64);
+	struct qnn_model *m;
+	struct emo_err e;
+	int rc = -1;
+
+	if (!net || !calib)
+		goto out;
+	for (int i = 0; i < 8 * 64 * 64; i++)
+		calib[i] = (float)((i * 2654435761u >> 7) % 256) / 255.0f;
+	/* some spread in the BN statistics */
+	for (int i = 0; i < net->n_layers; i++)
+		if (net->layers[i].type == FNN_BN)
+			for (int c = 0; c < net->layers[i].in.c; c++) {
+				net->layers[i].rmean[c] = 0.1f * (float)(c % 5);
+				net->layers[i].rvar[c] = 0.5f + 0.1f * (float)(c % 7);
+			}
+	net->layers[net->n_layers - 1].b[0] = -0.5f;
+	m = dt_to_qnn(net, calib, 8,
+		      "task=face-detect\nstride=8\nsize_base=32\nlevel_min=20\nlevel_max=48\n");
+	if (m && !qnn_model_save(m, path, &e))
+		rc = 0;
+	qnn_model_free(m);
+out:
+	fnn_free(net);
+	free(calib);
+	return rc;
+}
+
+static void fill_pattern(struct emo_image *img, uint32_t seed)
+{
+	for (int y = 0; y < img->h; y++)
+		for (int x = 0; x < img->w; x++) {
+			uint32_t v = (uint32_t)(x * 73856093u) ^ (uint32_t)(y * 19349663u) ^ seed;
+			v = (v ^ (v >> 13)) * 0x5bd1e995u;
+			img->px[(size_t)y * img->stride + x] =
+				(uint8_t)(((x / 9 + y / 7) & 1) * 90 + (v >> 24) % 100 + 30);
+		}
+}
+
+static int faces_equal(const struct emo_face *a, int na, const struct emo_face *b, int nb)
+{
+	return na == nb && (na == 0 || !memcmp(a, b, sizeof(*a) * (size_t)na));
+}
+
+TEST(paths_identical_to_scalar)
+{
+	static const enum qnn_path paths[] = {QNN_PATH_AVX2, QNN_PATH_AVX512VNNI};
+	char path[] = "/tmp/emotop-test-detect-XXXXXX";
+	int fd = mkstemp(path), tested = 0;
+	struct emo_image img;
+	struct emo_face *ref = malloc(sizeof(*ref) * 512), *got = malloc(sizeof(*got) * 512);
+
+	ASSERT(fd >= 0 && ref && got);
+	close(fd);
+	ASSERT_EQ(write_random_model(path, 7), 0);
+	ASSERT(image_new(&img, 173, 131) == 0);
+	fill_pattern(&img, 1);
+	for (int mdl = 0; mdl < 2; mdl++) {
+		struct detect_opts o;
+		struct detect *d;
+		struct emo_err e;
+		int nref;
+		if (mdl == 1 && !have_model())
+			break;
+		detect_opts_default(&o);
+		o.model_path = mdl == 0 ? path : NULL;
+		o.threshold = mdl == 0 ? 0.05f : 0.3f;
+		o.min_face = 12;
+		o.path = QNN_PATH_SCALAR;
+		d = detect_new(&o, &e);
+		ASSERT(d != NULL);
+		nref = detect_run(d, &img, ref, 512);
+		detect_free(d);
+		ASSERT(nref >= 0);
+		for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+			int n;
+			if (!qnn_path_supported(paths[p]))
+				continue;
+			o.path = paths[p];
+			d = detect_new(&o, &e);
+			ASSERT(d != NULL);
+			ASSERT_STR(detect_kernel_path(d), qnn_path_name(paths[p]));
+			n = detect_run(d, &img, got, 512);
+			detect_free(d);
+			ASSERT(faces_equal(ref, nref, got, n));
+			tested++;
+		}
+	}
+	unlink(path);
+	image_free(&img);
+	free(ref);
+	free(got);
+	if (!tested)
+		SKIP("this CPU has no SIMD path");
+}
+
+/* Heat logits of the int8 and float runs of the detector's network. */
+TEST(int8_vs_float)
+{
+	char path[] = "/tmp/emotop-test-detect-XXXXXX";
+	int fd = mkstemp(path);
+	struct emo_image img;
+
+	ASSERT(fd >= 0);
+	close(fd);
+	ASSERT_EQ(write_random_model(path, 11), 0);
+	ASSERT(image_new(&img, 160, 120) == 0);
+	fill_pattern(&img, 5);
+	for (int mdl = 0; mdl < 2; mdl++) {
+		struct qnn_model *m = NULL;
+		struct qnn_ctx *a, *b;
+		struct emo_err e;
+		const float *fa, *fb;
+		const uint8_t *q;
+		int h, w, c, out;
+		double worst = 0;
+		if (mdl == 0)
+			ASSERT_EQ(qnn_model_load(path, &m, &e), 0);
+		else if (!have_model())
+			break;
+		else
+			ASSERT_EQ(qnn_model_load_mem(emo_blob_face, (size_t)(emo_blob_face_end - emo_blob_face),
+						     "face", &m, &e), 0);
+		out = m->layers[m->n_layers - 1].out;
+		a = qnn_ctx_new(m, 120, 160, QNN_PATH_AUTO, &e);
+		b = qnn_ctx_new(m, 120, 160, QNN_PATH_SCALAR, &e);
+		ASSERT(a && b);
+		ASSERT_EQ(qnn_run(a, img.px, 120, 160, 160), 0);
+		ASSERT_EQ(qnn_run_float(b, img.px, 120, 160, 160), 0);
+		ASSERT_EQ(qnn_tensor_get(a, out, &h, &w, &c, &q, &fa), 0);
+		ASSERT_EQ(qnn_tensor_get(b, out, NULL, NULL, NULL, &q, &fb), 0);
+		ASSERT(fa && fb && c == 14);
+		for (int i = 0; i < h * w; i++)
+			worst = fmax(worst, fabs((double)fa[i * 14] - (double)fb[i * 14]));
+		fprintf(stderr, "  %s model: max |heat logit int8 - float| = %.3f\n",
+			mdl ? "shipped" : "random", worst);
+		ASSERT(worst <= DET_TOL_LOGIT);
+		qnn_ctx_free(a);
+		qnn_ctx_free(b);
+		qnn_model_free(m);
+	}
+	unlink(path);
+	image_free(&img);
+}
+
+TEST(standin_regions_without_model)
+{
+	struct emo_box r[2] = {{10, 10, 40, 40}, {90, 10, 8, 8}};
+	struct detect_opts o;
+	struct detect *d;
+	struct emo_err e;
+	struct emo_image img;
+	struct emo_face f[4];
+
+	detect_opts_default(&o);
+	o.no_model = 1;
+	o.regions = r;
+	o.n_regions = 2;
+	d = detect_new(&o, &e);
+	ASSERT(d != NULL);
+	ASSERT_STR(detect_kernel_path(d), "regions");
+	ASSERT(image_new(&img, 100, 60) == 0);
+	ASSERT_EQ(detect_run(d, &img, f, 4), 1); /* the 8 px one is below min_face */
+	ASSERT_NEAR(f[0].box.w, 40, 0);
+	ASSERT_EQ(f[0].n_landmarks, 0);
+	ASSERT(detect_macs(d, 640, 480) == 0);
+	image_free(&img);
+	detect_free(d);
+}
+
+TEST(bad_input)
+{
+	struct detect_opts o;
+	struct detect *d;
+	struct emo_err e;
+	struct emo_image img;
+	struct emo_face f[16];
+	char path[] = "/tmp/emotop-test-detect-XXXXXX";
+	int fd = mkstemp(path);
+
+	ASSERT(fd >= 0);
+	close(fd);
+	ASSERT_EQ(write_random_model(path, 3), 0);
+	detect_opts_default(&o);
+	o.model_path = path;
+	o.min_face = 0;
+	ASSERT(detect_new(&o, &e) == NULL);
+	o.min_face = 20;
+	o.threshold = 2;
+	ASSERT(detect_new(&o, &e) == NULL);
+	o.threshold = 0.5f;
+	o.model_path = "/nonexistent/face.qnn";
+	ASSERT(detect_new(&o, &e) == NULL);
+	o.model_path = path;
+	d = detect_new(&o, &e);
+	unlink(path);
+	ASSERT(d != NULL);
+	ASSERT(detect_run(d, NULL, f, 16) == EMO_EINVAL);
+	/* 1x1 */
+	ASSERT(image_new(&img, 1, 1) == 0);
+	ASSERT_EQ(detect_run(d, &img, f, 16), 0);
+	image_free(&img);
+	/* all black */
+	ASSERT(image_new(&img, 320, 240) == 0);
+	ASSERT(detect_run(d, &img, f, 16) >= 0);
+	ASSERT(detect_run(d, &img, NULL, 16) == EMO_EINVAL);
+	img.stride = 10;
+	ASSERT(detect_run(d, &img, f, 16) == EMO_EINVAL);
+	image_free(&img);
+	detect_free(d);
+	/* 8000 x 8000, looking for faces of 400 px and more (a small pyramid) */
+	o.min_face = 400;
+	d = detect_new(&o, &e);
+	ASSERT(d == NULL); /* the model file is gone: a clear error */
+	o.model_path = NULL;
+	o.no_model = !have_model();
+	d = detect_new(&o, &e);
+	ASSERT(d != NULL);
+	ASSERT(image_new(&img, 8000, 8000) == 0);
+	fill_pattern(&img, 9);
+	ASSERT(detect_run(d, &img, f, 16) >= 0);
+	image_free(&img);
+	detect_free(d);
+}
+
+/* ---- with ../shared and the shipped model ---- */
+
+static int shared_dirs(char *faces, char *fer, size_t len)
+{
+	snprintf(faces, len, "%s/data/faces", unit_shared());
+	snprintf(fer, len, "%s/data/fer2013/test", unit_shared());
+	return access(faces, R_OK) == 0 && access(fer, R_OK) == 0;
+}
+
+TEST(galleries_every_face_nothing_else)
+{
+	char faces[4096], fer[4096];
+	struct fer_set set = {0};
+	struct detect_opts o;
+	struct detect *d;
+	struct emo_err e;
+	static const int layout[][4] = {{1920, 1080, 5, 5}, {1280, 720, 3, 4}, {640, 480, 2, 3},
+					{1920, 1080, 6, 7}};
+	struct emo_image bg = {0};
+	int missed = 0, extra = 0, total = 0;
+
+	if (!shared_dirs(faces, fer, sizeof(faces)))
+		SKIP("%s/data/faces or fer2013/test not found (set SHARED)", unit_shared());
+	if (!have_model())
+		SKIP("no models/face.qnn in this build");
+	ASSERT_EQ(fer_load(fer, NULL, &set), 0);
+	{
+		char neg[4200];
+		int w, h;
+		snprintf(neg, sizeof(neg), "%s/negatives/UMD_010.jpg", faces);
+		if (!jpeg_load_gray(neg, &bg.px, &w, &h)) {
+			bg.w = bg.stride = w;
+			bg.h = h;
+		}
+	}
+	detect_opts_default(&o);
+	d = detect_new(&o, &e);
+	ASSERT(d != NULL);
+	for (size_t g = 0; g < sizeof(layout) / sizeof(layout[0]); g++) {
+		struct emo_image img;
+		const uint8_t *tiles[64];
+		struct emo_box gt[64];
+		struct emo_face f[128];
+		int n, k = layout[g][2] * layout[g][3];
+		ASSERT(image_new(&img, layout[g][0], layout[g][1]) == 0);
+		for (int i = 0; i < k; i++)
+			tiles[i] = set.px + (size_t)((i * 97 + (int)g * 31) % set.n) * 48 * 48;
+		dt_gallery_draw(&img, bg.px ? &bg : NULL, tiles, layout[g][2], layout[g][3], gt);
+		n = detect_run(d, &img, f, 128);
+		ASSERT(n >= 0);
+		for (int i = 0; i < k; i++) {
+			int found = 0;
+			for (int j = 0; j < n; j++)
+				found |= emo_box_iou(&gt[i], &f[j].box) >= 0.5f;
+			missed += !found;
+		}
+		for (int j = 0; j < n; j++) {
+			int match = 0;
+			for (int i = 0; i < k; i++)
+				match |= emo_box_iou(&gt[i], &f[j].box) >= 0.5f;
+			extra += !match;
+		}
+		total += k;
+		image_free(&img);
+	}
+	fprintf(stderr, "  galleries: %d faces, %d missed, %d false alarms\n", total, missed, extra);
+	ASSERT_EQ(missed, 0);
+	ASSERT_EQ(extra, 0);
+	free(bg.px);
+	fer_free(&set);
+	detect_free(d);
+}
+
+TEST(negatives_false_alarm_rate)
+{
+	char faces[4096], fer[4096], dir[4200];
+	struct detect_opts o;
+	struct detect *d;
+	struct emo_err e;
+	struct emo_face f[64];
+	int n_img = 0, fa = 0;
+
+	if (!shared_dirs(faces, fer, sizeof(faces)))
+		SKIP("%s/data/faces not found (set SHARED)", unit_shared());
+	if (!have_model())
+		SKIP("no models/face.qnn in this build");
+	detect_opts_default(&o);
+	d = detect_new(&o, &e);
+	ASSERT(d != NULL);
+	/* the trainer's held-out negatives: every 10th by name (i % 10 == 3) */
+	snprintf(dir, sizeof(dir), "%s/negatives", faces);
+	{
+		struct dirent **nl = NULL;
+		int nn = scandir(dir, &nl, NULL, alphasort), k = 0;
+		for (int i = 0; i < nn; i++) {
+			char p[4600];
+			struct emo_image img;
+			int w, h, n;
+			size_t len = strlen(nl[i]->d_name);
+			if (len < 5 || strcasecmp(nl[i]->d_name + len - 4, ".jpg")) {
+				free(nl[i]);
+				continue;
+			}
+			snprintf(p, sizeof(p), "%s/%s", dir, nl[i]->d_name);
+			free(nl[i]);
+			if (k++ % 10 != 3 || n_img >= 100 || jpeg_load_gray(p, &img.px, &w, &h))
+				continue;
+			img.w = img.stride = w;
+			img.h = h;
+			n = detect_run(d, &img, f, 64);
+			free(img.px);
+			if (n > 0)
+				fa += n;
+			n_img++;
+		}
+		free(nl);
+	}
+	fprintf(stderr, "  %d false alarms on %d negatives\n", fa, n_img);
+	ASSERT(n_img > 0);
+	ASSERT((double)fa / n_img <= DET_MAX_FA_PER_NEG);
+	detect_free(d);
+}
+
+int main(int argc, char **argv)
+{
+	unit_init(argc, argv);
+	RUN(nms_order_and_suppression);
+	RUN(decode_boxes_and_landmarks);
+	RUN(paths_identical_to_scalar);
+	RUN(int8_vs_float);
+	RUN(standin_regions_without_model);
+	RUN(bad_input);
+	RUN(galleries_every_face_nothing_else);
+	RUN(negatives_false_alarm_rate);
+	return unit_done();
+}
