@@ -110,7 +110,7 @@ struct detect *detect_new(const struct detect_opts *o, struct emo_err *err)
 
 	if (!o || o->n_regions < 0 || (o->n_regions > 0 && !o->regions) || o->min_face < 1 ||
 	    o->min_face > 4096 || !(o->threshold >= 0 && o->threshold <= 1) ||
-	    !(o->nms_iou > 0 && o->nms_iou <= 1) || o->path < QNN_PATH_AUTO ||
+	    !(o->nms_iou >= 0 && o->nms_iou <= 1) || o->path < QNN_PATH_AUTO ||
 	    o->path > QNN_PATH_AVX512VNNI) {
 		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "detect_new: bad options");
 		return NULL;
@@ -120,7 +120,8 @@ struct detect *detect_new(const struct detect_opts *o, struct emo_err *err)
 		return NULL;
 	}
 	d->o = *o;
-	if (!o->no_model && (rc = detect_load(d, err)))
+	if (!o->no_model && !(o->model_path && !strcmp(o->model_path, "none")) &&
+	    (rc = detect_load(d, err)))
 		goto fail;
 	if (d->m) {
 		d->path = o->path == QNN_PATH_AUTO ? qnn_best_path() : (enum qnn_path)o->path;

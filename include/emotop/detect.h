@@ -3,9 +3,9 @@
  * The detector is an int8 CNN (models/face.qnn, embedded in the binary, or
  * opts.model_path) run on the qnn engine over an image pyramid; see
  * src/detect.c for the network and its decoding. Only when no model exists
- * at all (a build without models/face.qnn and no model_path) does
- * detect_new() fall back to the stand-in that reports the configured seat
- * regions as faces (score 1, no landmarks).
+ * at all (a build without models/face.qnn and no model_path), or when
+ * model_path is "none", does detect_new() fall back to the stand-in that
+ * reports the configured seat regions as faces (score 1, no landmarks).
  */
 #ifndef EMOTOP_DETECT_H
 #define EMOTOP_DETECT_H
@@ -26,7 +26,8 @@ struct detect_opts {
 	int min_face;           /* px, default 20 */
 	float threshold;        /* score threshold, default 0.5 */
 	float nms_iou;          /* default 0.4 */
-	const char *model_path; /* NULL: embedded model (if any) */
+	const char *model_path; /* NULL: embedded model (if any); "none": the
+				 * seat-region stand-in below */
 	/* Stand-in when no detector model exists: fixed regions in frame
 	 * pixels (owned by the caller, must outlive the detector). */
 	const struct emo_box *regions;

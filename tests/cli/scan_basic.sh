@@ -1,0 +1,131 @@
+#!/bin/sh
+# scan_basic.sh - `emotop scan`: NDJSON checked field by field on a strip of
+# FER2013 faces (and a video of it), the table, --annotate PNGs, and bad
+# input: 1x1 and 8000x8000 images, an all-black frame, a truncated JPEG, a
+# directory with a text file in it, a missing path, bad options.
+. "$(dirname "$0")/cli_lib.inc"
+
+SHARED=${SHARED:-../shared}
+case $SHARED in /*) ;; *) SHARED=$(pwd)/$SHARED ;; esac
+FER="$SHARED/data/fer2013/test"
+
+if ! "$EMOTOP" scan --help >"$T/help" 2>&1; then
+	skip "emotop has no scan command in this build"
+	done_tests; exit
+fi
+contains "scan --help lists --json" "$T/help" "--json"
+if ! have_ffmpeg; then
+	skip "ffmpeg CLI not installed: cannot make test images"
+	done_tests; exit
+fi
+
+# usage errors: exit 2
+expect_rc "no path: exit 2" 2 "$EMOTOP" scan
+expect_rc "bad threshold: exit 2" 2 "$EMOTOP" scan --threshold 2 x.png
+expect_rc "bad min-face: exit 2" 2 "$EMOTOP" scan --min-face 3 x.png
+
+# does this build have a detector model?
+ffmpeg -nostdin -loglevel error -y -f lavfi -i "color=black:size=640x480" -frames:v 1 "$T/black.png"
+"$EMOTOP" scan --json "$T/black.png" >"$T/out" 2>"$T/err"
+if grep -q "no face detector model" "$T/err"; then
+	skip "no models/face.qnn in this build"
+	done_tests; exit
+fi
+expect_rc "all-black frame: exit 0" 0 "$EMOTOP" scan --json "$T/black.png"
+[ ! -s "$T/out" ] && ok "all-black frame: no faces" || no "all-black frame: no faces" "$(head -c 300 "$T/out")"
+
+ffmpeg -nostdin -loglevel error -y -f lavfi -i "color=gray:size=1x1" -frames:v 1 "$T/one.png"
+expect_rc "1x1 image: exit 0" 0 "$EMOTOP" scan --json "$T/one.png"
+[ ! -s "$T/out" ] && ok "1x1 image: no faces" || no "1x1 image: no faces"
+ffmpeg -nostdin -loglevel error -y -f lavfi -i "color=black:size=8000x8000" -frames:v 1 "$T/huge.png"
+expect_rc "8000x8000 image: exit 0" 0 "$EMOTOP" scan --json --min-face 40 "$T/huge.png"
+
+expect_rc "missing file: exit 1" 1 "$EMOTOP" scan --json "$T/none.jpg"
+contains "missing file named" "$T/err" "none.jpg"
+
+if [ ! -d "$FER" ]; then
+	skip "$FER not found (set SHARED): face checks"
+	done_tests; exit
+fi
+f1=$(ls "$FER/happy" | head -n 1); f2=$(ls "$FER/neutral" | head -n 1); f3=$(ls "$FER/surprise" | head -n 1)
+# three faces of 170 px side by side with gaps, on mid gray
+ffmpeg -nostdin -loglevel error -y -i "$FER/happy/$f1" -i "$FER/neutral/$f2" -i "$FER/surprise/$f3" \
+	-filter_complex "[0]scale=170:170,pad=250:250:40:40:gray[a];[1]scale=170:170,pad=250:250:40:40:gray[b];[2]scale=170:170,pad=250:250:40:40:gray[c];[a][b][c]hstack=inputs=3" \
+	-frames:v 1 "$T/three.png" || { no "make the face strip"; done_tests; exit; }
+
+expect_rc "three faces: exit 0" 0 "$EMOTOP" scan --json "$T/three.png"
+cp "$T/out" "$T/three.ndjson"
+n=$(grep -c . "$T/three.ndjson")
+[ "$n" -eq 3 ] && ok "three faces: 3 lines" || no "three faces: 3 lines" "got $n" "$(cat "$T/three.ndjson")"
+if command -v python3 >/dev/null 2>&1; then
+	if python3 - "$T/three.ndjson" "$T/three.png" <<'PY'
+import json, sys
+names = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+faces = [json.loads(l) for l in open(sys.argv[1])]
+xs = []
+for o in faces:
+    assert set(o) == {"file", "box", "score", "landmarks", "emotion", "probs"}, o
+    assert o["file"] == sys.argv[2], o
+    x, y, w, h = o["box"]
+    assert len(o["box"]) == 4 and w > 100 and h > 100, o
+    # each face sits in its own 250 px cell, centred near (125 + 250 k, 125)
+    cx, cy = x + w / 2, y + h / 2
+    assert abs((cx - 125) % 250) < 30 or abs((cx - 125) % 250) > 220, o
+    assert abs(cy - 128) < 30, o
+    assert 0.5 <= o["score"] <= 1, o
+    lm = o["landmarks"]
+    assert len(lm) == 5 and all(len(p) == 2 for p in lm), o
+    for px, py in lm:
+        assert x - 0.1 * w <= px <= x + 1.1 * w and y - 0.1 * h <= py <= y + 1.1 * h, o
+    # eyes above the mouth, left eye left of the right eye
+    assert lm[0][0] < lm[1][0] and lm[0][1] < lm[3][1] and lm[1][1] < lm[4][1], o
+    if o["emotion"] is None:
+        assert o["probs"] is None, o
+    else:
+        assert o["emotion"] in names, o
+        assert sorted(o["probs"]) == sorted(names), o
+        assert abs(sum(o["probs"].values()) - 1) < 0.01, o
+        assert max(o["probs"], key=o["probs"].get) == o["emotion"], o
+    xs.append(cx)
+assert len(xs) == 3 and max(xs) - min(xs) > 400, xs
+PY
+	then ok "ndjson fields"; else no "ndjson fields" "$(cat "$T/three.ndjson")"; fi
+else
+	skip "python3 absent: ndjson field check"
+fi
+
+# table
+expect_rc "table: exit 0" 0 "$EMOTOP" scan "$T/three.png"
+contains "table header" "$T/out" "SCORE"
+[ "$(grep -c three.png "$T/out")" -eq 3 ] && ok "table: 3 rows" || no "table: 3 rows" "$(cat "$T/out")"
+
+# --annotate
+expect_rc "annotate: exit 0" 0 "$EMOTOP" scan --json --annotate "$T/ann" "$T/three.png"
+if [ -s "$T/ann/three.png.png" ] && head -c 8 "$T/ann/three.png.png" | grep -q PNG; then
+	ok "annotate: PNG written"
+else
+	no "annotate: PNG written" "$(ls -la "$T/ann" 2>&1)"
+fi
+
+# a 3 s video of the strip, one frame per second
+ffmpeg -nostdin -loglevel error -y -loop 1 -i "$T/three.png" -t 3 -r 10 -c:v mpeg4 -q:v 3 "$T/three.mp4"
+expect_rc "video: exit 0" 0 "$EMOTOP" scan --json --interval 1 "$T/three.mp4"
+n=$(grep -c '"t":' "$T/out")
+[ "$n" -ge 6 ] && ok "video: faces at several times" || no "video: faces at several times" "got $n lines"
+grep -q '"t":0.000' "$T/out" && grep -q '"t":1.000' "$T/out" && ok "video: t in seconds" ||
+	no "video: t in seconds" "$(head -n 3 "$T/out")"
+
+# truncated JPEG, and a directory with a text file in it
+cp "$FER/happy/$f1" "$T/good.jpg"
+head -c 300 "$FER/happy/$f1" >"$T/cut.jpg"
+expect_rc "truncated JPEG: exit 1" 1 "$EMOTOP" scan --json "$T/cut.jpg"
+contains "truncated JPEG named" "$T/err" "cut.jpg"
+mkdir "$T/dir"
+cp "$T/three.png" "$T/dir/a.png"
+printf 'not an image\n' >"$T/dir/b.txt"
+expect_rc "directory with a text file: exit 1" 1 "$EMOTOP" scan --json "$T/dir"
+contains "text file reported" "$T/err" "b.txt"
+[ "$(grep -c 'a.png' "$T/out")" -eq 3 ] && ok "directory: the image is scanned" ||
+	no "directory: the image is scanned" "$(cat "$T/out")"
+
+done_tests
