@@ -108,9 +108,7 @@ static double wall_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Async-signal-safe: put the terminal back as it was before curses and
- * stderr back on the terminal, then die by the same signal. */
-static void on_fatal_signal(int sig)
+void dashboard_signal_restore(void)
 {
 	ssize_t r;
 
@@ -121,6 +119,12 @@ static void on_fatal_signal(int sig)
 	if (saved_err_fd >= 0)
 		dup2(saved_err_fd, STDERR_FILENO);
 	(void)r;
+}
+
+/* Put the terminal and stderr back, then die by the same signal. */
+static void on_fatal_signal(int sig)
+{
+	dashboard_signal_restore();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -518,13 +522,13 @@ static attr_t class_attr(const struct dashboard *d, int k)
 static int put(const struct dashboard *d, WINDOW *win, int y, int x, int w, attr_t a,
 	       const char *s, enum layout_align al)
 {
-	char buf[1024];
+	char buf[4096];
 	int n;
 
 	if (w <= 0)
 		return 0;
-	if (w > 250)
-		w = 250;
+	if (w > 1000)
+		w = 1000;
 	n = layout_fit(buf, sizeof buf, s, w, al, d->utf8);
 	wattrset(win, a);
 	mvwaddstr(win, y, x, buf);
@@ -971,7 +975,14 @@ static void draw_footer(struct dashboard *d, WINDOW *w)
 		return;
 	}
 	if (d->msg[0] && mono_now() < d->msg_until) {
-		put(d, w, 0, 0, cols, A_BOLD, d->msg, LAYOUT_LEFT);
+		/* the message takes the line; help stays reachable at the right */
+		int hw = cols >= 30 ? 8 : 0;
+
+		put(d, w, 0, 0, cols - hw, A_BOLD, d->msg, LAYOUT_LEFT);
+		if (hw) {
+			x = put_seg(d, w, 0, cols - hw, cols, A_BOLD | A_REVERSE | pair_attr(d, PAIR_KEY), "h");
+			put_seg(d, w, 0, x, cols, A_NORMAL, " help");
+		}
 		return;
 	}
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {

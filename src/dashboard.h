@@ -102,6 +102,14 @@ int dashboard_paused(const struct dashboard *d);
  * "source lost, reconnecting in 4s"). The text is copied. */
 void dashboard_message(struct dashboard *d, double seconds, const char *msg);
 
+/* Async-signal-safe emergency restore, for an application signal handler
+ * that is about to end the process without returning (e.g. a second ^C that
+ * re-raises with SIG_DFL): writes the terminfo strings that leave curses
+ * (attributes off, cursor on, keypad off, alternate screen off), restores the
+ * termios saved before curses and puts stderr back. Does nothing when no
+ * dashboard is open. The fatal-signal handler of the dashboard uses it too. */
+void dashboard_signal_restore(void);
+
 /* Name of a sort order ("name", "emotion", "negative", "seen"). */
 const char *dashboard_sort_name(enum dashboard_sort s);
 

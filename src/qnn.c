@@ -402,6 +402,66 @@ static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, 
 	uint8_t *d8 = dst;
 	int16_t *d16 = dst;
 
+	if (pl->im2col && esz == 1 && cin == 1) {
+		/* the first layer of a gray8 network: no library calls per tap */
+		const int kk = l->kh * l->kw;
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++) {
+				uint8_t *o = d8 + ((size_t)oy * ow + ox) * c4;
+				const int iy0 = oy * l->stride - l->pad, ix0 = ox * l->stride - l->pad;
+				const int inner = ix0 >= 0 && ix0 + l->kw <= w;
+				for (int ky = 0; ky < l->kh; ky++) {
+					const int iy = iy0 + ky;
+					if (iy < 0 || iy >= h) {
+						for (int kx = 0; kx < l->kw; kx++)
+							*o++ = (uint8_t)z;
+						continue;
+					}
+					const uint8_t *row = in + (size_t)iy * stride;
+					if (inner) {
+						for (int kx = 0; kx < l->kw; kx++)
+							*o++ = row[ix0 + kx];
+					} else {
+						for (int kx = 0; kx < l->kw; kx++) {
+							const int ix = ix0 + kx;
+							*o++ = ix >= 0 && ix < w ? row[ix] : (uint8_t)z;
+						}
+					}
+				}
+				for (int k = kk; k < c4; k++)
+					*o++ = 0;
+			}
+		return;
+	}
+	if (pl->im2col && esz == 1) {
+		/* bytes: runs of cin per tap, zero point outside the input */
+		const size_t run = (size_t)cin;
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++) {
+				uint8_t *o = d8 + ((size_t)oy * ow + ox) * c4;
+				const int iy0 = oy * l->stride - l->pad, ix0 = ox * l->stride - l->pad;
+				for (int ky = 0; ky < l->kh; ky++) {
+					const int iy = iy0 + ky;
+					if (iy < 0 || iy >= h) {
+						memset(o, z, run * l->kw);
+						o += run * l->kw;
+						continue;
+					}
+					const uint8_t *row = in + (size_t)iy * stride;
+					for (int kx = 0; kx < l->kw; kx++, o += run) {
+						const int ix = ix0 + kx;
+						if (ix < 0 || ix >= w)
+							memset(o, z, run);
+						else if (run == 1)
+							*o = row[ix];
+						else
+							memcpy(o, row + (size_t)ix * run, run);
+					}
+				}
+				memset(o, 0, (size_t)(c4 - l->kh * l->kw * cin));
+			}
+		return;
+	}
 	if (pl->im2col) {
 		size_t o = 0;
 		for (int oy = 0; oy < oh; oy++)

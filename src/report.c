@@ -1,6 +1,7 @@
 /* report.c - text/NDJSON/CSV line sinks (line-flushed, SIGHUP reopen), the
  * --record timeline, the final line and the SVG session chart. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -338,6 +339,15 @@ static int file_empty(FILE *f)
 	return fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size == 0;
 }
 
+/* stdout continues a CSV file only when it appends to a non-empty regular
+ * file (`>> log.csv`); a pipe, a terminal or `> new.csv` gets the header. */
+static int stdout_needs_header(void)
+{
+	int fl = fcntl(fileno(stdout), F_GETFL);
+
+	return file_empty(stdout) || fl < 0 || !(fl & O_APPEND);
+}
+
 static FILE *open_append(const char *path, struct emo_err *err)
 {
 	FILE *f = fopen(path, "a");
@@ -383,7 +393,8 @@ struct report *report_open(const struct report_opts *o, struct emo_err *err)
 	} else {
 		r->f = stdout;
 	}
-	r->need_header = o->format == REPORT_CSV && file_empty(r->f);
+	r->need_header = o->format == REPORT_CSV &&
+			 (r->f == stdout ? stdout_needs_header() : file_empty(r->f));
 	return r;
 nomem:
 	if (r)

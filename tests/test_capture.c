@@ -204,14 +204,6 @@ TEST(file_every_frame_and_scaling)
 	capture_close(&c);
 }
 
-/* image_free() lives in image.c (not linked into every test yet); the
- * images are calloc'ed as image_new() does. */
-static void img_release(struct emo_image *img)
-{
-	free(img->px);
-	img->px = NULL;
-}
-
 static int px(const struct emo_image *g, int x, int y)
 {
 	return g->px[y * g->stride + x];
@@ -456,6 +448,101 @@ TEST(stdin_silent_pipe)
 	ASSERT_EQ(fl1, fl0);
 }
 
+/* A local HLS playlist (VOD, file source): segments are followed to the end. */
+TEST(hls_playlist_file)
+{
+	struct emo_err err = { 0 };
+	struct capture *c;
+	int rc, n;
+
+	NEED_FIXTURES();
+	if (sh("ffmpeg -nostdin -loglevel error -y -i %s -c copy -f hls -hls_time 1 "
+	       "-hls_list_size 0 -hls_segment_filename %s %s", path("clip.ts"), path("seg%d.ts"),
+	       path("list.m3u8")))
+		SKIP("ffmpeg cannot write HLS");
+	c = open_src(path("list.m3u8"), 5, 0, &err, &rc);
+	if (rc)
+		fprintf(stderr, "  %s\n", err.msg);
+	ASSERT_EQ(rc, EMO_OK);
+	n = count_frames(c, 320, 240, &rc);
+	ASSERT_EQ(rc, EMO_EEOF);
+	ASSERT_EQ(n, 20); /* 4 s at 5 fps */
+	capture_close(&c);
+}
+
+/* The screen through x11grab on a private Xvfb display (unix socket only). */
+static pid_t xvfb_pid;
+
+static void screen_body(int disp)
+{
+	char src[64], sock[64];
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct capture_stats st;
+	struct emo_err err = { 0 };
+	struct emo_image g;
+	struct capture_frame_info fi;
+	int rc = -1;
+
+	snprintf(sock, sizeof(sock), "/tmp/.X11-unix/X%d", disp);
+	for (int i = 0; i < 100 && access(sock, F_OK); i++)
+		sleep_ms(50);
+	capture_opts_default(&o);
+	snprintf(src, sizeof(src), "screen:%d+10,20/320x240", disp);
+	o.source = src;
+	for (int i = 0; i < 50 && rc; i++) /* the server may still be starting */
+		if ((rc = capture_open(&c, &o, &err)))
+			sleep_ms(100);
+	if (rc)
+		fprintf(stderr, "  %s\n", err.msg);
+	ASSERT_EQ(rc, EMO_OK);
+	ASSERT_EQ(capture_next(c, &g, &fi, 5000, &err), EMO_OK);
+	ASSERT_EQ(g.w, 320);
+	ASSERT_EQ(g.h, 240);
+	capture_stats(c, &st);
+	ASSERT_EQ(st.live, 1);
+	capture_close(&c);
+
+	/* whole screen, scaled down */
+	snprintf(src, sizeof(src), "screen:%d", disp);
+	o.max_side = 320;
+	rc = capture_open(&c, &o, &err);
+	if (rc)
+		fprintf(stderr, "  %s\n", err.msg);
+	ASSERT_EQ(rc, EMO_OK);
+	ASSERT_EQ(capture_next(c, &g, &fi, 5000, &err), EMO_OK);
+	ASSERT_EQ(g.w, 320);
+	ASSERT_EQ(g.h, 240);
+	ASSERT_EQ(fi.src_w, 640);
+	ASSERT_EQ(fi.src_h, 480);
+	capture_close(&c);
+}
+
+TEST(screen_region_xvfb)
+{
+	int disp = 90 + (int)(getpid() % 9);
+	char dn[16];
+
+	if (sh("command -v Xvfb >/dev/null 2>&1"))
+		SKIP("Xvfb not installed (Debian package xvfb)");
+	snprintf(dn, sizeof(dn), ":%d", disp);
+	xvfb_pid = fork();
+	if (xvfb_pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("Xvfb", "Xvfb", dn, "-screen", "0", "640x480x24", "-nolisten", "tcp", "-noreset",
+		       (char *)NULL);
+		_exit(127);
+	}
+	ASSERT(xvfb_pid > 0);
+	screen_body(disp);
+	kill(xvfb_pid, SIGTERM);
+	waitpid(xvfb_pid, NULL, 0);
+	xvfb_pid = 0;
+}
+
 /* ---- network, 127.0.0.1 only ---- */
 
 static int free_port(void)
@@ -695,12 +782,12 @@ TEST(read_image_png_and_video)
 	ASSERT_EQ(rgb.w, 102);
 	ASSERT(rgb.stride >= 3 * 102);
 	ASSERT_NEAR(rgb.px[25 * rgb.stride + 85 * 3], 255, 4);
-	img_release(&g);
-	img_release(&rgb);
+	image_free(&g);
+	image_free(&rgb);
 
 	ASSERT_EQ(capture_read_image(path("clip.mp4"), &g, NULL, &err), EMO_OK);
 	ASSERT_EQ(g.w, 320);
-	img_release(&g);
+	image_free(&g);
 
 	ASSERT_EQ(capture_read_image(path("missing.png"), &g, NULL, &err), EMO_ESOURCE);
 	ASSERT(g.px == NULL);
@@ -731,7 +818,7 @@ TEST(write_png_roundtrip)
 	for (int y = 0; y < 30; y++)
 		for (int x = 0; x < 37; x++)
 			ASSERT_EQ(px(&back, x, y), buf[y * 40 + x]);
-	img_release(&back);
+	image_free(&back);
 
 	/* RGB: pure red, green, blue columns come back as RGB */
 	src.w = 30;
@@ -746,8 +833,8 @@ TEST(write_png_roundtrip)
 		for (int x = 0; x < 30; x++)
 			for (int k = 0; k < 3; k++)
 				ASSERT_EQ(rgb.px[y * rgb.stride + x * 3 + k], buf[y * src.stride + x * 3 + k]);
-	img_release(&g);
-	img_release(&rgb);
+	image_free(&g);
+	image_free(&rgb);
 
 	ASSERT_EQ(capture_write_png(path("c.png"), &src, 2, &err), EMO_EINVAL);
 	ASSERT_EQ(capture_write_png(path("no/such/dir/c.png"), &src, 3, &err), EMO_EIO);
@@ -777,6 +864,8 @@ int main(int argc, char **argv)
 	RUN(realtime_fast_source_drops);
 	RUN(stdin_source);
 	RUN(stdin_silent_pipe);
+	RUN(hls_playlist_file);
+	RUN(screen_region_xvfb);
 	RUN(http_reconnect_after_cut);
 	RUN(http_close_on_hung_read);
 	RUN(unreachable_and_silent_servers);

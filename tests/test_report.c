@@ -1,6 +1,7 @@
 /* test_report.c - NDJSON/CSV/text lines, escaping, aggregate-only, reopen,
  * record timeline, final line and SVG well-formedness. */
 #include <ctype.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -734,6 +735,51 @@ TEST(csv_columns_constant_and_header_once)
 	ASSERT_STR(f, "1714550400.250");
 }
 
+/* CSV lines to stdout redirected to path (opened with flags); header count. */
+static int stdout_csv_headers(const char *path, int flags)
+{
+	struct report *r;
+	int saved, fd, n = 0;
+	const char *p;
+
+	fflush(stdout);
+	saved = dup(1);
+	fd = open(path, O_WRONLY | O_CREAT | flags, 0600);
+	if (saved < 0 || fd < 0 || dup2(fd, 1) < 0)
+		return -1;
+	close(fd);
+	r = report_open(&(struct report_opts){.format = REPORT_CSV}, NULL);
+	if (r) {
+		report_emit(r, &snap);
+		report_close(r);
+	}
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	for (p = slurp(path); (p = strstr(p, "type,time,")); p++)
+		n++;
+	return n;
+}
+
+TEST(csv_header_on_stdout)
+{
+	const char *path = tmp_path("stdout.csv");
+	FILE *f = fopen(path, "w");
+
+	ASSERT(f);
+	fputs("type,time,old\n", f);
+	fclose(f);
+	fill_snapshot(&snap, 1);
+	snap.n_alerts = 0;
+	/* `>> file.csv` continuing a file: no second header */
+	ASSERT_EQ(stdout_csv_headers(path, O_APPEND), 1);
+	ASSERT_EQ(count_lines(slurp(path)), 2);
+	/* `> file.csv`: a header */
+	ASSERT_EQ(stdout_csv_headers(path, O_TRUNC), 1);
+	ASSERT_EQ(count_lines(slurp(path)), 2);
+	ASSERT(!strncmp(slurp(path), "type,time,uptime,", 17));
+}
+
 TEST(aggregate_only_has_no_person_data)
 {
 	static const enum report_format fmts[3] = {REPORT_TEXT, REPORT_NDJSON, REPORT_CSV};
@@ -1108,6 +1154,7 @@ int main(int argc, char **argv)
 	RUN(alerts_written_once);
 	RUN(hostile_names_cannot_break_lines);
 	RUN(csv_columns_constant_and_header_once);
+	RUN(csv_header_on_stdout);
 	RUN(aggregate_only_has_no_person_data);
 	RUN(text_lines);
 	RUN(source_credentials_redacted);

@@ -21,7 +21,8 @@
  * source URL's credentials (user:password@ after the scheme) are written as
  * ***@.
  *
- * CSV: one header per file (not repeated when appending to a non-empty file);
+ * CSV: one header per file (not repeated when appending to a non-empty file,
+ * including stdout redirected with >>);
  * every row of a sink has the same columns, the first being `type`.
  */
 #ifndef EMOTOP_REPORT_H
