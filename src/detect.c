@@ -4,7 +4,9 @@
  * Network (trained by emotop-train detect, src/train/detect_train.c): a
  * sequential fully convolutional net over the gray frame, stride 8, ending in
  * a 1x1 head with 14 float maps per cell (anchor-free, CenterNet-style):
- *   0      centre heat logit: a face's centre lies in this cell
+ *   0      centre heat logit: a face's centre lies in this cell (plus the
+ *          model's score_shift, set by `emotop-train detect calibrate` so
+ *          that 0.5 is the operating point)
  *   1, 2   sub-cell offset of the centre (dx, dy in cells)
  *   3      log(side / size_base): side of the square face box
  *   4..13  five landmarks (left eye, right eye, nose, mouth left, mouth
@@ -43,6 +45,7 @@ struct detect {
 	int out_tensor;
 	int stride;
 	float size_base, level_min, level_max;
+	float score_shift;       /* added to the heat logit (calibration) */
 	uint8_t *lvl[2];         /* pyramid images (ping-pong) */
 	size_t lvl_cap;
 	struct emo_face *cand;   /* DETECT_MAX_CAND */
@@ -96,6 +99,7 @@ static int detect_load(struct detect *d, struct emo_err *err)
 	d->size_base = meta_float(m, "size_base", 32);
 	d->level_min = meta_float(m, "level_min", 20);
 	d->level_max = meta_float(m, "level_max", 48);
+	d->score_shift = meta_float(m, "score_shift", 0);
 	if (d->stride < 1 || d->stride > 64 || !(d->size_base > 0) || !(d->level_min >= 4) ||
 	    !(d->level_max > d->level_min * 1.2f))
 		return emo_seterr(err, EMO_EFORMAT, d->o.model_path, 0, 0,
@@ -300,7 +304,7 @@ static int detect_decode(struct detect *d, const float *f, int gh, int gw, float
 	for (int gy = 0; gy < gh; gy++)
 		for (int gx = 0; gx < gw; gx++) {
 			const float *c = f + ((size_t)gy * gw + gx) * DETECT_NCH;
-			float z = c[0], cx, cy, side, ls;
+			float z = c[0] + d->score_shift, cx, cy, side, ls;
 			struct emo_face *o;
 			int peak = 1;
 			if (!(z > zt))
@@ -309,7 +313,7 @@ static int detect_decode(struct detect *d, const float *f, int gh, int gw, float
 				for (int i = -1; i <= 1; i++) {
 					int yy = gy + j, xx = gx + i;
 					if ((i || j) && yy >= 0 && xx >= 0 && yy < gh && xx < gw) {
-						float v = f[((size_t)yy * gw + xx) * DETECT_NCH];
+						float v = f[((size_t)yy * gw + xx) * DETECT_NCH] + d->score_shift;
 						/* ties: the first cell in scan order wins */
 						if (v > z || (v == z && (j < 0 || (j == 0 && i < 0)))) {
 							peak = 0;

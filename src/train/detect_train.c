@@ -949,7 +949,7 @@ struct dt_state {
 struct dt_args {
 	const char *faces, *fer, *ckpt, *arch, *out;
 	int epochs, batch, steps, resume, seed, threads;
-	float lr, wd;
+	float lr, wd, budget;
 };
 
 static double dt_now(void)
@@ -979,7 +979,8 @@ static void dt_usage(void)
 	fprintf(stderr,
 		"usage: emotop-train detect train --faces DIR [options]\n"
 		"       emotop-train detect quantize --faces DIR --ckpt FILE [--out models/face.qnn]\n"
-		"       emotop-train detect eval --faces DIR [--fer DIR] [--model FILE] [--min-face N]\n"
+		"       emotop-train detect calibrate --faces DIR --ckpt IN.qnn --out OUT.qnn [--budget F]\n"
+		"       emotop-train detect eval --faces DIR [--fer DIR] [--model FILE]\n"
 		"  --faces DIR     face data (webfaces/, crops/, crops.csv, negatives/)\n"
 		"  --fer DIR       FER2013 split folder (e.g. ../shared/data/fer2013/train) for\n"
 		"                  composites and galleries (train) or galleries (eval: test/)\n"
@@ -997,7 +998,7 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		{"faces", 1, 0, 'f'}, {"fer", 1, 0, 'F'}, {"ckpt", 1, 0, 'k'}, {"arch", 1, 0, 'a'},
 		{"out", 1, 0, 'o'}, {"epochs", 1, 0, 'e'}, {"batch", 1, 0, 'b'}, {"steps", 1, 0, 's'},
 		{"resume", 0, 0, 'r'}, {"seed", 1, 0, 'S'}, {"lr", 1, 0, 'l'}, {"wd", 1, 0, 'w'},
-		{"model", 1, 0, 'm'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"model", 1, 0, 'm'}, {"budget", 1, 0, 'B'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int o;
 
 	optind = 1;
@@ -1016,6 +1017,7 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		case 'S': a->seed = atoi(optarg); break;
 		case 'l': a->lr = (float)atof(optarg); break;
 		case 'w': a->wd = (float)atof(optarg); break;
+		case 'B': a->budget = (float)atof(optarg); break;
 		case 'h': dt_usage(); return 1;
 		default: dt_usage(); return 2;
 		}
@@ -1743,6 +1745,100 @@ static int dt_eval_cmd(int argc, char **argv)
 	return rc;
 }
 
+/* Set the model's score_shift so that a score of 0.5 is the threshold
+ * giving `budget` false alarms per training negative image. */
+static int dt_calibrate(int argc, char **argv)
+{
+	struct dt_args a = {.epochs = 1, .batch = 1, .steps = 1, .seed = 1, .budget = 0.005f};
+	struct dt_data d;
+	struct qnn_model *m = NULL;
+	struct detect_opts o;
+	struct detect *det = NULL;
+	struct emo_err e = {0};
+	struct emo_face *f = malloc(sizeof(*f) * 1024);
+	float *sc = NULL, thr, shift;
+	int nsc = 0, cap = 0, rc = 1, allowed;
+	const char *in;
+	char meta[QNN_META_MAX], *p;
+
+	if ((rc = dt_parse(argc, argv, &a)))
+		return rc == 1 ? 0 : rc;
+	rc = 1;
+	in = a.ckpt ? a.ckpt : "models/face.qnn"; /* --ckpt names the input model here */
+	if (!a.out || !f || dt_load(&d, a.faces, NULL)) {
+		fprintf(stderr, "emotop-train detect calibrate: --faces DIR --ckpt IN.qnn --out OUT.qnn\n");
+		free(f);
+		return 2;
+	}
+	if (qnn_model_load(in, &m, &e)) {
+		fprintf(stderr, "emotop-train: %s: %s\n", in, e.msg);
+		goto out;
+	}
+	/* measure without any previous shift */
+	snprintf(meta, sizeof(meta), "%s", m->meta);
+	if ((p = strstr(meta, "score_shift=")))
+		memmove(p, p + strcspn(p, "\n") + (p[strcspn(p, "\n")] ? 1 : 0), strlen(p + strcspn(p, "\n")) + 1);
+	snprintf(m->meta, sizeof(m->meta), "%s", meta);
+	{
+		char tmp[4200];
+		snprintf(tmp, sizeof(tmp), "%s.tmp", a.out);
+		if (qnn_model_save(m, tmp, &e))
+			goto out;
+		detect_opts_default(&o);
+		o.threshold = 0.02f;
+		o.model_path = tmp;
+		det = detect_new(&o, &e);
+		remove(tmp);
+		if (!det)
+			goto out;
+	}
+	for (int i = 0; i < d.n_train_neg; i++) {
+		struct emo_image im;
+		int w, h, n;
+		if (jpeg_load_gray(d.neg[i], &im.px, &w, &h))
+			continue;
+		im.w = im.stride = w;
+		im.h = h;
+		n = detect_run(det, &im, f, 1024);
+		free(im.px);
+		for (int k = 0; k < n; k++) {
+			if (nsc == cap) {
+				float *ns = realloc(sc, sizeof(float) * (size_t)(cap = cap ? cap * 2 : 1024));
+				if (!ns)
+					goto out;
+				sc = ns;
+			}
+			sc[nsc++] = f[k].score;
+		}
+	}
+	qsort(sc, (size_t)nsc, sizeof(float), cmp_float_desc);
+	allowed = (int)floorf(a.budget * (float)d.n_train_neg);
+	thr = allowed < nsc ? sc[allowed] : 0.02f;
+	if (thr < 0.02f)
+		thr = 0.02f;
+	if (thr > 0.98f)
+		thr = 0.98f;
+	shift = -logf(thr / (1 - thr));
+	snprintf(m->meta + strlen(m->meta), sizeof(m->meta) - strlen(m->meta), "score_shift=%.4f\n",
+		 (double)shift);
+	if (qnn_model_save(m, a.out, &e)) {
+		fprintf(stderr, "emotop-train: %s: %s\n", a.out, e.msg);
+		goto out;
+	}
+	fprintf(stderr,
+		"calibrated %s -> %s: raw threshold %.3f gives %d false alarms on %d training "
+		"negatives (budget %.4f per image); score_shift %.3f makes it 0.5\n",
+		in, a.out, (double)thr, allowed, d.n_train_neg, (double)a.budget, (double)shift);
+	rc = 0;
+out:
+	detect_free(det);
+	qnn_model_free(m);
+	free(sc);
+	free(f);
+	dt_free(&d);
+	return rc;
+}
+
 /* Write a few training samples with their faces drawn (PGM), to check
  * the data pipeline by eye: emotop-train detect samples --faces DIR --out DIR */
 static int dt_samples(int argc, char **argv)
@@ -1812,6 +1908,8 @@ int train_cmd_detect(int argc, char **argv)
 		return dt_quantize(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "eval"))
 		return dt_eval_cmd(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "calibrate"))
+		return dt_calibrate(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "samples"))
 		return dt_samples(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
