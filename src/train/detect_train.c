@@ -26,7 +26,7 @@
 #include "train/detect_train.h"
 #include "train/fnn.h"
 
-#define DT_IN 128                 /* training crop side */
+#define DT_IN 96                  /* training crop side */
 #define DT_G (DT_IN / DT_STRIDE)  /* head grid side */
 #define DT_POS_MIN 13.0f          /* smaller faces: ignored */
 #define DT_POS_MAX 72.0f          /* larger faces: ignored */
