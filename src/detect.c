@@ -11,7 +11,7 @@
  *   3      log(side / size_base): side of the square face box
  *   4..13  five landmarks (left eye, right eye, nose, mouth left, mouth
  *          right as seen) relative to the centre, in units of the side
- * The receptive field (~76 px) covers faces of level_min..level_max px
+ * The receptive field (76 px) covers faces of level_min..level_max px
  * (20..48), so larger faces are found on smaller pyramid levels: level k is
  * the frame scaled by s0 / (level_max/level_min)^k, s0 = level_min /
  * min_face (so a min_face of 10 runs the first level on a 2x upscaled frame,
