@@ -981,6 +981,7 @@ static void dt_usage(void)
 		"       emotop-train detect quantize --faces DIR --ckpt FILE [--out models/face.qnn]\n"
 		"       emotop-train detect calibrate --faces DIR --ckpt IN.qnn --out OUT.qnn [--budget F]\n"
 		"       emotop-train detect eval --faces DIR [--fer DIR] [--model FILE]\n"
+		"       emotop-train detect fer-framing --faces DIR --fer DIR [--model FILE]\n"
 		"  --faces DIR     face data (webfaces/, crops/, crops.csv, negatives/)\n"
 		"  --fer DIR       FER2013 split folder (e.g. ../shared/data/fer2013/train) for\n"
 		"                  composites and galleries (train) or galleries (eval: test/)\n"
@@ -1839,6 +1840,100 @@ out:
 	return rc;
 }
 
+/* Where the detector puts the landmarks and the box of FER2013 faces: each
+ * face pasted at 100..160 px at a random place on a held-out negative,
+ * detected, mapped back to 48x48 face coordinates and averaged. The lead's
+ * alignment (classify_align) uses these constants. */
+static int dt_fer_framing(int argc, char **argv)
+{
+	struct dt_args a = {.epochs = 1, .batch = 1, .steps = 1, .seed = 1};
+	struct dt_data d;
+	struct detect_opts o;
+	struct detect *det;
+	struct emo_err e = {0};
+	struct emo_image img = {0};
+	double sum[7][2] = {{0}}, sq[7][2] = {{0}};
+	int n = 0, tried = 0, rc;
+
+	if ((rc = dt_parse(argc, argv, &a)))
+		return rc == 1 ? 0 : rc;
+	if (!a.fer || dt_load(&d, a.faces, a.fer))
+		return 2;
+	detect_opts_default(&o);
+	o.model_path = a.out;
+	o.threshold = 0.3f;
+	if (!(det = detect_new(&o, &e)) || image_new(&img, 320, 320)) {
+		fprintf(stderr, "emotop-train: %s\n", e.msg);
+		dt_free(&d);
+		return 1;
+	}
+	for (int i = 0; i < d.fer.n && tried < 2000; i += 1 + d.fer.n / 2000, tried++) {
+		uint64_t r = 0xfe5ULL + (uint64_t)i;
+		struct emo_image bg = {0}, tile = {FER_SIZE, FER_SIZE, FER_SIZE, d.fer.px + (size_t)i * FER_SIZE * FER_SIZE};
+		struct emo_face f[16];
+		int T = 100 + dt_int(&r, 61), x0 = dt_int(&r, 320 - T), y0 = dt_int(&r, 320 - T), w, h, m, best = -1;
+		float bi = 0.3f, k = (float)T / FER_SIZE;
+		struct emo_box gt;
+		if (!jpeg_load_gray(d.neg[d.n_train_neg + dt_int(&r, d.n_neg - d.n_train_neg)], &bg.px, &w, &h)) {
+			bg.w = bg.stride = w;
+			bg.h = h;
+			image_resize(&bg, &img);
+			free(bg.px);
+		}
+		{
+			struct emo_image dst = {T, T, img.stride, img.px + (size_t)y0 * img.stride + x0};
+			image_resize(&tile, &dst);
+		}
+		gt = (struct emo_box){(float)x0, (float)y0, (float)T, (float)T};
+		m = detect_run(det, &img, f, 16);
+		for (int j = 0; j < m; j++) {
+			float v = emo_box_iou(&f[j].box, &gt);
+			if (v > bi) {
+				bi = v;
+				best = j;
+			}
+		}
+		if (best < 0)
+			continue;
+		for (int q = 0; q < 5; q++)
+			for (int c = 0; c < 2; c++) {
+				double v = (f[best].lm[q][c] - (float)(c ? y0 : x0)) / k;
+				sum[q][c] += v;
+				sq[q][c] += v * v;
+			}
+		{
+			double cx = (f[best].box.x + f[best].box.w * 0.5f - (float)x0) / k;
+			double cy = (f[best].box.y + f[best].box.h * 0.5f - (float)y0) / k;
+			double side = f[best].box.w / k;
+			sum[5][0] += cx;
+			sum[5][1] += cy;
+			sum[6][0] += side;
+			sq[5][0] += cx * cx;
+			sq[5][1] += cy * cy;
+			sq[6][0] += side * side;
+		}
+		n++;
+	}
+	if (n) {
+		static const char *nm[7] = {"left eye", "right eye", "nose", "mouth left", "mouth right",
+					    "box centre", "box side"};
+		printf("FER2013 framing measured by the detector on %d of %d pasted test faces "
+		       "(48x48 face pixels, mean +- std):\n", n, tried);
+		for (int q = 0; q < 7; q++) {
+			double mx = sum[q][0] / n, my = sum[q][1] / n;
+			double sx = sqrt(fmax(0, sq[q][0] / n - mx * mx)), sy = sqrt(fmax(0, sq[q][1] / n - my * my));
+			if (q == 6)
+				printf("  %-12s %6.2f +- %.2f\n", nm[q], mx, sx);
+			else
+				printf("  %-12s x %6.2f +- %.2f   y %6.2f +- %.2f\n", nm[q], mx, sx, my, sy);
+		}
+	}
+	image_free(&img);
+	detect_free(det);
+	dt_free(&d);
+	return n ? 0 : 1;
+}
+
 /* Write a few training samples with their faces drawn (PGM), to check
  * the data pipeline by eye: emotop-train detect samples --faces DIR --out DIR */
 static int dt_samples(int argc, char **argv)
@@ -1910,6 +2005,8 @@ int train_cmd_detect(int argc, char **argv)
 		return dt_eval_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "calibrate"))
 		return dt_calibrate(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "fer-framing"))
+		return dt_fer_framing(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "samples"))
 		return dt_samples(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
