@@ -856,7 +856,8 @@ static int run_av(struct capture *c)
 			return EMO_EINTR;
 		/* end or failure of this connection */
 		if (c->can_reconnect) {
-			set_last_error(c, CAPTURE_LOG_WARNING, "stream %s; reconnecting in %.1f s",
+			set_last_error(c, c->live ? CAPTURE_LOG_WARNING : CAPTURE_LOG_INFO,
+				       "stream %s; reconnecting in %.1f s",
 				       ret == AVERROR_EOF ? "ended" : av_err2str(ret), c->backoff);
 			src_close(c);
 			pthread_mutex_lock(&c->sh->mu);

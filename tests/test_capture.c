@@ -392,6 +392,80 @@ TEST(realtime_fast_source_drops)
 	capture_close(&c);
 }
 
+/* reconnect=1 on a file loops it; media time keeps counting. */
+TEST(file_loop_with_reconnect)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct capture_stats st;
+	struct emo_err err = { 0 };
+	struct emo_image g;
+	struct capture_frame_info fi;
+	double prev = -1;
+	int n = 0;
+
+	NEED_FIXTURES();
+	capture_opts_default(&o);
+	o.source = path("clip.mp4");
+	o.reconnect = 1;
+	o.backoff_min_s = 0.05;
+	ASSERT_EQ(capture_open(&c, &o, &err), EMO_OK);
+	while (n < 25 && capture_next(c, &g, &fi, 10000, NULL) == EMO_OK) {
+		ASSERT(fi.media_time > prev); /* no jump back at the loop point */
+		prev = fi.media_time;
+		n++;
+	}
+	ASSERT_EQ(n, 25);
+	ASSERT(prev > 4.5); /* 25 frames at 5 fps: into the third pass */
+	capture_stats(c, &st);
+	ASSERT(st.reconnects >= 2);
+	ASSERT_EQ(st.dropped, 0);
+	capture_close(&c);
+}
+
+/* An external flag (as set by a signal handler) interrupts waits and opens. */
+TEST(cancel_flag)
+{
+	static volatile sig_atomic_t flag;
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct emo_err err = { 0 };
+	struct emo_image g;
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	char url[64];
+	int s, rc;
+
+	flag = 0;
+	capture_opts_default(&o);
+	o.source = "demo";
+	o.cancel = &flag;
+	ASSERT_EQ(capture_open(&c, &o, &err), EMO_OK);
+	ASSERT_EQ(capture_next(c, &g, NULL, 5000, &err), EMO_OK);
+	flag = 1;
+	ASSERT_EQ(capture_next(c, &g, NULL, -1, &err), EMO_EINTR);
+	capture_close(&c);
+
+	/* already cancelled: an open on a silent server gives up at once */
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT(s >= 0);
+	ASSERT(bind(s, (struct sockaddr *)&a, sizeof(a)) == 0);
+	ASSERT(listen(s, 4) == 0);
+	ASSERT(getsockname(s, (struct sockaddr *)&a, &len) == 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/x.ts", ntohs(a.sin_port));
+	o.source = url;
+	o.timeout_ms = 60000;
+	alarm(20);
+	rc = capture_open(&c, &o, &err);
+	alarm(0);
+	close(s);
+	ASSERT_EQ(rc, EMO_ESOURCE);
+	ASSERT(strstr(err.msg, "interrupted") != NULL);
+}
+
 /* stdin as a source: the transport stream redirected to fd 0. */
 TEST(stdin_source)
 {
@@ -862,6 +936,8 @@ int main(int argc, char **argv)
 	RUN(demo_live_frames);
 	RUN(demo_finite_sampled);
 	RUN(realtime_fast_source_drops);
+	RUN(file_loop_with_reconnect);
+	RUN(cancel_flag);
 	RUN(stdin_source);
 	RUN(stdin_silent_pipe);
 	RUN(hls_playlist_file);
