@@ -80,6 +80,8 @@ TEST(no_model_counts_faces)
 	int n;
 
 	config_defaults(&c);
+	/* the seat-region stand-in, not the CNN detector */
+	ASSERT_EQ(config_set(&c, "detector.model", "none", &err), EMO_OK);
 	ASSERT_EQ(image_new(&img, 320, 240), EMO_OK);
 	frame(&img, 0);
 	memset(&err, 0, sizeof(err));
@@ -138,6 +140,7 @@ TEST(seats_are_faces_with_names)
 	config_defaults(&c);
 	ASSERT_EQ(config_load_mem(&c, y, strlen(y), "t", &err), EMO_OK);
 	ASSERT_EQ(config_set(&c, "classifier.model", mp, &err), EMO_OK);
+	ASSERT_EQ(config_set(&c, "detector.model", "none", &err), EMO_OK);
 	ASSERT_EQ(image_new(&img, 320, 240), EMO_OK);
 	memset(&err, 0, sizeof(err));
 	e = engine_new(&c, &err);
@@ -197,6 +200,7 @@ TEST(gallery_cells_are_faces)
 
 	config_defaults(&c);
 	ASSERT_EQ(config_load_mem(&c, y, strlen(y), "t", &err), EMO_OK);
+	ASSERT_EQ(config_set(&c, "detector.model", "none", &err), EMO_OK);
 	ASSERT_EQ(image_new(&img, 300, 200), EMO_OK);
 	frame(&img, 0);
 	e = engine_new(&c, &err);
