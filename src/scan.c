@@ -29,6 +29,7 @@ struct scan {
 	struct detect *det;
 	struct classify *cls;
 	struct emo_face faces[SCAN_MAX_FACES];
+	float probs[SCAN_MAX_FACES][EMO_NUM_CLASSES];
 	struct emo_image small; /* downscaled copy for huge frames */
 	int failed;
 	long n_faces;
@@ -186,7 +187,7 @@ static const char *base_name(const char *p)
 static int scan_frame(struct scan *s, const char *file, double t, const struct emo_image *gray,
 		      struct emo_image *rgb)
 {
-	static float probs[SCAN_MAX_FACES][EMO_NUM_CLASSES];
+	float (*probs)[EMO_NUM_CLASSES] = s->probs;
 	const struct emo_image *in = gray;
 	float k = 1;
 	int n;
