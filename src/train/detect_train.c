@@ -629,10 +629,12 @@ static void dt_photometric(struct dt_sample *s, uint64_t *r)
 		v = v <= 0 ? 0 : powf(v, gamma);
 		v = (v - 0.5f) * gain + 0.5f + bias / 255.0f;
 		if (noise > 0) {
-			float u1 = dt_unit(r) + 1e-6f, u2 = dt_unit(r);
+			float u1 = 1.0f - dt_unit(r), u2 = dt_unit(r); /* u1 in (0, 1]: log <= 0 */
 			v += noise / 255.0f * sqrtf(-2 * logf(u1)) * cosf(6.2831853f * u2);
 		}
 		/* the engine sees 8-bit pixels: round like a real frame */
+		if (!isfinite(v))
+			v = 0.5f;
 		v = floorf((v < 0 ? 0 : v > 1 ? 1 : v) * 255.0f + 0.5f) / 255.0f;
 		x[i] = v;
 	}
@@ -1934,6 +1936,74 @@ static int dt_fer_framing(int argc, char **argv)
 	return n ? 0 : 1;
 }
 
+/* Print heat logits against targets for a few samples (debugging aid). */
+static int dt_debug(int argc, char **argv)
+{
+	struct dt_args a = {.epochs = 1, .batch = 1, .steps = 1, .seed = 1, .ckpt = "runs/face.ckpt"};
+	struct dt_data d;
+	struct fnn *net;
+	struct dt_sample *s = malloc(sizeof(*s));
+	struct dt_target *t = malloc(sizeof(*t));
+	char arch[512];
+	struct dt_state st;
+	int rc;
+
+	if ((rc = dt_parse(argc, argv, &a)))
+		return rc == 1 ? 0 : rc;
+	if (!s || !t || fnn_load_arch(a.ckpt, arch, sizeof(arch)) || dt_load(&d, a.faces, a.fer))
+		return 1;
+	net = fnn_new(arch, (struct fnn_shape){DT_IN, DT_IN, 1}, 1);
+	if (!net || fnn_load(net, a.ckpt, &st, sizeof(st), NULL))
+		return 1;
+	if (getenv("DT_SCAN")) {
+		for (int i = 0; i < atoi(getenv("DT_SCAN")); i++) {
+			int bad = 0;
+			dt_sample_make(&d, s, 0x1234567ULL * (uint64_t)i, -1, 0, d.n_train_photo, 0, d.n_train_neg);
+			for (int k = 0; k < DT_IN * DT_IN; k++)
+				if (!isfinite(s->x[k]) || s->x[k] < 0 || s->x[k] > 1) {
+					bad++;
+					printf("px %d = %g\n", k, (double)s->x[k]);
+				}
+			for (int k = 0; k < s->nf; k++)
+				bad += !isfinite(s->f[k].cx) || !isfinite(s->f[k].side) || !isfinite(s->f[k].lm[0][0]);
+			if (bad)
+				printf("sample %d kind %d: %d bad values\n", i, s->kind, bad);
+		}
+		return 0;
+	}
+	for (int i = 0; i < 3; i++) {
+		const float *z;
+		dt_sample_make(&d, s, 777 + (uint64_t)i, i == 2 ? 2 : 0, 0, d.n_train_photo, 0, d.n_train_neg);
+		dt_target_make(s, t);
+		z = fnn_forward(net, s->x, 1, 0);
+		for (int l = 0; l < net->n_layers; l++) {
+			const struct fnn_layer *L = &net->layers[l];
+			long n = (long)L->out.h * L->out.w * L->out.c;
+			double m = 0, q = 0;
+			int zero = 0;
+			for (long k = 0; k < n; k++) {
+				m += L->y[k];
+				q += (double)L->y[k] * L->y[k];
+				zero += L->y[k] == 0;
+			}
+			m /= (double)n;
+			printf("  layer %d type %d: mean %.4f std %.4f zeros %.2f\n", l, L->type, m,
+			       sqrt(fmax(0, q / (double)n - m * m)), (double)zero / (double)n);
+		}
+		printf("sample %d kind %d faces %d\n", i, s->kind, s->nf);
+		for (int k = 0; k < s->nf; k++)
+			printf("  face c=(%.1f,%.1f) side %.1f\n", (double)s->f[k].cx, (double)s->f[k].cy, (double)s->f[k].side);
+		for (int gy = 0; gy < DT_G; gy++) {
+			for (int gx = 0; gx < DT_G; gx++)
+				printf("%5.1f%c", (double)z[(gy * DT_G + gx) * DT_NCH], t->pos[gy * DT_G + gx] ? '*' : t->heat[gy * DT_G + gx] > 0.3f ? '+' : t->hw[gy * DT_G + gx] == 0 ? 'i' : ' ');
+			printf("\n");
+		}
+	}
+	fnn_free(net);
+	dt_free(&d);
+	return 0;
+}
+
 /* Write a few training samples with their faces drawn (PGM), to check
  * the data pipeline by eye: emotop-train detect samples --faces DIR --out DIR */
 static int dt_samples(int argc, char **argv)
@@ -2007,6 +2077,8 @@ int train_cmd_detect(int argc, char **argv)
 		return dt_calibrate(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "fer-framing"))
 		return dt_fer_framing(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "debug"))
+		return dt_debug(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "samples"))
 		return dt_samples(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
