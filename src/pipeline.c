@@ -505,6 +505,8 @@ static int loop(struct run *r)
 			break;
 		if (*r->o->hup) {
 			*r->o->hup = 0;
+			if (r->dash)
+				break; /* the terminal hung up: finish as on SIGTERM */
 			reopen_logs(r);
 		}
 		if (r->media_clock || tw >= next_frame) {
