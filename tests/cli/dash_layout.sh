@@ -4,7 +4,7 @@
 . "$(dirname "$0")/dashlib.inc"
 
 labels() { # every panel's labels are on screen
-	for l in ' emotop ' 'src demo:classroom' '640x480' 'fps [0-9]' 'lat cap [0-9]+ det [0-9]+ cls [0-9]+ ms' \
+	for l in ' emotop ' 'src demo:classroom' '640x480' 'fps [0-9]' 'lat cap [0-9.]+ det [0-9.]+ cls [0-9.]+ ms' \
 		' faces [0-9]+' ' up [0-9]' 'dropped [0-9]+' 'STUDENTS [0-9]+  sort: name' 'NAME' 'MOOD' 'SEEN' \
 		' CLASS  window 60s' '^ angry ' '^ neutral ' 'MOOD [a-z]+ [0-9]+%  negative [0-9]+%' \
 		'timeline' 'ALERTS [0-9]+' 'q quit'; do
