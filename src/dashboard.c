@@ -992,7 +992,7 @@ static void draw_alerts(struct dashboard *d, WINDOW *w)
 		x = put_seg(d, w, r, 1, cols, pair_attr(d, PAIR_LABEL), tb);
 		x = put_seg(d, w, r, x, cols, A_NORMAL, "  ");
 		x = put_seg(d, w, r, x, cols, A_BOLD | pair_attr(d, PAIR_ALERT), a->rule);
-		snprintf(b, sizeof b, "  value %.2f, held %.0fs", a->value, a->time - a->since);
+		snprintf(b, sizeof b, "  %.2f for %.0fs", a->value, a->time - a->since);
 		put_seg(d, w, r, x, cols, A_NORMAL, b);
 	}
 }

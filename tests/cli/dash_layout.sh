@@ -19,7 +19,7 @@ wait_for 'ALERTS [1-9]'  # alerts fire every 50 frames
 check "80x24: all panels and labels" labels
 check "80x24: seven bars with class labels" shows 'angry +disg +fear +happy +sad +surpr +neutr'
 check "80x24: scroll position shown" shows 'rows 1-[0-9]+ of 30'
-check "80x24: alert line with a time stamp" shows ' [0-2][0-9]:[0-5][0-9]:[0-5][0-9]  negative>40%'
+check "80x24: alert line with a time stamp, value and duration" shows ' [0-2][0-9]:[0-5][0-9]:[0-5][0-9]  negative>40%  0\.4[0-9] for 30s'
 check "80x24: nothing beyond 80 columns" [ "$(width_of_longest)" -le 80 ]
 
 resize 200 60
