@@ -68,6 +68,7 @@ check "q: prompt back" at_prompt
 check "q: normal screen" [ "$(pane alternate_on)" = 0 ]
 check "q: cursor visible" [ "$(pane cursor_flag)" = 1 ]
 check "q: final summary printed after the dashboard" shows 'final'
+check "q: no sanitizer report" lacks "Sanitizer|runtime error"
 
 start 80 24
 run "$CMD --ascii; echo rc=\$?"
