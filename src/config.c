@@ -67,7 +67,8 @@ static const struct config_key config_table[] = {
 	{"detector.nms_iou", CONFIG_T_FLOAT, 0, 1, "0.4", "",
 	 "overlap above which two detections are the same face", NULL, OFF(detector.nms_iou), 0},
 	{"detector.model", CONFIG_T_STRING, 0, 0, "\"\"", "",
-	 "face detector model file (empty: the embedded model)", NULL, OFF(detector.model),
+	 "face detector model file (empty: the embedded model; none: each seat or gallery cell is one face)",
+	 NULL, OFF(detector.model),
 	 SZ(detector.model)},
 
 	{"classifier.model", CONFIG_T_STRING, 0, 0, "\"\"", "",
