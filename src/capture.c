@@ -104,6 +104,7 @@ struct capture {
 	double pace_wall0, pace_media0;
 	double backoff;
 	double last_pkt_mono;   /* when the source last gave a packet */
+	int need_key;           /* live: packets to skip at most before a keyframe */
 	int fatal;              /* EMO_E* set by the frame path */
 };
 
@@ -729,6 +730,9 @@ static int src_open(struct capture *c, struct emo_err *err)
 	}
 	c->first_pts = NAN;
 	c->last_pkt_mono = mono_now();
+	/* joining a live stream mid-GOP decodes to smears until a keyframe:
+	 * skip up to that (bounded, for intra-refresh streams without one) */
+	c->need_key = c->live ? 300 : 0;
 	pthread_mutex_lock(&c->sh->mu);
 	c->sh->st.connected = 1;
 	c->sh->st.width = dec->width;
@@ -795,6 +799,14 @@ static int pump(struct capture *c)
 	if (c->pkt->stream_index != c->vstream) {
 		av_packet_unref(c->pkt);
 		return 0;
+	}
+	if (c->need_key > 0) {
+		if (!(c->pkt->flags & AV_PKT_FLAG_KEY)) {
+			c->need_key--;
+			av_packet_unref(c->pkt);
+			return 0;
+		}
+		c->need_key = 0;
 	}
 	for (;;) {
 		ret = avcodec_send_packet(c->dec, c->pkt);
@@ -1565,18 +1577,15 @@ void capture_close(struct capture **cp)
 
 /* ---- one-shot image reading and PNG writing ---- */
 
-/* Copy an aligned bw-byte x h buffer into a new image laid out as
- * image_new() makes them (calloc'ed px, stride = bw), so that image_free()
- * frees it; capture.c does not link image.c itself. */
+/* Copy an aligned bw-byte x h buffer into a new image_new() image of bw x h
+ * bytes, then set its width to w pixels. */
 static int to_image(struct emo_image *out, const uint8_t *src, int src_stride, int bw, int h,
 		    int w)
 {
-	out->px = calloc((size_t)bw * (size_t)h, 1);
-	if (!out->px)
-		return EMO_ENOMEM;
-	out->w = bw;
-	out->h = h;
-	out->stride = bw;
+	int rc = image_new(out, bw, h);
+
+	if (rc)
+		return rc;
 	for (int y = 0; y < h; y++)
 		memcpy(out->px + (size_t)y * (size_t)out->stride, src + (size_t)y * (size_t)src_stride,
 		       (size_t)bw);
@@ -1667,13 +1676,14 @@ int capture_read_image(const char *path, struct emo_image *gray, struct emo_imag
 				rc = to_image(rgb, buf, stride, 3 * w, h, w);
 		}
 		if (rc) {
-			free(gray->px);
+			image_free(gray);
 			memset(gray, 0, sizeof(*gray));
 			if (rgb) {
-				free(rgb->px);
+				image_free(rgb);
 				memset(rgb, 0, sizeof(*rgb));
 			}
 			emo_seterr(err, rc, path, 0, 0, "%s", rc == EMO_ENOMEM ? "out of memory" :
+				   rc == EMO_EINVAL ? "picture too large" :
 				   "cannot convert the picture's pixel format");
 		}
 		av_frame_unref(f);

@@ -555,6 +555,18 @@ static void title_bar(const struct dashboard *d, WINDOW *win, int y, const char 
 	    LAYOUT_LEFT);
 }
 
+/* Uniform probabilities (no classifier model: faces only) carry no mood. */
+static int informative(const float *p)
+{
+	float lo = p[0], hi = p[0];
+
+	for (int k = 1; k < EMO_NUM_CLASSES; k++) {
+		lo = p[k] < lo ? p[k] : lo;
+		hi = p[k] > hi ? p[k] : hi;
+	}
+	return hi - lo > 1e-3f;
+}
+
 static const char *student_name(const struct summary_student *st, char *buf, size_t cap)
 {
 	if (st->name[0])
@@ -803,9 +815,14 @@ static void draw_students(struct dashboard *d, WINDOW *w)
 		else
 			draw_probs_stacked(d, w, y, x, c.bars, st->probs, dim);
 		x += c.bars + 1;
-		snprintf(b, sizeof b, "%-8s %3.0f%%", class_label(st->dominant),
-			 100.0 * st->confidence);
-		put(d, w, y, x, c.dom, A_BOLD | class_attr(d, st->dominant) | dim, b, LAYOUT_LEFT);
+		if (informative(st->probs)) {
+			snprintf(b, sizeof b, "%-8s %3.0f%%", class_label(st->dominant),
+				 100.0 * st->confidence);
+			put(d, w, y, x, c.dom, A_BOLD | class_attr(d, st->dominant) | dim, b,
+			    LAYOUT_LEFT);
+		} else {
+			put(d, w, y, x, c.dom, dim, "-", LAYOUT_LEFT);
+		}
 		x += c.dom + 1;
 		if (st->present)
 			snprintf(b, sizeof b, "now");
@@ -830,7 +847,7 @@ static void draw_class(struct dashboard *d, WINDOW *w)
 	/* " label    bar  100%" */
 	bw = cols - 1 - 9 - 1 - 5;
 	for (int k = 0; k < EMO_NUM_CLASSES && 1 + k < getmaxy(w); k++) {
-		int dom = d->have_snap && s->dominant == k;
+		int dom = d->have_snap && s->dominant == k && informative(s->mean);
 		float v = d->have_snap ? s->mean[k] : 0;
 
 		put(d, w, 1 + k, 1, 9, (dom ? A_BOLD : 0) | class_attr(d, k), class_label(k),
@@ -884,7 +901,7 @@ static void draw_mood(struct dashboard *d, WINDOW *w)
 	const struct summary *s = d->snap;
 	int rows = getmaxy(w), cols = getmaxx(w), x, y;
 	char b[256];
-	int dom = d->have_snap ? s->dominant : -1;
+	int dom = d->have_snap && informative(s->mean) ? s->dominant : -1;
 
 	/* title: mood and negative share */
 	if (dom >= 0)

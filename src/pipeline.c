@@ -44,7 +44,7 @@ struct run {
 	char source[CONFIG_PATH_MAX];
 	/* timing */
 	int media_clock;
-	double wall0, t_start, t_last, next_report;
+	double wall0, t_start, t_last, t_emit, next_report;
 	int have_frame;
 	long long analysed, lines;
 	double lat_sum_capture, lat_sum_detect, lat_sum_classify;
@@ -137,7 +137,8 @@ static int faces_line(FILE *f, int fmt, int *header, const char *type, double t,
 		fprintf(f, "%s,%.3f,%d,%s\n", type, t, faces, no_model);
 		break;
 	default:
-		fprintf(f, "%.3f %s %s %d emotions none (%s)\n", t, type, what, faces, no_model);
+		fprintf(f, "%.3f %s%s %d emotions none (%s)\n", t, strcmp(type, "final") ? "" : "final ",
+			what, faces, no_model);
 		break;
 	}
 	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
@@ -320,6 +321,7 @@ static int emit(struct run *r, double now)
 {
 	int rc = 0;
 
+	r->t_emit = now;
 	fill_stats(r, mono_s() - r->wall0);
 	if (!r->classify) {
 		if (!r->dashboard &&
@@ -342,7 +344,7 @@ static int emit(struct run *r, double now)
 
 static void finish(struct run *r)
 {
-	double now = r->have_frame ? r->t_last : 0;
+	double now = r->have_frame ? fmax(r->t_last, r->t_emit) : 0;
 	struct summary_totals tot;
 
 	fill_stats(r, mono_s() - r->wall0);
@@ -471,17 +473,33 @@ static int analyse(struct run *r, const struct emo_image *gray, const struct cap
 	return EMOTOP_EXIT_OK;
 }
 
+/* Wait up to ms for input (dashboard) or time (headless); a signal cuts it short. */
+static int wait_ms(struct run *r, int ms)
+{
+	if (ms < 0)
+		ms = 0;
+	if (r->dash)
+		return dashboard_poll(r->dash, ms);
+	if (ms > 0) {
+		struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+		nanosleep(&ts, NULL);
+	}
+	return DASHBOARD_NONE;
+}
+
 static int loop(struct run *r)
 {
-	const double interval = r->cfg->output.interval;
+	const double interval = r->cfg->output.interval, period = 1.0 / r->cfg->fps;
+	double next_frame = 0; /* wall time of the next analysis (live sources) */
 	int paused = 0, result = EMOTOP_EXIT_OK;
 
 	for (;;) {
 		struct emo_image gray;
 		struct capture_frame_info info;
 		struct emo_err err;
-		double now;
-		int rc, timeout = 100;
+		double now = 0, tw = mono_s() - r->wall0;
+		int rc = EMO_EAGAIN, action = DASHBOARD_NONE;
 
 		if (*r->o->stop)
 			break;
@@ -489,27 +507,34 @@ static int loop(struct run *r)
 			*r->o->hup = 0;
 			reopen_logs(r);
 		}
-		if (!r->media_clock && r->have_frame) {
-			double left = r->next_report - (mono_s() - r->wall0);
+		if (r->media_clock || tw >= next_frame) {
+			/* files: the next sampled frame; live: the newest one */
+			int timeout = r->dash ? 50 : 100;
 
-			timeout = left <= 0 ? 0 : left < 0.1 ? (int)(left * 1000) + 1 : 100;
-		}
-		if (r->dash)
-			timeout = timeout > 50 ? 50 : timeout;
-		memset(&err, 0, sizeof(err));
-		rc = capture_next(r->cap, &gray, &info, timeout, &err);
-		if (rc == EMO_EEOF || rc == EMO_EINTR)
-			break;
-		if (rc != EMO_OK && rc != EMO_EAGAIN) {
-			char msg[900];
+			if (!r->media_clock && r->have_frame && r->next_report - tw < timeout / 1e3)
+				timeout = (int)fmax(0, (r->next_report - tw) * 1e3) + 1;
+			memset(&err, 0, sizeof(err));
+			rc = capture_next(r->cap, &gray, &info, timeout, &err);
+			if (rc == EMO_EEOF || rc == EMO_EINTR)
+				break;
+			if (rc != EMO_OK && rc != EMO_EAGAIN) {
+				char msg[900];
 
-			emo_err_format(&err, msg, sizeof(msg));
-			say(r, 0, "source %s failed: %s", r->source, msg[0] ? msg : emo_strerror(rc));
-			result = EMOTOP_EXIT_SOURCE;
-			break;
+				emo_err_format(&err, msg, sizeof(msg));
+				say(r, 0, "source %s failed: %s", r->source, msg[0] ? msg : emo_strerror(rc));
+				result = EMOTOP_EXIT_SOURCE;
+				break;
+			}
+		} else {
+			/* live source ahead of the analysis rate: let the capture
+			 * thread drop frames while we wait */
+			double until = fmin(next_frame, r->have_frame ? r->next_report : next_frame);
+
+			action = wait_ms(r, (int)fmin(50, fmax(0, (until - tw) * 1e3)) + 1);
 		}
 		if (rc == EMO_OK) {
-			now = r->media_clock ? info.media_time : mono_s() - r->wall0;
+			tw = mono_s() - r->wall0;
+			now = r->media_clock ? info.media_time : tw;
 			if (!r->have_frame) {
 				r->have_frame = 1;
 				r->t_start = now;
@@ -518,15 +543,16 @@ static int loop(struct run *r)
 			if (now < r->t_last)
 				now = r->t_last;
 			r->t_last = now;
+			next_frame = fmax(next_frame + period, tw);
 			if (!paused && (result = analyse(r, &gray, &info, now)))
 				break;
 		} else if (!r->have_frame) {
-			continue;
+			goto ui;
 		} else {
 			now = r->media_clock ? r->t_last : mono_s() - r->wall0;
 		}
 		if (now >= r->next_report) {
-			if (emit(r, r->media_clock ? now : fmax(now, r->t_last))) {
+			if (emit(r, now)) {
 				if (errno != EPIPE)
 					say(r, 0, "cannot write to standard output: %s", strerror(errno));
 				break; /* nobody reads us any more */
@@ -536,26 +562,29 @@ static int loop(struct run *r)
 		}
 		if (r->cfg->duration > 0 && now - r->t_start >= r->cfg->duration - 1e-9)
 			break;
-		if (r->dash) {
-			fill_stats(r, mono_s() - r->wall0);
-			snapshot(r, r->t_last);
-			dashboard_draw(r->dash, r->snap);
-			switch (dashboard_poll(r->dash, 0)) {
-			case DASHBOARD_QUIT:
-				*r->o->stop = 1;
-				break;
-			case DASHBOARD_PAUSE:
-				paused = 1;
-				break;
-			case DASHBOARD_RESUME:
-				paused = 0;
-				break;
-			case DASHBOARD_RESET:
-				summary_reset(engine_summary(r->eng));
-				break;
-			default:
-				break;
-			}
+ui:
+		if (!r->dash)
+			continue;
+		fill_stats(r, mono_s() - r->wall0);
+		snapshot(r, r->have_frame ? fmax(r->t_last, now) : 0);
+		dashboard_draw(r->dash, r->snap); /* repaints at most at its own rate */
+		if (action == DASHBOARD_NONE)
+			action = dashboard_poll(r->dash, 0);
+		switch (action) {
+		case DASHBOARD_QUIT:
+			*r->o->stop = 1;
+			break;
+		case DASHBOARD_PAUSE:
+			paused = 1;
+			break;
+		case DASHBOARD_RESUME:
+			paused = 0;
+			break;
+		case DASHBOARD_RESET:
+			summary_reset(engine_summary(r->eng));
+			break;
+		default:
+			break;
 		}
 	}
 	return result;

@@ -204,14 +204,6 @@ TEST(file_every_frame_and_scaling)
 	capture_close(&c);
 }
 
-/* image_free() lives in image.c (not linked into every test yet); the
- * images are calloc'ed as image_new() does. */
-static void img_release(struct emo_image *img)
-{
-	free(img->px);
-	img->px = NULL;
-}
-
 static int px(const struct emo_image *g, int x, int y)
 {
 	return g->px[y * g->stride + x];
@@ -790,12 +782,12 @@ TEST(read_image_png_and_video)
 	ASSERT_EQ(rgb.w, 102);
 	ASSERT(rgb.stride >= 3 * 102);
 	ASSERT_NEAR(rgb.px[25 * rgb.stride + 85 * 3], 255, 4);
-	img_release(&g);
-	img_release(&rgb);
+	image_free(&g);
+	image_free(&rgb);
 
 	ASSERT_EQ(capture_read_image(path("clip.mp4"), &g, NULL, &err), EMO_OK);
 	ASSERT_EQ(g.w, 320);
-	img_release(&g);
+	image_free(&g);
 
 	ASSERT_EQ(capture_read_image(path("missing.png"), &g, NULL, &err), EMO_ESOURCE);
 	ASSERT(g.px == NULL);
@@ -826,7 +818,7 @@ TEST(write_png_roundtrip)
 	for (int y = 0; y < 30; y++)
 		for (int x = 0; x < 37; x++)
 			ASSERT_EQ(px(&back, x, y), buf[y * 40 + x]);
-	img_release(&back);
+	image_free(&back);
 
 	/* RGB: pure red, green, blue columns come back as RGB */
 	src.w = 30;
@@ -841,8 +833,8 @@ TEST(write_png_roundtrip)
 		for (int x = 0; x < 30; x++)
 			for (int k = 0; k < 3; k++)
 				ASSERT_EQ(rgb.px[y * rgb.stride + x * 3 + k], buf[y * src.stride + x * 3 + k]);
-	img_release(&g);
-	img_release(&rgb);
+	image_free(&g);
+	image_free(&rgb);
 
 	ASSERT_EQ(capture_write_png(path("c.png"), &src, 2, &err), EMO_EINVAL);
 	ASSERT_EQ(capture_write_png(path("no/such/dir/c.png"), &src, 3, &err), EMO_EIO);

@@ -102,7 +102,9 @@ int capture_open(struct capture **out, const struct capture_opts *o, struct emo_
  * EMO_EAGAIN (timeout), EMO_EEOF (end of a file or finite demo, all frames
  * delivered), EMO_EINTR (capture_request_stop), or EMO_ESOURCE (the source
  * failed for good; err and capture_stats().last_error say why). One consumer
- * thread only. */
+ * thread only, and capture_close() must not run while it waits here (use
+ * capture_request_stop() from another thread). Live sources join at a
+ * keyframe, so no half-decoded frames are delivered. */
 int capture_next(struct capture *c, struct emo_image *gray, struct capture_frame_info *info,
 		 int timeout_ms, struct emo_err *err);
 
@@ -135,10 +137,10 @@ void capture_set_log(void (*fn)(void *ud, int level, const char *line), void *ud
 
 /* Read one picture (the first frame of an image or video file: JPEG, PNG,
  * BMP, MP4...) as gray8 into *gray and, if rgb is non-NULL, as RGB24 into
- * *rgb (rgb->w in pixels, stride 3 * w). The pixels are allocated as
- * image_new() does (calloc, stride = row bytes): free each with
- * image_free(). EMO_OK, or EMO_ESOURCE (missing or unreadable),
- * EMO_EFORMAT (no picture), EMO_ENOMEM; on error the images are zeroed. */
+ * *rgb (made by image_new(rgb, 3 * w, h), then rgb->w = w pixels; stride
+ * 3 * w). Free each with image_free(). EMO_OK, or EMO_ESOURCE (missing or
+ * unreadable), EMO_EFORMAT (no picture), EMO_EINVAL (too large),
+ * EMO_ENOMEM; on error the images are zeroed. */
 int capture_read_image(const char *path, struct emo_image *gray, struct emo_image *rgb,
 		       struct emo_err *err);
 

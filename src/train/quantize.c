@@ -1,4 +1,522 @@
+/* quantize.c - float checkpoint -> int8 qnn model (BN folding, activation
+ * calibration on training faces, per-channel symmetric int8 weights,
+ * fixed-point multipliers), and the `eval` command (int8 and float
+ * accuracy, per-class accuracy, confusion matrix, optional JSON). */
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emotop/blob.h"
+#include "emotop/emotion.h"
+#include "emotop/qnn.h"
+#include "train/quantize.h"
 #include "train/train.h"
-int train_cmd_quantize(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "todo\n"); return 1; }
-int train_cmd_eval(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "todo\n"); return 1; }
+
+#define QUANT_BN_EPS 1e-5f
+#define QUANT_HIST_BINS 8192
+
+/* A run of fnn layers that becomes one qnn layer. */
+struct qgroup {
+	int first, last;     /* fnn layer indices (inclusive) */
+	int conv, bn, relu;  /* fnn indices or -1 */
+	int pool, gap;
+};
+
+static int group_layers(const struct fnn *net, struct qgroup *g, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < net->n_layers;) {
+		const struct fnn_layer *l = &net->layers[i];
+		struct qgroup q = {.first = i, .conv = -1, .bn = -1, .relu = -1, .pool = -1, .gap = -1};
+
+		if (l->type == FNN_DROPOUT) {
+			i++;
+			continue;
+		}
+		if (n == max)
+			return -1;
+		if (l->type == FNN_CONV) {
+			q.conv = i++;
+			if (i < net->n_layers && net->layers[i].type == FNN_BN)
+				q.bn = i++;
+			if (i < net->n_layers && net->layers[i].type == FNN_RELU)
+				q.relu = i++;
+		} else if (l->type == FNN_MAXPOOL) {
+			q.pool = i++;
+		} else if (l->type == FNN_GAP) {
+			q.gap = i++;
+		} else {
+			fprintf(stderr, "emotop-train: layer %d (type %d) cannot be quantized on its own\n", i,
+				l->type);
+			return -1;
+		}
+		q.last = i - 1;
+		g[n++] = q;
+	}
+	return n;
+}
+
+/* Calibrate the clip value of each group's output over calibration images:
+ * a histogram of |activation| per group, clip at the given percentile. */
+static int calibrate(struct fnn *net, const struct qgroup *g, int ng, const struct fer_set *cal,
+		     int n_cal, double pct, float *clip_out, float *min_out)
+{
+	const int B = 128, N = FER_SIZE * FER_SIZE;
+	float *x = malloc(sizeof(float) * (size_t)B * N);
+	float *mx = calloc((size_t)ng, sizeof(float)), *mn = calloc((size_t)ng, sizeof(float));
+	double *hist = calloc((size_t)ng * QUANT_HIST_BINS, sizeof(double));
+	int rc = -1;
+
+	if (!x || !mx || !mn || !hist)
+		goto out;
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < n_cal; i += B) {
+			int n = n_cal - i < B ? n_cal - i : B;
+			for (int j = 0; j < n; j++)
+				fer_augment(cal->px + (size_t)(i + j) * N, x + (size_t)j * N, NULL, 0);
+			fnn_forward(net, x, n, 0);
+			for (int k = 0; k < ng; k++) {
+				const struct fnn_layer *l = &net->layers[g[k].last];
+				long sz = (long)l->out.h * l->out.w * l->out.c * n;
+				for (long t = 0; t < sz; t++) {
+					float v = l->y[t];
+					if (pass == 0) {
+						if (v > mx[k])
+							mx[k] = v;
+						if (v < mn[k])
+							mn[k] = v;
+					} else if (mx[k] > 0 && v > 0) {
+						int b = (int)(v / mx[k] * (QUANT_HIST_BINS - 1));
+						hist[(size_t)k * QUANT_HIST_BINS + b]++;
+					}
+				}
+			}
+		}
+	}
+	for (int k = 0; k < ng; k++) {
+		double tot = 0, acc = 0;
+		int b;
+		for (b = 0; b < QUANT_HIST_BINS; b++)
+			tot += hist[(size_t)k * QUANT_HIST_BINS + b];
+		for (b = 0; b < QUANT_HIST_BINS; b++) {
+			acc += hist[(size_t)k * QUANT_HIST_BINS + b];
+			if (acc >= tot * pct / 100.0)
+				break;
+		}
+		clip_out[k] = tot > 0 ? mx[k] * (float)(b + 1) / QUANT_HIST_BINS : 1.0f;
+		if (pct >= 100.0 || clip_out[k] > mx[k])
+			clip_out[k] = mx[k] > 0 ? mx[k] : 1.0f;
+		min_out[k] = mn[k];
+	}
+	rc = 0;
+out:
+	free(x);
+	free(mx);
+	free(mn);
+	free(hist);
+	return rc;
+}
+
+int quantize_fnn(struct fnn *net, const struct fer_set *cal, int n_cal, double pct,
+		 const char *meta, struct qnn_model **out)
+{
+	struct qgroup g[QNN_MAX_LAYERS];
+	float clip[QNN_MAX_LAYERS], mn[QNN_MAX_LAYERS];
+	struct qnn_model *m = NULL;
+	int ng, cur = 0;
+
+	*out = NULL;
+	ng = group_layers(net, g, QNN_MAX_LAYERS - 1);
+	if (ng <= 0)
+		return -1;
+	if (n_cal > cal->n)
+		n_cal = cal->n;
+	if (fnn_reserve(net, 128) || calibrate(net, g, ng, cal, n_cal, pct, clip, mn))
+		return -1;
+	if (!(m = calloc(1, sizeof(*m))))
+		return -1;
+	snprintf(m->meta, sizeof(m->meta), "%s", meta ? meta : "");
+	m->n_tensors = 1;
+	m->tensors[0].scale = 1.0f / 255.0f;
+	m->tensors[0].zero_point = 0;
+	m->tensors[0].c = net->in.c;
+	for (int k = 0; k < ng; k++) {
+		struct qnn_layer *q = &m->layers[m->n_layers++];
+		struct qnn_tensor *ti = &m->tensors[cur], *to = &m->tensors[m->n_tensors];
+		const struct fnn_layer *last = &net->layers[g[k].last];
+		int final = k == ng - 1;
+
+		memset(q, 0, sizeof(*q));
+		q->in = cur;
+		q->in2 = -1;
+		q->out = m->n_tensors++;
+		to->c = last->out.c;
+		if (g[k].pool >= 0 || g[k].gap >= 0) {
+			const struct fnn_layer *l = &net->layers[g[k].pool >= 0 ? g[k].pool : g[k].gap];
+			q->type = g[k].pool >= 0 ? QNN_MAXPOOL : QNN_GAP;
+			q->kh = q->kw = q->stride = l->k;
+			q->cin = q->cout = l->in.c;
+			to->scale = ti->scale;
+			to->zero_point = ti->zero_point;
+		} else {
+			const struct fnn_layer *c = &net->layers[g[k].conv];
+			const struct fnn_layer *bn = g[k].bn >= 0 ? &net->layers[g[k].bn] : NULL;
+			long K = (long)c->kh * c->kw * c->in.c;
+			float s_out;
+
+			q->type = QNN_CONV;
+			q->kh = c->kh;
+			q->kw = c->kw;
+			q->stride = c->stride;
+			q->pad = c->pad;
+			q->groups = 1;
+			q->relu = g[k].relu >= 0;
+			q->float_out = final && g[k].relu < 0;
+			q->cin = c->in.c;
+			q->cout = c->cout;
+			if (q->float_out) {
+				to->scale = 1.0f;
+				to->zero_point = 0;
+			} else if (q->relu) {
+				to->scale = clip[k] / 255.0f;
+				to->zero_point = 0;
+			} else {
+				float lo = mn[k] < 0 ? mn[k] : 0, hi = clip[k] > 0 ? clip[k] : 1e-3f;
+				to->scale = (hi - lo) / 255.0f;
+				to->zero_point = (int32_t)lrintf(-lo / to->scale);
+			}
+			s_out = to->scale;
+			q->w = malloc((size_t)q->cout * (size_t)K);
+			q->bias = malloc(sizeof(int32_t) * (size_t)q->cout);
+			q->mult = malloc(sizeof(int32_t) * (size_t)q->cout);
+			q->shift = malloc(sizeof(int32_t) * (size_t)q->cout);
+			q->w_scale = malloc(sizeof(float) * (size_t)q->cout);
+			if (!q->w || !q->bias || !q->mult || !q->shift || !q->w_scale)
+				goto fail;
+			for (int co = 0; co < q->cout; co++) {
+				float a = 1.0f, b = c->has_bias ? c->b[co] : 0.0f, amax = 0, ws;
+				const float *wr = c->w + (size_t)co * K;
+				double bq;
+				if (bn) {
+					a = bn->gamma[co] / sqrtf(bn->rvar[co] + QUANT_BN_EPS);
+					b = bn->beta[co] + a * (b - bn->rmean[co]);
+				}
+				for (long t = 0; t < K; t++)
+					if (fabsf(a * wr[t]) > amax)
+						amax = fabsf(a * wr[t]);
+				ws = amax > 0 ? amax / 127.0f : 1e-8f;
+				q->w_scale[co] = ws;
+				for (long t = 0; t < K; t++) {
+					long v = lrintf(a * wr[t] / ws);
+					q->w[(size_t)co * K + t] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+				}
+				bq = (double)b / ((double)ti->scale * ws);
+				if (bq > 2147483647.0)
+					bq = 2147483647.0;
+				if (bq < -2147483647.0)
+					bq = -2147483647.0;
+				q->bias[co] = (int32_t)llround(bq);
+				qnn_quantize_multiplier((double)ti->scale * ws / s_out, &q->mult[co], &q->shift[co]);
+			}
+		}
+		cur = q->out;
+	}
+	*out = m;
+	return 0;
+fail:
+	qnn_model_free(m);
+	return -1;
+}
+
+/* int8 accuracy of model m on set (optional flip TTA). */
+static int eval_int8(const struct qnn_model *m, const struct fer_set *set, int tta, int conf[7][7],
+		     double *acc)
+{
+	struct emo_err err = {0};
+	struct qnn_ctx *ctx = qnn_ctx_new(m, FER_SIZE, FER_SIZE, QNN_PATH_AUTO, &err);
+	int out_t = m->layers[m->n_layers - 1].out, hits = 0;
+
+	if (!ctx) {
+		fprintf(stderr, "emotop-train: %s\n", err.msg);
+		return -1;
+	}
+	memset(conf, 0, sizeof(int) * 49);
+	for (int i = 0; i < set->n; i++) {
+		float p[7] = {0};
+		uint8_t flip[FER_SIZE * FER_SIZE];
+		const uint8_t *src = set->px + (size_t)i * FER_SIZE * FER_SIZE;
+		int am = 0;
+		for (int pass = 0; pass < (tta ? 2 : 1); pass++) {
+			const float *z = NULL;
+			const uint8_t *qz = NULL;
+			int c = 0;
+			float mx, s = 0, e[7];
+			if (pass) {
+				for (int y = 0; y < FER_SIZE; y++)
+					for (int x = 0; x < FER_SIZE; x++)
+						flip[y * FER_SIZE + x] = src[y * FER_SIZE + FER_SIZE - 1 - x];
+			}
+			if (qnn_run(ctx, pass ? flip : src, FER_SIZE, FER_SIZE, FER_SIZE) ||
+			    qnn_tensor_get(ctx, out_t, NULL, NULL, &c, &qz, &z) || !z || c != 7) {
+				fprintf(stderr, "emotop-train: the model does not output 7 float logits\n");
+				qnn_ctx_free(ctx);
+				return -1;
+			}
+			mx = z[0];
+			for (int k = 1; k < 7; k++)
+				mx = z[k] > mx ? z[k] : mx;
+			for (int k = 0; k < 7; k++)
+				s += e[k] = expf(z[k] - mx);
+			for (int k = 0; k < 7; k++)
+				p[k] += e[k] / s;
+		}
+		for (int k = 1; k < 7; k++)
+			if (p[k] > p[am])
+				am = k;
+		conf[set->label[i]][am]++;
+		hits += am == set->label[i];
+	}
+	*acc = (double)hits / set->n;
+	qnn_ctx_free(ctx);
+	return 0;
+}
+
+/* "accuracy":..,"per_class":{..},"confusion":[[..]..] (no braces) */
+static void print_json_fields(FILE *f, int conf[7][7], double acc)
+{
+	fprintf(f, "\"accuracy\":%.4f,\"per_class\":{", acc);
+	for (int t = 0; t < 7; t++) {
+		int tot = 0;
+		for (int p = 0; p < 7; p++)
+			tot += conf[t][p];
+		fprintf(f, "%s\"%s\":%.4f", t ? "," : "", emo_class_name(t),
+			tot ? (double)conf[t][t] / tot : 0.0);
+	}
+	fprintf(f, "},\"confusion\":[");
+	for (int t = 0; t < 7; t++) {
+		fprintf(f, "%s[", t ? "," : "");
+		for (int p = 0; p < 7; p++)
+			fprintf(f, "%s%d", p ? "," : "", conf[t][p]);
+		fprintf(f, "]");
+	}
+	fprintf(f, "]");
+}
+
+static void print_table(FILE *f, const char *what, int conf[7][7], double acc)
+{
+	int tot[7] = {0};
+
+	for (int t = 0; t < 7; t++)
+		for (int p = 0; p < 7; p++)
+			tot[t] += conf[t][p];
+	fprintf(f, "%s accuracy: %.2f %%\n", what, acc * 100);
+	fprintf(f, "%-9s %6s  confusion (rows: true, columns: predicted)\n", "class", "acc");
+	fprintf(f, "%-9s %6s ", "", "");
+	for (int p = 0; p < 7; p++)
+		fprintf(f, " %8.8s", emo_class_name(p));
+	fprintf(f, "\n");
+	for (int t = 0; t < 7; t++) {
+		fprintf(f, "%-9s %5.1f%% ", emo_class_name(t), tot[t] ? 100.0 * conf[t][t] / tot[t] : 0.0);
+		for (int p = 0; p < 7; p++)
+			fprintf(f, " %8d", conf[t][p]);
+		fprintf(f, "\n");
+	}
+}
+
+static int load_ckpt(const char *path, struct fnn **out)
+{
+	char arch[512];
+	struct fnn *net;
+
+	*out = NULL;
+	if (fnn_load_arch(path, arch, sizeof(arch)))
+		return -1;
+	net = fnn_new(arch, (struct fnn_shape){FER_SIZE, FER_SIZE, 1}, 1);
+	if (!net)
+		return -1;
+	/* the training state stored beside the weights is not needed here */
+	if (fnn_load(net, path, NULL, 0, NULL)) {
+		fnn_free(net);
+		return -1;
+	}
+	*out = net;
+	return 0;
+}
+
+int train_cmd_quantize(int argc, char **argv)
+{
+	static const struct option lo[] = {{"ckpt", 1, 0, 'k'}, {"data", 1, 0, 'd'}, {"out", 1, 0, 'o'},
+					   {"calib", 1, 0, 'n'}, {"percentile", 1, 0, 'p'},
+					   {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+	const char *ckpt = NULL, *data = NULL, *outp = "models/emo7.qnn";
+	int n_cal = 3000, o, rc = 1;
+	double pct = 99.99;
+	struct fer_set train = {0}, test = {0};
+	struct fnn *net = NULL;
+	struct qnn_model *m = NULL;
+	struct emo_err err = {0};
+	char meta[QNN_META_MAX];
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (o) {
+		case 'k': ckpt = optarg; break;
+		case 'd': data = optarg; break;
+		case 'o': outp = optarg; break;
+		case 'n': n_cal = atoi(optarg); break;
+		case 'p': pct = atof(optarg); break;
+		case 'h':
+		default:
+			fprintf(stderr,
+				"usage: emotop-train quantize --ckpt FILE --data DIR|CSV [--out FILE]\n"
+				"         [--calib N (3000)] [--percentile P (99.99)]\n"
+				"Folds batch norm, calibrates activation ranges on N training faces\n"
+				"(clipping at the P-th percentile), writes the int8 model and prints\n"
+				"float and int8 accuracy on the test split.\n");
+			return o == 'h' ? 0 : 2;
+		}
+	}
+	if (!ckpt || !data || n_cal <= 0 || pct <= 50 || pct > 100) {
+		fprintf(stderr, "emotop-train quantize: --ckpt and --data are required\n");
+		return 2;
+	}
+	if (load_ckpt(ckpt, &net) || train_load_split(data, "Training", &train) ||
+	    train_load_split(data, "PublicTest", &test))
+		goto out;
+	{
+		/* calibration faces: a fixed, class-mixed sample of the training set */
+		struct fer_set cal = train;
+		uint8_t *px = malloc((size_t)n_cal * FER_SIZE * FER_SIZE);
+		if (!px)
+			goto out;
+		if (n_cal > train.n)
+			n_cal = train.n;
+		for (int i = 0; i < n_cal; i++) {
+			long j = (long)((uint64_t)i * 2654435761ULL % (uint64_t)train.n);
+			memcpy(px + (size_t)i * FER_SIZE * FER_SIZE, train.px + (size_t)j * FER_SIZE * FER_SIZE,
+			       FER_SIZE * FER_SIZE);
+		}
+		cal.px = px;
+		cal.n = n_cal;
+		snprintf(meta, sizeof(meta),
+			 "task=classify\ninput_w=48\ninput_h=48\ninput_c=1\n"
+			 "labels=angry,disgust,fear,happy,sad,surprise,neutral\narch=%s\n"
+			 "calibration=%d faces, percentile %.3f\n",
+			 net->arch, n_cal, pct);
+		rc = quantize_fnn(net, &cal, n_cal, pct, meta, &m);
+		free(px);
+		if (rc) {
+			fprintf(stderr, "emotop-train: quantization failed\n");
+			rc = 1;
+			goto out;
+		}
+		rc = 1;
+	}
+	if (qnn_model_save(m, outp, &err)) {
+		fprintf(stderr, "emotop-train: %s: %s\n", outp, err.msg);
+		goto out;
+	}
+	{
+		int conf[7][7];
+		double af, aq;
+		train_eval_float(net, &test, 0, conf, &af);
+		if (eval_int8(m, &test, 0, conf, &aq))
+			goto out;
+		printf("wrote %s: float %.2f %%, int8 %.2f %% on %d test faces (loss %.2f points)\n", outp,
+		       af * 100, aq * 100, test.n, (af - aq) * 100);
+	}
+	rc = 0;
+out:
+	qnn_model_free(m);
+	fnn_free(net);
+	fer_free(&train);
+	fer_free(&test);
+	return rc;
+}
+
+int train_cmd_eval(int argc, char **argv)
+{
+	static const struct option lo[] = {{"data", 1, 0, 'd'}, {"model", 1, 0, 'm'}, {"ckpt", 1, 0, 'k'},
+					   {"json", 0, 0, 'j'}, {"tta", 0, 0, 't'}, {"usage", 1, 0, 'u'},
+					   {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+	const char *data = NULL, *model = NULL, *ckpt = NULL, *usage = "PublicTest";
+	int json = 0, tta = 0, o, rc = 1, conf[7][7];
+	struct fer_set set = {0};
+	struct qnn_model *m = NULL;
+	struct fnn *net = NULL;
+	struct emo_err err = {0};
+	double acc;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (o) {
+		case 'd': data = optarg; break;
+		case 'm': model = optarg; break;
+		case 'k': ckpt = optarg; break;
+		case 'j': json = 1; break;
+		case 't': tta = 1; break;
+		case 'u': usage = optarg; break;
+		case 'h':
+		default:
+			fprintf(stderr,
+				"usage: emotop-train eval --data DIR|CSV [--model FILE] [--ckpt FILE]\n"
+				"         [--json] [--tta] [--usage PublicTest|PrivateTest|Training]\n"
+				"Accuracy, per-class accuracy and confusion of the int8 model (default:\n"
+				"the embedded one) and, with --ckpt, of the float network. DIR is a\n"
+				"FER2013 root (its test/ split is used), a split folder, or fer2013.csv\n"
+				"(rows of --usage). --tta averages the face and its mirror image.\n");
+			return o == 'h' ? 0 : 2;
+		}
+	}
+	if (!data) {
+		fprintf(stderr, "emotop-train eval: --data is required\n");
+		return 2;
+	}
+	if (train_load_split(data, usage, &set))
+		return 1;
+	if (model)
+		rc = qnn_model_load(model, &m, &err);
+	else
+		rc = qnn_model_load_mem(emo_blob_emo7, (size_t)(emo_blob_emo7_end - emo_blob_emo7),
+					"embedded emo7", &m, &err);
+	if (rc) {
+		char buf[1024];
+		emo_err_format(&err, buf, sizeof(buf));
+		fprintf(stderr, "emotop-train: %s\n", buf);
+		rc = 1;
+		goto out;
+	}
+	rc = 1;
+	if (eval_int8(m, &set, tta, conf, &acc))
+		goto out;
+	if (json) {
+		printf("{\"n\":%d,\"tta\":%s,\"model\":\"int8\",", set.n, tta ? "true" : "false");
+		print_json_fields(stdout, conf, acc);
+	} else {
+		printf("%d faces%s\n", set.n, tta ? ", flip test-time augmentation" : "");
+		print_table(stdout, "int8", conf, acc);
+	}
+	if (ckpt) {
+		if (load_ckpt(ckpt, &net))
+			goto out;
+		train_eval_float(net, &set, tta, conf, &acc);
+		if (json) {
+			printf(",\"float\":{");
+			print_json_fields(stdout, conf, acc);
+			printf("}");
+		} else {
+			print_table(stdout, "float", conf, acc);
+		}
+	}
+	if (json)
+		printf("}\n");
+	rc = 0;
+out:
+	qnn_model_free(m);
+	fnn_free(net);
+	fer_free(&set);
+	return rc;
+}

@@ -14,6 +14,7 @@ int train_load_split(const char *path, const char *usage, struct fer_set *out);
 void train_eval_float(struct fnn *net, const struct fer_set *set, int tta, int conf[7][7],
 		      double *acc);
 
+int train_cmd_fer(int argc, char **argv);
 int train_cmd_quantize(int argc, char **argv);
 int train_cmd_eval(int argc, char **argv);
 

@@ -78,31 +78,52 @@ n=$(($(wc -l <"$T/out") - 2))
 expect_rc "text run" 0 "$EMOTOP" --headless --interval 5 "$T/ten.mp4"
 [ "$(wc -l <"$T/out")" -eq 2 ] && ok "text: 1 line + final" || no "text: 1 line + final" "$(cat "$T/out")"
 
+# the classifier path: the embedded model, else a random model written by
+# the engine's unit test binary (real int8 inference, meaningless labels)
+M=""
+if [ $classify = 0 ]; then
+	helper=$(dirname "$EMOTOP")/tests/test_engine
+	if [ -x "$helper" ] && "$helper" --write-model "$T/emo.qnn"; then
+		M="--model $T/emo.qnn"; classify=1
+		expect_rc "with --model: ndjson run" 0 "$EMOTOP" $M --headless --format ndjson --interval 2 "$T/ten.mp4"
+		n=$(grep -c '"type":"summary"' "$T/out")
+		[ "$n" -eq 4 ] && ok "with --model: 4 summary lines" || no "with --model: 4 summary lines" "got $n"
+		lacks "with --model: no status line" "$T/out" "no classifier model"
+	fi
+fi
+
 # seats name the students; aggregate-only removes every per-person trace
 cat >"$T/seats.yaml" <<'Y'
 seats:
   - {name: Ana, x: 0, y: 0, w: 0.5, h: 1}
   - {name: Ben, x: 0.5, y: 0, w: 0.5, h: 1}
 Y
-expect_rc "seats run" 0 "$EMOTOP" --config "$T/seats.yaml" --headless --format ndjson --per-student \
+expect_rc "seats run" 0 "$EMOTOP" $M --config "$T/seats.yaml" --headless --format ndjson --per-student \
 	--interval 2 --record "$T/rec.ndjson" "$T/ten.mp4"
 if [ $classify = 1 ]; then
 	contains "per-student line names Ana" "$T/out" '"name":"Ana"'
 	contains "per-student line names Ben" "$T/out" '"name":"Ben"'
 	contains "record names Ana" "$T/rec.ndjson" 'Ana'
 	grep '"type":"summary"' "$T/out" | head -n 1 | grep -q '"faces":2' && ok "two seats, two faces" || no "two seats, two faces"
-	expect_rc "aggregate-only run" 0 "$EMOTOP" --config "$T/seats.yaml" --headless --format ndjson \
+	expect_rc "aggregate-only run" 0 "$EMOTOP" $M --config "$T/seats.yaml" --headless --format ndjson \
 		--per-student --aggregate-only --interval 2 --record "$T/rec2.csv" "$T/ten.mp4"
 	lacks "aggregate-only: no names in lines" "$T/out" 'Ana'
 	lacks "aggregate-only: no student lines" "$T/out" '"type":"student"'
 	lacks "aggregate-only: no names in record" "$T/rec2.csv" 'Ana'
 	lacks "aggregate-only: no ids in record" "$T/rec2.csv" 'track'
-	expect_rc "svg report" 0 "$EMOTOP" --headless --interval 5 --report-svg "$T/mood.svg" "$T/ten.mp4"
+	expect_rc "svg report" 0 "$EMOTOP" $M --headless --interval 5 --report-svg "$T/mood.svg" "$T/ten.mp4"
 	contains "svg written" "$T/mood.svg" "<svg"
 else
 	grep -q '"faces":2' "$T/out" && ok "two seats, two faces" || no "two seats, two faces" "$(head -n 2 "$T/out")"
-	skip "no classifier model: per-student, record and SVG checks"
+	skip "no classifier model (and no tests/test_engine to make one): per-student, record and SVG checks"
 fi
+
+# --annotate: one PNG per summary line, nothing without it
+expect_rc "annotate run" 0 "$EMOTOP" $M --headless --interval 2 --annotate "$T/shots" "$T/ten.mp4"
+n=$(ls "$T/shots" | grep -c '^emotop-[0-9]*\.png$')
+[ "$n" -eq 4 ] && ok "annotate: 4 PNG files" || no "annotate: 4 PNG files" "got $n"
+if [ "$(head -c 4 "$T/shots/emotop-000001.png" | od -An -c | tr -d ' ')" = '211PNG' ]; then
+	ok "annotate: PNG data"; else no "annotate: PNG data"; fi
 
 # bad inputs: clear message, documented exit code
 expect_rc "missing file: exit 4" 4 "$EMOTOP" --headless "$T/none.mp4"

@@ -1,0 +1,340 @@
+/* fer.c - `emotop-train fer`: trains the emotion classifier on FER2013 in
+ * float32 (augmentation, class-weighted label-smoothed loss, SGD/AdamW with
+ * warm-up and cosine schedule, checkpoint every epoch, resume). */
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "emotop/emotion.h"
+#include "train/data.h"
+#include "train/fnn.h"
+#include "train/train.h"
+
+#define DEFAULT_ARCH "c32,c32,p,c64,c64,p,c128,c128,p,c256,c256,p,d0.4,f256,d0.4,o7"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Training state stored in the checkpoint beside the weights. */
+struct train_state {
+	uint32_t version;
+	int32_t epoch;        /* epochs completed */
+	int64_t step;
+	float best_acc;
+	int32_t best_epoch;
+	uint64_t seed;
+};
+
+struct train_args {
+	const char *data, *test, *arch, *ckpt, *log;
+	int epochs, batch, resume, seed, opt, eval_every;
+	float lr, wd, momentum, smooth, cw_power, warmup;
+	struct augment aug;
+};
+
+static void logf_line(FILE *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_line(FILE *log, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (log) {
+		va_start(ap, fmt);
+		vfprintf(log, fmt, ap);
+		va_end(ap);
+		fflush(log);
+	}
+}
+
+/* Float accuracy (optionally with flip TTA) and confusion of net on set. */
+void train_eval_float(struct fnn *net, const struct fer_set *set, int tta, int conf[7][7],
+		      double *acc)
+{
+	const int B = 256, N = FER_SIZE * FER_SIZE;
+	float *x = malloc(sizeof(float) * (size_t)B * N), *p = malloc(sizeof(float) * (size_t)B * 7);
+	int hits = 0;
+
+	if (!x || !p) {
+		fprintf(stderr, "emotop-train: out of memory\n");
+		exit(1);
+	}
+	memset(conf, 0, sizeof(int) * 49);
+	for (int i = 0; i < set->n; i += B) {
+		int n = set->n - i < B ? set->n - i : B;
+		const float *z;
+		for (int pass = 0; pass < (tta ? 2 : 1); pass++) {
+			for (int j = 0; j < n; j++) {
+				const uint8_t *src = set->px + (size_t)(i + j) * N;
+				for (int y = 0; y < FER_SIZE; y++)
+					for (int xx = 0; xx < FER_SIZE; xx++)
+						x[(size_t)j * N + y * FER_SIZE + xx] =
+							src[y * FER_SIZE + (pass ? FER_SIZE - 1 - xx : xx)] / 255.0f;
+			}
+			z = fnn_forward(net, x, n, 0);
+			for (int j = 0; j < n; j++) {
+				float mx = z[j * 7], s = 0, e[7];
+				for (int k = 1; k < 7; k++)
+					mx = z[j * 7 + k] > mx ? z[j * 7 + k] : mx;
+				for (int k = 0; k < 7; k++)
+					s += e[k] = expf(z[j * 7 + k] - mx);
+				for (int k = 0; k < 7; k++)
+					p[j * 7 + k] = (pass ? p[j * 7 + k] : 0) + e[k] / s;
+			}
+		}
+		for (int j = 0; j < n; j++) {
+			int am = 0;
+			for (int k = 1; k < 7; k++)
+				if (p[j * 7 + k] > p[j * 7 + am])
+					am = k;
+			conf[set->label[i + j]][am]++;
+			hits += am == set->label[i + j];
+		}
+	}
+	*acc = (double)hits / set->n;
+	free(x);
+	free(p);
+}
+
+static void usage_fer(void)
+{
+	fprintf(stderr,
+		"usage: emotop-train fer --data DIR|CSV [options]\n"
+		"  --data P        FER2013 root (with train/ and test/) or fer2013.csv\n"
+		"  --test P        validation set (default DIR/test or the CSV's PublicTest)\n"
+		"  --arch SPEC     network (default " DEFAULT_ARCH ")\n"
+		"  --epochs N      (default 40)    --batch N (default 128)\n"
+		"  --lr X          peak learning rate (default 0.05 SGD, 0.002 AdamW)\n"
+		"  --adamw         AdamW instead of SGD with Nesterov momentum\n"
+		"  --wd X          weight decay (default 5e-4 SGD, 0.05 AdamW)\n"
+		"  --smooth X      label smoothing (default 0.1)\n"
+		"  --class-weight-power X  loss weight (N/7n_c)^X per class (default 0.3)\n"
+		"  --ckpt FILE     checkpoint, written every epoch (default runs/emo7.ckpt);\n"
+		"                  the best epoch goes to FILE.best\n"
+		"  --resume        continue from --ckpt\n"
+		"  --log FILE      append progress lines (default FILE of --ckpt + .log)\n"
+		"  --seed N        (default 1)\n");
+}
+
+int train_cmd_fer(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"data", 1, 0, 'd'}, {"test", 1, 0, 'T'}, {"arch", 1, 0, 'a'}, {"epochs", 1, 0, 'e'},
+		{"batch", 1, 0, 'b'}, {"lr", 1, 0, 'l'}, {"adamw", 0, 0, 'A'}, {"wd", 1, 0, 'w'},
+		{"smooth", 1, 0, 's'}, {"class-weight-power", 1, 0, 'c'}, {"ckpt", 1, 0, 'k'},
+		{"resume", 0, 0, 'r'}, {"log", 1, 0, 'L'}, {"seed", 1, 0, 'S'}, {"help", 0, 0, 'h'},
+		{"warmup", 1, 0, 'W'}, {0, 0, 0, 0}};
+	struct train_args a = {
+		.arch = DEFAULT_ARCH, .ckpt = "runs/emo7.ckpt", .epochs = 40, .batch = 128,
+		.seed = 1, .lr = -1, .wd = -1, .momentum = 0.9f, .smooth = 0.1f, .cw_power = 0.3f,
+		.warmup = 1.0f,
+		.aug = {.rot_deg = 12, .scale = 0.12f, .shift = 0.10f, .flip = 1, .brightness = 0.15f,
+			.contrast = 0.25f, .erase = 0.3f},
+	};
+	struct fer_set train = {0}, test = {0};
+	struct fnn *net = NULL;
+	struct train_state st = {.version = 1};
+	char testpath[4096], logpath[4096], best[4096];
+	FILE *log = NULL;
+	float *x = NULL, *dz = NULL, cw[7];
+	int *lab = NULL, *order = NULL, o, rc = 1;
+	long steps_per_epoch;
+	double t0;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (o) {
+		case 'd': a.data = optarg; break;
+		case 'T': a.test = optarg; break;
+		case 'a': a.arch = optarg; break;
+		case 'e': a.epochs = atoi(optarg); break;
+		case 'b': a.batch = atoi(optarg); break;
+		case 'l': a.lr = (float)atof(optarg); break;
+		case 'A': a.opt = FNN_ADAMW; break;
+		case 'w': a.wd = (float)atof(optarg); break;
+		case 's': a.smooth = (float)atof(optarg); break;
+		case 'c': a.cw_power = (float)atof(optarg); break;
+		case 'k': a.ckpt = optarg; break;
+		case 'r': a.resume = 1; break;
+		case 'L': a.log = optarg; break;
+		case 'S': a.seed = atoi(optarg); break;
+		case 'W': a.warmup = (float)atof(optarg); break;
+		case 'h': usage_fer(); return 0;
+		default: usage_fer(); return 2;
+		}
+	}
+	if (!a.data || a.epochs <= 0 || a.batch <= 0 || a.batch > 4096) {
+		usage_fer();
+		return 2;
+	}
+	if (a.lr < 0)
+		a.lr = a.opt == FNN_ADAMW ? 0.002f : 0.05f;
+	if (a.wd < 0)
+		a.wd = a.opt == FNN_ADAMW ? 0.05f : 5e-4f;
+	if (train_load_split(a.data, "Training", &train))
+		goto out;
+	if (!a.test) {
+		size_t n = strlen(a.data);
+		if (n > 4 && !strcmp(a.data + n - 4, ".csv"))
+			snprintf(testpath, sizeof(testpath), "%s", a.data);
+		else
+			snprintf(testpath, sizeof(testpath), "%s/test", a.data);
+		a.test = testpath;
+	}
+	if (train_load_split(a.test, "PublicTest", &test))
+		goto out;
+	snprintf(logpath, sizeof(logpath), "%s.log", a.ckpt);
+	snprintf(best, sizeof(best), "%s.best", a.ckpt);
+	{
+		char dir[4096], *sl;
+		snprintf(dir, sizeof(dir), "%s", a.ckpt);
+		if ((sl = strrchr(dir, '/'))) {
+			*sl = '\0';
+			mkdir(dir, 0755);
+		}
+	}
+	log = fopen(a.log ? a.log : logpath, "a");
+	net = fnn_new(a.arch, (struct fnn_shape){FER_SIZE, FER_SIZE, 1}, (uint64_t)a.seed);
+	if (!net || net->n_out != 7) {
+		fprintf(stderr, "emotop-train: the architecture must end with 7 outputs\n");
+		goto out;
+	}
+	st.seed = (uint64_t)a.seed;
+	if (a.resume) {
+		int had_opt = 0;
+		if (fnn_load(net, a.ckpt, &st, sizeof(st), &had_opt))
+			goto out;
+		logf_line(log, "resumed %s at epoch %d (best %.2f%% at %d)\n", a.ckpt, st.epoch,
+			  st.best_acc * 100, st.best_epoch);
+	}
+	for (int c = 0; c < 7; c++)
+		cw[c] = train.count[c] ? powf((float)train.n / (7.0f * train.count[c]), a.cw_power) : 1;
+	logf_line(log,
+		  "train %d faces, test %d; arch %s; %ld params, %.1f M MAC/face; %s lr %g wd %g "
+		  "batch %d epochs %d smooth %g cw^%g\n",
+		  train.n, test.n, a.arch, fnn_param_count(net), fnn_macs(net) / 1e6,
+		  a.opt == FNN_ADAMW ? "AdamW" : "SGD-Nesterov", a.lr, a.wd, a.batch, a.epochs,
+		  a.smooth, a.cw_power);
+	x = malloc(sizeof(float) * (size_t)a.batch * FER_SIZE * FER_SIZE);
+	dz = malloc(sizeof(float) * (size_t)a.batch * 7);
+	lab = malloc(sizeof(int) * (size_t)a.batch);
+	order = malloc(sizeof(int) * (size_t)train.n);
+	if (!x || !dz || !lab || !order || fnn_reserve(net, a.batch)) {
+		fprintf(stderr, "emotop-train: out of memory\n");
+		goto out;
+	}
+	steps_per_epoch = train.n / a.batch;
+	t0 = now_s();
+	for (int ep = st.epoch; ep < a.epochs; ep++) {
+		uint64_t rs = st.seed * 1000003ULL + (uint64_t)ep;
+		double loss_sum = 0, te = now_s(), acc;
+		long hits = 0, seen = 0;
+		int conf[7][7];
+
+		for (int i = 0; i < train.n; i++)
+			order[i] = i;
+		for (int i = train.n - 1; i > 0; i--) {
+			int j, t;
+			rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
+			j = (int)((rs >> 33) % (uint64_t)(i + 1));
+			t = order[i];
+			order[i] = order[j];
+			order[j] = t;
+		}
+		for (long b = 0; b < steps_per_epoch; b++) {
+			double prog = (double)(ep * steps_per_epoch + b) / (double)(a.epochs * steps_per_epoch);
+			double wu = a.warmup / a.epochs;
+			float lr = prog < wu ? a.lr * (float)(prog / wu)
+					     : a.lr * 0.5f * (1.0f + cosf((float)(M_PI * (prog - wu) / (1 - wu))));
+			const float *z;
+			int correct;
+			float loss;
+
+#pragma omp parallel for schedule(static)
+			for (int j = 0; j < a.batch; j++) {
+				int idx = order[b * a.batch + j];
+				fer_augment(train.px + (size_t)idx * FER_SIZE * FER_SIZE,
+					    x + (size_t)j * FER_SIZE * FER_SIZE, &a.aug,
+					    st.seed * 0x9e3779b97f4a7c15ULL + (uint64_t)ep * 7919 * (uint64_t)train.n +
+						    (uint64_t)idx);
+			}
+			for (int j = 0; j < a.batch; j++)
+				lab[j] = train.label[order[b * a.batch + j]];
+			z = fnn_forward(net, x, a.batch, 1);
+			loss = fnn_softmax_xent(z, lab, a.batch, 7, a.smooth, cw, dz, &correct);
+			fnn_zero_grad(net);
+			fnn_backward(net, x, dz, a.batch);
+			st.step++;
+			fnn_step(net, (enum fnn_opt)a.opt, lr, a.momentum, a.wd, st.step);
+			loss_sum += loss;
+			hits += correct;
+			seen += a.batch;
+			if (!isfinite(loss)) {
+				logf_line(log, "loss is not finite at epoch %d step %ld: stopping\n", ep + 1, b);
+				goto out;
+			}
+			if ((b + 1) % 25 == 0 || b + 1 == steps_per_epoch) {
+				double el = now_s() - te, rate = seen / el;
+				double left = ((double)(a.epochs - ep - 1) * steps_per_epoch + (steps_per_epoch - b - 1)) *
+					      a.batch / rate;
+				fprintf(stderr,
+					"\repoch %d/%d  %5ld/%ld  loss %.4f  acc %.3f  lr %.4f  %.0f img/s  ETA %dh%02dm ",
+					ep + 1, a.epochs, b + 1, steps_per_epoch, loss_sum / (b + 1),
+					(double)hits / seen, lr, rate, (int)(left / 3600), (int)(left / 60) % 60);
+			}
+		}
+		fprintf(stderr, "\n");
+		train_eval_float(net, &test, 0, conf, &acc);
+		st.epoch = ep + 1;
+		if (acc > st.best_acc) {
+			st.best_acc = (float)acc;
+			st.best_epoch = ep + 1;
+			if (fnn_save(net, best, &st, sizeof(st), 0))
+				goto out;
+		}
+		if (fnn_save(net, a.ckpt, &st, sizeof(st), 1))
+			goto out;
+		logf_line(log,
+			  "epoch %d/%d  train loss %.4f acc %.4f  test acc %.4f  best %.4f (epoch %d)  "
+			  "%.0f s/epoch  elapsed %.0f s\n",
+			  ep + 1, a.epochs, loss_sum / steps_per_epoch, (double)hits / seen, acc,
+			  st.best_acc, st.best_epoch, now_s() - te, now_s() - t0);
+	}
+	rc = 0;
+out:
+	if (log)
+		fclose(log);
+	free(x);
+	free(dz);
+	free(lab);
+	free(order);
+	fnn_free(net);
+	fer_free(&train);
+	fer_free(&test);
+	return rc;
+}
+
+/* A FER root with train/ and test/, a split folder itself, or a CSV. */
+int train_load_split(const char *path, const char *usage, struct fer_set *out)
+{
+	char sub[4096];
+	size_t n = strlen(path);
+	struct stat sb;
+
+	if (n > 4 && !strcmp(path + n - 4, ".csv"))
+		return fer_load(path, usage, out);
+	snprintf(sub, sizeof(sub), "%s/%s", path, !strcmp(usage, "Training") ? "train" : "test");
+	if (!stat(sub, &sb) && S_ISDIR(sb.st_mode))
+		return fer_load(sub, NULL, out);
+	return fer_load(path, NULL, out);
+}
+
