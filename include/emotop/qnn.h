@@ -144,8 +144,8 @@ int qnn_tensor_get(const struct qnn_ctx *ctx, int tensor, int *h, int *w, int *c
 		   const uint8_t **q, const float **f);
 
 /* Per-layer profiling: when ns is non-NULL (m->n_layers entries, owned by
- * the caller), every later run adds each layer's wall time in nanoseconds
- * to ns[layer]. NULL turns it off. */
+ * the caller), every later run adds each layer's time in nanoseconds
+ * (thread CPU time) to ns[layer]. NULL turns it off. */
 void qnn_ctx_profile(struct qnn_ctx *ctx, uint64_t *ns);
 
 /* Multiply-accumulates of one run at h x w (for benchmarks). */
