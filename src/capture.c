@@ -611,7 +611,12 @@ static int build_options(const struct capture *c, AVDictionary **d)
 	if (c->kind == SRC_NET) {
 		snprintf(us, sizeof(us), "%lld", (long long)c->o.timeout_ms * 1000);
 		av_dict_set(d, "rw_timeout", us, 0);
-		av_dict_set(d, "timeout", us, 0);
+		/* "timeout" means I/O timeout (us) for these; for rtmp it would
+		 * mean listening for a connection */
+		if (!strncmp(c->url, "http", 4) || !strncmp(c->url, "rtsp", 4) ||
+		    !strncmp(c->url, "tcp:", 4) || !strncmp(c->url, "tls:", 4) ||
+		    !strncmp(c->url, "udp:", 4) || !strncmp(c->url, "srt:", 4))
+			av_dict_set(d, "timeout", us, 0);
 		if (!strncmp(c->url, "rtsp://", 7) || !strncmp(c->url, "rtsps://", 8))
 			av_dict_set(d, "rtsp_transport", "tcp", 0);
 	}
@@ -856,7 +861,8 @@ static int run_av(struct capture *c)
 			return EMO_EINTR;
 		/* end or failure of this connection */
 		if (c->can_reconnect) {
-			set_last_error(c, CAPTURE_LOG_WARNING, "stream %s; reconnecting in %.1f s",
+			set_last_error(c, c->live ? CAPTURE_LOG_WARNING : CAPTURE_LOG_INFO,
+				       "stream %s; reconnecting in %.1f s",
 				       ret == AVERROR_EOF ? "ended" : av_err2str(ret), c->backoff);
 			src_close(c);
 			pthread_mutex_lock(&c->sh->mu);
@@ -1180,6 +1186,7 @@ void capture_opts_default(struct capture_opts *o)
 static void register_once(void)
 {
 	avdevice_register_all();
+	avformat_network_init();
 }
 
 static char *dup_or_null(const char *s, int *oom)

@@ -20,6 +20,10 @@
 #include "emotop/capture.h"
 #include "unit.h"
 
+/* Bound on waits that should succeed: generous, the tests also run under
+ * valgrind on a loaded machine. Only a hang guard, nothing is timed. */
+#define WAIT_MS 60000
+
 static char dir[256];
 static int have_ffmpeg = -1;
 static pid_t server_pid;
@@ -129,7 +133,7 @@ static int count_frames(struct capture *c, int w, int h, int *last_rc)
 	struct capture_frame_info fi;
 	int n = 0, rc;
 
-	while ((rc = capture_next(c, &g, &fi, 10000, NULL)) == EMO_OK) {
+	while ((rc = capture_next(c, &g, &fi, WAIT_MS, NULL)) == EMO_OK) {
 		if (g.w != w || g.h != h || g.stride < g.w || !g.px)
 			return -1;
 		n++;
@@ -151,7 +155,7 @@ TEST(file_sampling_count_and_size)
 	NEED_FIXTURES();
 	c = open_src(path("clip.mp4"), 5, 0, &err, &rc);
 	ASSERT_EQ(rc, EMO_OK);
-	while ((rc = capture_next(c, &g, &fi, 10000, NULL)) == EMO_OK) {
+	while ((rc = capture_next(c, &g, &fi, WAIT_MS, NULL)) == EMO_OK) {
 		ASSERT_EQ(g.w, 320);
 		ASSERT_EQ(g.h, 240);
 		ASSERT_EQ(fi.dropped, 0);
@@ -221,7 +225,7 @@ static void check_bands(const char *file, int want_rgb)
 	o.source = file;
 	o.want_rgb = want_rgb;
 	ASSERT_EQ(capture_open(&c, &o, &err), EMO_OK);
-	ASSERT_EQ(capture_next(c, &g, &fi, 10000, &err), EMO_OK);
+	ASSERT_EQ(capture_next(c, &g, &fi, WAIT_MS, &err), EMO_OK);
 	ASSERT_EQ(g.w, 102);
 	ASSERT_EQ(g.h, 50);
 	/* full range: limited-range black (16) must become 0, white (235) 255 */
@@ -319,7 +323,7 @@ TEST(demo_live_frames)
 
 	c = open_src("demo", 5, 0, &err, &rc);
 	ASSERT_EQ(rc, EMO_OK);
-	ASSERT_EQ(capture_next(c, &g, &fi, 5000, &err), EMO_OK);
+	ASSERT_EQ(capture_next(c, &g, &fi, WAIT_MS, &err), EMO_OK);
 	ASSERT_EQ(g.w, 640);
 	ASSERT_EQ(g.h, 480);
 	for (int y = 0; y < 480; y++)
@@ -332,7 +336,7 @@ TEST(demo_live_frames)
 	sum /= 640 * 480;
 	ASSERT(sqrt(sum2 / (640 * 480) - sum * sum) > 20); /* a picture, not a flat field */
 	for (int i = 0; i < 3; i++)
-		ASSERT_EQ(capture_next(c, &g, &fi, 5000, &err), EMO_OK);
+		ASSERT_EQ(capture_next(c, &g, &fi, WAIT_MS, &err), EMO_OK);
 	for (int y = 0; y < 480; y++)
 		for (int x = 0; x < 640; x++)
 			diff += abs(px(&g, x, y) - first[y * 640 + x]);
@@ -372,7 +376,7 @@ TEST(realtime_fast_source_drops)
 	NEED_FIXTURES();
 	c = open_src(path("fast60.mp4"), 5, 1, &err, &rc);
 	ASSERT_EQ(rc, EMO_OK);
-	while ((rc = capture_next(c, &g, &fi, 10000, NULL)) == EMO_OK) {
+	while ((rc = capture_next(c, &g, &fi, WAIT_MS, NULL)) == EMO_OK) {
 		ASSERT_EQ(g.w, 160);
 		ASSERT(fi.index > prev);
 		/* the gap since the previous delivery was dropped */
@@ -390,6 +394,80 @@ TEST(realtime_fast_source_drops)
 	ASSERT_EQ(st.delivered, n);
 	ASSERT(n < 180 / 2); /* most of the 180 frames were dropped, none queued */
 	capture_close(&c);
+}
+
+/* reconnect=1 on a file loops it; media time keeps counting. */
+TEST(file_loop_with_reconnect)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct capture_stats st;
+	struct emo_err err = { 0 };
+	struct emo_image g;
+	struct capture_frame_info fi;
+	double prev = -1;
+	int n = 0;
+
+	NEED_FIXTURES();
+	capture_opts_default(&o);
+	o.source = path("clip.mp4");
+	o.reconnect = 1;
+	o.backoff_min_s = 0.05;
+	ASSERT_EQ(capture_open(&c, &o, &err), EMO_OK);
+	while (n < 25 && capture_next(c, &g, &fi, WAIT_MS, NULL) == EMO_OK) {
+		ASSERT(fi.media_time > prev); /* no jump back at the loop point */
+		prev = fi.media_time;
+		n++;
+	}
+	ASSERT_EQ(n, 25);
+	ASSERT(prev > 4.5); /* 25 frames at 5 fps: into the third pass */
+	capture_stats(c, &st);
+	ASSERT(st.reconnects >= 2);
+	ASSERT_EQ(st.dropped, 0);
+	capture_close(&c);
+}
+
+/* An external flag (as set by a signal handler) interrupts waits and opens. */
+TEST(cancel_flag)
+{
+	static volatile sig_atomic_t flag;
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct emo_err err = { 0 };
+	struct emo_image g;
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	char url[64];
+	int s, rc;
+
+	flag = 0;
+	capture_opts_default(&o);
+	o.source = "demo";
+	o.cancel = &flag;
+	ASSERT_EQ(capture_open(&c, &o, &err), EMO_OK);
+	ASSERT_EQ(capture_next(c, &g, NULL, WAIT_MS, &err), EMO_OK);
+	flag = 1;
+	ASSERT_EQ(capture_next(c, &g, NULL, -1, &err), EMO_EINTR);
+	capture_close(&c);
+
+	/* already cancelled: an open on a silent server gives up at once */
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT(s >= 0);
+	ASSERT(bind(s, (struct sockaddr *)&a, sizeof(a)) == 0);
+	ASSERT(listen(s, 4) == 0);
+	ASSERT(getsockname(s, (struct sockaddr *)&a, &len) == 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/x.ts", ntohs(a.sin_port));
+	o.source = url;
+	o.timeout_ms = 60000;
+	alarm(20);
+	rc = capture_open(&c, &o, &err);
+	alarm(0);
+	close(s);
+	ASSERT_EQ(rc, EMO_ESOURCE);
+	ASSERT(strstr(err.msg, "interrupted") != NULL);
 }
 
 /* stdin as a source: the transport stream redirected to fd 0. */
@@ -496,7 +574,7 @@ static void screen_body(int disp)
 	if (rc)
 		fprintf(stderr, "  %s\n", err.msg);
 	ASSERT_EQ(rc, EMO_OK);
-	ASSERT_EQ(capture_next(c, &g, &fi, 5000, &err), EMO_OK);
+	ASSERT_EQ(capture_next(c, &g, &fi, WAIT_MS, &err), EMO_OK);
 	ASSERT_EQ(g.w, 320);
 	ASSERT_EQ(g.h, 240);
 	capture_stats(c, &st);
@@ -510,7 +588,7 @@ static void screen_body(int disp)
 	if (rc)
 		fprintf(stderr, "  %s\n", err.msg);
 	ASSERT_EQ(rc, EMO_OK);
-	ASSERT_EQ(capture_next(c, &g, &fi, 5000, &err), EMO_OK);
+	ASSERT_EQ(capture_next(c, &g, &fi, WAIT_MS, &err), EMO_OK);
 	ASSERT_EQ(g.w, 320);
 	ASSERT_EQ(g.h, 240);
 	ASSERT_EQ(fi.src_w, 640);
@@ -629,7 +707,7 @@ static void http_reconnect_body(void)
 	server_start(port);
 	c = open_http(port, 0.2, &err);
 	ASSERT(c != NULL);
-	for (int i = 0; i < 100 && got < 3; i++)
+	for (int i = 0; i < 300 && got < 3; i++)
 		if (capture_next(c, &g, &fi, 200, NULL) == EMO_OK)
 			got++;
 	ASSERT_EQ(got, 3);
@@ -638,7 +716,7 @@ static void http_reconnect_body(void)
 	sleep_ms(300);
 	t_restart = (double)time(NULL);
 	server_start(port);
-	t_end = now_s() + 30;
+	t_end = now_s() + 60;
 	while (now_s() < t_end && !after) {
 		int rc = capture_next(c, &g, &fi, 200, NULL);
 		capture_stats(c, &st);
@@ -676,7 +754,7 @@ static void http_stall_body(void)
 	server_start(port);
 	c = open_http(port, 0.5, &err);
 	ASSERT(c != NULL);
-	for (int i = 0; i < 100 && !got; i++)
+	for (int i = 0; i < 300 && !got; i++)
 		got = capture_next(c, &g, &fi, 200, NULL) == EMO_OK;
 	ASSERT(got);
 	kill(server_pid, SIGSTOP); /* the connection stays open, no more data */
@@ -862,6 +940,8 @@ int main(int argc, char **argv)
 	RUN(demo_live_frames);
 	RUN(demo_finite_sampled);
 	RUN(realtime_fast_source_drops);
+	RUN(file_loop_with_reconnect);
+	RUN(cancel_flag);
 	RUN(stdin_source);
 	RUN(stdin_silent_pipe);
 	RUN(hls_playlist_file);

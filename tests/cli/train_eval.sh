@@ -1,0 +1,87 @@
+#!/bin/sh
+# train_eval.sh - emotop-train on real and damaged input: the shipped
+# classifier's int8 accuracy on FER2013's public test split is at least the
+# README's figure minus 0.5 point; eval --json has the documented keys; a
+# tiny training run on a generated CSV writes a checkpoint that quantize
+# turns into a model eval accepts; bad input gives clear errors.
+. tests/cli/cli_lib.inc
+TRAIN=${EMOTOP_TRAIN:-build/emotop-train}
+SHARED=${SHARED:-../shared}
+FER=$SHARED/data/fer2013
+
+# the accuracy the README states, e.g. "int8 accuracy ... **64.12 %**"
+readme_acc=$(sed -n 's/.*int8 accuracy on the FER2013 public test split[^*]*\*\*\([0-9.]*\) %\*\*.*/\1/p' README.md | head -n 1)
+
+if [ -d "$FER/test" ] && [ -n "$readme_acc" ]; then
+	if "$TRAIN" eval --data "$FER" --json >"$T/eval.json" 2>"$T/err"; then
+		got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["accuracy"]*100)' "$T/eval.json")
+		if python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) - 0.5 else 1)' "$got" "$readme_acc"; then
+			ok "shipped model: $got % >= README $readme_acc % - 0.5"
+		else
+			no "shipped model accuracy" "measured $got %, README states $readme_acc %"
+		fi
+		if python3 - "$T/eval.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert set(("accuracy", "per_class", "confusion")) <= set(d)
+assert len(d["per_class"]) == 7 and len(d["confusion"]) == 7
+assert all(len(r) == 7 for r in d["confusion"])
+assert sum(map(sum, d["confusion"])) == d["n"] == 3589
+diag = sum(d["confusion"][i][i] for i in range(7))
+assert abs(diag / d["n"] - d["accuracy"]) < 1e-3
+PY
+		then ok "eval --json keys and confusion"; else no "eval --json keys and confusion" "$(head -c 300 "$T/eval.json")"; fi
+	else
+		no "eval of the shipped model" "$(head -c 400 "$T/err")"
+	fi
+else
+	skip "shipped model accuracy: FER2013 not found at $FER (or no figure in README.md)"
+fi
+
+# a tiny CSV in Kaggle's format: 3 classes of synthetic faces
+python3 - "$T/tiny.csv" <<'PY'
+import random, sys
+random.seed(1)
+with open(sys.argv[1], "w") as f:
+    f.write("emotion,pixels,Usage\n")
+    for i in range(96):
+        c = [0, 3, 5][i % 3]
+        px = []
+        for y in range(48):
+            for x in range(48):
+                v = 60 + random.randint(0, 40)
+                if c == 0 and 20 <= y < 28: v = 230
+                if c == 3 and 20 <= x < 28: v = 230
+                if c == 5 and abs(x - y) < 4: v = 230
+                px.append(str(v))
+        f.write("%d,%s,%s\n" % (c, " ".join(px), "PublicTest" if i % 4 == 0 else "Training"))
+PY
+expect_rc "train on a tiny CSV" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" --arch c4,p,c8,p,f8,o7 \
+	--epochs 2 --batch 16 --ckpt "$T/tiny.ckpt"
+[ -f "$T/tiny.ckpt" ] && [ -f "$T/tiny.ckpt.best" ] && [ -f "$T/tiny.ckpt.log" ] && ok "checkpoint, best and log written" ||
+	no "checkpoint files" "$(ls "$T")"
+expect_rc "resume past the last epoch is a no-op" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" \
+	--arch c4,p,c8,p,f8,o7 --epochs 2 --batch 16 --ckpt "$T/tiny.ckpt" --resume
+contains "resume says where it starts" "$T/err" "resumed"
+expect_rc "quantize the tiny checkpoint" 0 env OMP_NUM_THREADS=1 "$TRAIN" quantize --ckpt "$T/tiny.ckpt" \
+	--data "$T/tiny.csv" --out "$T/tiny.qnn" --calib 50
+contains "quantize reports float and int8" "$T/out" "int8"
+expect_rc "eval the tiny model" 0 "$TRAIN" eval --data "$T/tiny.csv" --model "$T/tiny.qnn" --ckpt "$T/tiny.ckpt" --json
+contains "eval has a float section" "$T/out" '"float":{"accuracy"'
+
+# bad input
+expect_rc "no command" 2 "$TRAIN"
+expect_rc "unknown command" 2 "$TRAIN" frobnicate
+expect_rc "fer without --data" 2 "$TRAIN" fer
+expect_rc "bad architecture" 1 "$TRAIN" fer --data "$T/tiny.csv" --arch c4,zz --epochs 1
+contains "bad architecture is named" "$T/err" "zz"
+printf 'emotion,pixels,Usage\n3,1 2 3,Training\n' >"$T/bad.csv"
+expect_rc "malformed CSV" 1 "$TRAIN" fer --data "$T/bad.csv" --epochs 1
+contains "malformed CSV names file and line" "$T/err" "bad.csv:2"
+head -c 1000 "$T/tiny.ckpt" >"$T/trunc.ckpt"
+expect_rc "truncated checkpoint" 1 "$TRAIN" quantize --ckpt "$T/trunc.ckpt" --data "$T/tiny.csv" --out "$T/x.qnn"
+contains "truncated checkpoint is reported" "$T/err" "truncated or damaged"
+echo "not a model" >"$T/junk.qnn"
+expect_rc "junk model" 1 "$TRAIN" eval --data "$T/tiny.csv" --model "$T/junk.qnn"
+expect_rc "missing data" 1 "$TRAIN" eval --data "$T/nonexistent"
+done_tests
