@@ -130,7 +130,7 @@ unit: $(TESTS)
 asan:
 	$(MAKE) B=build-asan OPT="-O1" SANITIZER=address,undefined test
 
-valgrind: all $(TESTS)
+valgrind: all $(TESTS) $(DRIVERS)
 	@$(RUN_ENV) VALGRIND=1 tests/run.sh $(TESTS) -- $(wildcard tests/cli/*.sh)
 
 bench: all $(BENCHES)

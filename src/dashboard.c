@@ -33,6 +33,13 @@
 
 #define FILTER_MAX 64
 
+/* Wheel events: buttons 4 (up) and 5 (down); ncurses ABI 5 has no button 5. */
+#ifdef BUTTON5_PRESSED
+#define WHEEL_MASK (BUTTON4_PRESSED | BUTTON5_PRESSED)
+#else
+#define WHEEL_MASK BUTTON4_PRESSED
+#endif
+
 enum win_id { W_HEADER, W_STUDENTS, W_CLS, W_MOOD, W_ALERTS, W_FOOTER, W_COUNT };
 
 /* Colour pairs: 1..7 the emotion classes, then UI roles. */
@@ -436,7 +443,7 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 		init_colors(d);
 	if (d->mouse) {
 		mouseinterval(0);
-		if (!mousemask(BUTTON4_PRESSED | BUTTON5_PRESSED, NULL))
+		if (!mousemask(WHEEL_MASK, NULL))
 			d->mouse = 0;
 	}
 	capture_restore_seq(d->mouse);
@@ -646,6 +653,17 @@ static void build_rows(struct dashboard *d)
 
 /* ---- panels ---- */
 
+/* Milliseconds: one decimal below 10 ms, whole above. */
+static void fmt_ms(char *b, size_t cap, double ms)
+{
+	if (!(ms >= 0))
+		snprintf(b, cap, "-");
+	else if (ms < 9.95)
+		snprintf(b, cap, "%.1f", ms);
+	else
+		snprintf(b, cap, "%.0f", ms > 99999 ? 99999 : ms);
+}
+
 static void draw_header(struct dashboard *d, WINDOW *w)
 {
 	const struct summary *s = d->snap;
@@ -662,9 +680,13 @@ static void draw_header(struct dashboard *d, WINDOW *w)
 		char right[160];
 		int rw;
 
-		snprintf(right, sizeof right, " %dx%d  fps %.1f  lat cap %.0f det %.0f cls %.0f ms",
-			 st->width, st->height, st->fps, st->lat_capture_ms, st->lat_detect_ms,
-			 st->lat_classify_ms);
+		char lc[16], ld[16], lk[16];
+
+		fmt_ms(lc, sizeof lc, st->lat_capture_ms);
+		fmt_ms(ld, sizeof ld, st->lat_detect_ms);
+		fmt_ms(lk, sizeof lk, st->lat_classify_ms);
+		snprintf(right, sizeof right, " %dx%d  fps %.1f  lat cap %s det %s cls %s ms",
+			 st->width, st->height, st->fps, lc, ld, lk);
 		rw = layout_str_width(right);
 		x = put_seg(d, w, 0, x, end, lab, "src ");
 		snprintf(src, sizeof src, "%s", st->source[0] ? st->source : "-");
@@ -970,7 +992,7 @@ static void draw_alerts(struct dashboard *d, WINDOW *w)
 		x = put_seg(d, w, r, 1, cols, pair_attr(d, PAIR_LABEL), tb);
 		x = put_seg(d, w, r, x, cols, A_NORMAL, "  ");
 		x = put_seg(d, w, r, x, cols, A_BOLD | pair_attr(d, PAIR_ALERT), a->rule);
-		snprintf(b, sizeof b, "  value %.2f, held %.0fs", a->value, a->time - a->since);
+		snprintf(b, sizeof b, "  %.2f for %.0fs", a->value, a->time - a->since);
 		put_seg(d, w, r, x, cols, A_NORMAL, b);
 	}
 }
@@ -1169,8 +1191,10 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 		if (getmouse(&ev) == OK) {
 			if (ev.bstate & BUTTON4_PRESSED)
 				d->scroll -= 3;
+#ifdef BUTTON5_PRESSED
 			else if (ev.bstate & BUTTON5_PRESSED)
 				d->scroll += 3;
+#endif
 		}
 		return DASHBOARD_NONE;
 	}

@@ -412,8 +412,17 @@ static int open_capture(struct run *r)
 	capture_opts_default(&co);
 	co.source = src;
 	co.fps = r->cfg->fps;
-	co.realtime = r->cfg->realtime;
+	co.realtime = r->cfg->realtime || r->dashboard; /* people watch the dashboard */
 	co.cancel = r->o->stop;
+	co.width = r->cfg->capture.width;
+	co.height = r->cfg->capture.height;
+	co.input_fps = r->cfg->capture.input_fps;
+	co.input_format = r->cfg->capture.input_format[0] ? r->cfg->capture.input_format : NULL;
+	co.max_side = r->cfg->capture.max_side;
+	co.timeout_ms = (int)(r->cfg->capture.timeout * 1000);
+	co.reconnect = r->cfg->capture.reconnect == CONFIG_RECONNECT_NEVER    ? 0
+		       : r->cfg->capture.reconnect == CONFIG_RECONNECT_ALWAYS ? 1
+									  : -1;
 	memset(&err, 0, sizeof(err));
 	if ((rc = capture_open(&r->cap, &co, &err))) {
 		char msg[900];
@@ -429,7 +438,7 @@ static int open_capture(struct run *r)
 		struct capture_stats cs;
 
 		capture_stats(r->cap, &cs);
-		r->media_clock = !cs.live && !r->cfg->realtime;
+		r->media_clock = !cs.live && !co.realtime;
 		say(r, 2, "source %s: %dx%d %s%s", r->source, cs.width, cs.height, cs.codec,
 		    cs.live ? " (live)" : "");
 	}
@@ -488,6 +497,27 @@ static int wait_ms(struct run *r, int ms)
 	return DASHBOARD_NONE;
 }
 
+/* The input ended under the dashboard: keep the last state on screen
+ * until q (or a signal). */
+static void hold_dashboard(struct run *r, double now)
+{
+	fill_stats(r, mono_s() - r->wall0);
+	snapshot(r, r->have_frame ? fmax(r->t_last, now) : 0);
+	dashboard_draw(r->dash, r->snap);
+	dashboard_message(r->dash, 1e9, "end of input: press q to quit");
+	while (!*r->o->stop && !*r->o->hup) {
+		int a = dashboard_poll(r->dash, 200);
+
+		if (a == DASHBOARD_QUIT)
+			break;
+		if (a == DASHBOARD_RESET) {
+			summary_reset(engine_summary(r->eng));
+			snapshot(r, r->t_last);
+			dashboard_draw(r->dash, r->snap);
+		}
+	}
+}
+
 static int loop(struct run *r)
 {
 	const double interval = r->cfg->output.interval, period = 1.0 / r->cfg->fps;
@@ -505,6 +535,8 @@ static int loop(struct run *r)
 			break;
 		if (*r->o->hup) {
 			*r->o->hup = 0;
+			if (r->dash)
+				break; /* the terminal hung up: finish as on SIGTERM */
 			reopen_logs(r);
 		}
 		if (r->media_clock || tw >= next_frame) {
@@ -515,6 +547,10 @@ static int loop(struct run *r)
 				timeout = (int)fmax(0, (r->next_report - tw) * 1e3) + 1;
 			memset(&err, 0, sizeof(err));
 			rc = capture_next(r->cap, &gray, &info, timeout, &err);
+			if (rc == EMO_EEOF && r->dash) {
+				hold_dashboard(r, now);
+				break;
+			}
 			if (rc == EMO_EEOF || rc == EMO_EINTR)
 				break;
 			if (rc != EMO_OK && rc != EMO_EAGAIN) {

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/dashlib.inc"
 
 labels() { # every panel's labels are on screen
-	for l in ' emotop ' 'src demo:classroom' '640x480' 'fps [0-9]' 'lat cap [0-9]+ det [0-9]+ cls [0-9]+ ms' \
+	for l in ' emotop ' 'src demo:classroom' '640x480' 'fps [0-9]' 'lat cap [0-9.]+ det [0-9.]+ cls [0-9.]+ ms' \
 		' faces [0-9]+' ' up [0-9]' 'dropped [0-9]+' 'STUDENTS [0-9]+  sort: name' 'NAME' 'MOOD' 'SEEN' \
 		' CLASS  window 60s' '^ angry ' '^ neutral ' 'MOOD [a-z]+ [0-9]+%  negative [0-9]+%' \
 		'timeline' 'ALERTS [0-9]+' 'q quit'; do
@@ -19,7 +19,7 @@ wait_for 'ALERTS [1-9]'  # alerts fire every 50 frames
 check "80x24: all panels and labels" labels
 check "80x24: seven bars with class labels" shows 'angry +disg +fear +happy +sad +surpr +neutr'
 check "80x24: scroll position shown" shows 'rows 1-[0-9]+ of 30'
-check "80x24: alert line with a time stamp" shows ' [0-2][0-9]:[0-5][0-9]:[0-5][0-9]  negative>40%'
+check "80x24: alert line with a time stamp, value and duration" shows ' [0-2][0-9]:[0-5][0-9]:[0-5][0-9]  negative>40%  0\.4[0-9] for 30s'
 check "80x24: nothing beyond 80 columns" [ "$(width_of_longest)" -le 80 ]
 
 resize 200 60

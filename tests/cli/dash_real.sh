@@ -11,7 +11,7 @@ case $EMOTOP in /*) ;; *) EMOTOP="$(pwd)/$EMOTOP" ;; esac
 CMD="$EMOTOP --dashboard --duration 0 demo"
 
 panels() {
-	for l in ' emotop ' 'src demo' '[0-9]+x[0-9]+' 'fps [0-9]' 'lat cap [0-9]+ det [0-9]+ cls [0-9]+ ms' \
+	for l in ' emotop ' 'src demo' '[0-9]+x[0-9]+' 'fps [0-9]' 'lat cap [0-9.]+ det [0-9.]+ cls [0-9.]+ ms' \
 		' faces [0-9]+' ' up [0-9]' 'dropped [0-9]+' 'STUDENTS [0-9]+' 'NAME' 'MOOD' 'SEEN' \
 		' CLASS  window [0-9]+s' '^ angry ' '^ neutral ' ' MOOD ' 'timeline' 'ALERTS [0-9]+'; do
 		shows "$l" || { echo "missing: $l"; return 1; }
@@ -68,6 +68,7 @@ check "q: prompt back" at_prompt
 check "q: normal screen" [ "$(pane alternate_on)" = 0 ]
 check "q: cursor visible" [ "$(pane cursor_flag)" = 1 ]
 check "q: final summary printed after the dashboard" shows 'final'
+check "q: no sanitizer report" lacks "Sanitizer|runtime error"
 
 start 80 24
 run "$CMD --ascii; echo rc=\$?"
