@@ -46,6 +46,7 @@ struct detect {
 	int stride;
 	float size_base, level_min, level_max;
 	float score_shift;       /* added to the heat logit (calibration) */
+	float size_shift;        /* added to the log-size map (calibration) */
 	uint8_t *lvl[2];         /* pyramid images (ping-pong) */
 	size_t lvl_cap;
 	struct emo_face *cand;   /* DETECT_MAX_CAND */
@@ -100,6 +101,7 @@ static int detect_load(struct detect *d, struct emo_err *err)
 	d->level_min = meta_float(m, "level_min", 20);
 	d->level_max = meta_float(m, "level_max", 48);
 	d->score_shift = meta_float(m, "score_shift", 0);
+	d->size_shift = meta_float(m, "size_shift", 0);
 	if (d->stride < 1 || d->stride > 64 || !(d->size_base > 0) || !(d->level_min >= 4) ||
 	    !(d->level_max > d->level_min * 1.2f))
 		return emo_seterr(err, EMO_EFORMAT, d->o.model_path, 0, 0,
@@ -323,7 +325,7 @@ static int detect_decode(struct detect *d, const float *f, int gh, int gw, float
 				}
 			if (!peak || n >= DETECT_MAX_CAND)
 				continue;
-			ls = c[3];
+			ls = c[3] + d->size_shift;
 			if (ls > 6)
 				ls = 6;
 			if (ls < -6)

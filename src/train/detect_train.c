@@ -1779,7 +1779,7 @@ static int dt_calibrate(int argc, char **argv)
 	}
 	/* measure without any previous shift */
 	snprintf(meta, sizeof(meta), "%s", m->meta);
-	if ((p = strstr(meta, "score_shift=")))
+	while ((p = strstr(meta, "score_shift=")) || (p = strstr(meta, "size_shift=")))
 		memmove(p, p + strcspn(p, "\n") + (p[strcspn(p, "\n")] ? 1 : 0), strlen(p + strcspn(p, "\n")) + 1);
 	snprintf(m->meta, sizeof(m->meta), "%s", meta);
 	{
@@ -1813,6 +1813,49 @@ static int dt_calibrate(int argc, char **argv)
 			}
 			sc[nsc++] = f[k].score;
 		}
+	}
+	/* size: median log ratio of annotated to detected side on training
+	 * photos (faces matched by centre), applied as size_shift */
+	{
+		float *lr = malloc(sizeof(float) * 4096);
+		int nlr = 0;
+		for (int i = 0; lr && i < d.n_train_photo && nlr < 4000; i += 7) {
+			struct emo_image im;
+			int w, h, n;
+			if (jpeg_load_gray(d.photo[i].path, &im.px, &w, &h))
+				continue;
+			im.w = im.stride = w;
+			im.h = h;
+			n = detect_run(det, &im, f, 1024);
+			free(im.px);
+			for (int k = 0; k < d.photo[i].n; k++) {
+				const struct dt_face *g = &d.faces[d.photo[i].first + k];
+				int best = -1;
+				float bd = 0.3f * g->side;
+				if (g->side < 24)
+					continue;
+				for (int j = 0; j < n; j++) {
+					float dx = f[j].box.x + f[j].box.w * 0.5f - g->cx;
+					float dy = f[j].box.y + f[j].box.h * 0.5f - g->cy;
+					if (f[j].score > 0.3f && hypotf(dx, dy) < bd) {
+						bd = hypotf(dx, dy);
+						best = j;
+					}
+				}
+				if (best >= 0 && nlr < 4096)
+					lr[nlr++] = logf(g->side / f[best].box.w);
+			}
+		}
+		if (nlr > 20) {
+			float ss;
+			qsort(lr, (size_t)nlr, sizeof(float), cmp_float_desc);
+			ss = lr[nlr / 2];
+			snprintf(m->meta + strlen(m->meta), sizeof(m->meta) - strlen(m->meta),
+				 "size_shift=%.4f\n", (double)ss);
+			fprintf(stderr, "size: median log(annotated/detected side) %.3f over %d faces\n",
+				(double)ss, nlr);
+		}
+		free(lr);
 	}
 	qsort(sc, (size_t)nsc, sizeof(float), cmp_float_desc);
 	allowed = (int)floorf(a.budget * (float)d.n_train_neg);
