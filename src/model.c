@@ -44,7 +44,7 @@
 #define MODEL_TENSOR_REC 12u
 #define MODEL_LAYER_REC 72u
 #define MODEL_MAX_FILE (256u << 20) /* 256 MiB: far above any sane model */
-#define MODEL_MAX_K 65536           /* kh * kw * cin / groups */
+#define MODEL_MAX_K 65536           /* kh * kw * cin / groups: |sum| < 2^31 */
 #define MODEL_MAX_C 65536
 #define MODEL_MAX_KERNEL 255
 #define MODEL_MAX_STRIDE 64
@@ -206,8 +206,10 @@ static int validate_layer(const struct qnn_model *m, int i, const unsigned char 
 				    MODEL_MAX_STRIDE);
 		if (l->pad < 0 || l->pad >= l->kh || l->pad >= l->kw)
 			return VERR("layer %d (%s): pad %d must be 0..kernel-1", i, nm, (int)l->pad);
-	} else if (l->kh || l->kw || l->stride || l->pad) {
-		return VERR("layer %d (%s): kh, kw, stride and pad must be 0", i, nm);
+	} else if (l->kh < 0 || l->kh > MODEL_MAX_KERNEL || l->kw < 0 || l->kw > MODEL_MAX_KERNEL ||
+		   l->stride < 0 || l->stride > MODEL_MAX_STRIDE || l->pad < 0 || l->pad > MODEL_MAX_KERNEL) {
+		/* unused by gap/add/upsample2 (writers may leave the pool size) */
+		return VERR("layer %d (%s): kh, kw, stride or pad out of range", i, nm);
 	}
 	if (l->type != QNN_CONV && l->groups != 0)
 		return VERR("layer %d (%s): groups must be 0", i, nm);
@@ -232,11 +234,6 @@ static int validate_layer(const struct qnn_model *m, int i, const unsigned char 
 					    (int)l->shift[c]);
 			if (!isfinite(l->w_scale[c]) || l->w_scale[c] < 0)
 				return VERR("layer %d (conv): w_scale[%d] not finite and >= 0", i, c);
-			/* |acc| <= |bias| + k * 255 * 128 must fit in int32 */
-			int64_t b = l->bias[c] < 0 ? -(int64_t)l->bias[c] : l->bias[c];
-			if (b + k * 255 * 128 > INT32_MAX)
-				return VERR("layer %d (conv): bias[%d] = %d can overflow the accumulator", i, c,
-					    (int)l->bias[c]);
 		}
 		break;
 	}

@@ -389,7 +389,8 @@ static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* thread CPU time: other processes' time slices are not counted */
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -707,8 +708,10 @@ int qnn_run_float(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stri
 					}
 				if (ctx->path == QNN_PATH_SCALAR)
 					qnn_fconv_ref(&ctx->plan[i].fk, pad, wp, oh, ow, dst);
-				else
+				else if (ctx->path == QNN_PATH_AVX2)
 					qnn_fconv_avx2(&ctx->plan[i].fk, pad, wp, oh, ow, dst);
+				else
+					qnn_fconv_avx512(&ctx->plan[i].fk, pad, wp, oh, ow, dst);
 			}
 			break;
 		case QNN_MAXPOOL:

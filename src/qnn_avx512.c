@@ -90,6 +90,7 @@ INL void tile(const struct qnn_convk *k, const uint8_t *in, int wp, int ow, int 
 #pragma GCC unroll 8
 			for (int p = 0; p < P; p++)
 				q[p] = px[p] + off;
+#pragma GCC unroll 4
 			for (int g = 0; g < c4; g += 4, w += 64) {
 				__m512i wv[4];
 #pragma GCC unroll 4
@@ -143,7 +144,85 @@ TGT void qnn_conv_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int
 	}
 }
 
+/* Float conv of qnn_run_float(): P pixels x NB blocks of 16 channels. */
+INL void ftile(const struct qnn_fconvk *k, const float *in, int wp, int ow, int i0, int np, int b0,
+	       float *out, const int P, const int NB)
+{
+	const int cin = k->cin;
+	const size_t wblock = (size_t)k->kh * k->kw * cin * 16;
+	const float *px[8];
+	__m512 acc[8][2];
+
+#pragma GCC unroll 8
+	for (int p = 0; p < P; p++) {
+		int i = i0 + (p < np ? p : np - 1), oy = i / ow, ox = i % ow;
+		px[p] = in + ((size_t)oy * k->stride * wp + (size_t)ox * k->stride) * cin;
+	}
+#pragma GCC unroll 2
+	for (int j = 0; j < NB; j++) {
+		__m512 b = _mm512_loadu_ps(k->bias + 16 * (b0 + j));
+#pragma GCC unroll 8
+		for (int p = 0; p < P; p++)
+			acc[p][j] = b;
+	}
+	const float *w = k->w + (size_t)b0 * wblock;
+	for (int ky = 0; ky < k->kh; ky++)
+		for (int kx = 0; kx < k->kw; kx++) {
+			const size_t off = ((size_t)ky * wp + kx) * cin;
+			const float *q[8];
+#pragma GCC unroll 8
+			for (int p = 0; p < P; p++)
+				q[p] = px[p] + off;
+			for (int ci = 0; ci < cin; ci++, w += 16) {
+				__m512 wv[2];
+#pragma GCC unroll 2
+				for (int j = 0; j < NB; j++)
+					wv[j] = _mm512_loadu_ps(w + j * wblock);
+#pragma GCC unroll 8
+				for (int p = 0; p < P; p++) {
+					const __m512 x = _mm512_set1_ps(q[p][ci]);
+#pragma GCC unroll 2
+					for (int j = 0; j < NB; j++)
+						acc[p][j] = _mm512_fmadd_ps(x, wv[j], acc[p][j]);
+				}
+			}
+		}
+	const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 8
+	for (int p = 0; p < P; p++) {
+		if (p >= np)
+			break;
+#pragma GCC unroll 2
+		for (int j = 0; j < NB; j++) {
+			const int co = 16 * (b0 + j), n = k->cout - co < 16 ? k->cout - co : 16;
+			__m512 v = k->relu ? _mm512_max_ps(acc[p][j], zero) : acc[p][j];
+			_mm512_mask_storeu_ps(out + (size_t)(i0 + p) * k->cout + co,
+					      (__mmask16)((1u << n) - 1), v);
+		}
+	}
+}
+
+TGT void qnn_fconv_avx512(const struct qnn_fconvk *k, const float *in, int wp, int oh, int ow,
+			  float *out)
+{
+	const int n = oh * ow;
+
+	for (int b0 = 0; b0 < k->nb; b0 += 2) {
+		if (k->nb - b0 >= 2)
+			for (int i0 = 0; i0 < n; i0 += 8)
+				ftile(k, in, wp, ow, i0, n - i0 < 8 ? n - i0 : 8, b0, out, 8, 2);
+		else
+			for (int i0 = 0; i0 < n; i0 += 8)
+				ftile(k, in, wp, ow, i0, n - i0 < 8 ? n - i0 : 8, b0, out, 8, 1);
+	}
+}
+
 #else
+void qnn_fconv_avx512(const struct qnn_fconvk *k, const float *in, int wp, int oh, int ow,
+		      float *out)
+{
+	qnn_fconv_ref(k, in, wp, oh, ow, out);
+}
 void qnn_conv_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int oh, int ow,
 		   void *out)
 {

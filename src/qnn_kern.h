@@ -48,6 +48,8 @@ void qnn_fconv_ref(const struct qnn_fconvk *k, const float *in, int wp, int oh, 
 		   float *out);
 void qnn_fconv_avx2(const struct qnn_fconvk *k, const float *in, int wp, int oh, int ow,
 		    float *out);
+void qnn_fconv_avx512(const struct qnn_fconvk *k, const float *in, int wp, int oh, int ow,
+		      float *out);
 
 /* Scalar reference kernels, straight from the semantics in qnn.h. Inputs
  * are h x w x c with a row stride in bytes (in_stride); outputs dense. */

@@ -286,7 +286,7 @@ TEST(inconsistent_fields_resealed)
 		{"relu 2", LAYER_FIELD(m, 0, 9), 2, "relu"},
 		{"float_out on maxpool", LAYER_FIELD(m, 3, 10), 1, "float_out"},
 		{"maxpool kernel 0", LAYER_FIELD(m, 3, 4), 0, "kernel"},
-		{"gap stride", LAYER_FIELD(m, 5, 6), 1, "must be 0"},
+		{"gap stride", LAYER_FIELD(m, 5, 6), 1000, "out of range"},
 		{"add mult < 2^30", LAYER_FIELD(m, 2, 13), 5, "add_mult"},
 		{"add in2 -1", LAYER_FIELD(m, 2, 2), 0xffffffffu, ""},
 		{"layer reserved", LAYER_FIELD(m, 0, 17), 1, "reserved"},
@@ -318,7 +318,7 @@ TEST(inconsistent_fields_resealed)
 		{"shift 31", arr + wpad + 2 * cs4, 31, "shift"},
 		{"shift -32", arr + wpad + 2 * cs4 + 4, (uint32_t)-32, "shift"},
 		{"w_scale NaN", arr + wpad + 3 * cs4, unan, "w_scale"},
-		{"bias overflow", arr + wpad, 0x7fffff00u, "overflow"},
+		{"mult negative", arr + wpad + cs4 + 8, 0x80000000u, "mult"},
 		{"meta NUL inside", (size_t)OFF_LAYERS(m) + 72 * (size_t)m->n_layers, 0, "NUL"},
 	};
 	for (size_t i = 0; i < sizeof(as) / sizeof(as[0]); i++) {

@@ -15,8 +15,10 @@
  *    shift > 0 is a left shift, < 0 a right shift with round-half-away.
  *  - a conv with float_out set writes float32 (acc * s_in * w_scale[c]),
  *    used for logits and detector heads; its out tensor scale is ignored.
- *    Accumulation wraps modulo 2^32 (the validator bounds K and bias so a
- *    sane model never wraps); the left shift of a positive shift wraps too.
+ *    Accumulation wraps modulo 2^32 (the validator bounds K so that the sum
+ *    alone never wraps; keep |bias| well below 2^31, e.g. give channels with
+ *    all-zero weights w_scale 1 rather than a tiny one); the left shift of a
+ *    positive shift wraps too. Every kernel path wraps identically.
  *  - add: q_out = clamp(z_out + requant(q_in - z_in, add_mult[0], add_shift[0])
  *                       + requant(q_in2 - z_in2, add_mult[1], add_shift[1]),
  *                       relu ? z_out : 0, 255)
@@ -142,8 +144,8 @@ int qnn_tensor_get(const struct qnn_ctx *ctx, int tensor, int *h, int *w, int *c
 		   const uint8_t **q, const float **f);
 
 /* Per-layer profiling: when ns is non-NULL (m->n_layers entries, owned by
- * the caller), every later run adds each layer's wall time in nanoseconds
- * to ns[layer]. NULL turns it off. */
+ * the caller), every later run adds each layer's time in nanoseconds
+ * (thread CPU time) to ns[layer]. NULL turns it off. */
 void qnn_ctx_profile(struct qnn_ctx *ctx, uint64_t *ns);
 
 /* Multiply-accumulates of one run at h x w (for benchmarks). */
