@@ -30,7 +30,7 @@ struct detect *detect_new(const struct detect_opts *o, struct emo_err *err)
 		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "detect_new: bad options");
 		return NULL;
 	}
-	if (o->model_path && *o->model_path) {
+	if (o->model_path && *o->model_path && strcmp(o->model_path, "none")) {
 		emo_seterr(err, EMO_EUNSUPPORTED, o->model_path, 0, 0,
 			   "this build has no CNN face detector; detector.model cannot be used");
 		return NULL;

@@ -414,6 +414,15 @@ static int open_capture(struct run *r)
 	co.fps = r->cfg->fps;
 	co.realtime = r->cfg->realtime || r->dashboard; /* people watch the dashboard */
 	co.cancel = r->o->stop;
+	co.width = r->cfg->capture.width;
+	co.height = r->cfg->capture.height;
+	co.input_fps = r->cfg->capture.input_fps;
+	co.input_format = r->cfg->capture.input_format[0] ? r->cfg->capture.input_format : NULL;
+	co.max_side = r->cfg->capture.max_side;
+	co.timeout_ms = (int)(r->cfg->capture.timeout * 1000);
+	co.reconnect = r->cfg->capture.reconnect == CONFIG_RECONNECT_NEVER    ? 0
+		       : r->cfg->capture.reconnect == CONFIG_RECONNECT_ALWAYS ? 1
+									  : -1;
 	memset(&err, 0, sizeof(err));
 	if ((rc = capture_open(&r->cap, &co, &err))) {
 		char msg[900];

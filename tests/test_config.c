@@ -638,6 +638,67 @@ TEST(default_path)
 	free(old_xdg);
 }
 
+/* Random mutations of the example config: every load ends in EMO_OK or
+ * EMO_ECONFIG with a position inside the text, never a crash (run it under
+ * make asan / valgrind). Deterministic seed. */
+TEST(mutations_never_crash)
+{
+	FILE *f = fopen("config/emotop.yaml", "rb");
+	static char base[1 << 16], buf[1 << 16];
+	static const char tokens[] = ":-[]{}&*!|>'\"#,?%@\t\n \x80\xff\0";
+	size_t len;
+	unsigned seed = 12345;
+	int ok = 0, bad = 0;
+
+	if (!f)
+		SKIP("config/emotop.yaml not found (run from the repository root)");
+	len = fread(base, 1, sizeof(base), f);
+	fclose(f);
+	for (int i = 0; i < 1500; i++) {
+		struct emo_config c;
+		struct emo_err err;
+		size_t n = len;
+		int edits = 1 + i % 4, rc, lines = 1;
+
+		memcpy(buf, base, len);
+		for (int e = 0; e < edits; e++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t at = (seed >> 8) % n;
+
+			seed = seed * 1103515245u + 12345u;
+			switch ((seed >> 16) % 3) {
+			case 0: /* replace a byte */
+				buf[at] = tokens[(seed >> 4) % (sizeof(tokens) - 1)];
+				break;
+			case 1: /* delete a byte */
+				memmove(buf + at, buf + at + 1, n - at - 1);
+				n--;
+				break;
+			default: /* truncate */
+				n = at;
+				break;
+			}
+			if (!n)
+				break;
+		}
+		for (size_t k = 0; k < n; k++)
+			lines += buf[k] == '\n';
+		config_defaults(&c);
+		memset(&err, 0, sizeof(err));
+		rc = config_load_mem(&c, buf, n, "m.yaml", &err);
+		if (rc == EMO_OK) {
+			ok++;
+			ASSERT_EQ(config_check(&c, NULL), EMO_OK);
+		} else {
+			bad++;
+			ASSERT_EQ(rc, EMO_ECONFIG);
+			ASSERT(err.msg[0]);
+			ASSERT(err.line >= 0 && err.line <= lines + 1);
+		}
+	}
+	ASSERT(ok > 0 && bad > 0);
+}
+
 int main(int argc, char **argv)
 {
 	unit_init(argc, argv);
@@ -662,5 +723,6 @@ int main(int argc, char **argv)
 	RUN(regions_seats_and_gallery);
 	RUN(alert_format);
 	RUN(default_path);
+	RUN(mutations_never_crash);
 	return unit_done();
 }

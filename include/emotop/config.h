@@ -33,6 +33,7 @@
 
 enum config_mode { CONFIG_MODE_AUTO = 0, CONFIG_MODE_DASHBOARD = 1, CONFIG_MODE_HEADLESS = 2 };
 enum config_format { CONFIG_FORMAT_TEXT = 0, CONFIG_FORMAT_NDJSON = 1, CONFIG_FORMAT_CSV = 2 };
+enum config_reconnect { CONFIG_RECONNECT_AUTO = 0, CONFIG_RECONNECT_NEVER = 1, CONFIG_RECONNECT_ALWAYS = 2 };
 
 /* What an alert watches: a class mean probability (0..EMO_NUM_CLASSES-1) or: */
 #define CONFIG_METRIC_NEGATIVE (-1) /* share of negative emotions (0..1) */
@@ -62,6 +63,15 @@ struct emo_config {
 	double fps;                   /* analysis rate */
 	int realtime;                 /* pace files at their own speed */
 	double duration;              /* stop after this many seconds; 0 = no limit */
+
+	struct {
+		int width, height;            /* device video_size request; 0 = default */
+		double input_fps;             /* device framerate request; 0 = default */
+		char input_format[32];        /* v4l2 input_format ("mjpeg"); "" = default */
+		int max_side;                 /* downscale frames to this; 0 = keep */
+		double timeout;               /* network open/read timeout, seconds */
+		int reconnect;                /* enum config_reconnect */
+	} capture;
 
 	struct {
 		int min_face;

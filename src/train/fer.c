@@ -122,7 +122,10 @@ static void usage_fer(void)
 		"                  the best epoch goes to FILE.best\n"
 		"  --resume        continue from --ckpt\n"
 		"  --log FILE      append progress lines (default FILE of --ckpt + .log)\n"
-		"  --seed N        (default 1)\n");
+		"  --seed N        (default 1)\n"
+		"augmentation (maximum random change per face):\n"
+		"  --rot DEG (10)  --scale X (0.10)  --shift X (0.08 of the side)  --no-flip\n"
+		"  --bright X (0.05 of full scale)  --contrast X (0.10)  --erase P (0: off)\n");
 }
 
 int train_cmd_fer(int argc, char **argv)
@@ -132,13 +135,15 @@ int train_cmd_fer(int argc, char **argv)
 		{"batch", 1, 0, 'b'}, {"lr", 1, 0, 'l'}, {"adamw", 0, 0, 'A'}, {"wd", 1, 0, 'w'},
 		{"smooth", 1, 0, 's'}, {"class-weight-power", 1, 0, 'c'}, {"ckpt", 1, 0, 'k'},
 		{"resume", 0, 0, 'r'}, {"log", 1, 0, 'L'}, {"seed", 1, 0, 'S'}, {"help", 0, 0, 'h'},
-		{"warmup", 1, 0, 'W'}, {0, 0, 0, 0}};
+		{"warmup", 1, 0, 'W'}, {"rot", 1, 0, 'R'}, {"scale", 1, 0, 'Z'}, {"shift", 1, 0, 'X'},
+		{"bright", 1, 0, 'B'}, {"contrast", 1, 0, 'C'}, {"erase", 1, 0, 'E'}, {"no-flip", 0, 0, 'F'},
+		{0, 0, 0, 0}};
 	struct train_args a = {
 		.arch = DEFAULT_ARCH, .ckpt = "runs/emo7.ckpt", .epochs = 40, .batch = 128,
 		.seed = 1, .lr = -1, .wd = -1, .momentum = 0.9f, .smooth = 0.1f, .cw_power = 0.3f,
 		.warmup = 1.0f,
-		.aug = {.rot_deg = 12, .scale = 0.12f, .shift = 0.10f, .flip = 1, .brightness = 0.15f,
-			.contrast = 0.25f, .erase = 0.3f},
+		.aug = {.rot_deg = 10, .scale = 0.10f, .shift = 0.08f, .flip = 1, .brightness = 0.05f,
+			.contrast = 0.10f, .erase = 0.0f},
 	};
 	struct fer_set train = {0}, test = {0};
 	struct fnn *net = NULL;
@@ -168,6 +173,13 @@ int train_cmd_fer(int argc, char **argv)
 		case 'L': a.log = optarg; break;
 		case 'S': a.seed = atoi(optarg); break;
 		case 'W': a.warmup = (float)atof(optarg); break;
+		case 'R': a.aug.rot_deg = (float)atof(optarg); break;
+		case 'Z': a.aug.scale = (float)atof(optarg); break;
+		case 'X': a.aug.shift = (float)atof(optarg); break;
+		case 'B': a.aug.brightness = (float)atof(optarg); break;
+		case 'C': a.aug.contrast = (float)atof(optarg); break;
+		case 'E': a.aug.erase = (float)atof(optarg); break;
+		case 'F': a.aug.flip = 0; break;
 		case 'h': usage_fer(); return 0;
 		default: usage_fer(); return 2;
 		}
@@ -220,10 +232,12 @@ int train_cmd_fer(int argc, char **argv)
 		cw[c] = train.count[c] ? powf((float)train.n / (7.0f * train.count[c]), a.cw_power) : 1;
 	logf_line(log,
 		  "train %d faces, test %d; arch %s; %ld params, %.1f M MAC/face; %s lr %g wd %g "
-		  "batch %d epochs %d smooth %g cw^%g\n",
+		  "batch %d epochs %d smooth %g cw^%g; aug rot %g scale %g shift %g flip %d bright %g "
+		  "contrast %g erase %g\n",
 		  train.n, test.n, a.arch, fnn_param_count(net), fnn_macs(net) / 1e6,
 		  a.opt == FNN_ADAMW ? "AdamW" : "SGD-Nesterov", a.lr, a.wd, a.batch, a.epochs,
-		  a.smooth, a.cw_power);
+		  a.smooth, a.cw_power, a.aug.rot_deg, a.aug.scale, a.aug.shift, a.aug.flip,
+		  a.aug.brightness, a.aug.contrast, a.aug.erase);
 	x = malloc(sizeof(float) * (size_t)a.batch * FER_SIZE * FER_SIZE);
 	dz = malloc(sizeof(float) * (size_t)a.batch * 7);
 	lab = malloc(sizeof(int) * (size_t)a.batch);

@@ -66,6 +66,18 @@ printf 'fps: 8\n' >"$HOME/.config/emotop/config.yaml"
 expect_rc "~/.config used without XDG_CONFIG_HOME" 0 env -u XDG_CONFIG_HOME "$EMOTOP" --dump-config
 contains "~/.config fps" "$T/out" "fps: 8"
 
+# no source, no config, not a terminal: the built-in demo, bounded, headless
+expect_rc "bare emotop runs the demo headless" 0 "$EMOTOP"
+n=$(grep -c ' faces ' "$T/out")
+[ "$n" -eq 11 ] && [ "$(tail -n 1 "$T/out" | grep -c final)" -eq 1 ] && ok "demo: 60 s at interval 5, then final" \
+	|| no "demo: 60 s at interval 5, then final" "$(cat "$T/out")"
+expect_rc "--demo --duration 10 --interval 2" 0 "$EMOTOP" --demo --duration 10 --interval 2 --format csv
+n=$(grep -c -v '^type,\|^final,' "$T/out")
+[ "$n" -eq 4 ] && ok "demo: 4 lines for 10 s at 2 s (last frame 9.8 s)" || no "demo: 4 lines for 10 s at 2 s" "$(cat "$T/out")"
+expect_rc "--dashboard without a terminal fails" 1 "$EMOTOP" --dashboard --demo
+contains "--dashboard: says why" "$T/err" "cannot start the dashboard"
+TERM=dumb expect_rc "TERM=dumb: headless" 0 "$EMOTOP" --demo --duration 1 --interval 1
+
 expect_rc "--help-config" 0 "$EMOTOP" --help-config
 for k in source fps detector.min_face tracking.half_life seats gallery.names alerts \
 	output.aggregate_only output.report_svg ui.ascii; do

@@ -41,6 +41,18 @@ check "Ctrl-C: prompt back" at_prompt
 check "Ctrl-C: alternate screen left" [ "$(pane alternate_on)" = 0 ]
 
 start 80 24
+run "$DASH_CMD --frame 100"
+wait_for 'STUDENTS 12'
+keys C-z
+check "Ctrl-Z: suspended to the prompt" at_prompt
+check "Ctrl-Z: normal screen while stopped" [ "$(pane alternate_on)" = 0 ]
+run "fg"
+check "fg: the dashboard comes back" wait_for 'STUDENTS 12'
+check "fg: on the alternate screen" [ "$(pane alternate_on)" = 1 ]
+keys q
+check "fg then q: quits cleanly" wait_for 'quit after [0-9]+ frames'
+
+start 80 24
 run "$DASH_CMD --frame 100 --crash-after 110; echo rc=\$?"
 check "fatal signal: prompt back" at_prompt
 check "fatal signal: died by SIGSEGV" shows '^rc=139$'
