@@ -7,6 +7,7 @@
 
 #include "emotop/blob.h"
 #include "emotop/classify.h"
+#include "emotop/facenorm.h"
 
 /* FER2013 framing, as fractions of the crop side. Measured on the mean of
  * 9,436 FER2013 training faces (1,500 or all per class): the eyes are the
@@ -33,6 +34,8 @@ struct classify {
 	int flip_tta;
 	struct emo_image crop;  /* classify_face() */
 	struct emo_image flip;  /* mirrored crop for flip TTA */
+	int facenorm;           /* model meta input_norm=facenorm */
+	struct emo_image norm;  /* contrast-normalised copy of the crop */
 };
 
 void classify_opts_default(struct classify_opts *o)
@@ -102,6 +105,17 @@ struct classify *classify_new(const struct classify_opts *o, struct emo_err *err
 		emo_seterr(err, EMO_EFORMAT, name, 0, 0, "bad input_w/input_h in model metadata");
 		goto fail;
 	}
+	{
+		char norm[32];
+		if (!qnn_meta_get(m, "input_norm", norm, sizeof(norm))) {
+			if (strcmp(norm, "facenorm")) {
+				emo_seterr(err, EMO_EFORMAT, name, 0, 0,
+					   "unknown input_norm '%s' in model metadata", norm);
+				goto fail;
+			}
+			c->facenorm = 1;
+		}
+	}
 	if (m->tensors[0].c != 1 || last->type != QNN_CONV || !last->float_out ||
 	    m->tensors[c->out].c != EMO_NUM_CLASSES) {
 		emo_seterr(err, EMO_EFORMAT, name, 0, 0,
@@ -125,7 +139,8 @@ struct classify *classify_new(const struct classify_opts *o, struct emo_err *err
 			   EMO_NUM_CLASSES, c->in_w, c->in_h);
 		goto fail;
 	}
-	if (image_new(&c->crop, c->in_w, c->in_h) || image_new(&c->flip, c->in_w, c->in_h)) {
+	if (image_new(&c->crop, c->in_w, c->in_h) || image_new(&c->flip, c->in_w, c->in_h) ||
+	    image_new(&c->norm, c->in_w, c->in_h)) {
 		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
 		goto fail;
 	}
@@ -143,6 +158,7 @@ void classify_free(struct classify *c)
 	qnn_model_free(c->m);
 	image_free(&c->crop);
 	image_free(&c->flip);
+	image_free(&c->norm);
 	free(c);
 }
 
@@ -178,6 +194,14 @@ int classify_crop(struct classify *c, const struct emo_image *crop, float probs[
 	if (!c || !crop || !crop->px || !probs || crop->w != c->in_w || crop->h != c->in_h ||
 	    crop->stride < crop->w)
 		return EMO_EINVAL;
+	if (c->facenorm) {
+		/* the trainer normalised every face the same way (facenorm.h) */
+		for (int y = 0; y < crop->h; y++)
+			memcpy(c->norm.px + (size_t)y * c->norm.stride, crop->px + (size_t)y * crop->stride,
+			       (size_t)crop->w);
+		facenorm_apply(c->norm.px, c->norm.w * c->norm.h);
+		crop = &c->norm;
+	}
 	rc = run_one(c, crop, probs);
 	if (rc || !c->flip_tta)
 		return rc;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "emotop/emotion.h"
+#include "emotop/facenorm.h"
 #include "train/data.h"
 
 struct jpeg_err {
@@ -239,6 +240,9 @@ int fer_load(const char *path, const char *usage, struct fer_set *out)
 		fprintf(stderr, "emotop-train: %s: no faces found\n", path);
 		rc = -1;
 	}
+	/* the classifier normalises every crop the same way (facenorm.h) */
+	for (int i = 0; !rc && i < out->n; i++)
+		facenorm_apply(out->px + (size_t)i * FER_SIZE * FER_SIZE, FER_SIZE * FER_SIZE);
 	if (rc)
 		fer_free(out);
 	return rc;

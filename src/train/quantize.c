@@ -402,7 +402,7 @@ int train_cmd_quantize(int argc, char **argv)
 		cal.px = px;
 		cal.n = n_cal;
 		snprintf(meta, sizeof(meta),
-			 "task=classify\ninput_w=48\ninput_h=48\ninput_c=1\n"
+			 "task=classify\ninput_w=48\ninput_h=48\ninput_c=1\ninput_norm=facenorm\n"
 			 "labels=angry,disgust,fear,happy,sad,surprise,neutral\narch=%s\n"
 			 "calibration=%d faces, percentile %.3f\n",
 			 net->arch, n_cal, pct);
