@@ -1017,7 +1017,7 @@ static void draw_footer(struct dashboard *d, WINDOW *w)
 		/* the message takes the line; help stays reachable at the right */
 		int hw = cols >= 30 ? 8 : 0;
 
-		put(d, w, 0, 0, cols - hw, A_BOLD, d->msg, LAYOUT_LEFT);
+		put(d, w, 0, 0, cols - hw - (hw ? 1 : 0), A_BOLD, d->msg, LAYOUT_LEFT);
 		if (hw) {
 			x = put_seg(d, w, 0, cols - hw, cols, A_BOLD | A_REVERSE | pair_attr(d, PAIR_KEY), "h");
 			put_seg(d, w, 0, x, cols, A_NORMAL, " help");
