@@ -35,7 +35,9 @@ struct classify {
 	struct emo_image crop;  /* classify_face() */
 	struct emo_image flip;  /* mirrored crop for flip TTA */
 	int facenorm;           /* model meta input_norm=facenorm */
-	struct emo_image norm;  /* contrast-normalised copy of the crop */
+	float blur;             /* model meta input_blur=SIGMA (0: none) */
+	struct emo_image norm;  /* preprocessed copy of the crop */
+	struct emo_image tmp;   /* blur scratch */
 };
 
 void classify_opts_default(struct classify_opts *o)
@@ -115,6 +117,15 @@ struct classify *classify_new(const struct classify_opts *o, struct emo_err *err
 			}
 			c->facenorm = 1;
 		}
+		if (!qnn_meta_get(m, "input_blur", norm, sizeof(norm))) {
+			char *end;
+			c->blur = strtof(norm, &end);
+			if (end == norm || *end || !(c->blur >= 0 && c->blur <= 8)) {
+				emo_seterr(err, EMO_EFORMAT, name, 0, 0,
+					   "bad input_blur '%s' in model metadata", norm);
+				goto fail;
+			}
+		}
 	}
 	if (m->tensors[0].c != 1 || last->type != QNN_CONV || !last->float_out ||
 	    m->tensors[c->out].c != EMO_NUM_CLASSES) {
@@ -140,7 +151,7 @@ struct classify *classify_new(const struct classify_opts *o, struct emo_err *err
 		goto fail;
 	}
 	if (image_new(&c->crop, c->in_w, c->in_h) || image_new(&c->flip, c->in_w, c->in_h) ||
-	    image_new(&c->norm, c->in_w, c->in_h)) {
+	    image_new(&c->norm, c->in_w, c->in_h) || image_new(&c->tmp, c->in_w, c->in_h)) {
 		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
 		goto fail;
 	}
@@ -159,6 +170,7 @@ void classify_free(struct classify *c)
 	image_free(&c->crop);
 	image_free(&c->flip);
 	image_free(&c->norm);
+	image_free(&c->tmp);
 	free(c);
 }
 
@@ -194,12 +206,14 @@ int classify_crop(struct classify *c, const struct emo_image *crop, float probs[
 	if (!c || !crop || !crop->px || !probs || crop->w != c->in_w || crop->h != c->in_h ||
 	    crop->stride < crop->w)
 		return EMO_EINVAL;
-	if (c->facenorm) {
-		/* the trainer normalised every face the same way (facenorm.h) */
+	if (c->facenorm || c->blur > 0) {
+		/* the trainer preprocessed every face the same way (facenorm.h) */
 		for (int y = 0; y < crop->h; y++)
 			memcpy(c->norm.px + (size_t)y * c->norm.stride, crop->px + (size_t)y * crop->stride,
 			       (size_t)crop->w);
-		facenorm_apply(c->norm.px, c->norm.w * c->norm.h);
+		facenorm_blur(c->norm.px, c->norm.w, c->norm.h, c->blur, c->tmp.px);
+		if (c->facenorm)
+			facenorm_apply(c->norm.px, c->norm.w * c->norm.h);
 		crop = &c->norm;
 	}
 	rc = run_one(c, crop, probs);

@@ -117,17 +117,19 @@ INL void tile(const struct qnn_convk *k, const uint8_t *in, int wp, int ow, int 
 	}
 }
 
-#define TILE_FN(NB, P)                                                                         \
-	static TGT void tile_##NB(const struct qnn_convk *k, const uint8_t *in, int wp, int ow, \
-				  int n, int b0, void *out)                                    \
+#define TILE_FN(NAME, NB, P)                                                                 \
+	static TGT void NAME(const struct qnn_convk *k, const uint8_t *in, int wp, int ow, int n, \
+			     int b0, void *out)                                                 \
 	{                                                                                      \
 		for (int i0 = 0; i0 < n; i0 += P)                                              \
 			tile(k, in, wp, ow, i0, n - i0 < P ? n - i0 : P, b0, out, P, NB);       \
 	}
-TILE_FN(1, 8)
-TILE_FN(2, 8)
-TILE_FN(3, 8)
-TILE_FN(4, 6)
+TILE_FN(tile_1, 1, 8)
+TILE_FN(tile_2, 2, 8)
+TILE_FN(tile_3, 3, 8)
+TILE_FN(tile_4, 4, 6)
+/* one output pixel (fully connected layers): no repeated pixels */
+TILE_FN(tile_fc, 4, 1)
 
 TGT void qnn_conv_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int oh, int ow,
 		       void *out)
@@ -135,6 +137,10 @@ TGT void qnn_conv_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int
 	const int n = oh * ow;
 
 	for (int b0 = 0; b0 < k->nb; b0 += 4) {
+		if (n == 1 && k->nb - b0 >= 4) {
+			tile_fc(k, in, wp, ow, n, b0, out);
+			continue;
+		}
 		switch (k->nb - b0 < 4 ? k->nb - b0 : 4) {
 		case 1: tile_1(k, in, wp, ow, n, b0, out); break;
 		case 2: tile_2(k, in, wp, ow, n, b0, out); break;

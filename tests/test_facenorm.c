@@ -61,11 +61,46 @@ TEST(clamps_and_idempotent_enough)
 	facenorm_apply(px, 0); /* no-op, no crash */
 }
 
+static double laplacian(const uint8_t *p, int w, int h)
+{
+	double s = 0;
+	for (int y = 1; y < h - 1; y++)
+		for (int x = 1; x < w - 1; x++)
+			s += abs(4 * p[y * w + x] - p[y * w + x - 1] - p[y * w + x + 1] - p[(y - 1) * w + x] -
+				 p[(y + 1) * w + x]);
+	return s / ((w - 2) * (h - 2));
+}
+
+TEST(blur_smooths_and_keeps_flat)
+{
+	uint8_t px[48 * 40], flat[48 * 40], tmp[48 * 40], keep[48 * 40];
+	double before, after;
+	for (int i = 0; i < 48 * 40; i++)
+		px[i] = (uint8_t)((i * 37 + (i / 48) * 11) % 256);
+	memcpy(keep, px, sizeof(px));
+	before = laplacian(px, 48, 40);
+	facenorm_blur(px, 48, 40, 2.8f, tmp);
+	after = laplacian(px, 48, 40);
+	ASSERT(after < before / 10);
+	/* no-ops */
+	memcpy(px, keep, sizeof(px));
+	facenorm_blur(px, 48, 40, 0.0f, tmp);
+	ASSERT(!memcmp(px, keep, sizeof(px)));
+	facenorm_blur(px, 48, 40, 100.0f, tmp);
+	ASSERT(!memcmp(px, keep, sizeof(px)));
+	/* a flat image stays flat: the weights sum to one exactly */
+	memset(flat, 201, sizeof(flat));
+	facenorm_blur(flat, 48, 40, 1.7f, tmp);
+	for (int i = 0; i < 48 * 40; i++)
+		ASSERT_EQ(flat[i], 201);
+}
+
 int main(int argc, char **argv)
 {
 	unit_init(argc, argv);
 	RUN(flat_face_goes_to_mid_gray);
 	RUN(low_and_high_contrast_meet);
 	RUN(clamps_and_idempotent_enough);
+	RUN(blur_smooths_and_keeps_flat);
 	return unit_done();
 }

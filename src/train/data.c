@@ -240,12 +240,21 @@ int fer_load(const char *path, const char *usage, struct fer_set *out)
 		fprintf(stderr, "emotop-train: %s: no faces found\n", path);
 		rc = -1;
 	}
-	/* the classifier normalises every crop the same way (facenorm.h) */
-	for (int i = 0; !rc && i < out->n; i++)
-		facenorm_apply(out->px + (size_t)i * FER_SIZE * FER_SIZE, FER_SIZE * FER_SIZE);
+
 	if (rc)
 		fer_free(out);
 	return rc;
+}
+
+void fer_preprocess(struct fer_set *s, float blur)
+{
+	uint8_t tmp[FER_SIZE * FER_SIZE];
+
+	for (int i = 0; i < s->n; i++) {
+		uint8_t *px = s->px + (size_t)i * FER_SIZE * FER_SIZE;
+		facenorm_blur(px, FER_SIZE, FER_SIZE, blur, tmp);
+		facenorm_apply(px, FER_SIZE * FER_SIZE);
+	}
 }
 
 void fer_free(struct fer_set *s)

@@ -17,12 +17,15 @@ struct fer_set {
 /* Load a FER2013 set. path is either a folder with <emotion>/ *.jpg
  * subfolders (angry, disgust, fear, happy, sad, surprise, neutral), or
  * Kaggle's fer2013.csv, in which case usage selects the rows ("Training",
- * "PublicTest", "PrivateTest"; NULL = all). Every face is contrast-
- * normalised with facenorm_apply(), as the classifier does at run time.
- * Returns 0 or -1 with a message
+ * "PublicTest", "PrivateTest"; NULL = all). Faces are as stored; see
+ * fer_preprocess(). Returns 0 or -1 with a message
  * on stderr. Free with fer_free(). */
 int fer_load(const char *path, const char *usage, struct fer_set *out);
 void fer_free(struct fer_set *s);
+
+/* The classifier's input preprocessing, on every face of s: Gaussian blur
+ * of the given sigma (0: none) then contrast normalisation (facenorm.h). */
+void fer_preprocess(struct fer_set *s, float blur);
 
 /* Decode a gray JPEG file into a malloc'ed buffer; returns 0 or -1. */
 int jpeg_load_gray(const char *path, uint8_t **px, int *w, int *h);

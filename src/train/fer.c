@@ -37,7 +37,7 @@ struct train_state {
 struct train_args {
 	const char *data, *test, *arch, *ckpt, *log;
 	int epochs, batch, resume, seed, opt, eval_every;
-	float lr, wd, momentum, smooth, cw_power, warmup;
+	float lr, wd, momentum, smooth, cw_power, warmup, input_blur;
 	struct augment aug;
 };
 
@@ -123,6 +123,9 @@ static void usage_fer(void)
 		"  --resume        continue from --ckpt\n"
 		"  --log FILE      append progress lines (default FILE of --ckpt + .log)\n"
 		"  --seed N        (default 1)\n"
+		"  --input-blur S  Gaussian blur the validation faces get, as the classifier\n"
+		"                  blurs what it sees (default 2.8: the training split at hand\n"
+		"                  is blurred that much; 0 for unblurred training data)\n"
 		"augmentation (maximum random change per face):\n"
 		"  --rot DEG (10)  --scale X (0.10)  --shift X (0.08 of the side)  --no-flip\n"
 		"  --bright X (0.05 of full scale)  --contrast X (0.10)  --erase P (0: off)\n");
@@ -136,12 +139,12 @@ int train_cmd_fer(int argc, char **argv)
 		{"smooth", 1, 0, 's'}, {"class-weight-power", 1, 0, 'c'}, {"ckpt", 1, 0, 'k'},
 		{"resume", 0, 0, 'r'}, {"log", 1, 0, 'L'}, {"seed", 1, 0, 'S'}, {"help", 0, 0, 'h'},
 		{"warmup", 1, 0, 'W'}, {"rot", 1, 0, 'R'}, {"scale", 1, 0, 'Z'}, {"shift", 1, 0, 'X'},
-		{"bright", 1, 0, 'B'}, {"contrast", 1, 0, 'C'}, {"erase", 1, 0, 'E'}, {"no-flip", 0, 0, 'F'},
+		{"input-blur", 1, 0, 'I'}, {"bright", 1, 0, 'B'}, {"contrast", 1, 0, 'C'}, {"erase", 1, 0, 'E'}, {"no-flip", 0, 0, 'F'},
 		{0, 0, 0, 0}};
 	struct train_args a = {
 		.arch = DEFAULT_ARCH, .ckpt = "runs/emo7.ckpt", .epochs = 40, .batch = 128,
 		.seed = 1, .lr = -1, .wd = -1, .momentum = 0.9f, .smooth = 0.1f, .cw_power = 0.3f,
-		.warmup = 1.0f,
+		.warmup = 1.0f, .input_blur = TRAIN_INPUT_BLUR,
 		.aug = {.rot_deg = 10, .scale = 0.10f, .shift = 0.08f, .flip = 1, .brightness = 0.05f,
 			.contrast = 0.10f, .erase = 0.0f},
 	};
@@ -180,6 +183,7 @@ int train_cmd_fer(int argc, char **argv)
 		case 'C': a.aug.contrast = (float)atof(optarg); break;
 		case 'E': a.aug.erase = (float)atof(optarg); break;
 		case 'F': a.aug.flip = 0; break;
+		case 'I': a.input_blur = (float)atof(optarg); break;
 		case 'h': usage_fer(); return 0;
 		default: usage_fer(); return 2;
 		}
@@ -192,7 +196,7 @@ int train_cmd_fer(int argc, char **argv)
 		a.lr = a.opt == FNN_ADAMW ? 0.002f : 0.05f;
 	if (a.wd < 0)
 		a.wd = a.opt == FNN_ADAMW ? 0.05f : 5e-4f;
-	if (train_load_split(a.data, "Training", &train))
+	if (train_load_split(a.data, "Training", 0, &train))
 		goto out;
 	if (!a.test) {
 		size_t n = strlen(a.data);
@@ -202,7 +206,7 @@ int train_cmd_fer(int argc, char **argv)
 			snprintf(testpath, sizeof(testpath), "%s/test", a.data);
 		a.test = testpath;
 	}
-	if (train_load_split(a.test, "PublicTest", &test))
+	if (train_load_split(a.test, "PublicTest", a.input_blur, &test))
 		goto out;
 	snprintf(logpath, sizeof(logpath), "%s.log", a.ckpt);
 	snprintf(best, sizeof(best), "%s.best", a.ckpt);
@@ -338,17 +342,24 @@ out:
 }
 
 /* A FER root with train/ and test/, a split folder itself, or a CSV. */
-int train_load_split(const char *path, const char *usage, struct fer_set *out)
+int train_load_split(const char *path, const char *usage, float blur, struct fer_set *out)
 {
 	char sub[4096];
 	size_t n = strlen(path);
 	struct stat sb;
+	int rc;
 
-	if (n > 4 && !strcmp(path + n - 4, ".csv"))
-		return fer_load(path, usage, out);
-	snprintf(sub, sizeof(sub), "%s/%s", path, !strcmp(usage, "Training") ? "train" : "test");
-	if (!stat(sub, &sb) && S_ISDIR(sb.st_mode))
-		return fer_load(sub, NULL, out);
-	return fer_load(path, NULL, out);
+	if (n > 4 && !strcmp(path + n - 4, ".csv")) {
+		rc = fer_load(path, usage, out);
+	} else {
+		snprintf(sub, sizeof(sub), "%s/%s", path, !strcmp(usage, "Training") ? "train" : "test");
+		if (!stat(sub, &sb) && S_ISDIR(sb.st_mode))
+			rc = fer_load(sub, NULL, out);
+		else
+			rc = fer_load(path, NULL, out);
+	}
+	if (!rc)
+		fer_preprocess(out, blur);
+	return rc;
 }
 

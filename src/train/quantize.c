@@ -350,9 +350,11 @@ int train_cmd_quantize(int argc, char **argv)
 {
 	static const struct option lo[] = {{"ckpt", 1, 0, 'k'}, {"data", 1, 0, 'd'}, {"out", 1, 0, 'o'},
 					   {"calib", 1, 0, 'n'}, {"percentile", 1, 0, 'p'},
+					   {"input-blur", 1, 0, 'b'},
 					   {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	const char *ckpt = NULL, *data = NULL, *outp = "models/emo7.qnn";
 	int n_cal = 3000, o, rc = 1;
+	float blur = TRAIN_INPUT_BLUR;
 	double pct = 99.99;
 	struct fer_set train = {0}, test = {0};
 	struct fnn *net = NULL;
@@ -368,11 +370,12 @@ int train_cmd_quantize(int argc, char **argv)
 		case 'o': outp = optarg; break;
 		case 'n': n_cal = atoi(optarg); break;
 		case 'p': pct = atof(optarg); break;
+		case 'b': blur = (float)atof(optarg); break;
 		case 'h':
 		default:
 			fprintf(stderr,
 				"usage: emotop-train quantize --ckpt FILE --data DIR|CSV [--out FILE]\n"
-				"         [--calib N (3000)] [--percentile P (99.99)]\n"
+				"         [--calib N (3000)] [--percentile P (99.99)] [--input-blur S (2.8)]\n"
 				"Folds batch norm, calibrates activation ranges on N training faces\n"
 				"(clipping at the P-th percentile), writes the int8 model and prints\n"
 				"float and int8 accuracy on the test split.\n");
@@ -383,8 +386,8 @@ int train_cmd_quantize(int argc, char **argv)
 		fprintf(stderr, "emotop-train quantize: --ckpt and --data are required\n");
 		return 2;
 	}
-	if (load_ckpt(ckpt, &net) || train_load_split(data, "Training", &train) ||
-	    train_load_split(data, "PublicTest", &test))
+	if (load_ckpt(ckpt, &net) || train_load_split(data, "Training", 0, &train) ||
+	    train_load_split(data, "PublicTest", blur, &test))
 		goto out;
 	{
 		/* calibration faces: a fixed, class-mixed sample of the training set */
@@ -403,9 +406,10 @@ int train_cmd_quantize(int argc, char **argv)
 		cal.n = n_cal;
 		snprintf(meta, sizeof(meta),
 			 "task=classify\ninput_w=48\ninput_h=48\ninput_c=1\ninput_norm=facenorm\n"
+			 "input_blur=%.2f\n"
 			 "labels=angry,disgust,fear,happy,sad,surprise,neutral\narch=%s\n"
 			 "calibration=%d faces, percentile %.3f\n",
-			 net->arch, n_cal, pct);
+			 blur, net->arch, n_cal, pct);
 		rc = quantize_fnn(net, &cal, n_cal, pct, meta, &m);
 		free(px);
 		if (rc) {
@@ -475,8 +479,6 @@ int train_cmd_eval(int argc, char **argv)
 		fprintf(stderr, "emotop-train eval: --data is required\n");
 		return 2;
 	}
-	if (train_load_split(data, usage, &set))
-		return 1;
 	if (model)
 		rc = qnn_model_load(model, &m, &err);
 	else
@@ -490,6 +492,13 @@ int train_cmd_eval(int argc, char **argv)
 		goto out;
 	}
 	rc = 1;
+	{
+		/* the model's own preprocessing (as classify.c applies it) */
+		char b[32] = "0";
+		qnn_meta_get(m, "input_blur", b, sizeof(b));
+		if (train_load_split(data, usage, (float)atof(b), &set))
+			goto out;
+	}
 	if (eval_int8(m, &set, tta, conf, &acc))
 		goto out;
 	if (json) {

@@ -5,9 +5,16 @@
 #include "train/data.h"
 #include "train/fnn.h"
 
-/* Load one split of FER2013: path is a root with train/ and test/, a split
- * folder, or fer2013.csv (usage "Training" or "PublicTest"). 0 or -1. */
-int train_load_split(const char *path, const char *usage, struct fer_set *out);
+/* The blur the shipped classifier applies to every face before it (see
+ * facenorm.h): it matches the sharp faces emotop sees (and FER2013's test
+ * split) to the blurred training split at hand. */
+#define TRAIN_INPUT_BLUR 2.8f
+
+/* Load one split of FER2013 (path: a root with train/ and test/, a split
+ * folder, or fer2013.csv; usage "Training", "PublicTest", "PrivateTest")
+ * and preprocess it as the classifier does (blur sigma, 0 none, then
+ * contrast normalisation). 0 or -1. */
+int train_load_split(const char *path, const char *usage, float blur, struct fer_set *out);
 
 /* Accuracy and confusion [true][pred] of a float network on a set, with
  * optional horizontal-flip test-time augmentation. */
