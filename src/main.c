@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "emotop/config.h"
+#include "dashboard.h"
 #include "pipeline.h"
 
 /* `emotop scan` lives in src/scan.c (the detector's still-image mode). */
@@ -27,7 +28,9 @@ static volatile sig_atomic_t stop_flag, hup_flag;
 static void on_stop(int sig)
 {
 	if (stop_flag) {
-		/* a second ^C: give up at once */
+		/* a second ^C: give up at once, with the terminal restored if
+		 * the dashboard had it (async-signal-safe) */
+		dashboard_signal_restore();
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
