@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "emotop/config.h"
+#include "dashboard.h"
 #include "pipeline.h"
 
 /* `emotop scan` lives in src/scan.c (the detector's still-image mode). */
@@ -27,7 +28,9 @@ static volatile sig_atomic_t stop_flag, hup_flag;
 static void on_stop(int sig)
 {
 	if (stop_flag) {
-		/* a second ^C: give up at once */
+		/* a second ^C: give up at once, with the terminal restored if
+		 * the dashboard had it (async-signal-safe) */
+		dashboard_signal_restore();
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
@@ -117,9 +120,11 @@ static void usage(FILE *f)
 "4 video source unavailable; 5 model file missing or invalid;\n"
 "6 output file cannot be written.\n"
 "\n"
-"emotop estimates the expression on a face (right about 3 times in 4), not\n"
-"what a person feels. It keeps numbers, never face images (unless\n"
-"--annotate); names come only from the configuration. In the EU, the AI Act\n"
+"emotop estimates the expression on a face, not what a person feels, and is\n"
+"often wrong: the shipped model is right on 47 % of FER2013's test faces\n"
+"(the best published models reach about 3 in 4). It keeps numbers, never\n"
+"face images (unless --annotate); names come only from the configuration.\n"
+"In the EU, the AI Act\n"
 "(Art. 5(1)(f), since 2 February 2025) prohibits emotion inference in\n"
 "workplaces and education institutions except for medical or safety\n"
 "reasons; elsewhere, get consent and follow the local biometric-data law.\n"
