@@ -24,6 +24,7 @@
 #include "emotop/qnn.h"
 #include "train/data.h"
 #include "train/detect_train.h"
+#include "train/train.h"
 #include "train/fnn.h"
 
 #define DT_IN 96                  /* training crop side */
@@ -954,28 +955,6 @@ struct dt_args {
 	float lr, wd, budget;
 };
 
-static double dt_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void dt_log(FILE *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void dt_log(FILE *log, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (log) {
-		va_start(ap, fmt);
-		vfprintf(log, fmt, ap);
-		va_end(ap);
-		fflush(log);
-	}
-}
-
 static void dt_usage(void)
 {
 	fprintf(stderr,
@@ -1078,7 +1057,7 @@ static int dt_train(int argc, char **argv)
 	if (a.resume) {
 		if (fnn_load(net, a.ckpt, &st, sizeof(st), NULL))
 			goto out;
-		dt_log(log, "resumed %s at epoch %d\n", a.ckpt, st.epoch);
+		train_log(log, "resumed %s at epoch %d\n", a.ckpt, st.epoch);
 	}
 	smp = malloc(sizeof(*smp) * (size_t)(a.batch > DT_VAL_N ? a.batch : DT_VAL_N));
 	tg = malloc(sizeof(*tg) * (size_t)a.batch);
@@ -1100,13 +1079,13 @@ static int dt_train(int argc, char **argv)
 		memcpy(vx + (size_t)i * DT_IN * DT_IN, smp[i].x, sizeof(smp[i].x));
 		dt_target_make(&smp[i], &vtg[i]);
 	}
-	dt_log(log, "detect: arch %s, %ld params, %.1f M MAC per %dx%d crop (%.0f M at 640x480); "
+	train_log(log, "detect: arch %s, %ld params, %.1f M MAC per %dx%d crop (%.0f M at 640x480); "
 		    "batch %d, %d steps/epoch, %d epochs, AdamW lr %g wd %g\n",
 	       a.arch, fnn_param_count(net), fnn_macs(net) / 1e6, DT_IN, DT_IN,
 	       fnn_macs(net) * 640 * 480 / (DT_IN * DT_IN) / 1e6, a.batch, a.steps, a.epochs, a.lr, a.wd);
-	t0 = dt_now();
+	t0 = train_now();
 	for (int ep = st.epoch; ep < a.epochs; ep++) {
-		double te = dt_now(), lh = 0, lr_ = 0, ll = 0, score;
+		double te = train_now(), lh = 0, lr_ = 0, ll = 0, score;
 		long hit = 0, pos = 0, fp = 0;
 		struct dt_loss L;
 
@@ -1156,11 +1135,11 @@ static int dt_train(int argc, char **argv)
 			lr_ += L.reg;
 			ll += L.lm;
 			if (!isfinite(L.heat) || !isfinite(L.reg)) {
-				dt_log(log, "loss is not finite at epoch %d step %d: stopping\n", ep + 1, b);
+				train_log(log, "loss is not finite at epoch %d step %d: stopping\n", ep + 1, b);
 				goto out;
 			}
 			if ((b + 1) % 10 == 0 || b + 1 == a.steps) {
-				double el = dt_now() - te;
+				double el = train_now() - te;
 				fprintf(stderr, "\repoch %d/%d %4d/%d heat %.4f reg %.4f lm %.4f lr %.5f hard %d %.1f img/s ",
 					ep + 1, a.epochs, b + 1, a.steps, lh / (b + 1), lr_ / (b + 1), ll / (b + 1),
 					lr, n_hard, (b + 1) * a.batch / el);
@@ -1191,11 +1170,11 @@ static int dt_train(int argc, char **argv)
 			}
 			if (fnn_save(net, a.ckpt, &st, sizeof(st), 1))
 				goto out;
-			dt_log(log,
+			train_log(log,
 			       "epoch %d/%d train heat %.4f reg %.4f lm %.4f | val heat %.4f reg %.4f lm %.4f "
 			       "peak recall %.4f (%ld/%ld) false peaks %ld | %.0f s/epoch, %.0f s\n",
 			       ep + 1, a.epochs, lh / a.steps, lr_ / a.steps, ll / a.steps, vh / nb, vr / nb,
-			       vl / nb, (double)hit / (pos ? pos : 1), hit, pos, fp, dt_now() - te, dt_now() - t0);
+			       vl / nb, (double)hit / (pos ? pos : 1), hit, pos, fp, train_now() - te, train_now() - t0);
 		}
 	}
 	rc = 0;

@@ -17,13 +17,6 @@
 
 #define DEFAULT_ARCH "c32,c32,p,c64,c64,p,c128,c128,p,c256,c256,p,d0.4,f256,d0.4,o7"
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* Training state stored in the checkpoint beside the weights. */
 struct train_state {
 	uint32_t version;
@@ -40,21 +33,6 @@ struct train_args {
 	float lr, wd, momentum, smooth, cw_power, warmup, input_blur;
 	struct augment aug;
 };
-
-static void logf_line(FILE *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_line(FILE *log, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (log) {
-		va_start(ap, fmt);
-		vfprintf(log, fmt, ap);
-		va_end(ap);
-		fflush(log);
-	}
-}
 
 /* Float accuracy (optionally with flip TTA) and confusion of net on set. */
 void train_eval_float(struct fnn *net, const struct fer_set *set, int tta, int conf[7][7],
@@ -229,12 +207,12 @@ int train_cmd_fer(int argc, char **argv)
 		int had_opt = 0;
 		if (fnn_load(net, a.ckpt, &st, sizeof(st), &had_opt))
 			goto out;
-		logf_line(log, "resumed %s at epoch %d (best %.2f%% at %d)\n", a.ckpt, st.epoch,
+		train_log(log, "resumed %s at epoch %d (best %.2f%% at %d)\n", a.ckpt, st.epoch,
 			  st.best_acc * 100, st.best_epoch);
 	}
 	for (int c = 0; c < 7; c++)
 		cw[c] = train.count[c] ? powf((float)train.n / (7.0f * train.count[c]), a.cw_power) : 1;
-	logf_line(log,
+	train_log(log,
 		  "train %d faces, test %d; arch %s; %ld params, %.1f M MAC/face; %s lr %g wd %g "
 		  "batch %d epochs %d smooth %g cw^%g; aug rot %g scale %g shift %g flip %d bright %g "
 		  "contrast %g erase %g\n",
@@ -251,10 +229,10 @@ int train_cmd_fer(int argc, char **argv)
 		goto out;
 	}
 	steps_per_epoch = train.n / a.batch;
-	t0 = now_s();
+	t0 = train_now();
 	for (int ep = st.epoch; ep < a.epochs; ep++) {
 		uint64_t rs = st.seed * 1000003ULL + (uint64_t)ep;
-		double loss_sum = 0, te = now_s(), acc;
+		double loss_sum = 0, te = train_now(), acc;
 		long hits = 0, seen = 0;
 		int conf[7][7];
 
@@ -297,11 +275,11 @@ int train_cmd_fer(int argc, char **argv)
 			hits += correct;
 			seen += a.batch;
 			if (!isfinite(loss)) {
-				logf_line(log, "loss is not finite at epoch %d step %ld: stopping\n", ep + 1, b);
+				train_log(log, "loss is not finite at epoch %d step %ld: stopping\n", ep + 1, b);
 				goto out;
 			}
 			if ((b + 1) % 25 == 0 || b + 1 == steps_per_epoch) {
-				double el = now_s() - te, rate = seen / el;
+				double el = train_now() - te, rate = seen / el;
 				double left = ((double)(a.epochs - ep - 1) * steps_per_epoch + (steps_per_epoch - b - 1)) *
 					      a.batch / rate;
 				fprintf(stderr,
@@ -321,11 +299,11 @@ int train_cmd_fer(int argc, char **argv)
 		}
 		if (fnn_save(net, a.ckpt, &st, sizeof(st), 1))
 			goto out;
-		logf_line(log,
+		train_log(log,
 			  "epoch %d/%d  train loss %.4f acc %.4f  test acc %.4f  best %.4f (epoch %d)  "
 			  "%.0f s/epoch  elapsed %.0f s\n",
 			  ep + 1, a.epochs, loss_sum / steps_per_epoch, (double)hits / seen, acc,
-			  st.best_acc, st.best_epoch, now_s() - te, now_s() - t0);
+			  st.best_acc, st.best_epoch, train_now() - te, train_now() - t0);
 	}
 	rc = 0;
 out:

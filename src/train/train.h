@@ -2,6 +2,8 @@
 #ifndef EMOTOP_TRAIN_TRAIN_H
 #define EMOTOP_TRAIN_TRAIN_H
 
+#include <stdio.h>
+
 #include "train/data.h"
 #include "train/fnn.h"
 
@@ -20,6 +22,11 @@ int train_load_split(const char *path, const char *usage, float blur, struct fer
  * optional horizontal-flip test-time augmentation. */
 void train_eval_float(struct fnn *net, const struct fer_set *set, int tta, int conf[7][7],
 		      double *acc);
+
+/* Monotonic seconds. */
+double train_now(void);
+/* printf to stderr and, when log is non-NULL, to log (flushed). */
+void train_log(FILE *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int train_cmd_fer(int argc, char **argv);
 int train_cmd_quantize(int argc, char **argv);
