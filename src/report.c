@@ -735,6 +735,22 @@ static int emit_alert_line(struct report *r, const struct summary_alert *a)
 	return flush_line(r);
 }
 
+/* The opening of a per-person NDJSON object: {"type","time","id","seat","name" */
+static void json_person_head(struct out *o, const char *type, double time,
+			     const struct summary_student *st, const char *name)
+{
+	out_putc(o, '{');
+	jstr(o, "type", type);
+	jnum(o, "time", time, 3);
+	jint(o, "id", st->id);
+	jkey(o, "seat");
+	if (st->seat >= 0)
+		out_printf(o, "%d", st->seat);
+	else
+		out_puts(o, "null");
+	jstr(o, "name", name);
+}
+
 static int emit_student_line(struct report *r, const struct summary *s,
 			     const struct summary_student *st)
 {
@@ -743,16 +759,7 @@ static int emit_student_line(struct report *r, const struct summary *s,
 
 	switch (r->o.format) {
 	case REPORT_NDJSON:
-		out_putc(o, '{');
-		jstr(o, "type", "student");
-		jnum(o, "time", s->time, 3);
-		jint(o, "id", st->id);
-		jkey(o, "seat");
-		if (st->seat >= 0)
-			out_printf(o, "%d", st->seat);
-		else
-			out_puts(o, "null");
-		jstr(o, "name", name);
+		json_person_head(o, "student", s->time, st, name);
 		jkey(o, "present");
 		out_puts(o, st->present ? "true" : "false");
 		jstr(o, "dominant", class_or_null(st->dominant));
@@ -849,16 +856,7 @@ static int emit_track_line(struct report *r, const struct summary *s,
 
 	switch (r->o.format) {
 	case REPORT_NDJSON:
-		out_putc(o, '{');
-		jstr(o, "type", "track");
-		jnum(o, "time", s->frame_time, 3);
-		jint(o, "id", st->id);
-		jkey(o, "seat");
-		if (st->seat >= 0)
-			out_printf(o, "%d", st->seat);
-		else
-			out_puts(o, "null");
-		jstr(o, "name", name);
+		json_person_head(o, "track", s->frame_time, st, name);
 		jkey(o, "box");
 		out_putc(o, '[');
 		out_fixed(o, st->box.x, 1);
