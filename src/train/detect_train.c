@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "emotop/classify.h"
 #include "emotop/detect.h"
 #include "emotop/image.h"
 #include "emotop/qnn.h"
@@ -950,7 +951,7 @@ struct dt_state {
 };
 
 struct dt_args {
-	const char *faces, *fer, *ckpt, *arch, *out;
+	const char *faces, *fer, *ckpt, *arch, *out, *emo;
 	int epochs, batch, steps, resume, seed, threads;
 	float lr, wd, budget;
 };
@@ -963,6 +964,8 @@ static void dt_usage(void)
 		"       emotop-train detect calibrate --faces DIR --ckpt IN.qnn --out OUT.qnn [--budget F]\n"
 		"       emotop-train detect eval --faces DIR [--fer DIR] [--model FILE]\n"
 		"       emotop-train detect fer-framing --faces DIR --fer DIR [--model FILE]\n"
+		"       emotop-train detect align-check --faces DIR --fer DIR [--model FILE]\n"
+		"                                       [--emotion-model FILE]\n"
 		"  --faces DIR     face data (webfaces/, crops/, crops.csv, negatives/)\n"
 		"  --fer DIR       FER2013 split folder (e.g. ../shared/data/fer2013/train) for\n"
 		"                  composites and galleries (train) or galleries (eval: test/)\n"
@@ -980,7 +983,7 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		{"faces", 1, 0, 'f'}, {"fer", 1, 0, 'F'}, {"ckpt", 1, 0, 'k'}, {"arch", 1, 0, 'a'},
 		{"out", 1, 0, 'o'}, {"epochs", 1, 0, 'e'}, {"batch", 1, 0, 'b'}, {"steps", 1, 0, 's'},
 		{"resume", 0, 0, 'r'}, {"seed", 1, 0, 'S'}, {"lr", 1, 0, 'l'}, {"wd", 1, 0, 'w'},
-		{"model", 1, 0, 'm'}, {"budget", 1, 0, 'B'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"model", 1, 0, 'm'}, {"budget", 1, 0, 'B'}, {"emotion-model", 1, 0, 'E'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int o;
 
 	optind = 1;
@@ -1000,6 +1003,7 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		case 'l': a->lr = (float)atof(optarg); break;
 		case 'w': a->wd = (float)atof(optarg); break;
 		case 'B': a->budget = (float)atof(optarg); break;
+		case 'E': a->emo = optarg; break;
 		case 'h': dt_usage(); return 1;
 		default: dt_usage(); return 2;
 		}
@@ -1958,6 +1962,155 @@ static int dt_fer_framing(int argc, char **argv)
 	return n ? 0 : 1;
 }
 
+/* Paste the 48x48 face tile into img so that it covers side T px with its
+ * top-left corner near (x0, y0), rotated by angle (radians) about its
+ * centre; only pixels that fall inside the tile are written. tmp is a
+ * scratch image of img's size. */
+static void dt_paste_rotated(struct emo_image *img, struct emo_image *tmp, const struct emo_image *tile,
+			     float x0, float y0, float T, float angle)
+{
+	float k = (float)tile->w / T, c = cosf(angle) * k, s = sinf(angle) * k;
+	float cx = x0 + 0.5f * T, cy = y0 + 0.5f * T, tc = 0.5f * (float)tile->w;
+	/* tile = R(angle) * (frame - centre) * k + tile centre, pixel centres */
+	float a[6] = {c, s, 0, -s, c, 0};
+
+	a[2] = tc - 0.5f - (c * (cx - 0.5f) + s * (cy - 0.5f));
+	a[5] = tc - 0.5f - (-s * (cx - 0.5f) + c * (cy - 0.5f));
+	image_warp_affine(tile, tmp, a);
+	for (int y = 0; y < img->h; y++)
+		for (int x = 0; x < img->w; x++) {
+			float sx = a[0] * (float)x + a[1] * (float)y + a[2];
+			float sy = a[3] * (float)x + a[4] * (float)y + a[5];
+			if (sx >= -0.5f && sy >= -0.5f && sx <= (float)tile->w - 0.5f &&
+			    sy <= (float)tile->h - 0.5f)
+				img->px[(size_t)y * img->stride + x] = tmp->px[(size_t)y * tmp->stride + x];
+		}
+}
+
+static int dt_argmax7(const float *p)
+{
+	int b = 0;
+
+	for (int k = 1; k < EMO_NUM_CLASSES; k++)
+		if (p[k] > p[b])
+			b = k;
+	return b;
+}
+
+/* The alignment check of the detector issue: FER2013 faces (--fer, e.g. the
+ * test split) pasted into 320x320 frames on held-out negatives at random
+ * places, sizes (80-160 px) and small rotations (up to 10 degrees), then
+ * detected, aligned and classified as emotop does; the accuracy is compared
+ * with classifying the original 48x48 crops. A face the detector misses
+ * counts as wrong. */
+static int dt_align_check(int argc, char **argv)
+{
+	struct dt_args a = {.epochs = 1, .batch = 1, .steps = 1, .seed = 1};
+	struct dt_data d;
+	struct fer_set fs = {0};
+	struct detect_opts o;
+	struct classify_opts co;
+	struct detect *det = NULL;
+	struct classify *cl = NULL;
+	struct emo_err e = {0};
+	struct emo_image img = {0}, tmp = {0};
+	long ok_crop = 0, ok_paste = 0, found = 0, ok_crop_found = 0, rot_n = 0, rot_ok = 0;
+	const int W = 320;
+	int rc;
+
+	if ((rc = dt_parse(argc, argv, &a)))
+		return rc == 1 ? 0 : rc;
+	if (!a.fer || !a.faces) {
+		dt_usage();
+		return 2;
+	}
+	if (dt_load(&d, a.faces, NULL))
+		return 1;
+	rc = 1;
+	if (fer_load(a.fer, "PublicTest", &fs) || d.n_neg - d.n_train_neg < 1)
+		goto out;
+	detect_opts_default(&o);
+	o.model_path = a.out;
+	classify_opts_default(&co);
+	co.model_path = a.emo;
+	if (!(det = detect_new(&o, &e)) || !(cl = classify_new(&co, &e))) {
+		fprintf(stderr, "emotop-train: %s\n", e.msg);
+		goto out;
+	}
+	if (image_new(&img, W, W) || image_new(&tmp, W, W))
+		goto out;
+	for (int i = 0; i < fs.n; i++) {
+		uint64_t r = 0xa11ca7eULL + (uint64_t)i * 0x9e3779b97f4a7c15ULL;
+		struct emo_image tile = {FER_SIZE, FER_SIZE, FER_SIZE, fs.px + (size_t)i * FER_SIZE * FER_SIZE};
+		struct emo_image bg = {0};
+		struct emo_face f[16];
+		float p[EMO_NUM_CLASSES], T = dt_range(&r, 80, 160), ang = 0, bi = 0.3f;
+		float x0 = dt_range(&r, 10, (float)W - T - 10), y0 = dt_range(&r, 10, (float)W - T - 10);
+		struct emo_box gt;
+		int w, h, m, best = -1, crop_ok;
+
+		if (dt_unit(&r) < 0.5f)
+			ang = dt_range(&r, -10, 10) * (float)M_PI / 180.0f;
+		if (classify_crop(cl, &tile, p))
+			goto out;
+		crop_ok = dt_argmax7(p) == fs.label[i];
+		ok_crop += crop_ok;
+		if (!jpeg_load_gray(d.neg[d.n_train_neg + dt_int(&r, d.n_neg - d.n_train_neg)], &bg.px, &w, &h)) {
+			bg.w = bg.stride = w;
+			bg.h = h;
+			image_resize(&bg, &img);
+			free(bg.px);
+		} else {
+			memset(img.px, 128, (size_t)W * W);
+		}
+		dt_paste_rotated(&img, &tmp, &tile, x0, y0, T, ang);
+		/* the face box of a FER2013 face (the detector's training convention) */
+		gt.w = gt.h = DT_FER_SIDE / FER_SIZE * T;
+		gt.x = x0 + (DT_FER_CX - 0.5f * DT_FER_SIDE) / FER_SIZE * T;
+		gt.y = y0 + (DT_FER_CY - 0.5f * DT_FER_SIDE) / FER_SIZE * T;
+		m = detect_run(det, &img, f, 16);
+		for (int j = 0; j < m; j++) {
+			float v = emo_box_iou(&f[j].box, &gt);
+			if (v > bi) {
+				bi = v;
+				best = j;
+			}
+		}
+		if (ang != 0)
+			rot_n++;
+		if (best < 0)
+			continue;
+		found++;
+		ok_crop_found += crop_ok;
+		if (classify_face(cl, &img, &f[best], p))
+			goto out;
+		if (dt_argmax7(p) == fs.label[i]) {
+			ok_paste++;
+			rot_ok += ang != 0;
+		}
+	}
+	if (!fs.n)
+		goto out;
+	printf("FER2013 faces: %d (%s)\n", fs.n, a.fer);
+	printf("original 48x48 crops:          accuracy %.2f %%\n", 100.0 * ok_crop / fs.n);
+	printf("pasted, detected, aligned:     accuracy %.2f %% (a missed face counts as wrong)\n",
+	       100.0 * ok_paste / fs.n);
+	printf("  faces detected (IoU > 0.3):  %ld (%.2f %%)\n", found, 100.0 * found / fs.n);
+	printf("  on the detected faces:       %.2f %% aligned, %.2f %% original crops\n",
+	       found ? 100.0 * ok_paste / found : 0.0, found ? 100.0 * ok_crop_found / found : 0.0);
+	printf("  rotated faces (%ld):         %.2f %% correct\n", rot_n, rot_n ? 100.0 * rot_ok / rot_n : 0.0);
+	printf("difference: %+.2f points\n", 100.0 * (ok_paste - ok_crop) / fs.n);
+	rc = 0;
+out:
+	image_free(&img);
+	image_free(&tmp);
+	classify_free(cl);
+	detect_free(det);
+	fer_free(&fs);
+	dt_free(&d);
+	return rc;
+}
+
 /* Print heat logits against targets for a few samples (debugging aid). */
 static int dt_debug(int argc, char **argv)
 {
@@ -2099,6 +2252,8 @@ int train_cmd_detect(int argc, char **argv)
 		return dt_calibrate(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "fer-framing"))
 		return dt_fer_framing(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "align-check"))
+		return dt_align_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "debug"))
 		return dt_debug(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "samples"))
