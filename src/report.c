@@ -176,7 +176,10 @@ static void out_json_str(struct out *o, const char *str)
 
 /* CSV field: control characters become spaces (one physical line per
  * record), invalid UTF-8 becomes U+FFFD, and the field is quoted (with ""
- * doubling) when it holds , or " or starts or ends with a blank. */
+ * doubling) when it holds , or " or starts or ends with a blank. A field
+ * that starts with = + - or @ (a name from the config, say) gets a leading
+ * ' so that a spreadsheet opening the log shows it as text instead of
+ * running it as a formula (CSV injection, OWASP). */
 static void out_csv(struct out *o, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
@@ -187,6 +190,8 @@ static void out_csv(struct out *o, const char *str)
 		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
 	if (quote)
 		out_putc(o, '"');
+	if (len && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@'))
+		out_putc(o, '\'');
 	while (*s) {
 		int n;
 

@@ -586,6 +586,17 @@ TEST(csv_quoting)
 	ASSERT_STR(b, "\" pad\"");
 	report_csv_field(b, sizeof(b), "two\nlines\r");
 	ASSERT(!strchr(b, '\n') && !strchr(b, '\r'));
+	/* spreadsheet formulas are neutralised, not run (CSV injection) */
+	report_csv_field(b, sizeof(b), "=HYPERLINK(\"http://x\")");
+	ASSERT_STR(b, "\"'=HYPERLINK(\"\"http://x\"\")\"");
+	report_csv_field(b, sizeof(b), "+1");
+	ASSERT_STR(b, "'+1");
+	report_csv_field(b, sizeof(b), "-2+3");
+	ASSERT_STR(b, "'-2+3");
+	report_csv_field(b, sizeof(b), "@SUM(A1)");
+	ASSERT_STR(b, "'@SUM(A1)");
+	report_csv_field(b, sizeof(b), "Ann-Marie");
+	ASSERT_STR(b, "Ann-Marie");
 	report_csv_field(b, sizeof(b), hostile);
 	ASSERT(!strchr(b, '\n'));
 	ASSERT_EQ(csv_fields(b, 0, f, sizeof(f)), 1);
