@@ -22,6 +22,8 @@
 struct qnn_plan {
 	int simd;               /* dense conv on a packed SIMD kernel */
 	int im2col;
+	int row4;               /* VNNI, one input channel, kw <= 4: im2col rows of
+				 * 4 bytes (kw taps, then bytes whose weight is 0) */
 	struct qnn_convk k;
 	void *wpack;            /* packed weights (aligned) */
 	int32_t *ints;          /* bias, mult, lsh, rsh, rmask: 5 x nb*16 */
@@ -213,9 +215,10 @@ static int plan_conv(struct qnn_ctx *ctx, const struct qnn_layer *l, struct qnn_
 
 	pl->simd = 1;
 	pl->im2col = l->cin < 4;
+	pl->row4 = vnni && l->cin == 1 && l->kw <= 4;
 	if (pl->im2col) {
 		k->kh = k->kw = k->stride = 1;
-		k->c4 = round_up(l->kh * l->kw * l->cin, 4);
+		k->c4 = pl->row4 ? 4 * l->kh : round_up(l->kh * l->kw * l->cin, 4);
 		need = (size_t)oh * ow * k->c4 * esz;
 	} else {
 		k->kh = l->kh;
@@ -252,7 +255,10 @@ static int plan_conv(struct qnn_ctx *ctx, const struct qnn_layer *l, struct qnn_
 		for (int kidx = 0; kidx < K; kidx++) {
 			/* position in the prepared input: tap t, channel ci */
 			size_t t, ci;
-			if (pl->im2col) {
+			if (pl->row4) {
+				t = 0;
+				ci = (size_t)(kidx / l->kw) * 4 + (size_t)(kidx % l->kw);
+			} else if (pl->im2col) {
 				t = 0;
 				ci = (size_t)kidx;
 			} else {
@@ -403,6 +409,34 @@ static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, 
 	uint8_t *d8 = dst;
 	int16_t *d16 = dst;
 
+	if (pl->row4) {
+		/* gray8 first layer on VNNI: per kernel row, 4 bytes copied at
+		 * once (the bytes past kw meet zero weights) */
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++) {
+				uint8_t *o = d8 + ((size_t)oy * ow + ox) * c4;
+				const int iy0 = oy * l->stride - l->pad, ix0 = ox * l->stride - l->pad;
+				const int inner = ix0 >= 0 && ix0 + 4 <= w;
+				for (int ky = 0; ky < l->kh; ky++, o += 4) {
+					const int iy = iy0 + ky;
+					if (iy < 0 || iy >= h) {
+						for (int kx = 0; kx < 4; kx++)
+							o[kx] = kx < l->kw ? (uint8_t)z : 0;
+						continue;
+					}
+					const uint8_t *row = in + (size_t)iy * stride;
+					if (inner) {
+						memcpy(o, row + ix0, 4);
+					} else {
+						for (int kx = 0; kx < 4; kx++) {
+							const int ix = ix0 + kx;
+							o[kx] = kx >= l->kw ? 0 : ix >= 0 && ix < w ? row[ix] : (uint8_t)z;
+						}
+					}
+				}
+			}
+		return;
+	}
 	if (pl->im2col && esz == 1 && cin == 1) {
 		/* the first layer of a gray8 network: no library calls per tap */
 		const int kk = l->kh * l->kw;

@@ -197,6 +197,22 @@ TGT void qnn_maxpool_avx2(const struct qnn_layer *l, const uint8_t *in, int h, i
 				}
 				_mm256_storeu_si256((__m256i *)(o + k), m);
 			}
+			for (; k + 16 <= c; k += 16) { /* 16 channels (a detector's first layers) */
+				__m128i m = _mm_setzero_si128();
+				for (int ky = 0; ky < l->kh; ky++) {
+					int iy = y0 + ky;
+					if (iy < 0 || iy >= h)
+						continue;
+					for (int kx = 0; kx < l->kw; kx++) {
+						int ix = x0 + kx;
+						if (ix < 0 || ix >= w)
+							continue;
+						const uint8_t *p = in + (size_t)iy * in_stride + (size_t)ix * c + k;
+						m = _mm_max_epu8(m, _mm_loadu_si128((const __m128i *)p));
+					}
+				}
+				_mm_storeu_si128((__m128i *)(o + k), m);
+			}
 			for (; k < c; k++) {
 				uint8_t m = 0;
 				for (int ky = 0; ky < l->kh; ky++) {

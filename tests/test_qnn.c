@@ -303,6 +303,12 @@ TEST(conv_shapes_identical)
 		{5, 5, 4, 65, 2, 2, 1, 0, 0, 0, 0},    /* even kernel */
 		{1, 1, 3, 3, 1, 1, 1, 0, 0, 0, 0},
 		{2, 9, 2, 16, 3, 3, 1, 1, 0, 1, 0},    /* cin 2 im2col */
+		{61, 47, 1, 16, 3, 3, 2, 1, 0, 1, 0},  /* detector's first layer: gray8, stride 2, odd sizes */
+		{9, 4, 1, 20, 3, 3, 1, 1, 0, 0, 0},    /* gray8, narrower than 4 + border */
+		{7, 8, 1, 16, 3, 2, 1, 0, 0, 1, 0},    /* gray8, kw 2 */
+		{8, 8, 1, 16, 2, 4, 2, 0, 0, 1, 0},    /* gray8, kw 4 */
+		{9, 9, 1, 8, 5, 5, 2, 2, 0, 1, 0},     /* gray8, kw 5: generic im2col */
+		{5, 6, 1, 3, 1, 1, 1, 0, 0, 0, 1},     /* gray8 1x1, float out */
 		{17, 3, 7, 9, 3, 3, 3, 2, 0, 0, 0},    /* stride 3, pad 2 */
 	};
 	for (size_t i = 0; i < sizeof(sh) / sizeof(sh[0]); i++) {
@@ -322,7 +328,8 @@ TEST(maxpool_shapes_identical)
 {
 	static const int sh[][5] = {/* h, w, c, k, stride, (pad = k / 2 when odd) */
 				    {48, 48, 32, 2, 2}, {7, 9, 33, 3, 2}, {5, 5, 70, 3, 1},
-				    {6, 6, 1, 2, 2},    {9, 4, 64, 3, 3}};
+				    {6, 6, 1, 2, 2},    {9, 4, 64, 3, 3},  {11, 7, 16, 2, 2},
+				    {5, 6, 48, 3, 2},   {4, 4, 24, 2, 2}};
 	for (size_t i = 0; i < sizeof(sh) / sizeof(sh[0]); i++) {
 		struct qnn_model *m = rm_new(sh[i][2]);
 		int n;
@@ -392,7 +399,10 @@ TEST(full_classifier_identical)
  * stated bounds; a smaller input than the context's maximum works. */
 TEST(float_vs_int8)
 {
-	struct qnn_model *m = rm_classifier(2);
+	struct qnn_model *m;
+	uint64_t seed = getenv("QNN_TEST_SEED") ? strtoull(getenv("QNN_TEST_SEED"), NULL, 0) : 0x9e3779b97f4a7c15ull;
+	rnd_state = seed; /* the same network whatever ran before */
+	m = rm_classifier(2);
 	uint8_t in[48 * 48];
 	int nl = 0;
 	double worst = 0, worst_hidden = 0;
