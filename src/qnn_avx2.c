@@ -179,56 +179,36 @@ TGT void qnn_maxpool_avx2(const struct qnn_layer *l, const uint8_t *in, int h, i
 	for (int oy = 0; oy < oh; oy++)
 		for (int ox = 0; ox < ow; ox++) {
 			uint8_t *o = out + ((size_t)oy * ow + ox) * c;
+			/* the window clipped to the input, once per output pixel */
 			const int y0 = oy * l->stride - l->pad, x0 = ox * l->stride - l->pad;
+			const int ya = y0 < 0 ? 0 : y0, yb = y0 + l->kh > h ? h : y0 + l->kh;
+			const int xa = x0 < 0 ? 0 : x0, xb = x0 + l->kw > w ? w : x0 + l->kw;
+			const uint8_t *p0 = in + (size_t)ya * in_stride + (size_t)xa * c;
+			const int ny = yb - ya, nx = xb - xa;
+#define POOL_AT(j, i, k) (p0 + (size_t)(j) * in_stride + (size_t)(i) * c + (k))
 			int k = 0;
 			for (; k + 32 <= c; k += 32) {
 				__m256i m = _mm256_setzero_si256();
-				for (int ky = 0; ky < l->kh; ky++) {
-					int iy = y0 + ky;
-					if (iy < 0 || iy >= h)
-						continue;
-					for (int kx = 0; kx < l->kw; kx++) {
-						int ix = x0 + kx;
-						if (ix < 0 || ix >= w)
-							continue;
-						const uint8_t *p = in + (size_t)iy * in_stride + (size_t)ix * c + k;
-						m = _mm256_max_epu8(m, _mm256_loadu_si256((const __m256i *)p));
-					}
-				}
+				for (int j = 0; j < ny; j++)
+					for (int i = 0; i < nx; i++)
+						m = _mm256_max_epu8(m, _mm256_loadu_si256((const __m256i *)POOL_AT(j, i, k)));
 				_mm256_storeu_si256((__m256i *)(o + k), m);
 			}
-			for (; k + 16 <= c; k += 16) { /* 16 channels (a detector's first layers) */
+			for (; k + 16 <= c; k += 16) { /* 16 channels: a detector's first layers */
 				__m128i m = _mm_setzero_si128();
-				for (int ky = 0; ky < l->kh; ky++) {
-					int iy = y0 + ky;
-					if (iy < 0 || iy >= h)
-						continue;
-					for (int kx = 0; kx < l->kw; kx++) {
-						int ix = x0 + kx;
-						if (ix < 0 || ix >= w)
-							continue;
-						const uint8_t *p = in + (size_t)iy * in_stride + (size_t)ix * c + k;
-						m = _mm_max_epu8(m, _mm_loadu_si128((const __m128i *)p));
-					}
-				}
+				for (int j = 0; j < ny; j++)
+					for (int i = 0; i < nx; i++)
+						m = _mm_max_epu8(m, _mm_loadu_si128((const __m128i *)POOL_AT(j, i, k)));
 				_mm_storeu_si128((__m128i *)(o + k), m);
 			}
 			for (; k < c; k++) {
 				uint8_t m = 0;
-				for (int ky = 0; ky < l->kh; ky++) {
-					int iy = y0 + ky;
-					if (iy < 0 || iy >= h)
-						continue;
-					for (int kx = 0; kx < l->kw; kx++) {
-						int ix = x0 + kx;
-						if (ix < 0 || ix >= w)
-							continue;
-						uint8_t v = in[(size_t)iy * in_stride + (size_t)ix * c + k];
-						m = v > m ? v : m;
-					}
-				}
+				for (int j = 0; j < ny; j++)
+					for (int i = 0; i < nx; i++)
+						m = *POOL_AT(j, i, k) > m ? *POOL_AT(j, i, k) : m;
 				o[k] = m;
 			}
+#undef POOL_AT
 		}
 }
 

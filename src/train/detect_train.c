@@ -1872,6 +1872,38 @@ out:
  * face pasted at 100..160 px at a random place on a held-out negative,
  * detected, mapped back to 48x48 face coordinates and averaged. The lead's
  * alignment (classify_align) uses these constants. */
+/* A frame made of a random held-out negative resized to img (left as it
+ * is when the negative cannot be read). */
+static void dt_neg_frame(const struct dt_data *d, uint64_t *r, struct emo_image *img)
+{
+	struct emo_image bg = {0};
+	int w, h;
+
+	if (d->n_neg - d->n_train_neg < 1 ||
+	    jpeg_load_gray(d->neg[d->n_train_neg + dt_int(r, d->n_neg - d->n_train_neg)], &bg.px, &w, &h))
+		return;
+	bg.w = bg.stride = w;
+	bg.h = h;
+	image_resize(&bg, img);
+	free(bg.px);
+}
+
+/* Index of the face of f[0..n) overlapping gt most, by more than min_iou;
+ * -1 when none does. */
+static int dt_best_match(const struct emo_face *f, int n, const struct emo_box *gt, float min_iou)
+{
+	int best = -1;
+
+	for (int j = 0; j < n; j++) {
+		float v = emo_box_iou(&f[j].box, gt);
+		if (v > min_iou) {
+			min_iou = v;
+			best = j;
+		}
+	}
+	return best;
+}
+
 static int dt_fer_framing(int argc, char **argv)
 {
 	struct dt_args a = {.epochs = 1, .batch = 1, .steps = 1, .seed = 1};
@@ -1897,30 +1929,18 @@ static int dt_fer_framing(int argc, char **argv)
 	}
 	for (int i = 0; i < d.fer.n && tried < 2000; i += 1 + d.fer.n / 2000, tried++) {
 		uint64_t r = 0xfe5ULL + (uint64_t)i;
-		struct emo_image bg = {0}, tile = {FER_SIZE, FER_SIZE, FER_SIZE, d.fer.px + (size_t)i * FER_SIZE * FER_SIZE};
+		struct emo_image tile = {FER_SIZE, FER_SIZE, FER_SIZE, d.fer.px + (size_t)i * FER_SIZE * FER_SIZE};
 		struct emo_face f[16];
-		int T = 100 + dt_int(&r, 61), x0 = dt_int(&r, 320 - T), y0 = dt_int(&r, 320 - T), w, h, m, best = -1;
-		float bi = 0.3f, k = (float)T / FER_SIZE;
+		int T = 100 + dt_int(&r, 61), x0 = dt_int(&r, 320 - T), y0 = dt_int(&r, 320 - T), best;
+		float k = (float)T / FER_SIZE;
 		struct emo_box gt;
-		if (!jpeg_load_gray(d.neg[d.n_train_neg + dt_int(&r, d.n_neg - d.n_train_neg)], &bg.px, &w, &h)) {
-			bg.w = bg.stride = w;
-			bg.h = h;
-			image_resize(&bg, &img);
-			free(bg.px);
-		}
+		dt_neg_frame(&d, &r, &img);
 		{
 			struct emo_image dst = {T, T, img.stride, img.px + (size_t)y0 * img.stride + x0};
 			image_resize(&tile, &dst);
 		}
 		gt = (struct emo_box){(float)x0, (float)y0, (float)T, (float)T};
-		m = detect_run(det, &img, f, 16);
-		for (int j = 0; j < m; j++) {
-			float v = emo_box_iou(&f[j].box, &gt);
-			if (v > bi) {
-				bi = v;
-				best = j;
-			}
-		}
+		best = dt_best_match(f, detect_run(det, &img, f, 16), &gt, 0.3f);
 		if (best < 0)
 			continue;
 		for (int q = 0; q < 5; q++)
@@ -2042,12 +2062,11 @@ static int dt_align_check(int argc, char **argv)
 	for (int i = 0; i < fs.n; i++) {
 		uint64_t r = 0xa11ca7eULL + (uint64_t)i * 0x9e3779b97f4a7c15ULL;
 		struct emo_image tile = {FER_SIZE, FER_SIZE, FER_SIZE, fs.px + (size_t)i * FER_SIZE * FER_SIZE};
-		struct emo_image bg = {0};
 		struct emo_face f[16];
-		float p[EMO_NUM_CLASSES], T = dt_range(&r, 80, 160), ang = 0, bi = 0.3f;
+		float p[EMO_NUM_CLASSES], T = dt_range(&r, 80, 160), ang = 0;
 		float x0 = dt_range(&r, 10, (float)W - T - 10), y0 = dt_range(&r, 10, (float)W - T - 10);
 		struct emo_box gt;
-		int w, h, m, best = -1, crop_ok;
+		int best, crop_ok;
 
 		if (dt_unit(&r) < 0.5f)
 			ang = dt_range(&r, -10, 10) * (float)M_PI / 180.0f;
@@ -2055,27 +2074,14 @@ static int dt_align_check(int argc, char **argv)
 			goto out;
 		crop_ok = dt_argmax7(p) == fs.label[i];
 		ok_crop += crop_ok;
-		if (!jpeg_load_gray(d.neg[d.n_train_neg + dt_int(&r, d.n_neg - d.n_train_neg)], &bg.px, &w, &h)) {
-			bg.w = bg.stride = w;
-			bg.h = h;
-			image_resize(&bg, &img);
-			free(bg.px);
-		} else {
-			memset(img.px, 128, (size_t)W * W);
-		}
+		memset(img.px, 128, (size_t)W * W);
+		dt_neg_frame(&d, &r, &img);
 		dt_paste_rotated(&img, &tmp, &tile, x0, y0, T, ang);
 		/* the face box of a FER2013 face (the detector's training convention) */
 		gt.w = gt.h = DT_FER_SIDE / FER_SIZE * T;
 		gt.x = x0 + (DT_FER_CX - 0.5f * DT_FER_SIDE) / FER_SIZE * T;
 		gt.y = y0 + (DT_FER_CY - 0.5f * DT_FER_SIDE) / FER_SIZE * T;
-		m = detect_run(det, &img, f, 16);
-		for (int j = 0; j < m; j++) {
-			float v = emo_box_iou(&f[j].box, &gt);
-			if (v > bi) {
-				bi = v;
-				best = j;
-			}
-		}
+		best = dt_best_match(f, detect_run(det, &img, f, 16), &gt, 0.3f);
 		if (ang != 0)
 			rot_n++;
 		if (best < 0)
