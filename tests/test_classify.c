@@ -165,12 +165,31 @@ TEST(align_landmarks_levels_eyes)
 		}
 	memset(&f, 0, sizeof(f));
 	f.n_landmarks = DETECT_NUM_LANDMARKS;
-	/* landmark coordinates: centres of the drawn 5x5 blocks */
+	/* landmark coordinates: centres of the drawn 5x5 blocks; nose and
+	 * mouth where a face of that size and tilt has them (FER2013 framing:
+	 * eyes 17.2 px apart, nose 13.4 px and mouth 18.8 px below the eyes,
+	 * mouth corners 14.4 px apart) */
 	f.lm[0][0] = (float)(int)lx + 0.5f;
 	f.lm[0][1] = (float)(int)ly + 0.5f;
 	f.lm[1][0] = (float)(int)rx + 0.5f;
 	f.lm[1][1] = (float)(int)ry + 0.5f;
-	f.box = (struct emo_box){100, 80, 120, 120};
+	{
+		const float k = 60.0f / 17.2f, cs = cosf(0.35f), sn = sinf(0.35f);
+		const float mx = 0.5f * (f.lm[0][0] + f.lm[1][0]), my = 0.5f * (f.lm[0][1] + f.lm[1][1]);
+		const float rel[3][2] = {{0, 13.4f}, {-7.2f, 18.8f}, {7.2f, 18.8f}};
+		for (int i = 0; i < 3; i++) {
+			f.lm[2 + i][0] = mx + k * (cs * rel[i][0] - sn * rel[i][1]);
+			f.lm[2 + i][1] = my + k * (sn * rel[i][0] + cs * rel[i][1]);
+		}
+	}
+	{
+		/* the box the detector gives such a face: 42.9 FER2013 pixels
+		 * wide (48 / 1.12), centred 9.7 below the eye midpoint */
+		const float k = 60.0f / 17.2f, cs = cosf(0.35f), sn = sinf(0.35f), side = 42.86f * k;
+		const float cx = 0.5f * (f.lm[0][0] + f.lm[1][0]) - sn * 9.66f * k;
+		const float cy = 0.5f * (f.lm[0][1] + f.lm[1][1]) + cs * 9.66f * k;
+		f.box = (struct emo_box){cx - 0.5f * side, cy - 0.5f * side, side, side};
+	}
 	ASSERT_EQ(classify_align(c, &frame, &f, &crop), EMO_OK);
 	int ax = 0, ay = 0, bx = 0, by = 0;
 	darkest(&crop, 0, 23, 0, 47, &ax, &ay);
@@ -178,13 +197,18 @@ TEST(align_landmarks_levels_eyes)
 	/* level, symmetric about the centre, at the FER2013 framing */
 	ASSERT(abs(ay - by) <= 1);
 	ASSERT(abs((ax + bx) - 47) <= 2);
-	ASSERT(bx - ax >= 14 && bx - ax <= 20); /* 0.35 * 48 = 16.8 */
-	ASSERT(ay >= 15 && ay <= 19);            /* 0.36 * 48 - 0.5 = 16.8 */
+	ASSERT(bx - ax >= 15 && bx - ax <= 19); /* 32.6 - 15.4 = 17.2 */
+	ASSERT(ay >= 16 && ay <= 19);            /* 18.2 - 0.5 = 17.7 */
 	float p[EMO_NUM_CLASSES];
 	ASSERT_EQ(classify_face(c, &frame, &f, p), EMO_OK);
-	/* degenerate landmarks */
-	f.lm[1][0] = f.lm[0][0];
-	f.lm[1][1] = f.lm[0][1];
+	/* a landmark that is not a number */
+	f.lm[3][0] = NAN;
+	ASSERT_EQ(classify_align(c, &frame, &f, &crop), EMO_EINVAL);
+	/* degenerate landmarks: all at one point */
+	for (int i = 0; i < DETECT_NUM_LANDMARKS; i++) {
+		f.lm[i][0] = f.lm[0][0];
+		f.lm[i][1] = f.lm[0][1];
+	}
 	ASSERT_EQ(classify_align(c, &frame, &f, &crop), EMO_EINVAL);
 	image_free(&frame);
 	image_free(&crop);
