@@ -1,5 +1,5 @@
 # emotop - terminal realtime monitor of facial emotions.
-# Targets: all emotop emotop-train test asan valgrind bench install uninstall clean
+# Targets: all emotop emotop-train test asan valgrind bench fuzz install uninstall clean
 # Knobs: PREFIX DESTDIR CC OPT V=1 SANITIZER
 
 PREFIX ?= /usr/local
@@ -66,7 +66,7 @@ LIB := $(B)/libemotop.a
 # Models embedded in the binary (present ones only).
 MODELS := $(wildcard models/*.qnn)
 
-.PHONY: all test unit cli asan valgrind bench install uninstall clean
+.PHONY: all test unit cli asan valgrind bench fuzz install uninstall clean
 all: emotop emotop-train
 
 $(B)/%.o: %.c
@@ -135,6 +135,25 @@ valgrind: all $(TESTS) $(DRIVERS)
 
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $(RUN_ENV) $$b || exit 1; done
+
+# libFuzzer targets (clang): the model loader and the config reader, each
+# for FUZZ_SECONDS from a corpus seeded with the shipped models / configs.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -D_DEFAULT_SOURCE
+FUZZ_QNN_SRC = src/model.c src/qnn.c src/qnn_kern.c src/qnn_avx2.c src/qnn_avx512.c src/cpu.c src/err.c
+$(B)/fuzz/fuzz_model: tests/fuzz/fuzz_model.c $(FUZZ_QNN_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $^ -lm -o $@
+$(B)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config.c src/emotion.c src/err.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(CFLAGS_CORE) $^ $(LIBS_CORE) -o $@
+fuzz: $(B)/fuzz/fuzz_model $(B)/fuzz/fuzz_config
+	@mkdir -p $(B)/fuzz/model-corpus $(B)/fuzz/config-corpus
+	@cp models/*.qnn $(B)/fuzz/model-corpus/
+	@cp config/*.yaml $(wildcard tests/data/*.yaml) $(B)/fuzz/config-corpus/
+	$(B)/fuzz/fuzz_model -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(B)/fuzz/model-corpus
+	$(B)/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(B)/fuzz/config-corpus
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)

@@ -4,11 +4,8 @@
  * whose first byte is odd get their size field and CRC fixed up first, so
  * the fuzzer also reaches the field validator behind the checksum.
  *
- *   clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
- *     -D_DEFAULT_SOURCE tests/fuzz/fuzz_model.c src/model.c src/qnn.c \
- *     src/qnn_kern.c src/qnn_avx2.c src/qnn_avx512.c src/cpu.c src/err.c \
- *     -lm -o build/fuzz_model
- *   build/fuzz_model -max_len=65536 corpus/      (seed: any .qnn model)
+ *   make fuzz [FUZZ_SECONDS=60]     (clang; builds build/fuzz/fuzz_model and
+ *                                    runs it on a corpus of the shipped models)
  */
 #include <stddef.h>
 #include <stdint.h>
