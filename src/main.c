@@ -12,12 +12,7 @@
 #include "pipeline.h"
 
 /* `emotop scan` lives in src/scan.c (the detector's still-image mode). */
-#if defined(__has_include)
-#if __has_include("scan.h")
 #include "scan.h"
-#define EMOTOP_HAVE_SCAN 1
-#endif
-#endif
 
 #ifndef EMOTOP_VERSION
 #define EMOTOP_VERSION "unknown"
@@ -64,9 +59,7 @@ static void usage(FILE *f)
 {
 	fputs(
 "Usage: emotop [OPTION]... [SOURCE]\n"
-#ifdef EMOTOP_HAVE_SCAN
 "       emotop scan [--json] [--annotate DIR] [--min-face N] [--threshold S] PATH...\n"
-#endif
 "Terminal monitor of facial expressions: reads a video source, finds faces,\n"
 "estimates one of 7 expressions per face (angry, disgust, fear, happy, sad,\n"
 "surprise, neutral), and shows a live dashboard on a terminal or prints\n"
@@ -348,10 +341,8 @@ int main(int argc, char **argv)
 	struct cli cli;
 	int status = EMOTOP_EXIT_OK;
 
-#ifdef EMOTOP_HAVE_SCAN
 	if (argc > 1 && !strcmp(argv[1], "scan"))
 		return scan_main(argc - 1, argv + 1);
-#endif
 	if (parse_args(argc, argv, &cli, &status))
 		return status;
 	if (cli.help_config) {
