@@ -662,7 +662,7 @@ static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_
 		const struct dt_photo *ph = &d->photo[pi];
 		struct dt_src src;
 		struct dt_xf t;
-		float a = dt_unit(&r) < 0.3f ? dt_range(&r, -0.25f, 0.25f) : 0;
+		float a = dt_unit(&r) < 0.4f ? dt_range(&r, -0.45f, 0.45f) : 0; /* tilted heads */
 
 		if (dt_load_src(d, 0, pi, &src)) {
 			dt_fill(s->x, 128);
@@ -695,7 +695,7 @@ static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_
 		for (int i = 0; i < n; i++) {
 			float fs = expf(dt_range(&r, logf(DT_LEVEL_MIN - 2), logf(DT_LEVEL_MAX + 4)));
 			dt_paste(d, s, fs, dt_range(&r, 4, DT_IN - 4), dt_range(&r, 4, DT_IN - 4),
-				 dt_unit(&r) < 0.3f ? dt_range(&r, -0.3f, 0.3f) : 0,
+				 dt_unit(&r) < 0.4f ? dt_range(&r, -0.5f, 0.5f) : 0,
 				 dt_unit(&r) < 0.4f, &r, clip);
 		}
 	} else if (kind == 2) {
@@ -727,7 +727,8 @@ static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_
 					for (int x = clip[0]; x < clip[2]; x++)
 						s->x[y * DT_IN + x] = bg * 0.7f;
 				dt_paste(d, s, fs, tx + T * aspect * 0.5f + dt_range(&r, -0.08f, 0.08f) * T,
-					 ty + T * 0.5f + dt_range(&r, -0.05f, 0.1f) * T, 0,
+					 ty + T * 0.5f + dt_range(&r, -0.05f, 0.1f) * T,
+					 dt_unit(&r) < 0.35f ? dt_range(&r, -0.45f, 0.45f) : 0,
 					 fer || !d->n_crops, &r, clip);
 			}
 	} else {
