@@ -206,22 +206,39 @@ static void detect_resample(const uint8_t *src, int sw, int sh, int ss, uint8_t 
 			    int dh)
 {
 	if (dw <= sw && dh <= sh) {
+		/* area average. Column spans x0 = floor(x sw / dw) step without a
+		 * division, and the rounding division by the span's area n is a
+		 * multiplication by ceil-ish 2^40 / n: exact for sums of at most
+		 * 2^24 (n < 2^16 pixels of at most 255). */
+		const int qx = sw / dw, rx = sw % dw;
+		uint32_t last_n = 0;
+		uint64_t inv = 0;
 		for (int y = 0; y < dh; y++) {
 			int y0 = (int)((int64_t)y * sh / dh), y1 = (int)((int64_t)(y + 1) * sh / dh);
+			int x0 = 0, r = 0;
 			if (y1 <= y0)
 				y1 = y0 + 1;
 			for (int x = 0; x < dw; x++) {
-				int x0 = (int)((int64_t)x * sw / dw), x1 = (int)((int64_t)(x + 1) * sw / dw);
+				int x1 = x0 + qx, xe;
 				uint32_t acc = 0, n;
-				if (x1 <= x0)
-					x1 = x0 + 1;
-				for (int yy = y0; yy < y1; yy++) {
-					const uint8_t *r = src + (size_t)yy * ss;
-					for (int xx = x0; xx < x1; xx++)
-						acc += r[xx];
+				r += rx;
+				if (r >= dw) {
+					r -= dw;
+					x1++;
 				}
-				n = (uint32_t)((y1 - y0) * (x1 - x0));
-				dst[(size_t)y * dw + x] = (uint8_t)((acc + n / 2) / n);
+				xe = x1 > x0 ? x1 : x0 + 1;
+				for (int yy = y0; yy < y1; yy++) {
+					const uint8_t *row = src + (size_t)yy * ss;
+					for (int xx = x0; xx < xe; xx++)
+						acc += row[xx];
+				}
+				n = (uint32_t)((y1 - y0) * (xe - x0));
+				if (n != last_n) {
+					last_n = n;
+					inv = ((uint64_t)1 << 40) / n + 1;
+				}
+				dst[(size_t)y * dw + x] = (uint8_t)(((uint64_t)(acc + n / 2) * inv) >> 40);
+				x0 = x1;
 			}
 		}
 		return;
