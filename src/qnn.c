@@ -400,10 +400,12 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Prepared input of a SIMD conv: bytes (VNNI) or int16 (AVX2). */
+/* Prepared input of a SIMD conv: bytes (VNNI) or int16 (AVX2). With im2col,
+ * only output rows [oy0, oy1) are prepared (row oy0 first in dst); without,
+ * the whole padded input. */
 static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, int z,
-			  const uint8_t *in, int h, int w, int stride, int oh, int ow, void *dst,
-			  int esz)
+			  const uint8_t *in, int h, int w, int stride, int oy0, int oy1, int ow,
+			  void *dst, int esz)
 {
 	const int c4 = pl->k.c4, cin = l->cin;
 	uint8_t *d8 = dst;
@@ -412,9 +414,9 @@ static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, 
 	if (pl->row4) {
 		/* gray8 first layer on VNNI: per kernel row, 4 bytes copied at
 		 * once (the bytes past kw meet zero weights) */
-		for (int oy = 0; oy < oh; oy++)
+		for (int oy = oy0; oy < oy1; oy++)
 			for (int ox = 0; ox < ow; ox++) {
-				uint8_t *o = d8 + ((size_t)oy * ow + ox) * c4;
+				uint8_t *o = d8 + ((size_t)(oy - oy0) * ow + ox) * c4;
 				const int iy0 = oy * l->stride - l->pad, ix0 = ox * l->stride - l->pad;
 				const int inner = ix0 >= 0 && ix0 + 4 <= w;
 				for (int ky = 0; ky < l->kh; ky++, o += 4) {
@@ -440,9 +442,9 @@ static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, 
 	if (pl->im2col && esz == 1 && cin == 1) {
 		/* the first layer of a gray8 network: no library calls per tap */
 		const int kk = l->kh * l->kw;
-		for (int oy = 0; oy < oh; oy++)
+		for (int oy = oy0; oy < oy1; oy++)
 			for (int ox = 0; ox < ow; ox++) {
-				uint8_t *o = d8 + ((size_t)oy * ow + ox) * c4;
+				uint8_t *o = d8 + ((size_t)(oy - oy0) * ow + ox) * c4;
 				const int iy0 = oy * l->stride - l->pad, ix0 = ox * l->stride - l->pad;
 				const int inner = ix0 >= 0 && ix0 + l->kw <= w;
 				for (int ky = 0; ky < l->kh; ky++) {
@@ -471,9 +473,9 @@ static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, 
 	if (pl->im2col && esz == 1) {
 		/* bytes: runs of cin per tap, zero point outside the input */
 		const size_t run = (size_t)cin;
-		for (int oy = 0; oy < oh; oy++)
+		for (int oy = oy0; oy < oy1; oy++)
 			for (int ox = 0; ox < ow; ox++) {
-				uint8_t *o = d8 + ((size_t)oy * ow + ox) * c4;
+				uint8_t *o = d8 + ((size_t)(oy - oy0) * ow + ox) * c4;
 				const int iy0 = oy * l->stride - l->pad, ix0 = ox * l->stride - l->pad;
 				for (int ky = 0; ky < l->kh; ky++) {
 					const int iy = iy0 + ky;
@@ -499,7 +501,7 @@ static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, 
 	}
 	if (pl->im2col) {
 		size_t o = 0;
-		for (int oy = 0; oy < oh; oy++)
+		for (int oy = oy0; oy < oy1; oy++)
 			for (int ox = 0; ox < ow; ox++) {
 				int k = 0;
 				for (int ky = 0; ky < l->kh; ky++) {
@@ -567,16 +569,33 @@ static void run_conv(struct qnn_ctx *ctx, int i, const uint8_t *in, int h, int w
 		return;
 	}
 	const int z = m->tensors[l->in].zero_point;
-	const int wp = pl->im2col ? ow : w + 2 * l->pad;
-	if (ctx->path == QNN_PATH_AVX512VNNI) {
+	const int vnni = ctx->path == QNN_PATH_AVX512VNNI, esz = vnni ? 1 : 2;
+	if (pl->im2col) {
+		/* bands of output rows whose im2col rows stay in the L2 cache
+		 * (a 1080p frame's first layer would stream 6 MB otherwise) */
+		const size_t row = (size_t)ow * pl->k.c4 * esz, osz = l->float_out ? sizeof(float) : 1;
+		const int band = row >= 131072 ? 1 : (int)(131072 / row);
+		for (int oy0 = 0; oy0 < oh; oy0 += band) {
+			const int nb = oh - oy0 < band ? oh - oy0 : band;
+			void *o = (uint8_t *)out + (size_t)oy0 * ow * l->cout * osz;
+			prepare_input(l, pl, z, in, h, w, stride, oy0, oy0 + nb, ow, ctx->scratch, esz);
+			if (vnni)
+				qnn_conv_vnni(&pl->k, ctx->scratch, ow, nb, ow, o);
+			else
+				qnn_conv_avx2(&pl->k, ctx->scratch, ow, nb, ow, o);
+		}
+		return;
+	}
+	const int wp = w + 2 * l->pad;
+	if (vnni) {
 		const uint8_t *src = ctx->scratch;
-		if (!pl->im2col && l->pad == 0 && l->cin == pl->k.c4 && stride == w * l->cin)
+		if (l->pad == 0 && l->cin == pl->k.c4 && stride == w * l->cin)
 			src = in; /* already in the kernel's layout */
 		else
-			prepare_input(l, pl, z, in, h, w, stride, oh, ow, ctx->scratch, 1);
+			prepare_input(l, pl, z, in, h, w, stride, 0, oh, ow, ctx->scratch, 1);
 		qnn_conv_vnni(&pl->k, src, wp, oh, ow, out);
 	} else {
-		prepare_input(l, pl, z, in, h, w, stride, oh, ow, ctx->scratch, 2);
+		prepare_input(l, pl, z, in, h, w, stride, 0, oh, ow, ctx->scratch, 2);
 		qnn_conv_avx2(&pl->k, ctx->scratch, wp, oh, ow, out);
 	}
 }
