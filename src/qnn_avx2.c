@@ -82,9 +82,10 @@ static TGT void conv_block(const struct qnn_convk *k, const int16_t *in, int wp,
 		const int np = n - i0 < P2 ? n - i0 : P2;
 		const int16_t *px[P2];
 		__m256i acc[P2][2];
+		size_t idx[P2];
+		qnn_tile_index(i0, np, P2, ow, wp, k->stride, c4, idx);
 		for (int p = 0; p < P2; p++) {
-			int i = i0 + (p < np ? p : np - 1), oy = i / ow, ox = i % ow;
-			px[p] = in + ((size_t)oy * k->stride * wp + (size_t)ox * k->stride) * c4;
+			px[p] = in + idx[p];
 			acc[p][0] = _mm256_loadu_si256((const __m256i *)(k->bias + 16 * b));
 			acc[p][1] = _mm256_loadu_si256((const __m256i *)(k->bias + 16 * b + 8));
 		}
@@ -137,9 +138,10 @@ TGT void qnn_fconv_avx2(const struct qnn_fconvk *k, const float *in, int wp, int
 			const int np = n - i0 < 4 ? n - i0 : 4;
 			const float *px[4];
 			__m256 acc[4][2];
+			size_t idx[4];
+			qnn_tile_index(i0, np, 4, ow, wp, k->stride, cin, idx);
 			for (int p = 0; p < 4; p++) {
-				int i = i0 + (p < np ? p : np - 1), oy = i / ow, ox = i % ow;
-				px[p] = in + ((size_t)oy * k->stride * wp + (size_t)ox * k->stride) * cin;
+				px[p] = in + idx[p];
 				acc[p][0] = _mm256_loadu_ps(k->bias + 16 * b);
 				acc[p][1] = _mm256_loadu_ps(k->bias + 16 * b + 8);
 			}

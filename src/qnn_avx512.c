@@ -70,11 +70,12 @@ INL void tile(const struct qnn_convk *k, const uint8_t *in, int wp, int ow, int 
 	const uint8_t *px[8];
 	__m512i acc[8][4];
 
+	size_t idx[8];
+
+	qnn_tile_index(i0, np, P, ow, wp, k->stride, c4, idx);
 #pragma GCC unroll 8
-	for (int p = 0; p < P; p++) {
-		int i = i0 + (p < np ? p : np - 1), oy = i / ow, ox = i % ow;
-		px[p] = in + ((size_t)oy * k->stride * wp + (size_t)ox * k->stride) * c4;
-	}
+	for (int p = 0; p < P; p++)
+		px[p] = in + idx[p];
 #pragma GCC unroll 4
 	for (int j = 0; j < NB; j++) {
 		__m512i b = _mm512_loadu_si512(k->bias + 16 * (b0 + j));
@@ -159,11 +160,12 @@ INL void ftile(const struct qnn_fconvk *k, const float *in, int wp, int ow, int 
 	const float *px[8];
 	__m512 acc[8][2];
 
+	size_t idx[8];
+
+	qnn_tile_index(i0, np, P, ow, wp, k->stride, cin, idx);
 #pragma GCC unroll 8
-	for (int p = 0; p < P; p++) {
-		int i = i0 + (p < np ? p : np - 1), oy = i / ow, ox = i % ow;
-		px[p] = in + ((size_t)oy * k->stride * wp + (size_t)ox * k->stride) * cin;
-	}
+	for (int p = 0; p < P; p++)
+		px[p] = in + idx[p];
 #pragma GCC unroll 2
 	for (int j = 0; j < NB; j++) {
 		__m512 b = _mm512_loadu_ps(k->bias + 16 * (b0 + j));

@@ -137,9 +137,10 @@ void qnn_fconv_ref(const struct qnn_fconvk *k, const float *in, int wp, int oh, 
 			float acc[4][16];
 			const float *px[4];
 			int np = n - i0 < 4 ? n - i0 : 4;
+			size_t idx[4];
+			qnn_tile_index(i0, np, 4, ow, wp, k->stride, cin, idx);
 			for (int p = 0; p < 4; p++) {
-				int i = i0 + (p < np ? p : np - 1), oy = i / ow, ox = i % ow;
-				px[p] = in + ((size_t)oy * k->stride * wp + (size_t)ox * k->stride) * cin;
+				px[p] = in + idx[p];
 				for (int j = 0; j < 16; j++)
 					acc[p][j] = k->bias[16 * b + j];
 			}

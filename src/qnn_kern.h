@@ -29,6 +29,22 @@ struct qnn_convk {
 	int32_t zout, lo;       /* output zero point; clamp floor (z_out if relu) */
 };
 
+/* Element offsets into a prepared input (rows of wp pixels of c elements)
+ * of the P output pixels i0, i0 + 1, ... of a conv with this stride, the
+ * ones past np repeating the last: one division per tile, not per pixel. */
+static inline void qnn_tile_index(int i0, int np, int P, int ow, int wp, int stride, int c, size_t *idx)
+{
+	int oy = i0 / ow, ox = i0 - oy * ow;
+
+	for (int p = 0; p < P; p++) {
+		idx[p] = ((size_t)oy * stride * wp + (size_t)ox * stride) * c;
+		if (p + 1 < np && ++ox == ow) {
+			ox = 0;
+			oy++;
+		}
+	}
+}
+
 /* Packed weight layouts, w[co][k] with k = (ky*kw + kx)*c4 + ci:
  *  VNNI: int8  [nb][kh*kw][c4/4][16][4]
  *  AVX2: int16 [nb][kh*kw][c4/2][16][2]
