@@ -263,6 +263,34 @@ TEST(augment_identity_and_bounds)
 	}
 }
 
+/* The detector's JPEG-artefact augmentation: a round trip keeps the image
+ * close (a smooth gradient survives quality 50 within a few levels), a low
+ * quality visibly degrades texture, and bad arguments are refused. */
+TEST(jpeg_roundtrip)
+{
+	uint8_t img[96 * 96], orig[96 * 96];
+	double err50 = 0, err10 = 0;
+
+	for (int y = 0; y < 96; y++)
+		for (int x = 0; x < 96; x++)
+			orig[y * 96 + x] = (uint8_t)(x * 2 + y + ((x / 4 + y / 4) % 2) * 40);
+	memcpy(img, orig, sizeof(img));
+	ASSERT_EQ(jpeg_roundtrip_gray(img, 96, 96, 50), 0);
+	for (int i = 0; i < 96 * 96; i++)
+		err50 += abs(img[i] - orig[i]);
+	memcpy(img, orig, sizeof(img));
+	ASSERT_EQ(jpeg_roundtrip_gray(img, 96, 96, 5), 0);
+	for (int i = 0; i < 96 * 96; i++)
+		err10 += abs(img[i] - orig[i]);
+	err50 /= 96 * 96;
+	err10 /= 96 * 96;
+	ASSERT(err50 > 0 && err50 < 6);
+	ASSERT(err10 > err50);
+	ASSERT_EQ(jpeg_roundtrip_gray(img, 96, 96, 0), -1);
+	ASSERT_EQ(jpeg_roundtrip_gray(img, 0, 96, 50), -1);
+	ASSERT_EQ(jpeg_roundtrip_gray(NULL, 96, 96, 50), -1);
+}
+
 TEST(fer_csv_reader)
 {
 	char path[] = "/tmp/emotop-fer-XXXXXX.csv";
@@ -332,6 +360,7 @@ int main(int argc, char **argv)
 	RUN(learns_synthetic);
 	RUN(adamw_learns);
 	RUN(augment_identity_and_bounds);
+	RUN(jpeg_roundtrip);
 	RUN(fer_csv_reader);
 	RUN(fer_folder_reader);
 	return unit_done();

@@ -74,6 +74,71 @@ int jpeg_load_gray(const char *path, uint8_t **px, int *w, int *h)
 	return 0;
 }
 
+int jpeg_roundtrip_gray(uint8_t *px, int w, int h, int quality)
+{
+	struct jpeg_compress_struct co;
+	struct jpeg_decompress_struct de;
+	struct jpeg_err je;
+	unsigned char *volatile mem = NULL;
+	unsigned long len = 0;
+	volatile int made_co = 0, made_de = 0;
+
+	if (!px || w < 1 || h < 1 || quality < 1 || quality > 100)
+		return -1;
+	je.mgr.error_exit = jpeg_err_exit;
+	if (setjmp(je.jb)) {
+		if (made_co)
+			jpeg_destroy_compress(&co);
+		if (made_de)
+			jpeg_destroy_decompress(&de);
+		free(mem);
+		return -1;
+	}
+	co.err = jpeg_std_error(&je.mgr);
+	je.mgr.error_exit = jpeg_err_exit;
+	je.mgr.emit_message = jpeg_quiet;
+	jpeg_create_compress(&co);
+	made_co = 1;
+	{
+		unsigned char *m = NULL;
+		jpeg_mem_dest(&co, &m, &len);
+		co.image_width = (JDIMENSION)w;
+		co.image_height = (JDIMENSION)h;
+		co.input_components = 1;
+		co.in_color_space = JCS_GRAYSCALE;
+		jpeg_set_defaults(&co);
+		jpeg_set_quality(&co, quality, TRUE);
+		jpeg_start_compress(&co, TRUE);
+		while (co.next_scanline < co.image_height) {
+			JSAMPROW row = (JSAMPROW)(px + (size_t)co.next_scanline * w);
+			jpeg_write_scanlines(&co, &row, 1);
+		}
+		jpeg_finish_compress(&co);
+		mem = m;
+	}
+	jpeg_destroy_compress(&co);
+	made_co = 0;
+	de.err = jpeg_std_error(&je.mgr);
+	je.mgr.error_exit = jpeg_err_exit;
+	je.mgr.emit_message = jpeg_quiet;
+	jpeg_create_decompress(&de);
+	made_de = 1;
+	jpeg_mem_src(&de, mem, len);
+	jpeg_read_header(&de, TRUE);
+	de.out_color_space = JCS_GRAYSCALE;
+	jpeg_start_decompress(&de);
+	if (de.output_width != (JDIMENSION)w || de.output_height != (JDIMENSION)h)
+		longjmp(je.jb, 1);
+	while (de.output_scanline < de.output_height) {
+		JSAMPROW row = (JSAMPROW)(px + (size_t)de.output_scanline * w);
+		jpeg_read_scanlines(&de, &row, 1);
+	}
+	jpeg_finish_decompress(&de);
+	jpeg_destroy_decompress(&de);
+	free(mem);
+	return 0;
+}
+
 static int fer_push(struct fer_set *s, int *cap, const uint8_t *img, int label)
 {
 	if (s->n == *cap) {

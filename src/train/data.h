@@ -30,6 +30,11 @@ void fer_preprocess(struct fer_set *s, float blur);
 /* Decode a gray JPEG file into a malloc'ed buffer; returns 0 or -1. */
 int jpeg_load_gray(const char *path, uint8_t **px, int *w, int *h);
 
+/* Compress the w x h gray image px (dense rows) to JPEG at quality 1..100
+ * in memory and decode it back into px: the blocking and ringing of a
+ * real camera or stream. Returns 0, or -1 (px then unspecified). */
+int jpeg_roundtrip_gray(uint8_t *px, int w, int h, int quality);
+
 struct augment {
 	float rot_deg;     /* max rotation, degrees */
 	float scale;       /* max relative scale change */

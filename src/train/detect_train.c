@@ -1,6 +1,7 @@
 /* detect_train.c - emotop-train detect: the face detector's data
  * (WebFaces photos, landmark crops, FER2013 faces, negatives), synthetic
- * composites and galleries, augmentation, centre-heatmap targets, focal +
+ * composites and galleries, augmentation (rotation, photometric, blur, noise,
+ * JPEG artefacts, low light), centre-heatmap targets, focal +
  * Huber loss, online hard-negative mining, checkpoints, int8 conversion and
  * evaluation through the runtime detector (detect.c).
  *
@@ -639,6 +640,15 @@ static void dt_photometric(struct dt_sample *s, uint64_t *r)
 			v = 0.5f;
 		v = floorf((v < 0 ? 0 : v > 1 ? 1 : v) * 255.0f + 0.5f) / 255.0f;
 		x[i] = v;
+	}
+	if (dt_unit(r) < 0.2f) { /* JPEG artefacts of a webcam or a stream */
+		uint8_t px[DT_IN * DT_IN];
+		int q = 15 + dt_int(r, 61);
+		for (int i = 0; i < DT_IN * DT_IN; i++)
+			px[i] = (uint8_t)(x[i] * 255.0f + 0.5f);
+		if (!jpeg_roundtrip_gray(px, DT_IN, DT_IN, q))
+			for (int i = 0; i < DT_IN * DT_IN; i++)
+				x[i] = (float)px[i] / 255.0f;
 	}
 }
 
