@@ -79,8 +79,11 @@ struct engine *engine_new(const struct emo_config *cfg, struct emo_err *err)
 	co.model_path = cfg->classifier.model[0] ? cfg->classifier.model : NULL;
 	co.flip_tta = cfg->classifier.flip_tta;
 	memset(&cerr, 0, sizeof(cerr));
-	e->cls = classify_new(&co, &cerr);
-	if (!e->cls) {
+	if (co.model_path && !strcmp(co.model_path, "none")) {
+		/* faces only: no emotion inference at all (e.g. attendance) */
+		snprintf(e->status, sizeof(e->status),
+			 "emotion classifier off (classifier.model: none); reporting faces only");
+	} else if (!(e->cls = classify_new(&co, &cerr))) {
 		if (co.model_path) {
 			/* a model the user asked for must work */
 			if (err)

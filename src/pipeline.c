@@ -114,13 +114,18 @@ void pipeline_source_display(const char *src, char *buf, unsigned long len)
 		snprintf(buf, len, "%s", src);
 }
 
-/* ---- faces-only lines (no classifier model) ---------------------------- */
+/* ---- faces-only lines (no classifier model, or classifier.model: none) -- */
 
-static const char *const no_model = "no classifier model";
+static const char *faces_only_why(const struct emo_config *cfg)
+{
+	return strcmp(cfg->classifier.model, "none") ? "no classifier model" : "classifier off";
+}
 
-static int faces_line(FILE *f, int fmt, int *header, const char *type, double t, int faces)
+static int faces_line(FILE *f, const struct emo_config *cfg, int fmt, int *header, const char *type,
+		      double t, int faces)
 {
 	const char *what = strcmp(type, "final") ? "faces" : "max_faces";
+	const char *no_model = faces_only_why(cfg);
 
 	if (!f)
 		return 0;
@@ -193,7 +198,7 @@ static int open_outputs(struct run *r)
 	if (r->flog)
 		r->header_log = ftell(r->flog) > 0;
 	if (cfg->output.record[0] || cfg->output.report_svg[0])
-		say(r, 1, "%s: no --record timeline or SVG report is written", no_model);
+		say(r, 1, "%s: no --record timeline or SVG report is written", faces_only_why(cfg));
 	return 0;
 }
 
@@ -325,9 +330,9 @@ static int emit(struct run *r, double now)
 	fill_stats(r, mono_s() - r->wall0);
 	if (!r->classify) {
 		if (!r->dashboard &&
-		    faces_line(stdout, r->fmt, &r->header_out, "faces", now, r->last_faces))
+		    faces_line(stdout, r->cfg, r->fmt, &r->header_out, "faces", now, r->last_faces))
 			rc = -1;
-		if (r->flog && faces_line(r->flog, r->fmt, &r->header_log, "faces", now, r->last_faces))
+		if (r->flog && faces_line(r->flog, r->cfg, r->fmt, &r->header_log, "faces", now, r->last_faces))
 			say(r, 0, "cannot write %s", r->cfg->output.log);
 	} else {
 		snapshot(r, now);
@@ -355,10 +360,10 @@ static void finish(struct run *r)
 			dashboard_close(r->dash);
 			r->dash = NULL;
 		}
-		faces_line(stdout, r->dashboard ? CONFIG_FORMAT_TEXT : r->fmt,
+		faces_line(stdout, r->cfg, r->dashboard ? CONFIG_FORMAT_TEXT : r->fmt,
 			   r->dashboard ? &dummy : &r->header_out, "final", now, r->max_faces);
 		if (r->flog)
-			faces_line(r->flog, r->fmt, &r->header_log, "final", now, r->max_faces);
+			faces_line(r->flog, r->cfg, r->fmt, &r->header_log, "final", now, r->max_faces);
 		return;
 	}
 	snapshot(r, now);

@@ -29,6 +29,15 @@ else
 	lacks "no model: no probabilities" "$T/probe" '"happy"'
 fi
 
+# classifier.model: none: faces only, no emotion inference, whatever is built in
+expect_rc "classifier off: exit 0" 0 "$EMOTOP" --headless --format ndjson --interval 1 --duration 1 \
+	--set classifier.model=none "$T/ten.mp4"
+contains "classifier off: says so on stderr" "$T/err" "classifier off"
+contains "classifier off: faces lines" "$T/out" '"type":"faces"'
+contains "classifier off: no emotions" "$T/out" '"emotions":null'
+lacks "classifier off: no probabilities" "$T/out" '"happy"'
+lacks "classifier off: no summary lines" "$T/out" '"type":"summary"'
+
 # 10 s file (last frame at 9.8 s at 5 fps), interval 2: lines at 2 4 6 8, then final
 expect_rc "ndjson run exits 0" 0 "$EMOTOP" --headless --format ndjson --interval 2 "$T/ten.mp4"
 n=$(grep -c "$line" "$T/out")
