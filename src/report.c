@@ -174,6 +174,30 @@ static void out_json_str(struct out *o, const char *str)
 	out_putc(o, '"');
 }
 
+/* One character of text into a CSV field or XML: a control character
+ * becomes a space, a valid UTF-8 sequence is copied, an invalid byte becomes
+ * U+FFFD; *sp moves past what was consumed. */
+static void out_text_char(struct out *o, const unsigned char **sp)
+{
+	const unsigned char *s = *sp;
+	int n;
+
+	if (*s < 0x20 || *s == 0x7f) {
+		out_putc(o, ' ');
+		*sp = s + 1;
+		return;
+	}
+	n = utf8_len(s);
+	if (!n) {
+		out_puts(o, UTF8_REPLACEMENT);
+		*sp = s + 1;
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		out_putc(o, (char)s[i]);
+	*sp = s + n;
+}
+
 /* CSV field: control characters become spaces (one physical line per
  * record), invalid UTF-8 becomes U+FFFD, and the field is quoted (with ""
  * doubling) when it holds , or " or starts or ends with a blank. A field
@@ -193,26 +217,12 @@ static void out_csv(struct out *o, const char *str)
 	if (len && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@'))
 		out_putc(o, '\'');
 	while (*s) {
-		int n;
-
-		if (*s < 0x20 || *s == 0x7f) {
-			out_putc(o, ' ');
-			s++;
-			continue;
-		}
 		if (*s == '"') {
 			out_puts(o, "\"\"");
 			s++;
-			continue;
+		} else {
+			out_text_char(o, &s);
 		}
-		n = utf8_len(s);
-		if (!n) {
-			out_puts(o, UTF8_REPLACEMENT);
-			s++;
-			continue;
-		}
-		for (int i = 0; i < n; i++)
-			out_putc(o, (char)*s++);
 	}
 	if (quote)
 		out_putc(o, '"');
@@ -224,29 +234,14 @@ static void out_xml(struct out *o, const char *str)
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
 
 	while (*s) {
-		int n;
-
 		switch (*s) {
 		case '&': out_puts(o, "&amp;"); s++; continue;
 		case '<': out_puts(o, "&lt;"); s++; continue;
 		case '>': out_puts(o, "&gt;"); s++; continue;
 		case '"': out_puts(o, "&quot;"); s++; continue;
 		case '\'': out_puts(o, "&apos;"); s++; continue;
-		default: break;
+		default: out_text_char(o, &s); /* controls are not allowed in XML 1.0 */
 		}
-		if (*s < 0x20 || *s == 0x7f) { /* not allowed (or not wanted) in XML 1.0 */
-			out_putc(o, ' ');
-			s++;
-			continue;
-		}
-		n = utf8_len(s);
-		if (!n) {
-			out_puts(o, UTF8_REPLACEMENT);
-			s++;
-			continue;
-		}
-		for (int i = 0; i < n; i++)
-			out_putc(o, (char)*s++);
 	}
 }
 
