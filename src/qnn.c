@@ -24,6 +24,8 @@ struct qnn_plan {
 	int im2col;
 	int row4;               /* VNNI, one input channel, kw <= 4: im2col rows of
 				 * 4 bytes (kw taps, then bytes whose weight is 0) */
+	int pool_fuse;          /* VNNI: the next layer, a 2x2/2 max pool, is done
+				 * by this conv (its own output is not kept) */
 	struct qnn_convk k;
 	void *wpack;            /* packed weights (aligned) */
 	int32_t *ints;          /* bias, mult, lsh, rsh, rmask: 5 x nb*16 */
@@ -51,6 +53,8 @@ struct qnn_ctx {
 	float *fscratch;
 	size_t fscratch_sz;
 	uint64_t *prof;
+	int keep_all;                                   /* no fusion: every tensor kept */
+	uint8_t stale[QNN_MAX_TENSORS];                 /* not written by the last run */
 };
 
 static void *qnn_alloc(size_t n)
@@ -291,6 +295,33 @@ static int plan_conv(struct qnn_ctx *ctx, const struct qnn_layer *l, struct qnn_
 	return EMO_OK;
 }
 
+/* Whether conv layer i and the 2x2 / stride 2 max pool after it can run as
+ * one VNNI pass: a narrow layer (at most 32 channels, where requantizing
+ * every pixel costs more than the MACs: a detector's first layer) whose
+ * output nothing else reads, and whose requantization never decreases with
+ * the accumulator (multipliers >= 0, no left shift), so that pooling the
+ * accumulators equals pooling the requantized values. */
+static int can_fuse_pool(const struct qnn_model *m, int i, const struct qnn_plan *pl)
+{
+	const struct qnn_layer *l = &m->layers[i], *p;
+
+	if (i + 1 >= m->n_layers || !pl->simd || l->type != QNN_CONV || l->groups != 1 || l->float_out ||
+	    pl->k.nb > 2) /* wider layers are dominated by MACs: the plain tiles win */
+		return 0;
+	p = &m->layers[i + 1];
+	if (p->type != QNN_MAXPOOL || p->in != l->out || p->kh != 2 || p->kw != 2 || p->stride != 2 ||
+	    p->pad != 0)
+		return 0;
+	for (int c = 0; c < l->cout; c++)
+		if (l->mult[c] < 0 || l->shift[c] > 0)
+			return 0;
+	for (int j = 0; j < m->n_layers; j++)
+		if (j != i + 1 && (m->layers[j].in == l->out ||
+				   (m->layers[j].type == QNN_ADD && m->layers[j].in2 == l->out)))
+			return 0;
+	return 1;
+}
+
 struct qnn_ctx *qnn_ctx_new(const struct qnn_model *m, int max_h, int max_w,
 			    enum qnn_path path, struct emo_err *err)
 {
@@ -347,6 +378,9 @@ struct qnn_ctx *qnn_ctx_new(const struct qnn_model *m, int max_h, int max_w,
 				goto nomem;
 		}
 	}
+	if (path == QNN_PATH_AVX512VNNI)
+		for (int i = 0; i < m->n_layers; i++)
+			ctx->plan[i].pool_fuse = can_fuse_pool(m, i, &ctx->plan[i]);
 	if (ctx->scratch_sz && !(ctx->scratch = qnn_alloc(ctx->scratch_sz)))
 		goto nomem;
 	return ctx;
@@ -383,6 +417,12 @@ void qnn_ctx_free(struct qnn_ctx *ctx)
 enum qnn_path qnn_ctx_path(const struct qnn_ctx *ctx)
 {
 	return ctx ? ctx->path : QNN_PATH_AUTO;
+}
+
+void qnn_ctx_keep_all(struct qnn_ctx *ctx, int on)
+{
+	if (ctx)
+		ctx->keep_all = on != 0;
 }
 
 void qnn_ctx_profile(struct qnn_ctx *ctx, uint64_t *ns)
@@ -600,6 +640,34 @@ static void run_conv(struct qnn_ctx *ctx, int i, const uint8_t *in, int h, int w
 	}
 }
 
+/* Conv layer i and the max pool after it in one pass (VNNI; see
+ * can_fuse_pool), ph x pw pooled pixels into out. */
+static void run_conv_pool(struct qnn_ctx *ctx, int i, const uint8_t *in, int h, int w, int stride,
+			  int oh, int ow, int ph, int pw, uint8_t *out)
+{
+	const struct qnn_layer *l = &ctx->m->layers[i];
+	const struct qnn_plan *pl = &ctx->plan[i];
+	const int z = ctx->m->tensors[l->in].zero_point;
+
+	if (pl->im2col) {
+		/* bands of pooled rows, two conv rows each, as in run_conv */
+		const size_t rows2 = 2 * (size_t)ow * pl->k.c4;
+		const int band = rows2 >= 131072 ? 1 : (int)(131072 / rows2);
+		for (int py0 = 0; py0 < ph; py0 += band) {
+			const int nb = ph - py0 < band ? ph - py0 : band;
+			prepare_input(l, pl, z, in, h, w, stride, 2 * py0, 2 * (py0 + nb), ow, ctx->scratch, 1);
+			qnn_conv_pool_vnni(&pl->k, ctx->scratch, ow, nb, pw, out + (size_t)py0 * pw * l->cout);
+		}
+		return;
+	}
+	const uint8_t *src = ctx->scratch;
+	if (l->pad == 0 && l->cin == pl->k.c4 && stride == w * l->cin)
+		src = in;
+	else
+		prepare_input(l, pl, z, in, h, w, stride, 0, oh, ow, ctx->scratch, 1);
+	qnn_conv_pool_vnni(&pl->k, src, w + 2 * l->pad, ph, pw, out);
+}
+
 int qnn_run(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stride)
 {
 	const struct qnn_model *m;
@@ -615,15 +683,26 @@ int qnn_run(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stride)
 	ctx->in = in;
 	ctx->in_stride = stride;
 	ctx->last_float = 0;
+	memset(ctx->stale, 0, sizeof(ctx->stale));
 	for (int i = 0; i < m->n_layers; i++) {
 		const struct qnn_layer *l = &m->layers[i];
 		const int ih = ctx->th[l->in], iw = ctx->tw[l->in];
 		const int oh = ctx->th[l->out], ow = ctx->tw[l->out];
 		const uint8_t *src = l->in ? ctx->q[l->in] : in;
 		const int sstride = l->in ? iw * l->cin : stride;
+		const int fuse = ctx->plan[i].pool_fuse && !ctx->keep_all;
 		uint64_t t0 = ctx->prof ? now_ns() : 0;
+		if (i > 0 && ctx->plan[i - 1].pool_fuse && !ctx->keep_all)
+			continue; /* this pool ran inside the conv before it */
 		switch (l->type) {
 		case QNN_CONV:
+			if (fuse) {
+				const int po = m->layers[i + 1].out;
+				run_conv_pool(ctx, i, src, ih, iw, sstride, oh, ow, ctx->th[po], ctx->tw[po],
+					      ctx->q[po]);
+				ctx->stale[l->out] = 1;
+				break;
+			}
 			run_conv(ctx, i, src, ih, iw, sstride, oh, ow,
 				 l->float_out ? (void *)ctx->f[l->out] : (void *)ctx->q[l->out]);
 			break;
@@ -714,6 +793,7 @@ int qnn_run_float(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stri
 	m = ctx->m;
 	if (stride < w * m->tensors[0].c)
 		return EMO_EINVAL;
+	memset(ctx->stale, 0, sizeof(ctx->stale));
 	/* float_setup sizes by the max shapes: compute them first */
 	if (!ctx->ff[0]) {
 		if (qnn_shapes(m, ctx->max_h, ctx->max_w, ctx->th, ctx->tw, NULL))
@@ -805,6 +885,8 @@ int qnn_tensor_get(const struct qnn_ctx *ctx, int tensor, int *h, int *w, int *c
 {
 	if (!ctx || tensor < 0 || tensor >= ctx->m->n_tensors || !ctx->in)
 		return EMO_EINVAL;
+	if (ctx->stale[tensor])
+		return EMO_EUNSUPPORTED; /* computed on the fly, not kept */
 	if (h)
 		*h = ctx->th[tensor];
 	if (w)

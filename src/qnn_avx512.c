@@ -151,6 +151,89 @@ TGT void qnn_conv_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int
 	}
 }
 
+/* Conv then 2x2 / stride 2 max pool in one pass: the four conv pixels of
+ * each of two pool windows are accumulated side by side and only their
+ * maximum is requantized and stored, at the pooled position. Exact because
+ * the requantization (non-negative multiplier, no left shift, clamp) never
+ * decreases with the accumulator; qnn.c checks that before fusing, and
+ * fuses only narrow layers (at most 2 channel blocks), whose cost is mostly
+ * requantization. */
+INL void pool_tile(const struct qnn_convk *k, const uint8_t *in, int wp, int pw, int pi0, int nw,
+		   int b0, void *out, const int NB)
+{
+	const int c4 = k->c4;
+	const size_t wblock = (size_t)k->kh * k->kw * c4 * 16;
+	const uint8_t *pp[8];
+	__m512i acc[8][2];
+
+#pragma GCC unroll 8
+	for (int p = 0; p < 8; p++) {
+		const int pi = pi0 + ((p >> 2) < nw ? p >> 2 : nw - 1), py = pi / pw, px = pi - py * pw;
+		const int oy = 2 * py + ((p >> 1) & 1), ox = 2 * px + (p & 1);
+		pp[p] = in + ((size_t)oy * k->stride * wp + (size_t)ox * k->stride) * c4;
+	}
+#pragma GCC unroll 2
+	for (int j = 0; j < NB; j++) {
+		__m512i b = _mm512_loadu_si512(k->bias + 16 * (b0 + j));
+#pragma GCC unroll 8
+		for (int p = 0; p < 8; p++)
+			acc[p][j] = b;
+	}
+	const int8_t *w = (const int8_t *)k->w + (size_t)b0 * wblock;
+	for (int ky = 0; ky < k->kh; ky++)
+		for (int kx = 0; kx < k->kw; kx++) {
+			const size_t off = ((size_t)ky * wp + kx) * c4;
+			for (int g = 0; g < c4; g += 4, w += 64) {
+				__m512i wv[2];
+#pragma GCC unroll 2
+				for (int j = 0; j < NB; j++)
+					wv[j] = _mm512_loadu_si512(w + j * wblock);
+#pragma GCC unroll 8
+				for (int p = 0; p < 8; p++) {
+					int32_t a;
+					memcpy(&a, pp[p] + off + g, 4);
+					const __m512i av = _mm512_set1_epi32(a);
+#pragma GCC unroll 2
+					for (int j = 0; j < NB; j++)
+						acc[p][j] = _mm512_dpbusd_epi32(acc[p][j], av, wv[j]);
+				}
+			}
+		}
+#pragma GCC unroll 2
+	for (int q = 0; q < 2; q++) {
+		if (q >= nw)
+			break;
+#pragma GCC unroll 2
+		for (int j = 0; j < NB; j++) {
+			const __m512i *a4 = &acc[4 * q][0];
+			__m512i m = _mm512_max_epi32(_mm512_max_epi32(a4[0 * 2 + j], a4[1 * 2 + j]),
+						     _mm512_max_epi32(a4[2 * 2 + j], a4[3 * 2 + j]));
+			store16(k, m, out, (size_t)(pi0 + q), 16 * (b0 + j));
+		}
+	}
+}
+
+static TGT void pool_1(const struct qnn_convk *k, const uint8_t *in, int wp, int n, int pw, void *out)
+{
+	for (int pi = 0; pi < n; pi += 2)
+		pool_tile(k, in, wp, pw, pi, n - pi < 2 ? n - pi : 2, 0, out, 1);
+}
+
+static TGT void pool_2(const struct qnn_convk *k, const uint8_t *in, int wp, int n, int pw, void *out)
+{
+	for (int pi = 0; pi < n; pi += 2)
+		pool_tile(k, in, wp, pw, pi, n - pi < 2 ? n - pi : 2, 0, out, 2);
+}
+
+TGT void qnn_conv_pool_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int ph, int pw,
+			    void *out)
+{
+	if (k->nb == 1)
+		pool_1(k, in, wp, ph * pw, pw, out);
+	else if (k->nb == 2)
+		pool_2(k, in, wp, ph * pw, pw, out);
+}
+
 /* Float conv of qnn_run_float(): P pixels x NB blocks of 16 channels. */
 INL void ftile(const struct qnn_fconvk *k, const float *in, int wp, int ow, int i0, int np, int b0,
 	       float *out, const int P, const int NB)
@@ -235,5 +318,10 @@ void qnn_conv_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int oh,
 		   void *out)
 {
 	(void)k, (void)in, (void)wp, (void)oh, (void)ow, (void)out;
+}
+void qnn_conv_pool_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int ph, int pw,
+			void *out)
+{
+	(void)k, (void)in, (void)wp, (void)ph, (void)pw, (void)out;
 }
 #endif

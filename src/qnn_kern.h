@@ -53,6 +53,12 @@ void qnn_conv_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int oh,
 		   void *out);
 void qnn_conv_avx2(const struct qnn_convk *k, const int16_t *in, int wp, int oh, int ow,
 		   void *out);
+/* The VNNI conv followed by a 2x2 / stride 2 max pool: ph x pw pooled pixels
+ * out (conv output pixel (oy, ox) reads the prepared input at
+ * (oy * stride * wp + ox * stride) * c4). Only for non-negative multipliers
+ * without a left shift (the requantization must be monotone), nb <= 2. */
+void qnn_conv_pool_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int ph, int pw,
+			void *out);
 
 /* Float conv on a prepared float input (rows of wp pixels of cin floats,
  * border 0.0): weights [nb][kh*kw][cin][16] already scaled, bias [nb*16]. */

@@ -139,9 +139,16 @@ int qnn_run_float(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stri
 
 /* Output tensor after a run: shape through h/w/c (any may be NULL). For a
  * float_out tensor returns float data via *f and NULL via *q; else the
- * reverse. Pointers are valid until the next run. Returns EMO_OK or EMO_EINVAL. */
+ * reverse. Pointers are valid until the next run. Returns EMO_OK, EMO_EINVAL
+ * (bad index, no run yet) or EMO_EUNSUPPORTED: an intermediate tensor the
+ * last qnn_run() did not keep (the VNNI path runs a conv and the 2x2 max
+ * pool after it in one pass; see qnn_ctx_keep_all()). */
 int qnn_tensor_get(const struct qnn_ctx *ctx, int tensor, int *h, int *w, int *c,
 		   const uint8_t **q, const float **f);
+
+/* on != 0: keep every tensor (no conv + pool fusion) in later runs, for
+ * inspecting intermediate tensors; results are the same either way. */
+void qnn_ctx_keep_all(struct qnn_ctx *ctx, int on);
 
 /* Per-layer profiling: when ns is non-NULL (m->n_layers entries, owned by
  * the caller), every later run adds each layer's time in nanoseconds
