@@ -255,25 +255,27 @@ int classify_align(const struct classify *c, const struct emo_image *frame,
 	    !isfinite(b->h))
 		return EMO_EINVAL;
 	if (face->n_landmarks == DETECT_NUM_LANDMARKS) {
-		/* angle of the least-squares fit  points = [p -q; q p] template + t */
+		/* angle of the least-squares fit  points = [p -q; q p] template + t;
+		 * landmarks that are not numbers, all at one point, mirrored or
+		 * turned by more than 45 degrees say nothing usable: upright */
 		float qc[2] = {0, 0}, pc[2] = {0, 0}, p = 0, q = 0;
+		int ok = 1;
 		for (int i = 0; i < DETECT_NUM_LANDMARKS; i++) {
 			if (!isfinite(face->lm[i][0]) || !isfinite(face->lm[i][1]))
-				return EMO_EINVAL;
+				ok = 0;
 			qc[0] += fer_lm[i][0] / DETECT_NUM_LANDMARKS;
 			qc[1] += fer_lm[i][1] / DETECT_NUM_LANDMARKS;
 			pc[0] += face->lm[i][0] / DETECT_NUM_LANDMARKS;
 			pc[1] += face->lm[i][1] / DETECT_NUM_LANDMARKS;
 		}
-		for (int i = 0; i < DETECT_NUM_LANDMARKS; i++) {
+		for (int i = 0; ok && i < DETECT_NUM_LANDMARKS; i++) {
 			float qx = fer_lm[i][0] - qc[0], qy = fer_lm[i][1] - qc[1];
 			float px = face->lm[i][0] - pc[0], py = face->lm[i][1] - pc[1];
 			p += qx * px + qy * py;
 			q += qx * py - qy * px;
 		}
-		if (!isfinite(p) || !isfinite(q) || p * p + q * q < 1e-6f)
-			return EMO_EINVAL; /* all points at one place */
-		th = atan2f(q, p);
+		if (ok && isfinite(p) && isfinite(q) && p > 0 && fabsf(q) <= p) /* |angle| <= 45 deg */
+			th = atan2f(q, p);
 	}
 	{
 		/* crop (pixel centres) -> frame: rotate by th about the crop

@@ -72,7 +72,7 @@ static const struct config_key config_table[] = {
 	 SZ(detector.model)},
 
 	{"classifier.model", CONFIG_T_STRING, 0, 0, "\"\"", "",
-	 "emotion classifier model file (empty: the embedded model)", NULL,
+	 "emotion classifier model file (empty: the embedded model; none: no emotion inference)", NULL,
 	 OFF(classifier.model), SZ(classifier.model)},
 	{"classifier.flip_tta", CONFIG_T_BOOL, 0, 1, "true", "",
 	 "also classify the mirrored face and average (twice the work)", NULL,

@@ -208,8 +208,8 @@ static void detect_resample(const uint8_t *src, int sw, int sh, int ss, uint8_t 
 	if (dw <= sw && dh <= sh) {
 		/* area average. Column spans x0 = floor(x sw / dw) step without a
 		 * division, and the rounding division by the span's area n is a
-		 * multiplication by ceil-ish 2^40 / n: exact for sums of at most
-		 * 2^24 (n < 2^16 pixels of at most 255). */
+		 * multiplication by floor(2^40 / n) + 1: exact while n < 2^16
+		 * (sums of at most 255.5 n); larger spans divide. */
 		const int qx = sw / dw, rx = sw % dw;
 		uint32_t last_n = 0;
 		uint64_t inv = 0;
@@ -237,7 +237,8 @@ static void detect_resample(const uint8_t *src, int sw, int sh, int ss, uint8_t 
 					last_n = n;
 					inv = ((uint64_t)1 << 40) / n + 1;
 				}
-				dst[(size_t)y * dw + x] = (uint8_t)(((uint64_t)(acc + n / 2) * inv) >> 40);
+				dst[(size_t)y * dw + x] = n < 65536 ? (uint8_t)(((uint64_t)(acc + n / 2) * inv) >> 40)
+								   : (uint8_t)((acc + n / 2) / n);
 				x0 = x1;
 			}
 		}

@@ -12,7 +12,9 @@
  * path. The kernel reads a prepared input: rows of wp pixels of c4
  * elements each (channels zero-padded to a multiple of 4, spatial border
  * filled with the input zero point), or an im2col buffer (kh = kw = 1,
- * stride 1, c4 = kh*kw*cin rounded up to 4). Output channels are handled in
+ * stride 1, c4 = kh*kw*cin rounded up to 4; for a gray8 layer on VNNI,
+ * "row4", c4 = 4*kh: each kernel row in 4 bytes, zero weights past kw).
+ * Output channels are handled in
  * blocks of 16 (nb blocks; weights of the padding channels are 0). */
 struct qnn_convk {
 	int kh, kw, stride;     /* as the kernel sees them */

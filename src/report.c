@@ -214,8 +214,13 @@ static void out_csv(struct out *o, const char *str)
 		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
 	if (quote)
 		out_putc(o, '"');
-	if (len && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@'))
-		out_putc(o, '\'');
+	{
+		size_t i = 0; /* blanks and controls (written as blanks) do not hide a formula */
+		while (i < len && (s[i] <= 0x20 || s[i] == 0x7f))
+			i++;
+		if (i < len && (s[i] == '=' || s[i] == '+' || s[i] == '-' || s[i] == '@'))
+			out_putc(o, '\'');
+	}
 	while (*s) {
 		if (*s == '"') {
 			out_puts(o, "\"\"");

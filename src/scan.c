@@ -492,7 +492,9 @@ int scan_main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	if (!(s->cls = classify_new(&copt, &e)))
+	if (copt.model_path && !strcmp(copt.model_path, "none"))
+		s->cls = NULL; /* --model none: faces only */
+	else if (!(s->cls = classify_new(&copt, &e)))
 		fprintf(stderr, "emotop scan: no emotion classifier (%s): emotion and probs are null\n",
 			e.msg[0] ? e.msg : "no model");
 	capture_set_log(quiet_log, NULL, CAPTURE_LOG_QUIET);

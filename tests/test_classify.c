@@ -201,14 +201,37 @@ TEST(align_landmarks_levels_eyes)
 	ASSERT(ay >= 16 && ay <= 19);            /* 18.2 - 0.5 = 17.7 */
 	float p[EMO_NUM_CLASSES];
 	ASSERT_EQ(classify_face(c, &frame, &f, p), EMO_OK);
-	/* a landmark that is not a number */
-	f.lm[3][0] = NAN;
-	ASSERT_EQ(classify_align(c, &frame, &f, &crop), EMO_EINVAL);
-	/* degenerate landmarks: all at one point */
-	for (int i = 0; i < DETECT_NUM_LANDMARKS; i++) {
-		f.lm[i][0] = f.lm[0][0];
-		f.lm[i][1] = f.lm[0][1];
+	/* unusable landmarks (not a number, all at one point, upside down):
+	 * the box alone frames the face, upright, as without landmarks */
+	{
+		struct emo_image upright;
+		struct emo_face nolm = f;
+		ASSERT_EQ(image_new(&upright, 48, 48), EMO_OK);
+		nolm.n_landmarks = 0;
+		ASSERT_EQ(classify_align(c, &frame, &nolm, &upright), EMO_OK);
+		ASSERT(memcmp(upright.px, crop.px, 48 * 48) != 0); /* the tilt mattered */
+		f.lm[3][0] = NAN;
+		ASSERT_EQ(classify_align(c, &frame, &f, &crop), EMO_OK);
+		ASSERT(memcmp(upright.px, crop.px, 48 * 48) == 0);
+		struct emo_face flipped = nolm;
+		flipped.n_landmarks = DETECT_NUM_LANDMARKS;
+		for (int i = 0; i < DETECT_NUM_LANDMARKS; i++) { /* upside down */
+			flipped.lm[i][0] = 2 * (f.box.x + 0.5f * f.box.w) - f.lm[i][0];
+			flipped.lm[i][1] = 2 * (f.box.y + 0.5f * f.box.h) - f.lm[i][1];
+		}
+		flipped.lm[3][0] = flipped.lm[4][0];
+		ASSERT_EQ(classify_align(c, &frame, &flipped, &crop), EMO_OK);
+		ASSERT(memcmp(upright.px, crop.px, 48 * 48) == 0);
+		for (int i = 0; i < DETECT_NUM_LANDMARKS; i++) {
+			f.lm[i][0] = f.lm[0][0];
+			f.lm[i][1] = 100;
+		}
+		ASSERT_EQ(classify_align(c, &frame, &f, &crop), EMO_OK);
+		ASSERT(memcmp(upright.px, crop.px, 48 * 48) == 0);
+		image_free(&upright);
 	}
+	/* a box that is not a number is refused */
+	f.box.w = NAN;
 	ASSERT_EQ(classify_align(c, &frame, &f, &crop), EMO_EINVAL);
 	image_free(&frame);
 	image_free(&crop);

@@ -318,6 +318,9 @@ TEST(conv_shapes_identical)
 		{8, 8, 1, 16, 2, 4, 2, 0, 0, 1, 0},    /* gray8, kw 4 */
 		{9, 9, 1, 8, 5, 5, 2, 2, 0, 1, 0},     /* gray8, kw 5: generic im2col */
 		{5, 6, 1, 3, 1, 1, 1, 0, 0, 0, 1},     /* gray8 1x1, float out */
+		{40, 1500, 1, 16, 3, 3, 1, 1, 0, 1, 0}, /* wide: im2col in several bands */
+		{40, 1500, 1, 16, 3, 3, 1, 1, 0, 0, 1}, /* ... float out */
+		{33, 900, 2, 24, 3, 3, 2, 1, 0, 1, 0},  /* ... cin 2, stride 2 */
 		{17, 3, 7, 9, 3, 3, 3, 2, 0, 0, 0},    /* stride 3, pad 2 */
 	};
 	for (size_t i = 0; i < sizeof(sh) / sizeof(sh[0]); i++) {
@@ -354,13 +357,16 @@ TEST(maxpool_shapes_identical)
 /* conv + 2x2 max pool on the VNNI path run as one pass: the pool output is
  * byte-identical to scalar, the conv output is not kept (and says so), and
  * keep_all brings it back. Shapes: gray8 im2col with an odd conv output,
- * stride 2, cin padded, 1 or 2 channel blocks (an odd pooled pixel count
- * too), with and without ReLU; wider layers (3 to 5 blocks) and a layer with
+ * stride 2, cin padded, 1 or 2 channel blocks, odd pooled pixel counts,
+ * several bands of rows, with and without ReLU; wider layers (3 to 5 blocks) and a layer with
  * a left shift (which can wrap) are not fused, and match as well. */
 TEST(conv_pool_fusion)
 {
 	static const int sh[][7] = {/* h, w, cin, cout, stride, relu, pad */
 				    {61, 47, 1, 16, 2, 1, 1}, {9, 11, 1, 20, 1, 0, 1}, {7, 5, 3, 8, 1, 1, 1},
+				    {7, 7, 1, 16, 1, 1, 1},   /* 3x3 pooled: an odd count */
+				    {11, 7, 3, 8, 1, 0, 1},   /* 5x3 pooled, generic im2col */
+				    {21, 1000, 1, 16, 1, 1, 1}, /* pooled rows in two bands */
 				    {13, 9, 16, 32, 1, 1, 1}, {12, 12, 5, 40, 2, 1, 1},
 				    {8, 10, 24, 80, 1, 0, 0}, {7, 7, 64, 48, 1, 1, 1}};
 	if (!qnn_path_supported(QNN_PATH_AVX512VNNI))

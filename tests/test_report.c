@@ -595,6 +595,8 @@ TEST(csv_quoting)
 	ASSERT_STR(b, "'-2+3");
 	report_csv_field(b, sizeof(b), "@SUM(A1)");
 	ASSERT_STR(b, "'@SUM(A1)");
+	report_csv_field(b, sizeof(b), "\t=1+1");
+	ASSERT_STR(b, "\"' =1+1\"");
 	report_csv_field(b, sizeof(b), "Ann-Marie");
 	ASSERT_STR(b, "Ann-Marie");
 	report_csv_field(b, sizeof(b), hostile);

@@ -152,7 +152,8 @@ void qnn_ctx_keep_all(struct qnn_ctx *ctx, int on);
 
 /* Per-layer profiling: when ns is non-NULL (m->n_layers entries, owned by
  * the caller), every later run adds each layer's time in nanoseconds
- * (thread CPU time) to ns[layer]. NULL turns it off. */
+ * (thread CPU time) to ns[layer]. NULL turns it off. A max pool run inside
+ * the conv before it (VNNI) counts in that conv's entry and adds 0. */
 void qnn_ctx_profile(struct qnn_ctx *ctx, uint64_t *ns);
 
 /* Multiply-accumulates of one run at h x w (for benchmarks). */

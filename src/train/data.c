@@ -79,13 +79,17 @@ int jpeg_roundtrip_gray(uint8_t *px, int w, int h, int quality)
 	struct jpeg_compress_struct co;
 	struct jpeg_decompress_struct de;
 	struct jpeg_err je;
+	/* our buffer, big enough for any JPEG of this image (libjpeg would
+	 * otherwise grow its own, which an error path could not free) */
+	const unsigned long cap = 2ul * (unsigned long)w * (unsigned long)h + 65536;
 	unsigned char *volatile mem = NULL;
-	unsigned long len = 0;
+	unsigned long len = cap;
 	volatile int made_co = 0, made_de = 0;
 
-	if (!px || w < 1 || h < 1 || quality < 1 || quality > 100)
+	if (!px || w < 1 || h < 1 || w > 16384 || h > 16384 || quality < 1 || quality > 100)
 		return -1;
-	je.mgr.error_exit = jpeg_err_exit;
+	if (!(mem = malloc(cap)))
+		return -1;
 	if (setjmp(je.jb)) {
 		if (made_co)
 			jpeg_destroy_compress(&co);
@@ -100,7 +104,7 @@ int jpeg_roundtrip_gray(uint8_t *px, int w, int h, int quality)
 	jpeg_create_compress(&co);
 	made_co = 1;
 	{
-		unsigned char *m = NULL;
+		unsigned char *m = mem;
 		jpeg_mem_dest(&co, &m, &len);
 		co.image_width = (JDIMENSION)w;
 		co.image_height = (JDIMENSION)h;
@@ -114,7 +118,10 @@ int jpeg_roundtrip_gray(uint8_t *px, int w, int h, int quality)
 			jpeg_write_scanlines(&co, &row, 1);
 		}
 		jpeg_finish_compress(&co);
-		mem = m;
+		if (m != mem) { /* grown after all: use libjpeg's buffer */
+			free(mem);
+			mem = m;
+		}
 	}
 	jpeg_destroy_compress(&co);
 	made_co = 0;

@@ -1879,10 +1879,6 @@ out:
 	return rc;
 }
 
-/* Where the detector puts the landmarks and the box of FER2013 faces: each
- * face pasted at 100..160 px at a random place on a held-out negative,
- * detected, mapped back to 48x48 face coordinates and averaged. The lead's
- * alignment (classify_align) uses these constants. */
 /* A frame made of a random held-out negative resized to img (left as it
  * is when the negative cannot be read). */
 static void dt_neg_frame(const struct dt_data *d, uint64_t *r, struct emo_image *img)
@@ -1915,6 +1911,10 @@ static int dt_best_match(const struct emo_face *f, int n, const struct emo_box *
 	return best;
 }
 
+/* Where the detector puts the landmarks and the box of FER2013 faces: each
+ * face pasted at 100..160 px at a random place on a held-out negative,
+ * detected, mapped back to 48x48 face coordinates and averaged. The
+ * classifier's alignment (classify_align) uses these constants. */
 static int dt_fer_framing(int argc, char **argv)
 {
 	struct dt_args a = {.epochs = 1, .batch = 1, .steps = 1, .seed = 1};
@@ -2058,8 +2058,12 @@ static int dt_align_check(int argc, char **argv)
 	if (dt_load(&d, a.faces, NULL))
 		return 1;
 	rc = 1;
-	if (fer_load(a.fer, "PublicTest", &fs) || d.n_neg - d.n_train_neg < 1)
+	if (fer_load(a.fer, "PublicTest", &fs))
+		goto out; /* fer_load said why */
+	if (d.n_neg - d.n_train_neg < 1) {
+		fprintf(stderr, "emotop-train: %s has no held-out negatives\n", a.faces);
 		goto out;
+	}
 	detect_opts_default(&o);
 	o.model_path = a.out;
 	classify_opts_default(&co);
