@@ -27,12 +27,13 @@
 /* false alarms per held-out negative image at the default threshold */
 #define DET_MAX_FA_PER_NEG 0.05
 /* Synthetic galleries: the issue's target is every face found at IoU >= 0.5
- * and no false alarm. The shipped model (epoch 6 of a short, CPU-starved
- * run) does not reach it yet: it finds 28 of the 85 faces with 3 false
- * alarms. These bounds guard against regressions; raise them to 1.0 and 0
- * with a better-trained model. */
-#define DET_MIN_GALLERY_RECALL 0.25
-#define DET_MAX_GALLERY_FA 6
+ * and no false alarm. The shipped model (330 epochs, 42k parameters) does
+ * not reach it yet: it finds 57 of the 85 faces with 6 false alarms (most
+ * of them a found face whose box is too small or too large for IoU 0.5,
+ * which counts as a miss and a false alarm). These bounds guard against
+ * regressions; raise them to 1.0 and 0 with a better model. */
+#define DET_MIN_GALLERY_RECALL 0.6
+#define DET_MAX_GALLERY_FA 9
 
 static int have_model(void)
 {
