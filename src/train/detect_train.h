@@ -14,7 +14,7 @@
  *   1, 2   centre offset dx, dy in cells from the cell centre
  *   3      log(side / DT_SIZE_BASE), side of the square face box in px
  *   4..13  five landmarks (x, y) relative to the centre, in units of side */
-#define DT_ARCH "c16/s2,p,c24/s2,c24,c24,c24,c24,h14"
+#define DT_ARCH "c16/s2,p,c32/s2,c32,c32,c32,c32,h14"
 #define DT_STRIDE 8
 #define DT_NCH 14
 #define DT_SIZE_BASE 32.0f
