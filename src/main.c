@@ -115,7 +115,7 @@ static void usage(FILE *f)
 "6 output file cannot be written.\n"
 "\n"
 "emotop estimates the expression on a face, not what a person feels, and is\n"
-"often wrong: the shipped model is right on 47 % of FER2013's test faces\n"
+"often wrong: the shipped model is right on 53 % of FER2013's test faces\n"
 "(the best published models reach about 3 in 4). It keeps numbers, never\n"
 "face images (unless --annotate); names come only from the configuration.\n"
 "In the EU, the AI Act\n"
