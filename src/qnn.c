@@ -18,6 +18,10 @@
 #include "qnn_kern.h"
 
 #define QNN_ALIGN 64
+/* im2col layers are prepared and run in bands of output rows of about this
+ * many bytes (at least one row; two for a conv fused with its pool), so the
+ * prepared input stays in the L2 cache and the scratch stays small. */
+#define QNN_BAND_BYTES 131072
 
 struct qnn_plan {
 	int simd;               /* dense conv on a packed SIMD kernel */
@@ -223,7 +227,9 @@ static int plan_conv(struct qnn_ctx *ctx, const struct qnn_layer *l, struct qnn_
 	if (pl->im2col) {
 		k->kh = k->kw = k->stride = 1;
 		k->c4 = pl->row4 ? 4 * l->kh : round_up(l->kh * l->kw * l->cin, 4);
-		need = (size_t)oh * ow * k->c4 * esz;
+		/* a band at a time (run_conv, run_conv_pool), not the whole output */
+		const size_t row = (size_t)ow * k->c4 * esz, band = 2 * row > QNN_BAND_BYTES ? 2 * row : QNN_BAND_BYTES;
+		need = (size_t)oh * row < band ? (size_t)oh * row : band;
 	} else {
 		k->kh = l->kh;
 		k->kw = l->kw;
@@ -614,7 +620,7 @@ static void run_conv(struct qnn_ctx *ctx, int i, const uint8_t *in, int h, int w
 		/* bands of output rows whose im2col rows stay in the L2 cache
 		 * (a 1080p frame's first layer would stream 6 MB otherwise) */
 		const size_t row = (size_t)ow * pl->k.c4 * esz, osz = l->float_out ? sizeof(float) : 1;
-		const int band = row >= 131072 ? 1 : (int)(131072 / row);
+		const int band = row >= QNN_BAND_BYTES ? 1 : (int)(QNN_BAND_BYTES / row);
 		for (int oy0 = 0; oy0 < oh; oy0 += band) {
 			const int nb = oh - oy0 < band ? oh - oy0 : band;
 			void *o = (uint8_t *)out + (size_t)oy0 * ow * l->cout * osz;
@@ -652,7 +658,7 @@ static void run_conv_pool(struct qnn_ctx *ctx, int i, const uint8_t *in, int h, 
 	if (pl->im2col) {
 		/* bands of pooled rows, two conv rows each, as in run_conv */
 		const size_t rows2 = 2 * (size_t)ow * pl->k.c4;
-		const int band = rows2 >= 131072 ? 1 : (int)(131072 / rows2);
+		const int band = rows2 >= QNN_BAND_BYTES ? 1 : (int)(QNN_BAND_BYTES / rows2);
 		for (int py0 = 0; py0 < ph; py0 += band) {
 			const int nb = ph - py0 < band ? ph - py0 : band;
 			prepare_input(l, pl, z, in, h, w, stride, 2 * py0, 2 * (py0 + nb), ow, ctx->scratch, 1);
