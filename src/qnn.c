@@ -230,6 +230,12 @@ static int plan_conv(struct qnn_ctx *ctx, const struct qnn_layer *l, struct qnn_
 		/* a band at a time (run_conv, run_conv_pool), not the whole output */
 		const size_t row = (size_t)ow * k->c4 * esz, band = 2 * row > QNN_BAND_BYTES ? 2 * row : QNN_BAND_BYTES;
 		need = (size_t)oh * row < band ? (size_t)oh * row : band;
+		if (pl->row4 && vnni) {
+			/* or, fused with a pool (run_conv_pool), bands of the padded image */
+			const size_t ws = (size_t)max_iw + 2 * l->pad + 3, pair = 2 * (size_t)l->stride * ws;
+			const size_t img = (pair > QNN_BAND_BYTES ? pair : QNN_BAND_BYTES) + (size_t)l->kh * ws;
+			need = img > need ? img : need;
+		}
 	} else {
 		k->kh = l->kh;
 		k->kw = l->kw;
@@ -576,6 +582,22 @@ static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, 
 		return;
 	}
 	const int p = l->pad, wp = w + 2 * p, hp = h + 2 * p;
+	if (esz == 1 && c4 == cin) {
+		/* bytes, channels already a multiple of 4: whole rows at once */
+		const size_t px = (size_t)c4;
+		for (int y = 0; y < hp; y++) {
+			const int iy = y - p;
+			uint8_t *o = d8 + (size_t)y * wp * px;
+			if (iy < 0 || iy >= h) {
+				memset(o, z, (size_t)wp * px);
+				continue;
+			}
+			memset(o, z, (size_t)p * px);
+			memcpy(o + (size_t)p * px, in + (size_t)iy * stride, (size_t)w * px);
+			memset(o + (size_t)(p + w) * px, z, (size_t)p * px);
+		}
+		return;
+	}
 	for (int y = 0; y < hp; y++) {
 		int iy = y - p;
 		for (int x = 0; x < wp; x++) {
@@ -655,23 +677,50 @@ static void run_conv_pool(struct qnn_ctx *ctx, int i, const uint8_t *in, int h, 
 	const struct qnn_plan *pl = &ctx->plan[i];
 	const int z = ctx->m->tensors[l->in].zero_point;
 
+	if (pl->row4) {
+		/* a gray8 first layer: bands of the image, padded with the zero
+		 * point (and 3 more columns for the 4-byte reads), read in place */
+		const int s = l->stride, p = l->pad, ws = w + 2 * p + 3;
+		const int band = 2 * s * ws >= QNN_BAND_BYTES ? 1 : QNN_BAND_BYTES / (2 * s * ws);
+		const struct qnn_inview v = {(size_t)ws, 1, (size_t)ws, s};
+		uint8_t *img = ctx->scratch;
+		for (int py0 = 0; py0 < ph; py0 += band) {
+			const int nb = ph - py0 < band ? ph - py0 : band, rows = (2 * nb - 1) * s + l->kh;
+			for (int r = 0; r < rows; r++) {
+				uint8_t *d = img + (size_t)r * ws;
+				const int iy = 2 * py0 * s - p + r;
+				if (iy < 0 || iy >= h) {
+					memset(d, z, (size_t)ws);
+					continue;
+				}
+				memset(d, z, (size_t)p);
+				memcpy(d + p, in + (size_t)iy * stride, (size_t)w);
+				memset(d + p + w, z, (size_t)(ws - p - w));
+			}
+			qnn_conv_pool_vnni(&pl->k, img, &v, nb, pw, out + (size_t)py0 * pw * l->cout);
+		}
+		return;
+	}
 	if (pl->im2col) {
 		/* bands of pooled rows, two conv rows each, as in run_conv */
 		const size_t rows2 = 2 * (size_t)ow * pl->k.c4;
 		const int band = rows2 >= QNN_BAND_BYTES ? 1 : (int)(QNN_BAND_BYTES / rows2);
+		const struct qnn_inview v = {(size_t)ow * pl->k.c4, (size_t)pl->k.c4, 4, 1};
 		for (int py0 = 0; py0 < ph; py0 += band) {
 			const int nb = ph - py0 < band ? ph - py0 : band;
 			prepare_input(l, pl, z, in, h, w, stride, 2 * py0, 2 * (py0 + nb), ow, ctx->scratch, 1);
-			qnn_conv_pool_vnni(&pl->k, ctx->scratch, ow, nb, pw, out + (size_t)py0 * pw * l->cout);
+			qnn_conv_pool_vnni(&pl->k, ctx->scratch, &v, nb, pw, out + (size_t)py0 * pw * l->cout);
 		}
 		return;
 	}
 	const uint8_t *src = ctx->scratch;
+	const int wp = w + 2 * l->pad;
+	const struct qnn_inview v = {(size_t)wp * pl->k.c4, (size_t)pl->k.c4, 4, pl->k.stride};
 	if (l->pad == 0 && l->cin == pl->k.c4 && stride == w * l->cin)
 		src = in;
 	else
 		prepare_input(l, pl, z, in, h, w, stride, 0, oh, ow, ctx->scratch, 1);
-	qnn_conv_pool_vnni(&pl->k, src, w + 2 * l->pad, ph, pw, out);
+	qnn_conv_pool_vnni(&pl->k, src, &v, ph, pw, out);
 }
 
 int qnn_run(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stride)

@@ -157,20 +157,23 @@ TGT void qnn_conv_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int
  * the requantization (non-negative multiplier, no left shift, clamp) never
  * decreases with the accumulator; qnn.c checks that before fusing, and
  * fuses only narrow layers (at most 2 channel blocks), whose cost is mostly
- * requantization. */
-INL void pool_tile(const struct qnn_convk *k, const uint8_t *in, int wp, int pw, int pi0, int nw,
-		   int b0, void *out, const int NB)
+ * requantization. The input is addressed through v (qnn_kern.h): a
+ * prepared input, or a padded gray8 image read in place. */
+INL void pool_tile(const struct qnn_convk *k, const uint8_t *in, const struct qnn_inview *v, int pw,
+		   int py, int px0, int nw, int b0, void *out, const int NB)
 {
-	const int c4 = k->c4;
+	const int c4 = k->c4, pi0 = py * pw + px0;
 	const size_t wblock = (size_t)k->kh * k->kw * c4 * 16;
 	const uint8_t *pp[8];
 	__m512i acc[8][2];
 
+	/* pool window q = p / 4 (the last one repeated when nw == 1), conv
+	 * pixel (p / 2 % 2, p % 2) in it */
 #pragma GCC unroll 8
 	for (int p = 0; p < 8; p++) {
-		const int pi = pi0 + ((p >> 2) < nw ? p >> 2 : nw - 1), py = pi / pw, px = pi - py * pw;
+		const int px = px0 + ((p >> 2) < nw ? p >> 2 : nw - 1);
 		const int oy = 2 * py + ((p >> 1) & 1), ox = 2 * px + (p & 1);
-		pp[p] = in + ((size_t)oy * k->stride * wp + (size_t)ox * k->stride) * c4;
+		pp[p] = in + (size_t)oy * v->stride * v->row + (size_t)ox * v->stride * v->pix;
 	}
 #pragma GCC unroll 2
 	for (int j = 0; j < NB; j++) {
@@ -182,8 +185,9 @@ INL void pool_tile(const struct qnn_convk *k, const uint8_t *in, int wp, int pw,
 	const int8_t *w = (const int8_t *)k->w + (size_t)b0 * wblock;
 	for (int ky = 0; ky < k->kh; ky++)
 		for (int kx = 0; kx < k->kw; kx++) {
-			const size_t off = ((size_t)ky * wp + kx) * c4;
+			const size_t off = (size_t)ky * v->row + (size_t)kx * v->pix;
 			for (int g = 0; g < c4; g += 4, w += 64) {
+				const size_t go = off + (size_t)(g >> 2) * v->grp;
 				__m512i wv[2];
 #pragma GCC unroll 2
 				for (int j = 0; j < NB; j++)
@@ -191,7 +195,7 @@ INL void pool_tile(const struct qnn_convk *k, const uint8_t *in, int wp, int pw,
 #pragma GCC unroll 8
 				for (int p = 0; p < 8; p++) {
 					int32_t a;
-					memcpy(&a, pp[p] + off + g, 4);
+					memcpy(&a, pp[p] + go, 4);
 					const __m512i av = _mm512_set1_epi32(a);
 #pragma GCC unroll 2
 					for (int j = 0; j < NB; j++)
@@ -213,25 +217,30 @@ INL void pool_tile(const struct qnn_convk *k, const uint8_t *in, int wp, int pw,
 	}
 }
 
-static TGT void pool_1(const struct qnn_convk *k, const uint8_t *in, int wp, int n, int pw, void *out)
+/* two pool windows of a row at a time (tiles never straddle rows) */
+static TGT void pool_1(const struct qnn_convk *k, const uint8_t *in, const struct qnn_inview *v,
+		       int ph, int pw, void *out)
 {
-	for (int pi = 0; pi < n; pi += 2)
-		pool_tile(k, in, wp, pw, pi, n - pi < 2 ? n - pi : 2, 0, out, 1);
+	for (int py = 0; py < ph; py++)
+		for (int px = 0; px < pw; px += 2)
+			pool_tile(k, in, v, pw, py, px, pw - px < 2 ? 1 : 2, 0, out, 1);
 }
 
-static TGT void pool_2(const struct qnn_convk *k, const uint8_t *in, int wp, int n, int pw, void *out)
+static TGT void pool_2(const struct qnn_convk *k, const uint8_t *in, const struct qnn_inview *v,
+		       int ph, int pw, void *out)
 {
-	for (int pi = 0; pi < n; pi += 2)
-		pool_tile(k, in, wp, pw, pi, n - pi < 2 ? n - pi : 2, 0, out, 2);
+	for (int py = 0; py < ph; py++)
+		for (int px = 0; px < pw; px += 2)
+			pool_tile(k, in, v, pw, py, px, pw - px < 2 ? 1 : 2, 0, out, 2);
 }
 
-TGT void qnn_conv_pool_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int ph, int pw,
-			    void *out)
+TGT void qnn_conv_pool_vnni(const struct qnn_convk *k, const uint8_t *in, const struct qnn_inview *v,
+			    int ph, int pw, void *out)
 {
 	if (k->nb == 1)
-		pool_1(k, in, wp, ph * pw, pw, out);
+		pool_1(k, in, v, ph, pw, out);
 	else if (k->nb == 2)
-		pool_2(k, in, wp, ph * pw, pw, out);
+		pool_2(k, in, v, ph, pw, out);
 }
 
 /* Float conv of qnn_run_float(): P pixels x NB blocks of 16 channels. */
@@ -319,9 +328,9 @@ void qnn_conv_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int oh,
 {
 	(void)k, (void)in, (void)wp, (void)oh, (void)ow, (void)out;
 }
-void qnn_conv_pool_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int ph, int pw,
-			void *out)
+void qnn_conv_pool_vnni(const struct qnn_convk *k, const uint8_t *in, const struct qnn_inview *v,
+			int ph, int pw, void *out)
 {
-	(void)k, (void)in, (void)wp, (void)ph, (void)pw, (void)out;
+	(void)k, (void)in, (void)v, (void)ph, (void)pw, (void)out;
 }
 #endif

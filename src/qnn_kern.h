@@ -55,12 +55,23 @@ void qnn_conv_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int oh,
 		   void *out);
 void qnn_conv_avx2(const struct qnn_convk *k, const int16_t *in, int wp, int oh, int ow,
 		   void *out);
+/* How a kernel addresses its input, in bytes: conv output pixel (oy, ox)
+ * starts at oy*stride*row + ox*stride*pix, its tap (ky, kx) is ky*row +
+ * kx*pix further and the tap's 4-byte group g (of c4/4) g*grp further.
+ * A prepared input: row = wp*c4, pix = c4, grp = 4, stride = k->stride.
+ * A row4 layer read in place from a padded gray8 image of row bytes per
+ * line (kh = kw = 1 to the kernel, c4 = 4 * the layer's kh): pix = 1,
+ * grp = row, stride = the layer's stride. */
+struct qnn_inview {
+	size_t row, pix, grp;
+	int stride;
+};
+
 /* The VNNI conv followed by a 2x2 / stride 2 max pool: ph x pw pooled pixels
- * out (conv output pixel (oy, ox) reads the prepared input at
- * (oy * stride * wp + ox * stride) * c4). Only for non-negative multipliers
+ * out, the input addressed through v. Only for non-negative multipliers
  * without a left shift (the requantization must be monotone), nb <= 2. */
-void qnn_conv_pool_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int ph, int pw,
-			void *out);
+void qnn_conv_pool_vnni(const struct qnn_convk *k, const uint8_t *in, const struct qnn_inview *v,
+			int ph, int pw, void *out);
 
 /* Float conv on a prepared float input (rows of wp pixels of cin floats,
  * border 0.0): weights [nb][kh*kw][cin][16] already scaled, bias [nb*16]. */

@@ -403,6 +403,44 @@ TEST(conv_pool_fusion)
 	}
 }
 
+/* A gray8 first layer fused with its pool reads the padded image in place
+ * (bands of rows, 4 bytes per kernel row): every kernel width up to 4,
+ * kernel heights 1 to 5, strides 1 to 3, with and without padding, odd
+ * sizes, an input zero point (the padding) other than 0, and an image so
+ * wide that each band holds one pooled row. */
+TEST(conv_pool_gray8_in_place)
+{
+	static const int sh[][8] = {/* h, w, cout, kh, kw, stride, pad, relu */
+				    {13, 17, 16, 3, 2, 1, 0, 1}, {12, 15, 16, 2, 4, 2, 1, 0},
+				    {19, 23, 32, 5, 4, 2, 2, 1}, {9, 9, 16, 1, 1, 1, 0, 1},
+				    {25, 31, 8, 3, 3, 3, 1, 1},  {10, 9, 16, 4, 3, 2, 2, 0},
+				    {8, 30000, 16, 3, 3, 3, 1, 1}};
+	if (!qnn_path_supported(QNN_PATH_AVX512VNNI))
+		SKIP("CPU has no AVX-512 VNNI: the fused gray8 path is not used");
+	for (size_t i = 0; i < sizeof(sh) / sizeof(sh[0]); i++) {
+		struct qnn_model *m = rm_new(1);
+		int n, conv, pool, h, w;
+		ASSERT(m);
+		m->tensors[0].zero_point = 17 + 29 * (int)i; /* the padding must be this */
+		conv = rm_conv(m, 0, sh[i][2], sh[i][3], sh[i][4], sh[i][5], sh[i][6], 0, sh[i][7], 0, 40);
+		pool = rm_pool(m, conv, QNN_MAXPOOL, 2, 2, 0);
+		rm_conv(m, pool, 7, 1, 1, 1, 0, 0, 0, 1, 40);
+		int bad = check_paths(m, sh[i][0], sh[i][1], &n);
+		struct qnn_ctx *x = qnn_ctx_new(m, sh[i][0], sh[i][1], QNN_PATH_AVX512VNNI, NULL);
+		uint8_t *in = malloc((size_t)sh[i][0] * sh[i][1]);
+		ASSERT(x && in);
+		rnd_fill(in, (size_t)sh[i][0] * sh[i][1]);
+		ASSERT_EQ(qnn_run(x, in, sh[i][0], sh[i][1], sh[i][1]), EMO_OK);
+		/* it did run fused */
+		ASSERT_EQ(qnn_tensor_get(x, conv, &h, &w, NULL, NULL, NULL), EMO_EUNSUPPORTED);
+		qnn_ctx_free(x);
+		free(in);
+		qnn_model_free(m);
+		if (bad)
+			UNIT_FAILF("gray8 conv + pool shape %zu: %d path(s) differ", i, bad);
+	}
+}
+
 /* A branchy random network: every layer type, odd widths. */
 static struct qnn_model *rm_branchy(void)
 {
@@ -625,6 +663,7 @@ int main(int argc, char **argv)
 	RUN(conv_shapes_identical);
 	RUN(maxpool_shapes_identical);
 	RUN(conv_pool_fusion);
+	RUN(conv_pool_gray8_in_place);
 	RUN(random_networks_identical);
 	RUN(full_classifier_identical);
 	RUN(float_vs_int8);
