@@ -32,11 +32,17 @@ static const float fer_lm[DETECT_NUM_LANDMARKS][2] = {
 #define CLASSIFY_BOX_DY (-0.09f)
 #define CLASSIFY_DEFAULT_SIZE 48
 
-struct classify {
+/* One network of the ensemble. */
+struct classify_net {
 	struct qnn_model *m;
 	struct qnn_ctx *ctx;
-	int in_w, in_h;
 	int out;                /* logits tensor */
+};
+
+struct classify {
+	struct classify_net net[CLASSIFY_MAX_NETS];
+	int n_nets;
+	int in_w, in_h;
 	int flip_tta;
 	struct emo_image crop;  /* classify_face() */
 	struct emo_image flip;  /* mirrored crop for flip TTA */
@@ -72,12 +78,70 @@ static int meta_int(const struct qnn_model *m, const char *key, int def, int *ou
 	return EMO_OK;
 }
 
+/* Check a loaded network k: an emotion classifier whose input (size,
+ * normalisation, blur) is that of network 0; set up its context. */
+static int net_setup(struct classify *c, int k, const char *name, const struct classify_opts *o,
+		     struct emo_err *err)
+{
+	struct classify_net *n = &c->net[k];
+	const struct qnn_model *m = n->m;
+	const struct qnn_layer *last = &m->layers[m->n_layers - 1];
+	int in_w, in_h, facenorm = 0, h, w, rc;
+	float blur = 0;
+	char v[32];
+	uint8_t *zero;
+
+	n->out = last->out;
+	if (meta_int(m, "input_w", CLASSIFY_DEFAULT_SIZE, &in_w) ||
+	    meta_int(m, "input_h", CLASSIFY_DEFAULT_SIZE, &in_h))
+		return emo_seterr(err, EMO_EFORMAT, name, 0, 0, "bad input_w/input_h in model metadata");
+	if (!qnn_meta_get(m, "input_norm", v, sizeof(v))) {
+		if (strcmp(v, "facenorm"))
+			return emo_seterr(err, EMO_EFORMAT, name, 0, 0,
+					  "unknown input_norm '%s' in model metadata", v);
+		facenorm = 1;
+	}
+	if (!qnn_meta_get(m, "input_blur", v, sizeof(v))) {
+		char *end;
+		blur = strtof(v, &end);
+		if (end == v || *end || !(blur >= 0 && blur <= 8))
+			return emo_seterr(err, EMO_EFORMAT, name, 0, 0, "bad input_blur '%s' in model metadata",
+					  v);
+	}
+	if (m->tensors[0].c != 1 || last->type != QNN_CONV || !last->float_out ||
+	    m->tensors[n->out].c != EMO_NUM_CLASSES)
+		return emo_seterr(err, EMO_EFORMAT, name, 0, 0,
+				  "not an emotion classifier: want a gray8 input and %d float logits last",
+				  EMO_NUM_CLASSES);
+	if (k == 0) {
+		c->in_w = in_w;
+		c->in_h = in_h;
+		c->facenorm = facenorm;
+		c->blur = blur;
+	} else if (in_w != c->in_w || in_h != c->in_h || facenorm != c->facenorm || blur != c->blur) {
+		/* one crop, prepared once, feeds every network */
+		return emo_seterr(err, EMO_EFORMAT, name, 0, 0,
+				  "ensemble member prepares its input differently from the first "
+				  "(%dx%d, input_norm, input_blur %.2f against %dx%d, %.2f)",
+				  in_w, in_h, (double)blur, c->in_w, c->in_h, (double)c->blur);
+	}
+	if (!(n->ctx = qnn_ctx_new(m, c->in_h, c->in_w, o->path, err)))
+		return EMO_ENOMEM; /* *err says why */
+	if (!(zero = calloc((size_t)c->in_w * c->in_h, 1)))
+		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+	rc = qnn_run(n->ctx, zero, c->in_h, c->in_w, c->in_w);
+	free(zero);
+	if (rc || qnn_tensor_get(n->ctx, n->out, &h, &w, NULL, NULL, NULL) || h != 1 || w != 1)
+		return emo_seterr(err, EMO_EFORMAT, name, 0, 0, "classifier output is not 1x1x%d at %dx%d",
+				  EMO_NUM_CLASSES, c->in_w, c->in_h);
+	return EMO_OK;
+}
+
 struct classify *classify_new(const struct classify_opts *o, struct emo_err *err)
 {
 	struct classify_opts def;
 	struct classify *c;
-	const char *name;
-	int rc;
+	int rc = EMO_OK;
 
 	if (!o) {
 		classify_opts_default(&def);
@@ -90,71 +154,54 @@ struct classify *classify_new(const struct classify_opts *o, struct emo_err *err
 	}
 	c->flip_tta = o->flip_tta;
 	if (o->model_path) {
-		name = o->model_path;
-		rc = qnn_model_load(o->model_path, &c->m, err);
+		/* one file, or an ensemble: files separated by commas */
+		const char *p = o->model_path;
+		for (;;) {
+			const char *e = strchr(p, ',');
+			size_t len = e ? (size_t)(e - p) : strlen(p);
+			char path[4096];
+			if (!len || len >= sizeof(path)) {
+				emo_seterr(err, EMO_EINVAL, o->model_path, 0, 0,
+					   len ? "model path too long" : "empty model path in the list");
+				goto fail;
+			}
+			if (c->n_nets == CLASSIFY_MAX_NETS) {
+				emo_seterr(err, EMO_EINVAL, o->model_path, 0, 0,
+					   "more than %d models in the ensemble", CLASSIFY_MAX_NETS);
+				goto fail;
+			}
+			memcpy(path, p, len);
+			path[len] = '\0';
+			if ((rc = qnn_model_load(path, &c->net[c->n_nets].m, err)))
+				goto fail;
+			if ((rc = net_setup(c, c->n_nets++, path, o, err)))
+				goto fail;
+			if (!e)
+				break;
+			p = e + 1;
+		}
 	} else {
-		size_t n = (size_t)(emo_blob_emo7_end - emo_blob_emo7);
-		name = "embedded emo7 model";
-		if (!n) {
+		/* the embedded ensemble */
+		static const struct {
+			const unsigned char *b, *e;
+			const char *name;
+		} blobs[] = {{emo_blob_emo7, emo_blob_emo7_end, "embedded emo7 model"},
+			     {emo_blob_emo7b, emo_blob_emo7b_end, "embedded emo7b model"}};
+		for (size_t i = 0; i < sizeof(blobs) / sizeof(blobs[0]); i++) {
+			size_t n = (size_t)(blobs[i].e - blobs[i].b);
+			if (!n)
+				continue;
+			if ((rc = qnn_model_load_mem(blobs[i].b, n, blobs[i].name, &c->net[c->n_nets].m, err)))
+				goto fail;
+			if ((rc = net_setup(c, c->n_nets++, blobs[i].name, o, err)))
+				goto fail;
+		}
+		if (!c->n_nets) {
 			emo_seterr(err, EMO_EINVAL, NULL, 0, 0,
 				   "no emotion model: this build embeds none (models/emo7.qnn was absent); "
 				   "give a model file");
 			goto fail;
 		}
-		rc = qnn_model_load_mem(emo_blob_emo7, n, name, &c->m, err);
-	}
-	if (rc)
-		goto fail;
-	const struct qnn_model *m = c->m;
-	const struct qnn_layer *last = &m->layers[m->n_layers - 1];
-	c->out = last->out;
-	if (meta_int(m, "input_w", CLASSIFY_DEFAULT_SIZE, &c->in_w) ||
-	    meta_int(m, "input_h", CLASSIFY_DEFAULT_SIZE, &c->in_h)) {
-		emo_seterr(err, EMO_EFORMAT, name, 0, 0, "bad input_w/input_h in model metadata");
-		goto fail;
-	}
-	{
-		char norm[32];
-		if (!qnn_meta_get(m, "input_norm", norm, sizeof(norm))) {
-			if (strcmp(norm, "facenorm")) {
-				emo_seterr(err, EMO_EFORMAT, name, 0, 0,
-					   "unknown input_norm '%s' in model metadata", norm);
-				goto fail;
-			}
-			c->facenorm = 1;
-		}
-		if (!qnn_meta_get(m, "input_blur", norm, sizeof(norm))) {
-			char *end;
-			c->blur = strtof(norm, &end);
-			if (end == norm || *end || !(c->blur >= 0 && c->blur <= 8)) {
-				emo_seterr(err, EMO_EFORMAT, name, 0, 0,
-					   "bad input_blur '%s' in model metadata", norm);
-				goto fail;
-			}
-		}
-	}
-	if (m->tensors[0].c != 1 || last->type != QNN_CONV || !last->float_out ||
-	    m->tensors[c->out].c != EMO_NUM_CLASSES) {
-		emo_seterr(err, EMO_EFORMAT, name, 0, 0,
-			   "not an emotion classifier: want a gray8 input and %d float logits last",
-			   EMO_NUM_CLASSES);
-		goto fail;
-	}
-	c->ctx = qnn_ctx_new(m, c->in_h, c->in_w, o->path, err);
-	if (!c->ctx)
-		goto fail;
-	int h, w;
-	uint8_t *zero = calloc((size_t)c->in_w * c->in_h, 1);
-	if (!zero) {
-		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
-		goto fail;
-	}
-	rc = qnn_run(c->ctx, zero, c->in_h, c->in_w, c->in_w);
-	free(zero);
-	if (rc || qnn_tensor_get(c->ctx, c->out, &h, &w, NULL, NULL, NULL) || h != 1 || w != 1) {
-		emo_seterr(err, EMO_EFORMAT, name, 0, 0, "classifier output is not 1x1x%d at %dx%d",
-			   EMO_NUM_CLASSES, c->in_w, c->in_h);
-		goto fail;
 	}
 	if (image_new(&c->crop, c->in_w, c->in_h) || image_new(&c->flip, c->in_w, c->in_h) ||
 	    image_new(&c->norm, c->in_w, c->in_h) || image_new(&c->tmp, c->in_w, c->in_h)) {
@@ -167,12 +214,19 @@ fail:
 	return NULL;
 }
 
+int classify_n_nets(const struct classify *c)
+{
+	return c ? c->n_nets : 0;
+}
+
 void classify_free(struct classify *c)
 {
 	if (!c)
 		return;
-	qnn_ctx_free(c->ctx);
-	qnn_model_free(c->m);
+	for (int k = 0; k < c->n_nets; k++) {
+		qnn_ctx_free(c->net[k].ctx);
+		qnn_model_free(c->net[k].m);
+	}
 	image_free(&c->crop);
 	image_free(&c->flip);
 	image_free(&c->norm);
@@ -180,34 +234,36 @@ void classify_free(struct classify *c)
 	free(c);
 }
 
-/* Run one crop; writes softmax probabilities. */
-static int run_one(struct classify *c, const struct emo_image *img, float p[EMO_NUM_CLASSES])
+/* Run one crop through network k; adds w * its softmax probabilities to p. */
+static int run_one(struct classify *c, int k, const struct emo_image *img, float w,
+		   float p[EMO_NUM_CLASSES])
 {
+	const struct classify_net *n = &c->net[k];
 	const float *f;
-	float mx, sum = 0;
-	int rc = qnn_run(c->ctx, img->px, img->h, img->w, img->stride);
+	float mx, sum = 0, e[EMO_NUM_CLASSES];
+	int rc = qnn_run(n->ctx, img->px, img->h, img->w, img->stride);
 
 	if (rc)
 		return rc;
-	rc = qnn_tensor_get(c->ctx, c->out, NULL, NULL, NULL, NULL, &f);
+	rc = qnn_tensor_get(n->ctx, n->out, NULL, NULL, NULL, NULL, &f);
 	if (rc || !f)
 		return EMO_EINVAL;
 	mx = f[0];
-	for (int k = 1; k < EMO_NUM_CLASSES; k++)
-		mx = f[k] > mx ? f[k] : mx;
-	for (int k = 0; k < EMO_NUM_CLASSES; k++) {
-		p[k] = expf(f[k] - mx);
-		sum += p[k];
+	for (int j = 1; j < EMO_NUM_CLASSES; j++)
+		mx = f[j] > mx ? f[j] : mx;
+	for (int j = 0; j < EMO_NUM_CLASSES; j++) {
+		e[j] = expf(f[j] - mx);
+		sum += e[j];
 	}
-	for (int k = 0; k < EMO_NUM_CLASSES; k++)
-		p[k] /= sum;
+	for (int j = 0; j < EMO_NUM_CLASSES; j++)
+		p[j] += w * e[j] / sum;
 	return EMO_OK;
 }
 
 int classify_crop(struct classify *c, const struct emo_image *crop, float probs[EMO_NUM_CLASSES])
 {
-	float pf[EMO_NUM_CLASSES];
-	int rc;
+	float w;
+	int rc = EMO_OK;
 
 	if (!c || !crop || !crop->px || !probs || crop->w != c->in_w || crop->h != c->in_h ||
 	    crop->stride < crop->w)
@@ -222,21 +278,23 @@ int classify_crop(struct classify *c, const struct emo_image *crop, float probs[
 			facenorm_apply(c->norm.px, c->norm.w * c->norm.h);
 		crop = &c->norm;
 	}
-	rc = run_one(c, crop, probs);
-	if (rc || !c->flip_tta)
-		return rc;
-	for (int y = 0; y < crop->h; y++) {
-		const uint8_t *s = crop->px + (size_t)y * crop->stride;
-		uint8_t *d = c->flip.px + (size_t)y * c->flip.stride;
-		for (int x = 0; x < crop->w; x++)
-			d[x] = s[crop->w - 1 - x];
+	if (c->flip_tta)
+		for (int y = 0; y < crop->h; y++) {
+			const uint8_t *s = crop->px + (size_t)y * crop->stride;
+			uint8_t *d = c->flip.px + (size_t)y * c->flip.stride;
+			for (int x = 0; x < crop->w; x++)
+				d[x] = s[crop->w - 1 - x];
+		}
+	/* the mean of every network's probabilities (and of the mirror's) */
+	w = 1.0f / (float)(c->n_nets * (c->flip_tta ? 2 : 1));
+	for (int j = 0; j < EMO_NUM_CLASSES; j++)
+		probs[j] = 0;
+	for (int k = 0; k < c->n_nets && !rc; k++) {
+		rc = run_one(c, k, crop, w, probs);
+		if (!rc && c->flip_tta)
+			rc = run_one(c, k, &c->flip, w, probs);
 	}
-	rc = run_one(c, &c->flip, pf);
-	if (rc)
-		return rc;
-	for (int k = 0; k < EMO_NUM_CLASSES; k++)
-		probs[k] = 0.5f * (probs[k] + pf[k]);
-	return EMO_OK;
+	return rc;
 }
 
 int classify_align(const struct classify *c, const struct emo_image *frame,

@@ -13,6 +13,11 @@ BLOB(emo7, "models/emo7.qnn")
 #else
 EMPTY(emo7)
 #endif
+#if defined(HAVE_MODEL_emo7b)
+BLOB(emo7b, "models/emo7b.qnn")
+#else
+EMPTY(emo7b)
+#endif
 #if defined(HAVE_MODEL_face)
 BLOB(face, "models/face.qnn")
 #else

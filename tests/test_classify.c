@@ -146,6 +146,77 @@ static void darkest(const struct emo_image *im, int x0, int x1, int y0, int y1, 
 			}
 }
 
+/* Several model files separated by commas are one ensemble: the mean of
+ * every network's probabilities (and of the mirror's with flip TTA); bad
+ * lists and members that prepare their input differently are refused. */
+TEST(ensemble)
+{
+	char pa[160], pb[160], pc[160], list[800];
+	struct classify_opts o;
+	struct emo_err err;
+	struct emo_image a;
+	float p[4][EMO_NUM_CLASSES], q[EMO_NUM_CLASSES];
+	struct qnn_model *m;
+	const char *w;
+
+	m = rm_classifier(1);
+	ASSERT(m && (w = write_model(m, "ensA.qnn")));
+	snprintf(pa, sizeof(pa), "%s", w);
+	qnn_model_free(m);
+	m = rm_classifier(1); /* other random weights */
+	ASSERT(m && (w = write_model(m, "ensB.qnn")));
+	snprintf(pb, sizeof(pb), "%s", w);
+	strcat(m->meta, "input_blur=1.50\n");
+	ASSERT((w = write_model(m, "ensC.qnn")));
+	snprintf(pc, sizeof(pc), "%s", w);
+	qnn_model_free(m);
+	ASSERT_EQ(image_new(&a, 48, 48), EMO_OK);
+	for (int i = 0; i < 48 * 48; i++)
+		a.px[i] = (uint8_t)(i * 7 % 251);
+
+	classify_opts_default(&o);
+	for (int flip = 0; flip < 2; flip++) {
+		struct classify *c;
+		o.flip_tta = flip;
+		o.model_path = pa;
+		ASSERT((c = classify_new(&o, &err)));
+		ASSERT_EQ(classify_n_nets(c), 1);
+		ASSERT_EQ(classify_crop(c, &a, p[2 * flip]), EMO_OK);
+		classify_free(c);
+		o.model_path = pb;
+		ASSERT((c = classify_new(&o, &err)));
+		ASSERT_EQ(classify_crop(c, &a, p[2 * flip + 1]), EMO_OK);
+		classify_free(c);
+		snprintf(list, sizeof(list), "%s,%s", pa, pb);
+		o.model_path = list;
+		ASSERT((c = classify_new(&o, &err)));
+		ASSERT_EQ(classify_n_nets(c), 2);
+		ASSERT_EQ(classify_crop(c, &a, q), EMO_OK);
+		classify_free(c);
+		int differ = 0;
+		for (int k = 0; k < EMO_NUM_CLASSES; k++) {
+			ASSERT_NEAR(q[k], 0.5 * (p[2 * flip][k] + p[2 * flip + 1][k]), 1e-6);
+			differ |= fabsf(p[2 * flip][k] - p[2 * flip + 1][k]) > 1e-4f;
+		}
+		ASSERT(differ); /* two different networks */
+	}
+	o.flip_tta = 0;
+	snprintf(list, sizeof(list), "%s,", pa);
+	o.model_path = list;
+	ASSERT(!classify_new(&o, &err));
+	ASSERT(strstr(err.msg, "empty model path"));
+	snprintf(list, sizeof(list), "%s,%s,%s,%s,%s", pa, pa, pa, pa, pa);
+	ASSERT(!classify_new(&o, &err));
+	ASSERT(strstr(err.msg, "more than 4"));
+	snprintf(list, sizeof(list), "%s,/nonexistent/emo7.qnn", pa);
+	ASSERT(!classify_new(&o, &err));
+	ASSERT(strstr(err.msg, "cannot open"));
+	snprintf(list, sizeof(list), "%s,%s", pa, pc);
+	ASSERT(!classify_new(&o, &err));
+	ASSERT(strstr(err.msg, "ensemble member"));
+	image_free(&a);
+}
+
 TEST(align_landmarks_levels_eyes)
 {
 	struct classify *c = new_random(0);
@@ -285,6 +356,7 @@ int main(int argc, char **argv)
 	unit_init(argc, argv);
 	RUN(model_errors);
 	RUN(crop_softmax_and_flip);
+	RUN(ensemble);
 	RUN(align_landmarks_levels_eyes);
 	RUN(align_box_squares);
 	if (model_path[0]) {

@@ -13,8 +13,15 @@
 #include "emotop/image.h"
 #include "emotop/qnn.h"
 
+/* Most networks in one ensemble. */
+#define CLASSIFY_MAX_NETS 4
+
 struct classify_opts {
-	const char *model_path; /* NULL: the embedded model */
+	/* NULL: the embedded model(s). Otherwise a model file, or an ensemble
+	 * of up to CLASSIFY_MAX_NETS files separated by commas, whose
+	 * probabilities are averaged (they must prepare their input alike).
+	 * Borrowed: read during classify_new() only. */
+	const char *model_path;
 	int flip_tta;           /* also run the mirrored face, average */
 	enum qnn_path path;     /* QNN_PATH_AUTO normally */
 };
@@ -25,6 +32,8 @@ void classify_opts_default(struct classify_opts *o);
  * (e.g. no model file and none embedded). */
 struct classify *classify_new(const struct classify_opts *o, struct emo_err *err);
 void classify_free(struct classify *c);
+/* Networks in the ensemble (1 for a single model). */
+int classify_n_nets(const struct classify *c);
 
 /* Classify an already aligned model-sized crop (48x48 gray8 for FER2013
  * models): probs[EMO_NUM_CLASSES] sum to 1. Returns EMO_OK or EMO_EINVAL. */

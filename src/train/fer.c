@@ -29,7 +29,7 @@ struct train_state {
 
 struct train_args {
 	const char *data, *test, *arch, *ckpt, *log;
-	int epochs, batch, resume, seed, opt, eval_every;
+	int epochs, batch, resume, seed, opt, eval_every, keep;
 	float lr, wd, momentum, smooth, cw_power, warmup, input_blur;
 	struct augment aug;
 };
@@ -37,6 +37,13 @@ struct train_args {
 /* Float accuracy (optionally with flip TTA) and confusion of net on set. */
 void train_eval_float(struct fnn *net, const struct fer_set *set, int tta, int conf[7][7],
 		      double *acc)
+{
+	train_eval_float_ens(&net, 1, set, tta, conf, acc);
+}
+
+/* The same for an ensemble: the softmax outputs of n nets averaged. */
+void train_eval_float_ens(struct fnn *const *nets, int n_nets, const struct fer_set *set, int tta,
+			  int conf[7][7], double *acc)
 {
 	const int B = 256, N = FER_SIZE * FER_SIZE;
 	float *x = malloc(sizeof(float) * (size_t)B * N), *p = malloc(sizeof(float) * (size_t)B * 7);
@@ -50,15 +57,16 @@ void train_eval_float(struct fnn *net, const struct fer_set *set, int tta, int c
 	for (int i = 0; i < set->n; i += B) {
 		int n = set->n - i < B ? set->n - i : B;
 		const float *z;
-		for (int pass = 0; pass < (tta ? 2 : 1); pass++) {
+		for (int pass = 0; pass < (tta ? 2 : 1) * n_nets; pass++) {
+			int flip = pass / n_nets;
 			for (int j = 0; j < n; j++) {
 				const uint8_t *src = set->px + (size_t)(i + j) * N;
 				for (int y = 0; y < FER_SIZE; y++)
 					for (int xx = 0; xx < FER_SIZE; xx++)
 						x[(size_t)j * N + y * FER_SIZE + xx] =
-							src[y * FER_SIZE + (pass ? FER_SIZE - 1 - xx : xx)] / 255.0f;
+							src[y * FER_SIZE + (flip ? FER_SIZE - 1 - xx : xx)] / 255.0f;
 			}
-			z = fnn_forward(net, x, n, 0);
+			z = fnn_forward(nets[pass % n_nets], x, n, 0);
 			for (int j = 0; j < n; j++) {
 				float mx = z[j * 7], s = 0, e[7];
 				for (int k = 1; k < 7; k++)
@@ -99,6 +107,7 @@ static void usage_fer(void)
 		"  --ckpt FILE     checkpoint, written every epoch (default runs/emo7.ckpt);\n"
 		"                  the best epoch goes to FILE.best\n"
 		"  --resume        continue from --ckpt\n"
+		"  --keep          also keep every epoch's weights as FILE.eN (for averaging)\n"
 		"  --log FILE      append progress lines (default FILE of --ckpt + .log)\n"
 		"  --seed N        (default 1)\n"
 		"  --input-blur S  Gaussian blur the validation faces get, as the classifier\n"
@@ -118,7 +127,7 @@ int train_cmd_fer(int argc, char **argv)
 		{"resume", 0, 0, 'r'}, {"log", 1, 0, 'L'}, {"seed", 1, 0, 'S'}, {"help", 0, 0, 'h'},
 		{"warmup", 1, 0, 'W'}, {"rot", 1, 0, 'R'}, {"scale", 1, 0, 'Z'}, {"shift", 1, 0, 'X'},
 		{"input-blur", 1, 0, 'I'}, {"bright", 1, 0, 'B'}, {"contrast", 1, 0, 'C'}, {"erase", 1, 0, 'E'}, {"no-flip", 0, 0, 'F'},
-		{0, 0, 0, 0}};
+		{"keep", 0, 0, 'K'}, {0, 0, 0, 0}};
 	struct train_args a = {
 		.arch = DEFAULT_ARCH, .ckpt = "runs/emo7.ckpt", .epochs = 40, .batch = 128,
 		.seed = 1, .lr = -1, .wd = -1, .momentum = 0.9f, .smooth = 0.1f, .cw_power = 0.3f,
@@ -161,6 +170,7 @@ int train_cmd_fer(int argc, char **argv)
 		case 'C': a.aug.contrast = (float)atof(optarg); break;
 		case 'E': a.aug.erase = (float)atof(optarg); break;
 		case 'F': a.aug.flip = 0; break;
+		case 'K': a.keep = 1; break;
 		case 'I': a.input_blur = (float)atof(optarg); break;
 		case 'h': usage_fer(); return 0;
 		default: usage_fer(); return 2;
@@ -299,6 +309,12 @@ int train_cmd_fer(int argc, char **argv)
 		}
 		if (fnn_save(net, a.ckpt, &st, sizeof(st), 1))
 			goto out;
+		if (a.keep) {
+			char kp[4200];
+			snprintf(kp, sizeof(kp), "%s.e%d", a.ckpt, ep + 1);
+			if (fnn_save(net, kp, &st, sizeof(st), 0))
+				goto out;
+		}
 		train_log(log,
 			  "epoch %d/%d  train loss %.4f acc %.4f  test acc %.4f  best %.4f (epoch %d)  "
 			  "%.0f s/epoch  elapsed %.0f s\n",

@@ -232,38 +232,44 @@ fail:
 }
 
 /* int8 accuracy of model m on set (optional flip TTA). */
-static int eval_int8(const struct qnn_model *m, const struct fer_set *set, int tta, int conf[7][7],
-		     double *acc)
+/* Int8 accuracy and confusion of an ensemble of n models (their softmax
+ * outputs averaged, as classify.c does), with optional flip TTA. */
+static int eval_int8_ens(struct qnn_model *const *ms, int n, const struct fer_set *set, int tta,
+			 int conf[7][7], double *acc)
 {
 	struct emo_err err = {0};
-	struct qnn_ctx *ctx = qnn_ctx_new(m, FER_SIZE, FER_SIZE, QNN_PATH_AUTO, &err);
-	int out_t = m->layers[m->n_layers - 1].out, hits = 0;
+	struct qnn_ctx *ctx[TRAIN_MAX_ENSEMBLE] = {0};
+	int hits = 0, rc = -1;
 
-	if (!ctx) {
-		fprintf(stderr, "emotop-train: %s\n", err.msg);
+	if (n < 1 || n > TRAIN_MAX_ENSEMBLE)
 		return -1;
-	}
+	for (int k = 0; k < n; k++)
+		if (!(ctx[k] = qnn_ctx_new(ms[k], FER_SIZE, FER_SIZE, QNN_PATH_AUTO, &err))) {
+			fprintf(stderr, "emotop-train: %s\n", err.msg);
+			goto out;
+		}
 	memset(conf, 0, sizeof(int) * 49);
 	for (int i = 0; i < set->n; i++) {
 		float p[7] = {0};
 		uint8_t flip[FER_SIZE * FER_SIZE];
 		const uint8_t *src = set->px + (size_t)i * FER_SIZE * FER_SIZE;
 		int am = 0;
-		for (int pass = 0; pass < (tta ? 2 : 1); pass++) {
+		if (tta)
+			for (int y = 0; y < FER_SIZE; y++)
+				for (int x = 0; x < FER_SIZE; x++)
+					flip[y * FER_SIZE + x] = src[y * FER_SIZE + FER_SIZE - 1 - x];
+		for (int pass = 0; pass < (tta ? 2 : 1) * n; pass++) {
+			const struct qnn_model *m = ms[pass % n];
 			const float *z = NULL;
 			const uint8_t *qz = NULL;
 			int c = 0;
 			float mx, s = 0, e[7];
-			if (pass) {
-				for (int y = 0; y < FER_SIZE; y++)
-					for (int x = 0; x < FER_SIZE; x++)
-						flip[y * FER_SIZE + x] = src[y * FER_SIZE + FER_SIZE - 1 - x];
-			}
-			if (qnn_run(ctx, pass ? flip : src, FER_SIZE, FER_SIZE, FER_SIZE) ||
-			    qnn_tensor_get(ctx, out_t, NULL, NULL, &c, &qz, &z) || !z || c != 7) {
+			if (qnn_run(ctx[pass % n], pass >= n ? flip : src, FER_SIZE, FER_SIZE, FER_SIZE) ||
+			    qnn_tensor_get(ctx[pass % n], m->layers[m->n_layers - 1].out, NULL, NULL, &c, &qz,
+					   &z) ||
+			    !z || c != 7) {
 				fprintf(stderr, "emotop-train: the model does not output 7 float logits\n");
-				qnn_ctx_free(ctx);
-				return -1;
+				goto out;
 			}
 			mx = z[0];
 			for (int k = 1; k < 7; k++)
@@ -280,8 +286,17 @@ static int eval_int8(const struct qnn_model *m, const struct fer_set *set, int t
 		hits += am == set->label[i];
 	}
 	*acc = (double)hits / set->n;
-	qnn_ctx_free(ctx);
-	return 0;
+	rc = 0;
+out:
+	for (int k = 0; k < n; k++)
+		qnn_ctx_free(ctx[k]);
+	return rc;
+}
+
+static int eval_int8(struct qnn_model *m, const struct fer_set *set, int tta, int conf[7][7],
+		     double *acc)
+{
+	return eval_int8_ens(&m, 1, set, tta, conf, acc);
 }
 
 /* "accuracy":..,"per_class":{..},"confusion":[[..]..] (no braces) */
@@ -446,32 +461,46 @@ int train_cmd_eval(int argc, char **argv)
 	static const struct option lo[] = {{"data", 1, 0, 'd'}, {"model", 1, 0, 'm'}, {"ckpt", 1, 0, 'k'},
 					   {"json", 0, 0, 'j'}, {"tta", 0, 0, 't'}, {"usage", 1, 0, 'u'},
 					   {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-	const char *data = NULL, *model = NULL, *ckpt = NULL, *usage = "PublicTest";
-	int json = 0, tta = 0, o, rc = 1, conf[7][7];
+	const char *data = NULL, *model[TRAIN_MAX_ENSEMBLE], *ckpt[TRAIN_MAX_ENSEMBLE];
+	const char *usage = "PublicTest";
+	int n_model = 0, n_ckpt = 0, json = 0, tta = 0, o, rc = 1, conf[7][7];
 	struct fer_set set = {0};
-	struct qnn_model *m = NULL;
-	struct fnn *net = NULL;
+	struct qnn_model *m[TRAIN_MAX_ENSEMBLE] = {0};
+	struct fnn *net[TRAIN_MAX_ENSEMBLE] = {0};
 	struct emo_err err = {0};
 	double acc;
+	float blur = 0;
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (o) {
 		case 'd': data = optarg; break;
-		case 'm': model = optarg; break;
-		case 'k': ckpt = optarg; break;
+		case 'm':
+		case 'k':
+			if ((o == 'm' ? n_model : n_ckpt) == TRAIN_MAX_ENSEMBLE) {
+				fprintf(stderr, "emotop-train eval: at most %d --model and %d --ckpt\n",
+					TRAIN_MAX_ENSEMBLE, TRAIN_MAX_ENSEMBLE);
+				return 2;
+			}
+			if (o == 'm')
+				model[n_model++] = optarg;
+			else
+				ckpt[n_ckpt++] = optarg;
+			break;
 		case 'j': json = 1; break;
 		case 't': tta = 1; break;
 		case 'u': usage = optarg; break;
 		case 'h':
 		default:
 			fprintf(stderr,
-				"usage: emotop-train eval --data DIR|CSV [--model FILE] [--ckpt FILE]\n"
+				"usage: emotop-train eval --data DIR|CSV [--model FILE]... [--ckpt FILE]...\n"
 				"         [--json] [--tta] [--usage PublicTest|PrivateTest|Training]\n"
 				"Accuracy, per-class accuracy and confusion of the int8 model (default:\n"
-				"the embedded one) and, with --ckpt, of the float network. DIR is a\n"
+				"the embedded one or ensemble) and, with --ckpt, of the float network. DIR is a\n"
 				"FER2013 root (its test/ split is used), a split folder, or fer2013.csv\n"
-				"(rows of --usage). --tta averages the face and its mirror image.\n");
+				"(rows of --usage). --tta averages the face and its mirror image.\n"
+				"Several --model (or --ckpt) are evaluated as one ensemble: their\n"
+				"probabilities averaged.\n");
 			return o == 'h' ? 0 : 2;
 		}
 	}
@@ -479,11 +508,21 @@ int train_cmd_eval(int argc, char **argv)
 		fprintf(stderr, "emotop-train eval: --data is required\n");
 		return 2;
 	}
-	if (model)
-		rc = qnn_model_load(model, &m, &err);
-	else
-		rc = qnn_model_load_mem(emo_blob_emo7, (size_t)(emo_blob_emo7_end - emo_blob_emo7),
-					"embedded emo7", &m, &err);
+	rc = 0;
+	if (!n_model) {
+		/* the embedded ensemble, as emotop runs it */
+		if ((size_t)(emo_blob_emo7_end - emo_blob_emo7))
+			rc = qnn_model_load_mem(emo_blob_emo7, (size_t)(emo_blob_emo7_end - emo_blob_emo7),
+						"embedded emo7", &m[n_model++], &err);
+		if (!rc && (size_t)(emo_blob_emo7b_end - emo_blob_emo7b))
+			rc = qnn_model_load_mem(emo_blob_emo7b, (size_t)(emo_blob_emo7b_end - emo_blob_emo7b),
+						"embedded emo7b", &m[n_model++], &err);
+		if (!rc && !n_model)
+			rc = emo_seterr(&err, EMO_EINVAL, NULL, 0, 0, "this build embeds no emotion model");
+	}
+	for (int k = 0; k < n_model && !rc; k++)
+		if (model[k])
+			rc = qnn_model_load(model[k], &m[k], &err);
 	if (rc) {
 		char buf[1024];
 		emo_err_format(&err, buf, sizeof(buf));
@@ -492,26 +531,35 @@ int train_cmd_eval(int argc, char **argv)
 		goto out;
 	}
 	rc = 1;
-	{
+	for (int k = 0; k < n_model; k++) {
 		/* the model's own preprocessing (as classify.c applies it) */
 		char b[32] = "0";
-		qnn_meta_get(m, "input_blur", b, sizeof(b));
-		if (train_load_split(data, usage, (float)atof(b), &set))
+		qnn_meta_get(m[k], "input_blur", b, sizeof(b));
+		if (k && (float)atof(b) != blur) {
+			fprintf(stderr, "emotop-train eval: the models blur their input differently "
+					"(input_blur %.2f and %s)\n", blur, b);
 			goto out;
+		}
+		blur = (float)atof(b);
 	}
-	if (eval_int8(m, &set, tta, conf, &acc))
+	if (train_load_split(data, usage, blur, &set))
+		goto out;
+	if (eval_int8_ens(m, n_model, &set, tta, conf, &acc))
 		goto out;
 	if (json) {
-		printf("{\"n\":%d,\"tta\":%s,\"model\":\"int8\",", set.n, tta ? "true" : "false");
+		printf("{\"n\":%d,\"tta\":%s,\"models\":%d,\"model\":\"int8\",", set.n,
+		       tta ? "true" : "false", n_model);
 		print_json_fields(stdout, conf, acc);
 	} else {
-		printf("%d faces%s\n", set.n, tta ? ", flip test-time augmentation" : "");
+		printf("%d faces%s%s\n", set.n, tta ? ", flip test-time augmentation" : "",
+		       n_model > 1 ? ", ensemble" : "");
 		print_table(stdout, "int8", conf, acc);
 	}
-	if (ckpt) {
-		if (load_ckpt(ckpt, &net))
-			goto out;
-		train_eval_float(net, &set, tta, conf, &acc);
+	if (n_ckpt) {
+		for (int k = 0; k < n_ckpt; k++)
+			if (load_ckpt(ckpt[k], &net[k]))
+				goto out;
+		train_eval_float_ens(net, n_ckpt, &set, tta, conf, &acc);
 		if (json) {
 			printf(",\"float\":{");
 			print_json_fields(stdout, conf, acc);
@@ -524,8 +572,10 @@ int train_cmd_eval(int argc, char **argv)
 		printf("}\n");
 	rc = 0;
 out:
-	qnn_model_free(m);
-	fnn_free(net);
+	for (int k = 0; k < TRAIN_MAX_ENSEMBLE; k++) {
+		qnn_model_free(m[k]);
+		fnn_free(net[k]);
+	}
 	fer_free(&set);
 	return rc;
 }

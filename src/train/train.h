@@ -11,6 +11,8 @@
  * facenorm.h): it matches the sharp faces emotop sees (and FER2013's test
  * split) to the blurred training split at hand. */
 #define TRAIN_INPUT_BLUR 2.8f
+/* Most models (or checkpoints) `eval` averages into one ensemble. */
+#define TRAIN_MAX_ENSEMBLE 8
 
 /* Load one split of FER2013 (path: a root with train/ and test/, a split
  * folder, or fer2013.csv; usage "Training", "PublicTest", "PrivateTest")
@@ -20,6 +22,8 @@ int train_load_split(const char *path, const char *usage, float blur, struct fer
 
 /* Accuracy and confusion [true][pred] of a float network on a set, with
  * optional horizontal-flip test-time augmentation. */
+void train_eval_float_ens(struct fnn *const *nets, int n_nets, const struct fer_set *set, int tta,
+			  int conf[7][7], double *acc);
 void train_eval_float(struct fnn *net, const struct fer_set *set, int tta, int conf[7][7],
 		      double *acc);
 
