@@ -76,6 +76,9 @@ $(B)/%.o: %.c
 
 # The trainer's loops use OpenMP (both cores); the runtime engine does not.
 $(B)/src/train/%.o: CFLAGS += -fopenmp
+# The face blur's tap loops vectorize at -O3 (GCC's -O2 leaves them scalar):
+# 0.35 -> 0.32 ms per classified face (bench_qnn), the same bytes.
+$(B)/src/facenorm.o: CFLAGS += -O3
 
 $(B)/src/model_blob.o: src/model_blob.S $(MODELS)
 	@mkdir -p $(dir $@)

@@ -1,5 +1,6 @@
 /* facenorm.c - per-face contrast normalisation (see facenorm.h). */
 #include <math.h>
+#include <stddef.h>
 
 #include "emotop/facenorm.h"
 
@@ -25,6 +26,7 @@ void facenorm_apply(uint8_t *px, int n)
 }
 
 #define FACENORM_BLUR_MAX_R 24
+#define FACENORM_BLUR_STRIP 256 /* columns per pass */
 
 void facenorm_blur(uint8_t *px, int w, int h, float sigma, uint8_t *tmp)
 {
@@ -43,22 +45,42 @@ void facenorm_blur(uint8_t *px, int w, int h, float sigma, uint8_t *tmp)
 		sum += k[i + r] = (int32_t)lrint(65536.0 * g[i + r] / gsum);
 	/* make the weights sum to exactly 65536 */
 	k[r] += 65536 - sum;
-	for (int y = 0; y < h; y++)
-		for (int x = 0; x < w; x++) {
-			int64_t acc = 0;
-			for (int i = -r; i <= r; i++) {
-				int xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
-				acc += (int64_t)k[i + r] * px[y * w + xx];
+	/* each sum is at most 65536 * 255 < 2^31: int32 is exact. Rows, then
+	 * columns, a tap at a time over a strip of a line, so the inner loops
+	 * vectorize; border pixels are replicated. */
+	for (int x0 = 0; x0 < w; x0 += FACENORM_BLUR_STRIP) {
+		const int n = w - x0 < FACENORM_BLUR_STRIP ? w - x0 : FACENORM_BLUR_STRIP;
+		int32_t acc[FACENORM_BLUR_STRIP];
+		uint8_t line[FACENORM_BLUR_STRIP + 2 * FACENORM_BLUR_MAX_R];
+		for (int y = 0; y < h; y++) {
+			const uint8_t *row = px + (size_t)y * w;
+			for (int i = 0; i < n + 2 * r; i++) {
+				int xx = x0 + i - r;
+				line[i] = row[xx < 0 ? 0 : xx >= w ? w - 1 : xx];
 			}
-			tmp[y * w + x] = (uint8_t)((acc + 32768) >> 16);
+			for (int x = 0; x < n; x++)
+				acc[x] = 32768;
+			for (int i = 0; i <= 2 * r; i++)
+				for (int x = 0; x < n; x++)
+					acc[x] += k[i] * line[x + i];
+			for (int x = 0; x < n; x++)
+				tmp[(size_t)y * w + x0 + x] = (uint8_t)(acc[x] >> 16);
 		}
-	for (int y = 0; y < h; y++)
-		for (int x = 0; x < w; x++) {
-			int64_t acc = 0;
+	}
+	for (int x0 = 0; x0 < w; x0 += FACENORM_BLUR_STRIP) {
+		const int n = w - x0 < FACENORM_BLUR_STRIP ? w - x0 : FACENORM_BLUR_STRIP;
+		int32_t acc[FACENORM_BLUR_STRIP];
+		for (int y = 0; y < h; y++) {
+			for (int x = 0; x < n; x++)
+				acc[x] = 32768;
 			for (int i = -r; i <= r; i++) {
-				int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
-				acc += (int64_t)k[i + r] * tmp[yy * w + x];
+				const int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
+				const uint8_t *src = tmp + (size_t)yy * w + x0;
+				for (int x = 0; x < n; x++)
+					acc[x] += k[i + r] * src[x];
 			}
-			px[y * w + x] = (uint8_t)((acc + 32768) >> 16);
+			for (int x = 0; x < n; x++)
+				px[(size_t)y * w + x0 + x] = (uint8_t)(acc[x] >> 16);
 		}
+	}
 }

@@ -1,6 +1,8 @@
 /* test_facenorm.c - the contrast normalisation shared by trainer and classifier. */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "emotop/facenorm.h"
 #include "unit.h"
@@ -71,6 +73,64 @@ static double laplacian(const uint8_t *p, int w, int h)
 	return s / ((w - 2) * (h - 2));
 }
 
+/* The blur, straight from its definition: 65536-scaled integer Gaussian
+ * taps (r = ceil(3 sigma), summing to 65536), rows then columns, border
+ * replicated, each pass rounded to bytes. */
+static void ref_blur(uint8_t *px, int w, int h, float sigma, uint8_t *tmp)
+{
+	int32_t k[49];
+	double g[49], gsum = 0;
+	int r = (int)ceil(3.0 * sigma), sum = 0;
+
+	r = r > 24 ? 24 : r;
+	for (int i = -r; i <= r; i++)
+		gsum += g[i + r] = exp(-(double)i * i / (2.0 * sigma * sigma));
+	for (int i = -r; i <= r; i++)
+		sum += k[i + r] = (int32_t)lrint(65536.0 * g[i + r] / gsum);
+	k[r] += 65536 - sum;
+	for (int pass = 0; pass < 2; pass++) {
+		const uint8_t *src = pass ? tmp : px;
+		uint8_t *dst = pass ? px : tmp;
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++) {
+				int64_t acc = 0;
+				for (int i = -r; i <= r; i++) {
+					int xx = pass ? x : x + i, yy = pass ? y + i : y;
+					xx = xx < 0 ? 0 : xx >= w ? w - 1 : xx;
+					yy = yy < 0 ? 0 : yy >= h ? h - 1 : yy;
+					acc += (int64_t)k[i + r] * src[yy * w + xx];
+				}
+				dst[y * w + x] = (uint8_t)((acc + 32768) >> 16);
+			}
+	}
+}
+
+/* The (vectorized, strip by strip) blur gives exactly the reference's
+ * bytes: sizes from 1 pixel to wider than a strip, sigmas up to the cap. */
+TEST(blur_matches_reference)
+{
+	uint32_t s = 12345;
+	for (int t = 0; t < 400; t++) {
+		s = s * 1664525u + 1013904223u;
+		int w = 1 + (int)(s >> 8) % 700, h = 1 + (int)(s >> 20) % 50;
+		float sigma = (float)((s >> 3) % 801) / 100.0f; /* 0 .. 8 */
+		uint8_t *a = malloc((size_t)w * h), *b = malloc((size_t)w * h), *tmp = malloc((size_t)w * h);
+		ASSERT(a && b && tmp);
+		for (int i = 0; i < w * h; i++) {
+			s = s * 1664525u + 1013904223u;
+			a[i] = b[i] = (uint8_t)(s >> 24);
+		}
+		facenorm_blur(a, w, h, sigma, tmp);
+		if (sigma > 0)
+			ref_blur(b, w, h, sigma, tmp);
+		if (memcmp(a, b, (size_t)w * h))
+			UNIT_FAILF("blur %dx%d sigma %.2f differs from the reference", w, h, (double)sigma);
+		free(a);
+		free(b);
+		free(tmp);
+	}
+}
+
 TEST(blur_smooths_and_keeps_flat)
 {
 	uint8_t px[48 * 40], flat[48 * 40], tmp[48 * 40], keep[48 * 40];
@@ -102,5 +162,6 @@ int main(int argc, char **argv)
 	RUN(low_and_high_contrast_meet);
 	RUN(clamps_and_idempotent_enough);
 	RUN(blur_smooths_and_keeps_flat);
+	RUN(blur_matches_reference);
 	return unit_done();
 }
