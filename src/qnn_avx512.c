@@ -64,6 +64,48 @@ INL void store16(const struct qnn_convk *k, __m512i acc, void *out, size_t pix, 
 	_mm_mask_storeu_epi8(o, msk, _mm512_cvtepi32_epi8(v));
 }
 
+/* The requantization constants of one 16-channel block, loaded once for
+ * many pixels (the fused conv + pool, whose multipliers never shift left). */
+struct rq16 {
+	__m512i m, rs, rm, half, zout, lo, hi;
+	__mmask16 msk;
+};
+
+INL void rq16_load(struct rq16 *q, const struct qnn_convk *k, int co)
+{
+	const int n = k->cout - co < 16 ? k->cout - co : 16;
+
+	q->m = _mm512_loadu_si512(k->mult + co);
+	q->rs = _mm512_loadu_si512(k->rsh + co);
+	q->rm = _mm512_loadu_si512(k->rmask + co);
+	q->half = _mm512_srli_epi32(q->rm, 1);
+	q->zout = _mm512_set1_epi32(k->zout);
+	q->lo = _mm512_set1_epi32(k->lo);
+	q->hi = _mm512_set1_epi32(255);
+	q->msk = (__mmask16)((1u << n) - 1);
+}
+
+/* requant16() without the left shift, then zero point, clamp and store
+ * of pixel pix's 16 channels from co. */
+INL void rq16_store(const struct rq16 *q, __m512i x, uint8_t *out, size_t pix, int cout, int co)
+{
+	const __m512i r = _mm512_set1_epi64((long long)1 << 30);
+	__m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, q->m), r);
+	__m512i po = _mm512_add_epi64(
+		_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(q->m, 32)), r);
+	pe = _mm512_srli_epi64(pe, 31);
+	po = _mm512_slli_epi64(po, 1);
+	x = _mm512_mask_blend_epi32(0xAAAA, pe, po);
+	__m512i rem = _mm512_and_si512(x, q->rm);
+	__m512i thr = _mm512_sub_epi32(q->half, _mm512_srai_epi32(x, 31));
+	x = _mm512_srav_epi32(x, q->rs);
+	__mmask16 up = _mm512_cmpgt_epi32_mask(rem, thr);
+	x = _mm512_mask_add_epi32(x, up, x, _mm512_set1_epi32(1));
+	x = _mm512_add_epi32(x, q->zout);
+	x = _mm512_min_epi32(_mm512_max_epi32(x, q->lo), q->hi);
+	_mm_mask_storeu_epi8(out + pix * (size_t)cout + co, q->msk, _mm512_cvtepi32_epi8(x));
+}
+
 /* One tile: pixels i0 .. i0+np-1 (np <= P; missing ones repeat the last),
  * channel blocks b0 .. b0+NB-1. P and NB are constants after inlining. */
 INL void tile(const struct qnn_convk *k, const uint8_t *in, int wp, int ow, int i0, int np,
@@ -164,17 +206,18 @@ TGT void qnn_conv_vnni(const struct qnn_convk *k, const uint8_t *in, int wp, int
  * requantization. The input is addressed through v (qnn_kern.h): a
  * prepared input, or a padded gray8 image read in place. */
 INL void pool_tile(const struct qnn_convk *k, const uint8_t *in, const struct qnn_inview *v, int pw,
-		   int py, int px0, int nw, int b0, void *out, const int NB)
+		   int py, int px0, int nw, int b0, const struct rq16 *rq, void *out, const int NB,
+		   const int W)
 {
 	const int c4 = k->c4, pi0 = py * pw + px0;
 	const size_t wblock = (size_t)k->kh * k->kw * c4 * 16;
-	const uint8_t *pp[8];
-	__m512i acc[8][2];
+	const uint8_t *pp[16];
+	__m512i acc[16][2];
 
-	/* pool window q = p / 4 (the last one repeated when nw == 1), conv
-	 * pixel (p / 2 % 2, p % 2) in it */
-#pragma GCC unroll 8
-	for (int p = 0; p < 8; p++) {
+	/* W pool windows: window q = p / 4 (the last one repeated past nw),
+	 * conv pixel (p / 2 % 2, p % 2) in it */
+#pragma GCC unroll 16
+	for (int p = 0; p < 4 * W; p++) {
 		const int px = px0 + ((p >> 2) < nw ? p >> 2 : nw - 1);
 		const int oy = 2 * py + ((p >> 1) & 1), ox = 2 * px + (p & 1);
 		pp[p] = in + (size_t)oy * v->stride * v->row + (size_t)ox * v->stride * v->pix;
@@ -182,8 +225,8 @@ INL void pool_tile(const struct qnn_convk *k, const uint8_t *in, const struct qn
 #pragma GCC unroll 2
 	for (int j = 0; j < NB; j++) {
 		__m512i b = _mm512_loadu_si512(k->bias + 16 * (b0 + j));
-#pragma GCC unroll 8
-		for (int p = 0; p < 8; p++)
+#pragma GCC unroll 16
+		for (int p = 0; p < 4 * W; p++)
 			acc[p][j] = b;
 	}
 	const int8_t *w = (const int8_t *)k->w + (size_t)b0 * wblock;
@@ -196,8 +239,8 @@ INL void pool_tile(const struct qnn_convk *k, const uint8_t *in, const struct qn
 #pragma GCC unroll 2
 				for (int j = 0; j < NB; j++)
 					wv[j] = _mm512_loadu_si512(w + j * wblock);
-#pragma GCC unroll 8
-				for (int p = 0; p < 8; p++) {
+#pragma GCC unroll 16
+				for (int p = 0; p < 4 * W; p++) {
 					int32_t a;
 					memcpy(&a, pp[p] + go, 4);
 					const __m512i av = _mm512_set1_epi32(a);
@@ -207,35 +250,42 @@ INL void pool_tile(const struct qnn_convk *k, const uint8_t *in, const struct qn
 				}
 			}
 		}
-#pragma GCC unroll 2
-	for (int q = 0; q < 2; q++) {
+#pragma GCC unroll 4
+	for (int q = 0; q < W; q++) {
 		if (q >= nw)
 			break;
 #pragma GCC unroll 2
 		for (int j = 0; j < NB; j++) {
-			const __m512i *a4 = &acc[4 * q][0];
-			__m512i m = _mm512_max_epi32(_mm512_max_epi32(a4[0 * 2 + j], a4[1 * 2 + j]),
-						     _mm512_max_epi32(a4[2 * 2 + j], a4[3 * 2 + j]));
-			store16(k, m, out, (size_t)(pi0 + q), 16 * (b0 + j));
+			__m512i m = _mm512_max_epi32(_mm512_max_epi32(acc[4 * q][j], acc[4 * q + 1][j]),
+						     _mm512_max_epi32(acc[4 * q + 2][j], acc[4 * q + 3][j]));
+			rq16_store(&rq[j], m, out, (size_t)(pi0 + q), k->cout, 16 * (b0 + j));
 		}
 	}
 }
 
-/* two pool windows of a row at a time (tiles never straddle rows) */
+/* W pool windows of a row at a time (tiles never straddle rows): 4 for
+ * one channel block, 2 for two (16 accumulators) */
 static TGT void pool_1(const struct qnn_convk *k, const uint8_t *in, const struct qnn_inview *v,
 		       int ph, int pw, void *out)
 {
+	struct rq16 rq[1];
+
+	rq16_load(&rq[0], k, 0);
 	for (int py = 0; py < ph; py++)
-		for (int px = 0; px < pw; px += 2)
-			pool_tile(k, in, v, pw, py, px, pw - px < 2 ? 1 : 2, 0, out, 1);
+		for (int px = 0; px < pw; px += 4)
+			pool_tile(k, in, v, pw, py, px, pw - px < 4 ? pw - px : 4, 0, rq, out, 1, 4);
 }
 
 static TGT void pool_2(const struct qnn_convk *k, const uint8_t *in, const struct qnn_inview *v,
 		       int ph, int pw, void *out)
 {
+	struct rq16 rq[2];
+
+	rq16_load(&rq[0], k, 0);
+	rq16_load(&rq[1], k, 16);
 	for (int py = 0; py < ph; py++)
 		for (int px = 0; px < pw; px += 2)
-			pool_tile(k, in, v, pw, py, px, pw - px < 2 ? 1 : 2, 0, out, 2);
+			pool_tile(k, in, v, pw, py, px, pw - px < 2 ? 1 : 2, 0, rq, out, 2, 2);
 }
 
 TGT void qnn_conv_pool_vnni(const struct qnn_convk *k, const uint8_t *in, const struct qnn_inview *v,

@@ -414,6 +414,7 @@ TEST(conv_pool_gray8_in_place)
 				    {13, 17, 16, 3, 2, 1, 0, 1}, {12, 15, 16, 2, 4, 2, 1, 0},
 				    {19, 23, 32, 5, 4, 2, 2, 1}, {9, 9, 16, 1, 1, 1, 0, 1},
 				    {25, 31, 8, 3, 3, 3, 1, 1},  {10, 9, 16, 4, 3, 2, 2, 0},
+				    {12, 12, 16, 3, 3, 1, 1, 1}, /* rows of 6 pooled: 4 + 2 */
 				    {8, 30000, 16, 3, 3, 3, 1, 1}};
 	if (!qnn_path_supported(QNN_PATH_AVX512VNNI))
 		SKIP("CPU has no AVX-512 VNNI: the fused gray8 path is not used");
