@@ -49,6 +49,9 @@ struct detect {
 	float size_shift;        /* added to the log-size map (calibration) */
 	uint8_t *lvl[2];         /* pyramid images (ping-pong) */
 	size_t lvl_cap;
+	int32_t *rs_x0;          /* resampling: first source column of each output column */
+	uint32_t *rs_col;        /* column sums of a band of source rows (+ a 0) */
+	int rs_cap, rs_col_cap;  /* their entries */
 	struct emo_face *cand;   /* DETECT_MAX_CAND */
 };
 
@@ -155,6 +158,8 @@ void detect_free(struct detect *d)
 	qnn_model_free(d->m);
 	free(d->lvl[0]);
 	free(d->lvl[1]);
+	free(d->rs_x0);
+	free(d->rs_col);
 	free(d->cand);
 	free(d);
 }
@@ -201,45 +206,54 @@ double detect_macs(const struct detect *d, int w, int h)
 }
 
 /* Resample src (sw x sh, stride ss) to dst (dw x dh, packed): box average
- * when shrinking, bilinear when growing. */
-static void detect_resample(const uint8_t *src, int sw, int sh, int ss, uint8_t *dst, int dw,
-			    int dh)
+ * when shrinking, bilinear when growing. d's tables hold dw entries. */
+static void detect_resample(struct detect *d, const uint8_t *src, int sw, int sh, int ss,
+			    uint8_t *dst, int dw, int dh)
 {
 	if (dw <= sw && dh <= sh) {
-		/* area average. Column spans x0 = floor(x sw / dw) step without a
-		 * division, and the rounding division by the span's area n is a
+		/* area average: output (x, y) is the rounded mean of source
+		 * columns [x0(x), x0(x+1)) and rows [y0(y), y0(y+1)), x0(x) =
+		 * floor(x sw / dw) (stepped without a division). Separable: the
+		 * rows of an output row are summed column by column (a loop that
+		 * vectorizes), then each output column adds its span of qx or qx
+		 * + 1 column sums. The rounding division by the box area n is a
 		 * multiplication by floor(2^40 / n) + 1: exact while n < 2^16
-		 * (sums of at most 255.5 n); larger spans divide. */
+		 * (sums of at most 255.5 n); larger boxes divide. */
 		const int qx = sw / dw, rx = sw % dw;
-		uint32_t last_n = 0;
-		uint64_t inv = 0;
+		int32_t *x0 = d->rs_x0;
+		uint32_t *col = d->rs_col;
+		int r = 0;
+		x0[0] = 0;
+		for (int x = 1; x < dw; x++) {
+			x0[x] = x0[x - 1] + qx;
+			r += rx;
+			if (r >= dw) {
+				r -= dw;
+				x0[x]++;
+			}
+		}
+		col[sw] = 0; /* read, times 0, after the last narrow span */
 		for (int y = 0; y < dh; y++) {
-			int y0 = (int)((int64_t)y * sh / dh), y1 = (int)((int64_t)(y + 1) * sh / dh);
-			int x0 = 0, r = 0;
-			if (y1 <= y0)
-				y1 = y0 + 1;
+			const int y0 = (int)((int64_t)y * sh / dh), y1 = (int)((int64_t)(y + 1) * sh / dh);
+			const uint32_t ny = (uint32_t)(y1 - y0), na = ny * (uint32_t)qx, nb = na + ny;
+			const uint64_t ia = ((uint64_t)1 << 40) / na + 1, ib = ((uint64_t)1 << 40) / nb + 1;
+			const uint8_t *row = src + (size_t)y0 * ss;
+			for (int xx = 0; xx < sw; xx++)
+				col[xx] = row[xx];
+			for (int yy = y0 + 1; yy < y1; yy++) {
+				row = src + (size_t)yy * ss;
+				for (int xx = 0; xx < sw; xx++)
+					col[xx] += row[xx];
+			}
 			for (int x = 0; x < dw; x++) {
-				int x1 = x0 + qx, xe;
-				uint32_t acc = 0, n;
-				r += rx;
-				if (r >= dw) {
-					r -= dw;
-					x1++;
-				}
-				xe = x1 > x0 ? x1 : x0 + 1;
-				for (int yy = y0; yy < y1; yy++) {
-					const uint8_t *row = src + (size_t)yy * ss;
-					for (int xx = x0; xx < xe; xx++)
-						acc += row[xx];
-				}
-				n = (uint32_t)((y1 - y0) * (xe - x0));
-				if (n != last_n) {
-					last_n = n;
-					inv = ((uint64_t)1 << 40) / n + 1;
-				}
-				dst[(size_t)y * dw + x] = n < 65536 ? (uint8_t)(((uint64_t)(acc + n / 2) * inv) >> 40)
-								   : (uint8_t)((acc + n / 2) / n);
-				x0 = x1;
+				const int xs = x0[x], wide = (x + 1 < dw ? x0[x + 1] : sw) - xs - qx;
+				uint32_t sum = wide ? col[xs + qx] : 0;
+				for (int k = 0; k < qx; k++)
+					sum += col[xs + k];
+				const uint32_t n = wide ? nb : na;
+				dst[(size_t)y * dw + x] =
+					nb < 65536 ? (uint8_t)(((uint64_t)(sum + n / 2) * (wide ? ib : ia)) >> 40)
+						   : (uint8_t)((sum + n / 2) / n);
 			}
 		}
 		return;
@@ -295,6 +309,20 @@ static int detect_reserve(struct detect *d, int w, int h, const float *s, int n)
 		d->ctx = c;
 		d->ctx_w = nw;
 		d->ctx_h = nh;
+	}
+	if (mw > d->rs_cap) {
+		int32_t *x0 = realloc(d->rs_x0, sizeof(*x0) * (size_t)mw);
+		if (!x0)
+			return EMO_ENOMEM;
+		d->rs_x0 = x0;
+		d->rs_cap = mw;
+	}
+	if (w + 1 > d->rs_col_cap) {
+		uint32_t *col = realloc(d->rs_col, sizeof(*col) * ((size_t)w + 1));
+		if (!col)
+			return EMO_ENOMEM;
+		d->rs_col = col;
+		d->rs_col_cap = w + 1;
 	}
 	if (need > d->lvl_cap) {
 		for (int i = 0; i < 2; i++) {
@@ -459,9 +487,9 @@ int detect_run(struct detect *d, const struct emo_image *img, struct emo_face *o
 		} else {
 			/* each level from the previous one when it is larger (cheaper) */
 			if (prev && pw >= lw && ph >= lh)
-				detect_resample(prev, pw, ph, ps, d->lvl[cur], lw, lh);
+				detect_resample(d, prev, pw, ph, ps, d->lvl[cur], lw, lh);
 			else
-				detect_resample(img->px, img->w, img->h, img->stride, d->lvl[cur], lw, lh);
+				detect_resample(d, img->px, img->w, img->h, img->stride, d->lvl[cur], lw, lh);
 			in = d->lvl[cur];
 			stride = lw;
 			cur ^= 1;
