@@ -317,12 +317,15 @@ static int detect_reserve(struct detect *d, int w, int h, const float *s, int n)
 		d->rs_x0 = x0;
 		d->rs_cap = mw;
 	}
-	if (w + 1 > d->rs_col_cap) {
-		uint32_t *col = realloc(d->rs_col, sizeof(*col) * ((size_t)w + 1));
+	/* a level is resampled from the frame or from a larger level (an
+	 * upscaled first level is wider than the frame) */
+	if ((w > mw ? w : mw) + 1 > d->rs_col_cap) {
+		const int nc = (w > mw ? w : mw) + 1;
+		uint32_t *col = realloc(d->rs_col, sizeof(*col) * (size_t)nc);
 		if (!col)
 			return EMO_ENOMEM;
 		d->rs_col = col;
-		d->rs_col_cap = w + 1;
+		d->rs_col_cap = nc;
 	}
 	if (need > d->lvl_cap) {
 		for (int i = 0; i < 2; i++) {

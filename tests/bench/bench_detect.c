@@ -93,7 +93,7 @@ int main(void)
 	int quick = getenv("BENCH_QUICK") != NULL;
 	char cpu[256], faces[4096], fer[4096], dir[] = "/tmp/emotop-bench-XXXXXX", path[4200];
 	struct detect_opts o;
-	struct detect *d20, *d40, *dlow;
+	struct detect *d20, *d40, *d10, *dlow;
 	struct emo_err e = {0};
 	struct emo_image fr640[8], fr1080[4];
 	const int n640 = 8, n1080 = 4;
@@ -125,10 +125,12 @@ int main(void)
 	}
 	o.min_face = 40;
 	d40 = detect_new(&o, &e);
+	o.min_face = 10; /* a wide classroom camera: the first level upscaled 2x */
+	d10 = detect_new(&o, &e);
 	o.min_face = 20;
 	o.threshold = 0.05f;
 	dlow = detect_new(&o, &e);
-	if (!d40 || !dlow)
+	if (!d40 || !d10 || !dlow)
 		return 1;
 	printf("CPU: %s; kernel path %s; one thread\n", cpu, detect_kernel_path(d20));
 
@@ -165,6 +167,11 @@ int main(void)
 	       ms[0][0], detect_macs(d20, 640, 480) / 1e6, ms[0][1], detect_macs(d40, 640, 480) / 1e6,
 	       ms[1][0], detect_macs(d20, 1920, 1080) / 1e6, ms[1][1],
 	       detect_macs(d40, 1920, 1080) / 1e6);
+	{
+		double ms10 = time_frames(d10, fr640, n640, quick ? 2 : 5, &nf);
+		printf("  640x480   min face 10: %7.2f ms (%.0f; %.1fx min face 20)\n", ms10,
+		       detect_macs(d10, 640, 480) / 1e6, ms10 / ms[0][0]);
+	}
 	snprintf(path, sizeof(path), "%s/manifest.txt", dir);
 	man = fopen(path, "w");
 	if (!man)
@@ -238,6 +245,7 @@ int main(void)
 		image_free(&fr1080[i]);
 	detect_free(d20);
 	detect_free(d40);
+	detect_free(d10);
 	detect_free(dlow);
 	return 0;
 }
