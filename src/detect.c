@@ -49,7 +49,8 @@ struct detect {
 	float size_shift;        /* added to the log-size map (calibration) */
 	uint8_t *lvl[2];         /* pyramid images (ping-pong) */
 	size_t lvl_cap;
-	int32_t *rs_x0;          /* resampling: first source column of each output column */
+	int32_t *rs_x0, *rs_x1;  /* resampling: source columns of each output column */
+	float *rs_wx;            /* bilinear weight of its second column */
 	uint32_t *rs_col;        /* column sums of a band of source rows (+ a 0) */
 	int rs_cap, rs_col_cap;  /* their entries */
 	struct emo_face *cand;   /* DETECT_MAX_CAND */
@@ -159,6 +160,8 @@ void detect_free(struct detect *d)
 	free(d->lvl[0]);
 	free(d->lvl[1]);
 	free(d->rs_x0);
+	free(d->rs_x1);
+	free(d->rs_wx);
 	free(d->rs_col);
 	free(d->cand);
 	free(d);
@@ -258,6 +261,20 @@ static void detect_resample(struct detect *d, const uint8_t *src, int sw, int sh
 		}
 		return;
 	}
+	/* bilinear (pixel centres aligned): the source columns and weight of
+	 * each output column computed once, not per pixel */
+	int32_t *xa = d->rs_x0, *xb = d->rs_x1;
+	float *wxs = d->rs_wx;
+	for (int x = 0; x < dw; x++) {
+		float fx = ((float)x + 0.5f) * (float)sw / (float)dw - 0.5f;
+		if (fx < 0)
+			fx = 0;
+		xa[x] = (int)fx;
+		if (xa[x] > sw - 1)
+			xa[x] = sw - 1;
+		xb[x] = xa[x] + 1 < sw ? xa[x] + 1 : xa[x];
+		wxs[x] = fx - (float)xa[x];
+	}
 	for (int y = 0; y < dh; y++) {
 		float fy = ((float)y + 0.5f) * (float)sh / (float)dh - 0.5f;
 		int y0;
@@ -268,19 +285,13 @@ static void detect_resample(struct detect *d, const uint8_t *src, int sw, int sh
 		if (y0 > sh - 1)
 			y0 = sh - 1;
 		wy = fy - (float)y0;
+		const uint8_t *r0 = src + (size_t)y0 * ss, *r1 = src + (size_t)(y0 + 1 < sh ? y0 + 1 : y0) * ss;
+		uint8_t *o = dst + (size_t)y * dw;
 		for (int x = 0; x < dw; x++) {
-			float fx = ((float)x + 0.5f) * (float)sw / (float)dw - 0.5f, wx, v;
-			int x0, x1, y1 = y0 + 1 < sh ? y0 + 1 : y0;
-			if (fx < 0)
-				fx = 0;
-			x0 = (int)fx;
-			if (x0 > sw - 1)
-				x0 = sw - 1;
-			x1 = x0 + 1 < sw ? x0 + 1 : x0;
-			wx = fx - (float)x0;
-			v = (1 - wy) * ((1 - wx) * src[(size_t)y0 * ss + x0] + wx * src[(size_t)y0 * ss + x1]) +
-			    wy * ((1 - wx) * src[(size_t)y1 * ss + x0] + wx * src[(size_t)y1 * ss + x1]);
-			dst[(size_t)y * dw + x] = (uint8_t)(v + 0.5f);
+			const float wx = wxs[x];
+			const float v = (1 - wy) * ((1 - wx) * r0[xa[x]] + wx * r0[xb[x]]) +
+					wy * ((1 - wx) * r1[xa[x]] + wx * r1[xb[x]]);
+			o[x] = (uint8_t)(v + 0.5f);
 		}
 	}
 }
@@ -312,9 +323,16 @@ static int detect_reserve(struct detect *d, int w, int h, const float *s, int n)
 	}
 	if (mw > d->rs_cap) {
 		int32_t *x0 = realloc(d->rs_x0, sizeof(*x0) * (size_t)mw);
-		if (!x0)
+		if (x0)
+			d->rs_x0 = x0;
+		int32_t *x1 = realloc(d->rs_x1, sizeof(*x1) * (size_t)mw);
+		if (x1)
+			d->rs_x1 = x1;
+		float *wx = realloc(d->rs_wx, sizeof(*wx) * (size_t)mw);
+		if (wx)
+			d->rs_wx = wx;
+		if (!x0 || !x1 || !wx)
 			return EMO_ENOMEM;
-		d->rs_x0 = x0;
 		d->rs_cap = mw;
 	}
 	/* a level is resampled from the frame or from a larger level (an
