@@ -54,6 +54,7 @@ struct detect {
 	uint32_t *rs_col;        /* column sums of a band of source rows (+ a 0) */
 	int rs_cap, rs_col_cap;  /* their entries */
 	struct emo_face *cand;   /* DETECT_MAX_CAND */
+	uint8_t *keep;           /* DETECT_MAX_CAND: detect_cells() */
 };
 
 void detect_opts_default(struct detect_opts *o)
@@ -120,7 +121,8 @@ struct detect *detect_new(const struct detect_opts *o, struct emo_err *err)
 
 	if (!o || o->n_regions < 0 || (o->n_regions > 0 && !o->regions) || o->min_face < 1 ||
 	    o->min_face > 4096 || !(o->threshold >= 0 && o->threshold <= 1) ||
-	    !(o->nms_iou >= 0 && o->nms_iou <= 1) || o->path < QNN_PATH_AUTO ||
+	    !(o->nms_iou >= 0 && o->nms_iou <= 1) || !(o->cell_threshold >= 0 && o->cell_threshold <= 1) ||
+	    o->path < QNN_PATH_AUTO ||
 	    o->path > QNN_PATH_AVX512VNNI) {
 		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "detect_new: bad options");
 		return NULL;
@@ -135,7 +137,8 @@ struct detect *detect_new(const struct detect_opts *o, struct emo_err *err)
 		goto fail;
 	if (d->m) {
 		d->path = o->path == QNN_PATH_AUTO ? qnn_best_path() : (enum qnn_path)o->path;
-		if (!(d->cand = malloc(sizeof(*d->cand) * DETECT_MAX_CAND))) {
+		if (!(d->cand = malloc(sizeof(*d->cand) * DETECT_MAX_CAND)) ||
+		    !(d->keep = malloc(DETECT_MAX_CAND))) {
 			emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
 			goto fail;
 		}
@@ -164,6 +167,7 @@ void detect_free(struct detect *d)
 	free(d->rs_wx);
 	free(d->rs_col);
 	free(d->cand);
+	free(d->keep);
 	free(d);
 }
 
@@ -364,10 +368,9 @@ static float detect_sigmoid(float z)
 
 /* Candidates of one level: local maxima of the heat above the threshold. */
 static int detect_decode(struct detect *d, const float *f, int gh, int gw, float sx, float sy,
-			 int n)
+			 float thr, int n)
 {
-	float zt = d->o.threshold <= 0 ? -INFINITY : d->o.threshold >= 1 ? INFINITY
-				       : logf(d->o.threshold / (1 - d->o.threshold));
+	float zt = thr <= 0 ? -INFINITY : thr >= 1 ? INFINITY : logf(thr / (1 - thr));
 	float min_side = 0.8f * (float)d->o.min_face;
 
 	for (int gy = 0; gy < gh; gy++)
@@ -448,6 +451,35 @@ int detect_nms(struct emo_face *f, int n, float iou)
 	return kept;
 }
 
+/* The cell prior on the n candidates (sorted by score, after NMS, down to
+ * cell_threshold): keep those at threshold, and in each region the best
+ * candidate whose centre lies in it (if it is not at threshold already, no
+ * face at threshold is centred there). Returns the count kept, in score
+ * order. */
+static int detect_cells(struct detect *d, int n)
+{
+	uint8_t *keep = d->keep;
+	int k = 0;
+
+	for (int i = 0; i < n; i++)
+		keep[i] = d->cand[i].score >= d->o.threshold;
+	for (int r = 0; r < d->o.n_regions; r++) {
+		const struct emo_box *b = &d->o.regions[r];
+		for (int i = 0; i < n; i++) {
+			const float cx = d->cand[i].box.x + 0.5f * d->cand[i].box.w;
+			const float cy = d->cand[i].box.y + 0.5f * d->cand[i].box.h;
+			if (cx >= b->x && cy >= b->y && cx < b->x + b->w && cy < b->y + b->h) {
+				keep[i] = 1;
+				break;
+			}
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (keep[i])
+			d->cand[k++] = d->cand[i];
+	return k;
+}
+
 static int detect_regions(struct detect *d, const struct emo_image *img, struct emo_face *out, int max)
 {
 	int n = 0;
@@ -479,7 +511,7 @@ static int detect_regions(struct detect *d, const struct emo_image *img, struct 
 int detect_run(struct detect *d, const struct emo_image *img, struct emo_face *out, int max)
 {
 	float s[DETECT_MAX_LEVELS];
-	int nl, n = 0, rc, cur = 0;
+	int nl, n = 0, rc, cur = 0, cells;
 	const uint8_t *prev = NULL;
 	int pw = 0, ph = 0, ps = 0;
 
@@ -488,6 +520,7 @@ int detect_run(struct detect *d, const struct emo_image *img, struct emo_face *o
 		return EMO_EINVAL;
 	if (!d->m)
 		return detect_regions(d, img, out, max);
+	cells = d->o.n_regions > 0 && d->o.cell_threshold > 0 && d->o.cell_threshold < d->o.threshold;
 	nl = detect_levels(d, img->w, img->h, s);
 	if (!nl)
 		return 0;
@@ -526,9 +559,12 @@ int detect_run(struct detect *d, const struct emo_image *img, struct emo_face *o
 		if ((rc = qnn_tensor_get(d->ctx, d->out_tensor, &gh, &gw, &gc, &q, &f)) || !f ||
 		    gc != DETECT_NCH)
 			return rc ? rc : EMO_EFORMAT;
-		n = detect_decode(d, f, gh, gw, (float)img->w / (float)lw, (float)img->h / (float)lh, n);
+		n = detect_decode(d, f, gh, gw, (float)img->w / (float)lw, (float)img->h / (float)lh,
+				  cells ? d->o.cell_threshold : d->o.threshold, n);
 	}
 	n = detect_nms(d->cand, n, d->o.nms_iou);
+	if (cells)
+		n = detect_cells(d, n);
 	if (n > max)
 		n = max;
 	if (n)

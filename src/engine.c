@@ -135,12 +135,13 @@ static int engine_setup(struct engine *e, int w, int h, struct emo_err *err)
 	struct track_seat seats[CONFIG_MAX_SEATS];
 	const char *names[CONFIG_MAX_SEATS];
 	const char *grid_names[CONFIG_MAX_SEATS];
-	int n;
+	int n, cells;
 
 	detect_free(e->det);
 	e->det = NULL;
 
 	n = config_regions(&e->cfg, w, h, e->regions, names, CONFIG_MAX_SEATS);
+	cells = n > 0; /* seats or gallery cells: each is expected to hold a face */
 	if (n == 0) {
 		/* nothing configured: the whole frame is one region */
 		e->regions[0].x = 0;
@@ -158,6 +159,7 @@ static int engine_setup(struct engine *e, int w, int h, struct emo_err *err)
 	dopt.model_path = e->cfg.detector.model[0] ? e->cfg.detector.model : NULL;
 	dopt.regions = e->regions;
 	dopt.n_regions = e->n_regions;
+	dopt.cell_threshold = cells ? (float)e->cfg.detector.cell_threshold : 0;
 	if (!(e->det = detect_new(&dopt, err)))
 		return dopt.model_path ? EMO_EFORMAT : EMO_EINVAL;
 

@@ -335,6 +335,84 @@ TEST(standin_regions_without_model)
 	detect_free(d);
 }
 
+/* The cell prior: with regions (seats, gallery cells) and a cell
+ * threshold below the threshold, a region holding no face's centre at the
+ * threshold gets its best candidate at the cell threshold, no more; off
+ * (0) or without regions, nothing changes. Checked against the full list
+ * of candidates of the same random network. */
+TEST(cell_prior)
+{
+	char path[] = "/tmp/emotop-test-detect-XXXXXX";
+	int fd = mkstemp(path);
+	struct emo_image img;
+	struct emo_face all[512], got[512], want[16];
+	const struct emo_box cell[5] = {{0, 0, 100, 80}, {100, 0, 100, 80}, {0, 80, 100, 80},
+					{100, 80, 100, 80}, {300, 300, 5, 5} /* outside: none */};
+	struct detect_opts o;
+	struct detect *d;
+	struct emo_err e;
+	int n_all, n, nw = 0;
+
+	ASSERT(fd >= 0);
+	close(fd);
+	ASSERT_EQ(write_random_model(path, 3), 0);
+	ASSERT(image_new(&img, 200, 160) == 0);
+	fill_pattern(&img, 9);
+	detect_opts_default(&o);
+	o.model_path = path;
+	o.threshold = 0.02f;
+	o.min_face = 12;
+	ASSERT((d = detect_new(&o, &e)));
+	n_all = detect_run(d, &img, all, 512);
+	detect_free(d);
+	ASSERT(n_all >= 4 && all[0].score < 0.99f);
+	/* expected: each cell's best candidate (all[] is in score order) */
+	for (int r = 0; r < 5; r++)
+		for (int i = 0; i < n_all; i++) {
+			float cx = all[i].box.x + 0.5f * all[i].box.w, cy = all[i].box.y + 0.5f * all[i].box.h;
+			if (cx >= cell[r].x && cy >= cell[r].y && cx < cell[r].x + cell[r].w &&
+			    cy < cell[r].y + cell[r].h) {
+				want[nw++] = all[i];
+				break;
+			}
+		}
+	ASSERT(nw >= 2);
+	o.regions = cell;
+	o.n_regions = 5;
+	o.threshold = 0.99f;
+	o.cell_threshold = 0.02f;
+	ASSERT((d = detect_new(&o, &e)));
+	n = detect_run(d, &img, got, 512);
+	detect_free(d);
+	/* in score order, like want[] once sorted */
+	detect_nms(want, nw, 1.0f);
+	ASSERT(faces_equal(got, n, want, nw));
+	/* a face at the threshold holds its cell: only the top candidate's
+	 * cell keeps it, and every candidate at least as good stays */
+	o.threshold = all[0].score;
+	ASSERT((d = detect_new(&o, &e)));
+	n = detect_run(d, &img, got, 512);
+	detect_free(d);
+	ASSERT_EQ(n, nw);
+	ASSERT(!memcmp(&got[0], &all[0], sizeof(all[0])));
+	/* off, or no regions: the plain threshold */
+	o.threshold = 0.99f;
+	o.cell_threshold = 0;
+	ASSERT((d = detect_new(&o, &e)));
+	ASSERT_EQ(detect_run(d, &img, got, 512), 0);
+	detect_free(d);
+	o.cell_threshold = 0.02f;
+	o.n_regions = 0;
+	o.regions = NULL;
+	ASSERT((d = detect_new(&o, &e)));
+	ASSERT_EQ(detect_run(d, &img, got, 512), 0);
+	detect_free(d);
+	o.cell_threshold = 1.5f;
+	ASSERT(!detect_new(&o, &e));
+	unlink(path);
+	image_free(&img);
+}
+
 TEST(bad_input)
 {
 	struct detect_opts o;
@@ -521,6 +599,7 @@ int main(int argc, char **argv)
 	RUN(paths_identical_to_scalar);
 	RUN(int8_vs_float);
 	RUN(standin_regions_without_model);
+	RUN(cell_prior);
 	RUN(bad_input);
 	RUN(galleries_faces_found);
 	RUN(negatives_false_alarm_rate);

@@ -77,6 +77,7 @@ struct emo_config {
 		int min_face;
 		double threshold;
 		double nms_iou;
+		double cell_threshold;       /* seats / gallery cells: see detect.h */
 		char model[CONFIG_PATH_MAX]; /* "" = embedded */
 	} detector;
 

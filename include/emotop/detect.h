@@ -28,10 +28,16 @@ struct detect_opts {
 	float nms_iou;          /* default 0.4 */
 	const char *model_path; /* NULL: embedded model (if any); "none": the
 				 * seat-region stand-in below */
-	/* Stand-in when no detector model exists: fixed regions in frame
-	 * pixels (owned by the caller, must outlive the detector). */
+	/* Configured seats or gallery cells, in frame pixels (owned by the
+	 * caller, must outlive the detector): without a model, each is
+	 * reported as a face (the stand-in); with one, see cell_threshold. */
 	const struct emo_box *regions;
 	int n_regions;
+	/* With a model and regions: a region whose area holds no face's
+	 * centre at threshold takes its best candidate scoring at least this
+	 * (a tile of a video-call gallery is expected to show a face). 0: off;
+	 * only used when below threshold. */
+	float cell_threshold;
 	/* Added with the CNN detector (0 = default): */
 	int path;               /* enum qnn_path: kernel path, QNN_PATH_AUTO = best */
 	int use_float;          /* run the float reference of the network (tests) */
