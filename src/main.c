@@ -7,7 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "emotop/blob.h"
 #include "emotop/config.h"
+#include "emotop/cpu.h"
+#include "emotop/qnn.h"
 #include "dashboard.h"
 #include "pipeline.h"
 
@@ -17,6 +20,27 @@
 #ifndef EMOTOP_VERSION
 #define EMOTOP_VERSION "unknown"
 #endif
+
+/* The version, the kernel path this CPU gets and the embedded models. */
+static void print_version(void)
+{
+	struct cpu_info ci;
+	static const struct {
+		const unsigned char *b, *e;
+		const char *name, *what;
+	} blobs[] = {{emo_blob_emo7, emo_blob_emo7_end, "emo7", "emotion classifier"},
+		     {emo_blob_emo7b, emo_blob_emo7b_end, "emo7b", "emotion classifier (ensemble with emo7)"},
+		     {emo_blob_face, emo_blob_face_end, "face", "face detector"}};
+
+	cpu_detect(&ci);
+	printf("emotop %s\n", EMOTOP_VERSION);
+	printf("kernels: %s on %s\n", qnn_path_name(qnn_best_path()), ci.model);
+	for (size_t i = 0; i < sizeof(blobs) / sizeof(blobs[0]); i++) {
+		size_t n = (size_t)(blobs[i].e - blobs[i].b);
+		if (n)
+			printf("embedded model %s: %s, %zu bytes\n", blobs[i].name, blobs[i].what, n);
+	}
+}
 
 static volatile sig_atomic_t stop_flag, hup_flag;
 
@@ -104,7 +128,7 @@ static void usage(FILE *f)
 "  -q, --quiet             only print errors on stderr\n"
 "  -v, --verbose           more messages on stderr (twice: debug)\n"
 "  -h, --help              show this help and exit\n"
-"  -V, --version           show the version and exit\n"
+"  -V, --version           show the version, the kernel path and the embedded models\n"
 "\n"
 "Signals: SIGINT/SIGTERM finish the current frame, print the session summary\n"
 "and exit 0; SIGHUP reopens the --log file in headless mode, and ends the\n"
@@ -247,7 +271,7 @@ static int parse_args(int argc, char **argv, struct cli *c, int *status)
 			*status = EMOTOP_EXIT_OK;
 			return -1;
 		case 'V':
-			printf("emotop %s\n", EMOTOP_VERSION);
+			print_version();
 			*status = EMOTOP_EXIT_OK;
 			return -1;
 		case ':':

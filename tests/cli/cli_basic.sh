@@ -10,6 +10,12 @@ contains "--help says expression, not feeling" "$T/out" "estimates the expressio
 expect_rc "-h exits 0" 0 "$EMOTOP" -h
 expect_rc "--version exits 0" 0 "$EMOTOP" --version
 if grep -qE '^emotop [0-9]+\.[0-9]+\.[0-9]+$' "$T/out"; then ok "version line"; else no "version line" "$(cat "$T/out")"; fi
+if grep -qE '^kernels: (scalar|avx2|avx512-vnni) on ' "$T/out"; then ok "--version names the kernel path"; else no "--version names the kernel path" "$(cat "$T/out")"; fi
+if [ -f models/face.qnn ]; then
+	contains "--version lists the embedded detector" "$T/out" "embedded model face: face detector, $(wc -c < models/face.qnn) bytes"
+fi
+EMOTOP_QNN_PATH=scalar "$EMOTOP" --version > "$T/out" 2>&1
+contains "--version follows EMOTOP_QNN_PATH" "$T/out" "kernels: scalar on "
 
 expect_rc "unknown option is usage error" 2 "$EMOTOP" --no-such-option
 contains "unknown option named" "$T/err" "--no-such-option"
