@@ -509,6 +509,8 @@ int train_cmd_eval(int argc, char **argv)
 		return 2;
 	}
 	rc = 0;
+	for (int k = 0; k < n_model && !rc; k++)
+		rc = qnn_model_load(model[k], &m[k], &err);
 	if (!n_model) {
 		/* the embedded ensemble, as emotop runs it */
 		if ((size_t)(emo_blob_emo7_end - emo_blob_emo7))
@@ -520,9 +522,6 @@ int train_cmd_eval(int argc, char **argv)
 		if (!rc && !n_model)
 			rc = emo_seterr(&err, EMO_EINVAL, NULL, 0, 0, "this build embeds no emotion model");
 	}
-	for (int k = 0; k < n_model && !rc; k++)
-		if (model[k])
-			rc = qnn_model_load(model[k], &m[k], &err);
 	if (rc) {
 		char buf[1024];
 		emo_err_format(&err, buf, sizeof(buf));

@@ -68,6 +68,17 @@ expect_rc "quantize the tiny checkpoint" 0 env OMP_NUM_THREADS=1 "$TRAIN" quanti
 contains "quantize reports float and int8" "$T/out" "int8"
 expect_rc "eval the tiny model" 0 "$TRAIN" eval --data "$T/tiny.csv" --model "$T/tiny.qnn" --ckpt "$T/tiny.ckpt" --json
 contains "eval has a float section" "$T/out" '"float":{"accuracy"'
+# an ensemble of a model with itself is that model; a different second model
+# changes the numbers (the ensemble is really evaluated)
+single=$(sed 's/.*"accuracy":\([0-9.]*\).*/\1/' "$T/out")
+expect_rc "eval an ensemble" 0 "$TRAIN" eval --data "$T/tiny.csv" --model "$T/tiny.qnn" --model "$T/tiny.qnn" \
+	--ckpt "$T/tiny.ckpt" --ckpt "$T/tiny.ckpt" --json
+contains "eval counts the ensemble's models" "$T/out" '"models":2'
+[ "$(sed 's/.*"accuracy":\([0-9.]*\).*/\1/' "$T/out")" = "$single" ] && ok "a model with itself scores as the model" ||
+	no "a model with itself" "$(cat "$T/out")"
+expect_rc "eval with too many models" 2 "$TRAIN" eval --data "$T/tiny.csv" $(for i in 1 2 3 4 5 6 7 8 9; do
+	printf -- '--model %s ' "$T/tiny.qnn"; done)
+contains "too many models is said" "$T/err" "at most 8"
 
 # bad input
 expect_rc "no command" 2 "$TRAIN"
