@@ -26,9 +26,9 @@
 struct qnn_plan {
 	int simd;               /* dense conv on a packed SIMD kernel */
 	int im2col;
-	int row4;               /* VNNI, one input channel, kw <= 4: im2col rows of
+	int row4;               /* one input channel, kw <= 4: im2col rows of
 				 * 4 bytes (kw taps, then bytes whose weight is 0) */
-	int pool_fuse;          /* VNNI: the next layer, a 2x2/2 max pool, is done
+	int pool_fuse;          /* VNNI, AVX2: the next layer, a 2x2/2 max pool, is done
 				 * by this conv (its own output is not kept) */
 	struct qnn_convk k;
 	void *wpack;            /* packed weights (aligned) */
@@ -223,16 +223,16 @@ static int plan_conv(struct qnn_ctx *ctx, const struct qnn_layer *l, struct qnn_
 
 	pl->simd = 1;
 	pl->im2col = l->cin < 4;
-	pl->row4 = vnni && l->cin == 1 && l->kw <= 4;
+	pl->row4 = l->cin == 1 && l->kw <= 4;
 	if (pl->im2col) {
 		k->kh = k->kw = k->stride = 1;
 		k->c4 = pl->row4 ? 4 * l->kh : round_up(l->kh * l->kw * l->cin, 4);
 		/* a band at a time (run_conv, run_conv_pool), not the whole output */
 		const size_t row = (size_t)ow * k->c4 * esz, band = 2 * row > QNN_BAND_BYTES ? 2 * row : QNN_BAND_BYTES;
 		need = (size_t)oh * row < band ? (size_t)oh * row : band;
-		if (pl->row4 && vnni) {
+		if (pl->row4) {
 			/* or, fused with a pool (run_conv_pool), bands of the padded image */
-			const size_t ws = (size_t)max_iw + 2 * l->pad + 3, pair = 2 * (size_t)l->stride * ws;
+			const size_t ws = ((size_t)max_iw + 2 * l->pad + 3) * esz, pair = 2 * (size_t)l->stride * ws;
 			const size_t img = (pair > QNN_BAND_BYTES ? pair : QNN_BAND_BYTES) + (size_t)l->kh * ws;
 			need = img > need ? img : need;
 		}
@@ -390,7 +390,7 @@ struct qnn_ctx *qnn_ctx_new(const struct qnn_model *m, int max_h, int max_w,
 				goto nomem;
 		}
 	}
-	if (path == QNN_PATH_AVX512VNNI)
+	if (path == QNN_PATH_AVX512VNNI || path == QNN_PATH_AVX2)
 		for (int i = 0; i < m->n_layers; i++)
 			ctx->plan[i].pool_fuse = can_fuse_pool(m, i, &ctx->plan[i]);
 	if (ctx->scratch_sz && !(ctx->scratch = qnn_alloc(ctx->scratch_sz)))
@@ -464,62 +464,77 @@ static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, 
 	int16_t *d16 = dst;
 
 	if (pl->row4) {
-		/* gray8 first layer on VNNI: per kernel row, 4 bytes copied at
-		 * once (the bytes past kw meet zero weights) */
-		for (int oy = oy0; oy < oy1; oy++)
-			for (int ox = 0; ox < ow; ox++) {
-				uint8_t *o = d8 + ((size_t)(oy - oy0) * ow + ox) * c4;
-				const int iy0 = oy * l->stride - l->pad, ix0 = ox * l->stride - l->pad;
-				const int inner = ix0 >= 0 && ix0 + 4 <= w;
-				for (int ky = 0; ky < l->kh; ky++, o += 4) {
-					const int iy = iy0 + ky;
-					if (iy < 0 || iy >= h) {
-						for (int kx = 0; kx < 4; kx++)
-							o[kx] = kx < l->kw ? (uint8_t)z : 0;
-						continue;
-					}
-					const uint8_t *row = in + (size_t)iy * stride;
-					if (inner) {
-						memcpy(o, row + ix0, 4);
-					} else {
-						for (int kx = 0; kx < 4; kx++) {
-							const int ix = ix0 + kx;
-							o[kx] = kx >= l->kw ? 0 : ix >= 0 && ix < w ? row[ix] : (uint8_t)z;
-						}
-					}
-				}
-			}
+		/* gray8 first layer: per kernel row, 4 pixels (the ones past kw
+		 * meet zero weights), as bytes or int16 */
+#define ROW4_IM2COL(T, D)                                                                          \
+	do {                                                                                       \
+		for (int oy = oy0; oy < oy1; oy++)                                                 \
+			for (int ox = 0; ox < ow; ox++) {                                          \
+				T *o = (D) + ((size_t)(oy - oy0) * ow + ox) * c4;                   \
+				const int iy0 = oy * l->stride - l->pad, ix0 = ox * l->stride - l->pad; \
+				const int inner = ix0 >= 0 && ix0 + 4 <= w;                        \
+				for (int ky = 0; ky < l->kh; ky++, o += 4) {                       \
+					const int iy = iy0 + ky;                                   \
+					if (iy < 0 || iy >= h) {                                   \
+						for (int kx = 0; kx < 4; kx++)                     \
+							o[kx] = (T)(kx < l->kw ? z : 0);           \
+						continue;                                          \
+					}                                                          \
+					const uint8_t *row = in + (size_t)iy * stride;             \
+					for (int kx = 0; kx < 4; kx++) {                           \
+						const int ix = ix0 + kx;                           \
+						o[kx] = (T)(inner ? row[ix]                        \
+							    : kx >= l->kw ? 0                      \
+							    : ix >= 0 && ix < w ? row[ix] : z);    \
+					}                                                          \
+				}                                                                  \
+			}                                                                          \
+	} while (0)
+		if (esz == 1)
+			ROW4_IM2COL(uint8_t, d8);
+		else
+			ROW4_IM2COL(int16_t, d16);
+#undef ROW4_IM2COL
 		return;
 	}
-	if (pl->im2col && esz == 1 && cin == 1) {
-		/* the first layer of a gray8 network: no library calls per tap */
-		const int kk = l->kh * l->kw;
-		for (int oy = oy0; oy < oy1; oy++)
-			for (int ox = 0; ox < ow; ox++) {
-				uint8_t *o = d8 + ((size_t)(oy - oy0) * ow + ox) * c4;
-				const int iy0 = oy * l->stride - l->pad, ix0 = ox * l->stride - l->pad;
-				const int inner = ix0 >= 0 && ix0 + l->kw <= w;
-				for (int ky = 0; ky < l->kh; ky++) {
-					const int iy = iy0 + ky;
-					if (iy < 0 || iy >= h) {
-						for (int kx = 0; kx < l->kw; kx++)
-							*o++ = (uint8_t)z;
-						continue;
-					}
-					const uint8_t *row = in + (size_t)iy * stride;
-					if (inner) {
-						for (int kx = 0; kx < l->kw; kx++)
-							*o++ = row[ix0 + kx];
-					} else {
-						for (int kx = 0; kx < l->kw; kx++) {
-							const int ix = ix0 + kx;
-							*o++ = ix >= 0 && ix < w ? row[ix] : (uint8_t)z;
-						}
-					}
-				}
-				for (int k = kk; k < c4; k++)
-					*o++ = 0;
-			}
+	if (pl->im2col && cin == 1) {
+		/* the first layer of a gray8 network: no library calls per tap
+		 * (the same loop for bytes and for int16) */
+#define GRAY_IM2COL(T, D)                                                                          \
+	do {                                                                                       \
+		const int kk = l->kh * l->kw;                                                      \
+		for (int oy = oy0; oy < oy1; oy++)                                                 \
+			for (int ox = 0; ox < ow; ox++) {                                          \
+				T *o = (D) + ((size_t)(oy - oy0) * ow + ox) * c4;                   \
+				const int iy0 = oy * l->stride - l->pad, ix0 = ox * l->stride - l->pad; \
+				const int inner = ix0 >= 0 && ix0 + l->kw <= w;                    \
+				for (int ky = 0; ky < l->kh; ky++) {                               \
+					const int iy = iy0 + ky;                                   \
+					if (iy < 0 || iy >= h) {                                   \
+						for (int kx = 0; kx < l->kw; kx++)                 \
+							*o++ = (T)z;                               \
+						continue;                                          \
+					}                                                          \
+					const uint8_t *row = in + (size_t)iy * stride;             \
+					if (inner) {                                               \
+						for (int kx = 0; kx < l->kw; kx++)                 \
+							*o++ = (T)row[ix0 + kx];                   \
+					} else {                                                   \
+						for (int kx = 0; kx < l->kw; kx++) {               \
+							const int ix = ix0 + kx;                   \
+							*o++ = (T)(ix >= 0 && ix < w ? row[ix] : z); \
+						}                                                  \
+					}                                                          \
+				}                                                                  \
+				for (int k = kk; k < c4; k++)                                      \
+					*o++ = 0;                                                  \
+			}                                                                          \
+	} while (0)
+		if (esz == 1)
+			GRAY_IM2COL(uint8_t, d8);
+		else
+			GRAY_IM2COL(int16_t, d16);
+#undef GRAY_IM2COL
 		return;
 	}
 	if (pl->im2col && esz == 1) {
@@ -582,19 +597,30 @@ static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, 
 		return;
 	}
 	const int p = l->pad, wp = w + 2 * p, hp = h + 2 * p;
-	if (esz == 1 && c4 == cin) {
-		/* bytes, channels already a multiple of 4: whole rows at once */
-		const size_t px = (size_t)c4;
+	if (c4 == cin) {
+		/* channels already a multiple of 4: whole rows at once (bytes
+		 * copied, or widened to int16 in a loop that vectorizes) */
+		const size_t px = (size_t)c4, n = (size_t)wp * px;
 		for (int y = 0; y < hp; y++) {
 			const int iy = y - p;
-			uint8_t *o = d8 + (size_t)y * wp * px;
-			if (iy < 0 || iy >= h) {
-				memset(o, z, (size_t)wp * px);
-				continue;
+			const uint8_t *src = iy >= 0 && iy < h ? in + (size_t)iy * stride : NULL;
+			if (esz == 1) {
+				uint8_t *o = d8 + (size_t)y * n;
+				if (!src) {
+					memset(o, z, n);
+					continue;
+				}
+				memset(o, z, (size_t)p * px);
+				memcpy(o + (size_t)p * px, src, (size_t)w * px);
+				memset(o + (size_t)(p + w) * px, z, (size_t)p * px);
+			} else {
+				int16_t *o = d16 + (size_t)y * n;
+				for (size_t i = 0; i < n; i++)
+					o[i] = (int16_t)z;
+				if (src)
+					for (size_t i = 0; i < (size_t)w * px; i++)
+						o[(size_t)p * px + i] = src[i];
 			}
-			memset(o, z, (size_t)p * px);
-			memcpy(o + (size_t)p * px, in + (size_t)iy * stride, (size_t)w * px);
-			memset(o + (size_t)(p + w) * px, z, (size_t)p * px);
 		}
 		return;
 	}
@@ -668,7 +694,7 @@ static void run_conv(struct qnn_ctx *ctx, int i, const uint8_t *in, int h, int w
 	}
 }
 
-/* Conv layer i and the max pool after it in one pass (VNNI; see
+/* Conv layer i and the max pool after it in one pass (VNNI, AVX2; see
  * can_fuse_pool), ph x pw pooled pixels into out. */
 static void run_conv_pool(struct qnn_ctx *ctx, int i, const uint8_t *in, int h, int w, int stride,
 			  int oh, int ow, int ph, int pw, uint8_t *out)
@@ -677,50 +703,75 @@ static void run_conv_pool(struct qnn_ctx *ctx, int i, const uint8_t *in, int h, 
 	const struct qnn_plan *pl = &ctx->plan[i];
 	const int z = ctx->m->tensors[l->in].zero_point;
 
+	/* the prepared input is bytes (VNNI) or int16 (AVX2); v counts elements */
+	const int vnni = ctx->path == QNN_PATH_AVX512VNNI, esz = vnni ? 1 : 2;
 	if (pl->row4) {
 		/* a gray8 first layer: bands of the image, padded with the zero
-		 * point (and 3 more columns for the 4-byte reads), read in place */
+		 * point (and 3 more columns for the 4-pixel reads), read in place
+		 * (widened to int16 for AVX2) */
 		const int s = l->stride, p = l->pad, ws = w + 2 * p + 3;
-		const int band = 2 * s * ws >= QNN_BAND_BYTES ? 1 : QNN_BAND_BYTES / (2 * s * ws);
+		const int band = 2 * s * ws * esz >= QNN_BAND_BYTES ? 1 : QNN_BAND_BYTES / (2 * s * ws * esz);
 		const struct qnn_inview v = {(size_t)ws, 1, (size_t)ws, s};
 		uint8_t *img = ctx->scratch;
+		int16_t *img16 = ctx->scratch;
 		for (int py0 = 0; py0 < ph; py0 += band) {
 			const int nb = ph - py0 < band ? ph - py0 : band, rows = (2 * nb - 1) * s + l->kh;
+			uint8_t *o = out + (size_t)py0 * pw * l->cout;
 			for (int r = 0; r < rows; r++) {
-				uint8_t *d = img + (size_t)r * ws;
 				const int iy = 2 * py0 * s - p + r;
-				if (iy < 0 || iy >= h) {
-					memset(d, z, (size_t)ws);
-					continue;
+				const uint8_t *src = iy >= 0 && iy < h ? in + (size_t)iy * stride : NULL;
+				if (vnni) {
+					uint8_t *d = img + (size_t)r * ws;
+					if (!src) {
+						memset(d, z, (size_t)ws);
+						continue;
+					}
+					memset(d, z, (size_t)p);
+					memcpy(d + p, src, (size_t)w);
+					memset(d + p + w, z, (size_t)(ws - p - w));
+				} else {
+					int16_t *d = img16 + (size_t)r * ws;
+					for (int x = 0; x < ws; x++)
+						d[x] = (int16_t)z;
+					if (src)
+						for (int x = 0; x < w; x++)
+							d[p + x] = src[x];
 				}
-				memset(d, z, (size_t)p);
-				memcpy(d + p, in + (size_t)iy * stride, (size_t)w);
-				memset(d + p + w, z, (size_t)(ws - p - w));
 			}
-			qnn_conv_pool_vnni(&pl->k, img, &v, nb, pw, out + (size_t)py0 * pw * l->cout);
+			if (vnni)
+				qnn_conv_pool_vnni(&pl->k, img, &v, nb, pw, o);
+			else
+				qnn_conv_pool_avx2(&pl->k, img16, &v, nb, pw, o);
 		}
 		return;
 	}
 	if (pl->im2col) {
 		/* bands of pooled rows, two conv rows each, as in run_conv */
-		const size_t rows2 = 2 * (size_t)ow * pl->k.c4;
+		const size_t rows2 = 2 * (size_t)ow * pl->k.c4 * esz;
 		const int band = rows2 >= QNN_BAND_BYTES ? 1 : (int)(QNN_BAND_BYTES / rows2);
 		const struct qnn_inview v = {(size_t)ow * pl->k.c4, (size_t)pl->k.c4, 4, 1};
 		for (int py0 = 0; py0 < ph; py0 += band) {
 			const int nb = ph - py0 < band ? ph - py0 : band;
-			prepare_input(l, pl, z, in, h, w, stride, 2 * py0, 2 * (py0 + nb), ow, ctx->scratch, 1);
-			qnn_conv_pool_vnni(&pl->k, ctx->scratch, &v, nb, pw, out + (size_t)py0 * pw * l->cout);
+			uint8_t *o = out + (size_t)py0 * pw * l->cout;
+			prepare_input(l, pl, z, in, h, w, stride, 2 * py0, 2 * (py0 + nb), ow, ctx->scratch, esz);
+			if (vnni)
+				qnn_conv_pool_vnni(&pl->k, ctx->scratch, &v, nb, pw, o);
+			else
+				qnn_conv_pool_avx2(&pl->k, ctx->scratch, &v, nb, pw, o);
 		}
 		return;
 	}
-	const uint8_t *src = ctx->scratch;
+	const void *src = ctx->scratch;
 	const int wp = w + 2 * l->pad;
 	const struct qnn_inview v = {(size_t)wp * pl->k.c4, (size_t)pl->k.c4, 4, pl->k.stride};
-	if (l->pad == 0 && l->cin == pl->k.c4 && stride == w * l->cin)
+	if (vnni && l->pad == 0 && l->cin == pl->k.c4 && stride == w * l->cin)
 		src = in;
 	else
-		prepare_input(l, pl, z, in, h, w, stride, 0, oh, ow, ctx->scratch, 1);
-	qnn_conv_pool_vnni(&pl->k, src, &v, ph, pw, out);
+		prepare_input(l, pl, z, in, h, w, stride, 0, oh, ow, ctx->scratch, esz);
+	if (vnni)
+		qnn_conv_pool_vnni(&pl->k, src, &v, ph, pw, out);
+	else
+		qnn_conv_pool_avx2(&pl->k, src, &v, ph, pw, out);
 }
 
 int qnn_run(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stride)

@@ -124,6 +124,53 @@ TGT void qnn_conv_avx2(const struct qnn_convk *k, const int16_t *in, int wp, int
 		conv_block(k, in, wp, ow, oh * ow, b, out);
 }
 
+/* Conv then 2x2 / stride 2 max pool in one pass (see qnn_conv_pool_vnni):
+ * the four conv pixels of a pool window are accumulated side by side, only
+ * their maximum is requantized and stored. The input (int16) is addressed
+ * through v in elements: pair g of a tap at (g / 4) * grp + g % 4 (grp 4
+ * for a prepared input, the row length for a row4 image read in place). */
+TGT void qnn_conv_pool_avx2(const struct qnn_convk *k, const int16_t *in, const struct qnn_inview *v,
+			    int ph, int pw, void *out)
+{
+	const int c4 = k->c4;
+	const size_t wblock = (size_t)k->kh * k->kw * c4 * 16;
+
+	for (int b = 0; b < k->nb; b++)
+		for (int py = 0; py < ph; py++)
+			for (int px = 0; px < pw; px++) {
+				const int16_t *q[4];
+				__m256i acc[4][2];
+				for (int p = 0; p < 4; p++) {
+					const int oy = 2 * py + (p >> 1), ox = 2 * px + (p & 1);
+					q[p] = in + (size_t)oy * v->stride * v->row + (size_t)ox * v->stride * v->pix;
+					acc[p][0] = _mm256_loadu_si256((const __m256i *)(k->bias + 16 * b));
+					acc[p][1] = _mm256_loadu_si256((const __m256i *)(k->bias + 16 * b + 8));
+				}
+				const int16_t *w = (const int16_t *)k->w + (size_t)b * wblock;
+				for (int ky = 0; ky < k->kh; ky++)
+					for (int kx = 0; kx < k->kw; kx++) {
+						const size_t off = (size_t)ky * v->row + (size_t)kx * v->pix;
+						for (int g = 0; g < c4; g += 2, w += 32) {
+							const __m256i w0 = _mm256_loadu_si256((const __m256i *)w);
+							const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 16));
+							for (int p = 0; p < 4; p++) {
+								int32_t a;
+								memcpy(&a, q[p] + off + (size_t)(g >> 2) * v->grp + (g & 3), 4);
+								const __m256i av = _mm256_set1_epi32(a);
+								acc[p][0] = _mm256_add_epi32(acc[p][0], _mm256_madd_epi16(av, w0));
+								acc[p][1] = _mm256_add_epi32(acc[p][1], _mm256_madd_epi16(av, w1));
+							}
+						}
+					}
+				store16(k,
+					_mm256_max_epi32(_mm256_max_epi32(acc[0][0], acc[1][0]),
+							 _mm256_max_epi32(acc[2][0], acc[3][0])),
+					_mm256_max_epi32(_mm256_max_epi32(acc[0][1], acc[1][1]),
+							 _mm256_max_epi32(acc[2][1], acc[3][1])),
+					out, (size_t)py * pw + px, 16 * b);
+			}
+}
+
 /* Float conv: 4 pixels x 16 channels, FMA. */
 TGT void qnn_fconv_avx2(const struct qnn_fconvk *k, const float *in, int wp, int oh, int ow,
 			float *out)
@@ -215,6 +262,11 @@ TGT void qnn_maxpool_avx2(const struct qnn_layer *l, const uint8_t *in, int h, i
 }
 
 #else
+void qnn_conv_pool_avx2(const struct qnn_convk *k, const int16_t *in, const struct qnn_inview *v,
+			int ph, int pw, void *out)
+{
+	(void)k, (void)in, (void)v, (void)ph, (void)pw, (void)out;
+}
 void qnn_conv_avx2(const struct qnn_convk *k, const int16_t *in, int wp, int oh, int ow,
 		   void *out)
 {

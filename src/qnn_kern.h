@@ -12,8 +12,8 @@
  * path. The kernel reads a prepared input: rows of wp pixels of c4
  * elements each (channels zero-padded to a multiple of 4, spatial border
  * filled with the input zero point), or an im2col buffer (kh = kw = 1,
- * stride 1, c4 = kh*kw*cin rounded up to 4; for a gray8 layer on VNNI,
- * "row4", c4 = 4*kh: each kernel row in 4 bytes, zero weights past kw).
+ * stride 1, c4 = kh*kw*cin rounded up to 4; for a gray8 layer with kw <= 4,
+ * "row4", c4 = 4*kh: each kernel row in 4 pixels, zero weights past kw).
  * Output channels are handled in
  * blocks of 16 (nb blocks; weights of the padding channels are 0). */
 struct qnn_convk {
@@ -59,9 +59,10 @@ void qnn_conv_avx2(const struct qnn_convk *k, const int16_t *in, int wp, int oh,
  * starts at oy*stride*row + ox*stride*pix, its tap (ky, kx) is ky*row +
  * kx*pix further and the tap's 4-byte group g (of c4/4) g*grp further.
  * A prepared input: row = wp*c4, pix = c4, grp = 4, stride = k->stride.
- * A row4 layer read in place from a padded gray8 image of row bytes per
+ * A row4 layer read in place from a padded gray8 image of row elements per
  * line (kh = kw = 1 to the kernel, c4 = 4 * the layer's kh): pix = 1,
- * grp = row, stride = the layer's stride. */
+ * grp = row, stride = the layer's stride. On AVX2 elements are int16 and
+ * the pair of elements g (even) of a tap is at (g / 4) * grp + g % 4. */
 struct qnn_inview {
 	size_t row, pix, grp;
 	int stride;
@@ -71,6 +72,9 @@ struct qnn_inview {
  * out, the input addressed through v. Only for non-negative multipliers
  * without a left shift (the requantization must be monotone), nb <= 2. */
 void qnn_conv_pool_vnni(const struct qnn_convk *k, const uint8_t *in, const struct qnn_inview *v,
+			int ph, int pw, void *out);
+/* The same on AVX2, on a prepared int16 input (v in elements). */
+void qnn_conv_pool_avx2(const struct qnn_convk *k, const int16_t *in, const struct qnn_inview *v,
 			int ph, int pw, void *out);
 
 /* Float conv on a prepared float input (rows of wp pixels of cin floats,

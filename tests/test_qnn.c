@@ -354,7 +354,7 @@ TEST(maxpool_shapes_identical)
 	}
 }
 
-/* conv + 2x2 max pool on the VNNI path run as one pass: the pool output is
+/* conv + 2x2 max pool on the VNNI and AVX2 paths run as one pass: the pool output is
  * byte-identical to scalar, the conv output is not kept (and says so), and
  * keep_all brings it back. Shapes: gray8 im2col with an odd conv output,
  * stride 2, cin padded, 1 or 2 channel blocks, odd pooled pixel counts,
@@ -369,8 +369,8 @@ TEST(conv_pool_fusion)
 				    {21, 1000, 1, 16, 1, 1, 1}, /* pooled rows in two bands */
 				    {13, 9, 16, 32, 1, 1, 1}, {12, 12, 5, 40, 2, 1, 1},
 				    {8, 10, 24, 80, 1, 0, 0}, {7, 7, 64, 48, 1, 1, 1}};
-	if (!qnn_path_supported(QNN_PATH_AVX512VNNI))
-		SKIP("CPU has no AVX-512 VNNI: the fused conv + pool path is not used");
+	if (!qnn_path_supported(QNN_PATH_AVX2))
+		SKIP("CPU has no AVX2: the fused conv + pool paths are not used");
 	for (size_t i = 0; i < sizeof(sh) / sizeof(sh[0]); i++) {
 		for (int variant = 0; variant < 2; variant++) {
 			struct qnn_model *m = rm_new(sh[i][2]);
@@ -382,19 +382,24 @@ TEST(conv_pool_fusion)
 			if (variant == 1)
 				m->layers[0].shift[2] = 1; /* a left shift may wrap: not fused */
 			int bad = check_paths(m, sh[i][0], sh[i][1], &n);
-			struct qnn_ctx *x = qnn_ctx_new(m, sh[i][0], sh[i][1], QNN_PATH_AVX512VNNI, NULL);
 			uint8_t *in = malloc((size_t)sh[i][0] * sh[i][1] * sh[i][2]);
-			ASSERT(x && in);
+			ASSERT(in);
 			rnd_fill(in, (size_t)sh[i][0] * sh[i][1] * sh[i][2]);
-			ASSERT_EQ(qnn_run(x, in, sh[i][0], sh[i][1], sh[i][1] * sh[i][2]), EMO_OK);
-			int rc = qnn_tensor_get(x, conv, &h, &w, NULL, NULL, NULL);
-			/* fused: narrow layers (<= 32 channels) without a left shift */
-			ASSERT_EQ(rc, variant == 0 && sh[i][3] <= 32 ? EMO_EUNSUPPORTED : EMO_OK);
-			ASSERT_EQ(qnn_tensor_get(x, pool, &h, &w, NULL, NULL, NULL), EMO_OK);
-			qnn_ctx_keep_all(x, 1);
-			ASSERT_EQ(qnn_run(x, in, sh[i][0], sh[i][1], sh[i][1] * sh[i][2]), EMO_OK);
-			ASSERT_EQ(qnn_tensor_get(x, conv, &h, &w, NULL, NULL, NULL), EMO_OK);
-			qnn_ctx_free(x);
+			for (int p = QNN_PATH_AVX2; p <= QNN_PATH_AVX512VNNI; p++) {
+				if (!qnn_path_supported((enum qnn_path)p))
+					continue;
+				struct qnn_ctx *x = qnn_ctx_new(m, sh[i][0], sh[i][1], (enum qnn_path)p, NULL);
+				ASSERT(x);
+				ASSERT_EQ(qnn_run(x, in, sh[i][0], sh[i][1], sh[i][1] * sh[i][2]), EMO_OK);
+				int rc = qnn_tensor_get(x, conv, &h, &w, NULL, NULL, NULL);
+				/* fused: narrow layers (<= 32 channels) without a left shift */
+				ASSERT_EQ(rc, variant == 0 && sh[i][3] <= 32 ? EMO_EUNSUPPORTED : EMO_OK);
+				ASSERT_EQ(qnn_tensor_get(x, pool, &h, &w, NULL, NULL, NULL), EMO_OK);
+				qnn_ctx_keep_all(x, 1);
+				ASSERT_EQ(qnn_run(x, in, sh[i][0], sh[i][1], sh[i][1] * sh[i][2]), EMO_OK);
+				ASSERT_EQ(qnn_tensor_get(x, conv, &h, &w, NULL, NULL, NULL), EMO_OK);
+				qnn_ctx_free(x);
+			}
 			free(in);
 			qnn_model_free(m);
 			if (bad)
@@ -416,8 +421,8 @@ TEST(conv_pool_gray8_in_place)
 				    {25, 31, 8, 3, 3, 3, 1, 1},  {10, 9, 16, 4, 3, 2, 2, 0},
 				    {12, 12, 16, 3, 3, 1, 1, 1}, /* rows of 6 pooled: 4 + 2 */
 				    {8, 30000, 16, 3, 3, 3, 1, 1}};
-	if (!qnn_path_supported(QNN_PATH_AVX512VNNI))
-		SKIP("CPU has no AVX-512 VNNI: the fused gray8 path is not used");
+	if (!qnn_path_supported(QNN_PATH_AVX2))
+		SKIP("CPU has no AVX2: the fused gray8 paths are not used");
 	for (size_t i = 0; i < sizeof(sh) / sizeof(sh[0]); i++) {
 		struct qnn_model *m = rm_new(1);
 		int n, conv, pool, h, w;
@@ -427,14 +432,19 @@ TEST(conv_pool_gray8_in_place)
 		pool = rm_pool(m, conv, QNN_MAXPOOL, 2, 2, 0);
 		rm_conv(m, pool, 7, 1, 1, 1, 0, 0, 0, 1, 40);
 		int bad = check_paths(m, sh[i][0], sh[i][1], &n);
-		struct qnn_ctx *x = qnn_ctx_new(m, sh[i][0], sh[i][1], QNN_PATH_AVX512VNNI, NULL);
 		uint8_t *in = malloc((size_t)sh[i][0] * sh[i][1]);
-		ASSERT(x && in);
+		ASSERT(in);
 		rnd_fill(in, (size_t)sh[i][0] * sh[i][1]);
-		ASSERT_EQ(qnn_run(x, in, sh[i][0], sh[i][1], sh[i][1]), EMO_OK);
-		/* it did run fused */
-		ASSERT_EQ(qnn_tensor_get(x, conv, &h, &w, NULL, NULL, NULL), EMO_EUNSUPPORTED);
-		qnn_ctx_free(x);
+		for (int p = QNN_PATH_AVX2; p <= QNN_PATH_AVX512VNNI; p++) {
+			if (!qnn_path_supported((enum qnn_path)p))
+				continue;
+			struct qnn_ctx *x = qnn_ctx_new(m, sh[i][0], sh[i][1], (enum qnn_path)p, NULL);
+			ASSERT(x);
+			ASSERT_EQ(qnn_run(x, in, sh[i][0], sh[i][1], sh[i][1]), EMO_OK);
+			/* it did run fused */
+			ASSERT_EQ(qnn_tensor_get(x, conv, &h, &w, NULL, NULL, NULL), EMO_EUNSUPPORTED);
+			qnn_ctx_free(x);
+		}
 		free(in);
 		qnn_model_free(m);
 		if (bad)
