@@ -77,7 +77,7 @@ static const struct config_key config_table[] = {
 	{"classifier.model", CONFIG_T_STRING, 0, 0, "\"\"", "",
 	 "emotion classifier model file (empty: the embedded model; none: no emotion inference)", NULL,
 	 OFF(classifier.model), SZ(classifier.model)},
-	{"classifier.flip_tta", CONFIG_T_BOOL, 0, 1, "true", "",
+	{"classifier.flip_tta", CONFIG_T_BOOL, 0, 1, "false", "",
 	 "also classify the mirrored face and average (twice the work)", NULL,
 	 OFF(classifier.flip_tta), 0},
 

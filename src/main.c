@@ -25,21 +25,22 @@
 static void print_version(void)
 {
 	struct cpu_info ci;
-	static const struct {
-		const unsigned char *b, *e;
-		const char *name, *what;
-	} blobs[] = {{emo_blob_emo7, emo_blob_emo7_end, "emo7", "emotion classifier"},
-		     {emo_blob_emo7b, emo_blob_emo7b_end, "emo7b", "emotion classifier (ensemble with emo7)"},
-		     {emo_blob_face, emo_blob_face_end, "face", "face detector"}};
+	struct emo_blob b[EMO_MAX_BLOBS];
+	const int nb = emo_blobs(b, EMO_MAX_BLOBS);
+	int n_cls = 0;
 
+	for (int i = 0; i < nb; i++)
+		n_cls += b[i].classifier && b[i].len;
 	cpu_detect(&ci);
 	printf("emotop %s\n", EMOTOP_VERSION);
 	printf("kernels: %s on %s\n", qnn_path_name(qnn_best_path()), ci.model);
-	for (size_t i = 0; i < sizeof(blobs) / sizeof(blobs[0]); i++) {
-		size_t n = (size_t)(blobs[i].e - blobs[i].b);
-		if (n)
-			printf("embedded model %s: %s, %zu bytes\n", blobs[i].name, blobs[i].what, n);
-	}
+	for (int i = 0; i < nb; i++)
+		if (b[i].len)
+			printf("embedded model %s: %s, %zu bytes\n", b[i].name,
+			       !b[i].classifier ? "face detector"
+			       : n_cls > 1  ? "emotion classifier (one of an ensemble)"
+					    : "emotion classifier",
+			       b[i].len);
 }
 
 static volatile sig_atomic_t stop_flag, hup_flag;
@@ -139,7 +140,7 @@ static void usage(FILE *f)
 "6 output file cannot be written.\n"
 "\n"
 "emotop estimates the expression on a face, not what a person feels, and is\n"
-"often wrong: the shipped model is right on 53 % of FER2013's test faces\n"
+"often wrong: the shipped classifier is right on 54 % of FER2013's test faces\n"
 "(the best published models reach about 3 in 4). It keeps numbers, never\n"
 "face images (unless --annotate); names come only from the configuration.\n"
 "In the EU, the AI Act\n"

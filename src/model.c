@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emotop/blob.h"
 #include "emotop/qnn.h"
 
 #define MODEL_MAGIC "EMOQNN\r\n"
@@ -620,4 +621,21 @@ int qnn_meta_get(const struct qnn_model *m, const char *key, char *buf, size_t l
 			p++;
 	}
 	return EMO_EINVAL;
+}
+
+int emo_blobs(struct emo_blob *out, int max)
+{
+	static const struct {
+		const unsigned char *b, *e;
+		const char *name;
+		int classifier;
+	} t[] = {{emo_blob_emo7, emo_blob_emo7_end, "emo7", 1},
+		 {emo_blob_emo7b, emo_blob_emo7b_end, "emo7b", 1},
+		 {emo_blob_emo7c, emo_blob_emo7c_end, "emo7c", 1},
+		 {emo_blob_face, emo_blob_face_end, "face", 0}};
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]) && n < max; i++, n++)
+		out[n] = (struct emo_blob){t[i].b, (size_t)(t[i].e - t[i].b), t[i].name, t[i].classifier};
+	return n;
 }

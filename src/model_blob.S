@@ -18,6 +18,11 @@ BLOB(emo7b, "models/emo7b.qnn")
 #else
 EMPTY(emo7b)
 #endif
+#if defined(HAVE_MODEL_emo7c)
+BLOB(emo7c, "models/emo7c.qnn")
+#else
+EMPTY(emo7c)
+#endif
 #if defined(HAVE_MODEL_face)
 BLOB(face, "models/face.qnn")
 #else

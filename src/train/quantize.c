@@ -513,12 +513,11 @@ int train_cmd_eval(int argc, char **argv)
 		rc = qnn_model_load(model[k], &m[k], &err);
 	if (!n_model) {
 		/* the embedded ensemble, as emotop runs it */
-		if ((size_t)(emo_blob_emo7_end - emo_blob_emo7))
-			rc = qnn_model_load_mem(emo_blob_emo7, (size_t)(emo_blob_emo7_end - emo_blob_emo7),
-						"embedded emo7", &m[n_model++], &err);
-		if (!rc && (size_t)(emo_blob_emo7b_end - emo_blob_emo7b))
-			rc = qnn_model_load_mem(emo_blob_emo7b, (size_t)(emo_blob_emo7b_end - emo_blob_emo7b),
-						"embedded emo7b", &m[n_model++], &err);
+		struct emo_blob b[EMO_MAX_BLOBS];
+		const int nb = emo_blobs(b, EMO_MAX_BLOBS);
+		for (int i = 0; i < nb && !rc && n_model < TRAIN_MAX_ENSEMBLE; i++)
+			if (b[i].classifier && b[i].len)
+				rc = qnn_model_load_mem(b[i].data, b[i].len, b[i].name, &m[n_model++], &err);
 		if (!rc && !n_model)
 			rc = emo_seterr(&err, EMO_EINVAL, NULL, 0, 0, "this build embeds no emotion model");
 	}

@@ -65,6 +65,9 @@ check "fg then q: quits cleanly" wait_for 'quit after [0-9]+ frames'
 
 start 80 24
 run "$DASH_CMD --frame 100 --crash-after 110; echo rc=\$?"
+# (the old prompt is on screen until the shell reads the command: wait for
+# the exit status first, or a loaded machine races at_prompt)
+check "fatal signal: the program ends" wait_for '^rc=[0-9]+$'
 check "fatal signal: prompt back" at_prompt
 check "fatal signal: died by SIGSEGV" shows '^rc=139$'
 check "fatal signal: alternate screen left" [ "$(pane alternate_on)" = 0 ]
