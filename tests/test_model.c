@@ -399,17 +399,37 @@ TEST(empty_and_missing_files)
 	qnn_model_free(NULL);
 }
 
-TEST(embedded_blob)
+/* Every embedded model loads: classifiers end in 7 logits, the detector
+ * says it is one; emo_blobs() lists the classifiers first. */
+TEST(embedded_blobs)
 {
-	size_t n = (size_t)(emo_blob_emo7_end - emo_blob_emo7);
-	struct qnn_model *r;
-	struct emo_err err;
+	struct emo_blob b[EMO_MAX_BLOBS];
+	int n = emo_blobs(b, EMO_MAX_BLOBS), have = 0, seen_detector = 0;
+	char task[32];
 
-	if (!n)
-		SKIP("no models/emo7.qnn embedded in this build");
-	ASSERT_EQ(qnn_model_load_mem(emo_blob_emo7, n, "embedded emo7", &r, &err), EMO_OK);
-	ASSERT(r->tensors[r->layers[r->n_layers - 1].out].c == 7);
-	qnn_model_free(r);
+	ASSERT(n >= 4 && n <= EMO_MAX_BLOBS);
+	ASSERT_EQ(emo_blobs(b, 2), 2);
+	n = emo_blobs(b, EMO_MAX_BLOBS);
+	for (int i = 0; i < n; i++) {
+		struct qnn_model *r;
+		struct emo_err err;
+		ASSERT(!seen_detector || !b[i].classifier); /* classifiers first */
+		seen_detector |= !b[i].classifier;
+		if (!b[i].len)
+			continue;
+		have++;
+		ASSERT_EQ(qnn_model_load_mem(b[i].data, b[i].len, b[i].name, &r, &err), EMO_OK);
+		if (b[i].classifier) {
+			ASSERT(r->tensors[r->layers[r->n_layers - 1].out].c == 7);
+		} else {
+			ASSERT_EQ(qnn_meta_get(r, "task", task, sizeof(task)), EMO_OK);
+			ASSERT_STR(task, "face-detect");
+		}
+		qnn_model_free(r);
+	}
+	if (!have)
+		SKIP("no models embedded in this build");
+	ASSERT_EQ((size_t)(emo_blob_emo7_end - emo_blob_emo7), b[0].len);
 }
 
 int main(int argc, char **argv)
@@ -422,7 +442,7 @@ int main(int argc, char **argv)
 	RUN(inconsistent_fields_resealed);
 	RUN(random_garbage_never_crashes);
 	RUN(empty_and_missing_files);
-	RUN(embedded_blob);
+	RUN(embedded_blobs);
 	if (tmpdir[0]) {
 		unlink(tmp_path("m.qnn"));
 		unlink(tmp_path("bad.qnn"));
