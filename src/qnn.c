@@ -463,70 +463,30 @@ static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, 
 	uint8_t *d8 = dst;
 	int16_t *d16 = dst;
 
-	if (pl->row4) {
-		/* gray8 first layer: per kernel row, 4 pixels (the ones past kw
-		 * meet zero weights), as bytes or int16 */
-#define ROW4_IM2COL(T, D)                                                                          \
-	do {                                                                                       \
-		for (int oy = oy0; oy < oy1; oy++)                                                 \
-			for (int ox = 0; ox < ow; ox++) {                                          \
-				T *o = (D) + ((size_t)(oy - oy0) * ow + ox) * c4;                   \
-				const int iy0 = oy * l->stride - l->pad, ix0 = ox * l->stride - l->pad; \
-				const int inner = ix0 >= 0 && ix0 + 4 <= w;                        \
-				for (int ky = 0; ky < l->kh; ky++, o += 4) {                       \
-					const int iy = iy0 + ky;                                   \
-					if (iy < 0 || iy >= h) {                                   \
-						for (int kx = 0; kx < 4; kx++)                     \
-							o[kx] = (T)(kx < l->kw ? z : 0);           \
-						continue;                                          \
-					}                                                          \
-					const uint8_t *row = in + (size_t)iy * stride;             \
-					for (int kx = 0; kx < 4; kx++) {                           \
-						const int ix = ix0 + kx;                           \
-						o[kx] = (T)(inner ? row[ix]                        \
-							    : kx >= l->kw ? 0                      \
-							    : ix >= 0 && ix < w ? row[ix] : z);    \
-					}                                                          \
-				}                                                                  \
-			}                                                                          \
-	} while (0)
-		if (esz == 1)
-			ROW4_IM2COL(uint8_t, d8);
-		else
-			ROW4_IM2COL(int16_t, d16);
-#undef ROW4_IM2COL
-		return;
-	}
-	if (pl->im2col && cin == 1) {
-		/* the first layer of a gray8 network: no library calls per tap
-		 * (the same loop for bytes and for int16) */
+	if (pl->row4 || (pl->im2col && cin == 1)) {
+		/* the first layer of a gray8 network, as bytes or int16, without
+		 * library calls per tap: rw pixels per kernel row (4 for row4, the
+		 * ones past kw meeting zero weights; else kw), then zeros to c4 */
+		const int rw = pl->row4 ? 4 : l->kw;
 #define GRAY_IM2COL(T, D)                                                                          \
 	do {                                                                                       \
-		const int kk = l->kh * l->kw;                                                      \
 		for (int oy = oy0; oy < oy1; oy++)                                                 \
 			for (int ox = 0; ox < ow; ox++) {                                          \
 				T *o = (D) + ((size_t)(oy - oy0) * ow + ox) * c4;                   \
 				const int iy0 = oy * l->stride - l->pad, ix0 = ox * l->stride - l->pad; \
-				const int inner = ix0 >= 0 && ix0 + l->kw <= w;                    \
+				const int inner = ix0 >= 0 && ix0 + rw <= w;                       \
 				for (int ky = 0; ky < l->kh; ky++) {                               \
 					const int iy = iy0 + ky;                                   \
-					if (iy < 0 || iy >= h) {                                   \
-						for (int kx = 0; kx < l->kw; kx++)                 \
-							*o++ = (T)z;                               \
-						continue;                                          \
-					}                                                          \
 					const uint8_t *row = in + (size_t)iy * stride;             \
-					if (inner) {                                               \
-						for (int kx = 0; kx < l->kw; kx++)                 \
-							*o++ = (T)row[ix0 + kx];                   \
-					} else {                                                   \
-						for (int kx = 0; kx < l->kw; kx++) {               \
-							const int ix = ix0 + kx;                   \
-							*o++ = (T)(ix >= 0 && ix < w ? row[ix] : z); \
-						}                                                  \
+					for (int kx = 0; kx < rw; kx++) {                          \
+						const int ix = ix0 + kx;                           \
+						*o++ = (T)(iy < 0 || iy >= h ? (kx < l->kw ? z : 0) \
+							   : inner          ? row[ix]              \
+							   : kx >= l->kw    ? 0                    \
+							   : ix >= 0 && ix < w ? row[ix] : z);     \
 					}                                                          \
 				}                                                                  \
-				for (int k = kk; k < c4; k++)                                      \
+				for (int k = l->kh * rw; k < c4; k++)                              \
 					*o++ = 0;                                                  \
 			}                                                                          \
 	} while (0)
