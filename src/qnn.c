@@ -308,7 +308,7 @@ static int plan_conv(struct qnn_ctx *ctx, const struct qnn_layer *l, struct qnn_
 }
 
 /* Whether conv layer i and the 2x2 / stride 2 max pool after it can run as
- * one VNNI pass: a narrow layer (at most 32 channels, where requantizing
+ * one VNNI or AVX2 pass: a narrow layer (at most 32 channels, where requantizing
  * every pixel costs more than the MACs: a detector's first layer) whose
  * output nothing else reads, and whose requantization never decreases with
  * the accumulator (multipliers >= 0, no left shift), so that pooling the
