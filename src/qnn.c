@@ -575,11 +575,13 @@ static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, 
 				memset(o + (size_t)(p + w) * px, z, (size_t)p * px);
 			} else {
 				int16_t *o = d16 + (size_t)y * n;
-				for (size_t i = 0; i < n; i++)
+				const size_t lo = src ? (size_t)p * px : n, hi = src ? (size_t)(p + w) * px : n;
+				for (size_t i = 0; i < lo; i++)
 					o[i] = (int16_t)z;
-				if (src)
-					for (size_t i = 0; i < (size_t)w * px; i++)
-						o[(size_t)p * px + i] = src[i];
+				for (size_t i = lo; i < hi; i++)
+					o[i] = src[i - lo];
+				for (size_t i = hi; i < n; i++)
+					o[i] = (int16_t)z;
 			}
 		}
 		return;
@@ -691,11 +693,13 @@ static void run_conv_pool(struct qnn_ctx *ctx, int i, const uint8_t *in, int h, 
 					memset(d + p + w, z, (size_t)(ws - p - w));
 				} else {
 					int16_t *d = img16 + (size_t)r * ws;
-					for (int x = 0; x < ws; x++)
+					const int lo = src ? p : ws, hi = src ? p + w : ws;
+					for (int x = 0; x < lo; x++)
 						d[x] = (int16_t)z;
-					if (src)
-						for (int x = 0; x < w; x++)
-							d[p + x] = src[x];
+					for (int x = lo; x < hi; x++)
+						d[x] = src[x - lo];
+					for (int x = hi; x < ws; x++)
+						d[x] = (int16_t)z;
 				}
 			}
 			if (vnni)

@@ -21,16 +21,12 @@
 #define TGT __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 #define INL static inline __attribute__((always_inline)) TGT
 
-/* qnn_requantize() on 16 lanes; returns the int32 result before + zout. */
-INL __m512i requant16(__m512i x, const struct qnn_convk *k, int co)
+/* qnn_requantize() on 16 lanes after the left shift: SRDHM by m, then the
+ * rounding right shift rs (mask rm); the int32 result before + zout. */
+INL __m512i requant16_rs(__m512i x, __m512i m, __m512i rs, __m512i rm)
 {
-	const __m512i m = _mm512_loadu_si512(k->mult + co);
-	const __m512i ls = _mm512_loadu_si512(k->lsh + co);
-	const __m512i rs = _mm512_loadu_si512(k->rsh + co);
-	const __m512i rm = _mm512_loadu_si512(k->rmask + co);
 	const __m512i r = _mm512_set1_epi64((long long)1 << 30);
 
-	x = _mm512_sllv_epi32(x, ls);
 	/* (x * m + 2^30) >> 31 on even and odd lanes, equal to gemmlowp's SRDHM */
 	__m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, m), r);
 	__m512i po = _mm512_add_epi64(
@@ -44,6 +40,14 @@ INL __m512i requant16(__m512i x, const struct qnn_convk *k, int co)
 	x = _mm512_srav_epi32(x, rs);
 	__mmask16 up = _mm512_cmpgt_epi32_mask(rem, thr);
 	return _mm512_mask_add_epi32(x, up, x, _mm512_set1_epi32(1));
+}
+
+/* qnn_requantize() on 16 lanes; returns the int32 result before + zout. */
+INL __m512i requant16(__m512i x, const struct qnn_convk *k, int co)
+{
+	x = _mm512_sllv_epi32(x, _mm512_loadu_si512(k->lsh + co));
+	return requant16_rs(x, _mm512_loadu_si512(k->mult + co), _mm512_loadu_si512(k->rsh + co),
+			    _mm512_loadu_si512(k->rmask + co));
 }
 
 INL void store16(const struct qnn_convk *k, __m512i acc, void *out, size_t pix, int co)
@@ -67,7 +71,7 @@ INL void store16(const struct qnn_convk *k, __m512i acc, void *out, size_t pix, 
 /* The requantization constants of one 16-channel block, loaded once for
  * many pixels (the fused conv + pool, whose multipliers never shift left). */
 struct rq16 {
-	__m512i m, rs, rm, half, zout, lo, hi;
+	__m512i m, rs, rm, zout, lo, hi;
 	__mmask16 msk;
 };
 
@@ -78,7 +82,6 @@ INL void rq16_load(struct rq16 *q, const struct qnn_convk *k, int co)
 	q->m = _mm512_loadu_si512(k->mult + co);
 	q->rs = _mm512_loadu_si512(k->rsh + co);
 	q->rm = _mm512_loadu_si512(k->rmask + co);
-	q->half = _mm512_srli_epi32(q->rm, 1);
 	q->zout = _mm512_set1_epi32(k->zout);
 	q->lo = _mm512_set1_epi32(k->lo);
 	q->hi = _mm512_set1_epi32(255);
@@ -89,19 +92,7 @@ INL void rq16_load(struct rq16 *q, const struct qnn_convk *k, int co)
  * of pixel pix's 16 channels from co. */
 INL void rq16_store(const struct rq16 *q, __m512i x, uint8_t *out, size_t pix, int cout, int co)
 {
-	const __m512i r = _mm512_set1_epi64((long long)1 << 30);
-	__m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, q->m), r);
-	__m512i po = _mm512_add_epi64(
-		_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(q->m, 32)), r);
-	pe = _mm512_srli_epi64(pe, 31);
-	po = _mm512_slli_epi64(po, 1);
-	x = _mm512_mask_blend_epi32(0xAAAA, pe, po);
-	__m512i rem = _mm512_and_si512(x, q->rm);
-	__m512i thr = _mm512_sub_epi32(q->half, _mm512_srai_epi32(x, 31));
-	x = _mm512_srav_epi32(x, q->rs);
-	__mmask16 up = _mm512_cmpgt_epi32_mask(rem, thr);
-	x = _mm512_mask_add_epi32(x, up, x, _mm512_set1_epi32(1));
-	x = _mm512_add_epi32(x, q->zout);
+	x = _mm512_add_epi32(requant16_rs(x, q->m, q->rs, q->rm), q->zout);
 	x = _mm512_min_epi32(_mm512_max_epi32(x, q->lo), q->hi);
 	_mm_mask_storeu_epi8(out + pix * (size_t)cout + co, q->msk, _mm512_cvtepi32_epi8(x));
 }
