@@ -176,6 +176,134 @@ TEST(checkpoint_roundtrip)
 	fnn_free(c);
 }
 
+static void randomise_bn(struct fnn *n)
+{
+	for (int i = 0; i < n->n_layers; i++) {
+		struct fnn_layer *l = &n->layers[i];
+		if (l->type != FNN_BN)
+			continue;
+		for (int c = 0; c < l->in.c; c++) {
+			l->gamma[c] = 1.0f + 0.5f * frand();
+			l->beta[c] = 0.5f * frand();
+			l->rmean[c] = 0.5f * frand();
+			l->rvar[c] = 1.0f + 0.5f * frand();
+		}
+	}
+}
+
+TEST(grow_keeps_function)
+{
+	struct fnn *a = fnn_new("c4,k5,p,c3/s2,f6,o3", (struct fnn_shape){8, 8, 1}, 5);
+	struct fnn *b = fnn_new("c7,k9,p,c6/s2,f10,o3", (struct fnn_shape){8, 8, 1}, 6);
+	struct fnn *c = fnn_new("c7,k9,p,c6/s2,f10,o3", (struct fnn_shape){8, 8, 1}, 6);
+	struct fnn *bad1 = fnn_new("c3,k5,p,c3/s2,f6,o3", (struct fnn_shape){8, 8, 1}, 6);
+	struct fnn *bad2 = fnn_new("c4,k5,p,c3,f6,o3", (struct fnn_shape){8, 8, 1}, 6);
+	struct fnn *bad3 = fnn_new("c4,k5,c3/s2,f6,o3", (struct fnn_shape){8, 8, 1}, 6);
+	float x[4 * 64], ya[4 * 3], ta[4 * 3];
+	const float *y;
+	double dmax = 0;
+
+	ASSERT(a && b && c && bad1 && bad2 && bad3);
+	ASSERT_EQ(fnn_reserve(a, 4), 0);
+	ASSERT_EQ(fnn_reserve(b, 4), 0);
+	ASSERT_EQ(fnn_reserve(c, 4), 0);
+	for (int i = 0; i < 4 * 64; i++)
+		x[i] = frand();
+	randomise_bn(a);
+	a->params[0].m[3] = 0.125f;
+	a->params[0].v[3] = 0.5f;
+	memcpy(ya, fnn_forward(a, x, 4, 0), sizeof(ya));
+	/* exact copies (no noise): the same function */
+	ASSERT_EQ(fnn_grow(b, a, 3, 0.0f), 0);
+	/* with symmetry-breaking noise: close, not equal */
+	ASSERT_EQ(fnn_grow(c, a, 3, 0.01f), 0);
+	y = fnn_forward(b, x, 4, 0);
+	for (int i = 0; i < 12; i++)
+		ASSERT_NEAR(y[i], ya[i], 1e-4 * (1 + fabs(ya[i])));
+	y = fnn_forward(c, x, 4, 0);
+	for (int i = 0; i < 12; i++) {
+		ASSERT_NEAR(y[i], ya[i], 0.05 * (1 + fabs(ya[i])));
+		if (fabs(y[i] - ya[i]) > dmax)
+			dmax = fabs(y[i] - ya[i]);
+	}
+	ASSERT(dmax > 0);
+	/* old channels keep their weights and optimizer moments */
+	ASSERT_NEAR(b->params[0].m[3], 0.125f, 1e-7);
+	ASSERT_NEAR(b->params[0].v[3], 0.5f, 1e-7);
+	ASSERT_NEAR(b->layers[0].w[3], a->layers[0].w[3], 1e-7);
+	/* batch statistics (train mode) agree too */
+	memcpy(ta, fnn_forward(a, x, 4, 1), sizeof(ta));
+	y = fnn_forward(b, x, 4, 1);
+	for (int i = 0; i < 12; i++)
+		ASSERT_NEAR(y[i], ta[i], 1e-3 * (1 + fabs(ta[i])));
+	/* narrower, another stride, a missing layer: refused */
+	ASSERT(fnn_grow(bad1, a, 3, 0.0f) != 0);
+	ASSERT(fnn_grow(bad2, a, 3, 0.0f) != 0);
+	ASSERT(fnn_grow(bad3, a, 3, 0.0f) != 0);
+	fnn_free(a);
+	fnn_free(b);
+	fnn_free(c);
+	fnn_free(bad1);
+	fnn_free(bad2);
+	fnn_free(bad3);
+}
+
+TEST(grow_deeper)
+{
+	/* inserted 3x3 layers start as identities (eval mode exact) */
+	const char *to[] = {"c4,c4,k5,p,c3/s2,c3,f6,o3", "c7,c7,k9,p,c6/s2,c6,f10,o3"};
+	struct fnn *a = fnn_new("c4,k5,p,c3/s2,f6,o3", (struct fnn_shape){8, 8, 1}, 5);
+	struct fnn *bad = fnn_new("c4,k5,p,c4/s2,c3,f6,o3", (struct fnn_shape){8, 8, 1}, 6);
+	float x[4 * 64], ya[12];
+	const float *y;
+
+	ASSERT(a && bad);
+	ASSERT_EQ(fnn_reserve(a, 4), 0);
+	for (int i = 0; i < 4 * 64; i++)
+		x[i] = frand();
+	randomise_bn(a);
+	memcpy(ya, fnn_forward(a, x, 4, 0), sizeof(ya));
+	for (int t = 0; t < 2; t++) {
+		struct fnn *b = fnn_new(to[t], (struct fnn_shape){8, 8, 1}, 6);
+		ASSERT(b);
+		ASSERT_EQ(fnn_reserve(b, 4), 0);
+		ASSERT_EQ(b->n_layers, a->n_layers + 6);
+		ASSERT_EQ(fnn_grow(b, a, 3, 0.0f), 0);
+		y = fnn_forward(b, x, 4, 0);
+		for (int i = 0; i < 12; i++)
+			ASSERT_NEAR(y[i], ya[i], 1e-4 * (1 + fabs(ya[i])));
+		/* batch statistics: finite, the inserted BN starts near the data */
+		y = fnn_forward(b, x, 4, 1);
+		for (int i = 0; i < 12; i++)
+			ASSERT(isfinite(y[i]));
+		fnn_free(b);
+	}
+	/* an inserted layer that changes the width is not an identity */
+	ASSERT(fnn_grow(bad, a, 3, 0.0f) != 0);
+	fnn_free(a);
+	fnn_free(bad);
+}
+
+TEST(checkpoint_extra)
+{
+	char path[] = "/tmp/emotop-fnn-XXXXXX", buf[16];
+	int fd = mkstemp(path);
+	uint32_t len = 0;
+	struct fnn *a = fnn_new("c4,p,f6,o3", (struct fnn_shape){6, 6, 1}, 5);
+
+	ASSERT(fd >= 0 && a);
+	close(fd);
+	ASSERT_EQ(fnn_save(a, path, "training", 8, 0), 0);
+	ASSERT_EQ(fnn_load_extra(path, buf, sizeof(buf), &len), 0);
+	ASSERT_EQ(len, 8);
+	ASSERT(!memcmp(buf, "training", 8));
+	ASSERT(fnn_load_extra(path, buf, 4, &len) != 0); /* no room */
+	ASSERT_EQ(truncate(path, 20), 0);
+	ASSERT(fnn_load_extra(path, buf, sizeof(buf), &len) != 0);
+	unlink(path);
+	fnn_free(a);
+}
+
 TEST(learns_synthetic)
 {
 	/* three classes of 12x12 images: a bright bar that is horizontal,
@@ -357,6 +485,9 @@ int main(int argc, char **argv)
 	RUN(softmax_xent);
 	RUN(gradient_check);
 	RUN(checkpoint_roundtrip);
+	RUN(grow_keeps_function);
+	RUN(grow_deeper);
+	RUN(checkpoint_extra);
 	RUN(learns_synthetic);
 	RUN(adamw_learns);
 	RUN(augment_identity_and_bounds);

@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -959,11 +960,12 @@ struct dt_state {
 	uint64_t seed;
 	float best;
 	int32_t best_epoch;
+	int32_t sched_from; /* epoch the learning-rate schedule started at */
 };
 
 struct dt_args {
 	const char *faces, *fer, *ckpt, *arch, *out, *emo;
-	int epochs, batch, steps, resume, seed, threads;
+	int epochs, batch, steps, resume, restart, seed, threads;
 	float lr, wd, budget;
 };
 
@@ -982,6 +984,8 @@ static void dt_usage(void)
 		"                  composites and galleries (train) or galleries (eval: test/)\n"
 		"  --ckpt FILE     checkpoint, written every epoch (default runs/face.ckpt)\n"
 		"  --resume        continue from --ckpt\n"
+		"  --restart       with --resume: a new warm-up and cosine schedule from the\n"
+		"                  checkpoint's epoch to --epochs (e.g. after `grow`)\n"
 		"  --epochs N      (default 30)   --steps N  steps per epoch (default 200)\n"
 		"  --batch N       (default 32)   --lr X (default 0.003, AdamW) --wd X (5e-4)\n"
 		"  --arch SPEC     (default " DT_ARCH ")\n"
@@ -993,7 +997,7 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 	static const struct option lo[] = {
 		{"faces", 1, 0, 'f'}, {"fer", 1, 0, 'F'}, {"ckpt", 1, 0, 'k'}, {"arch", 1, 0, 'a'},
 		{"out", 1, 0, 'o'}, {"epochs", 1, 0, 'e'}, {"batch", 1, 0, 'b'}, {"steps", 1, 0, 's'},
-		{"resume", 0, 0, 'r'}, {"seed", 1, 0, 'S'}, {"lr", 1, 0, 'l'}, {"wd", 1, 0, 'w'},
+		{"resume", 0, 0, 'r'}, {"restart", 0, 0, 'R'}, {"seed", 1, 0, 'S'}, {"lr", 1, 0, 'l'}, {"wd", 1, 0, 'w'},
 		{"model", 1, 0, 'm'}, {"budget", 1, 0, 'B'}, {"emotion-model", 1, 0, 'E'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int o;
 
@@ -1010,6 +1014,7 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		case 'b': a->batch = atoi(optarg); break;
 		case 's': a->steps = atoi(optarg); break;
 		case 'r': a->resume = 1; break;
+		case 'R': a->restart = 1; break;
 		case 'S': a->seed = atoi(optarg); break;
 		case 'l': a->lr = (float)atof(optarg); break;
 		case 'w': a->wd = (float)atof(optarg); break;
@@ -1019,7 +1024,7 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		default: dt_usage(); return 2;
 		}
 	}
-	if (!a->faces || a->epochs <= 0 || a->batch <= 0 || a->batch > 1024 || a->steps <= 0) {
+	if (!a->faces || a->epochs <= 0 || (a->restart && !a->resume) || a->batch <= 0 || a->batch > 1024 || a->steps <= 0) {
 		dt_usage();
 		return 2;
 	}
@@ -1032,7 +1037,7 @@ static int dt_train(int argc, char **argv)
 			    .steps = 200, .seed = 1, .lr = 0.003f, .wd = 5e-4f};
 	struct dt_data d;
 	struct fnn *net = NULL;
-	struct dt_state st = {.version = 1};
+	struct dt_state st = {.version = 2};
 	struct dt_sample *smp = NULL;
 	struct dt_target *tg = NULL, *vtg = NULL;
 	float *x = NULL, *dz = NULL, *vx = NULL;
@@ -1070,9 +1075,30 @@ static int dt_train(int argc, char **argv)
 	net->layers[net->n_layers - 1].b[0] = -4.6f;
 	st.seed = (uint64_t)a.seed;
 	if (a.resume) {
-		if (fnn_load(net, a.ckpt, &st, sizeof(st), NULL))
+		/* version 1 states lack sched_from (a schedule from epoch 0) */
+		uint32_t len = 0;
+		if (fnn_load_extra(a.ckpt, &st, sizeof(st), &len) || fnn_load(net, a.ckpt, NULL, 0, NULL))
 			goto out;
-		train_log(log, "resumed %s at epoch %d\n", a.ckpt, st.epoch);
+		if (len < sizeof(st))
+			st.sched_from = 0;
+		st.version = 2;
+		if (len < offsetof(struct dt_state, sched_from) || st.epoch < 0 || st.sched_from < 0 ||
+		    st.sched_from > st.epoch) {
+			fprintf(stderr, "emotop-train: %s: not a detector training checkpoint\n", a.ckpt);
+			goto out;
+		}
+		if (a.restart) {
+			st.sched_from = st.epoch;
+			st.best = 0;
+			st.best_epoch = 0;
+		}
+		if (st.sched_from >= a.epochs && st.epoch < a.epochs) {
+			fprintf(stderr, "emotop-train: --epochs %d ends before the schedule's start %d\n",
+				a.epochs, st.sched_from);
+			goto out;
+		}
+		train_log(log, "resumed %s at epoch %d%s (schedule from epoch %d)\n", a.ckpt, st.epoch,
+			  a.restart ? ", restarting the learning-rate schedule" : "", st.sched_from);
 	}
 	smp = malloc(sizeof(*smp) * (size_t)(a.batch > DT_VAL_N ? a.batch : DT_VAL_N));
 	tg = malloc(sizeof(*tg) * (size_t)a.batch);
@@ -1105,8 +1131,9 @@ static int dt_train(int argc, char **argv)
 		struct dt_loss L;
 
 		for (int b = 0; b < a.steps; b++) {
-			double prog = (double)(ep * a.steps + b) / (double)(a.epochs * a.steps);
-			double wu = 0.5 / a.epochs;
+			int len = a.epochs - st.sched_from;
+			double prog = (double)((ep - st.sched_from) * a.steps + b) / ((double)len * a.steps);
+			double wu = 0.5 / len;
 			float lr = prog < wu ? a.lr * (float)(prog / wu)
 					     : a.lr * 0.5f * (1.0f + cosf((float)(M_PI * (prog - wu) / (1 - wu))));
 			const float *z;
@@ -1390,7 +1417,8 @@ static int dt_quantize(int argc, char **argv)
 	struct dt_sample *s = NULL;
 	float *calib = NULL;
 	char arch[512], meta[1024];
-	struct dt_state st;
+	struct dt_state st = {0};
+	uint32_t st_len = 0;
 	struct emo_err e = {0};
 	const int N = 256;
 	int rc;
@@ -1405,7 +1433,8 @@ static int dt_quantize(int argc, char **argv)
 	net = fnn_new(arch, (struct fnn_shape){DT_IN, DT_IN, 1}, 1);
 	s = malloc(sizeof(*s) * (size_t)N);
 	calib = malloc(sizeof(float) * (size_t)N * DT_IN * DT_IN);
-	if (!net || !s || !calib || fnn_load(net, a.ckpt, &st, sizeof(st), NULL))
+	if (!net || !s || !calib || fnn_load_extra(a.ckpt, &st, sizeof(st), &st_len) ||
+	    fnn_load(net, a.ckpt, NULL, 0, NULL))
 		goto out;
 #pragma omp parallel for schedule(dynamic)
 	for (int i = 0; i < N; i++) {
@@ -2141,7 +2170,6 @@ static int dt_debug(int argc, char **argv)
 	struct dt_sample *s = malloc(sizeof(*s));
 	struct dt_target *t = malloc(sizeof(*t));
 	char arch[512];
-	struct dt_state st;
 	int rc;
 
 	if ((rc = dt_parse(argc, argv, &a)))
@@ -2149,7 +2177,7 @@ static int dt_debug(int argc, char **argv)
 	if (!s || !t || fnn_load_arch(a.ckpt, arch, sizeof(arch)) || dt_load(&d, a.faces, a.fer))
 		return 1;
 	net = fnn_new(arch, (struct fnn_shape){DT_IN, DT_IN, 1}, 1);
-	if (!net || fnn_load(net, a.ckpt, &st, sizeof(st), NULL))
+	if (!net || fnn_load(net, a.ckpt, NULL, 0, NULL))
 		return 1;
 	if (getenv("DT_SCAN")) {
 		for (int i = 0; i < atoi(getenv("DT_SCAN")); i++) {

@@ -686,6 +686,167 @@ void fnn_step(struct fnn *net, enum fnn_opt opt, float lr, float momentum, float
 	}
 }
 
+static struct fnn_param *param_of(struct fnn *net, const float *w)
+{
+	for (int i = 0; i < net->n_params; i++)
+		if (net->params[i].w == w)
+			return &net->params[i];
+	return NULL;
+}
+
+/* dst[j] = src[map[j]] * scale for j < n, for a value and its optimizer
+ * moments (the second moment scales with the square). */
+static void grow_copy(struct fnn *dn, float *dw, struct fnn *sn, const float *sw, long n,
+		      const int *map, const float *scale)
+{
+	struct fnn_param *dp = param_of(dn, dw), *sp = param_of(sn, sw);
+
+	for (long j = 0; j < n; j++) {
+		float k = scale ? scale[j] : 1.0f;
+		dw[j] = sw[map[j]] * k;
+		if (dp && sp) {
+			dp->m[j] = sp->m[map[j]] * k;
+			dp->v[j] = sp->v[map[j]] * k * k;
+		}
+	}
+}
+
+/* Is dst->layers[j..j+2] a 3x3 stride-1 conv + BN + ReLU with as many
+ * outputs as inputs, right after a BN + ReLU (so its input is >= 0)? */
+static int grow_insertable(const struct fnn *dst, int j)
+{
+	const struct fnn_layer *l = &dst->layers[j];
+
+	return j >= 2 && j + 2 < dst->n_layers && l->type == FNN_CONV && l->kh == 3 && l->kw == 3 &&
+	       l->stride == 1 && l->pad == 1 && l->cout == l->in.c && !l->has_bias &&
+	       dst->layers[j + 1].type == FNN_BN && dst->layers[j + 2].type == FNN_RELU &&
+	       dst->layers[j - 1].type == FNN_RELU && dst->layers[j - 2].type == FNN_BN;
+}
+
+/* An inserted conv + BN + ReLU that passes its input through: identity
+ * kernel, and a BN whose statistics are those of the input (the previous
+ * BN's output N(beta, gamma^2) after the ReLU, a rectified Gaussian), so
+ * that it is exact in eval mode and close with batch statistics. */
+static void grow_identity(struct fnn *dst, int j)
+{
+	struct fnn_layer *l = &dst->layers[j], *bn = &dst->layers[j + 1];
+	const struct fnn_layer *prev = &dst->layers[j - 2];
+	int c = l->cout;
+
+	memset(l->w, 0, sizeof(float) * (size_t)c * 9 * (size_t)c);
+	for (int k = 0; k < c; k++) {
+		double g = fabs(prev->gamma[k]) + 1e-6, b = prev->beta[k], z = b / g;
+		double pdf = exp(-0.5 * z * z) / sqrt(2 * M_PI), cdf = 0.5 * erfc(-z / sqrt(2.0));
+		double mean = b * cdf + g * pdf, sq = (b * b + g * g) * cdf + b * g * pdf;
+		double var = sq - mean * mean > 1e-4 ? sq - mean * mean : 1e-4;
+
+		l->w[((long)k * 9 + 4) * c + k] = 1.0f;
+		bn->rmean[k] = (float)mean;
+		bn->rvar[k] = (float)var;
+		bn->gamma[k] = sqrtf((float)var + FNN_BN_EPS);
+		bn->beta[k] = (float)mean;
+	}
+}
+
+int fnn_grow(struct fnn *dst, struct fnn *src, uint64_t seed, float noise)
+{
+	int *in_map = NULL, *out_map = NULL, *in_cnt = NULL, *out_cnt = NULL, *wmap = NULL;
+	float *wscale = NULL;
+	int max_c = src->in.c, rc = -1, i, j;
+	long max_w = 1;
+	uint64_t rng = seed * 0x9e3779b97f4a7c15ULL + 1;
+
+	if (dst->in.h != src->in.h || dst->in.w != src->in.w || dst->in.c != src->in.c ||
+	    dst->n_out != src->n_out)
+		goto mismatch;
+	for (j = 0; j < dst->n_layers; j++) {
+		const struct fnn_layer *d = &dst->layers[j];
+		if (d->out.c > max_c)
+			max_c = d->out.c;
+		if (d->type == FNN_CONV && (long)d->cout * d->kh * d->kw * d->in.c > max_w)
+			max_w = (long)d->cout * d->kh * d->kw * d->in.c;
+	}
+	in_map = malloc(sizeof(int) * (size_t)max_c);
+	out_map = malloc(sizeof(int) * (size_t)max_c);
+	in_cnt = calloc((size_t)max_c, sizeof(int));
+	out_cnt = calloc((size_t)max_c, sizeof(int));
+	wmap = malloc(sizeof(int) * (size_t)max_w);
+	wscale = malloc(sizeof(float) * (size_t)max_w);
+	if (!in_map || !out_map || !in_cnt || !out_cnt || !wmap || !wscale) {
+		fprintf(stderr, "emotop-train: out of memory\n");
+		goto out;
+	}
+	for (int c = 0; c < src->in.c; c++) {
+		in_map[c] = c;
+		in_cnt[c] = 1;
+	}
+	/* walk both nets: corresponding layers are copied (widened), extra
+	 * conv + BN + ReLU groups in dst are inserted as identities */
+	for (i = 0, j = 0; j < dst->n_layers; j++) {
+		struct fnn_layer *d = &dst->layers[j], *s = i < src->n_layers ? &src->layers[i] : NULL;
+		int cin = d->in.c, kk = d->kh * d->kw, scin;
+
+		if (!s || d->type != s->type || d->out.h != s->out.h || d->out.w != s->out.w ||
+		    d->out.c < s->out.c || d->kh != s->kh || d->kw != s->kw || d->stride != s->stride ||
+		    d->has_bias != s->has_bias || d->k != s->k || d->in.c < s->in.c) {
+			if (!grow_insertable(dst, j))
+				goto mismatch;
+			grow_identity(dst, j);
+			j += 2;
+			continue;
+		}
+		scin = s->in.c;
+		i++;
+		if (d->type == FNN_CONV) {
+			/* new output channels copy a random old one */
+			memset(out_cnt, 0, sizeof(int) * (size_t)max_c);
+			for (int o = 0; o < d->cout; o++) {
+				out_map[o] = o < s->cout ? o : (int)(fnn_rand_next(&rng) % (uint64_t)s->cout);
+				out_cnt[out_map[o]]++;
+			}
+			for (int o = 0; o < d->cout; o++)
+				for (int t = 0; t < kk; t++)
+					for (int c = 0; c < cin; c++) {
+						long di = ((long)o * kk + t) * cin + c;
+						wmap[di] = (int)(((long)out_map[o] * kk + t) * scin + in_map[c]);
+						wscale[di] = 1.0f / (float)in_cnt[in_map[c]];
+					}
+			grow_copy(dst, d->w, src, s->w, (long)d->cout * kk * cin, wmap, wscale);
+			/* break the symmetry of the copies */
+			for (int o = s->cout; o < d->cout; o++)
+				for (long t = 0; t < (long)kk * cin; t++)
+					d->w[(long)o * kk * cin + t] *= 1.0f + noise * fnn_rand_normal(&rng);
+			if (d->has_bias)
+				grow_copy(dst, d->b, src, s->b, d->cout, out_map, NULL);
+			memcpy(in_map, out_map, sizeof(int) * (size_t)d->cout);
+			memcpy(in_cnt, out_cnt, sizeof(int) * (size_t)max_c);
+		} else if (d->type == FNN_BN) {
+			grow_copy(dst, d->gamma, src, s->gamma, cin, in_map, NULL);
+			grow_copy(dst, d->beta, src, s->beta, cin, in_map, NULL);
+			grow_copy(dst, d->rmean, src, s->rmean, cin, in_map, NULL);
+			grow_copy(dst, d->rvar, src, s->rvar, cin, in_map, NULL);
+		} else if (d->type == FNN_DROPOUT) {
+			d->p = s->p;
+		}
+	}
+	if (i != src->n_layers)
+		goto mismatch;
+	rc = 0;
+	goto out;
+mismatch:
+	fprintf(stderr, "emotop-train: cannot grow '%s' into '%s': the layers must correspond "
+			"(widths may grow, 3x3 conv layers may be inserted after a ReLU)\n",
+		src->arch, dst->arch);
+out:
+	free(in_map);
+	free(out_map);
+	free(in_cnt);
+	free(out_cnt);
+	free(wmap);
+	free(wscale);
+	return rc;
+}
+
 long fnn_param_count(const struct fnn *net)
 {
 	long n = 0;
@@ -783,6 +944,24 @@ int fnn_load_arch(const char *path, char *arch, size_t len)
 	if (!f)
 		return -1;
 	fclose(f);
+	return 0;
+}
+
+int fnn_load_extra(const char *path, void *buf, uint32_t cap, uint32_t *len)
+{
+	char arch[512];
+	uint32_t wo, el;
+	FILE *f = ckpt_open(path, arch, sizeof(arch));
+
+	if (!f)
+		return -1;
+	if (rd(f, &wo, 4) || rd(f, &el, 4) || el > cap || (el && rd(f, buf, el))) {
+		fprintf(stderr, "emotop-train: %s: truncated or damaged checkpoint\n", path);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	*len = el;
 	return 0;
 }
 

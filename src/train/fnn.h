@@ -116,6 +116,19 @@ int fnn_save(const struct fnn *net, const char *path, const void *extra, uint32_
 int fnn_load_arch(const char *path, char *arch, size_t len);
 int fnn_load(struct fnn *net, const char *path, void *extra, uint32_t extra_len, int *had_opt);
 
+/* Widen src into dst without changing what it computes (Net2WiderNet,
+ * Chen et al. 2016): dst is built from src's spec with some conv/fc widths
+ * raised (same layers otherwise, same output). A new channel copies a random
+ * old one (weights, BN parameters and statistics, optimizer moments) and the
+ * next layer divides the input weights of each copied channel by its number
+ * of copies, so dst computes src's function exactly in eval mode; `noise`
+ * (relative, e.g. 0.01) on the copies' weights breaks their symmetry.
+ * Neither net is freed. Returns 0, or -1 with a message on stderr. */
+int fnn_grow(struct fnn *dst, struct fnn *src, uint64_t seed, float noise);
+/* The extra bytes stored in a checkpoint: copied into buf (cap bytes),
+ * their length in *len. Returns 0, or -1 with a message. */
+int fnn_load_extra(const char *path, void *buf, uint32_t cap, uint32_t *len);
+
 long fnn_param_count(const struct fnn *net);
 /* Multiply-accumulates of one forward pass of one input. */
 double fnn_macs(const struct fnn *net);

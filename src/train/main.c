@@ -18,6 +18,8 @@ static void usage(void)
 		"  fer        train the emotion classifier on FER2013 (float32, checkpoints)\n"
 		"  quantize   calibrate and write the int8 model file from a checkpoint\n"
 		"  eval       accuracy, per-class accuracy and confusion of a model\n"
+		"  detect     train, quantize, calibrate and evaluate the face detector\n"
+		"  grow       widen a checkpoint's layers, keeping what it computes\n"
 		"run 'emotop-train COMMAND --help' for a command's options.\n");
 }
 
@@ -41,6 +43,8 @@ int main(int argc, char **argv)
 		return train_cmd_quantize(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "eval"))
 		return train_cmd_eval(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "grow"))
+		return train_cmd_grow(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "detect"))
 		return train_cmd_detect(argc - 1, argv + 1);
 	fprintf(stderr, "emotop-train: unknown command '%s'\n", argv[1]);

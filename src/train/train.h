@@ -35,5 +35,6 @@ void train_log(FILE *log, const char *fmt, ...) __attribute__((format(printf, 2,
 int train_cmd_fer(int argc, char **argv);
 int train_cmd_quantize(int argc, char **argv);
 int train_cmd_eval(int argc, char **argv);
+int train_cmd_grow(int argc, char **argv);
 
 #endif

@@ -95,4 +95,26 @@ contains "truncated checkpoint is reported" "$T/err" "truncated or damaged"
 echo "not a model" >"$T/junk.qnn"
 expect_rc "junk model" 1 "$TRAIN" eval --data "$T/tiny.csv" --model "$T/junk.qnn"
 expect_rc "missing data" 1 "$TRAIN" eval --data "$T/nonexistent"
+
+# grow: the tiny classifier widened and deepened keeps its accuracy (the
+# same function), resumes training, and refuses what is not a growth
+expect_rc "grow the tiny checkpoint" 0 "$TRAIN" grow --ckpt "$T/tiny.ckpt" \
+	--arch c6,c6,p,c8,p,f12,o7 --noise 0 --out "$T/grown.ckpt"
+"$TRAIN" eval --data "$T/tiny.csv" --ckpt "$T/tiny.ckpt" --json >"$T/a.json" 2>/dev/null
+"$TRAIN" eval --data "$T/tiny.csv" --ckpt "$T/grown.ckpt" --json >"$T/b.json" 2>/dev/null
+if python3 - "$T/a.json" "$T/b.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p))["float"]["accuracy"] for p in sys.argv[1:])
+assert abs(a - b) < 1e-9, (a, b)
+PY
+then ok "grown checkpoint keeps the accuracy"; else no "grown checkpoint keeps the accuracy" "$(cat "$T/a.json" "$T/b.json" | head -c 400)"; fi
+expect_rc "resume the grown checkpoint" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" \
+	--arch c6,c6,p,c8,p,f12,o7 --epochs 3 --batch 16 --ckpt "$T/grown.ckpt" --resume
+expect_rc "grow into a narrower net" 1 "$TRAIN" grow --ckpt "$T/tiny.ckpt" \
+	--arch c3,p,c8,p,f8,o7 --out "$T/bad.ckpt"
+contains "narrower net is explained" "$T/err" "cannot grow"
+expect_rc "grow without --arch" 2 "$TRAIN" grow --ckpt "$T/tiny.ckpt" --out "$T/bad.ckpt"
+expect_rc "grow a truncated checkpoint" 1 "$TRAIN" grow --ckpt "$T/trunc.ckpt" \
+	--arch c6,p,c8,p,f8,o7 --out "$T/bad.ckpt"
+[ ! -e "$T/bad.ckpt" ] && ok "nothing written on failure" || no "nothing written on failure" "bad.ckpt exists"
 done_tests
