@@ -50,11 +50,13 @@ struct dt_face {
 	float cx, cy, side;
 	float lm[5][2];  /* left eye, right eye, nose, mouth left, mouth right */
 	int lm_kind;     /* 0 none, 1 all five, 2 eyes + nose + mouth centre (in lm[3] = lm[4]) */
+	int ignore;      /* an unannotated face (mined): neither positive nor negative */
 };
 
 struct dt_photo {
 	char *path;
 	int first, n;    /* faces[first .. first + n) */
+	int ign_first, ign_n; /* ign[ign_first .. + ign_n): mined unannotated faces */
 };
 
 /* A decoded image kept in memory (px NULL: not cached or unreadable). */
@@ -73,6 +75,8 @@ struct dt_data {
 	int n_photo, n_train_photo; /* photos [0, n_train_photo) train, rest held out */
 	struct dt_face *faces;
 	int n_faces;
+	struct dt_face *ign;  /* see dt_mine_ignore */
+	int n_ign;
 	char **neg;
 	int n_neg, n_train_neg;
 	struct dt_crop *crops;
@@ -309,6 +313,90 @@ static int dt_preload(struct dt_data *d)
 	return 0;
 }
 
+/* WebFaces leaves many background faces unannotated; trained as background
+ * they teach the network to miss small faces. Run a detector (model, at
+ * threshold thr, faces from 12 px) on every decoded photo and keep each
+ * detection that overlaps no annotated face (IoU < 0.3) as an ignore region:
+ * neither a positive nor a negative in training. Negatives still come from
+ * the photos' other background and from negatives/ (every window of which
+ * is face-free). 0, or -1 with a message. */
+static int dt_mine_ignore(struct dt_data *d, const char *model, float thr)
+{
+	enum { MAXF = 256 };
+	struct detect_opts o;
+	struct emo_err e = {0};
+	struct detect *det;
+	struct emo_face *f = malloc(sizeof(*f) * MAXF);
+	int cap = 0, rc = -1;
+	long n_photos = 0;
+
+	detect_opts_default(&o);
+	o.model_path = strcmp(model, "embedded") ? model : NULL;
+	o.threshold = thr;
+	o.min_face = 12;
+	if (!f || !(det = detect_new(&o, &e))) {
+		fprintf(stderr, "emotop-train: %s: %s\n", model, f ? e.msg : "out of memory");
+		free(f);
+		return -1;
+	}
+	if (!strcmp(detect_kernel_path(det), "regions")) {
+		fprintf(stderr, "emotop-train: %s: no detector network to mine with\n", model);
+		goto out;
+	}
+	d->n_ign = 0;
+	for (int i = 0; i < d->n_photo; i++) {
+		struct dt_photo *ph = &d->photo[i];
+		const struct dt_pix *px = d->photo_px ? &d->photo_px[i] : NULL;
+		struct emo_image img;
+		int n;
+
+		ph->ign_first = d->n_ign;
+		ph->ign_n = 0;
+		if (!px || !px->px)
+			continue;
+		img.w = px->w;
+		img.h = px->h;
+		img.stride = px->w;
+		img.px = px->px;
+		if ((n = detect_run(det, &img, f, MAXF)) < 0)
+			continue;
+		n_photos++;
+		for (int k = 0; k < n; k++) {
+			float best = 0;
+			struct dt_face *g;
+			for (int j = 0; j < ph->n; j++) {
+				const struct dt_face *a = &d->faces[ph->first + j];
+				struct emo_box b = {a->cx - a->side / 2, a->cy - a->side / 2, a->side, a->side};
+				best = fmaxf(best, emo_box_iou(&b, &f[k].box));
+			}
+			if (best >= 0.3f)
+				continue;
+			if (d->n_ign == cap) {
+				struct dt_face *t = realloc(d->ign, sizeof(*t) * (size_t)(cap = cap ? cap * 2 : 1024));
+				if (!t) {
+					fprintf(stderr, "emotop-train: out of memory\n");
+					goto out;
+				}
+				d->ign = t;
+			}
+			g = &d->ign[d->n_ign++];
+			memset(g, 0, sizeof(*g));
+			g->cx = f[k].box.x + f[k].box.w / 2;
+			g->cy = f[k].box.y + f[k].box.h / 2;
+			g->side = fmaxf(f[k].box.w, f[k].box.h);
+			g->ignore = 1;
+			ph->ign_n++;
+		}
+	}
+	fprintf(stderr, "detect data: %d unannotated faces (score >= %.2f) ignored in %ld photos\n",
+		d->n_ign, (double)thr, n_photos);
+	rc = 0;
+out:
+	detect_free(det);
+	free(f);
+	return rc;
+}
+
 static void dt_free(struct dt_data *d)
 {
 	for (int i = 0; d->photo_px && i < d->n_photo; i++)
@@ -323,6 +411,7 @@ static void dt_free(struct dt_data *d)
 		free(d->neg[i]);
 	free(d->photo);
 	free(d->faces);
+	free(d->ign);
 	free(d->neg);
 	free(d->crops);
 	fer_free(&d->fer);
@@ -697,6 +786,8 @@ static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_
 		}
 		for (int i = 0; i < ph->n && s->nf < DT_MAXF; i++)
 			dt_face_xf(&t, &d->faces[ph->first + i], &s->f[s->nf++], 1.0f);
+		for (int i = 0; i < ph->ign_n && s->nf < DT_MAXF; i++)
+			dt_face_xf(&t, &d->ign[ph->ign_first + i], &s->f[s->nf++], 1.0f);
 		dt_render(&src, t, s->x, 0, 0, DT_IN, DT_IN);
 		free(src.px);
 	} else if (kind == 1) {
@@ -778,7 +869,7 @@ static void dt_target_make(const struct dt_sample *s, struct dt_target *t)
 	for (int i = 0; i < s->nf; i++) {
 		const struct dt_face *f = &s->f[i];
 		int inside = f->cx >= 0 && f->cy >= 0 && f->cx < DT_IN && f->cy < DT_IN;
-		if (inside && f->side >= DT_POS_MIN && f->side <= DT_POS_MAX)
+		if (inside && f->side >= DT_POS_MIN && f->side <= DT_POS_MAX && !f->ignore)
 			continue;
 		for (int gy = 0; gy < DT_G; gy++)
 			for (int gx = 0; gx < DT_G; gx++) {
@@ -793,7 +884,7 @@ static void dt_target_make(const struct dt_sample *s, struct dt_target *t)
 		int gx0, gy0;
 		float sig;
 		if (!(f->cx >= 0 && f->cy >= 0 && f->cx < DT_IN && f->cy < DT_IN) || f->side < DT_POS_MIN ||
-		    f->side > DT_POS_MAX)
+		    f->side > DT_POS_MAX || f->ignore)
 			continue;
 		gx0 = (int)(f->cx / DT_STRIDE);
 		gy0 = (int)(f->cy / DT_STRIDE);
@@ -964,9 +1055,9 @@ struct dt_state {
 };
 
 struct dt_args {
-	const char *faces, *fer, *ckpt, *arch, *out, *emo;
+	const char *faces, *fer, *ckpt, *arch, *out, *emo, *ignore_model;
 	int epochs, batch, steps, resume, restart, seed, threads;
-	float lr, wd, budget;
+	float lr, wd, budget, ignore_thr;
 };
 
 static void dt_usage(void)
@@ -986,6 +1077,9 @@ static void dt_usage(void)
 		"  --resume        continue from --ckpt\n"
 		"  --restart       with --resume: a new warm-up and cosine schedule from the\n"
 		"                  checkpoint's epoch to --epochs (e.g. after `grow`)\n"
+		"  --ignore-model FILE  a detector (.qnn, or 'embedded') whose detections that\n"
+		"                  match no annotation become ignore regions (unannotated faces)\n"
+		"  --ignore-threshold S  its score threshold (default 0.25)\n"
 		"  --epochs N      (default 30)   --steps N  steps per epoch (default 200)\n"
 		"  --batch N       (default 32)   --lr X (default 0.003, AdamW) --wd X (5e-4)\n"
 		"  --arch SPEC     (default " DT_ARCH ")\n"
@@ -997,7 +1091,8 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 	static const struct option lo[] = {
 		{"faces", 1, 0, 'f'}, {"fer", 1, 0, 'F'}, {"ckpt", 1, 0, 'k'}, {"arch", 1, 0, 'a'},
 		{"out", 1, 0, 'o'}, {"epochs", 1, 0, 'e'}, {"batch", 1, 0, 'b'}, {"steps", 1, 0, 's'},
-		{"resume", 0, 0, 'r'}, {"restart", 0, 0, 'R'}, {"seed", 1, 0, 'S'}, {"lr", 1, 0, 'l'}, {"wd", 1, 0, 'w'},
+		{"resume", 0, 0, 'r'}, {"restart", 0, 0, 'R'}, {"ignore-model", 1, 0, 'I'},
+		{"ignore-threshold", 1, 0, 'T'}, {"seed", 1, 0, 'S'}, {"lr", 1, 0, 'l'}, {"wd", 1, 0, 'w'},
 		{"model", 1, 0, 'm'}, {"budget", 1, 0, 'B'}, {"emotion-model", 1, 0, 'E'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int o;
 
@@ -1015,6 +1110,8 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		case 's': a->steps = atoi(optarg); break;
 		case 'r': a->resume = 1; break;
 		case 'R': a->restart = 1; break;
+		case 'I': a->ignore_model = optarg; break;
+		case 'T': a->ignore_thr = (float)atof(optarg); break;
 		case 'S': a->seed = atoi(optarg); break;
 		case 'l': a->lr = (float)atof(optarg); break;
 		case 'w': a->wd = (float)atof(optarg); break;
@@ -1024,7 +1121,8 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		default: dt_usage(); return 2;
 		}
 	}
-	if (!a->faces || a->epochs <= 0 || (a->restart && !a->resume) || a->batch <= 0 || a->batch > 1024 || a->steps <= 0) {
+	if (!a->faces || a->epochs <= 0 || (a->restart && !a->resume) ||
+	    (a->ignore_model && !(a->ignore_thr > 0 && a->ignore_thr < 1)) || a->batch <= 0 || a->batch > 1024 || a->steps <= 0) {
 		dt_usage();
 		return 2;
 	}
@@ -1034,7 +1132,7 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 static int dt_train(int argc, char **argv)
 {
 	struct dt_args a = {.ckpt = "runs/face.ckpt", .arch = DT_ARCH, .epochs = 30, .batch = 32,
-			    .steps = 200, .seed = 1, .lr = 0.003f, .wd = 5e-4f};
+			    .steps = 200, .seed = 1, .lr = 0.003f, .wd = 5e-4f, .ignore_thr = 0.25f};
 	struct dt_data d;
 	struct fnn *net = NULL;
 	struct dt_state st = {.version = 2};
@@ -1052,7 +1150,7 @@ static int dt_train(int argc, char **argv)
 	if (dt_load(&d, a.faces, a.fer))
 		return 1;
 	rc = 1;
-	if (dt_preload(&d))
+	if (dt_preload(&d) || (a.ignore_model && dt_mine_ignore(&d, a.ignore_model, a.ignore_thr)))
 		goto out;
 	{
 		char dir[4096], *sl;

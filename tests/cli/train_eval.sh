@@ -117,4 +117,8 @@ expect_rc "grow without --arch" 2 "$TRAIN" grow --ckpt "$T/tiny.ckpt" --out "$T/
 expect_rc "grow a truncated checkpoint" 1 "$TRAIN" grow --ckpt "$T/trunc.ckpt" \
 	--arch c6,p,c8,p,f8,o7 --out "$T/bad.ckpt"
 [ ! -e "$T/bad.ckpt" ] && ok "nothing written on failure" || no "nothing written on failure" "bad.ckpt exists"
+# detector training options checked before any data is read
+expect_rc "detect train --restart without --resume" 2 "$TRAIN" detect train --faces "$T/none" --restart
+expect_rc "detect train --ignore-threshold out of range" 2 "$TRAIN" detect train --faces "$T/none" \
+	--ignore-model embedded --ignore-threshold 1.5
 done_tests
