@@ -20,6 +20,7 @@ static void usage(void)
 		"  eval       accuracy, per-class accuracy and confusion of a model\n"
 		"  detect     train, quantize, calibrate and evaluate the face detector\n"
 		"  grow       widen a checkpoint's layers, keeping what it computes\n"
+		"  average    average checkpoints of one run (SWA), batch norm re-measured\n"
 		"run 'emotop-train COMMAND --help' for a command's options.\n");
 }
 
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
 		return train_cmd_quantize(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "eval"))
 		return train_cmd_eval(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "average"))
+		return train_cmd_average(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "grow"))
 		return train_cmd_grow(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "detect"))

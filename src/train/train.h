@@ -36,5 +36,6 @@ int train_cmd_fer(int argc, char **argv);
 int train_cmd_quantize(int argc, char **argv);
 int train_cmd_eval(int argc, char **argv);
 int train_cmd_grow(int argc, char **argv);
+int train_cmd_average(int argc, char **argv);
 
 #endif

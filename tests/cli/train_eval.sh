@@ -117,6 +117,27 @@ expect_rc "grow without --arch" 2 "$TRAIN" grow --ckpt "$T/tiny.ckpt" --out "$T/
 expect_rc "grow a truncated checkpoint" 1 "$TRAIN" grow --ckpt "$T/trunc.ckpt" \
 	--arch c6,p,c8,p,f8,o7 --out "$T/bad.ckpt"
 [ ! -e "$T/bad.ckpt" ] && ok "nothing written on failure" || no "nothing written on failure" "bad.ckpt exists"
+# average: the epochs kept by --keep, batch norm re-measured; an average of
+# one checkpoint with itself is that checkpoint (up to batch-norm noise)
+expect_rc "train with --keep" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" \
+	--arch c4,p,c8,p,f8,o7 --epochs 2 --batch 16 --keep --ckpt "$T/kept.ckpt"
+[ -f "$T/kept.ckpt.e1" ] && [ -f "$T/kept.ckpt.e2" ] && ok "every epoch kept" || no "every epoch kept" "$(ls "$T")"
+expect_rc "average two epochs" 0 env OMP_NUM_THREADS=1 "$TRAIN" average --ckpt "$T/kept.ckpt.e1" \
+	--ckpt "$T/kept.ckpt.e2" --data "$T/tiny.csv" --out "$T/avg.ckpt"
+expect_rc "eval the average" 0 "$TRAIN" eval --data "$T/tiny.csv" --ckpt "$T/avg.ckpt" --json
+expect_rc "average a checkpoint with itself" 0 env OMP_NUM_THREADS=1 "$TRAIN" average \
+	--ckpt "$T/tiny.ckpt" --ckpt "$T/tiny.ckpt" --data "$T/tiny.csv" --out "$T/self.ckpt"
+"$TRAIN" eval --data "$T/tiny.csv" --ckpt "$T/self.ckpt" --json >"$T/c.json" 2>/dev/null
+if python3 - "$T/a.json" "$T/c.json" <<'PY'
+import json, sys
+a, c = (json.load(open(p))["float"]["accuracy"] for p in sys.argv[1:])
+assert abs(a - c) < 0.05, (a, c)
+PY
+then ok "self-average keeps the accuracy"; else no "self-average keeps the accuracy" "$(cat "$T/a.json" "$T/c.json" | head -c 400)"; fi
+expect_rc "average of one checkpoint" 2 "$TRAIN" average --ckpt "$T/tiny.ckpt" --data "$T/tiny.csv" --out "$T/bad.ckpt"
+expect_rc "average of two architectures" 1 "$TRAIN" average --ckpt "$T/tiny.ckpt" \
+	--ckpt "$T/grown.ckpt" --data "$T/tiny.csv" --out "$T/bad.ckpt"
+contains "two architectures are explained" "$T/err" "differs from"
 # detector training options checked before any data is read
 expect_rc "detect train --restart without --resume" 2 "$TRAIN" detect train --faces "$T/none" --restart
 expect_rc "detect train --ignore-threshold out of range" 2 "$TRAIN" detect train --faces "$T/none" \

@@ -1,0 +1,131 @@
+/* average.c - `emotop-train average`: stochastic weight averaging (Izmailov
+ * et al. 2018) of checkpoints of one classifier run, e.g. the epochs kept by
+ * `fer --keep` along the tail of its schedule. The weights are averaged;
+ * batch-norm statistics of an average are not the average of statistics,
+ * so they are measured again on the training split (forward passes in
+ * training mode, no augmentation, no weight update). */
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/train.h"
+
+#define AVG_MAX 64
+#define AVG_EXTRA_MAX 65536
+
+static void avg_usage(void)
+{
+	fprintf(stderr,
+		"usage: emotop-train average --ckpt FILE --ckpt FILE ... --data DIR|CSV --out FILE\n"
+		"  --ckpt FILE     a checkpoint (at least two, one architecture, up to %d)\n"
+		"  --data P        FER2013 (its training split re-measures batch norm)\n"
+		"  --out FILE      the averaged checkpoint (quantize and eval read it)\n",
+		AVG_MAX);
+}
+
+int train_cmd_average(int argc, char **argv)
+{
+	static const struct option lo[] = {{"ckpt", 1, 0, 'k'}, {"data", 1, 0, 'd'},
+					   {"out", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+	const char *ckpt[AVG_MAX], *data = NULL, *out = NULL;
+	char arch[512];
+	void *extra = NULL;
+	uint32_t extra_len = 0;
+	int n = 0, rc = 1, o;
+	struct fnn *avg = NULL, *one = NULL;
+	struct fer_set train = {0};
+	float *x = NULL;
+	int *order = NULL;
+	uint64_t rng = 12345;
+	const int B = 128, N = FER_SIZE * FER_SIZE;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (o) {
+		case 'k':
+			if (n == AVG_MAX) {
+				fprintf(stderr, "emotop-train: at most %d checkpoints\n", AVG_MAX);
+				return 2;
+			}
+			ckpt[n++] = optarg;
+			break;
+		case 'd': data = optarg; break;
+		case 'o': out = optarg; break;
+		case 'h': avg_usage(); return 0;
+		default: avg_usage(); return 2;
+		}
+	}
+	if (n < 2 || !data || !out || optind != argc) {
+		avg_usage();
+		return 2;
+	}
+	if (fnn_load_arch(ckpt[0], arch, sizeof(arch)))
+		return 1;
+	extra = malloc(AVG_EXTRA_MAX);
+	avg = fnn_new(arch, (struct fnn_shape){FER_SIZE, FER_SIZE, 1}, 1);
+	one = fnn_new(arch, (struct fnn_shape){FER_SIZE, FER_SIZE, 1}, 1);
+	x = malloc(sizeof(float) * (size_t)B * N);
+	if (!extra || !avg || !one || !x || fnn_reserve(avg, B)) {
+		fprintf(stderr, "emotop-train: out of memory or a bad architecture in %s\n", ckpt[0]);
+		goto out;
+	}
+	if (fnn_load_extra(ckpt[0], extra, AVG_EXTRA_MAX, &extra_len))
+		goto out;
+	for (int i = 0; i < avg->n_params; i++)
+		memset(avg->params[i].w, 0, sizeof(float) * (size_t)avg->params[i].n);
+	for (int k = 0; k < n; k++) {
+		if (fnn_load(one, ckpt[k], NULL, 0, NULL))
+			goto out;
+		for (int i = 0; i < avg->n_params; i++)
+			for (long j = 0; j < avg->params[i].n; j++)
+				avg->params[i].w[j] += one->params[i].w[j] / (float)n;
+	}
+	if (train_load_split(data, "Training", 0, &train))
+		goto out;
+	/* batch norm: fresh statistics, accumulated by the running averages
+	 * of training-mode passes over the whole split (dropout as trained) */
+	for (int i = 0; i < avg->n_layers; i++) {
+		struct fnn_layer *l = &avg->layers[i];
+		if (l->type != FNN_BN)
+			continue;
+		for (int c = 0; c < l->in.c; c++) {
+			l->rmean[c] = 0;
+			l->rvar[c] = 1;
+		}
+	}
+	/* batches of faces in a fixed shuffled order (the split is sorted by
+	 * class, and a batch of one class has other statistics) */
+	if (!(order = malloc(sizeof(int) * (size_t)train.n)))
+		goto out;
+	for (int i = 0; i < train.n; i++)
+		order[i] = i;
+	for (int i = train.n - 1; i > 0; i--) {
+		int j, t;
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		j = (int)((rng >> 33) % (uint64_t)(i + 1));
+		t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (int i = 0; i + B <= train.n; i += B) {
+		for (int b = 0; b < B; b++)
+			for (int j = 0; j < N; j++)
+				x[(size_t)b * N + j] = train.px[(size_t)order[i + b] * N + j] / 255.0f;
+		fnn_forward(avg, x, B, 1);
+	}
+	if (fnn_save(avg, out, extra, extra_len, 0))
+		goto out;
+	printf("averaged %d checkpoints of %s into %s (batch norm re-measured on %d faces)\n", n,
+	       arch, out, train.n);
+	rc = 0;
+out:
+	fer_free(&train);
+	fnn_free(avg);
+	fnn_free(one);
+	free(extra);
+	free(x);
+	free(order);
+	return rc;
+}
