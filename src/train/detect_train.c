@@ -1070,6 +1070,7 @@ static void dt_usage(void)
 		"       emotop-train detect fer-framing --faces DIR --fer DIR [--model FILE]\n"
 		"       emotop-train detect align-check --faces DIR --fer DIR [--model FILE]\n"
 		"                                       [--emotion-model FILE]\n"
+		"       emotop-train detect average --faces DIR [--fer DIR] --out FILE CKPT CKPT...\n"
 		"  --faces DIR     face data (webfaces/, crops/, crops.csv, negatives/)\n"
 		"  --fer DIR       FER2013 split folder (e.g. ../shared/data/fer2013/train) for\n"
 		"                  composites and galleries (train) or galleries (eval: test/)\n"
@@ -2259,6 +2260,92 @@ out:
 	return rc;
 }
 
+/* Weight averaging (SWA) of checkpoints of one run, e.g. snapshots along
+ * the tail of its schedule: the scores of single epochs on negatives swing
+ * from epoch to epoch; an average is one network with less of that noise.
+ * Batch-norm statistics are measured again on training crops (training-mode
+ * passes, no weight update). */
+static int dt_average(int argc, char **argv)
+{
+	struct dt_args a = {.epochs = 1, .batch = 32, .steps = 200, .seed = 1};
+	struct dt_data d;
+	struct dt_state st = {0};
+	struct dt_sample *smp = NULL;
+	struct fnn *avg = NULL, *one = NULL;
+	float *x = NULL;
+	char arch[512];
+	uint32_t st_len = 0;
+	int rc, first, n;
+
+	if ((rc = dt_parse(argc, argv, &a)))
+		return rc == 1 ? 0 : rc;
+	first = optind;
+	n = argc - first;
+	if (!a.out || n < 2) {
+		dt_usage();
+		return 2;
+	}
+	if (fnn_load_arch(argv[first], arch, sizeof(arch)) ||
+	    fnn_load_extra(argv[first], &st, sizeof(st), &st_len))
+		return 1;
+	avg = fnn_new(arch, (struct fnn_shape){DT_IN, DT_IN, 1}, 1);
+	one = fnn_new(arch, (struct fnn_shape){DT_IN, DT_IN, 1}, 1);
+	smp = malloc(sizeof(*smp) * (size_t)a.batch);
+	x = malloc(sizeof(float) * (size_t)a.batch * DT_IN * DT_IN);
+	rc = 1;
+	if (!avg || !one || !smp || !x || fnn_reserve(avg, a.batch)) {
+		fprintf(stderr, "emotop-train: out of memory or a bad architecture in %s\n", argv[first]);
+		goto out_nodata;
+	}
+	if (avg->n_out != DT_G * DT_G * DT_NCH) {
+		fprintf(stderr, "emotop-train: %s: not a detector (stride %d, %d head maps)\n", argv[first],
+			DT_STRIDE, DT_NCH);
+		goto out_nodata;
+	}
+	for (int i = 0; i < avg->n_params; i++)
+		memset(avg->params[i].w, 0, sizeof(float) * (size_t)avg->params[i].n);
+	for (int k = 0; k < n; k++) {
+		if (fnn_load(one, argv[first + k], NULL, 0, NULL))
+			goto out_nodata;
+		for (int i = 0; i < avg->n_params; i++)
+			for (long j = 0; j < avg->params[i].n; j++)
+				avg->params[i].w[j] += one->params[i].w[j] / (float)n;
+	}
+	if (dt_load(&d, a.faces, a.fer))
+		goto out_nodata;
+	if (dt_preload(&d))
+		goto out;
+	for (int i = 0; i < avg->n_layers; i++) {
+		struct fnn_layer *l = &avg->layers[i];
+		for (int c = 0; l->type == FNN_BN && c < l->in.c; c++) {
+			l->rmean[c] = 0;
+			l->rvar[c] = 1;
+		}
+	}
+	for (int b = 0; b < a.steps; b++) {
+#pragma omp parallel for schedule(dynamic)
+		for (int j = 0; j < a.batch; j++) {
+			dt_sample_make(&d, &smp[j], 0xa11a5ULL + (uint64_t)(b * a.batch + j) * 7919, -1, 0,
+				       d.n_train_photo, 0, d.n_train_neg);
+			memcpy(x + (size_t)j * DT_IN * DT_IN, smp[j].x, sizeof(smp[j].x));
+		}
+		fnn_forward(avg, x, a.batch, 1);
+	}
+	if (fnn_save(avg, a.out, &st, st_len, 0))
+		goto out;
+	printf("averaged %d checkpoints of %s into %s (batch norm re-measured on %d crops)\n", n, arch,
+	       a.out, a.steps * a.batch);
+	rc = 0;
+out:
+	dt_free(&d);
+out_nodata:
+	fnn_free(avg);
+	fnn_free(one);
+	free(smp);
+	free(x);
+	return rc;
+}
+
 /* Print heat logits against targets for a few samples (debugging aid). */
 static int dt_debug(int argc, char **argv)
 {
@@ -2403,6 +2490,8 @@ int train_cmd_detect(int argc, char **argv)
 		return dt_align_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "debug"))
 		return dt_debug(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "average"))
+		return dt_average(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "samples"))
 		return dt_samples(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

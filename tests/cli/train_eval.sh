@@ -139,6 +139,18 @@ expect_rc "average of two architectures" 1 "$TRAIN" average --ckpt "$T/tiny.ckpt
 	--ckpt "$T/grown.ckpt" --data "$T/tiny.csv" --out "$T/bad.ckpt"
 contains "two architectures are explained" "$T/err" "differs from"
 # detector training options checked before any data is read
+expect_rc "detect average of one checkpoint" 2 "$TRAIN" detect average --faces "$T/none" \
+	--out "$T/bad.ckpt" "$T/tiny.ckpt"
+expect_rc "detect average of a classifier" 1 "$TRAIN" detect average --faces "$T/none" \
+	--out "$T/bad.ckpt" "$T/tiny.ckpt" "$T/tiny.ckpt"
+contains "detect average says what is wrong" "$T/err" "not a detector"
+if [ -f models/face.ckpt ]; then
+	expect_rc "grow the shipped detector" 0 "$TRAIN" grow --ckpt models/face.ckpt --noise 0 \
+		--arch c16/s2,p,c32/s2,c32,c32,c32,c32,c32,c32,c32,h14 --out "$T/deeper.ckpt"
+	expect_rc "detect average of two architectures" 1 "$TRAIN" detect average --faces "$T/none" \
+		--out "$T/bad.ckpt" models/face.ckpt "$T/deeper.ckpt"
+	contains "detect average names the mismatch" "$T/err" "differs from"
+fi
 expect_rc "detect train --restart without --resume" 2 "$TRAIN" detect train --faces "$T/none" --restart
 expect_rc "detect train --ignore-threshold out of range" 2 "$TRAIN" detect train --faces "$T/none" \
 	--ignore-model embedded --ignore-threshold 1.5
