@@ -38,7 +38,6 @@ int train_cmd_average(int argc, char **argv)
 	struct fer_set train = {0};
 	float *x = NULL;
 	int *order = NULL;
-	uint64_t rng = 12345;
 	const int B = 128, N = FER_SIZE * FER_SIZE;
 
 	optind = 1;
@@ -99,16 +98,7 @@ int train_cmd_average(int argc, char **argv)
 	 * class, and a batch of one class has other statistics) */
 	if (!(order = malloc(sizeof(int) * (size_t)train.n)))
 		goto out;
-	for (int i = 0; i < train.n; i++)
-		order[i] = i;
-	for (int i = train.n - 1; i > 0; i--) {
-		int j, t;
-		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-		j = (int)((rng >> 33) % (uint64_t)(i + 1));
-		t = order[i];
-		order[i] = order[j];
-		order[j] = t;
-	}
+	train_shuffle(order, train.n, 12345);
 	for (int i = 0; i + B <= train.n; i += B) {
 		for (int b = 0; b < B; b++)
 			for (int j = 0; j < N; j++)

@@ -246,16 +246,7 @@ int train_cmd_fer(int argc, char **argv)
 		long hits = 0, seen = 0;
 		int conf[7][7];
 
-		for (int i = 0; i < train.n; i++)
-			order[i] = i;
-		for (int i = train.n - 1; i > 0; i--) {
-			int j, t;
-			rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
-			j = (int)((rs >> 33) % (uint64_t)(i + 1));
-			t = order[i];
-			order[i] = order[j];
-			order[j] = t;
-		}
+		train_shuffle(order, train.n, rs);
 		for (long b = 0; b < steps_per_epoch; b++) {
 			double prog = (double)(ep * steps_per_epoch + b) / (double)(a.epochs * steps_per_epoch);
 			double wu = a.warmup / a.epochs;

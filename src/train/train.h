@@ -2,6 +2,7 @@
 #ifndef EMOTOP_TRAIN_TRAIN_H
 #define EMOTOP_TRAIN_TRAIN_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "train/data.h"
@@ -26,6 +27,9 @@ void train_eval_float_ens(struct fnn *const *nets, int n_nets, const struct fer_
 			  int conf[7][7], double *acc);
 void train_eval_float(struct fnn *net, const struct fer_set *set, int tta, int conf[7][7],
 		      double *acc);
+
+/* order[] = a permutation of 0..n-1 drawn from seed (Fisher-Yates, LCG). */
+void train_shuffle(int *order, int n, uint64_t seed);
 
 /* Monotonic seconds. */
 double train_now(void);

@@ -25,3 +25,19 @@ void train_log(FILE *log, const char *fmt, ...)
 		fflush(log);
 	}
 }
+
+void train_shuffle(int *order, int n, uint64_t seed)
+{
+	uint64_t rs = seed;
+
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	for (int i = n - 1; i > 0; i--) {
+		int j, t;
+		rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
+		j = (int)((rs >> 33) % (uint64_t)(i + 1));
+		t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+}
