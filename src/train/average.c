@@ -72,30 +72,14 @@ int train_cmd_average(int argc, char **argv)
 	}
 	if (fnn_load_extra(ckpt[0], extra, AVG_EXTRA_MAX, &extra_len))
 		goto out;
-	for (int i = 0; i < avg->n_params; i++)
-		memset(avg->params[i].w, 0, sizeof(float) * (size_t)avg->params[i].n);
-	for (int k = 0; k < n; k++) {
-		if (fnn_load(one, ckpt[k], NULL, 0, NULL))
-			goto out;
-		for (int i = 0; i < avg->n_params; i++)
-			for (long j = 0; j < avg->params[i].n; j++)
-				avg->params[i].w[j] += one->params[i].w[j] / (float)n;
-	}
+	if (fnn_average(avg, one, ckpt, n))
+		goto out;
 	if (train_load_split(data, "Training", 0, &train))
 		goto out;
 	/* batch norm: fresh statistics, accumulated by the running averages
-	 * of training-mode passes over the whole split (dropout as trained) */
-	for (int i = 0; i < avg->n_layers; i++) {
-		struct fnn_layer *l = &avg->layers[i];
-		if (l->type != FNN_BN)
-			continue;
-		for (int c = 0; c < l->in.c; c++) {
-			l->rmean[c] = 0;
-			l->rvar[c] = 1;
-		}
-	}
-	/* batches of faces in a fixed shuffled order (the split is sorted by
-	 * class, and a batch of one class has other statistics) */
+	 * of training-mode passes over the whole split (dropout as trained),
+	 * in a fixed shuffled order (the split is sorted by class, and a batch
+	 * of one class has other statistics) */
 	if (!(order = malloc(sizeof(int) * (size_t)train.n)))
 		goto out;
 	train_shuffle(order, train.n, 12345);

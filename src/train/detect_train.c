@@ -2302,26 +2302,12 @@ static int dt_average(int argc, char **argv)
 			DT_STRIDE, DT_NCH);
 		goto out_nodata;
 	}
-	for (int i = 0; i < avg->n_params; i++)
-		memset(avg->params[i].w, 0, sizeof(float) * (size_t)avg->params[i].n);
-	for (int k = 0; k < n; k++) {
-		if (fnn_load(one, argv[first + k], NULL, 0, NULL))
-			goto out_nodata;
-		for (int i = 0; i < avg->n_params; i++)
-			for (long j = 0; j < avg->params[i].n; j++)
-				avg->params[i].w[j] += one->params[i].w[j] / (float)n;
-	}
+	if (fnn_average(avg, one, (const char *const *)argv + first, n))
+		goto out_nodata;
 	if (dt_load(&d, a.faces, a.fer))
 		goto out_nodata;
 	if (dt_preload(&d))
 		goto out;
-	for (int i = 0; i < avg->n_layers; i++) {
-		struct fnn_layer *l = &avg->layers[i];
-		for (int c = 0; l->type == FNN_BN && c < l->in.c; c++) {
-			l->rmean[c] = 0;
-			l->rvar[c] = 1;
-		}
-	}
 	for (int b = 0; b < a.steps; b++) {
 #pragma omp parallel for schedule(dynamic)
 		for (int j = 0; j < a.batch; j++) {

@@ -847,6 +847,29 @@ out:
 	return rc;
 }
 
+int fnn_average(struct fnn *avg, struct fnn *tmp, const char *const *paths, int n)
+{
+	if (n < 1)
+		return -1;
+	for (int i = 0; i < avg->n_params; i++)
+		memset(avg->params[i].w, 0, sizeof(float) * (size_t)avg->params[i].n);
+	for (int k = 0; k < n; k++) {
+		if (fnn_load(tmp, paths[k], NULL, 0, NULL))
+			return -1;
+		for (int i = 0; i < avg->n_params; i++)
+			for (long j = 0; j < avg->params[i].n; j++)
+				avg->params[i].w[j] += tmp->params[i].w[j] / (float)n;
+	}
+	for (int i = 0; i < avg->n_layers; i++) {
+		struct fnn_layer *l = &avg->layers[i];
+		for (int c = 0; l->type == FNN_BN && c < l->in.c; c++) {
+			l->rmean[c] = 0;
+			l->rvar[c] = 1;
+		}
+	}
+	return 0;
+}
+
 long fnn_param_count(const struct fnn *net)
 {
 	long n = 0;

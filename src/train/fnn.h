@@ -129,6 +129,12 @@ int fnn_grow(struct fnn *dst, struct fnn *src, uint64_t seed, float noise);
  * their length in *len. Returns 0, or -1 with a message. */
 int fnn_load_extra(const char *path, void *buf, uint32_t cap, uint32_t *len);
 
+/* Weight averaging (SWA): avg's weights become the mean of those of the n
+ * checkpoints at paths (each loaded into tmp, a net of the same spec), and
+ * its batch-norm statistics are reset, to be measured again by training-mode
+ * passes over training data. 0, or -1 with a message on stderr. */
+int fnn_average(struct fnn *avg, struct fnn *tmp, const char *const *paths, int n);
+
 long fnn_param_count(const struct fnn *net);
 /* Multiply-accumulates of one forward pass of one input. */
 double fnn_macs(const struct fnn *net);
