@@ -121,6 +121,12 @@ static int cmp_strp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The square box of a face, in the pixels its centre is given in. */
+static struct emo_box dt_face_box(const struct dt_face *f)
+{
+	return (struct emo_box){f->cx - f->side * 0.5f, f->cy - f->side * 0.5f, f->side, f->side};
+}
+
 static void face_from_points(struct dt_face *f, const float le[2], const float re[2],
 			     const float nose[2], const float ml[2], const float mr[2], int kind)
 {
@@ -365,8 +371,7 @@ static int dt_mine_ignore(struct dt_data *d, const char *model, float thr)
 			float best = 0;
 			struct dt_face *g;
 			for (int j = 0; j < ph->n; j++) {
-				const struct dt_face *a = &d->faces[ph->first + j];
-				struct emo_box b = {a->cx - a->side / 2, a->cy - a->side / 2, a->side, a->side};
+				struct emo_box b = dt_face_box(&d->faces[ph->first + j]);
 				best = fmaxf(best, emo_box_iou(&b, &f[k].box));
 			}
 			if (best >= 0.3f)
@@ -1174,12 +1179,11 @@ static int dt_train(int argc, char **argv)
 	net->layers[net->n_layers - 1].b[0] = -4.6f;
 	st.seed = (uint64_t)a.seed;
 	if (a.resume) {
-		/* version 1 states lack sched_from (a schedule from epoch 0) */
+		/* version 1 states lack sched_from: it stays 0 (a schedule from
+		 * epoch 0) */
 		uint32_t len = 0;
 		if (fnn_load_extra(a.ckpt, &st, sizeof(st), &len) || fnn_load(net, a.ckpt, NULL, 0, NULL))
 			goto out;
-		if (len < sizeof(st))
-			st.sched_from = 0;
 		st.version = 2;
 		if (len < offsetof(struct dt_state, sched_from) || st.epoch < 0 || st.sched_from < 0 ||
 		    st.sched_from > st.epoch) {
@@ -1190,11 +1194,6 @@ static int dt_train(int argc, char **argv)
 			st.sched_from = st.epoch;
 			st.best = 0;
 			st.best_epoch = 0;
-		}
-		if (st.sched_from >= a.epochs && st.epoch < a.epochs) {
-			fprintf(stderr, "emotop-train: --epochs %d ends before the schedule's start %d\n",
-				a.epochs, st.sched_from);
-			goto out;
 		}
 		train_log(log, "resumed %s at epoch %d%s (schedule from epoch %d)\n", a.ckpt, st.epoch,
 			  a.restart ? ", restarting the learning-rate schedule" : "", st.sched_from);
@@ -1645,11 +1644,8 @@ int dt_evset_load(struct dt_evset *s, const char *faces_dir, const char *fer_dir
 		if (dt_ev_jpeg(e, d.photo[i].path))
 			continue;
 		e->kind = DT_EV_PHOTO;
-		for (int k = 0; k < d.photo[i].n && k < 64; k++) {
-			const struct dt_face *f = &d.faces[d.photo[i].first + k];
-			e->gt[e->n_gt++] = (struct emo_box){f->cx - f->side * 0.5f, f->cy - f->side * 0.5f,
-							    f->side, f->side};
-		}
+		for (int k = 0; k < d.photo[i].n && k < 64; k++)
+			e->gt[e->n_gt++] = dt_face_box(&d.faces[d.photo[i].first + k]);
 		s->n++;
 		s->n_photo++;
 	}
