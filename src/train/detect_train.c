@@ -2170,7 +2170,10 @@ static int dt_align_check(int argc, char **argv)
 	struct emo_err e = {0};
 	struct emo_image img = {0}, tmp = {0};
 	long ok_crop = 0, ok_paste = 0, found = 0, ok_crop_found = 0, rot_n = 0, rot_ok = 0;
+	long ok_true = 0, ok_true_found = 0;
+	double err[3] = {0, 0, 0}, err2[3] = {0, 0, 0}; /* box vs truth: dx, dy, log side */
 	const int W = 320;
+	struct emo_image back = {0};
 	int rc;
 
 	if ((rc = dt_parse(argc, argv, &a)))
@@ -2196,7 +2199,7 @@ static int dt_align_check(int argc, char **argv)
 		fprintf(stderr, "emotop-train: %s\n", e.msg);
 		goto out;
 	}
-	if (image_new(&img, W, W) || image_new(&tmp, W, W))
+	if (image_new(&img, W, W) || image_new(&tmp, W, W) || image_new(&back, FER_SIZE, FER_SIZE))
 		goto out;
 	for (int i = 0; i < fs.n; i++) {
 		uint64_t r = 0xa11ca7eULL + (uint64_t)i * 0x9e3779b97f4a7c15ULL;
@@ -2205,7 +2208,7 @@ static int dt_align_check(int argc, char **argv)
 		float p[EMO_NUM_CLASSES], T = dt_range(&r, 80, 160), ang = 0;
 		float x0 = dt_range(&r, 10, (float)W - T - 10), y0 = dt_range(&r, 10, (float)W - T - 10);
 		struct emo_box gt;
-		int best, crop_ok;
+		int best, crop_ok, true_ok;
 
 		if (dt_unit(&r) < 0.5f)
 			ang = dt_range(&r, -10, 10) * (float)M_PI / 180.0f;
@@ -2216,6 +2219,19 @@ static int dt_align_check(int argc, char **argv)
 		memset(img.px, 128, (size_t)W * W);
 		dt_neg_frame(&d, &r, &img);
 		dt_paste_rotated(&img, &tmp, &tile, x0, y0, T, ang);
+		/* the pasted face cut out again where it truly is (the inverse of
+		 * the paste): what is lost to resampling alone, no detector */
+		{
+			const float K = T / FER_SIZE, c = cosf(ang) * K, s = sinf(ang) * K;
+			const float u = 0.5f - 0.5f * FER_SIZE;
+			const float at[6] = {c, -s, x0 + 0.5f * T - 0.5f + c * u - s * u,
+					     s, c,  y0 + 0.5f * T - 0.5f + s * u + c * u};
+			image_warp_affine(&img, &back, at);
+			if (classify_crop(cl, &back, p))
+				goto out;
+			true_ok = dt_argmax7(p) == fs.label[i];
+			ok_true += true_ok;
+		}
 		/* the face box of a FER2013 face (the detector's training convention) */
 		gt.w = gt.h = DT_FER_SIDE / FER_SIZE * T;
 		gt.x = x0 + (DT_FER_CX - 0.5f * DT_FER_SIDE) / FER_SIZE * T;
@@ -2227,6 +2243,16 @@ static int dt_align_check(int argc, char **argv)
 			continue;
 		found++;
 		ok_crop_found += crop_ok;
+		ok_true_found += true_ok;
+		{
+			const struct emo_box *b = &f[best].box;
+			const double e3[3] = {(b->x + 0.5 * b->w - gt.x - 0.5 * gt.w) / gt.w,
+					      (b->y + 0.5 * b->h - gt.y - 0.5 * gt.h) / gt.w, log(b->w / gt.w)};
+			for (int k = 0; k < 3; k++) {
+				err[k] += e3[k];
+				err2[k] += e3[k] * e3[k];
+			}
+		}
 		if (classify_face(cl, &img, &f[best], p))
 			goto out;
 		if (dt_argmax7(p) == fs.label[i]) {
@@ -2243,12 +2269,21 @@ static int dt_align_check(int argc, char **argv)
 	printf("  faces detected (IoU > 0.3):  %ld (%.2f %%)\n", found, 100.0 * found / fs.n);
 	printf("  on the detected faces:       %.2f %% aligned, %.2f %% original crops\n",
 	       found ? 100.0 * ok_paste / found : 0.0, found ? 100.0 * ok_crop_found / found : 0.0);
+	printf("  cut out at the true place:   %.2f %% (all faces), %.2f %% (detected ones)\n",
+	       100.0 * ok_true / fs.n, found ? 100.0 * ok_true_found / found : 0.0);
+	for (int k = 0; k < 3 && found; k++) {
+		err[k] /= (double)found;
+		err2[k] = sqrt(fmax(0, err2[k] / (double)found - err[k] * err[k]));
+	}
+	printf("  box error (mean, sd):        centre x %+.3f %.3f, y %+.3f %.3f sides, log side %+.3f %.3f\n",
+	       err[0], err2[0], err[1], err2[1], err[2], err2[2]);
 	printf("  rotated faces (%ld):         %.2f %% correct\n", rot_n, rot_n ? 100.0 * rot_ok / rot_n : 0.0);
 	printf("difference: %+.2f points\n", 100.0 * (ok_paste - ok_crop) / fs.n);
 	rc = 0;
 out:
 	image_free(&img);
 	image_free(&tmp);
+	image_free(&back);
 	classify_free(cl);
 	detect_free(det);
 	fer_free(&fs);
