@@ -1061,7 +1061,7 @@ struct dt_state {
 
 struct dt_args {
 	const char *faces, *fer, *ckpt, *arch, *out, *emo, *ignore_model;
-	int epochs, batch, steps, resume, restart, seed, threads;
+	int epochs, batch, steps, resume, restart, seed, threads, limit;
 	float lr, wd, budget, ignore_thr;
 };
 
@@ -1074,7 +1074,7 @@ static void dt_usage(void)
 		"       emotop-train detect eval --faces DIR [--fer DIR] [--model FILE]\n"
 		"       emotop-train detect fer-framing --faces DIR --fer DIR [--model FILE]\n"
 		"       emotop-train detect align-check --faces DIR --fer DIR [--model FILE]\n"
-		"                                       [--emotion-model FILE]\n"
+		"                                       [--emotion-model FILE] [--limit N]\n"
 		"       emotop-train detect average --faces DIR [--fer DIR] --out FILE CKPT CKPT...\n"
 		"  --faces DIR     face data (webfaces/, crops/, crops.csv, negatives/)\n"
 		"  --fer DIR       FER2013 split folder (e.g. ../shared/data/fer2013/train) for\n"
@@ -1089,7 +1089,8 @@ static void dt_usage(void)
 		"  --epochs N      (default 30)   --steps N  steps per epoch (default 200)\n"
 		"  --batch N       (default 32)   --lr X (default 0.003, AdamW) --wd X (5e-4)\n"
 		"  --arch SPEC     (default " DT_ARCH ")\n"
-		"  --seed N        (default 1)\n");
+		"  --seed N        (default 1)\n"
+		"  --limit N       align-check: N test faces spread over the split (default all)\n");
 }
 
 static int dt_parse(int argc, char **argv, struct dt_args *a)
@@ -1099,7 +1100,8 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		{"out", 1, 0, 'o'}, {"epochs", 1, 0, 'e'}, {"batch", 1, 0, 'b'}, {"steps", 1, 0, 's'},
 		{"resume", 0, 0, 'r'}, {"restart", 0, 0, 'R'}, {"ignore-model", 1, 0, 'I'},
 		{"ignore-threshold", 1, 0, 'T'}, {"seed", 1, 0, 'S'}, {"lr", 1, 0, 'l'}, {"wd", 1, 0, 'w'},
-		{"model", 1, 0, 'm'}, {"budget", 1, 0, 'B'}, {"emotion-model", 1, 0, 'E'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"model", 1, 0, 'm'}, {"budget", 1, 0, 'B'}, {"emotion-model", 1, 0, 'E'}, {"limit", 1, 0, 'L'},
+		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int o;
 
 	optind = 1;
@@ -1123,6 +1125,7 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		case 'w': a->wd = (float)atof(optarg); break;
 		case 'B': a->budget = (float)atof(optarg); break;
 		case 'E': a->emo = optarg; break;
+		case 'L': a->limit = atoi(optarg); if (a->limit <= 0) { dt_usage(); return 2; } break;
 		case 'h': dt_usage(); return 1;
 		default: dt_usage(); return 2;
 		}
@@ -2187,6 +2190,17 @@ static int dt_align_check(int argc, char **argv)
 	rc = 1;
 	if (fer_load(a.fer, "PublicTest", &fs))
 		goto out; /* fer_load said why */
+	if (a.limit > 0 && a.limit < fs.n) {
+		/* N faces spread evenly over the split (it is sorted by class);
+		 * fer_free() frees the whole buffers */
+		for (int j = 0; j < a.limit; j++) {
+			const int src = (int)((long)j * fs.n / a.limit);
+			memmove(fs.px + (size_t)j * FER_SIZE * FER_SIZE, fs.px + (size_t)src * FER_SIZE * FER_SIZE,
+				FER_SIZE * FER_SIZE);
+			fs.label[j] = fs.label[src];
+		}
+		fs.n = a.limit;
+	}
 	if (d.n_neg - d.n_train_neg < 1) {
 		fprintf(stderr, "emotop-train: %s has no held-out negatives\n", a.faces);
 		goto out;

@@ -151,6 +151,38 @@ if [ -f models/face.ckpt ]; then
 		--out "$T/bad.ckpt" models/face.ckpt "$T/deeper.ckpt"
 	contains "detect average names the mismatch" "$T/err" "differs from"
 fi
+# align-check: a pasted face cut out again at its true place classifies
+# like its original crop (the paste geometry is right), the detector finds
+# most pasted faces, and its boxes are near the truth
+FACES=$SHARED/data/faces
+expect_rc "align-check --limit 0" 2 "$TRAIN" detect align-check --faces "$T/none" --fer "$T/none" --limit 0
+if [ -d "$FACES/negatives" ] && [ -d "$FER/test" ]; then
+	if "$TRAIN" detect align-check --faces "$FACES" --fer "$FER/test" --limit 1000 >"$T/ac.txt" 2>"$T/err"; then
+		if python3 - "$T/ac.txt" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+num = lambda pat: float(re.search(pat, t).group(1))
+assert num(r"FER2013 faces: (\d+)") == 1000
+orig = num(r"original 48x48 crops: +accuracy ([\d.]+) %")
+true_all = num(r"cut out at the true place: +([\d.]+) %")
+found = num(r"faces detected \(IoU > 0.3\): +\d+ \(([\d.]+) %\)")
+m = re.search(r"on the detected faces: +([\d.]+) % aligned, ([\d.]+) % original", t)
+aligned, orig_found = float(m.group(1)), float(m.group(2))
+m = re.search(r"log side ([-+][\d.]+) ([\d.]+)", t)
+bias, sd = float(m.group(1)), float(m.group(2))
+assert abs(true_all - orig) <= 2, (true_all, orig)
+assert found >= 50, found
+assert aligned >= orig_found - 8, (aligned, orig_found)
+assert abs(bias) < 0.2 and sd < 0.25, (bias, sd)
+PY
+		then ok "align-check: true-place crops, detection and framing"
+		else no "align-check: true-place crops, detection and framing" "$(cat "$T/ac.txt")"; fi
+	else
+		no "align-check runs" "$(head -c 400 "$T/err")"
+	fi
+else
+	skip "align-check: face data or FER2013 not found under $SHARED/data"
+fi
 expect_rc "detect train --restart without --resume" 2 "$TRAIN" detect train --faces "$T/none" --restart
 expect_rc "detect train --ignore-threshold out of range" 2 "$TRAIN" detect train --faces "$T/none" \
 	--ignore-model embedded --ignore-threshold 1.5
