@@ -73,6 +73,9 @@ static const struct config_key config_table[] = {
 	 "face detector model file (empty: the embedded model; none: each seat or gallery cell is one face)",
 	 NULL, OFF(detector.model),
 	 SZ(detector.model)},
+	{"detector.verifier", CONFIG_T_STRING, 0, 0, "\"\"", "",
+	 "second-stage face verifier model file (empty: the embedded one, used with the embedded detector; none: off)",
+	 NULL, OFF(detector.verifier), SZ(detector.verifier)},
 
 	{"classifier.model", CONFIG_T_STRING, 0, 0, "\"\"", "",
 	 "emotion classifier model file (empty: the embedded model; none: no emotion inference)", NULL,

@@ -19,6 +19,17 @@
  * when its heat is a 3x3 local maximum above the threshold; its box and
  * landmarks come from the regression maps of that cell; NMS over all levels.
  *
+ * Verifier (second stage, optional: models/faceverify.qnn, embedded): the
+ * heat map alone mistakes tiles, chair backs or cloth for faces at its
+ * coarse pyramid levels. Every candidate of the first stage scoring at
+ * least the verifier's verify_pre (after NMS) is cut out as the classifier
+ * cuts faces (face_align, 48x48) and scored by a small two-class CNN
+ * trained on the first stage's own candidates (`emotop-train detect
+ * verifier-data`); the face's score is then sigmoid((z1 + z2) / 2 +
+ * verify_shift), z1 the heat logit, z2 the verifier's face-minus-other
+ * logit, verify_shift set by `emotop-train detect calibrate --verifier`.
+ * It costs 12 M MAC per candidate, a few candidates per frame.
+ *
  * Memory: the qnn context, the pyramid buffers and the candidate list are
  * allocated for the largest frame seen; detect_run() allocates nothing for
  * a frame no larger than an earlier one.
@@ -28,8 +39,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emotop/align.h"
 #include "emotop/blob.h"
 #include "emotop/detect.h"
+#include "emotop/facenorm.h"
 #include "emotop/qnn.h"
 
 #define DETECT_MAX_LEVELS 12
@@ -55,6 +68,16 @@ struct detect {
 	int rs_cap, rs_col_cap;  /* their entries */
 	struct emo_face *cand;   /* DETECT_MAX_CAND */
 	uint8_t *keep;           /* DETECT_MAX_CAND: detect_cells() */
+	/* the verifier (second stage); vm NULL: none */
+	struct qnn_model *vm;
+	struct qnn_ctx *vctx;
+	int v_out;               /* its logits tensor (2: other, face) */
+	int v_norm;              /* meta input_norm=facenorm */
+	float v_blur;            /* meta input_blur */
+	float v_pre;             /* first-stage score a candidate needs */
+	float v_shift;           /* added to the combined logit (calibration) */
+	struct emo_image vcrop;  /* aligned candidate */
+	uint8_t *vtmp;           /* blur scratch */
 };
 
 void detect_opts_default(struct detect_opts *o)
@@ -114,6 +137,64 @@ static int detect_load(struct detect *d, struct emo_err *err)
 	return EMO_OK;
 }
 
+/* The second stage: a verifier model (file, or the embedded one). */
+static int detect_load_verifier(struct detect *d, struct emo_err *err)
+{
+	const char *path = d->o.verify_path;
+	const struct qnn_model *m;
+	char buf[64];
+	int rc, last, side;
+
+	if (path && !strcmp(path, "none"))
+		return EMO_OK;
+	/* the embedded verifier was trained on the embedded detector's
+	 * candidates and calibrated with it: not used with another model */
+	if ((!path || !*path) && d->o.model_path && *d->o.model_path)
+		return EMO_OK;
+	if (path && *path)
+		rc = qnn_model_load(path, &d->vm, err);
+	else if (emo_blob_faceverify_end - emo_blob_faceverify > 0)
+		rc = qnn_model_load_mem(emo_blob_faceverify,
+					(size_t)(emo_blob_faceverify_end - emo_blob_faceverify),
+					"embedded faceverify.qnn", &d->vm, err);
+	else
+		return EMO_OK;
+	if (rc)
+		return rc;
+	m = d->vm;
+	last = m->n_layers - 1;
+	if (qnn_meta_get(m, "task", buf, sizeof(buf)) || strcmp(buf, "face-verify"))
+		return emo_seterr(err, EMO_EFORMAT, path, 0, 0,
+				  "not a face verifier model (meta task=face-verify missing)");
+	side = (int)meta_float(m, "input_w", 48);
+	if (m->tensors[0].c != 1 || side < 8 || side > 256 || (int)meta_float(m, "input_h", 48) != side ||
+	    !m->layers[last].float_out || m->tensors[m->layers[last].out].c != 2)
+		return emo_seterr(err, EMO_EFORMAT, path, 0, 0,
+				  "face verifier must take a square gray crop and end in 2 float logits");
+	d->v_out = m->layers[last].out;
+	d->v_norm = !qnn_meta_get(m, "input_norm", buf, sizeof(buf)) && !strcmp(buf, "facenorm");
+	d->v_blur = meta_float(m, "input_blur", 0);
+	d->v_pre = meta_float(m, "verify_pre", 0.15f);
+	d->v_shift = meta_float(m, "verify_shift", 0);
+	if (!(d->v_pre > 0 && d->v_pre < 1) || !(d->v_blur >= 0 && d->v_blur <= 8) ||
+	    !(fabsf(d->v_shift) < 50))
+		return emo_seterr(err, EMO_EFORMAT, path, 0, 0, "face verifier metadata out of range");
+	if (image_new(&d->vcrop, side, side) || !(d->vtmp = malloc((size_t)side * (size_t)side)))
+		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+	if (!(d->vctx = qnn_ctx_new(d->vm, side, side, d->path, err)))
+		return EMO_EFORMAT; /* *err says why */
+	{
+		/* one logit pair per crop, not a map */
+		int h, w, c;
+		memset(d->vcrop.px, 128, (size_t)side * side);
+		if ((rc = qnn_run(d->vctx, d->vcrop.px, side, side, side)) ||
+		    qnn_tensor_get(d->vctx, d->v_out, &h, &w, &c, NULL, NULL) || h != 1 || w != 1 || c != 2)
+			return emo_seterr(err, EMO_EFORMAT, path, 0, 0,
+					  "face verifier must end in 2 logits for the whole crop");
+	}
+	return EMO_OK;
+}
+
 struct detect *detect_new(const struct detect_opts *o, struct emo_err *err)
 {
 	struct detect *d;
@@ -146,8 +227,11 @@ struct detect *detect_new(const struct detect_opts *o, struct emo_err *err)
 		if (!(d->ctx = qnn_ctx_new(d->m, 64, 64, d->path, err)))
 			goto fail;
 		d->ctx_w = d->ctx_h = 64;
+		if ((rc = detect_load_verifier(d, err)))
+			goto fail;
 	}
 	d->o.model_path = NULL;
+	d->o.verify_path = NULL;
 	return d;
 fail:
 	detect_free(d);
@@ -168,6 +252,10 @@ void detect_free(struct detect *d)
 	free(d->rs_col);
 	free(d->cand);
 	free(d->keep);
+	qnn_ctx_free(d->vctx);
+	qnn_model_free(d->vm);
+	image_free(&d->vcrop);
+	free(d->vtmp);
 	free(d);
 }
 
@@ -176,6 +264,11 @@ const char *detect_kernel_path(const struct detect *d)
 	if (!d || !d->m)
 		return "regions";
 	return d->o.use_float ? "float" : qnn_path_name(d->path);
+}
+
+int detect_has_verifier(const struct detect *d)
+{
+	return d && d->vm;
 }
 
 /* Pyramid levels for a w x h frame: scales s[k] (level size = round(w s)). */
@@ -508,6 +601,41 @@ static int detect_regions(struct detect *d, const struct emo_image *img, struct 
 	return n;
 }
 
+static float detect_logit(float p)
+{
+	p = p < 1e-6f ? 1e-6f : p > 1 - 1e-6f ? 1 - 1e-6f : p;
+	return logf(p / (1 - p));
+}
+
+/* Second stage on the n candidates (sorted, after NMS): each is scored
+ * again from its aligned crop (see the top of the file); those the first
+ * stage scored below verify_pre are dropped. Returns the count kept,
+ * sorted by the new score. */
+static int detect_verify(struct detect *d, const struct emo_image *img, int n)
+{
+	const int side = d->vcrop.w;
+	int k = 0, rc;
+
+	for (int i = 0; i < n; i++) {
+		struct emo_face *f = &d->cand[i];
+		const float *z;
+		if (f->score < d->v_pre || face_align(img, f, &d->vcrop))
+			continue;
+		if (d->v_blur > 0)
+			facenorm_blur(d->vcrop.px, side, side, d->v_blur, d->vtmp);
+		if (d->v_norm)
+			facenorm_apply(d->vcrop.px, side * side);
+		rc = d->o.use_float ? qnn_run_float(d->vctx, d->vcrop.px, side, side, d->vcrop.stride)
+				    : qnn_run(d->vctx, d->vcrop.px, side, side, d->vcrop.stride);
+		if (rc || qnn_tensor_get(d->vctx, d->v_out, NULL, NULL, NULL, NULL, &z) || !z)
+			return rc ? rc : EMO_EFORMAT;
+		d->cand[k] = *f;
+		d->cand[k].score = detect_sigmoid(0.5f * (detect_logit(f->score) + z[1] - z[0]) + d->v_shift);
+		k++;
+	}
+	return detect_nms(d->cand, k, 1.0f); /* sorts; IoU 1 drops nothing */
+}
+
 int detect_run(struct detect *d, const struct emo_image *img, struct emo_face *out, int max)
 {
 	float s[DETECT_MAX_LEVELS];
@@ -560,9 +688,21 @@ int detect_run(struct detect *d, const struct emo_image *img, struct emo_face *o
 		    gc != DETECT_NCH)
 			return rc ? rc : EMO_EFORMAT;
 		n = detect_decode(d, f, gh, gw, (float)img->w / (float)lw, (float)img->h / (float)lh,
-				  cells ? d->o.cell_threshold : d->o.threshold, n);
+				  d->vm ? d->v_pre : cells ? d->o.cell_threshold : d->o.threshold, n);
 	}
 	n = detect_nms(d->cand, n, d->o.nms_iou);
+	if (d->vm) {
+		/* the verifier's scores decide: drop what is below threshold
+		 * (or, with cells, below the cell threshold) */
+		const float t = cells ? d->o.cell_threshold : d->o.threshold;
+		int k = 0;
+		if ((n = detect_verify(d, img, n)) < 0)
+			return n;
+		for (int i = 0; i < n; i++)
+			if (d->cand[i].score >= t)
+				d->cand[k++] = d->cand[i];
+		n = k;
+	}
 	if (cells)
 		n = detect_cells(d, n);
 	if (n > max)

@@ -157,11 +157,12 @@ static int engine_setup(struct engine *e, int w, int h, struct emo_err *err)
 	dopt.threshold = (float)e->cfg.detector.threshold;
 	dopt.nms_iou = (float)e->cfg.detector.nms_iou;
 	dopt.model_path = e->cfg.detector.model[0] ? e->cfg.detector.model : NULL;
+	dopt.verify_path = e->cfg.detector.verifier[0] ? e->cfg.detector.verifier : NULL;
 	dopt.regions = e->regions;
 	dopt.n_regions = e->n_regions;
 	dopt.cell_threshold = cells ? (float)e->cfg.detector.cell_threshold : 0;
 	if (!(e->det = detect_new(&dopt, err)))
-		return dopt.model_path ? EMO_EFORMAT : EMO_EINVAL;
+		return dopt.model_path || dopt.verify_path ? EMO_EFORMAT : EMO_EINVAL;
 
 	track_opts_default(&topt);
 	topt.iou_threshold = (float)e->cfg.tracking.iou;

@@ -37,7 +37,8 @@ static void print_version(void)
 	for (int i = 0; i < nb; i++)
 		if (b[i].len)
 			printf("embedded model %s: %s, %zu bytes\n", b[i].name,
-			       !b[i].classifier ? "face detector"
+			       !b[i].classifier ? (strcmp(b[i].name, "faceverify") ? "face detector"
+								   : "face verifier (second stage)")
 			       : n_cls > 1  ? "emotion classifier (one of an ensemble)"
 					    : "emotion classifier",
 			       b[i].len);
@@ -105,6 +106,8 @@ static void usage(FILE *f)
 "      --model FILE        emotion classifier model (default: built in; none:\n"
 "                          no emotion inference, faces only)\n"
 "      --detector-model FILE  face detector model (default: built in)\n"
+"      --verifier-model FILE  its second-stage verifier (default: built in, with\n"
+"                          the built-in detector; none: off)\n"
 "\n"
 "Output:\n"
 "      --headless          print summary lines (default when stdout is not a terminal)\n"
@@ -153,7 +156,7 @@ static void usage(FILE *f)
 
 enum {
 	OPT_DEMO = 256, OPT_FPS, OPT_REALTIME, OPT_DURATION, OPT_MIN_FACE, OPT_THRESHOLD,
-	OPT_MODEL, OPT_DET_MODEL, OPT_HEADLESS, OPT_DASHBOARD, OPT_FORMAT, OPT_INTERVAL,
+	OPT_MODEL, OPT_DET_MODEL, OPT_VER_MODEL, OPT_HEADLESS, OPT_DASHBOARD, OPT_FORMAT, OPT_INTERVAL,
 	OPT_LOG, OPT_PER_STUDENT, OPT_AGGREGATE, OPT_RECORD, OPT_SVG, OPT_ANNOTATE, OPT_ASCII,
 	OPT_SET, OPT_DUMP, OPT_HELP_CONFIG,
 };
@@ -168,6 +171,7 @@ static const struct option long_opts[] = {
 	{"threshold", required_argument, NULL, OPT_THRESHOLD},
 	{"model", required_argument, NULL, OPT_MODEL},
 	{"detector-model", required_argument, NULL, OPT_DET_MODEL},
+	{"verifier-model", required_argument, NULL, OPT_VER_MODEL},
 	{"headless", no_argument, NULL, OPT_HEADLESS},
 	{"dashboard", no_argument, NULL, OPT_DASHBOARD},
 	{"format", required_argument, NULL, OPT_FORMAT},
@@ -239,6 +243,7 @@ static int parse_args(int argc, char **argv, struct cli *c, int *status)
 		case OPT_THRESHOLD: rc = add(c, "--threshold", "detector.threshold", optarg); break;
 		case OPT_MODEL: rc = add(c, "--model", "classifier.model", optarg); break;
 		case OPT_DET_MODEL: rc = add(c, "--detector-model", "detector.model", optarg); break;
+		case OPT_VER_MODEL: rc = add(c, "--verifier-model", "detector.verifier", optarg); break;
 		case OPT_HEADLESS: rc = add(c, "--headless", "output.mode", "headless"); break;
 		case OPT_DASHBOARD: rc = add(c, "--dashboard", "output.mode", "dashboard"); break;
 		case OPT_FORMAT: rc = add(c, "--format", "output.format", optarg); break;

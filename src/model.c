@@ -632,7 +632,8 @@ int emo_blobs(struct emo_blob *out, int max)
 	} t[] = {{emo_blob_emo7, emo_blob_emo7_end, "emo7", 1},
 		 {emo_blob_emo7b, emo_blob_emo7b_end, "emo7b", 1},
 		 {emo_blob_emo7c, emo_blob_emo7c_end, "emo7c", 1},
-		 {emo_blob_face, emo_blob_face_end, "face", 0}};
+		 {emo_blob_face, emo_blob_face_end, "face", 0},
+		 {emo_blob_faceverify, emo_blob_faceverify_end, "faceverify", 0}};
 	int n = 0;
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]) && n < max; i++, n++)

@@ -28,4 +28,9 @@ BLOB(face, "models/face.qnn")
 #else
 EMPTY(face)
 #endif
+#if defined(HAVE_MODEL_faceverify)
+BLOB(faceverify, "models/faceverify.qnn")
+#else
+EMPTY(faceverify)
+#endif
 	.section .note.GNU-stack,"",@progbits

@@ -49,6 +49,8 @@ static void scan_usage(FILE *f)
 	      "  --interval S         seconds between sampled video frames (default 1)\n"
 	      "  --model FILE         emotion classifier model (default: built in)\n"
 	      "  --detector-model FILE  face detector model (default: built in)\n"
+	      "  --verifier-model FILE  its second-stage verifier (default: built in, with the\n"
+	      "                       built-in detector; none: off)\n"
 	      "Exit status: 0 all paths read, 1 some could not be read, 2 bad usage.\n",
 	      f);
 }
@@ -422,7 +424,8 @@ int scan_main(int argc, char **argv)
 	static const struct option lo[] = {
 		{"json", 0, 0, 'j'},        {"annotate", 1, 0, 'a'}, {"min-face", 1, 0, 'm'},
 		{"threshold", 1, 0, 't'},   {"interval", 1, 0, 'i'}, {"model", 1, 0, 'M'},
-		{"detector-model", 1, 0, 'D'}, {"help", 0, 0, 'h'},  {0, 0, 0, 0}};
+		{"detector-model", 1, 0, 'D'}, {"verifier-model", 1, 0, 'V'},
+		{"help", 0, 0, 'h'},  {0, 0, 0, 0}};
 	struct scan *s = calloc(1, sizeof(*s));
 	struct detect_opts dopt;
 	struct classify_opts copt;
@@ -465,6 +468,7 @@ int scan_main(int argc, char **argv)
 			break;
 		case 'M': copt.model_path = optarg; break;
 		case 'D': dopt.model_path = optarg; break;
+		case 'V': dopt.verify_path = optarg; break;
 		case 'h': scan_usage(stdout); rc = 0; goto out;
 		default: scan_usage(stderr); goto out;
 		}

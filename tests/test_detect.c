@@ -9,13 +9,16 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "emotop/align.h"
 #include "emotop/blob.h"
+#include "emotop/facenorm.h"
 #include "emotop/detect.h"
 #include "emotop/image.h"
 #include "emotop/qnn.h"
 #include "train/data.h"
 #include "train/detect_train.h"
 #include "train/fnn.h"
+#include "train/quantize.h"
 
 /* int8 against float on the same network: heat logits may differ by at
  * most this much (logit units) at any cell... */
@@ -259,6 +262,163 @@ TEST(paths_identical_to_scalar)
 	free(got);
 	if (!tested)
 		SKIP("this CPU has no SIMD path");
+}
+
+/* A verifier with random weights: a small two-class (or n_out) CNN on
+ * 48x48 crops, quantized like the shipped one, with meta. */
+static int write_random_verifier(const char *path, uint64_t seed, int n_out, const char *meta)
+{
+	char arch[64];
+	struct fnn *net;
+	struct fer_set cal = {0};
+	struct qnn_model *m = NULL;
+	struct emo_err e;
+	int rc = -1;
+
+	snprintf(arch, sizeof(arch), "c8,p,c8,p,f8,o%d", n_out);
+	net = fnn_new(arch, (struct fnn_shape){48, 48, 1}, seed);
+	cal.n = 4;
+	cal.px = malloc(4 * 48 * 48);
+	cal.label = calloc(4, sizeof(int));
+	if (!net || !cal.px || !cal.label)
+		goto out;
+	for (int i = 0; i < 4 * 48 * 48; i++)
+		cal.px[i] = (uint8_t)((i * 2654435761u) >> 24);
+	if (!quantize_fnn(net, &cal, 4, 100, meta, &m) && !qnn_model_save(m, path, &e))
+		rc = 0;
+out:
+	qnn_model_free(m);
+	fnn_free(net);
+	free(cal.px);
+	free(cal.label);
+	return rc;
+}
+
+static float logit(float p)
+{
+	p = p < 1e-6f ? 1e-6f : p > 1 - 1e-6f ? 1 - 1e-6f : p;
+	return logf(p / (1 - p));
+}
+
+/* The second stage: each first-stage candidate at verify_pre or more is
+ * re-scored as sigmoid((z1 + z2) / 2 + verify_shift) from its aligned crop
+ * (z2 computed here from the verifier network directly), the others are
+ * dropped; kernel paths agree; bad verifier files are refused. */
+TEST(verifier_second_stage)
+{
+	static const char *meta = "task=face-verify\ninput_w=48\ninput_h=48\ninput_c=1\n"
+				  "input_norm=facenorm\ninput_blur=0\nverify_pre=0.3\nverify_shift=0.4\n";
+	char det[] = "/tmp/emotop-test-detect-XXXXXX", ver[] = "/tmp/emotop-test-verify-XXXXXX";
+	char bad[] = "/tmp/emotop-test-verify-bad-XXXXXX";
+	int fd1 = mkstemp(det), fd2 = mkstemp(ver), fd3 = mkstemp(bad), n1, n2, nv = 0;
+	struct emo_image img, crop;
+	struct emo_face *one = malloc(sizeof(*one) * 512), *two = malloc(sizeof(*two) * 512);
+	struct detect_opts o;
+	struct detect *d;
+	struct emo_err e;
+	struct qnn_model *vm = NULL;
+	struct qnn_ctx *vc = NULL;
+
+	ASSERT(fd1 >= 0 && fd2 >= 0 && fd3 >= 0 && one && two);
+	close(fd1);
+	close(fd2);
+	close(fd3);
+	ASSERT_EQ(write_random_model(det, 7), 0);
+	ASSERT_EQ(write_random_verifier(ver, 3, 2, meta), 0);
+	ASSERT(image_new(&img, 173, 131) == 0 && image_new(&crop, 48, 48) == 0);
+	fill_pattern(&img, 1);
+	detect_opts_default(&o);
+	o.model_path = det;
+	o.min_face = 12;
+	o.threshold = 0.3f;
+	o.verify_path = "none";
+	ASSERT((d = detect_new(&o, &e)) != NULL);
+	ASSERT_EQ(detect_has_verifier(d), 0);
+	n1 = detect_run(d, &img, one, 512);
+	detect_free(d);
+	ASSERT(n1 > 0); /* something to verify */
+	o.verify_path = ver;
+	o.threshold = 0;
+	ASSERT((d = detect_new(&o, &e)) != NULL);
+	ASSERT_EQ(detect_has_verifier(d), 1);
+	n2 = detect_run(d, &img, two, 512);
+	detect_free(d);
+	ASSERT_EQ(n2, n1); /* threshold 0: every candidate at verify_pre stays */
+	ASSERT_EQ(qnn_model_load(ver, &vm, &e), 0);
+	ASSERT((vc = qnn_ctx_new(vm, 48, 48, QNN_PATH_AUTO, &e)) != NULL);
+	for (int i = 0; i < n1; i++) {
+		const float *z;
+		int j = 0;
+		while (j < n2 && memcmp(&two[j].box, &one[i].box, sizeof(one[i].box)))
+			j++;
+		ASSERT(j < n2); /* the same face, re-scored */
+		ASSERT_EQ(face_align(&img, &one[i], &crop), 0);
+		facenorm_apply(crop.px, 48 * 48);
+		ASSERT_EQ(qnn_run(vc, crop.px, 48, 48, 48), 0);
+		ASSERT_EQ(qnn_tensor_get(vc, vm->layers[vm->n_layers - 1].out, NULL, NULL, NULL, NULL, &z), 0);
+		ASSERT_NEAR(two[j].score, 1 / (1 + expf(-(0.5f * (logit(one[i].score) + z[1] - z[0]) + 0.4f))),
+			    1e-4);
+		nv++;
+	}
+	for (int j = 1; j < n2; j++)
+		ASSERT(two[j].score <= two[j - 1].score);
+	/* paths agree on the verified faces */
+	{
+		static const enum qnn_path paths[] = {QNN_PATH_SCALAR, QNN_PATH_AVX2, QNN_PATH_AVX512VNNI};
+		o.threshold = 0.4f;
+		o.path = QNN_PATH_SCALAR;
+		ASSERT((d = detect_new(&o, &e)) != NULL);
+		n1 = detect_run(d, &img, one, 512);
+		detect_free(d);
+		for (size_t p = 1; p < sizeof(paths) / sizeof(paths[0]); p++) {
+			if (!qnn_path_supported(paths[p]))
+				continue;
+			o.path = paths[p];
+			ASSERT((d = detect_new(&o, &e)) != NULL);
+			n2 = detect_run(d, &img, two, 512);
+			detect_free(d);
+			ASSERT(faces_equal(one, n1, two, n2));
+		}
+		o.path = QNN_PATH_AUTO;
+	}
+	/* refused: a missing file, a detector, a classifier, three outputs,
+	 * metadata out of range */
+	o.verify_path = "/nonexistent/verify.qnn";
+	ASSERT(detect_new(&o, &e) == NULL);
+	o.verify_path = det;
+	ASSERT(detect_new(&o, &e) == NULL);
+	ASSERT(strstr(e.msg, "not a face verifier") != NULL);
+	ASSERT_EQ(write_random_verifier(bad, 3, 2, "task=classify\n"), 0);
+	o.verify_path = bad;
+	ASSERT(detect_new(&o, &e) == NULL);
+	ASSERT(strstr(e.msg, "not a face verifier") != NULL);
+	ASSERT_EQ(write_random_verifier(bad, 3, 3, meta), 0);
+	ASSERT(detect_new(&o, &e) == NULL);
+	ASSERT(strstr(e.msg, "2 float logits") != NULL);
+	ASSERT_EQ(write_random_verifier(bad, 3, 2, "task=face-verify\nverify_pre=1.5\n"), 0);
+	ASSERT(detect_new(&o, &e) == NULL);
+	ASSERT(strstr(e.msg, "out of range") != NULL);
+	/* the embedded verifier goes with the embedded detector only */
+	o.verify_path = NULL;
+	ASSERT((d = detect_new(&o, &e)) != NULL);
+	ASSERT_EQ(detect_has_verifier(d), 0);
+	detect_free(d);
+	if (have_model()) {
+		o.model_path = NULL;
+		ASSERT((d = detect_new(&o, &e)) != NULL);
+		ASSERT_EQ(detect_has_verifier(d), emo_blob_faceverify_end - emo_blob_faceverify > 0);
+		detect_free(d);
+	}
+	ASSERT(nv > 0);
+	qnn_ctx_free(vc);
+	qnn_model_free(vm);
+	unlink(det);
+	unlink(ver);
+	unlink(bad);
+	image_free(&img);
+	image_free(&crop);
+	free(one);
+	free(two);
 }
 
 /* Heat logits of the int8 and float runs of the detector's network. */
@@ -597,6 +757,7 @@ int main(int argc, char **argv)
 	RUN(nms_order_and_suppression);
 	RUN(decode_boxes_and_landmarks);
 	RUN(paths_identical_to_scalar);
+	RUN(verifier_second_stage);
 	RUN(int8_vs_float);
 	RUN(standin_regions_without_model);
 	RUN(cell_prior);

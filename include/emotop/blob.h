@@ -10,14 +10,15 @@ extern const unsigned char emo_blob_emo7[], emo_blob_emo7_end[];
 extern const unsigned char emo_blob_emo7b[], emo_blob_emo7b_end[];
 extern const unsigned char emo_blob_emo7c[], emo_blob_emo7c_end[];
 extern const unsigned char emo_blob_face[], emo_blob_face_end[];
+extern const unsigned char emo_blob_faceverify[], emo_blob_faceverify_end[];
 
 
 /* One embedded model (static data, never freed). */
 struct emo_blob {
 	const unsigned char *data;
 	size_t len;       /* 0: this build has no such model */
-	const char *name; /* "emo7", "emo7b", "emo7c", "face" */
-	int classifier;   /* 1: an emotion classifier, 0: the face detector */
+	const char *name; /* "emo7", "emo7b", "emo7c", "face", "faceverify" */
+	int classifier;   /* 1: an emotion classifier, 0: the face detector or its verifier */
 };
 
 /* Most entries emo_blobs() fills. */

@@ -79,6 +79,7 @@ struct emo_config {
 		double nms_iou;
 		double cell_threshold;       /* seats / gallery cells: see detect.h */
 		char model[CONFIG_PATH_MAX]; /* "" = embedded */
+		char verifier[CONFIG_PATH_MAX]; /* "" = embedded (with the embedded model), "none" = off */
 	} detector;
 
 	struct {

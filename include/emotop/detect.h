@@ -42,6 +42,8 @@ struct detect_opts {
 	int path;               /* enum qnn_path: kernel path, QNN_PATH_AUTO = best */
 	int use_float;          /* run the float reference of the network (tests) */
 	int no_model;           /* force the seat-region stand-in even with a model */
+	const char *verify_path; /* the second stage: NULL the embedded verifier
+				  * (if any), "none" no verifier, else a file */
 };
 
 /* Defaults for *o. */
@@ -59,6 +61,9 @@ int detect_run(struct detect *d, const struct emo_image *img, struct emo_face *o
 /* Name of the kernel path in use ("scalar", "avx2", "avx512-vnni"), or
  * "regions" for the stand-in. */
 const char *detect_kernel_path(const struct detect *d);
+
+/* 1 when the detector runs a second-stage verifier (detect_opts.verify_path). */
+int detect_has_verifier(const struct detect *d);
 
 /* Multiply-accumulates of one detect_run() on a w x h frame, all pyramid
  * levels together (0 for the stand-in). */

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "emotop/align.h"
 #include "emotop/classify.h"
 #include "emotop/detect.h"
 #include "emotop/image.h"
@@ -1060,9 +1061,9 @@ struct dt_state {
 };
 
 struct dt_args {
-	const char *faces, *fer, *ckpt, *arch, *out, *emo, *ignore_model;
+	const char *faces, *fer, *ckpt, *arch, *out, *model, *emo, *ignore_model, *verifier;
 	int epochs, batch, steps, resume, restart, seed, threads, limit;
-	float lr, wd, budget, ignore_thr;
+	float lr, wd, budget, ignore_thr, thr;
 };
 
 static void dt_usage(void)
@@ -1071,11 +1072,15 @@ static void dt_usage(void)
 		"usage: emotop-train detect train --faces DIR [options]\n"
 		"       emotop-train detect quantize --faces DIR --ckpt FILE [--out models/face.qnn]\n"
 		"       emotop-train detect calibrate --faces DIR --ckpt IN.qnn --out OUT.qnn [--budget F]\n"
+		"       emotop-train detect calibrate --faces DIR --verifier IN.qnn --out OUT.qnn\n"
+		"                                     [--model FILE] [--budget F] [--threshold PRE]\n"
 		"       emotop-train detect eval --faces DIR [--fer DIR] [--model FILE]\n"
 		"       emotop-train detect fer-framing --faces DIR --fer DIR [--model FILE]\n"
 		"       emotop-train detect align-check --faces DIR --fer DIR [--model FILE]\n"
 		"                                       [--emotion-model FILE] [--limit N]\n"
 		"       emotop-train detect average --faces DIR [--fer DIR] --out FILE CKPT CKPT...\n"
+		"       emotop-train detect verifier-data --faces DIR --fer DIR --out CSV\n"
+		"                                       [--model FILE] [--threshold S (0.05)]\n"
 		"  --faces DIR     face data (webfaces/, crops/, crops.csv, negatives/)\n"
 		"  --fer DIR       FER2013 split folder (e.g. ../shared/data/fer2013/train) for\n"
 		"                  composites and galleries (train) or galleries (eval: test/)\n"
@@ -1101,7 +1106,7 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		{"resume", 0, 0, 'r'}, {"restart", 0, 0, 'R'}, {"ignore-model", 1, 0, 'I'},
 		{"ignore-threshold", 1, 0, 'T'}, {"seed", 1, 0, 'S'}, {"lr", 1, 0, 'l'}, {"wd", 1, 0, 'w'},
 		{"model", 1, 0, 'm'}, {"budget", 1, 0, 'B'}, {"emotion-model", 1, 0, 'E'}, {"limit", 1, 0, 'L'},
-		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"threshold", 1, 0, 'x'}, {"verifier", 1, 0, 'V'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int o;
 
 	optind = 1;
@@ -1112,7 +1117,7 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		case 'k': a->ckpt = optarg; break;
 		case 'a': a->arch = optarg; break;
 		case 'o': a->out = optarg; break;
-		case 'm': a->out = optarg; break;
+		case 'm': a->model = optarg; break;
 		case 'e': a->epochs = atoi(optarg); break;
 		case 'b': a->batch = atoi(optarg); break;
 		case 's': a->steps = atoi(optarg); break;
@@ -1125,6 +1130,8 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		case 'w': a->wd = (float)atof(optarg); break;
 		case 'B': a->budget = (float)atof(optarg); break;
 		case 'E': a->emo = optarg; break;
+		case 'x': a->thr = (float)atof(optarg); break;
+		case 'V': a->verifier = optarg; break;
 		case 'L': a->limit = atoi(optarg); if (a->limit <= 0) { dt_usage(); return 2; } break;
 		case 'h': dt_usage(); return 1;
 		default: dt_usage(); return 2;
@@ -1847,7 +1854,7 @@ static int dt_eval_cmd(int argc, char **argv)
 		return 1;
 	detect_opts_default(&o);
 	o.threshold = 0.05f;
-	o.model_path = a.out;
+	o.model_path = a.model;
 	if (!(det = detect_new(&o, &e))) {
 		fprintf(stderr, "emotop-train: %s\n", e.msg);
 		dt_evset_free(&s);
@@ -1871,6 +1878,93 @@ static int dt_eval_cmd(int argc, char **argv)
 
 /* Set the model's score_shift so that a score of 0.5 is the threshold
  * giving `budget` false alarms per training negative image. */
+/* Calibrate the verifier (second stage) with its detector (--model, default
+ * the embedded one): the combined score of the candidates on the training
+ * negatives, its threshold at --budget false alarms per image moved to 0.5
+ * by verify_shift; verify_pre (--threshold, default 0.15) is the
+ * first-stage score a candidate needs to be verified. */
+static int dt_calibrate_verifier(struct dt_args *a, struct dt_data *d)
+{
+	struct qnn_model *m = NULL;
+	struct detect_opts o;
+	struct detect *det = NULL;
+	struct emo_err e = {0};
+	struct emo_face *f = malloc(sizeof(*f) * 1024);
+	float *sc = NULL, thr, shift, pre = a->thr > 0 ? a->thr : 0.15f;
+	int nsc = 0, cap = 0, rc = 1, allowed;
+	char meta[QNN_META_MAX], tmp[4200], *p;
+
+	if (!f || !(pre > 0 && pre < 1) || qnn_model_load(a->verifier, &m, &e)) {
+		fprintf(stderr, "emotop-train: %s: %s\n", a->verifier, f ? e.msg : "out of memory");
+		goto out;
+	}
+	snprintf(meta, sizeof(meta), "%s", m->meta);
+	while ((p = strstr(meta, "verify_shift=")) || (p = strstr(meta, "verify_pre=")))
+		memmove(p, p + strcspn(p, "\n") + (p[strcspn(p, "\n")] ? 1 : 0), strlen(p + strcspn(p, "\n")) + 1);
+	snprintf(m->meta, sizeof(m->meta), "%s", meta);
+	snprintf(m->meta + strlen(m->meta), sizeof(m->meta) - strlen(m->meta), "verify_pre=%.4f\n",
+		 (double)pre);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", a->out);
+	if (qnn_model_save(m, tmp, &e)) {
+		fprintf(stderr, "emotop-train: %s: %s\n", tmp, e.msg);
+		goto out;
+	}
+	detect_opts_default(&o);
+	o.threshold = 0.01f;
+	o.model_path = a->model;
+	o.verify_path = tmp;
+	det = detect_new(&o, &e);
+	remove(tmp);
+	if (!det) {
+		fprintf(stderr, "emotop-train: %s\n", e.msg);
+		goto out;
+	}
+	for (int i = 0; i < d->n_train_neg; i++) {
+		struct emo_image im;
+		int w, h, n;
+		if (jpeg_load_gray(d->neg[i], &im.px, &w, &h))
+			continue;
+		im.w = im.stride = w;
+		im.h = h;
+		n = detect_run(det, &im, f, 1024);
+		free(im.px);
+		for (int k = 0; k < n; k++) {
+			if (nsc == cap) {
+				float *ns = realloc(sc, sizeof(float) * (size_t)(cap = cap ? cap * 2 : 1024));
+				if (!ns)
+					goto out;
+				sc = ns;
+			}
+			sc[nsc++] = f[k].score;
+		}
+	}
+	if (nsc)
+		qsort(sc, (size_t)nsc, sizeof(float), cmp_float_desc);
+	allowed = (int)floorf(a->budget * (float)d->n_train_neg);
+	thr = allowed < nsc ? sc[allowed] : 0.02f;
+	thr = thr < 0.02f ? 0.02f : thr > 0.98f ? 0.98f : thr;
+	shift = -logf(thr / (1 - thr));
+	snprintf(m->meta + strlen(m->meta), sizeof(m->meta) - strlen(m->meta), "verify_shift=%.4f\n",
+		 (double)shift);
+	if (qnn_model_save(m, a->out, &e)) {
+		fprintf(stderr, "emotop-train: %s: %s\n", a->out, e.msg);
+		goto out;
+	}
+	fprintf(stderr,
+		"calibrated verifier %s -> %s: combined threshold %.3f gives %d false alarms on %d "
+		"training negatives (budget %.4f per image); verify_shift %.3f makes it 0.5; "
+		"candidates from first-stage score %.2f\n",
+		a->verifier, a->out, (double)thr, allowed, d->n_train_neg, (double)a->budget, (double)shift,
+		(double)pre);
+	rc = 0;
+out:
+	detect_free(det);
+	qnn_model_free(m);
+	free(sc);
+	free(f);
+	return rc;
+}
+
 static int dt_calibrate(int argc, char **argv)
 {
 	struct dt_args a = {.epochs = 1, .batch = 1, .steps = 1, .seed = 1, .budget = 0.005f};
@@ -1893,6 +1987,12 @@ static int dt_calibrate(int argc, char **argv)
 		fprintf(stderr, "emotop-train detect calibrate: --faces DIR --ckpt IN.qnn --out OUT.qnn\n");
 		free(f);
 		return 2;
+	}
+	if (a.verifier) {
+		free(f);
+		rc = dt_calibrate_verifier(&a, &d);
+		dt_free(&d);
+		return rc;
 	}
 	if (qnn_model_load(in, &m, &e)) {
 		fprintf(stderr, "emotop-train: %s: %s\n", in, e.msg);
@@ -2058,7 +2158,7 @@ static int dt_fer_framing(int argc, char **argv)
 	if (!a.fer || dt_load(&d, a.faces, a.fer))
 		return 2;
 	detect_opts_default(&o);
-	o.model_path = a.out;
+	o.model_path = a.model;
 	o.threshold = 0.3f;
 	if (!(det = detect_new(&o, &e)) || image_new(&img, 320, 320)) {
 		fprintf(stderr, "emotop-train: %s\n", e.msg);
@@ -2206,7 +2306,7 @@ static int dt_align_check(int argc, char **argv)
 		goto out;
 	}
 	detect_opts_default(&o);
-	o.model_path = a.out;
+	o.model_path = a.model;
 	classify_opts_default(&co);
 	co.model_path = a.emo;
 	if (!(det = detect_new(&o, &e)) || !(cl = classify_new(&co, &e))) {
@@ -2302,6 +2402,154 @@ out:
 	detect_free(det);
 	fer_free(&fs);
 	dt_free(&d);
+	return rc;
+}
+
+/* Training data for the verifier, the detector's second stage: every
+ * candidate the detector (--model; default the embedded one, without its
+ * verifier) finds at score >= --threshold on the photos, the negatives and
+ * synthetic galleries of FER2013 faces (--fer), cut out as the classifier
+ * cuts faces (face_align, 48x48) and labelled 1 when it matches an
+ * annotated face (IoU >= 0.5) and 0 when it is on a negative image or
+ * overlaps no gallery face (IoU < 0.3). Unmatched candidates on photos may
+ * be unannotated faces and are left out. Written as a FER2013-style CSV
+ * (label, pixels, Usage: PublicTest for the held-out photos, negatives and
+ * one gallery in ten) for `emotop-train fer` with a two-class network. */
+enum { DT_V_NGAL = 400, DT_V_GW = 1280, DT_V_GH = 720, DT_V_MAXF = 256 };
+
+static int dt_v_emit(FILE *out, const struct emo_image *img, const struct emo_face *f,
+		     struct emo_image *crop, int label, int held, long *count)
+{
+	if (face_align(img, f, crop))
+		return 0;
+	fprintf(out, "%d,", label);
+	for (int i = 0; i < FER_SIZE * FER_SIZE; i++)
+		fprintf(out, i ? " %d" : "%d", crop->px[i]);
+	fprintf(out, ",%s\n", held ? "PublicTest" : "Training");
+	count[label * 2 + held]++;
+	return ferror(out) ? -1 : 0;
+}
+
+/* Candidates of one image labelled against gt[0..n_gt): 1 at IoU >= 0.5,
+ * 0 below 0.3 when neg_ok, left out otherwise. */
+static int dt_v_image(struct detect *det, FILE *out, const struct emo_image *img, const struct emo_box *gt,
+		      int n_gt, int neg_ok, int held, struct emo_face *f, struct emo_image *crop, long *count)
+{
+	int n = detect_run(det, img, f, DT_V_MAXF);
+
+	for (int k = 0; k < n; k++) {
+		float best = 0;
+		for (int j = 0; j < n_gt; j++)
+			best = fmaxf(best, emo_box_iou(&gt[j], &f[k].box));
+		if (best >= 0.5f || (neg_ok && best < 0.3f))
+			if (dt_v_emit(out, img, &f[k], crop, best >= 0.5f, held, count))
+				return -1;
+	}
+	return 0;
+}
+
+static int dt_verifier_data(int argc, char **argv)
+{
+	struct dt_args a = {.epochs = 1, .batch = 1, .steps = 1, .seed = 1, .thr = 0.05f};
+	struct dt_data d;
+	struct detect_opts o;
+	struct detect *det = NULL;
+	struct emo_err e = {0};
+	struct emo_face *f = malloc(sizeof(*f) * DT_V_MAXF);
+	struct emo_image crop = {0}, gal = {0};
+	struct emo_box gt[64];
+	long count[4] = {0, 0, 0, 0};
+	FILE *out = NULL;
+	int rc;
+
+	if ((rc = dt_parse(argc, argv, &a))) {
+		free(f);
+		return rc == 1 ? 0 : rc;
+	}
+	if (!a.fer || !a.out || !(a.thr > 0 && a.thr < 1)) {
+		free(f);
+		dt_usage();
+		return 2;
+	}
+	if (dt_load(&d, a.faces, a.fer)) {
+		free(f);
+		return 1;
+	}
+	rc = 1;
+	detect_opts_default(&o);
+	o.model_path = a.model;
+	o.verify_path = "none";
+	o.threshold = a.thr;
+	if (!f || image_new(&crop, FER_SIZE, FER_SIZE) || image_new(&gal, DT_V_GW, DT_V_GH)) {
+		fprintf(stderr, "emotop-train: out of memory\n");
+		goto out;
+	}
+	if (!(det = detect_new(&o, &e)) || !strcmp(detect_kernel_path(det), "regions")) {
+		fprintf(stderr, "emotop-train: %s\n", det ? "no detector network" : e.msg);
+		goto out;
+	}
+	if (!d.fer.n) {
+		fprintf(stderr, "emotop-train: no FER2013 faces in %s\n", a.fer);
+		goto out;
+	}
+	if (!(out = fopen(a.out, "w"))) {
+		fprintf(stderr, "emotop-train: %s: %s\n", a.out, strerror(errno));
+		goto out;
+	}
+	fprintf(out, "emotion,pixels,Usage\n");
+	for (int i = 0; i < d.n_photo + d.n_neg; i++) {
+		const int neg = i >= d.n_photo, k = neg ? i - d.n_photo : i;
+		struct emo_image img;
+		uint8_t *px;
+		int w, h, n_gt = 0, bad;
+		if (jpeg_load_gray(neg ? d.neg[k] : d.photo[k].path, &px, &w, &h))
+			continue;
+		img = (struct emo_image){w, h, w, px};
+		for (int j = 0; !neg && j < d.photo[k].n && n_gt < 64; j++)
+			gt[n_gt++] = dt_face_box(&d.faces[d.photo[k].first + j]);
+		bad = dt_v_image(det, out, &img, gt, n_gt, neg,
+				 neg ? k >= d.n_train_neg : k >= d.n_train_photo, f, &crop, count);
+		free(px);
+		if (bad)
+			goto write_error;
+	}
+	for (int g = 0; g < DT_V_NGAL; g++) {
+		uint64_t r = 0x7e12f1ULL + (uint64_t)g * 0x9e3779b97f4a7c15ULL;
+		const int rows = 2 + dt_int(&r, 5), cols = 2 + dt_int(&r, 5), held = g % 10 == 7;
+		const uint8_t *faces[64];
+		struct emo_image bg = {0};
+		int w, h, n_ng = held ? d.n_neg - d.n_train_neg : d.n_train_neg;
+		for (int k = 0; k < rows * cols; k++)
+			faces[k] = d.fer.px + (size_t)dt_int(&r, d.fer.n) * FER_SIZE * FER_SIZE;
+		if (n_ng > 0 && !jpeg_load_gray(d.neg[(held ? d.n_train_neg : 0) + dt_int(&r, n_ng)], &bg.px, &w, &h)) {
+			bg.w = bg.stride = w;
+			bg.h = h;
+		}
+		dt_gallery_draw(&gal, bg.px ? &bg : NULL, faces, rows, cols, gt);
+		free(bg.px);
+		if (dt_v_image(det, out, &gal, gt, rows * cols, 1, held, f, &crop, count))
+			goto write_error;
+	}
+	if (fclose(out)) {
+		out = NULL;
+		goto write_error;
+	}
+	out = NULL;
+	printf("wrote %s: %ld faces and %ld non-faces for training, %ld and %ld held out "
+	       "(candidates at score >= %.2f)\n",
+	       a.out, count[2], count[0], count[3], count[1], (double)a.thr);
+	rc = 0;
+	goto out;
+write_error:
+	fprintf(stderr, "emotop-train: %s: write error\n", a.out);
+out:
+	if (out)
+		fclose(out);
+	image_free(&crop);
+	image_free(&gal);
+	detect_free(det);
+	dt_free(&d);
+	free(f);
 	return rc;
 }
 
@@ -2523,6 +2771,8 @@ int train_cmd_detect(int argc, char **argv)
 		return dt_debug(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "average"))
 		return dt_average(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verifier-data"))
+		return dt_verifier_data(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "samples"))
 		return dt_samples(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

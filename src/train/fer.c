@@ -46,10 +46,11 @@ void train_eval_float_ens(struct fnn *const *nets, int n_nets, const struct fer_
 			  int conf[7][7], double *acc)
 {
 	const int B = 256, N = FER_SIZE * FER_SIZE;
+	const int nc = nets[0]->n_out; /* classes: 7 emotions, or 2 for the face verifier */
 	float *x = malloc(sizeof(float) * (size_t)B * N), *p = malloc(sizeof(float) * (size_t)B * 7);
 	int hits = 0;
 
-	if (!x || !p) {
+	if (!x || !p || nc < 2 || nc > 7) {
 		fprintf(stderr, "emotop-train: out of memory\n");
 		exit(1);
 	}
@@ -68,18 +69,18 @@ void train_eval_float_ens(struct fnn *const *nets, int n_nets, const struct fer_
 			}
 			z = fnn_forward(nets[pass % n_nets], x, n, 0);
 			for (int j = 0; j < n; j++) {
-				float mx = z[j * 7], s = 0, e[7];
-				for (int k = 1; k < 7; k++)
-					mx = z[j * 7 + k] > mx ? z[j * 7 + k] : mx;
-				for (int k = 0; k < 7; k++)
-					s += e[k] = expf(z[j * 7 + k] - mx);
-				for (int k = 0; k < 7; k++)
+				float mx = z[j * nc], s = 0, e[7];
+				for (int k = 1; k < nc; k++)
+					mx = z[j * nc + k] > mx ? z[j * nc + k] : mx;
+				for (int k = 0; k < nc; k++)
+					s += e[k] = expf(z[j * nc + k] - mx);
+				for (int k = 0; k < nc; k++)
 					p[j * 7 + k] = (pass ? p[j * 7 + k] : 0) + e[k] / s;
 			}
 		}
 		for (int j = 0; j < n; j++) {
 			int am = 0;
-			for (int k = 1; k < 7; k++)
+			for (int k = 1; k < nc; k++)
 				if (p[j * 7 + k] > p[j * 7 + am])
 					am = k;
 			conf[set->label[i + j]][am]++;
@@ -141,7 +142,7 @@ int train_cmd_fer(int argc, char **argv)
 	char testpath[4096], logpath[4096], best[4096];
 	FILE *log = NULL;
 	float *x = NULL, *dz = NULL, cw[7];
-	int *lab = NULL, *order = NULL, o, rc = 1;
+	int *lab = NULL, *order = NULL, o, rc = 1, nc = 7;
 	long steps_per_epoch;
 	double t0;
 
@@ -208,10 +209,18 @@ int train_cmd_fer(int argc, char **argv)
 	}
 	log = fopen(a.log ? a.log : logpath, "a");
 	net = fnn_new(a.arch, (struct fnn_shape){FER_SIZE, FER_SIZE, 1}, (uint64_t)a.seed);
-	if (!net || net->n_out != 7) {
-		fprintf(stderr, "emotop-train: the architecture must end with 7 outputs\n");
+	/* 7 outputs: the emotions; 2: the face detector's verifier (labels 0
+	 * not a face, 1 a face; `emotop-train detect verifier-data`) */
+	if (!net || net->n_out < 2 || net->n_out > 7) {
+		fprintf(stderr, "emotop-train: the architecture must end with 2 to 7 outputs\n");
 		goto out;
 	}
+	nc = net->n_out;
+	for (int c = nc; c < 7; c++)
+		if (train.count[c] || test.count[c]) {
+			fprintf(stderr, "emotop-train: the data has label %d, the network %d outputs\n", c, nc);
+			goto out;
+		}
 	st.seed = (uint64_t)a.seed;
 	if (a.resume) {
 		int had_opt = 0;
@@ -220,8 +229,8 @@ int train_cmd_fer(int argc, char **argv)
 		train_log(log, "resumed %s at epoch %d (best %.2f%% at %d)\n", a.ckpt, st.epoch,
 			  st.best_acc * 100, st.best_epoch);
 	}
-	for (int c = 0; c < 7; c++)
-		cw[c] = train.count[c] ? powf((float)train.n / (7.0f * train.count[c]), a.cw_power) : 1;
+	for (int c = 0; c < nc; c++)
+		cw[c] = train.count[c] ? powf((float)train.n / ((float)nc * train.count[c]), a.cw_power) : 1;
 	train_log(log,
 		  "train %d faces, test %d; arch %s; %ld params, %.1f M MAC/face; %s lr %g wd %g "
 		  "batch %d epochs %d smooth %g cw^%g; aug rot %g scale %g shift %g flip %d bright %g "
@@ -231,7 +240,7 @@ int train_cmd_fer(int argc, char **argv)
 		  a.smooth, a.cw_power, a.aug.rot_deg, a.aug.scale, a.aug.shift, a.aug.flip,
 		  a.aug.brightness, a.aug.contrast, a.aug.erase);
 	x = malloc(sizeof(float) * (size_t)a.batch * FER_SIZE * FER_SIZE);
-	dz = malloc(sizeof(float) * (size_t)a.batch * 7);
+	dz = malloc(sizeof(float) * (size_t)a.batch * (size_t)nc);
 	lab = malloc(sizeof(int) * (size_t)a.batch);
 	order = malloc(sizeof(int) * (size_t)train.n);
 	if (!x || !dz || !lab || !order || fnn_reserve(net, a.batch)) {
@@ -267,7 +276,7 @@ int train_cmd_fer(int argc, char **argv)
 			for (int j = 0; j < a.batch; j++)
 				lab[j] = train.label[order[b * a.batch + j]];
 			z = fnn_forward(net, x, a.batch, 1);
-			loss = fnn_softmax_xent(z, lab, a.batch, 7, a.smooth, cw, dz, &correct);
+			loss = fnn_softmax_xent(z, lab, a.batch, nc, a.smooth, cw, dz, &correct);
 			fnn_zero_grad(net);
 			fnn_backward(net, x, dz, a.batch);
 			st.step++;

@@ -239,7 +239,7 @@ static int eval_int8_ens(struct qnn_model *const *ms, int n, const struct fer_se
 {
 	struct emo_err err = {0};
 	struct qnn_ctx *ctx[TRAIN_MAX_ENSEMBLE] = {0};
-	int hits = 0, rc = -1;
+	int hits = 0, rc = -1, nc = 0; /* classes: 7 emotions, 2 face verifier */
 
 	if (n < 1 || n > TRAIN_MAX_ENSEMBLE)
 		return -1;
@@ -267,19 +267,20 @@ static int eval_int8_ens(struct qnn_model *const *ms, int n, const struct fer_se
 			if (qnn_run(ctx[pass % n], pass >= n ? flip : src, FER_SIZE, FER_SIZE, FER_SIZE) ||
 			    qnn_tensor_get(ctx[pass % n], m->layers[m->n_layers - 1].out, NULL, NULL, &c, &qz,
 					   &z) ||
-			    !z || c != 7) {
-				fprintf(stderr, "emotop-train: the model does not output 7 float logits\n");
+			    !z || c < 2 || c > 7 || (nc && c != nc)) {
+				fprintf(stderr, "emotop-train: the models do not output 2 to 7 float logits alike\n");
 				goto out;
 			}
+			nc = c;
 			mx = z[0];
-			for (int k = 1; k < 7; k++)
+			for (int k = 1; k < nc; k++)
 				mx = z[k] > mx ? z[k] : mx;
-			for (int k = 0; k < 7; k++)
+			for (int k = 0; k < nc; k++)
 				s += e[k] = expf(z[k] - mx);
-			for (int k = 0; k < 7; k++)
+			for (int k = 0; k < nc; k++)
 				p[k] += e[k] / s;
 		}
-		for (int k = 1; k < 7; k++)
+		for (int k = 1; k < nc; k++)
 			if (p[k] > p[am])
 				am = k;
 		conf[set->label[i]][am]++;
@@ -419,12 +420,15 @@ int train_cmd_quantize(int argc, char **argv)
 		}
 		cal.px = px;
 		cal.n = n_cal;
+		/* 7 outputs: the emotion classifier; 2: the face detector's
+		 * verifier (detect.c; `emotop-train detect verifier-data`) */
 		snprintf(meta, sizeof(meta),
-			 "task=classify\ninput_w=48\ninput_h=48\ninput_c=1\ninput_norm=facenorm\n"
-			 "input_blur=%.2f\n"
-			 "labels=angry,disgust,fear,happy,sad,surprise,neutral\narch=%s\n"
+			 "task=%s\ninput_w=48\ninput_h=48\ninput_c=1\ninput_norm=facenorm\n"
+			 "input_blur=%.2f\nlabels=%s\narch=%s\n"
 			 "calibration=%d faces, percentile %.3f\n",
-			 blur, net->arch, n_cal, pct);
+			 net->n_out == 2 ? "face-verify" : "classify", blur,
+			 net->n_out == 2 ? "other,face" : "angry,disgust,fear,happy,sad,surprise,neutral",
+			 net->arch, n_cal, pct);
 		rc = quantize_fnn(net, &cal, n_cal, pct, meta, &m);
 		free(px);
 		if (rc) {

@@ -143,6 +143,8 @@ int main(void)
 {
 	const char *shared = getenv("SHARED") && *getenv("SHARED") ? getenv("SHARED") : "../shared";
 	const char *model = getenv("EMOTOP_FACE_MODEL");
+	const char *vmodel = getenv("EMOTOP_VERIFY_MODEL"); /* NULL: the embedded verifier */
+	struct detect *d20s = NULL, *dlows = NULL; /* the first stage alone */
 	int quick = getenv("BENCH_QUICK") != NULL;
 	char cpu[256], faces[4096], fer[4096], dir[] = "/tmp/emotop-bench-XXXXXX", path[4200];
 	struct detect_opts o;
@@ -167,6 +169,7 @@ int main(void)
 	}
 	detect_opts_default(&o);
 	o.model_path = model;
+	o.verify_path = vmodel;
 	if (!(d20 = detect_new(&o, &e))) {
 		fprintf(stderr, "bench_detect: %s\n", e.msg);
 		return 1;
@@ -183,7 +186,11 @@ int main(void)
 	o.min_face = 20;
 	o.threshold = 0.05f;
 	dlow = detect_new(&o, &e);
-	if (!d40 || !d10 || !dlow)
+	o.verify_path = "none";
+	dlows = detect_new(&o, &e);
+	o.threshold = 0.5f;
+	d20s = detect_new(&o, &e);
+	if (!d40 || !d10 || !dlow || !dlows || !d20s)
 		return 1;
 	printf("CPU: %s; kernel path %s; one thread\n", cpu, detect_kernel_path(d20));
 
@@ -225,6 +232,13 @@ int main(void)
 		printf("  640x480   min face 10: %7.2f ms (%.0f; %.1fx min face 20)\n", ms10,
 		       detect_macs(d10, 640, 480) / 1e6, ms10 / ms[0][0]);
 	}
+	if (detect_has_verifier(d20)) {
+		double s640 = time_frames(d20s, fr640, n640, quick ? 3 : 10, &nf);
+		double s1080 = time_frames(d20s, fr1080, n1080, quick ? 2 : 6, &nf);
+		printf("  the first stage alone (no verifier), min face 20: 640x480 %.2f ms, 1920x1080 "
+		       "%.2f ms (the verifier adds %.0f %% / %.0f %%)\n",
+		       s640, s1080, 100 * (ms[0][0] / s640 - 1), 100 * (ms[1][0] / s1080 - 1));
+	}
 	snprintf(path, sizeof(path), "%s/manifest.txt", dir);
 	man = fopen(path, "w");
 	if (!man)
@@ -255,6 +269,11 @@ int main(void)
 			       "%d false alarms\n",
 			       set.n_gallery, (double)r.g_hit / (r.g_gt ? r.g_gt : 1), r.g_hit, r.g_gt, r.g_fa);
 		}
+		if (detect_has_verifier(d20) && dt_evaluate(dlows, &set, 0.01f, 20, &r) == 0)
+			printf("  the first stage alone: recall %.4f at threshold %.3f (%d false alarms), "
+			       "galleries %d/%d with %d false alarms\n",
+			       (double)r.n_hit / (r.n_gt ? r.n_gt : 1), (double)r.thr, r.neg_fa, r.g_hit, r.g_gt,
+			       r.g_fa);
 		/* default threshold, as the application runs */
 		{
 			struct dt_evres r5;
@@ -307,5 +326,7 @@ int main(void)
 	detect_free(d40);
 	detect_free(d10);
 	detect_free(dlow);
+	detect_free(dlows);
+	detect_free(d20s);
 	return 0;
 }

@@ -86,6 +86,22 @@ expect_rc "unknown command" 2 "$TRAIN" frobnicate
 expect_rc "fer without --data" 2 "$TRAIN" fer
 expect_rc "bad architecture" 1 "$TRAIN" fer --data "$T/tiny.csv" --arch c4,zz --epochs 1
 contains "bad architecture is named" "$T/err" "zz"
+# a two-output network: the face verifier (labels 0 and 1 only)
+expect_rc "two outputs refuse labels above 1" 1 "$TRAIN" fer --data "$T/tiny.csv" --arch c4,p,c8,p,f8,o2 --epochs 1
+contains "the label that does not fit is named" "$T/err" "the data has label"
+sed -e 's/^3,/1,/' -e 's/^5,/1,/' "$T/tiny.csv" >"$T/two.csv"
+expect_rc "train a two-class verifier" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/two.csv" \
+	--arch c4,p,c8,p,f8,o2 --epochs 2 --batch 16 --class-weight-power 0 --input-blur 0 --ckpt "$T/two.ckpt"
+expect_rc "quantize it as a face verifier" 0 env OMP_NUM_THREADS=1 "$TRAIN" quantize --ckpt "$T/two.ckpt" \
+	--data "$T/two.csv" --out "$T/two.qnn" --calib 50 --input-blur 0
+if grep -a -q "task=face-verify" "$T/two.qnn" && grep -a -q "labels=other,face" "$T/two.qnn"; then
+	ok "a two-output model is a face verifier"
+else
+	no "a two-output model is a face verifier" "meta task=face-verify / labels=other,face missing"
+fi
+expect_rc "verifier-data needs --fer and --out" 2 "$TRAIN" detect verifier-data --faces "$T/none"
+expect_rc "verifier-data threshold out of range" 2 "$TRAIN" detect verifier-data --faces "$T/none" \
+	--fer "$T/none" --out "$T/v.csv" --threshold 1.5
 printf 'emotion,pixels,Usage\n3,1 2 3,Training\n' >"$T/bad.csv"
 expect_rc "malformed CSV" 1 "$TRAIN" fer --data "$T/bad.csv" --epochs 1
 contains "malformed CSV names file and line" "$T/err" "bad.csv:2"
