@@ -29,6 +29,12 @@ static const float fer_lm[DETECT_NUM_LANDMARKS][2] = {
 
 int face_align(const struct emo_image *frame, const struct emo_face *face, struct emo_image *crop)
 {
+	return face_align_ss(frame, face, crop, 8);
+}
+
+int face_align_ss(const struct emo_image *frame, const struct emo_face *face, struct emo_image *crop,
+		  int max_ss)
+{
 	float a[6];
 
 	if (!frame || !frame->px || frame->w < 1 || frame->h < 1 || !face || !crop || !crop->px ||
@@ -78,6 +84,6 @@ int face_align(const struct emo_image *frame, const struct emo_face *face, struc
 		a[4] = k * cs;
 		a[5] = k * sn * ux + k * cs * uy + cy - 0.5f;
 	}
-	image_warp_affine(frame, crop, a);
+	image_warp_affine_ss(frame, crop, a, max_ss);
 	return EMO_OK;
 }

@@ -619,7 +619,7 @@ static int detect_verify(struct detect *d, const struct emo_image *img, int n)
 	for (int i = 0; i < n; i++) {
 		struct emo_face *f = &d->cand[i];
 		const float *z;
-		if (f->score < d->v_pre || face_align(img, f, &d->vcrop))
+		if (f->score < d->v_pre || face_align_ss(img, f, &d->vcrop, DETECT_VERIFY_SS))
 			continue;
 		if (d->v_blur > 0)
 			facenorm_blur(d->vcrop.px, side, side, d->v_blur, d->vtmp);

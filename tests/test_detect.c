@@ -30,13 +30,14 @@
 /* false alarms per held-out negative image at the default threshold */
 #define DET_MAX_FA_PER_NEG 0.05
 /* Synthetic galleries: the issue's target is every face found at IoU >= 0.5
- * and no false alarm. The shipped model (52k parameters, 1,080 epochs) does
- * not reach it yet: it finds 65 of the 85 faces with 3 false alarms (a
- * found face whose box is too small or too large for IoU 0.5 counts as a
- * miss and a false alarm). These bounds guard against regressions; raise
- * them to 1.0 and 0 with a better model. */
-#define DET_MIN_GALLERY_RECALL 0.6
-#define DET_MAX_GALLERY_FA 9
+ * and no false alarm. The shipped detector (52k parameters, 1,080 epochs,
+ * with its verifier) does not reach it yet: it finds 75 of the 85 faces
+ * with 4 false alarms (a found face whose box is too small or too large for
+ * IoU 0.5 counts as a miss and a false alarm; without the verifier 65 with
+ * 3). These bounds guard against regressions; raise them to 1.0 and 0 with
+ * a better model. */
+#define DET_MIN_GALLERY_RECALL 0.8
+#define DET_MAX_GALLERY_FA 8
 
 static int have_model(void)
 {
@@ -352,7 +353,7 @@ TEST(verifier_second_stage)
 		while (j < n2 && memcmp(&two[j].box, &one[i].box, sizeof(one[i].box)))
 			j++;
 		ASSERT(j < n2); /* the same face, re-scored */
-		ASSERT_EQ(face_align(&img, &one[i], &crop), 0);
+		ASSERT_EQ(face_align_ss(&img, &one[i], &crop, DETECT_VERIFY_SS), 0);
 		facenorm_apply(crop.px, 48 * 48);
 		ASSERT_EQ(qnn_run(vc, crop.px, 48, 48, 48), 0);
 		ASSERT_EQ(qnn_tensor_get(vc, vm->layers[vm->n_layers - 1].out, NULL, NULL, NULL, NULL, &z), 0);

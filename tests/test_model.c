@@ -400,7 +400,8 @@ TEST(empty_and_missing_files)
 }
 
 /* Every embedded model loads: classifiers end in 7 logits, the detector
- * says it is one; emo_blobs() lists the classifiers first. */
+ * and its verifier say what they are; emo_blobs() lists the classifiers
+ * first. */
 TEST(embedded_blobs)
 {
 	struct emo_blob b[EMO_MAX_BLOBS];
@@ -423,7 +424,12 @@ TEST(embedded_blobs)
 			ASSERT(r->tensors[r->layers[r->n_layers - 1].out].c == 7);
 		} else {
 			ASSERT_EQ(qnn_meta_get(r, "task", task, sizeof(task)), EMO_OK);
-			ASSERT_STR(task, "face-detect");
+			if (!strcmp(b[i].name, "faceverify")) {
+				ASSERT_STR(task, "face-verify");
+				ASSERT(r->tensors[r->layers[r->n_layers - 1].out].c == 2);
+			} else {
+				ASSERT_STR(task, "face-detect");
+			}
 		}
 		qnn_model_free(r);
 	}

@@ -62,6 +62,10 @@ int detect_run(struct detect *d, const struct emo_image *img, struct emo_face *o
  * "regions" for the stand-in. */
 const char *detect_kernel_path(const struct detect *d);
 
+/* Samples per axis and pixel of the verifier's crop (face_align_ss): the
+ * training data (`emotop-train detect verifier-data`) is cut the same way. */
+#define DETECT_VERIFY_SS 2
+
 /* 1 when the detector runs a second-stage verifier (detect_opts.verify_path). */
 int detect_has_verifier(const struct detect *d);
 

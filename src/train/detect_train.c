@@ -2420,7 +2420,7 @@ enum { DT_V_NGAL = 400, DT_V_GW = 1280, DT_V_GH = 720, DT_V_MAXF = 256 };
 static int dt_v_emit(FILE *out, const struct emo_image *img, const struct emo_face *f,
 		     struct emo_image *crop, int label, int held, long *count)
 {
-	if (face_align(img, f, crop))
+	if (face_align_ss(img, f, crop, DETECT_VERIFY_SS))
 		return 0;
 	fprintf(out, "%d,", label);
 	for (int i = 0; i < FER_SIZE * FER_SIZE; i++)
