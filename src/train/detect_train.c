@@ -1878,6 +1878,51 @@ static int dt_eval_cmd(int argc, char **argv)
 
 /* Set the model's score_shift so that a score of 0.5 is the threshold
  * giving `budget` false alarms per training negative image. */
+/* The score threshold at which det makes at most budget false alarms per
+ * training negative (every detection on them is one), clamped to
+ * 0.02..0.98; *allowed is that many alarms. 0, or -1 out of memory. */
+static int dt_budget_threshold(struct detect *det, const struct dt_data *d, float budget, float *thr,
+			       int *allowed)
+{
+	struct emo_face *f = malloc(sizeof(*f) * 1024);
+	float *sc = NULL;
+	int nsc = 0, cap = 0, rc = -1;
+
+	if (!f)
+		goto out;
+	for (int i = 0; i < d->n_train_neg; i++) {
+		struct emo_image im;
+		int w, h, n;
+		if (jpeg_load_gray(d->neg[i], &im.px, &w, &h))
+			continue;
+		im.w = im.stride = w;
+		im.h = h;
+		n = detect_run(det, &im, f, 1024);
+		free(im.px);
+		for (int k = 0; k < n; k++) {
+			if (nsc == cap) {
+				float *ns = realloc(sc, sizeof(float) * (size_t)(cap = cap ? cap * 2 : 1024));
+				if (!ns)
+					goto out;
+				sc = ns;
+			}
+			sc[nsc++] = f[k].score;
+		}
+	}
+	if (nsc)
+		qsort(sc, (size_t)nsc, sizeof(float), cmp_float_desc);
+	*allowed = (int)floorf(budget * (float)d->n_train_neg);
+	*thr = *allowed < nsc ? sc[*allowed] : 0.02f;
+	*thr = *thr < 0.02f ? 0.02f : *thr > 0.98f ? 0.98f : *thr;
+	rc = 0;
+out:
+	if (rc)
+		fprintf(stderr, "emotop-train: out of memory\n");
+	free(sc);
+	free(f);
+	return rc;
+}
+
 /* Calibrate the verifier (second stage) with its detector (--model, default
  * the embedded one): the combined score of the candidates on the training
  * negatives, its threshold at --budget false alarms per image moved to 0.5
@@ -1889,13 +1934,16 @@ static int dt_calibrate_verifier(struct dt_args *a, struct dt_data *d)
 	struct detect_opts o;
 	struct detect *det = NULL;
 	struct emo_err e = {0};
-	struct emo_face *f = malloc(sizeof(*f) * 1024);
-	float *sc = NULL, thr, shift, pre = a->thr > 0 ? a->thr : 0.15f;
-	int nsc = 0, cap = 0, rc = 1, allowed;
+	float thr, shift, pre = a->thr > 0 ? a->thr : 0.15f;
+	int rc = 1, allowed;
 	char meta[QNN_META_MAX], tmp[4200], *p;
 
-	if (!f || !(pre > 0 && pre < 1) || qnn_model_load(a->verifier, &m, &e)) {
-		fprintf(stderr, "emotop-train: %s: %s\n", a->verifier, f ? e.msg : "out of memory");
+	if (!(pre > 0 && pre < 1)) {
+		fprintf(stderr, "emotop-train: --threshold must be between 0 and 1\n");
+		return 2;
+	}
+	if (qnn_model_load(a->verifier, &m, &e)) {
+		fprintf(stderr, "emotop-train: %s: %s\n", a->verifier, e.msg);
 		goto out;
 	}
 	snprintf(meta, sizeof(meta), "%s", m->meta);
@@ -1919,30 +1967,8 @@ static int dt_calibrate_verifier(struct dt_args *a, struct dt_data *d)
 		fprintf(stderr, "emotop-train: %s\n", e.msg);
 		goto out;
 	}
-	for (int i = 0; i < d->n_train_neg; i++) {
-		struct emo_image im;
-		int w, h, n;
-		if (jpeg_load_gray(d->neg[i], &im.px, &w, &h))
-			continue;
-		im.w = im.stride = w;
-		im.h = h;
-		n = detect_run(det, &im, f, 1024);
-		free(im.px);
-		for (int k = 0; k < n; k++) {
-			if (nsc == cap) {
-				float *ns = realloc(sc, sizeof(float) * (size_t)(cap = cap ? cap * 2 : 1024));
-				if (!ns)
-					goto out;
-				sc = ns;
-			}
-			sc[nsc++] = f[k].score;
-		}
-	}
-	if (nsc)
-		qsort(sc, (size_t)nsc, sizeof(float), cmp_float_desc);
-	allowed = (int)floorf(a->budget * (float)d->n_train_neg);
-	thr = allowed < nsc ? sc[allowed] : 0.02f;
-	thr = thr < 0.02f ? 0.02f : thr > 0.98f ? 0.98f : thr;
+	if (dt_budget_threshold(det, d, a->budget, &thr, &allowed))
+		goto out;
 	shift = -logf(thr / (1 - thr));
 	snprintf(m->meta + strlen(m->meta), sizeof(m->meta) - strlen(m->meta), "verify_shift=%.4f\n",
 		 (double)shift);
@@ -1960,8 +1986,6 @@ static int dt_calibrate_verifier(struct dt_args *a, struct dt_data *d)
 out:
 	detect_free(det);
 	qnn_model_free(m);
-	free(sc);
-	free(f);
 	return rc;
 }
 
@@ -1974,8 +1998,8 @@ static int dt_calibrate(int argc, char **argv)
 	struct detect *det = NULL;
 	struct emo_err e = {0};
 	struct emo_face *f = malloc(sizeof(*f) * 1024);
-	float *sc = NULL, thr, shift;
-	int nsc = 0, cap = 0, rc = 1, allowed;
+	float thr, shift;
+	int rc = 1, allowed;
 	const char *in;
 	char meta[QNN_META_MAX], *p;
 
@@ -2016,25 +2040,8 @@ static int dt_calibrate(int argc, char **argv)
 		if (!det)
 			goto out;
 	}
-	for (int i = 0; i < d.n_train_neg; i++) {
-		struct emo_image im;
-		int w, h, n;
-		if (jpeg_load_gray(d.neg[i], &im.px, &w, &h))
-			continue;
-		im.w = im.stride = w;
-		im.h = h;
-		n = detect_run(det, &im, f, 1024);
-		free(im.px);
-		for (int k = 0; k < n; k++) {
-			if (nsc == cap) {
-				float *ns = realloc(sc, sizeof(float) * (size_t)(cap = cap ? cap * 2 : 1024));
-				if (!ns)
-					goto out;
-				sc = ns;
-			}
-			sc[nsc++] = f[k].score;
-		}
-	}
+	if (dt_budget_threshold(det, &d, a.budget, &thr, &allowed))
+		goto out;
 	/* size: median log ratio of annotated to detected side on training
 	 * photos (faces matched by centre), applied as size_shift */
 	{
@@ -2078,13 +2085,6 @@ static int dt_calibrate(int argc, char **argv)
 		}
 		free(lr);
 	}
-	qsort(sc, (size_t)nsc, sizeof(float), cmp_float_desc);
-	allowed = (int)floorf(a.budget * (float)d.n_train_neg);
-	thr = allowed < nsc ? sc[allowed] : 0.02f;
-	if (thr < 0.02f)
-		thr = 0.02f;
-	if (thr > 0.98f)
-		thr = 0.98f;
 	shift = -logf(thr / (1 - thr));
 	snprintf(m->meta + strlen(m->meta), sizeof(m->meta) - strlen(m->meta), "score_shift=%.4f\n",
 		 (double)shift);
@@ -2100,7 +2100,6 @@ static int dt_calibrate(int argc, char **argv)
 out:
 	detect_free(det);
 	qnn_model_free(m);
-	free(sc);
 	free(f);
 	dt_free(&d);
 	return rc;
