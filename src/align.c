@@ -29,7 +29,7 @@ static const float fer_lm[DETECT_NUM_LANDMARKS][2] = {
 
 int face_align(const struct emo_image *frame, const struct emo_face *face, struct emo_image *crop)
 {
-	return face_align_ss(frame, face, crop, 8);
+	return face_align_ss(frame, face, crop, IMAGE_MAX_SS);
 }
 
 int face_align_ss(const struct emo_image *frame, const struct emo_face *face, struct emo_image *crop,

@@ -66,28 +66,16 @@ static int net_setup(struct classify *c, int k, const char *name, const struct c
 	struct classify_net *n = &c->net[k];
 	const struct qnn_model *m = n->m;
 	const struct qnn_layer *last = &m->layers[m->n_layers - 1];
-	int in_w, in_h, facenorm = 0, h, w, rc;
-	float blur = 0;
-	char v[32];
+	int in_w, in_h, facenorm, h, w, rc;
+	float blur;
 	uint8_t *zero;
 
 	n->out = last->out;
 	if (meta_int(m, "input_w", CLASSIFY_DEFAULT_SIZE, &in_w) ||
 	    meta_int(m, "input_h", CLASSIFY_DEFAULT_SIZE, &in_h))
 		return emo_seterr(err, EMO_EFORMAT, name, 0, 0, "bad input_w/input_h in model metadata");
-	if (!qnn_meta_get(m, "input_norm", v, sizeof(v))) {
-		if (strcmp(v, "facenorm"))
-			return emo_seterr(err, EMO_EFORMAT, name, 0, 0,
-					  "unknown input_norm '%s' in model metadata", v);
-		facenorm = 1;
-	}
-	if (!qnn_meta_get(m, "input_blur", v, sizeof(v))) {
-		char *end;
-		blur = strtof(v, &end);
-		if (end == v || *end || !(blur >= 0 && blur <= 8))
-			return emo_seterr(err, EMO_EFORMAT, name, 0, 0, "bad input_blur '%s' in model metadata",
-					  v);
-	}
+	if ((rc = facenorm_from_meta(m, name, &facenorm, &blur, err)))
+		return rc;
 	if (m->tensors[0].c != 1 || last->type != QNN_CONV || !last->float_out ||
 	    m->tensors[n->out].c != EMO_NUM_CLASSES)
 		return emo_seterr(err, EMO_EFORMAT, name, 0, 0,
@@ -251,9 +239,7 @@ int classify_crop(struct classify *c, const struct emo_image *crop, float probs[
 		for (int y = 0; y < crop->h; y++)
 			memcpy(c->norm.px + (size_t)y * c->norm.stride, crop->px + (size_t)y * crop->stride,
 			       (size_t)crop->w);
-		facenorm_blur(c->norm.px, c->norm.w, c->norm.h, c->blur, c->tmp.px);
-		if (c->facenorm)
-			facenorm_apply(c->norm.px, c->norm.w * c->norm.h);
+		facenorm_prepare(c->norm.px, c->norm.w, c->norm.h, c->blur, c->facenorm, c->tmp.px);
 		crop = &c->norm;
 	}
 	if (c->flip_tta)

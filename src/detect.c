@@ -174,12 +174,12 @@ static int detect_load_verifier(struct detect *d, struct emo_err *err)
 		return emo_seterr(err, EMO_EFORMAT, path, 0, 0,
 				  "face verifier must take a square gray crop and end in 2 float logits");
 	d->v_out = m->layers[last].out;
-	d->v_norm = !qnn_meta_get(m, "input_norm", buf, sizeof(buf)) && !strcmp(buf, "facenorm");
-	d->v_blur = meta_float(m, "input_blur", 0);
+	if ((rc = facenorm_from_meta(m, path ? path : "embedded faceverify.qnn", &d->v_norm, &d->v_blur,
+				     err)))
+		return rc;
 	d->v_pre = meta_float(m, "verify_pre", 0.15f);
 	d->v_shift = meta_float(m, "verify_shift", 0);
-	if (!(d->v_pre > 0 && d->v_pre < 1) || !(d->v_blur >= 0 && d->v_blur <= 8) ||
-	    !(fabsf(d->v_shift) < 50))
+	if (!(d->v_pre > 0 && d->v_pre < 1) || !(fabsf(d->v_shift) < 50))
 		return emo_seterr(err, EMO_EFORMAT, path, 0, 0, "face verifier metadata out of range");
 	if (image_new(&d->vcrop, side, side) || !(d->vtmp = malloc((size_t)side * (size_t)side)))
 		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
@@ -623,10 +623,7 @@ static int detect_verify(struct detect *d, const struct emo_image *img, int n)
 		const float *z;
 		if (f->score < d->v_pre || face_align_ss(img, f, &d->vcrop, DETECT_VERIFY_SS))
 			continue;
-		if (d->v_blur > 0)
-			facenorm_blur(d->vcrop.px, side, side, d->v_blur, d->vtmp);
-		if (d->v_norm)
-			facenorm_apply(d->vcrop.px, side * side);
+		facenorm_prepare(d->vcrop.px, side, side, d->v_blur, d->v_norm, d->vtmp);
 		rc = d->o.use_float ? qnn_run_float(d->vctx, d->vcrop.px, side, side, d->vcrop.stride)
 				    : qnn_run(d->vctx, d->vcrop.px, side, side, d->vcrop.stride);
 		if (rc || qnn_tensor_get(d->vctx, d->v_out, NULL, NULL, NULL, NULL, &z) || !z)

@@ -1,8 +1,40 @@
 /* facenorm.c - per-face contrast normalisation (see facenorm.h). */
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "emotop/facenorm.h"
+
+int facenorm_from_meta(const struct qnn_model *m, const char *name, int *norm, float *blur,
+		       struct emo_err *err)
+{
+	char v[32];
+
+	*norm = 0;
+	*blur = 0;
+	if (!qnn_meta_get(m, "input_norm", v, sizeof(v))) {
+		if (strcmp(v, "facenorm"))
+			return emo_seterr(err, EMO_EFORMAT, name, 0, 0,
+					  "unknown input_norm '%s' in model metadata", v);
+		*norm = 1;
+	}
+	if (!qnn_meta_get(m, "input_blur", v, sizeof(v))) {
+		char *end;
+		*blur = strtof(v, &end);
+		if (end == v || *end || !(*blur >= 0 && *blur <= 8))
+			return emo_seterr(err, EMO_EFORMAT, name, 0, 0, "bad input_blur '%s' in model metadata",
+					  v);
+	}
+	return EMO_OK;
+}
+
+void facenorm_prepare(uint8_t *px, int w, int h, float blur, int norm, uint8_t *tmp)
+{
+	facenorm_blur(px, w, h, blur, tmp);
+	if (norm)
+		facenorm_apply(px, w * h);
+}
 
 void facenorm_apply(uint8_t *px, int n)
 {

@@ -8,7 +8,6 @@
 #include "emotop/image.h"
 
 #define IMAGE_MAX_DIM 32768
-#define IMAGE_MAX_SS 8 /* most samples per axis when shrinking */
 
 int image_new(struct emo_image *img, int w, int h)
 {

@@ -383,7 +383,7 @@ TEST(verifier_second_stage)
 		o.path = QNN_PATH_AUTO;
 	}
 	/* refused: a missing file, a detector, a classifier, three outputs,
-	 * metadata out of range */
+	 * metadata out of range, an input preparation it does not know */
 	o.verify_path = "/nonexistent/verify.qnn";
 	ASSERT(detect_new(&o, &e) == NULL);
 	o.verify_path = det;
@@ -399,6 +399,9 @@ TEST(verifier_second_stage)
 	ASSERT_EQ(write_random_verifier(bad, 3, 2, "task=face-verify\nverify_pre=1.5\n"), 0);
 	ASSERT(detect_new(&o, &e) == NULL);
 	ASSERT(strstr(e.msg, "out of range") != NULL);
+	ASSERT_EQ(write_random_verifier(bad, 3, 2, "task=face-verify\ninput_norm=zscore\n"), 0);
+	ASSERT(detect_new(&o, &e) == NULL);
+	ASSERT(strstr(e.msg, "unknown input_norm") != NULL);
 	/* the embedded verifier goes with the embedded detector only */
 	o.verify_path = NULL;
 	ASSERT((d = detect_new(&o, &e)) != NULL);

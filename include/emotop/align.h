@@ -16,8 +16,8 @@
  * (crop unchanged). */
 int face_align(const struct emo_image *frame, const struct emo_face *face, struct emo_image *crop);
 /* The same with at most max_ss samples per axis and crop pixel when the
- * face is larger than the crop (face_align: 8, the classifier's; the
- * detector's verifier uses 2, cheaper on large faces). */
+ * face is larger than the crop (face_align: IMAGE_MAX_SS, the classifier's;
+ * the detector's verifier uses DETECT_VERIFY_SS, cheaper on large faces). */
 int face_align_ss(const struct emo_image *frame, const struct emo_face *face, struct emo_image *crop,
 		  int max_ss);
 

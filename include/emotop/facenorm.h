@@ -9,6 +9,9 @@
 
 #include <stdint.h>
 
+#include "emotop/err.h"
+#include "emotop/qnn.h"
+
 #define FACENORM_MEAN 128.0f
 #define FACENORM_STD 64.0f
 #define FACENORM_MIN_STD 4.0f /* flat crops are not stretched beyond this */
@@ -24,5 +27,16 @@ void facenorm_blur(uint8_t *px, int w, int h, float sigma, uint8_t *tmp);
 /* In place on n pixels: out = clamp(round(128 + (x - mean) * 64 / max(std, 4)), 0, 255).
  * Deterministic (the same bytes on every machine). */
 void facenorm_apply(uint8_t *px, int n);
+
+/* A model's input preparation, from its metadata: input_norm=facenorm
+ * (*norm 1) and input_blur=SIGMA (0..8; *blur, 0 when absent). EMO_OK, or
+ * EMO_EFORMAT with *err naming the bad value (name: the model, for the
+ * message). */
+int facenorm_from_meta(const struct qnn_model *m, const char *name, int *norm, float *blur,
+		       struct emo_err *err);
+
+/* Prepare a w x h crop in place as the trainer prepared its faces: the
+ * blur, then (norm) the contrast normalisation. tmp holds w*h bytes. */
+void facenorm_prepare(uint8_t *px, int w, int h, float blur, int norm, uint8_t *tmp);
 
 #endif

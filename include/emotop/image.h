@@ -31,8 +31,11 @@ void image_resize(const struct emo_image *src, struct emo_image *dst);
  * sx = a[0]*x + a[1]*y + a[2], sy = a[3]*x + a[4]*y + a[5], bilinear,
  * replicating border pixels. Used for crops and eye-level alignment. */
 void image_warp_affine(const struct emo_image *src, struct emo_image *dst, const float a[6]);
-/* The same with at most max_ss samples per axis and destination pixel when
- * shrinking (image_warp_affine: 8); fewer is faster and aliases more. */
+/* Most samples per axis and destination pixel when shrinking. */
+#define IMAGE_MAX_SS 8
+/* The same with at most max_ss (1..IMAGE_MAX_SS) samples per axis and
+ * destination pixel when shrinking (image_warp_affine: IMAGE_MAX_SS);
+ * fewer is faster and aliases more. */
 void image_warp_affine_ss(const struct emo_image *src, struct emo_image *dst, const float a[6],
 			  int max_ss);
 

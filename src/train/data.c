@@ -324,8 +324,7 @@ void fer_preprocess(struct fer_set *s, float blur)
 
 	for (int i = 0; i < s->n; i++) {
 		uint8_t *px = s->px + (size_t)i * FER_SIZE * FER_SIZE;
-		facenorm_blur(px, FER_SIZE, FER_SIZE, blur, tmp);
-		facenorm_apply(px, FER_SIZE * FER_SIZE);
+		facenorm_prepare(px, FER_SIZE, FER_SIZE, blur, 1, tmp);
 	}
 }
 

@@ -1878,6 +1878,18 @@ static int dt_eval_cmd(int argc, char **argv)
 
 /* Set the model's score_shift so that a score of 0.5 is the threshold
  * giving `budget` false alarms per training negative image. */
+/* Drop the metadata lines holding k1 or k2 (a calibration measures the
+ * model without its previous shifts). */
+static void dt_meta_drop(struct qnn_model *m, const char *k1, const char *k2)
+{
+	char *p;
+
+	while ((p = strstr(m->meta, k1)) || (p = strstr(m->meta, k2))) {
+		size_t len = strcspn(p, "\n");
+		memmove(p, p + len + (p[len] ? 1 : 0), strlen(p + len + (p[len] ? 1 : 0)) + 1);
+	}
+}
+
 /* The score threshold at which det makes at most budget false alarms per
  * training negative (every detection on them is one), clamped to
  * 0.02..0.98; *allowed is that many alarms. 0, or -1 out of memory. */
@@ -1936,7 +1948,7 @@ static int dt_calibrate_verifier(struct dt_args *a, struct dt_data *d)
 	struct emo_err e = {0};
 	float thr, shift, pre = a->thr > 0 ? a->thr : 0.15f;
 	int rc = 1, allowed;
-	char meta[QNN_META_MAX], tmp[4200], *p;
+	char tmp[4200];
 
 	if (!(pre > 0 && pre < 1)) {
 		fprintf(stderr, "emotop-train: --threshold must be between 0 and 1\n");
@@ -1946,10 +1958,7 @@ static int dt_calibrate_verifier(struct dt_args *a, struct dt_data *d)
 		fprintf(stderr, "emotop-train: %s: %s\n", a->verifier, e.msg);
 		goto out;
 	}
-	snprintf(meta, sizeof(meta), "%s", m->meta);
-	while ((p = strstr(meta, "verify_shift=")) || (p = strstr(meta, "verify_pre=")))
-		memmove(p, p + strcspn(p, "\n") + (p[strcspn(p, "\n")] ? 1 : 0), strlen(p + strcspn(p, "\n")) + 1);
-	snprintf(m->meta, sizeof(m->meta), "%s", meta);
+	dt_meta_drop(m, "verify_shift=", "verify_pre=");
 	snprintf(m->meta + strlen(m->meta), sizeof(m->meta) - strlen(m->meta), "verify_pre=%.4f\n",
 		 (double)pre);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", a->out);
@@ -2001,7 +2010,6 @@ static int dt_calibrate(int argc, char **argv)
 	float thr, shift;
 	int rc = 1, allowed;
 	const char *in;
-	char meta[QNN_META_MAX], *p;
 
 	if ((rc = dt_parse(argc, argv, &a)))
 		return rc == 1 ? 0 : rc;
@@ -2023,10 +2031,7 @@ static int dt_calibrate(int argc, char **argv)
 		goto out;
 	}
 	/* measure without any previous shift */
-	snprintf(meta, sizeof(meta), "%s", m->meta);
-	while ((p = strstr(meta, "score_shift=")) || (p = strstr(meta, "size_shift=")))
-		memmove(p, p + strcspn(p, "\n") + (p[strcspn(p, "\n")] ? 1 : 0), strlen(p + strcspn(p, "\n")) + 1);
-	snprintf(m->meta, sizeof(m->meta), "%s", meta);
+	dt_meta_drop(m, "score_shift=", "size_shift=");
 	{
 		char tmp[4200];
 		snprintf(tmp, sizeof(tmp), "%s.tmp", a.out);
