@@ -38,6 +38,11 @@
 #define DT_HARD_CAP 4096
 #define DT_VAL_N 384
 #define DT_MAXF 64                /* faces per training crop */
+/* verifier-data defaults: synthetic galleries, frames with a pasted face */
+#define DT_V_NGAL 400
+#define DT_V_NPASTE 0
+#define DT_XSTR(x) #x
+#define DT_STR(x) DT_XSTR(x)
 
 /* FER2013 framing used for pasted FER faces until measured otherwise: the
  * face box (brows to chin) of a 48x48 FER face, centre and side in px. */
@@ -1062,8 +1067,8 @@ struct dt_state {
 
 struct dt_args {
 	const char *faces, *fer, *ckpt, *arch, *out, *model, *emo, *ignore_model, *verifier;
-	int epochs, batch, steps, resume, restart, seed, threads, limit;
-	float lr, wd, budget, ignore_thr, thr;
+	int epochs, batch, steps, resume, restart, seed, threads, limit, galleries, pasted;
+	float lr, wd, budget, ignore_thr, thr, keep0;
 };
 
 static void dt_usage(void)
@@ -1081,6 +1086,7 @@ static void dt_usage(void)
 		"       emotop-train detect average --faces DIR [--fer DIR] --out FILE CKPT CKPT...\n"
 		"       emotop-train detect verifier-data --faces DIR --fer DIR --out CSV\n"
 		"                                       [--model FILE] [--threshold S (0.05)]\n"
+		"                                       [--galleries N] [--pasted N] [--keep-other F]\n"
 		"  --faces DIR     face data (webfaces/, crops/, crops.csv, negatives/)\n"
 		"  --fer DIR       FER2013 split folder (e.g. ../shared/data/fer2013/train) for\n"
 		"                  composites and galleries (train) or galleries (eval: test/)\n"
@@ -1095,7 +1101,11 @@ static void dt_usage(void)
 		"  --batch N       (default 32)   --lr X (default 0.003, AdamW) --wd X (5e-4)\n"
 		"  --arch SPEC     (default " DT_ARCH ")\n"
 		"  --seed N        (default 1)\n"
-		"  --limit N       align-check: N test faces spread over the split (default all)\n");
+		"  --limit N       align-check: N test faces spread over the split (default all)\n"
+		"  --galleries N   verifier-data: synthetic galleries (default " DT_STR(DT_V_NGAL) ")\n"
+		"  --pasted N      verifier-data: frames with one pasted FER2013 face (default " DT_STR(DT_V_NPASTE) ")\n"
+		"  --keep-other F  verifier-data: the fraction of non-face candidates kept on\n"
+		"                  galleries and pasted frames (default 1: all)\n");
 }
 
 static int dt_parse(int argc, char **argv, struct dt_args *a)
@@ -1106,7 +1116,8 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		{"resume", 0, 0, 'r'}, {"restart", 0, 0, 'R'}, {"ignore-model", 1, 0, 'I'},
 		{"ignore-threshold", 1, 0, 'T'}, {"seed", 1, 0, 'S'}, {"lr", 1, 0, 'l'}, {"wd", 1, 0, 'w'},
 		{"model", 1, 0, 'm'}, {"budget", 1, 0, 'B'}, {"emotion-model", 1, 0, 'E'}, {"limit", 1, 0, 'L'},
-		{"threshold", 1, 0, 'x'}, {"verifier", 1, 0, 'V'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"threshold", 1, 0, 'x'}, {"verifier", 1, 0, 'V'}, {"galleries", 1, 0, 'G'},
+		{"pasted", 1, 0, 'P'}, {"keep-other", 1, 0, 'K'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int o;
 
 	optind = 1;
@@ -1133,6 +1144,9 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		case 'x': a->thr = (float)atof(optarg); break;
 		case 'V': a->verifier = optarg; break;
 		case 'L': a->limit = atoi(optarg); if (a->limit <= 0) { dt_usage(); return 2; } break;
+		case 'G': a->galleries = atoi(optarg); if (a->galleries < 0 || a->galleries > 1000000) { dt_usage(); return 2; } break;
+		case 'K': a->keep0 = (float)atof(optarg); if (!(a->keep0 > 0 && a->keep0 <= 1)) { dt_usage(); return 2; } break;
+		case 'P': a->pasted = atoi(optarg); if (a->pasted < 0 || a->pasted > 10000000) { dt_usage(); return 2; } break;
 		case 'h': dt_usage(); return 1;
 		default: dt_usage(); return 2;
 		}
@@ -1605,6 +1619,27 @@ void dt_gallery_draw(struct emo_image *out, const struct emo_image *bg, const ui
 		}
 }
 
+/* A random FER2013 face that is not blank: the splits hold a few uniform
+ * images (11 in train, 2 in test with a standard deviation below 5 grey
+ * levels) with no face to find; galleries and composites skip them. */
+static const uint8_t *dt_fer_pick(const struct fer_set *fer, uint64_t *r)
+{
+	const uint8_t *px = fer->px;
+
+	for (int tries = 0; tries < 16; tries++) {
+		double sum = 0, sum2 = 0;
+		px = fer->px + (size_t)dt_int(r, fer->n) * FER_SIZE * FER_SIZE;
+		for (int i = 0; i < FER_SIZE * FER_SIZE; i++) {
+			sum += px[i];
+			sum2 += (double)px[i] * px[i];
+		}
+		sum /= FER_SIZE * FER_SIZE;
+		if (sum2 / (FER_SIZE * FER_SIZE) - sum * sum >= 25.0)
+			break;
+	}
+	return px;
+}
+
 static int dt_ev_push(struct dt_evset *s, int *cap)
 {
 	if (s->n == *cap) {
@@ -1680,7 +1715,7 @@ int dt_evset_load(struct dt_evset *s, const char *faces_dir, const char *fer_dir
 		if (image_new(&e->img, gw, gh))
 			goto out;
 		for (int k = 0; k < rows * cols; k++)
-			faces[k] = fer.px + (size_t)dt_int(&r, fer.n) * FER_SIZE * FER_SIZE;
+			faces[k] = dt_fer_pick(&fer, &r);
 		if (!jpeg_load_gray(d.neg[d.n_train_neg + dt_int(&r, d.n_neg - d.n_train_neg)], &bg.px, &w, &h)) {
 			bg.w = bg.stride = w;
 			bg.h = h;
@@ -2112,13 +2147,13 @@ out:
 
 /* A frame made of a random held-out negative resized to img (left as it
  * is when the negative cannot be read). */
-static void dt_neg_frame(const struct dt_data *d, uint64_t *r, struct emo_image *img)
+static void dt_neg_frame(const struct dt_data *d, uint64_t *r, struct emo_image *img, int held)
 {
 	struct emo_image bg = {0};
+	const int first = held ? d->n_train_neg : 0, n = held ? d->n_neg - d->n_train_neg : d->n_train_neg;
 	int w, h;
 
-	if (d->n_neg - d->n_train_neg < 1 ||
-	    jpeg_load_gray(d->neg[d->n_train_neg + dt_int(r, d->n_neg - d->n_train_neg)], &bg.px, &w, &h))
+	if (n < 1 || jpeg_load_gray(d->neg[first + dt_int(r, n)], &bg.px, &w, &h))
 		return;
 	bg.w = bg.stride = w;
 	bg.h = h;
@@ -2176,7 +2211,7 @@ static int dt_fer_framing(int argc, char **argv)
 		int T = 100 + dt_int(&r, 61), x0 = dt_int(&r, 320 - T), y0 = dt_int(&r, 320 - T), best;
 		float k = (float)T / FER_SIZE;
 		struct emo_box gt;
-		dt_neg_frame(&d, &r, &img);
+		dt_neg_frame(&d, &r, &img, 1);
 		{
 			struct emo_image dst = {T, T, img.stride, img.px + (size_t)y0 * img.stride + x0};
 			image_resize(&tile, &dst);
@@ -2335,7 +2370,7 @@ static int dt_align_check(int argc, char **argv)
 		crop_ok = dt_argmax7(p) == fs.label[i];
 		ok_crop += crop_ok;
 		memset(img.px, 128, (size_t)W * W);
-		dt_neg_frame(&d, &r, &img);
+		dt_neg_frame(&d, &r, &img, 1);
 		dt_paste_rotated(&img, &tmp, &tile, x0, y0, T, ang);
 		/* the pasted face cut out again where it truly is (the inverse of
 		 * the paste): what is lost to resampling alone, no detector */
@@ -2419,7 +2454,7 @@ out:
  * be unannotated faces and are left out. Written as a FER2013-style CSV
  * (label, pixels, Usage: PublicTest for the held-out photos, negatives and
  * one gallery in ten) for `emotop-train fer` with a two-class network. */
-enum { DT_V_NGAL = 400, DT_V_GW = 1280, DT_V_GH = 720, DT_V_MAXF = 256 };
+enum { DT_V_GW = 1920, DT_V_GH = 1080, DT_V_MAXF = 256, DT_V_PW = 320 };
 
 static int dt_v_emit(FILE *out, const struct emo_image *img, const struct emo_face *f,
 		     struct emo_image *crop, int label, int held, long *count)
@@ -2435,9 +2470,11 @@ static int dt_v_emit(FILE *out, const struct emo_image *img, const struct emo_fa
 }
 
 /* Candidates of one image labelled against gt[0..n_gt): 1 at IoU >= 0.5,
- * 0 below 0.3 when neg_ok, left out otherwise. */
+ * 0 below 0.3 when neg_ok (each kept with probability keep0, drawn from
+ * r), left out otherwise. */
 static int dt_v_image(struct detect *det, FILE *out, const struct emo_image *img, const struct emo_box *gt,
-		      int n_gt, int neg_ok, int held, struct emo_face *f, struct emo_image *crop, long *count)
+		      int n_gt, int neg_ok, float keep0, uint64_t *r, int held, struct emo_face *f,
+		      struct emo_image *crop, long *count)
 {
 	int n = detect_run(det, img, f, DT_V_MAXF);
 
@@ -2445,6 +2482,8 @@ static int dt_v_image(struct detect *det, FILE *out, const struct emo_image *img
 		float best = 0;
 		for (int j = 0; j < n_gt; j++)
 			best = fmaxf(best, emo_box_iou(&gt[j], &f[k].box));
+		if (best < 0.5f && neg_ok && keep0 < 1 && dt_unit(r) >= keep0)
+			continue;
 		if (best >= 0.5f || (neg_ok && best < 0.3f))
 			if (dt_v_emit(out, img, &f[k], crop, best >= 0.5f, held, count))
 				return -1;
@@ -2454,13 +2493,14 @@ static int dt_v_image(struct detect *det, FILE *out, const struct emo_image *img
 
 static int dt_verifier_data(int argc, char **argv)
 {
-	struct dt_args a = {.epochs = 1, .batch = 1, .steps = 1, .seed = 1, .thr = 0.05f};
+	struct dt_args a = {.epochs = 1, .batch = 1, .steps = 1, .seed = 1, .thr = 0.05f,
+			    .galleries = DT_V_NGAL, .pasted = DT_V_NPASTE, .keep0 = 1};
 	struct dt_data d;
 	struct detect_opts o;
 	struct detect *det = NULL;
 	struct emo_err e = {0};
 	struct emo_face *f = malloc(sizeof(*f) * DT_V_MAXF);
-	struct emo_image crop = {0}, gal = {0};
+	struct emo_image crop = {0}, gal = {0}, pimg = {0}, ptmp = {0};
 	struct emo_box gt[64];
 	long count[4] = {0, 0, 0, 0};
 	FILE *out = NULL;
@@ -2484,7 +2524,8 @@ static int dt_verifier_data(int argc, char **argv)
 	o.model_path = a.model;
 	o.verify_path = "none";
 	o.threshold = a.thr;
-	if (!f || image_new(&crop, FER_SIZE, FER_SIZE) || image_new(&gal, DT_V_GW, DT_V_GH)) {
+	if (!f || image_new(&crop, FER_SIZE, FER_SIZE) || image_new(&gal, DT_V_GW, DT_V_GH) ||
+	    image_new(&pimg, DT_V_PW, DT_V_PW) || image_new(&ptmp, DT_V_PW, DT_V_PW)) {
 		fprintf(stderr, "emotop-train: out of memory\n");
 		goto out;
 	}
@@ -2511,27 +2552,52 @@ static int dt_verifier_data(int argc, char **argv)
 		img = (struct emo_image){w, h, w, px};
 		for (int j = 0; !neg && j < d.photo[k].n && n_gt < 64; j++)
 			gt[n_gt++] = dt_face_box(&d.faces[d.photo[k].first + j]);
-		bad = dt_v_image(det, out, &img, gt, n_gt, neg,
+		bad = dt_v_image(det, out, &img, gt, n_gt, neg, 1, NULL,
 				 neg ? k >= d.n_train_neg : k >= d.n_train_photo, f, &crop, count);
 		free(px);
 		if (bad)
 			goto write_error;
 	}
-	for (int g = 0; g < DT_V_NGAL; g++) {
+	/* galleries: 1280x720 and (every other one) 1920x1080, 2-6 rows and
+	 * columns, like a video call's screen share */
+	for (int g = 0; g < a.galleries; g++) {
 		uint64_t r = 0x7e12f1ULL + (uint64_t)g * 0x9e3779b97f4a7c15ULL;
 		const int rows = 2 + dt_int(&r, 5), cols = 2 + dt_int(&r, 5), held = g % 10 == 7;
+		const int big = g % 2;
+		struct emo_image view = {big ? DT_V_GW : 1280, big ? DT_V_GH : 720, gal.stride, gal.px};
 		const uint8_t *faces[64];
 		struct emo_image bg = {0};
 		int w, h, n_ng = held ? d.n_neg - d.n_train_neg : d.n_train_neg;
 		for (int k = 0; k < rows * cols; k++)
-			faces[k] = d.fer.px + (size_t)dt_int(&r, d.fer.n) * FER_SIZE * FER_SIZE;
+			faces[k] = dt_fer_pick(&d.fer, &r);
 		if (n_ng > 0 && !jpeg_load_gray(d.neg[(held ? d.n_train_neg : 0) + dt_int(&r, n_ng)], &bg.px, &w, &h)) {
 			bg.w = bg.stride = w;
 			bg.h = h;
 		}
-		dt_gallery_draw(&gal, bg.px ? &bg : NULL, faces, rows, cols, gt);
+		dt_gallery_draw(&view, bg.px ? &bg : NULL, faces, rows, cols, gt);
 		free(bg.px);
-		if (dt_v_image(det, out, &gal, gt, rows * cols, 1, held, f, &crop, count))
+		if (dt_v_image(det, out, &view, gt, rows * cols, 1, a.keep0, &r, held, f, &crop, count))
+			goto write_error;
+	}
+	/* one FER2013 face pasted on a negative at a random place, size (24 to
+	 * 220 px) and, half of the time, tilt (up to 15 degrees), as
+	 * `align-check` pastes them */
+	for (int i = 0; i < a.pasted; i++) {
+		uint64_t r = 0x9a57edULL + (uint64_t)i * 0x9e3779b97f4a7c15ULL;
+		const int held = i % 10 == 7;
+		struct emo_image tile = {FER_SIZE, FER_SIZE, FER_SIZE, (uint8_t *)(uintptr_t)dt_fer_pick(&d.fer, &r)};
+		const float T = 24.0f * expf(dt_unit(&r) * logf(220.0f / 24.0f));
+		const float x0 = dt_range(&r, 0, (float)DT_V_PW - T), y0 = dt_range(&r, 0, (float)DT_V_PW - T);
+		float ang = 0;
+		if (dt_unit(&r) < 0.5f)
+			ang = dt_range(&r, -15, 15) * (float)M_PI / 180.0f;
+		memset(pimg.px, 128, (size_t)DT_V_PW * DT_V_PW);
+		dt_neg_frame(&d, &r, &pimg, held);
+		dt_paste_rotated(&pimg, &ptmp, &tile, x0, y0, T, ang);
+		gt[0].w = gt[0].h = DT_FER_SIDE / FER_SIZE * T;
+		gt[0].x = x0 + (DT_FER_CX - 0.5f * DT_FER_SIDE) / FER_SIZE * T;
+		gt[0].y = y0 + (DT_FER_CY - 0.5f * DT_FER_SIDE) / FER_SIZE * T;
+		if (dt_v_image(det, out, &pimg, gt, 1, 1, a.keep0, &r, held, f, &crop, count))
 			goto write_error;
 	}
 	if (fclose(out)) {
@@ -2551,6 +2617,8 @@ out:
 		fclose(out);
 	image_free(&crop);
 	image_free(&gal);
+	image_free(&pimg);
+	image_free(&ptmp);
 	detect_free(det);
 	dt_free(&d);
 	free(f);

@@ -312,7 +312,9 @@ int main(void)
 		if (system(cmd) != 0)
 			printf("SKIP Haar comparison: tests/bench/haar_bench.py failed (python3-opencv?)\n");
 	}
-	{
+	if (getenv("BENCH_KEEP")) {
+		printf("kept the benchmark frames and their manifest in %s (BENCH_KEEP)\n", dir);
+	} else {
 		char cmd[4200];
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 		if (system(cmd) != 0)

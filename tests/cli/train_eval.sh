@@ -102,6 +102,14 @@ fi
 expect_rc "verifier-data needs --fer and --out" 2 "$TRAIN" detect verifier-data --faces "$T/none"
 expect_rc "verifier-data threshold out of range" 2 "$TRAIN" detect verifier-data --faces "$T/none" \
 	--fer "$T/none" --out "$T/v.csv" --threshold 1.5
+expect_rc "verifier-data --keep-other 0 refused" 2 "$TRAIN" detect verifier-data --faces "$T/none" \
+	--fer "$T/none" --out "$T/v.csv" --keep-other 0
+expect_rc "verifier-data --keep-other above 1 refused" 2 "$TRAIN" detect verifier-data --faces "$T/none" \
+	--fer "$T/none" --out "$T/v.csv" --keep-other 1.5
+expect_rc "verifier-data negative --galleries refused" 2 "$TRAIN" detect verifier-data --faces "$T/none" \
+	--fer "$T/none" --out "$T/v.csv" --galleries -1
+expect_rc "verifier-data negative --pasted refused" 2 "$TRAIN" detect verifier-data --faces "$T/none" \
+	--fer "$T/none" --out "$T/v.csv" --pasted -3
 printf 'emotion,pixels,Usage\n3,1 2 3,Training\n' >"$T/bad.csv"
 expect_rc "malformed CSV" 1 "$TRAIN" fer --data "$T/bad.csv" --epochs 1
 contains "malformed CSV names file and line" "$T/err" "bad.csv:2"
