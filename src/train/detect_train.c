@@ -1621,7 +1621,8 @@ void dt_gallery_draw(struct emo_image *out, const struct emo_image *bg, const ui
 
 /* A random FER2013 face that is not blank: the splits hold a few uniform
  * images (11 in train, 2 in test with a standard deviation below 5 grey
- * levels) with no face to find; galleries and composites skip them. */
+ * levels) with no face to find; galleries and verifier-data's pasted
+ * faces skip them. */
 static const uint8_t *dt_fer_pick(const struct fer_set *fer, uint64_t *r)
 {
 	const uint8_t *px = fer->px;
@@ -2145,8 +2146,8 @@ out:
 	return rc;
 }
 
-/* A frame made of a random held-out negative resized to img (left as it
- * is when the negative cannot be read). */
+/* A frame made of a random negative (held-out when held, else a training
+ * one) resized to img (left as it is when the negative cannot be read). */
 static void dt_neg_frame(const struct dt_data *d, uint64_t *r, struct emo_image *img, int held)
 {
 	struct emo_image bg = {0};
@@ -2453,7 +2454,10 @@ out:
  * overlaps no gallery face (IoU < 0.3). Unmatched candidates on photos may
  * be unannotated faces and are left out. Written as a FER2013-style CSV
  * (label, pixels, Usage: PublicTest for the held-out photos, negatives and
- * one gallery in ten) for `emotop-train fer` with a two-class network. */
+ * one gallery or pasted frame in ten) for `emotop-train fer` with a
+ * two-class network. --pasted adds frames with one FER2013 face pasted on a
+ * negative; --keep-other thins out the non-face candidates of galleries and
+ * pasted frames. */
 enum { DT_V_GW = 1920, DT_V_GH = 1080, DT_V_MAXF = 256, DT_V_PW = 320 };
 
 static int dt_v_emit(FILE *out, const struct emo_image *img, const struct emo_face *f,

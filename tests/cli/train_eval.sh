@@ -207,6 +207,42 @@ PY
 else
 	skip "align-check: face data or FER2013 not found under $SHARED/data"
 fi
+# verifier-data end to end on a small face set (40 photos, 30 negatives
+# from ../shared): galleries and pasted frames give labelled 48x48 rows
+if [ -d "$FACES/negatives" ] && [ -d "$FER/test" ]; then
+	mf=$T/mf
+	mkdir -p "$mf/webfaces/images" "$mf/crops" "$mf/negatives"
+	head -1 "$FACES/crops.csv" >"$mf/crops.csv"
+	head -41 "$FACES/webfaces/faces.csv" >"$mf/webfaces/faces.csv"
+	for p in $(tail -n +2 "$mf/webfaces/faces.csv" | cut -d, -f1 | sort -u); do
+		ln -s "$FACES/webfaces/images/$p" "$mf/webfaces/images/$p"
+	done
+	for n in $(ls "$FACES/negatives" | head -30); do ln -s "$FACES/negatives/$n" "$mf/negatives/$n"; done
+	if "$TRAIN" detect verifier-data --faces "$mf" --fer "$FER/test" --galleries 4 --pasted 30 \
+		--keep-other 0.5 --out "$T/v.csv" >"$T/vd.txt" 2>"$T/err"; then
+		if python3 - "$T/v.csv" "$T/vd.txt" <<'PY'
+import re, sys
+rows = open(sys.argv[1]).read().splitlines()
+assert rows[0] == "emotion,pixels,Usage", rows[0]
+lab = {}
+for r in rows[1:]:
+    l, px, use = r.split(",")
+    assert len(px.split()) == 48 * 48 and use in ("Training", "PublicTest")
+    lab[(l, use)] = lab.get((l, use), 0) + 1
+m = re.search(r"(\d+) faces and (\d+) non-faces for training, (\d+) and (\d+) held out", open(sys.argv[2]).read())
+want = [int(m.group(i)) for i in range(1, 5)]
+got = [lab.get(k, 0) for k in (("1", "Training"), ("0", "Training"), ("1", "PublicTest"), ("0", "PublicTest"))]
+assert got == want, (got, want)
+assert want[0] >= 30 and want[1] >= 10, want   # 4 galleries of 4-36 faces and 30 pasted faces
+PY
+		then ok "verifier-data: labelled rows from photos, galleries and pasted faces"
+		else no "verifier-data: labelled rows from photos, galleries and pasted faces" "$(cat "$T/vd.txt")"; fi
+	else
+		no "verifier-data runs on a small face set" "$(head -c 400 "$T/err")"
+	fi
+else
+	skip "verifier-data: face data or FER2013 not found under $SHARED/data"
+fi
 expect_rc "detect train --restart without --resume" 2 "$TRAIN" detect train --faces "$T/none" --restart
 expect_rc "detect train --ignore-threshold out of range" 2 "$TRAIN" detect train --faces "$T/none" \
 	--ignore-model embedded --ignore-threshold 1.5
