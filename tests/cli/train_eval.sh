@@ -182,7 +182,7 @@ FACES=$SHARED/data/faces
 expect_rc "align-check --limit 0" 2 "$TRAIN" detect align-check --faces "$T/none" --fer "$T/none" --limit 0
 if [ -d "$FACES/negatives" ] && [ -d "$FER/test" ]; then
 	if "$TRAIN" detect align-check --faces "$FACES" --fer "$FER/test" --limit 1000 >"$T/ac.txt" 2>"$T/err"; then
-		if python3 - "$T/ac.txt" <<'PY'
+		py_check "align-check: true-place crops, detection and framing" "$T/ac.txt" "$T/ac.txt" <<'PY'
 import re, sys
 t = open(sys.argv[1]).read()
 num = lambda pat: float(re.search(pat, t).group(1))
@@ -199,17 +199,11 @@ assert found >= 50, found
 assert aligned >= orig_found - 8, (aligned, orig_found)
 assert abs(bias) < 0.2 and sd < 0.25, (bias, sd)
 PY
-		then ok "align-check: true-place crops, detection and framing"
-		else no "align-check: true-place crops, detection and framing" "$(cat "$T/ac.txt")"; fi
 	else
 		no "align-check runs" "$(head -c 400 "$T/err")"
 	fi
-else
-	skip "align-check: face data or FER2013 not found under $SHARED/data"
-fi
-# verifier-data end to end on a small face set (40 photos, 30 negatives
-# from ../shared): galleries and pasted frames give labelled 48x48 rows
-if [ -d "$FACES/negatives" ] && [ -d "$FER/test" ]; then
+	# verifier-data end to end on a small face set (40 photos, 30
+	# negatives): galleries and pasted frames give labelled 48x48 rows
 	mf=$T/mf
 	mkdir -p "$mf/webfaces/images" "$mf/crops" "$mf/negatives"
 	head -1 "$FACES/crops.csv" >"$mf/crops.csv"
@@ -220,7 +214,8 @@ if [ -d "$FACES/negatives" ] && [ -d "$FER/test" ]; then
 	for n in $(ls "$FACES/negatives" | head -30); do ln -s "$FACES/negatives/$n" "$mf/negatives/$n"; done
 	if "$TRAIN" detect verifier-data --faces "$mf" --fer "$FER/test" --galleries 4 --pasted 30 \
 		--keep-other 0.5 --out "$T/v.csv" >"$T/vd.txt" 2>"$T/err"; then
-		if python3 - "$T/v.csv" "$T/vd.txt" <<'PY'
+		py_check "verifier-data: labelled rows from photos, galleries and pasted faces" "$T/vd.txt" \
+			"$T/v.csv" "$T/vd.txt" <<'PY'
 import re, sys
 rows = open(sys.argv[1]).read().splitlines()
 assert rows[0] == "emotion,pixels,Usage", rows[0]
@@ -235,13 +230,11 @@ got = [lab.get(k, 0) for k in (("1", "Training"), ("0", "Training"), ("1", "Publ
 assert got == want, (got, want)
 assert want[0] >= 30 and want[1] >= 10, want   # 4 galleries of 4-36 faces and 30 pasted faces
 PY
-		then ok "verifier-data: labelled rows from photos, galleries and pasted faces"
-		else no "verifier-data: labelled rows from photos, galleries and pasted faces" "$(cat "$T/vd.txt")"; fi
 	else
 		no "verifier-data runs on a small face set" "$(head -c 400 "$T/err")"
 	fi
 else
-	skip "verifier-data: face data or FER2013 not found under $SHARED/data"
+	skip "align-check and verifier-data: face data or FER2013 not found under $SHARED/data"
 fi
 expect_rc "detect train --restart without --resume" 2 "$TRAIN" detect train --faces "$T/none" --restart
 expect_rc "detect train --ignore-threshold out of range" 2 "$TRAIN" detect train --faces "$T/none" \
