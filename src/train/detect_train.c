@@ -41,8 +41,10 @@
 /* verifier-data defaults: synthetic galleries, frames with a pasted face */
 #define DT_V_NGAL 400
 #define DT_V_NPASTE 0
-#define DT_XSTR(x) #x
-#define DT_STR(x) DT_XSTR(x)
+/* train: photo crops, composites, galleries, negatives (--mix) */
+#define DT_MIX_DEFAULT 0.5,0.18,0.12,0.2
+#define DT_XSTR(...) #__VA_ARGS__
+#define DT_STR(...) DT_XSTR(__VA_ARGS__)
 
 /* FER2013 framing used for pasted FER faces until measured otherwise: the
  * face box (brows to chin) of a 48x48 FER face, centre and side in px. */
@@ -599,6 +601,8 @@ static void dt_background(const struct dt_data *d, int neg_lo, int neg_n, struct
 	free(src.px);
 }
 
+static const uint8_t *dt_fer_pick(const struct fer_set *fer, uint64_t *r);
+
 /* Paste a face tile (a crop or a FER face) so that its face gets side fs
  * centred at (ox, oy); the whole tile is drawn, clipped to [bx0,bx1)x[by0,by1). */
 static void dt_paste(const struct dt_data *d, struct dt_sample *s, float fs, float ox, float oy,
@@ -612,9 +616,8 @@ static void dt_paste(const struct dt_data *d, struct dt_sample *s, float fs, flo
 	int x0, y0, x1, y1;
 
 	if (use_fer && d->fer.n) {
-		int i = dt_int(r, d->fer.n);
 		src.w = src.h = FER_SIZE;
-		memcpy(buf, d->fer.px + (size_t)i * FER_SIZE * FER_SIZE, FER_SIZE * FER_SIZE);
+		memcpy(buf, dt_fer_pick(&d->fer, r), FER_SIZE * FER_SIZE);
 		memset(&face, 0, sizeof(face));
 		face.cx = DT_FER_CX;
 		face.cy = DT_FER_CY;
@@ -756,15 +759,18 @@ static void dt_photometric(struct dt_sample *s, uint64_t *r)
 /* Draw one sample. kind < 0 picks at random; photos from [p_lo, p_lo+p_n),
  * negatives from [n_lo, n_lo+n_n). */
 static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_t seed, int kind,
-			   int p_lo, int p_n, int n_lo, int n_n)
+			   int p_lo, int p_n, int n_lo, int n_n, const float mix[4])
 {
+	static const float mix0[4] = {DT_MIX_DEFAULT};
 	uint64_t r = seed;
 	float u;
 
 	s->nf = 0;
 	u = dt_unit(&r);
+	if (!mix)
+		mix = mix0;
 	if (kind < 0)
-		kind = u < 0.5f ? 0 : u < 0.68f ? 1 : u < 0.8f ? 2 : 3;
+		kind = u < mix[0] ? 0 : u < mix[0] + mix[1] ? 1 : u < mix[0] + mix[1] + mix[2] ? 2 : 3;
 	if ((kind == 1 || kind == 2) && !d->n_crops && !d->fer.n)
 		kind = 3;
 	s->kind = kind;
@@ -1069,6 +1075,7 @@ struct dt_args {
 	const char *faces, *fer, *ckpt, *arch, *out, *model, *emo, *ignore_model, *verifier;
 	int epochs, batch, steps, resume, restart, seed, threads, limit, galleries, pasted;
 	float lr, wd, budget, ignore_thr, thr, keep0;
+	float mix[4];      /* train: share of photos, composites, galleries, negatives */
 };
 
 static void dt_usage(void)
@@ -1101,11 +1108,35 @@ static void dt_usage(void)
 		"  --batch N       (default 32)   --lr X (default 0.003, AdamW) --wd X (5e-4)\n"
 		"  --arch SPEC     (default " DT_ARCH ")\n"
 		"  --seed N        (default 1)\n"
+		"  --mix P,C,G,N   train: shares of photo crops, composites, galleries and\n"
+		"                  negatives in a batch (default " DT_STR(DT_MIX_DEFAULT) ")\n"
 		"  --limit N       align-check: N test faces spread over the split (default all)\n"
 		"  --galleries N   verifier-data: synthetic galleries (default " DT_STR(DT_V_NGAL) ")\n"
 		"  --pasted N      verifier-data: frames with one pasted FER2013 face (default " DT_STR(DT_V_NPASTE) ")\n"
 		"  --keep-other F  verifier-data: the fraction of non-face candidates kept on\n"
 		"                  galleries and pasted frames (default 1: all)\n");
+}
+
+/* "P,C,G,N": four shares >= 0, scaled to add up to 1. */
+static int dt_parse_mix(const char *arg, float mix[4])
+{
+	const char *p = arg;
+	double v[4], sum = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char *end;
+		errno = 0;
+		v[i] = strtod(p, &end);
+		if (end == p || errno || !(v[i] >= 0 && v[i] <= 1e6) || *end != (i < 3 ? ',' : '\0'))
+			return -1;
+		sum += v[i];
+		p = end + 1;
+	}
+	if (!(sum > 0))
+		return -1;
+	for (int i = 0; i < 4; i++)
+		mix[i] = (float)(v[i] / sum);
+	return 0;
 }
 
 static int dt_parse(int argc, char **argv, struct dt_args *a)
@@ -1117,7 +1148,7 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		{"ignore-threshold", 1, 0, 'T'}, {"seed", 1, 0, 'S'}, {"lr", 1, 0, 'l'}, {"wd", 1, 0, 'w'},
 		{"model", 1, 0, 'm'}, {"budget", 1, 0, 'B'}, {"emotion-model", 1, 0, 'E'}, {"limit", 1, 0, 'L'},
 		{"threshold", 1, 0, 'x'}, {"verifier", 1, 0, 'V'}, {"galleries", 1, 0, 'G'},
-		{"pasted", 1, 0, 'P'}, {"keep-other", 1, 0, 'K'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"pasted", 1, 0, 'P'}, {"keep-other", 1, 0, 'K'}, {"mix", 1, 0, 'M'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int o;
 
 	optind = 1;
@@ -1147,6 +1178,13 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		case 'G': a->galleries = atoi(optarg); if (a->galleries < 0 || a->galleries > 1000000) { dt_usage(); return 2; } break;
 		case 'K': a->keep0 = (float)atof(optarg); if (!(a->keep0 > 0 && a->keep0 <= 1)) { dt_usage(); return 2; } break;
 		case 'P': a->pasted = atoi(optarg); if (a->pasted < 0 || a->pasted > 10000000) { dt_usage(); return 2; } break;
+		case 'M':
+			if (dt_parse_mix(optarg, a->mix)) {
+				fprintf(stderr, "emotop-train: --mix wants four shares >= 0 that add up to more "
+						"than 0, e.g. " DT_STR(DT_MIX_DEFAULT) "\n");
+				return 2;
+			}
+			break;
 		case 'h': dt_usage(); return 1;
 		default: dt_usage(); return 2;
 		}
@@ -1238,7 +1276,7 @@ static int dt_train(int argc, char **argv)
 	for (int i = 0; i < DT_VAL_N; i++) {
 		dt_sample_make(&d, &smp[i], 0xabcdef12345ULL + (uint64_t)i * 7777, i % 4 == 3 ? 3 : i % 4 == 2 ? 2 : 0,
 			       d.n_train_photo, d.n_photo - d.n_train_photo, d.n_train_neg,
-			       d.n_neg - d.n_train_neg);
+			       d.n_neg - d.n_train_neg, NULL);
 		memcpy(vx + (size_t)i * DT_IN * DT_IN, smp[i].x, sizeof(smp[i].x));
 		dt_target_make(&smp[i], &vtg[i]);
 	}
@@ -1270,7 +1308,8 @@ static int dt_train(int argc, char **argv)
 					sd = hard[(sd >> 7) % (uint64_t)n_hard];
 					kind = 3;
 				}
-				dt_sample_make(&d, &smp[j], sd, kind, 0, d.n_train_photo, 0, d.n_train_neg);
+				dt_sample_make(&d, &smp[j], sd, kind, 0, d.n_train_photo, 0, d.n_train_neg,
+					       a.mix[0] + a.mix[1] + a.mix[2] + a.mix[3] > 0 ? a.mix : NULL);
 				smp[j].kind = kind == 3 ? 3 : smp[j].kind;
 				memcpy(x + (size_t)j * DT_IN * DT_IN, smp[j].x, sizeof(smp[j].x));
 				dt_target_make(&smp[j], &tg[j]);
@@ -1561,7 +1600,7 @@ static int dt_quantize(int argc, char **argv)
 #pragma omp parallel for schedule(dynamic)
 	for (int i = 0; i < N; i++) {
 		dt_sample_make(&d, &s[i], 0x5eed0000ULL + (uint64_t)i, -1, 0, d.n_train_photo, 0,
-			       d.n_train_neg);
+			       d.n_train_neg, NULL);
 		memcpy(calib + (size_t)i * DT_IN * DT_IN, s[i].x, sizeof(s[i].x));
 	}
 	dt_meta(meta, sizeof(meta), arch);
@@ -2681,7 +2720,7 @@ static int dt_average(int argc, char **argv)
 #pragma omp parallel for schedule(dynamic)
 		for (int j = 0; j < a.batch; j++) {
 			dt_sample_make(&d, &smp[j], 0xa11a5ULL + (uint64_t)(b * a.batch + j) * 7919, -1, 0,
-				       d.n_train_photo, 0, d.n_train_neg);
+				       d.n_train_photo, 0, d.n_train_neg, NULL);
 			memcpy(x + (size_t)j * DT_IN * DT_IN, smp[j].x, sizeof(smp[j].x));
 		}
 		fnn_forward(avg, x, a.batch, 1);
@@ -2722,7 +2761,7 @@ static int dt_debug(int argc, char **argv)
 	if (getenv("DT_SCAN")) {
 		for (int i = 0; i < atoi(getenv("DT_SCAN")); i++) {
 			int bad = 0;
-			dt_sample_make(&d, s, 0x1234567ULL * (uint64_t)i, -1, 0, d.n_train_photo, 0, d.n_train_neg);
+			dt_sample_make(&d, s, 0x1234567ULL * (uint64_t)i, -1, 0, d.n_train_photo, 0, d.n_train_neg, NULL);
 			for (int k = 0; k < DT_IN * DT_IN; k++)
 				if (!isfinite(s->x[k]) || s->x[k] < 0 || s->x[k] > 1) {
 					bad++;
@@ -2737,7 +2776,7 @@ static int dt_debug(int argc, char **argv)
 	}
 	for (int i = 0; i < 3; i++) {
 		const float *z;
-		dt_sample_make(&d, s, 777 + (uint64_t)i, i == 2 ? 2 : 0, 0, d.n_train_photo, 0, d.n_train_neg);
+		dt_sample_make(&d, s, 777 + (uint64_t)i, i == 2 ? 2 : 0, 0, d.n_train_photo, 0, d.n_train_neg, NULL);
 		dt_target_make(s, t);
 		z = fnn_forward(net, s->x, 1, 0);
 		for (int l = 0; l < net->n_layers; l++) {
@@ -2787,7 +2826,7 @@ static int dt_samples(int argc, char **argv)
 		uint8_t img[DT_IN * DT_IN];
 		FILE *f;
 		dt_sample_make(&d, s, (uint64_t)a.seed * 1000 + (uint64_t)i, i % 4, 0, d.n_train_photo, 0,
-			       d.n_train_neg);
+			       d.n_train_neg, NULL);
 		for (int k = 0; k < DT_IN * DT_IN; k++)
 			img[k] = (uint8_t)(s->x[k] * 255.0f);
 		for (int j = 0; j < s->nf; j++) {

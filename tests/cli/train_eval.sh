@@ -233,10 +233,26 @@ PY
 	else
 		no "verifier-data runs on a small face set" "$(head -c 400 "$T/err")"
 	fi
+	# --mix: negatives only gives no face to regress (reg and lm 0 in the
+	# log); photo crops only do
+	for m in 0,0,0,1 1,0,0,0; do
+		expect_rc "detect train --mix $m on the small face set" 0 env OMP_NUM_THREADS=1 "$TRAIN" detect train \
+			--faces "$mf" --epochs 1 --steps 3 --batch 8 --mix $m --ckpt "$T/mix$m/face.ckpt"
+	done
+	if grep -q 'train heat [0-9.]* reg 0.0000 lm 0.0000 |' "$T/mix0,0,0,1/face.ckpt.log" &&
+		! grep -q 'train heat [0-9.]* reg 0.0000 ' "$T/mix1,0,0,0/face.ckpt.log"; then
+		ok "--mix sets what a batch holds (negatives only: nothing to regress)"
+	else
+		no "--mix sets what a batch holds" "$(cat "$T/mix0,0,0,1/face.ckpt.log" "$T/mix1,0,0,0/face.ckpt.log")"
+	fi
 else
 	skip "align-check and verifier-data: face data or FER2013 not found under $SHARED/data"
 fi
 expect_rc "detect train --restart without --resume" 2 "$TRAIN" detect train --faces "$T/none" --restart
 expect_rc "detect train --ignore-threshold out of range" 2 "$TRAIN" detect train --faces "$T/none" \
 	--ignore-model embedded --ignore-threshold 1.5
+for m in 1,2,3 1,2,3,-1 0,0,0,0 a,b,c,d 1,2,3,4,5; do
+	expect_rc "detect train --mix $m refused" 2 "$TRAIN" detect train --faces "$T/none" --mix "$m"
+done
+contains "a bad --mix says what it wants" "$T/err" "four shares"
 done_tests
