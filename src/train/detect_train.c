@@ -1086,10 +1086,10 @@ static void dt_usage(void)
 		"       emotop-train detect calibrate --faces DIR --ckpt IN.qnn --out OUT.qnn [--budget F]\n"
 		"       emotop-train detect calibrate --faces DIR --verifier IN.qnn --out OUT.qnn\n"
 		"                                     [--model FILE] [--budget F] [--threshold PRE]\n"
-		"       emotop-train detect eval --faces DIR [--fer DIR] [--model FILE]\n"
+		"       emotop-train detect eval --faces DIR [--fer DIR] [--model FILE] [--verifier FILE|none]\n"
 		"       emotop-train detect fer-framing --faces DIR --fer DIR [--model FILE]\n"
 		"       emotop-train detect align-check --faces DIR --fer DIR [--model FILE]\n"
-		"                                       [--emotion-model FILE] [--limit N]\n"
+		"                                       [--verifier FILE|none] [--emotion-model FILE] [--limit N]\n"
 		"       emotop-train detect average --faces DIR [--fer DIR] --out FILE CKPT CKPT...\n"
 		"       emotop-train detect verifier-data --faces DIR --fer DIR --out CSV\n"
 		"                                       [--model FILE] [--threshold S (0.05)]\n"
@@ -1930,6 +1930,7 @@ static int dt_eval_cmd(int argc, char **argv)
 	detect_opts_default(&o);
 	o.threshold = 0.05f;
 	o.model_path = a.model;
+	o.verify_path = a.verifier; /* NULL: the embedded verifier; "none": the first stage alone */
 	if (!(det = detect_new(&o, &e))) {
 		fprintf(stderr, "emotop-train: %s\n", e.msg);
 		dt_evset_free(&s);
@@ -2386,6 +2387,7 @@ static int dt_align_check(int argc, char **argv)
 	}
 	detect_opts_default(&o);
 	o.model_path = a.model;
+	o.verify_path = a.verifier; /* NULL: the embedded verifier; "none": the first stage alone */
 	classify_opts_default(&co);
 	co.model_path = a.emo;
 	if (!(det = detect_new(&o, &e)) || !(cl = classify_new(&co, &e))) {
