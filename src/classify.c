@@ -24,6 +24,7 @@ struct classify {
 	int n_nets;
 	int in_w, in_h;
 	int flip_tta;
+	int scale_tta;
 	struct emo_image crop;  /* classify_face() */
 	struct emo_image flip;  /* mirrored crop for flip TTA */
 	int facenorm;           /* model meta input_norm=facenorm */
@@ -39,6 +40,7 @@ void classify_opts_default(struct classify_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->model_path = NULL;
 	o->flip_tta = 0; /* as the config's default: +0.3 point for twice the work */
+	o->scale_tta = 1; /* as the config's default: see classify_face() */
 	o->path = QNN_PATH_AUTO;
 }
 
@@ -121,6 +123,7 @@ struct classify *classify_new(const struct classify_opts *o, struct emo_err *err
 		return NULL;
 	}
 	c->flip_tta = o->flip_tta;
+	c->scale_tta = o->scale_tta;
 	if (o->model_path) {
 		/* one file, or an ensemble: files separated by commas */
 		const char *p = o->model_path;
@@ -269,12 +272,40 @@ int classify_align(const struct classify *c, const struct emo_image *frame,
 	return face_align(frame, face, crop);
 }
 
+/* Box scales of scale_tta. A detector's box differs from the framing of
+ * the FER2013 face it found by about 15 % in side (sd of the log ratio,
+ * `emotop-train detect align-check`), and the classifier is sensitive to
+ * that: the mean over the face framed 15 % tighter, as found and 15 %
+ * looser classifies pasted FER2013 faces 1.4 points better, while the same
+ * three framings of the faces cut out at their true place classify 0.3
+ * point worse: it averages out box error, it is no ensemble gain. */
+static const float tta_scale[3] = {0.85f, 1.0f, 1.15f};
+
 int classify_face(struct classify *c, const struct emo_image *frame, const struct emo_face *face,
 		  float probs[EMO_NUM_CLASSES])
 {
-	int rc = classify_align(c, frame, face, &c->crop);
+	float p[EMO_NUM_CLASSES];
+	int n, rc;
 
-	if (rc)
-		return rc;
-	return classify_crop(c, &c->crop, probs);
+	if (!c || !face || !probs)
+		return EMO_EINVAL;
+	n = c->scale_tta ? 3 : 1;
+	for (int j = 0; j < EMO_NUM_CLASSES; j++)
+		probs[j] = 0;
+	for (int k = 0; k < n; k++) {
+		struct emo_face f = *face;
+		const float s = n == 1 ? 1.0f : tta_scale[k];
+		const float cx = f.box.x + 0.5f * f.box.w, cy = f.box.y + 0.5f * f.box.h;
+
+		f.box.w *= s;
+		f.box.h *= s;
+		f.box.x = cx - 0.5f * f.box.w;
+		f.box.y = cy - 0.5f * f.box.h;
+		if ((rc = classify_align(c, frame, n == 1 ? face : &f, &c->crop)) ||
+		    (rc = classify_crop(c, &c->crop, p)))
+			return rc;
+		for (int j = 0; j < EMO_NUM_CLASSES; j++)
+			probs[j] += p[j] / (float)n;
+	}
+	return EMO_OK;
 }

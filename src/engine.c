@@ -78,6 +78,7 @@ struct engine *engine_new(const struct emo_config *cfg, struct emo_err *err)
 	classify_opts_default(&co);
 	co.model_path = cfg->classifier.model[0] ? cfg->classifier.model : NULL;
 	co.flip_tta = cfg->classifier.flip_tta;
+	co.scale_tta = cfg->classifier.scale_tta;
 	memset(&cerr, 0, sizeof(cerr));
 	if (co.model_path && !strcmp(co.model_path, "none")) {
 		/* faces only: no emotion inference at all (e.g. attendance) */

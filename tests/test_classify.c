@@ -351,6 +351,60 @@ TEST(align_box_squares)
 	classify_free(c);
 }
 
+/* scale_tta: the mean of the face framed 0.85x, 1x and 1.15x (box scaled
+ * about its centre), each classified alone; a bad box is still refused */
+TEST(scale_tta_averages_three_framings)
+{
+	struct classify *c1 = new_random(0), *c0;
+	struct classify_opts o;
+	struct emo_image frame;
+	struct emo_face f, g;
+	float p[EMO_NUM_CLASSES], q[EMO_NUM_CLASSES], one[EMO_NUM_CLASSES], mean[EMO_NUM_CLASSES] = {0};
+	static const float sc[3] = {0.85f, 1.0f, 1.15f};
+	float sum = 0, d1 = 0;
+	char path[128];
+
+	ASSERT(c1);
+	snprintf(path, sizeof(path), "%s/emo.qnn", model_path); /* new_random's model */
+	classify_opts_default(&o);
+	ASSERT_EQ(o.scale_tta, 1); /* on by default, as the config */
+	ASSERT_EQ(image_new(&frame, 160, 120), EMO_OK);
+	for (int y = 0; y < 120; y++)
+		for (int x = 0; x < 160; x++)
+			frame.px[y * 160 + x] = (uint8_t)(x * 11 + y * 7); /* wraps: sharp edges */
+	memset(&f, 0, sizeof(f));
+	f.box = (struct emo_box){50, 30, 60, 60};
+	ASSERT_EQ(classify_face(c1, &frame, &f, p), EMO_OK);
+	/* the same model without it: the three framings one by one */
+	o.model_path = path;
+	o.scale_tta = 0;
+	ASSERT((c0 = classify_new(&o, NULL)));
+	for (int k = 0; k < 3; k++) {
+		g = f;
+		g.box.w = g.box.h = 60 * sc[k];
+		g.box.x = 80 - 0.5f * g.box.w;
+		g.box.y = 60 - 0.5f * g.box.h;
+		ASSERT_EQ(classify_face(c0, &frame, &g, q), EMO_OK);
+		for (int j = 0; j < EMO_NUM_CLASSES; j++)
+			mean[j] += q[j] / 3;
+		if (k == 1)
+			memcpy(one, q, sizeof(one));
+	}
+	for (int j = 0; j < EMO_NUM_CLASSES; j++) {
+		ASSERT_NEAR(p[j], mean[j], 1e-6);
+		sum += p[j];
+		d1 += fabsf(p[j] - one[j]);
+	}
+	ASSERT_NEAR(sum, 1, 1e-5);
+	ASSERT(d1 > 1e-6f); /* the other two framings changed the answer */
+	f.box.w = NAN;
+	ASSERT_EQ(classify_face(c1, &frame, &f, p), EMO_EINVAL);
+	ASSERT_EQ(classify_face(c0, &frame, &f, p), EMO_EINVAL);
+	image_free(&frame);
+	classify_free(c0);
+	classify_free(c1);
+}
+
 int main(int argc, char **argv)
 {
 	unit_init(argc, argv);
@@ -359,6 +413,7 @@ int main(int argc, char **argv)
 	RUN(ensemble);
 	RUN(align_landmarks_levels_eyes);
 	RUN(align_box_squares);
+	RUN(scale_tta_averages_three_framings);
 	if (model_path[0]) {
 		const char *names[] = {"emo.qnn", "rgb.qnn", "map.qnn"};
 		char p[160];

@@ -23,6 +23,8 @@ struct classify_opts {
 	 * Borrowed: read during classify_new() only. */
 	const char *model_path;
 	int flip_tta;           /* also run the mirrored face, average */
+	int scale_tta;          /* classify_face(): also frame the face 15 % tighter
+				 * and 15 % looser, average (default on) */
 	enum qnn_path path;     /* QNN_PATH_AUTO normally */
 };
 
@@ -39,7 +41,8 @@ int classify_n_nets(const struct classify *c);
  * models): probs[EMO_NUM_CLASSES] sum to 1. Returns EMO_OK or EMO_EINVAL. */
 int classify_crop(struct classify *c, const struct emo_image *crop, float probs[EMO_NUM_CLASSES]);
 
-/* Align, crop and classify one face of a frame. */
+/* Align, crop and classify one face of a frame (with scale_tta: three
+ * framings, their probabilities averaged). */
 int classify_face(struct classify *c, const struct emo_image *frame, const struct emo_face *face,
 		  float probs[EMO_NUM_CLASSES]);
 

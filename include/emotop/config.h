@@ -85,6 +85,7 @@ struct emo_config {
 	struct {
 		char model[CONFIG_PATH_MAX]; /* "" = embedded */
 		int flip_tta;
+		int scale_tta;
 	} classifier;
 
 	struct {
