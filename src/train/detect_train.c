@@ -142,6 +142,7 @@ static void face_from_points(struct dt_face *f, const float le[2], const float r
 	float mx = (ml[0] + mr[0]) * 0.5f, my = (ml[1] + mr[1]) * 0.5f;
 	float ed = hypotf(re[0] - le[0], re[1] - le[1]), md = hypotf(mx - ex, my - ey);
 
+	memset(f, 0, sizeof(*f)); /* not an ignore region */
 	/* the README's rule: side = max(2 eye distance, 2.2 eye-to-mouth),
 	 * centred halfway between the eye midpoint and the mouth */
 	f->side = fmaxf(2.0f * ed, 2.2f * md);
@@ -179,18 +180,26 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 			   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]) != 13)
 			continue; /* header */
 		if (d->n_faces == cap) {
+			struct dt_face *t = realloc(d->faces, sizeof(*d->faces) * (size_t)(cap ? cap * 2 : 4096));
+			if (!t)
+				goto oom;
+			d->faces = t;
 			cap = cap ? cap * 2 : 4096;
-			d->faces = realloc(d->faces, sizeof(*d->faces) * (size_t)cap);
 		}
 		if (!d->n_photo || strcmp(name, strrchr(d->photo[d->n_photo - 1].path, '/') + 1)) {
 			if (d->n_photo == pcap) {
+				struct dt_photo *t = realloc(d->photo, sizeof(*d->photo) * (size_t)(pcap ? pcap * 2 : 4096));
+				if (!t)
+					goto oom;
+				d->photo = t;
 				pcap = pcap ? pcap * 2 : 4096;
-				d->photo = realloc(d->photo, sizeof(*d->photo) * (size_t)pcap);
 			}
 			snprintf(path, sizeof(path), "%s/webfaces/images/%s", root, name);
 			d->photo[d->n_photo].path = strdup(path);
 			d->photo[d->n_photo].first = d->n_faces;
 			d->photo[d->n_photo].n = 0;
+			d->photo[d->n_photo].ign_first = 0;
+			d->photo[d->n_photo].ign_n = 0;
 			d->n_photo++;
 		}
 		if (!d->faces || !d->photo)
