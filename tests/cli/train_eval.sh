@@ -177,7 +177,9 @@ if [ -f models/face.ckpt ]; then
 fi
 # align-check: a pasted face cut out again at its true place classifies
 # like its original crop (the paste geometry is right), the detector finds
-# most pasted faces, and its boxes are near the truth
+# most pasted faces, its boxes are near the truth, and the found faces,
+# aligned and classified as emotop does, stay within the 2 points of
+# their original crops (3 here: 1,000 faces; measured 0.5)
 FACES=$SHARED/data/faces
 expect_rc "align-check --limit 0" 2 "$TRAIN" detect align-check --faces "$T/none" --fer "$T/none" --limit 0
 if [ -d "$FACES/negatives" ] && [ -d "$FER/test" ]; then
@@ -195,8 +197,8 @@ aligned, orig_found = float(m.group(1)), float(m.group(2))
 m = re.search(r"log side ([-+][\d.]+) ([\d.]+)", t)
 bias, sd = float(m.group(1)), float(m.group(2))
 assert abs(true_all - orig) <= 2, (true_all, orig)
-assert found >= 50, found
-assert aligned >= orig_found - 8, (aligned, orig_found)
+assert found >= 85, found                        # measured 92.9
+assert aligned >= orig_found - 3, (aligned, orig_found)
 assert abs(bias) < 0.2 and sd < 0.25, (bias, sd)
 PY
 	else
