@@ -45,8 +45,7 @@ n=$(grep -c "$line" "$T/out")
 n=$(grep -c '"type":"final"' "$T/out")
 [ "$n" -eq 1 ] && ok "one final line" || no "one final line" "got $n"
 [ "$(tail -n 1 "$T/out" | grep -c '"type":"final"')" -eq 1 ] && ok "final line is last" || no "final line is last"
-if command -v python3 >/dev/null 2>&1; then
-	if python3 - "$T/out" "$classify" <<'PY'
+py_check "ndjson fields" "$(head -n 2 "$T/out")" "$T/out" "$classify" <<'PY'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 cls = sys.argv[2] == "1"
@@ -65,10 +64,6 @@ for o in lines:
 assert ts == sorted(ts) and len(ts) == 4, ts
 assert abs(ts[1] - ts[0] - 2) < 0.21, ts
 PY
-	then ok "ndjson fields"; else no "ndjson fields" "$(head -n 2 "$T/out")"; fi
-else
-	skip "python3 absent: ndjson field check"
-fi
 
 # --duration 4, interval 1: lines at 1 2 3 4
 expect_rc "duration run" 0 "$EMOTOP" --headless --format ndjson --interval 1 --duration 4 "$T/ten.mp4"

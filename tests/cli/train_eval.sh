@@ -20,7 +20,7 @@ if [ -d "$FER/test" ] && [ -n "$readme_acc" ]; then
 		else
 			no "shipped model accuracy" "measured $got %, README states $readme_acc %"
 		fi
-		if python3 - "$T/eval.json" <<'PY'
+		py_check "eval --json keys and confusion" "$(head -c 300 "$T/eval.json")" "$T/eval.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert set(("accuracy", "per_class", "confusion")) <= set(d)
@@ -30,7 +30,6 @@ assert sum(map(sum, d["confusion"])) == d["n"] == 3589
 diag = sum(d["confusion"][i][i] for i in range(7))
 assert abs(diag / d["n"] - d["accuracy"]) < 1e-3
 PY
-		then ok "eval --json keys and confusion"; else no "eval --json keys and confusion" "$(head -c 300 "$T/eval.json")"; fi
 	else
 		no "eval of the shipped model" "$(head -c 400 "$T/err")"
 	fi
@@ -126,12 +125,12 @@ expect_rc "grow the tiny checkpoint" 0 "$TRAIN" grow --ckpt "$T/tiny.ckpt" \
 	--arch c6,c6,p,c8,p,f12,o7 --noise 0 --out "$T/grown.ckpt"
 "$TRAIN" eval --data "$T/tiny.csv" --ckpt "$T/tiny.ckpt" --json >"$T/a.json" 2>/dev/null
 "$TRAIN" eval --data "$T/tiny.csv" --ckpt "$T/grown.ckpt" --json >"$T/b.json" 2>/dev/null
-if python3 - "$T/a.json" "$T/b.json" <<'PY'
+py_check "grown checkpoint keeps the accuracy" "$(cat "$T/a.json" "$T/b.json" | head -c 400)" \
+	"$T/a.json" "$T/b.json" <<'PY'
 import json, sys
 a, b = (json.load(open(p))["float"]["accuracy"] for p in sys.argv[1:])
 assert abs(a - b) < 1e-9, (a, b)
 PY
-then ok "grown checkpoint keeps the accuracy"; else no "grown checkpoint keeps the accuracy" "$(cat "$T/a.json" "$T/b.json" | head -c 400)"; fi
 expect_rc "resume the grown checkpoint" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" \
 	--arch c6,c6,p,c8,p,f12,o7 --epochs 3 --batch 16 --ckpt "$T/grown.ckpt" --resume
 expect_rc "grow into a narrower net" 1 "$TRAIN" grow --ckpt "$T/tiny.ckpt" \
@@ -152,12 +151,12 @@ expect_rc "eval the average" 0 "$TRAIN" eval --data "$T/tiny.csv" --ckpt "$T/avg
 expect_rc "average a checkpoint with itself" 0 env OMP_NUM_THREADS=1 "$TRAIN" average \
 	--ckpt "$T/tiny.ckpt" --ckpt "$T/tiny.ckpt" --data "$T/tiny.csv" --out "$T/self.ckpt"
 "$TRAIN" eval --data "$T/tiny.csv" --ckpt "$T/self.ckpt" --json >"$T/c.json" 2>/dev/null
-if python3 - "$T/a.json" "$T/c.json" <<'PY'
+py_check "self-average keeps the accuracy" "$(cat "$T/a.json" "$T/c.json" | head -c 400)" \
+	"$T/a.json" "$T/c.json" <<'PY'
 import json, sys
 a, c = (json.load(open(p))["float"]["accuracy"] for p in sys.argv[1:])
 assert abs(a - c) < 0.05, (a, c)
 PY
-then ok "self-average keeps the accuracy"; else no "self-average keeps the accuracy" "$(cat "$T/a.json" "$T/c.json" | head -c 400)"; fi
 expect_rc "average of one checkpoint" 2 "$TRAIN" average --ckpt "$T/tiny.ckpt" --data "$T/tiny.csv" --out "$T/bad.ckpt"
 expect_rc "average of two architectures" 1 "$TRAIN" average --ckpt "$T/tiny.ckpt" \
 	--ckpt "$T/grown.ckpt" --data "$T/tiny.csv" --out "$T/bad.ckpt"
@@ -184,7 +183,7 @@ FACES=$SHARED/data/faces
 expect_rc "align-check --limit 0" 2 "$TRAIN" detect align-check --faces "$T/none" --fer "$T/none" --limit 0
 if [ -d "$FACES/negatives" ] && [ -d "$FER/test" ]; then
 	if "$TRAIN" detect align-check --faces "$FACES" --fer "$FER/test" --limit 1000 >"$T/ac.txt" 2>"$T/err"; then
-		py_check "align-check: true-place crops, detection and framing" "$T/ac.txt" "$T/ac.txt" <<'PY'
+		py_check "align-check: true-place crops, detection and framing" "$(cat "$T/ac.txt")" "$T/ac.txt" <<'PY'
 import re, sys
 t = open(sys.argv[1]).read()
 num = lambda pat: float(re.search(pat, t).group(1))
@@ -216,7 +215,7 @@ PY
 	for n in $(ls "$FACES/negatives" | head -30); do ln -s "$FACES/negatives/$n" "$mf/negatives/$n"; done
 	if "$TRAIN" detect verifier-data --faces "$mf" --fer "$FER/test" --galleries 4 --pasted 30 \
 		--keep-other 0.5 --out "$T/v.csv" >"$T/vd.txt" 2>"$T/err"; then
-		py_check "verifier-data: labelled rows from photos, galleries and pasted faces" "$T/vd.txt" \
+		py_check "verifier-data: labelled rows from photos, galleries and pasted faces" "$(cat "$T/vd.txt")" \
 			"$T/v.csv" "$T/vd.txt" <<'PY'
 import re, sys
 rows = open(sys.argv[1]).read().splitlines()
