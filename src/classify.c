@@ -295,13 +295,15 @@ int classify_face(struct classify *c, const struct emo_image *frame, const struc
 	for (int k = 0; k < n; k++) {
 		struct emo_face f = *face;
 		const float s = n == 1 ? 1.0f : tta_scale[k];
-		const float cx = f.box.x + 0.5f * f.box.w, cy = f.box.y + 0.5f * f.box.h;
 
-		f.box.w *= s;
-		f.box.h *= s;
-		f.box.x = cx - 0.5f * f.box.w;
-		f.box.y = cy - 0.5f * f.box.h;
-		if ((rc = classify_align(c, frame, n == 1 ? face : &f, &c->crop)) ||
+		if (s != 1.0f) { /* scaled about the box centre */
+			const float cx = f.box.x + 0.5f * f.box.w, cy = f.box.y + 0.5f * f.box.h;
+			f.box.w *= s;
+			f.box.h *= s;
+			f.box.x = cx - 0.5f * f.box.w;
+			f.box.y = cy - 0.5f * f.box.h;
+		}
+		if ((rc = classify_align(c, frame, &f, &c->crop)) ||
 		    (rc = classify_crop(c, &c->crop, p)))
 			return rc;
 		for (int j = 0; j < EMO_NUM_CLASSES; j++)

@@ -765,8 +765,9 @@ static void dt_photometric(struct dt_sample *s, uint64_t *r)
 	}
 }
 
-/* Draw one sample. kind < 0 picks at random; photos from [p_lo, p_lo+p_n),
- * negatives from [n_lo, n_lo+n_n). */
+/* Draw one sample. kind < 0 picks at random, with the shares mix (NULL:
+ * DT_MIX_DEFAULT); photos from [p_lo, p_lo+p_n), negatives from
+ * [n_lo, n_lo+n_n). */
 static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_t seed, int kind,
 			   int p_lo, int p_n, int n_lo, int n_n, const float mix[4])
 {
@@ -1209,7 +1210,8 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 static int dt_train(int argc, char **argv)
 {
 	struct dt_args a = {.ckpt = "runs/face.ckpt", .arch = DT_ARCH, .epochs = 30, .batch = 32,
-			    .steps = 200, .seed = 1, .lr = 0.003f, .wd = 5e-4f, .ignore_thr = 0.25f};
+			    .steps = 200, .seed = 1, .lr = 0.003f, .wd = 5e-4f, .ignore_thr = 0.25f,
+			    .mix = {DT_MIX_DEFAULT}};
 	struct dt_data d;
 	struct fnn *net = NULL;
 	struct dt_state st = {.version = 2};
@@ -1317,8 +1319,7 @@ static int dt_train(int argc, char **argv)
 					sd = hard[(sd >> 7) % (uint64_t)n_hard];
 					kind = 3;
 				}
-				dt_sample_make(&d, &smp[j], sd, kind, 0, d.n_train_photo, 0, d.n_train_neg,
-					       a.mix[0] + a.mix[1] + a.mix[2] + a.mix[3] > 0 ? a.mix : NULL);
+				dt_sample_make(&d, &smp[j], sd, kind, 0, d.n_train_photo, 0, d.n_train_neg, a.mix);
 				smp[j].kind = kind == 3 ? 3 : smp[j].kind;
 				memcpy(x + (size_t)j * DT_IN * DT_IN, smp[j].x, sizeof(smp[j].x));
 				dt_target_make(&smp[j], &tg[j]);
