@@ -195,15 +195,14 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 				pcap = pcap ? pcap * 2 : 4096;
 			}
 			snprintf(path, sizeof(path), "%s/webfaces/images/%s", root, name);
-			d->photo[d->n_photo].path = strdup(path);
+			if (!(d->photo[d->n_photo].path = strdup(path)))
+				goto oom;
 			d->photo[d->n_photo].first = d->n_faces;
 			d->photo[d->n_photo].n = 0;
 			d->photo[d->n_photo].ign_first = 0;
 			d->photo[d->n_photo].ign_n = 0;
 			d->n_photo++;
 		}
-		if (!d->faces || !d->photo)
-			goto oom;
 		{
 			struct dt_face *fc = &d->faces[d->n_faces++];
 			float mouth[2] = {v[10], v[11]};
@@ -1640,6 +1639,18 @@ void dt_fer_box(float *cx, float *cy, float *side)
 	*side = DT_FER_SIDE;
 }
 
+/* The face box of a FER2013 face drawn as a T x T tile with its top-left
+ * corner at (x0, y0) (before any rotation about the tile's centre). */
+static struct emo_box dt_fer_tile_box(float x0, float y0, float T)
+{
+	struct emo_box b;
+
+	b.w = b.h = DT_FER_SIDE / FER_SIZE * T;
+	b.x = x0 + (DT_FER_CX - 0.5f * DT_FER_SIDE) / FER_SIZE * T;
+	b.y = y0 + (DT_FER_CY - 0.5f * DT_FER_SIDE) / FER_SIZE * T;
+	return b;
+}
+
 void dt_gallery_draw(struct emo_image *out, const struct emo_image *bg, const uint8_t *const *faces,
 		     int rows, int cols, struct emo_box *gt)
 {
@@ -1962,8 +1973,6 @@ static int dt_eval_cmd(int argc, char **argv)
 	return rc;
 }
 
-/* Set the model's score_shift so that a score of 0.5 is the threshold
- * giving `budget` false alarms per training negative image. */
 /* Drop the metadata lines holding k1 or k2 (a calibration measures the
  * model without its previous shifts). */
 static void dt_meta_drop(struct qnn_model *m, const char *k1, const char *k2)
@@ -2084,6 +2093,8 @@ out:
 	return rc;
 }
 
+/* Set the model's score_shift so that a score of 0.5 is the threshold
+ * giving `budget` false alarms per training negative image. */
 static int dt_calibrate(int argc, char **argv)
 {
 	struct dt_args a = {.epochs = 1, .batch = 1, .steps = 1, .seed = 1, .budget = 0.005f};
@@ -2438,9 +2449,7 @@ static int dt_align_check(int argc, char **argv)
 			ok_true += true_ok;
 		}
 		/* the face box of a FER2013 face (the detector's training convention) */
-		gt.w = gt.h = DT_FER_SIDE / FER_SIZE * T;
-		gt.x = x0 + (DT_FER_CX - 0.5f * DT_FER_SIDE) / FER_SIZE * T;
-		gt.y = y0 + (DT_FER_CY - 0.5f * DT_FER_SIDE) / FER_SIZE * T;
+		gt = dt_fer_tile_box(x0, y0, T);
 		best = dt_best_match(f, detect_run(det, &img, f, 16), &gt, 0.3f);
 		if (ang != 0)
 			rot_n++;
@@ -2649,9 +2658,7 @@ static int dt_verifier_data(int argc, char **argv)
 		memset(pimg.px, 128, (size_t)DT_V_PW * DT_V_PW);
 		dt_neg_frame(&d, &r, &pimg, held);
 		dt_paste_rotated(&pimg, &ptmp, &tile, x0, y0, T, ang);
-		gt[0].w = gt[0].h = DT_FER_SIDE / FER_SIZE * T;
-		gt[0].x = x0 + (DT_FER_CX - 0.5f * DT_FER_SIDE) / FER_SIZE * T;
-		gt[0].y = y0 + (DT_FER_CY - 0.5f * DT_FER_SIDE) / FER_SIZE * T;
+		gt[0] = dt_fer_tile_box(x0, y0, T);
 		if (dt_v_image(det, out, &pimg, gt, 1, 1, a.keep0, &r, held, f, &crop, count))
 			goto write_error;
 	}
