@@ -28,11 +28,17 @@ for t in "$@"; do
 		[ -z "$line" ] && fail=$((fail + 1))
 		failed="$failed $t"
 		echo "FAIL $t (exit $rc)"; sed 's/^/    /' "$log"
+		grep '^ *FAIL' "$log" | sed "s|^ *|    $t: |" >>"$logdir/failed"
 	else
 		echo "ok   $t: $line"
 		grep -h '^ *SKIP' "$log" | sed 's/^ */    /'
 	fi
 done
+# the failed checks again, last, where a truncated CI log still shows them
+if [ -n "$failed" ]; then
+	echo "failed:$failed"
+	[ -f "$logdir/failed" ] && cat "$logdir/failed"
+fi
 rm -rf "$logdir"
 echo "$pass passed, $fail failed, $skip skipped"
 [ -z "$failed" ]

@@ -313,23 +313,43 @@ oom:
 	return -1;
 }
 
-/* Decode every photo and negative once (about 2 GB for the full set). */
+/* Decode every photo and negative once (about 2 GB for the full set). An
+ * image that does not decode is left out of training (its samples fall back
+ * to a plain background) and counted: a few are reported, none decoding at
+ * all (a wrong or broken --faces) is an error. 0, or -1 with a message. */
 static int dt_preload(struct dt_data *d)
 {
 	long bytes = 0;
+	int bad = 0, first_bad = -1, n = d->n_photo + d->n_neg;
 
 	d->photo_px = calloc((size_t)d->n_photo, sizeof(struct dt_pix));
 	d->neg_px = calloc((size_t)d->n_neg, sizeof(struct dt_pix));
-	if (!d->photo_px || !d->neg_px)
+	if ((d->n_photo && !d->photo_px) || (d->n_neg && !d->neg_px)) {
+		fprintf(stderr, "emotop-train: out of memory\n");
 		return -1;
-#pragma omp parallel for schedule(dynamic) reduction(+ : bytes)
-	for (int i = 0; i < d->n_photo + d->n_neg; i++) {
+	}
+#pragma omp parallel for schedule(dynamic) reduction(+ : bytes, bad)
+	for (int i = 0; i < n; i++) {
 		struct dt_pix *p = i < d->n_photo ? &d->photo_px[i] : &d->neg_px[i - d->n_photo];
 		const char *path = i < d->n_photo ? d->photo[i].path : d->neg[i - d->n_photo];
-		if (jpeg_load_gray(path, &p->px, &p->w, &p->h))
+		if (jpeg_load_gray(path, &p->px, &p->w, &p->h)) {
 			p->px = NULL;
-		else
+			bad++;
+		} else {
 			bytes += (long)p->w * p->h;
+		}
+	}
+	for (int i = 0; i < n && bad; i++)
+		if (!(i < d->n_photo ? d->photo_px[i].px : d->neg_px[i - d->n_photo].px)) {
+			first_bad = i;
+			break;
+		}
+	if (bad)
+		fprintf(stderr, "emotop-train: %d of %d images could not be read and are left out (the first: %s)\n",
+			bad, n, first_bad < d->n_photo ? d->photo[first_bad].path : d->neg[first_bad - d->n_photo]);
+	if (n && bad == n) {
+		fprintf(stderr, "emotop-train: no photo or negative image could be read\n");
+		return -1;
 	}
 	fprintf(stderr, "detect data: %.0f MB of decoded images in memory\n", (double)bytes / 1e6);
 	return 0;

@@ -7,6 +7,8 @@
 . tests/cli/cli_lib.inc
 TRAIN=${EMOTOP_TRAIN:-build/emotop-train}
 SHARED=${SHARED:-../shared}
+# absolute: the small face set below links to it from inside $T
+case $SHARED in /*) ;; *) SHARED=$(pwd)/$SHARED ;; esac
 FER=$SHARED/data/fer2013
 
 # the accuracy the README states, e.g. "int8 accuracy ... **64.12 %**"
@@ -246,9 +248,27 @@ PY
 	else
 		no "--mix sets what a batch holds" "$(cat "$T/mix0,0,0,1/face.ckpt.log" "$T/mix1,0,0,0/face.ckpt.log")"
 	fi
+	# an image that does not decode is named and left out, not trained on
+	echo "not a JPEG" >"$mf/negatives/zz-broken.jpg"
+	expect_rc "detect train with one unreadable negative" 0 env OMP_NUM_THREADS=1 "$TRAIN" detect train \
+		--faces "$mf" --epochs 1 --steps 1 --batch 4 --ckpt "$T/broken/face.ckpt"
+	contains "the unreadable image is named" "$T/err" "1 of 66 images could not be read and are left out (the first: $mf/negatives/zz-broken.jpg)"
 else
 	skip "align-check and verifier-data: face data or FER2013 not found under $SHARED/data"
 fi
+# a face set where no image decodes (a wrong --faces, dangling links) is an
+# error, not a run on blank backgrounds
+bf=$T/bf
+mkdir -p "$bf/webfaces/images" "$bf/negatives"
+printf 'image,x,y,w,h,left_eye_x,left_eye_y,right_eye_x,right_eye_y,nose_x,nose_y,mouth_x,mouth_y\n' >"$bf/webfaces/faces.csv"
+printf 'a.jpg,10,10,40,40,20,25,40,25,30,35,30,42\n' >>"$bf/webfaces/faces.csv"
+printf 'image,left_eye_x,left_eye_y,right_eye_x,right_eye_y,nose_x,nose_y,mouth_left_x,mouth_left_y,mouth_right_x,mouth_right_y\n' >"$bf/crops.csv"
+echo junk >"$bf/webfaces/images/a.jpg"
+ln -s "$T/nowhere.jpg" "$bf/negatives/n1.jpg"
+expect_rc "detect train on images that do not decode" 1 env OMP_NUM_THREADS=1 "$TRAIN" detect train \
+	--faces "$bf" --epochs 1 --steps 1 --batch 4 --mix 1,0,0,1 --ckpt "$T/bf/face.ckpt"
+contains "no readable image is said" "$T/err" "no photo or negative image could be read"
+[ ! -f "$T/bf/face.ckpt" ] && ok "no checkpoint from unreadable images" || no "no checkpoint from unreadable images"
 expect_rc "detect train --restart without --resume" 2 "$TRAIN" detect train --faces "$T/none" --restart
 expect_rc "detect train --ignore-threshold out of range" 2 "$TRAIN" detect train --faces "$T/none" \
 	--ignore-model embedded --ignore-threshold 1.5
