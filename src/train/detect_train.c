@@ -24,6 +24,7 @@
 #include "emotop/align.h"
 #include "emotop/classify.h"
 #include "emotop/detect.h"
+#include "emotop/facenorm.h"
 #include "emotop/image.h"
 #include "emotop/qnn.h"
 #include "train/data.h"
@@ -43,6 +44,11 @@
 #define DT_V_NPASTE 0
 /* train: photo crops, composites, galleries, negatives (--mix) */
 #define DT_MIX_DEFAULT 0.5,0.18,0.12,0.2
+/* share of FER2013-style tiles cut from the sharp landmark crops (dt_crop_tiles) */
+#define DT_SHARP_DEFAULT 0.5
+/* share of the tiles of composites and galleries that are decoys, blurred
+ * squares of negatives with no face (dt_decoy_tile) */
+#define DT_DECOY_SHARE 0.15f
 #define DT_XSTR(...) #__VA_ARGS__
 #define DT_STR(...) DT_XSTR(__VA_ARGS__)
 
@@ -89,6 +95,8 @@ struct dt_data {
 	int n_neg, n_train_neg;
 	struct dt_crop *crops;
 	int n_crops;
+	uint8_t *crop_fer;    /* n_crops 48x48 tiles: the crops in FER2013's framing */
+	float sharp;          /* share of FER2013-style tiles drawn from crop_fer */
 	struct fer_set fer;
 	struct dt_pix *photo_px, *neg_px; /* decoded once (dt_preload) */
 };
@@ -155,6 +163,8 @@ static void face_from_points(struct dt_face *f, const float le[2], const float r
 	memcpy(f->lm[4], mr, sizeof(float) * 2);
 	f->lm_kind = kind;
 }
+
+static int dt_crop_tiles(struct dt_data *d);
 
 /* Read WebFaces (faces.csv, grouped by image; images held out by a hash of
  * the file name: 1 in 10), the crops and the negatives list. */
@@ -300,6 +310,9 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 		}
 		fclose(f);
 	}
+	if (d->n_crops && dt_crop_tiles(d))
+		goto oom;
+	d->sharp = DT_SHARP_DEFAULT;
 	if (fer && fer_load(fer, NULL, &d->fer))
 		return -1;
 	fprintf(stderr,
@@ -455,6 +468,7 @@ static void dt_free(struct dt_data *d)
 	free(d->ign);
 	free(d->neg);
 	free(d->crops);
+	free(d->crop_fer);
 	fer_free(&d->fer);
 	memset(d, 0, sizeof(*d));
 }
@@ -544,6 +558,38 @@ static void xf_src_to_out(const struct dt_xf *t, float sx, float sy, float *ox, 
 	*oy = t->k * (t->s * u + t->c * v) + t->py;
 }
 
+/* FER2013's training split at hand is blurred (a Gaussian of sigma about
+ * 3 px at 48x48; README), its test split and real video-call tiles are not.
+ * Trained on those blurred faces alone, both stages learned that a face
+ * framed as FER2013 frames it is a blurred one: galleries of the test
+ * split's sharp faces were found 420/500 by the first stage (486/500 with
+ * the test faces blurred like the training split). So every landmark crop
+ * (sharp, 80x80) is also cut as a 48x48 tile in FER2013's framing (its
+ * face box onto DT_FER_CX/CY/SIDE, eyes level), and a share d->sharp of
+ * the FER2013-style tiles of composites and galleries comes from these. */
+static int dt_crop_tiles(struct dt_data *d)
+{
+	d->crop_fer = malloc((size_t)d->n_crops * FER_SIZE * FER_SIZE);
+	if (!d->crop_fer)
+		return -1;
+	for (int i = 0; i < d->n_crops; i++) {
+		const struct dt_crop *c = &d->crops[i];
+		const struct dt_src src = {.px = (uint8_t *)(uintptr_t)c->px, .w = 80, .h = 80};
+		float a = -atan2f(c->f.lm[1][1] - c->f.lm[0][1], c->f.lm[1][0] - c->f.lm[0][0]);
+		struct dt_xf t = {.k = DT_FER_SIDE / c->f.side, .c = cosf(a), .s = sinf(a),
+				  .px = DT_FER_CX, .py = DT_FER_CY, .cx = c->f.cx, .cy = c->f.cy};
+		uint8_t *o = d->crop_fer + (size_t)i * FER_SIZE * FER_SIZE;
+		for (int y = 0; y < FER_SIZE; y++)
+			for (int x = 0; x < FER_SIZE; x++) {
+				float sx, sy, v;
+				xf_out_to_src(&t, (float)x + 0.5f, (float)y + 0.5f, &sx, &sy);
+				v = dt_bilinear(&src, sx, sy);
+				o[y * FER_SIZE + x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5f);
+			}
+	}
+	return 0;
+}
+
 /* Render src through t into the DT_IN x DT_IN float canvas (0..255). If the
  * scale shrinks a lot, box-filter the source first. */
 static void dt_render(struct dt_src *src, struct dt_xf t, float *out, int x0, int y0, int w, int h)
@@ -631,10 +677,59 @@ static void dt_background(const struct dt_data *d, int neg_lo, int neg_n, struct
 
 static const uint8_t *dt_fer_pick(const struct fer_set *fer, uint64_t *r);
 
+/* A FER2013-style 48x48 tile: a sharp landmark crop in FER2013's framing
+ * with probability d->sharp (see dt_crop_tiles), else a FER2013 face. */
+static const uint8_t *dt_tile_pick(const struct dt_data *d, uint64_t *r)
+{
+	if (d->n_crops && (!d->fer.n || dt_unit(r) < d->sharp))
+		return d->crop_fer + (size_t)dt_int(r, d->n_crops) * FER_SIZE * FER_SIZE;
+	return dt_fer_pick(&d->fer, r);
+}
+
+/* A decoy tile: no face, but a square of a negative image (index from
+ * [neg_lo, neg_lo+neg_n)) resampled to 48x48 and blurred by sigma px.
+ * Trained with blurred FER2013 faces only, the detector had learned that
+ * a blurred square in a gallery is a face: the shipped one found 320 of
+ * 500 tiles in galleries of such decoys (sigma 3) and none of sharp
+ * ones. Decoys among the faces of composites and galleries take that
+ * shortcut away. */
+static void dt_decoy_tile(const struct dt_data *d, int neg_lo, int neg_n, uint64_t *r, float sigma,
+			  uint8_t out[FER_SIZE * FER_SIZE])
+{
+	struct dt_src src;
+	uint8_t tmp[FER_SIZE * FER_SIZE];
+
+	if (neg_n < 1 || dt_load_src(d, 1, neg_lo + dt_int(r, neg_n), &src)) {
+		memset(out, 128, FER_SIZE * FER_SIZE);
+		return;
+	}
+	{
+		const int m = src.w < src.h ? src.w : src.h;
+		const float side = dt_range(r, (float)m / 6, (float)m / 1.5f);
+		const float x0 = dt_range(r, 0, (float)src.w - side), y0 = dt_range(r, 0, (float)src.h - side);
+		for (int y = 0; y < FER_SIZE; y++)
+			for (int x = 0; x < FER_SIZE; x++) {
+				float v = dt_bilinear(&src, x0 + ((float)x + 0.5f) * side / FER_SIZE,
+						      y0 + ((float)y + 0.5f) * side / FER_SIZE);
+				out[y * FER_SIZE + x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5f);
+			}
+	}
+	free(src.px);
+	if (sigma > 0)
+		facenorm_blur(out, FER_SIZE, FER_SIZE, sigma, tmp);
+}
+
+/* The blur of a training decoy: mostly FER2013's own (about 3 px), else
+ * milder. */
+static float dt_decoy_sigma(uint64_t *r)
+{
+	return dt_unit(r) < 0.6f ? dt_range(r, 2.0f, 4.0f) : dt_range(r, 0.0f, 2.0f);
+}
+
 /* Paste a face tile (a crop or a FER face) so that its face gets side fs
  * centred at (ox, oy); the whole tile is drawn, clipped to [bx0,bx1)x[by0,by1). */
 static void dt_paste(const struct dt_data *d, struct dt_sample *s, float fs, float ox, float oy,
-		     float angle, int use_fer, uint64_t *r, const int clip[4])
+		     float angle, int use_fer, const uint8_t *decoy, uint64_t *r, const int clip[4])
 {
 	struct dt_src src;
 	struct dt_face face;
@@ -643,9 +738,9 @@ static void dt_paste(const struct dt_data *d, struct dt_sample *s, float fs, flo
 	uint8_t buf[80 * 80];
 	int x0, y0, x1, y1;
 
-	if (use_fer && d->fer.n) {
+	if (decoy || (use_fer && (d->fer.n || d->n_crops))) {
 		src.w = src.h = FER_SIZE;
-		memcpy(buf, dt_fer_pick(&d->fer, r), FER_SIZE * FER_SIZE);
+		memcpy(buf, decoy ? decoy : dt_tile_pick(d, r), FER_SIZE * FER_SIZE);
 		memset(&face, 0, sizeof(face));
 		face.cx = DT_FER_CX;
 		face.cy = DT_FER_CY;
@@ -700,7 +795,7 @@ static void dt_paste(const struct dt_data *d, struct dt_sample *s, float fs, flo
 			}
 	}
 	free(src.px);
-	if (s->nf < DT_MAXF)
+	if (!decoy && s->nf < DT_MAXF)
 		dt_face_xf(&t, &face, &s->f[s->nf++], 1.0f);
 }
 
@@ -842,9 +937,13 @@ static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_
 		dt_background(d, n_lo, n_n, s, &r);
 		for (int i = 0; i < n; i++) {
 			float fs = expf(dt_range(&r, logf(DT_LEVEL_MIN - 2), logf(DT_LEVEL_MAX + 4)));
+			uint8_t decoy[FER_SIZE * FER_SIZE];
+			const int is_decoy = dt_unit(&r) < DT_DECOY_SHARE;
+			if (is_decoy)
+				dt_decoy_tile(d, n_lo, n_n, &r, dt_decoy_sigma(&r), decoy);
 			dt_paste(d, s, fs, dt_range(&r, 4, DT_IN - 4), dt_range(&r, 4, DT_IN - 4),
 				 dt_unit(&r) < 0.4f ? dt_range(&r, -0.5f, 0.5f) : 0,
-				 dt_unit(&r) < 0.4f, &r, clip);
+				 dt_unit(&r) < 0.4f, is_decoy ? decoy : NULL, &r, clip);
 		}
 	} else if (kind == 2) {
 		/* a video-call gallery: tiles of side T with gaps, a face each */
@@ -861,6 +960,8 @@ static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_
 			for (float tx = ox; tx < DT_IN; tx += T * aspect + gap) {
 				int clip[4] = {(int)tx, (int)ty, (int)(tx + T * aspect), (int)(ty + T)};
 				float fs = T * dt_range(&r, 0.65f, 0.95f);
+				uint8_t decoy[FER_SIZE * FER_SIZE];
+				int is_decoy;
 				if (clip[0] < 0)
 					clip[0] = 0;
 				if (clip[1] < 0)
@@ -874,10 +975,12 @@ static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_
 				for (int y = clip[1]; y < clip[3]; y++)
 					for (int x = clip[0]; x < clip[2]; x++)
 						s->x[y * DT_IN + x] = bg * 0.7f;
+				if ((is_decoy = dt_unit(&r) < DT_DECOY_SHARE))
+					dt_decoy_tile(d, n_lo, n_n, &r, dt_decoy_sigma(&r), decoy);
 				dt_paste(d, s, fs, tx + T * aspect * 0.5f + dt_range(&r, -0.08f, 0.08f) * T,
 					 ty + T * 0.5f + dt_range(&r, -0.05f, 0.1f) * T,
 					 dt_unit(&r) < 0.35f ? dt_range(&r, -0.45f, 0.45f) : 0,
-					 fer || !d->n_crops, &r, clip);
+					 fer || !d->n_crops, is_decoy ? decoy : NULL, &r, clip);
 			}
 	} else {
 		dt_background(d, n_lo, n_n, s, &r);
@@ -1105,6 +1208,9 @@ struct dt_args {
 	int epochs, batch, steps, resume, restart, seed, threads, limit, galleries, pasted;
 	float lr, wd, budget, ignore_thr, thr, keep0;
 	float mix[4];      /* train: share of photos, composites, galleries, negatives */
+	float sharp;       /* train, verifier-data: share of sharp FER-style tiles */
+	int has_sharp;     /* --sharp given (else DT_SHARP_DEFAULT) */
+	float gallery_blur; /* eval: Gaussian sigma for the galleries' FER2013 faces */
 };
 
 static void dt_usage(void)
@@ -1116,6 +1222,7 @@ static void dt_usage(void)
 		"       emotop-train detect calibrate --faces DIR --verifier IN.qnn --out OUT.qnn\n"
 		"                                     [--model FILE] [--budget F] [--threshold PRE]\n"
 		"       emotop-train detect eval --faces DIR [--fer DIR] [--model FILE] [--verifier FILE|none]\n"
+		"                                [--gallery-blur S]\n"
 		"       emotop-train detect fer-framing --faces DIR --fer DIR [--model FILE]\n"
 		"       emotop-train detect align-check --faces DIR --fer DIR [--model FILE]\n"
 		"                                       [--verifier FILE|none] [--emotion-model FILE] [--limit N]\n"
@@ -1139,6 +1246,11 @@ static void dt_usage(void)
 		"  --seed N        (default 1)\n"
 		"  --mix P,C,G,N   train: shares of photo crops, composites, galleries and\n"
 		"                  negatives in a batch (default " DT_STR(DT_MIX_DEFAULT) ")\n"
+		"  --sharp F       train, verifier-data: the share of FER2013-style tiles in\n"
+		"                  composites and galleries cut from the sharp landmark crops\n"
+		"                  instead of FER2013's blurred training faces (default " DT_STR(DT_SHARP_DEFAULT) ")\n"
+		"  --gallery-blur S  eval: blur the galleries' FER2013 faces (Gaussian, sigma S px\n"
+		"                  at 48x48; 3 is about the blur of the training split)\n"
 		"  --limit N       align-check: N test faces spread over the split (default all)\n"
 		"  --galleries N   verifier-data: synthetic galleries (default " DT_STR(DT_V_NGAL) ")\n"
 		"  --pasted N      verifier-data: frames with one pasted FER2013 face (default " DT_STR(DT_V_NPASTE) ")\n"
@@ -1177,7 +1289,8 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		{"ignore-threshold", 1, 0, 'T'}, {"seed", 1, 0, 'S'}, {"lr", 1, 0, 'l'}, {"wd", 1, 0, 'w'},
 		{"model", 1, 0, 'm'}, {"budget", 1, 0, 'B'}, {"emotion-model", 1, 0, 'E'}, {"limit", 1, 0, 'L'},
 		{"threshold", 1, 0, 'x'}, {"verifier", 1, 0, 'V'}, {"galleries", 1, 0, 'G'},
-		{"pasted", 1, 0, 'P'}, {"keep-other", 1, 0, 'K'}, {"mix", 1, 0, 'M'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"pasted", 1, 0, 'P'}, {"keep-other", 1, 0, 'K'}, {"mix", 1, 0, 'M'}, {"sharp", 1, 0, 'H'}, {"gallery-blur", 1, 0, 'u'},
+		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int o;
 
 	optind = 1;
@@ -1214,6 +1327,25 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 				return 2;
 			}
 			break;
+		case 'H': {
+			char *end;
+			a->sharp = strtof(optarg, &end);
+			if (end == optarg || *end || !(a->sharp >= 0 && a->sharp <= 1)) {
+				fprintf(stderr, "emotop-train: --sharp wants a share from 0 to 1, not '%s'\n", optarg);
+				return 2;
+			}
+			a->has_sharp = 1;
+			break;
+		}
+		case 'u': {
+			char *end;
+			a->gallery_blur = strtof(optarg, &end);
+			if (end == optarg || *end || !(a->gallery_blur >= 0 && a->gallery_blur <= 10)) {
+				fprintf(stderr, "emotop-train: --gallery-blur wants a sigma from 0 to 10 px, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'h': dt_usage(); return 1;
 		default: dt_usage(); return 2;
 		}
@@ -1247,6 +1379,8 @@ static int dt_train(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	if (dt_load(&d, a.faces, a.fer))
 		return 1;
+	if (a.has_sharp)
+		d.sharp = a.sharp;
 	rc = 1;
 	if (dt_preload(&d) || (a.ignore_model && dt_mine_ignore(&d, a.ignore_model, a.ignore_thr)))
 		goto out;
@@ -1751,7 +1885,7 @@ static int dt_ev_jpeg(struct dt_evimg *e, const char *path)
 }
 
 int dt_evset_load(struct dt_evset *s, const char *faces_dir, const char *fer_dir, int n_gallery,
-		  int gw, int gh, int rows, int cols, const char *gallery_dir)
+		  int gw, int gh, int rows, int cols, float gallery_blur, int decoys, const char *gallery_dir)
 {
 	struct dt_data d;
 	struct fer_set fer = {0};
@@ -1762,6 +1896,10 @@ int dt_evset_load(struct dt_evset *s, const char *faces_dir, const char *fer_dir
 		return -1;
 	if (n_gallery > 0 && fer_dir && fer_load(fer_dir, NULL, &fer))
 		goto out;
+	for (int i = 0; gallery_blur > 0 && i < fer.n; i++) {
+		uint8_t tmp[FER_SIZE * FER_SIZE];
+		facenorm_blur(fer.px + (size_t)i * FER_SIZE * FER_SIZE, FER_SIZE, FER_SIZE, gallery_blur, tmp);
+	}
 	for (int i = d.n_train_photo; i < d.n_photo; i++) {
 		struct dt_evimg *e;
 		if (dt_ev_push(s, &cap))
@@ -1784,28 +1922,37 @@ int dt_evset_load(struct dt_evset *s, const char *faces_dir, const char *fer_dir
 		s->n++;
 		s->n_neg++;
 	}
-	for (int g = 0; fer.n && g < n_gallery && rows * cols <= 64; g++) {
+	for (int g = 0; fer.n && g < (decoys ? 2 : 1) * n_gallery && rows * cols <= 64; g++) {
 		struct dt_evimg *e;
 		const uint8_t *faces[64];
+		static uint8_t decoy[64][FER_SIZE * FER_SIZE];
 		struct emo_image bg = {0};
-		uint64_t r = 0x6a11e7ULL + (uint64_t)g;
+		const int is_decoy = g >= n_gallery;
+		uint64_t r = (is_decoy ? 0xdec0ULL : 0x6a11e7ULL) + (uint64_t)g;
 		int w, h;
 		if (dt_ev_push(s, &cap))
 			goto out;
 		e = &s->im[s->n];
 		if (image_new(&e->img, gw, gh))
 			goto out;
-		for (int k = 0; k < rows * cols; k++)
-			faces[k] = dt_fer_pick(&fer, &r);
+		for (int k = 0; k < rows * cols; k++) {
+			if (is_decoy) { /* blurred like FER2013's training faces, no face */
+				dt_decoy_tile(&d, d.n_train_neg, d.n_neg - d.n_train_neg, &r, 3.0f, decoy[k]);
+				faces[k] = decoy[k];
+			} else {
+				faces[k] = dt_fer_pick(&fer, &r);
+			}
+		}
 		if (!jpeg_load_gray(d.neg[d.n_train_neg + dt_int(&r, d.n_neg - d.n_train_neg)], &bg.px, &w, &h)) {
 			bg.w = bg.stride = w;
 			bg.h = h;
 		}
 		dt_gallery_draw(&e->img, bg.px ? &bg : NULL, faces, rows, cols, e->gt);
 		free(bg.px);
-		e->n_gt = rows * cols;
-		e->kind = DT_EV_GALLERY;
-		snprintf(e->path, sizeof(e->path), "%s/gallery%03d.pgm", gallery_dir ? gallery_dir : ".", g);
+		e->n_gt = is_decoy ? 0 : rows * cols;
+		e->kind = is_decoy ? DT_EV_DECOY : DT_EV_GALLERY;
+		snprintf(e->path, sizeof(e->path), "%s/%s%03d.pgm", gallery_dir ? gallery_dir : ".",
+			 is_decoy ? "decoys" : "gallery", g);
 		if (gallery_dir) {
 			FILE *f = fopen(e->path, "wb");
 			if (!f) {
@@ -1924,6 +2071,9 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 		if (e->kind == DT_EV_NEG) {
 			r->n_neg++;
 			r->neg_fa += fa;
+		} else if (e->kind == DT_EV_DECOY) {
+			r->d_frames++;
+			r->d_fa += fa;
 		} else if (e->kind == DT_EV_PHOTO) {
 			for (int j = 0; j < e->n_gt; j++) {
 				r->n_gt_all++;
@@ -1966,7 +2116,7 @@ static int dt_eval_cmd(int argc, char **argv)
 
 	if ((rc = dt_parse(argc, argv, &a)))
 		return rc == 1 ? 0 : rc;
-	if (dt_evset_load(&s, a.faces, a.fer, a.fer ? 20 : 0, 1920, 1080, 5, 5, NULL))
+	if (dt_evset_load(&s, a.faces, a.fer, a.fer ? 20 : 0, 1920, 1080, 5, 5, a.gallery_blur, 1, NULL))
 		return 1;
 	detect_opts_default(&o);
 	o.threshold = 0.05f;
@@ -1982,11 +2132,14 @@ static int dt_eval_cmd(int argc, char **argv)
 		printf("held-out WebFaces: recall %.4f (%d/%d faces >= 20 px), all sizes %.4f (%d/%d) "
 		       "at threshold %.3f = %d false alarms on %d held-out negatives (%.4f per image)\n"
 		       "galleries 1920x1080 5x5 FER test faces: recall %.4f (%d/%d), %d false alarms\n"
+		       "decoy galleries 1920x1080 5x5 (blurred squares of negatives, no face): "
+		       "%d false alarms on %d tiles\n"
 		       "mean %.2f ms per image (path %s)\n",
 		       (double)r.n_hit / (r.n_gt ? r.n_gt : 1), r.n_hit, r.n_gt,
 		       (double)r.n_hit_all / (r.n_gt_all ? r.n_gt_all : 1), r.n_hit_all, r.n_gt_all,
 		       (double)r.thr, r.neg_fa, r.n_neg, (double)r.neg_fa / (r.n_neg ? r.n_neg : 1),
-		       (double)r.g_hit / (r.g_gt ? r.g_gt : 1), r.g_hit, r.g_gt, r.g_fa, r.ms,
+		       (double)r.g_hit / (r.g_gt ? r.g_gt : 1), r.g_hit, r.g_gt, r.g_fa, r.d_fa,
+		       r.d_frames * 25, r.ms,
 		       detect_kernel_path(det));
 	detect_free(det);
 	dt_evset_free(&s);
@@ -2603,6 +2756,8 @@ static int dt_verifier_data(int argc, char **argv)
 		free(f);
 		return 1;
 	}
+	if (a.has_sharp)
+		d.sharp = a.sharp;
 	rc = 1;
 	detect_opts_default(&o);
 	o.model_path = a.model;
@@ -2650,17 +2805,27 @@ static int dt_verifier_data(int argc, char **argv)
 		const int big = g % 2;
 		struct emo_image view = {big ? DT_V_GW : 1280, big ? DT_V_GH : 720, gal.stride, gal.px};
 		const uint8_t *faces[64];
+		static uint8_t decoys[64][FER_SIZE * FER_SIZE];
+		int is_decoy[64], n_gt = 0;
 		struct emo_image bg = {0};
 		int w, h, n_ng = held ? d.n_neg - d.n_train_neg : d.n_train_neg;
-		for (int k = 0; k < rows * cols; k++)
-			faces[k] = dt_fer_pick(&d.fer, &r);
+		for (int k = 0; k < rows * cols; k++) {
+			faces[k] = dt_tile_pick(&d, &r);
+			if ((is_decoy[k] = dt_unit(&r) < DT_DECOY_SHARE)) {
+				dt_decoy_tile(&d, held ? d.n_train_neg : 0, n_ng, &r, dt_decoy_sigma(&r), decoys[k]);
+				faces[k] = decoys[k];
+			}
+		}
 		if (n_ng > 0 && !jpeg_load_gray(d.neg[(held ? d.n_train_neg : 0) + dt_int(&r, n_ng)], &bg.px, &w, &h)) {
 			bg.w = bg.stride = w;
 			bg.h = h;
 		}
 		dt_gallery_draw(&view, bg.px ? &bg : NULL, faces, rows, cols, gt);
 		free(bg.px);
-		if (dt_v_image(det, out, &view, gt, rows * cols, 1, a.keep0, &r, held, f, &crop, count))
+		for (int k = 0; k < rows * cols; k++) /* a decoy is no face: its candidates are non-faces */
+			if (!is_decoy[k])
+				gt[n_gt++] = gt[k];
+		if (dt_v_image(det, out, &view, gt, n_gt, 1, a.keep0, &r, held, f, &crop, count))
 			goto write_error;
 	}
 	/* one FER2013 face pasted on a negative at a random place, size (24 to
@@ -2669,7 +2834,7 @@ static int dt_verifier_data(int argc, char **argv)
 	for (int i = 0; i < a.pasted; i++) {
 		uint64_t r = 0x9a57edULL + (uint64_t)i * 0x9e3779b97f4a7c15ULL;
 		const int held = i % 10 == 7;
-		struct emo_image tile = {FER_SIZE, FER_SIZE, FER_SIZE, (uint8_t *)(uintptr_t)dt_fer_pick(&d.fer, &r)};
+		struct emo_image tile = {FER_SIZE, FER_SIZE, FER_SIZE, (uint8_t *)(uintptr_t)dt_tile_pick(&d, &r)};
 		const float T = 24.0f * expf(dt_unit(&r) * logf(220.0f / 24.0f));
 		const float x0 = dt_range(&r, 0, (float)DT_V_PW - T), y0 = dt_range(&r, 0, (float)DT_V_PW - T);
 		float ang = 0;
@@ -2859,6 +3024,8 @@ static int dt_samples(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	if (!a.out || dt_load(&d, a.faces, a.fer))
 		return 2;
+	if (a.has_sharp)
+		d.sharp = a.sharp;
 	s = malloc(sizeof(*s));
 	for (int i = 0; s && i < 24; i++) {
 		char path[4096];

@@ -37,7 +37,7 @@ struct qnn_model *dt_to_qnn(struct fnn *net, const float *calib, int n, const ch
 #include "emotop/detect.h"
 #include "emotop/image.h"
 
-enum dt_ev_kind { DT_EV_PHOTO = 0, DT_EV_NEG = 1, DT_EV_GALLERY = 2 };
+enum dt_ev_kind { DT_EV_PHOTO = 0, DT_EV_NEG = 1, DT_EV_GALLERY = 2, DT_EV_DECOY = 3 };
 
 struct dt_evimg {
 	char path[1024];        /* file the image came from (or was written to) */
@@ -55,11 +55,14 @@ struct dt_evset {
 /* Held-out WebFaces photos and negatives (the trainer's split: 1 in 10 of
  * each, by name) from faces_dir, plus n_gallery synthetic gallery frames
  * gw x gh with rows x cols FER2013 faces (from fer_dir, e.g. its test/
- * split; none when NULL) on held-out negatives. Galleries are written as
+ * split; none when NULL; blurred by a Gaussian of sigma gallery_blur px when
+ * > 0) on held-out negatives, and with decoys as many galleries again whose
+ * tiles are blurred squares of held-out negatives, no face (DT_EV_DECOY).
+ * Galleries are written as
  * PGM files into gallery_dir when it is not NULL (for the Haar script).
  * Returns 0 or -1 (message on stderr). */
 int dt_evset_load(struct dt_evset *s, const char *faces_dir, const char *fer_dir, int n_gallery,
-		  int gw, int gh, int rows, int cols, const char *gallery_dir);
+		  int gw, int gh, int rows, int cols, float gallery_blur, int decoys, const char *gallery_dir);
 void dt_evset_free(struct dt_evset *s);
 /* Draw one gallery frame: rows x cols FER faces (48x48 each, px[k]) on
  * background bg (any size, stretched); gt gets each face's box. */
@@ -75,6 +78,7 @@ struct dt_evres {
 	int n_gt, n_hit;        /* annotated photo faces (>= min_face) and found */
 	int n_gt_all, n_hit_all;/* all annotated faces */
 	int g_gt, g_hit, g_fa;  /* galleries */
+	int d_frames, d_fa;     /* decoy galleries: frames, false alarms */
 	double ms;              /* mean detector time per image */
 };
 

@@ -195,7 +195,7 @@ int main(void)
 	printf("CPU: %s; kernel path %s; one thread\n", cpu, detect_kernel_path(d20));
 
 	/* timing frames: held-out photos (or a synthetic pattern) stretched */
-	if (have_shared && dt_evset_load(&set, faces, NULL, 0, 0, 0, 0, 0, NULL) == 0) {
+	if (have_shared && dt_evset_load(&set, faces, NULL, 0, 0, 0, 0, 0, 0, 0, NULL) == 0) {
 		for (int i = 0; i < n640; i++) {
 			image_new(&fr640[i], 640, 480);
 			image_resize(&set.im[i * 7 % set.n_photo].img, &fr640[i]);
@@ -257,7 +257,7 @@ int main(void)
 	if (!have_shared) {
 		printf("SKIP accuracy: %s not found (set SHARED)\n", faces);
 	} else if (dt_evset_load(&set, faces, !stat(fer, &sb) ? fer : NULL, quick ? 5 : 20, 1920,
-				 1080, 5, 5, dir) == 0) {
+				 1080, 5, 5, 0, 0, dir) == 0) {
 		if (dt_evaluate(dlow, &set, 0.01f, 20, &r) == 0) {
 			printf("emotop held-out WebFaces (%d photos): recall %.4f (%d/%d faces >= 20 px; all "
 			       "sizes %.4f) at threshold %.3f: %d false alarms on %d held-out negatives "

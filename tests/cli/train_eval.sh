@@ -276,4 +276,10 @@ for m in 1,2,3 1,2,3,-1 0,0,0,0 a,b,c,d 1,2,3,4,5; do
 	expect_rc "detect train --mix $m refused" 2 "$TRAIN" detect train --faces "$T/none" --mix "$m"
 done
 contains "a bad --mix says what it wants" "$T/err" "four shares"
+for v in 1.5 -0.1 abc ""; do
+	expect_rc "detect train --sharp '$v' refused" 2 "$TRAIN" detect train --faces "$T/none" --sharp "$v"
+done
+contains "a bad --sharp says what it wants" "$T/err" "a share from 0 to 1"
+expect_rc "detect eval --gallery-blur out of range" 2 "$TRAIN" detect eval --faces "$T/none" --gallery-blur 11
+contains "a bad --gallery-blur says what it wants" "$T/err" "a sigma from 0 to 10"
 done_tests
