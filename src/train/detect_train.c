@@ -1280,6 +1280,20 @@ static int dt_parse_mix(const char *arg, float mix[4])
 	return 0;
 }
 
+/* A number from lo to hi (what: how --opt names it), or -1 with a message. */
+static int dt_parse_range(const char *opt, const char *what, const char *arg, float lo, float hi, float *v)
+{
+	char *end;
+
+	*v = strtof(arg, &end);
+	if (end == arg || *end || !(*v >= lo && *v <= hi)) {
+		fprintf(stderr, "emotop-train: %s wants %s from %g to %g, not '%s'\n", opt, what, (double)lo,
+			(double)hi, arg);
+		return -1;
+	}
+	return 0;
+}
+
 static int dt_parse(int argc, char **argv, struct dt_args *a)
 {
 	static const struct option lo[] = {
@@ -1327,25 +1341,15 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 				return 2;
 			}
 			break;
-		case 'H': {
-			char *end;
-			a->sharp = strtof(optarg, &end);
-			if (end == optarg || *end || !(a->sharp >= 0 && a->sharp <= 1)) {
-				fprintf(stderr, "emotop-train: --sharp wants a share from 0 to 1, not '%s'\n", optarg);
+		case 'H':
+			if (dt_parse_range("--sharp", "a share", optarg, 0, 1, &a->sharp))
 				return 2;
-			}
 			a->has_sharp = 1;
 			break;
-		}
-		case 'u': {
-			char *end;
-			a->gallery_blur = strtof(optarg, &end);
-			if (end == optarg || *end || !(a->gallery_blur >= 0 && a->gallery_blur <= 10)) {
-				fprintf(stderr, "emotop-train: --gallery-blur wants a sigma from 0 to 10 px, not '%s'\n", optarg);
+		case 'u':
+			if (dt_parse_range("--gallery-blur", "a sigma in px", optarg, 0, 10, &a->gallery_blur))
 				return 2;
-			}
 			break;
-		}
 		case 'h': dt_usage(); return 1;
 		default: dt_usage(); return 2;
 		}

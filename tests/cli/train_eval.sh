@@ -279,7 +279,7 @@ contains "a bad --mix says what it wants" "$T/err" "four shares"
 for v in 1.5 -0.1 abc ""; do
 	expect_rc "detect train --sharp '$v' refused" 2 "$TRAIN" detect train --faces "$T/none" --sharp "$v"
 done
-contains "a bad --sharp says what it wants" "$T/err" "a share from 0 to 1"
+contains "a bad --sharp says what it wants" "$T/err" "--sharp wants a share from 0 to 1, not"
 expect_rc "detect eval --gallery-blur out of range" 2 "$TRAIN" detect eval --faces "$T/none" --gallery-blur 11
-contains "a bad --gallery-blur says what it wants" "$T/err" "a sigma from 0 to 10"
+contains "a bad --gallery-blur says what it wants" "$T/err" "--gallery-blur wants a sigma in px from 0 to 10, not '11'"
 done_tests
