@@ -310,9 +310,6 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 		}
 		fclose(f);
 	}
-	if (d->n_crops && dt_crop_tiles(d))
-		goto oom;
-	d->sharp = DT_SHARP_DEFAULT;
 	if (fer && fer_load(fer, NULL, &d->fer))
 		return -1;
 	fprintf(stderr,
@@ -681,7 +678,7 @@ static const uint8_t *dt_fer_pick(const struct fer_set *fer, uint64_t *r);
  * with probability d->sharp (see dt_crop_tiles), else a FER2013 face. */
 static const uint8_t *dt_tile_pick(const struct dt_data *d, uint64_t *r)
 {
-	if (d->n_crops && (!d->fer.n || dt_unit(r) < d->sharp))
+	if (d->crop_fer && (!d->fer.n || dt_unit(r) < d->sharp))
 		return d->crop_fer + (size_t)dt_int(r, d->n_crops) * FER_SIZE * FER_SIZE;
 	return dt_fer_pick(&d->fer, r);
 }
@@ -738,7 +735,7 @@ static void dt_paste(const struct dt_data *d, struct dt_sample *s, float fs, flo
 	uint8_t buf[80 * 80];
 	int x0, y0, x1, y1;
 
-	if (decoy || (use_fer && (d->fer.n || d->n_crops))) {
+	if (decoy || (use_fer && (d->fer.n || d->crop_fer))) {
 		src.w = src.h = FER_SIZE;
 		memcpy(buf, decoy ? decoy : dt_tile_pick(d, r), FER_SIZE * FER_SIZE);
 		memset(&face, 0, sizeof(face));
@@ -1362,6 +1359,19 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 	return 0;
 }
 
+/* For the commands that draw training samples: the share of sharp
+ * FER2013-style tiles (--sharp, else DT_SHARP_DEFAULT) and those tiles
+ * (dt_crop_tiles). 0, or -1 with a message. */
+static int dt_sharp_setup(struct dt_data *d, const struct dt_args *a)
+{
+	d->sharp = a->has_sharp ? a->sharp : DT_SHARP_DEFAULT;
+	if (d->sharp > 0 && d->n_crops && !d->crop_fer && dt_crop_tiles(d)) {
+		fprintf(stderr, "emotop-train: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
 static int dt_train(int argc, char **argv)
 {
 	struct dt_args a = {.ckpt = "runs/face.ckpt", .arch = DT_ARCH, .epochs = 30, .batch = 32,
@@ -1383,8 +1393,10 @@ static int dt_train(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	if (dt_load(&d, a.faces, a.fer))
 		return 1;
-	if (a.has_sharp)
-		d.sharp = a.sharp;
+	if (dt_sharp_setup(&d, &a)) {
+		dt_free(&d);
+		return 1;
+	}
 	rc = 1;
 	if (dt_preload(&d) || (a.ignore_model && dt_mine_ignore(&d, a.ignore_model, a.ignore_thr)))
 		goto out;
@@ -1761,7 +1773,7 @@ static int dt_quantize(int argc, char **argv)
 	net = fnn_new(arch, (struct fnn_shape){DT_IN, DT_IN, 1}, 1);
 	s = malloc(sizeof(*s) * (size_t)N);
 	calib = malloc(sizeof(float) * (size_t)N * DT_IN * DT_IN);
-	if (!net || !s || !calib || fnn_load_extra(a.ckpt, &st, sizeof(st), &st_len) ||
+	if (!net || !s || !calib || dt_sharp_setup(&d, &a) || fnn_load_extra(a.ckpt, &st, sizeof(st), &st_len) ||
 	    fnn_load(net, a.ckpt, NULL, 0, NULL))
 		goto out;
 #pragma omp parallel for schedule(dynamic)
@@ -2760,9 +2772,9 @@ static int dt_verifier_data(int argc, char **argv)
 		free(f);
 		return 1;
 	}
-	if (a.has_sharp)
-		d.sharp = a.sharp;
 	rc = 1;
+	if (dt_sharp_setup(&d, &a))
+		goto out;
 	detect_opts_default(&o);
 	o.model_path = a.model;
 	o.verify_path = "none";
@@ -2922,7 +2934,7 @@ static int dt_average(int argc, char **argv)
 		goto out_nodata;
 	if (dt_load(&d, a.faces, a.fer))
 		goto out_nodata;
-	if (dt_preload(&d))
+	if (dt_sharp_setup(&d, &a) || dt_preload(&d))
 		goto out;
 	for (int b = 0; b < a.steps; b++) {
 #pragma omp parallel for schedule(dynamic)
@@ -2961,7 +2973,8 @@ static int dt_debug(int argc, char **argv)
 
 	if ((rc = dt_parse(argc, argv, &a)))
 		return rc == 1 ? 0 : rc;
-	if (!s || !t || fnn_load_arch(a.ckpt, arch, sizeof(arch)) || dt_load(&d, a.faces, a.fer))
+	if (!s || !t || fnn_load_arch(a.ckpt, arch, sizeof(arch)) || dt_load(&d, a.faces, a.fer) ||
+	    dt_sharp_setup(&d, &a))
 		return 1;
 	net = fnn_new(arch, (struct fnn_shape){DT_IN, DT_IN, 1}, 1);
 	if (!net || fnn_load(net, a.ckpt, NULL, 0, NULL))
@@ -3028,8 +3041,10 @@ static int dt_samples(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	if (!a.out || dt_load(&d, a.faces, a.fer))
 		return 2;
-	if (a.has_sharp)
-		d.sharp = a.sharp;
+	if (dt_sharp_setup(&d, &a)) {
+		dt_free(&d);
+		return 1;
+	}
 	s = malloc(sizeof(*s));
 	for (int i = 0; s && i < 24; i++) {
 		char path[4096];
