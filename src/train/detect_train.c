@@ -555,15 +555,26 @@ static void xf_src_to_out(const struct dt_xf *t, float sx, float sy, float *ox, 
 	*oy = t->k * (t->s * u + t->c * v) + t->py;
 }
 
+/* A 48x48 tile sampled from src through t (bilinear, rounded to 8 bits). */
+static void dt_tile_sample(const struct dt_src *src, const struct dt_xf *t, uint8_t out[FER_SIZE * FER_SIZE])
+{
+	for (int y = 0; y < FER_SIZE; y++)
+		for (int x = 0; x < FER_SIZE; x++) {
+			float sx, sy, v;
+			xf_out_to_src(t, (float)x + 0.5f, (float)y + 0.5f, &sx, &sy);
+			v = dt_bilinear(src, sx, sy);
+			out[y * FER_SIZE + x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5f);
+		}
+}
+
 /* FER2013's training split at hand is blurred (a Gaussian of sigma about
  * 3 px at 48x48; README), its test split and real video-call tiles are not.
- * Trained on those blurred faces alone, both stages learned that a face
- * framed as FER2013 frames it is a blurred one: galleries of the test
- * split's sharp faces were found 420/500 by the first stage (486/500 with
- * the test faces blurred like the training split). So every landmark crop
- * (sharp, 80x80) is also cut as a 48x48 tile in FER2013's framing (its
- * face box onto DT_FER_CX/CY/SIDE, eyes level), and a share d->sharp of
- * the FER2013-style tiles of composites and galleries comes from these. */
+ * Every landmark crop (sharp, 80x80) is also cut as a 48x48 tile in
+ * FER2013's framing (its face box onto DT_FER_CX/CY/SIDE, eyes level), and
+ * a share d->sharp of the FER2013-style tiles of composites and galleries
+ * comes from these, so that sharp faces in that framing are seen too. (What
+ * removed the detector's blurred-square shortcut were the decoys,
+ * dt_decoy_tile; sharp tiles alone did not.) */
 static int dt_crop_tiles(struct dt_data *d)
 {
 	d->crop_fer = malloc((size_t)d->n_crops * FER_SIZE * FER_SIZE);
@@ -575,14 +586,7 @@ static int dt_crop_tiles(struct dt_data *d)
 		float a = -atan2f(c->f.lm[1][1] - c->f.lm[0][1], c->f.lm[1][0] - c->f.lm[0][0]);
 		struct dt_xf t = {.k = DT_FER_SIDE / c->f.side, .c = cosf(a), .s = sinf(a),
 				  .px = DT_FER_CX, .py = DT_FER_CY, .cx = c->f.cx, .cy = c->f.cy};
-		uint8_t *o = d->crop_fer + (size_t)i * FER_SIZE * FER_SIZE;
-		for (int y = 0; y < FER_SIZE; y++)
-			for (int x = 0; x < FER_SIZE; x++) {
-				float sx, sy, v;
-				xf_out_to_src(&t, (float)x + 0.5f, (float)y + 0.5f, &sx, &sy);
-				v = dt_bilinear(&src, sx, sy);
-				o[y * FER_SIZE + x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5f);
-			}
+		dt_tile_sample(&src, &t, d->crop_fer + (size_t)i * FER_SIZE * FER_SIZE);
 	}
 	return 0;
 }
@@ -686,10 +690,10 @@ static const uint8_t *dt_tile_pick(const struct dt_data *d, uint64_t *r)
 /* A decoy tile: no face, but a square of a negative image (index from
  * [neg_lo, neg_lo+neg_n)) resampled to 48x48 and blurred by sigma px.
  * Trained with blurred FER2013 faces only, the detector had learned that
- * a blurred square in a gallery is a face: the shipped one found 320 of
- * 500 tiles in galleries of such decoys (sigma 3) and none of sharp
- * ones. Decoys among the faces of composites and galleries take that
- * shortcut away. */
+ * a blurred square in a gallery is a face: in `detect eval`'s galleries of
+ * such decoys (sigma 3) it had 307 false alarms on 500 tiles, with sharp
+ * squares 9. Decoys among the faces of composites and galleries take that
+ * shortcut away (48 after). */
 static void dt_decoy_tile(const struct dt_data *d, int neg_lo, int neg_n, uint64_t *r, float sigma,
 			  uint8_t out[FER_SIZE * FER_SIZE])
 {
@@ -704,12 +708,8 @@ static void dt_decoy_tile(const struct dt_data *d, int neg_lo, int neg_n, uint64
 		const int m = src.w < src.h ? src.w : src.h;
 		const float side = dt_range(r, (float)m / 6, (float)m / 1.5f);
 		const float x0 = dt_range(r, 0, (float)src.w - side), y0 = dt_range(r, 0, (float)src.h - side);
-		for (int y = 0; y < FER_SIZE; y++)
-			for (int x = 0; x < FER_SIZE; x++) {
-				float v = dt_bilinear(&src, x0 + ((float)x + 0.5f) * side / FER_SIZE,
-						      y0 + ((float)y + 0.5f) * side / FER_SIZE);
-				out[y * FER_SIZE + x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5f);
-			}
+		const struct dt_xf t = {.k = FER_SIZE / side, .c = 1, .s = 0, .cx = x0, .cy = y0};
+		dt_tile_sample(&src, &t, out);
 	}
 	free(src.px);
 	if (sigma > 0)
