@@ -2000,23 +2000,28 @@ void dt_evset_free(struct dt_evset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* dt_evaluate's face-size bins (their lower edges after the first) and
+ * its false-alarm budgets per negative */
+#define DT_EV_SIZES 20.0f, 30.0f, 50.0f, 100.0f
+#define DT_EV_BUDGETS 0.005f, 0.01f, 0.02f, 0.05f
+
 static int cmp_float_desc(const void *a, const void *b)
 {
 	float x = *(const float *)a, y = *(const float *)b;
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* Greedy matching (best score first) of dets above thr to gt at IoU >= 0.5.
+/* Greedy matching (best score first) of dets above thr to gt at IoU >= min_iou.
  * Counts matched gt (only those >= min_face into *hit, all into *hit_all)
- * and unmatched dets. */
+ * and unmatched dets; used[0..64) is set to 1 for each matched gt. */
 static void dt_match(const struct emo_face *f, int n, const struct emo_box *gt, int n_gt, float thr,
-		     int min_face, int *hit, int *hit_all, int *fa)
+		     float min_iou, int min_face, int *hit, int *hit_all, int *fa, uint8_t used[64])
 {
-	uint8_t used[64] = {0};
+	memset(used, 0, 64);
 
 	for (int i = 0; i < n; i++) {
 		int best = -1;
-		float bi = 0.5f;
+		float bi = min_iou;
 		if (!(f[i].score > thr))
 			continue;
 		for (int j = 0; j < n_gt && j < 64; j++) {
@@ -2078,12 +2083,45 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 		for (int k = 0; s->im[i].kind == DT_EV_NEG && k < nf[i]; k++)
 			negsc[n_negsc++] = all[i][k].score;
 	qsort(negsc, (size_t)n_negsc, sizeof(float), cmp_float_desc);
+	/* the recall of photo faces at other false-alarm budgets */
+	for (int q = 0; q < 4; q++) {
+		static const float budgets[4] = {DT_EV_BUDGETS};
+		int hit = 0, hit_all = 0, fa = 0, n_gt = 0;
+		uint8_t used[64];
+		allowed = (int)floorf(budgets[q] * (float)s->n_neg);
+		r->sw_thr[q] = allowed < n_negsc ? negsc[allowed] : 0.0f;
+		for (int i = 0; i < s->n; i++) {
+			const struct dt_evimg *e = &s->im[i];
+			if (e->kind != DT_EV_PHOTO)
+				continue;
+			dt_match(all[i], nf[i], e->gt, e->n_gt, r->sw_thr[q], 0.5f, min_face, &hit, &hit_all, &fa, used);
+			for (int j = 0; j < e->n_gt; j++)
+				n_gt += e->gt[j].w >= (float)min_face;
+		}
+		r->sw_recall[q] = n_gt ? (float)hit / (float)n_gt : 0.0f;
+	}
 	allowed = (int)floorf(budget * (float)s->n_neg);
 	r->thr = allowed < n_negsc ? negsc[allowed] : 0.0f;
 	for (int i = 0; i < s->n; i++) {
 		const struct dt_evimg *e = &s->im[i];
 		int hit = 0, hit_all = 0, fa = 0;
-		dt_match(all[i], nf[i], e->gt, e->n_gt, r->thr, min_face, &hit, &hit_all, &fa);
+		uint8_t used[64];
+		dt_match(all[i], nf[i], e->gt, e->n_gt, r->thr, 0.5f, min_face, &hit, &hit_all, &fa, used);
+		if (e->kind == DT_EV_GALLERY) {
+			int h30 = 0, h30_all = 0, fa30 = 0;
+			uint8_t used30[64];
+			dt_match(all[i], nf[i], e->gt, e->n_gt, r->thr, 0.3f, min_face, &h30, &h30_all, &fa30,
+				 used30);
+			r->g_hit30 += h30_all;
+		}
+		for (int j = 0; e->kind == DT_EV_PHOTO && j < e->n_gt && j < 64; j++) {
+			static const float edges[4] = {DT_EV_SIZES};
+			int k = 0;
+			while (k < 4 && e->gt[j].w >= edges[k])
+				k++;
+			r->sz_gt[k]++;
+			r->sz_hit[k] += used[j];
+		}
 		if (e->kind == DT_EV_NEG) {
 			r->n_neg++;
 			r->neg_fa += fa;
@@ -2147,16 +2185,30 @@ static int dt_eval_cmd(int argc, char **argv)
 	if (!rc)
 		printf("held-out WebFaces: recall %.4f (%d/%d faces >= 20 px), all sizes %.4f (%d/%d) "
 		       "at threshold %.3f = %d false alarms on %d held-out negatives (%.4f per image)\n"
-		       "galleries 1920x1080 5x5 FER test faces: recall %.4f (%d/%d), %d false alarms\n"
+		       "galleries 1920x1080 5x5 FER test faces: recall %.4f (%d/%d), %d false alarms; "
+		       "at IoU >= 0.3 %d/%d\n"
 		       "decoy galleries 1920x1080 5x5 (blurred squares of negatives, no face): "
 		       "%d false alarms on %d tiles\n"
 		       "mean %.2f ms per image (path %s)\n",
 		       (double)r.n_hit / (r.n_gt ? r.n_gt : 1), r.n_hit, r.n_gt,
 		       (double)r.n_hit_all / (r.n_gt_all ? r.n_gt_all : 1), r.n_hit_all, r.n_gt_all,
 		       (double)r.thr, r.neg_fa, r.n_neg, (double)r.neg_fa / (r.n_neg ? r.n_neg : 1),
-		       (double)r.g_hit / (r.g_gt ? r.g_gt : 1), r.g_hit, r.g_gt, r.g_fa, r.d_fa,
-		       r.d_frames * 25, r.ms,
+		       (double)r.g_hit / (r.g_gt ? r.g_gt : 1), r.g_hit, r.g_gt, r.g_fa, r.g_hit30, r.g_gt,
+		       r.d_fa, r.d_frames * 25, r.ms,
 		       detect_kernel_path(det));
+	if (!rc) {
+		static const char *bin[5] = {"< 20", "20-30", "30-50", "50-100", ">= 100"};
+		static const float budgets[4] = {DT_EV_BUDGETS};
+		printf("held-out WebFaces recall by face side at threshold %.3f:", (double)r.thr);
+		for (int k = 0; k < 5; k++)
+			printf("%s %s px %.3f (%d/%d)", k ? "," : "", bin[k],
+			       (double)r.sz_hit[k] / (r.sz_gt[k] ? r.sz_gt[k] : 1), r.sz_hit[k], r.sz_gt[k]);
+		printf("\nheld-out WebFaces recall (faces >= 20 px) at false alarms per negative:");
+		for (int b = 0; b < 4; b++)
+			printf("%s %.3f: %.4f (threshold %.3f)", b ? "," : "", (double)budgets[b],
+			       (double)r.sw_recall[b], (double)r.sw_thr[b]);
+		printf("\n");
+	}
 	detect_free(det);
 	dt_evset_free(&s);
 	return rc;

@@ -78,7 +78,14 @@ struct dt_evres {
 	int n_gt, n_hit;        /* annotated photo faces (>= min_face) and found */
 	int n_gt_all, n_hit_all;/* all annotated faces */
 	int g_gt, g_hit, g_fa;  /* galleries */
+	int g_hit30;            /* gallery faces found at IoU >= 0.3 */
 	int d_frames, d_fa;     /* decoy galleries: frames, false alarms */
+	/* photo faces by side (DT_EV_SIZES: < 20, 20-30, 30-50, 50-100,
+	 * >= 100 px) and those found at thr */
+	int sz_gt[5], sz_hit[5];
+	/* recall of photo faces >= min_face at the thresholds of DT_EV_BUDGETS
+	 * false alarms per negative (0.005, 0.01, 0.02, 0.05) */
+	float sw_thr[4], sw_recall[4];
 	double ms;              /* mean detector time per image */
 };
 
