@@ -165,15 +165,17 @@ static void face_from_points(struct dt_face *f, const float le[2], const float r
 }
 
 static int dt_crop_tiles(struct dt_data *d);
+static void dt_free(struct dt_data *d);
 
 /* Read WebFaces (faces.csv, grouped by image; images held out by a hash of
- * the file name: 1 in 10), the crops and the negatives list. */
+ * the file name: 1 in 10), the crops and the negatives list. On failure d
+ * is freed (dt_free) and -1 returned; on success the caller owns d. */
 static int dt_load(struct dt_data *d, const char *root, const char *fer)
 {
 	char path[4096], line[1024];
 	FILE *f;
 	int cap = 0, pcap = 0, ncap = 0;
-	DIR *dir;
+	DIR *dir = NULL;
 	struct dirent *e;
 	struct dt_photo *tmp;
 
@@ -225,6 +227,7 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 		}
 	}
 	fclose(f);
+	f = NULL;
 	/* train photos first, held-out after (1 in 10 by name hash) */
 	tmp = malloc(sizeof(*tmp) * (size_t)d->n_photo);
 	if (!tmp)
@@ -247,22 +250,26 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 	snprintf(path, sizeof(path), "%s/negatives", root);
 	if (!(dir = opendir(path))) {
 		fprintf(stderr, "emotop-train: %s: %s\n", path, strerror(errno));
-		return -1;
+		goto fail;
 	}
 	while ((e = readdir(dir))) {
 		size_t n = strlen(e->d_name);
 		if (n < 5 || strcasecmp(e->d_name + n - 4, ".jpg"))
 			continue;
 		if (d->n_neg == ncap) {
-			ncap = ncap ? ncap * 2 : 1024;
-			d->neg = realloc(d->neg, sizeof(char *) * (size_t)ncap);
-			if (!d->neg)
+			char **t = realloc(d->neg, sizeof(char *) * (size_t)(ncap ? ncap * 2 : 1024));
+			if (!t)
 				goto oom;
+			d->neg = t;
+			ncap = ncap ? ncap * 2 : 1024;
 		}
 		snprintf(path, sizeof(path), "%s/negatives/%s", root, e->d_name);
-		d->neg[d->n_neg++] = strdup(path);
+		if (!(d->neg[d->n_neg] = strdup(path)))
+			goto oom;
+		d->n_neg++;
 	}
 	closedir(dir);
+	dir = NULL;
 	qsort(d->neg, (size_t)d->n_neg, sizeof(char *), cmp_strp);
 	{
 		/* held-out negatives: every 10th, moved to the end */
@@ -298,10 +305,13 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 				continue;
 			}
 			if (d->n_crops == ccap) {
-				ccap = ccap ? ccap * 2 : 4096;
-				d->crops = realloc(d->crops, sizeof(*d->crops) * (size_t)ccap);
-				if (!d->crops)
+				struct dt_crop *t = realloc(d->crops, sizeof(*d->crops) * (size_t)(ccap ? ccap * 2 : 4096));
+				if (!t) {
+					free(px);
 					goto oom;
+				}
+				d->crops = t;
+				ccap = ccap ? ccap * 2 : 4096;
 			}
 			memcpy(d->crops[d->n_crops].px, px, 80 * 80);
 			face_from_points(&d->crops[d->n_crops].f, &v[0], &v[2], &v[4], &v[6], &v[8], 1);
@@ -309,9 +319,10 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 			d->n_crops++;
 		}
 		fclose(f);
+		f = NULL;
 	}
 	if (fer && fer_load(fer, NULL, &d->fer))
-		return -1;
+		goto fail;
 	fprintf(stderr,
 		"detect data: %d photos (%d train, %d held out), %d faces, %d crops, %d FER faces, "
 		"%d negatives (%d train)\n",
@@ -320,6 +331,12 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 	return 0;
 oom:
 	fprintf(stderr, "emotop-train: out of memory\n");
+fail:
+	if (f)
+		fclose(f);
+	if (dir)
+		closedir(dir);
+	dt_free(d);
 	return -1;
 }
 
