@@ -2119,6 +2119,11 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 	}
 	allowed = (int)floorf(budget * (float)s->n_neg);
 	r->thr = allowed < n_negsc ? negsc[allowed] : 0.0f;
+	{
+		struct detect_opts o;
+		detect_opts_default(&o);
+		r->t5_thr = o.threshold;
+	}
 	for (int i = 0; i < s->n; i++) {
 		const struct dt_evimg *e = &s->im[i];
 		int hit = 0, hit_all = 0, fa = 0;
@@ -2130,6 +2135,21 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 			dt_match(all[i], nf[i], e->gt, e->n_gt, r->thr, 0.3f, min_face, &h30, &h30_all, &fa30,
 				 used30);
 			r->g_hit30 += h30_all;
+		}
+		{ /* at the application's default threshold */
+			int h5 = 0, h5_all = 0, fa5 = 0;
+			uint8_t used5[64];
+			dt_match(all[i], nf[i], e->gt, e->n_gt, r->t5_thr, 0.5f, min_face, &h5, &h5_all,
+				 &fa5, used5);
+			if (e->kind == DT_EV_PHOTO)
+				r->t5_hit += h5;
+			else if (e->kind == DT_EV_NEG)
+				r->t5_neg_fa += fa5;
+			else if (e->kind == DT_EV_GALLERY) {
+				r->t5_g_hit += h5_all;
+				r->t5_g_fa += fa5;
+			} else
+				r->t5_d_fa += fa5;
 		}
 		for (int j = 0; e->kind == DT_EV_PHOTO && j < e->n_gt && j < 64; j++) {
 			static const float edges[4] = {DT_EV_SIZES};
@@ -2224,7 +2244,10 @@ static int dt_eval_cmd(int argc, char **argv)
 		for (int b = 0; b < 4; b++)
 			printf("%s %.3f: %.4f (threshold %.3f)", b ? "," : "", (double)budgets[b],
 			       (double)r.sw_recall[b], (double)r.sw_thr[b]);
-		printf("\n");
+		printf("\nat the default threshold %.2f: held-out recall %.4f (%d/%d), %d false alarms on "
+		       "%d negatives; galleries %d/%d with %d false alarms; decoys %d false alarms\n",
+		       (double)r.t5_thr, (double)r.t5_hit / (r.n_gt ? r.n_gt : 1), r.t5_hit, r.n_gt,
+		       r.t5_neg_fa, r.n_neg, r.t5_g_hit, r.g_gt, r.t5_g_fa, r.t5_d_fa);
 	}
 	detect_free(det);
 	dt_evset_free(&s);

@@ -86,6 +86,11 @@ struct dt_evres {
 	/* recall of photo faces >= min_face at the thresholds of DT_EV_BUDGETS
 	 * false alarms per negative (0.005, 0.01, 0.02, 0.05) */
 	float sw_thr[4], sw_recall[4];
+	/* at emotop's default threshold t5_thr (0.5): photo faces >= min_face found,
+	 * false alarms on negatives, gallery faces found and false alarms,
+	 * false alarms on decoys */
+	float t5_thr;
+	int t5_hit, t5_neg_fa, t5_g_hit, t5_g_fa, t5_d_fa;
 	double ms;              /* mean detector time per image */
 };
 

@@ -262,6 +262,10 @@ assert g_gt == 500 and g_hit <= g30 <= g_gt, g.group(0)
 # threshold (set by 3 held-out negatives here: 0.155, 466/500 found)
 assert g_hit >= 440, g.group(0)
 assert re.search(r"decoy galleries .*: \d+ false alarms on 500 tiles", t)
+d = re.search(r"at the default threshold 0.50: held-out recall [\d.]+ \((\d+)/(\d+)\), \d+ false alarms on \d+ negatives; galleries (\d+)/500 with \d+ false alarms; decoys \d+ false alarms", t)
+assert d and int(d[2]) == gt and int(d[1]) <= gt, t
+# 0.5 is above the threshold set by the 3 negatives here: fewer found
+assert float(thr) < 0.5 and int(d[3]) <= g_hit and int(d[1]) <= hit, (thr, d.group(0))
 PY
 	else
 		no "detect eval runs on a small face set" "$(head -c 400 "$T/err")"
