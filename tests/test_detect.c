@@ -30,11 +30,11 @@
 /* false alarms per held-out negative image at the default threshold */
 #define DET_MAX_FA_PER_NEG 0.05
 /* Synthetic galleries: the issue's target is every face found at IoU >= 0.5
- * and no false alarm. The shipped detector (52k parameters, 1,200 epochs,
- * with its verifier) does not reach it yet: it finds 74 of the 85 faces
- * with 5 false alarms (a found face whose box is too small or too large for
- * IoU 0.5 counts as a miss and a false alarm; the model before decoys: 73
- * with 4). These bounds guard against regressions; raise them to 1.0 and 0
+ * and no false alarm. The shipped detector (52k parameters, 1,320 epochs,
+ * with its verifier) does not reach it yet: it finds 76 of the 85 faces
+ * with 4 false alarms (a found face whose box is too small or too large for
+ * IoU 0.5 counts as a miss and a false alarm; the model before turned
+ * tiles: 74 with 5; before decoys: 73 with 4). These bounds guard against regressions; raise them to 1.0 and 0
  * with a better model. */
 #define DET_MIN_GALLERY_RECALL 0.8
 #define DET_MAX_GALLERY_FA 8
@@ -711,7 +711,7 @@ TEST(galleries_faces_found)
  * 48x48 and blurred like FER2013's training faces (sigma 3). A detector
  * trained on blurred FER2013 faces alone learns that a blurred square in a
  * gallery is a face: the detector shipped before decoys were trained
- * found 26 of these 50 tiles; the one trained with them finds 3. */
+ * found 26 of these 50 tiles; those trained with them find 3. */
 TEST(decoy_galleries_no_faces)
 {
 	char faces[4096], fer[4096];

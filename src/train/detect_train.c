@@ -49,6 +49,10 @@
 /* share of the tiles of composites and galleries that are decoys, blurred
  * squares of negatives with no face (dt_decoy_tile) */
 #define DT_DECOY_SHARE 0.15f
+/* share of composite and gallery tiles turned far (dt_tile_angle), and of
+ * gallery faces larger than their cell (close-ups cut by its edges) */
+#define DT_BIGROT_SHARE 0.12f
+#define DT_CLOSEUP_SHARE 0.1f
 #define DT_XSTR(...) #__VA_ARGS__
 #define DT_STR(...) DT_XSTR(__VA_ARGS__)
 
@@ -740,6 +744,20 @@ static float dt_decoy_sigma(uint64_t *r)
 	return dt_unit(r) < 0.6f ? dt_range(r, 2.0f, 4.0f) : dt_range(r, 0.0f, 2.0f);
 }
 
+/* The angle of a pasted tile: with probability p within +-a radians, else
+ * with probability DT_BIGROT_SHARE a head lying sideways (0.5..1.6 rad
+ * either way, like FER2013's faces of people lying down), else upright. */
+static float dt_tile_angle(uint64_t *r, float p, float a)
+{
+	float u = dt_unit(r);
+
+	if (u < p)
+		return dt_range(r, -a, a);
+	if (u < p + DT_BIGROT_SHARE)
+		return (dt_unit(r) < 0.5f ? -1.0f : 1.0f) * dt_range(r, 0.5f, 1.6f);
+	return 0;
+}
+
 /* Paste a face tile (a crop or a FER face) so that its face gets side fs
  * centred at (ox, oy); the whole tile is drawn, clipped to [bx0,bx1)x[by0,by1). */
 static void dt_paste(const struct dt_data *d, struct dt_sample *s, float fs, float ox, float oy,
@@ -956,7 +974,7 @@ static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_
 			if (is_decoy)
 				dt_decoy_tile(d, n_lo, n_n, &r, dt_decoy_sigma(&r), decoy);
 			dt_paste(d, s, fs, dt_range(&r, 4, DT_IN - 4), dt_range(&r, 4, DT_IN - 4),
-				 dt_unit(&r) < 0.4f ? dt_range(&r, -0.5f, 0.5f) : 0,
+				 dt_tile_angle(&r, 0.4f, 0.5f),
 				 dt_unit(&r) < 0.4f, is_decoy ? decoy : NULL, &r, clip);
 		}
 	} else if (kind == 2) {
@@ -973,7 +991,8 @@ static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_
 		for (float ty = oy; ty < DT_IN; ty += T + gap)
 			for (float tx = ox; tx < DT_IN; tx += T * aspect + gap) {
 				int clip[4] = {(int)tx, (int)ty, (int)(tx + T * aspect), (int)(ty + T)};
-				float fs = T * dt_range(&r, 0.65f, 0.95f);
+				float fs = T * (dt_unit(&r) < DT_CLOSEUP_SHARE ? dt_range(&r, 0.95f, 1.25f)
+									      : dt_range(&r, 0.65f, 0.95f));
 				uint8_t decoy[FER_SIZE * FER_SIZE];
 				int is_decoy;
 				if (clip[0] < 0)
@@ -993,7 +1012,7 @@ static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_
 					dt_decoy_tile(d, n_lo, n_n, &r, dt_decoy_sigma(&r), decoy);
 				dt_paste(d, s, fs, tx + T * aspect * 0.5f + dt_range(&r, -0.08f, 0.08f) * T,
 					 ty + T * 0.5f + dt_range(&r, -0.05f, 0.1f) * T,
-					 dt_unit(&r) < 0.35f ? dt_range(&r, -0.45f, 0.45f) : 0,
+					 dt_tile_angle(&r, 0.35f, 0.45f),
 					 fer || !d->n_crops, is_decoy ? decoy : NULL, &r, clip);
 			}
 	} else {
