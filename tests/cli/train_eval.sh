@@ -238,7 +238,7 @@ PY
 	fi
 	# detect eval on the small face set and FER2013's test galleries: the
 	# breakdowns add up to the headline figures, and the shipped detector
-	# finds the galleries about as the README says (452/500, 41 false alarms)
+	# still finds the galleries (the previous one 466/500 here, this one 475)
 	if "$TRAIN" detect eval --faces "$mf" --fer "$FER/test" >"$T/de.txt" 2>"$T/err"; then
 		py_check "detect eval: recall by size, budgets and galleries agree" "$(cat "$T/de.txt")" \
 			"$T/de.txt" <<'PY'
@@ -259,7 +259,7 @@ g = re.search(r"FER test faces: recall [\d.]+ \((\d+)/(\d+)\), (\d+) false alarm
 g_hit, g_gt, g_fa, g30 = int(g[1]), int(g[2]), int(g[3]), int(g[4])
 assert g_gt == 500 and g_hit <= g30 <= g_gt, g.group(0)
 # the galleries do not depend on the face set's photos, only on the
-# threshold (set by 3 held-out negatives here: 0.155, 466/500 found)
+# threshold (set by 3 held-out negatives here: 0.162, 475/500 found)
 assert g_hit >= 440, g.group(0)
 assert re.search(r"decoy galleries .*: \d+ false alarms on 500 tiles", t)
 d = re.search(r"at the default threshold 0.50: held-out recall [\d.]+ \((\d+)/(\d+)\), \d+ false alarms on \d+ negatives; galleries (\d+)/500 with \d+ false alarms; decoys \d+ false alarms", t)
