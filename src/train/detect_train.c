@@ -2214,6 +2214,28 @@ fail:
 	return -1;
 }
 
+void dt_evres_print_breakdown(const struct dt_evres *r)
+{
+	static const char *bin[5] = {"< 20", "20-30", "30-50", "50-100", ">= 100"};
+	static const float budgets[4] = {DT_EV_BUDGETS};
+
+	printf("held-out WebFaces recall by face side at threshold %.3f:", (double)r->thr);
+	for (int k = 0; k < 5; k++)
+		printf("%s %s px %.3f (%d/%d)", k ? "," : "", bin[k],
+		       (double)r->sz_hit[k] / (r->sz_gt[k] ? r->sz_gt[k] : 1), r->sz_hit[k], r->sz_gt[k]);
+	printf("\nheld-out WebFaces recall (faces >= 20 px) at false alarms per negative:");
+	for (int b = 0; b < 4; b++)
+		printf("%s %.3f: %.4f (threshold %.3f)", b ? "," : "", (double)budgets[b],
+		       (double)r->sw_recall[b], (double)r->sw_thr[b]);
+	printf("\nat the default threshold %.2f: held-out recall %.4f (%d/%d), %d false alarms on "
+	       "%d negatives; galleries %d/%d with %d false alarms",
+	       (double)r->t5_thr, (double)r->t5_hit / (r->n_gt ? r->n_gt : 1), r->t5_hit, r->n_gt,
+	       r->t5_neg_fa, r->n_neg, r->t5_g_hit, r->g_gt, r->t5_g_fa);
+	if (r->d_frames)
+		printf("; decoys %d false alarms", r->t5_d_fa);
+	printf("\n");
+}
+
 static int dt_eval_cmd(int argc, char **argv)
 {
 	struct dt_args a = {.epochs = 1, .batch = 1, .steps = 1, .seed = 1};
@@ -2252,22 +2274,8 @@ static int dt_eval_cmd(int argc, char **argv)
 		       (double)r.g_hit / (r.g_gt ? r.g_gt : 1), r.g_hit, r.g_gt, r.g_fa, r.g_hit30, r.g_gt,
 		       r.d_fa, r.d_frames * 25, r.ms,
 		       detect_kernel_path(det));
-	if (!rc) {
-		static const char *bin[5] = {"< 20", "20-30", "30-50", "50-100", ">= 100"};
-		static const float budgets[4] = {DT_EV_BUDGETS};
-		printf("held-out WebFaces recall by face side at threshold %.3f:", (double)r.thr);
-		for (int k = 0; k < 5; k++)
-			printf("%s %s px %.3f (%d/%d)", k ? "," : "", bin[k],
-			       (double)r.sz_hit[k] / (r.sz_gt[k] ? r.sz_gt[k] : 1), r.sz_hit[k], r.sz_gt[k]);
-		printf("\nheld-out WebFaces recall (faces >= 20 px) at false alarms per negative:");
-		for (int b = 0; b < 4; b++)
-			printf("%s %.3f: %.4f (threshold %.3f)", b ? "," : "", (double)budgets[b],
-			       (double)r.sw_recall[b], (double)r.sw_thr[b]);
-		printf("\nat the default threshold %.2f: held-out recall %.4f (%d/%d), %d false alarms on "
-		       "%d negatives; galleries %d/%d with %d false alarms; decoys %d false alarms\n",
-		       (double)r.t5_thr, (double)r.t5_hit / (r.n_gt ? r.n_gt : 1), r.t5_hit, r.n_gt,
-		       r.t5_neg_fa, r.n_neg, r.t5_g_hit, r.g_gt, r.t5_g_fa, r.t5_d_fa);
-	}
+	if (!rc)
+		dt_evres_print_breakdown(&r);
 	detect_free(det);
 	dt_evset_free(&s);
 	return rc;

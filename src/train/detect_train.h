@@ -101,4 +101,9 @@ struct dt_evres {
 int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int min_face,
 		struct dt_evres *r);
 
+/* Print r's held-out breakdown to stdout: recall by face side, at each
+ * false-alarm budget, and every figure at the default threshold (decoys
+ * only when the set has decoy galleries). */
+void dt_evres_print_breakdown(const struct dt_evres *r);
+
 #endif

@@ -265,35 +265,18 @@ int main(void)
 			       set.n_photo, (double)r.n_hit / (r.n_gt ? r.n_gt : 1), r.n_hit, r.n_gt,
 			       (double)r.n_hit_all / (r.n_gt_all ? r.n_gt_all : 1), (double)r.thr, r.neg_fa,
 			       r.n_neg, (double)r.neg_fa / (r.n_neg ? r.n_neg : 1));
-			printf("  by face side: < 20 px %.3f (%d/%d), 20-30 px %.3f (%d/%d), 30-50 px %.3f "
-			       "(%d/%d), 50-100 px %.3f (%d/%d), >= 100 px %.3f (%d/%d)\n",
-			       (double)r.sz_hit[0] / (r.sz_gt[0] ? r.sz_gt[0] : 1), r.sz_hit[0], r.sz_gt[0],
-			       (double)r.sz_hit[1] / (r.sz_gt[1] ? r.sz_gt[1] : 1), r.sz_hit[1], r.sz_gt[1],
-			       (double)r.sz_hit[2] / (r.sz_gt[2] ? r.sz_gt[2] : 1), r.sz_hit[2], r.sz_gt[2],
-			       (double)r.sz_hit[3] / (r.sz_gt[3] ? r.sz_gt[3] : 1), r.sz_hit[3], r.sz_gt[3],
-			       (double)r.sz_hit[4] / (r.sz_gt[4] ? r.sz_gt[4] : 1), r.sz_hit[4], r.sz_gt[4]);
-			printf("  recall (>= 20 px) at 0.005 / 0.01 / 0.02 / 0.05 false alarms per negative: "
-			       "%.4f / %.4f / %.4f / %.4f\n",
-			       (double)r.sw_recall[0], (double)r.sw_recall[1], (double)r.sw_recall[2],
-			       (double)r.sw_recall[3]);
 			printf("emotop 1920x1080 5x5 FER2013 galleries (%d frames): recall %.4f (%d/%d), "
 			       "%d false alarms\n",
 			       set.n_gallery, (double)r.g_hit / (r.g_gt ? r.g_gt : 1), r.g_hit, r.g_gt, r.g_fa);
+			/* by face side, by false-alarm budget and at the default
+			 * threshold 0.5 (as the application runs), same detections */
+			dt_evres_print_breakdown(&r);
 		}
 		if (detect_has_verifier(d20) && dt_evaluate(dlows, &set, 0.01f, 20, &r) == 0)
 			printf("  the first stage alone: recall %.4f at threshold %.3f (%d false alarms), "
 			       "galleries %d/%d with %d false alarms\n",
 			       (double)r.n_hit / (r.n_gt ? r.n_gt : 1), (double)r.thr, r.neg_fa, r.g_hit, r.g_gt,
 			       r.g_fa);
-		/* default threshold, as the application runs */
-		{
-			struct dt_evres r5;
-			dt_evaluate(d20, &set, 0.01f, 20, &r5);
-			printf("emotop at its default threshold 0.5: recall %.4f, %.4f false alarms per "
-			       "negative, galleries %d/%d with %d false alarms\n",
-			       (double)r5.n_hit / (r5.n_gt ? r5.n_gt : 1),
-			       (double)(r5.neg_fa + 0) / (r5.n_neg ? r5.n_neg : 1), r5.g_hit, r5.g_gt, r5.g_fa);
-		}
 		{
 			int hit, gt, fa;
 			gallery_mode(&set, 5, 5, 0.2f, &hit, &gt, &fa);
