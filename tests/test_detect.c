@@ -34,8 +34,8 @@
  * with its verifier) does not reach it yet: it finds 76 of the 85 faces
  * with 4 false alarms (a found face whose box is too small or too large for
  * IoU 0.5 counts as a miss and a false alarm; the model before turned
- * tiles: 74 with 5; before decoys: 73 with 4). These bounds guard against regressions; raise them to 1.0 and 0
- * with a better model. */
+ * tiles: 74 with 5; before decoys: 73 with 4). These bounds guard against
+ * regressions; raise them to 1.0 and 0 with a better model. */
 #define DET_MIN_GALLERY_RECALL 0.8
 #define DET_MAX_GALLERY_FA 8
 /* galleries of 50 blurred non-face tiles: faces found (measured 3) */

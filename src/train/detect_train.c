@@ -2047,6 +2047,16 @@ static int cmp_float_desc(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* The score threshold that allows budget false alarms per negative: the
+ * score of the first alarm past the allowance in sc[0..n) (sorted,
+ * highest first) over n_neg negatives, 0 when there are fewer. */
+static float dt_budget_score(const float *sc, int n, int n_neg, float budget)
+{
+	const int allowed = (int)floorf(budget * (float)n_neg);
+
+	return allowed < n ? sc[allowed] : 0.0f;
+}
+
 /* Greedy matching (best score first) of dets above thr to gt at IoU >= min_iou.
  * Counts matched gt (only those >= min_face into *hit, all into *hit_all)
  * and unmatched dets; used[0..64) is set to 1 for each matched gt. */
@@ -2084,7 +2094,7 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 	enum { MAXF = 1024 };
 	struct emo_face *f = malloc(sizeof(*f) * MAXF);
 	struct emo_face **all = calloc((size_t)s->n, sizeof(*all));
-	int *nf = calloc((size_t)s->n, sizeof(int)), n_negsc = 0, allowed;
+	int *nf = calloc((size_t)s->n, sizeof(int)), n_negsc = 0;
 	float *negsc = NULL;
 	double t = 0;
 	struct timespec a, b;
@@ -2119,25 +2129,7 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 		for (int k = 0; s->im[i].kind == DT_EV_NEG && k < nf[i]; k++)
 			negsc[n_negsc++] = all[i][k].score;
 	qsort(negsc, (size_t)n_negsc, sizeof(float), cmp_float_desc);
-	/* the recall of photo faces at other false-alarm budgets */
-	for (int q = 0; q < 4; q++) {
-		static const float budgets[4] = {DT_EV_BUDGETS};
-		int hit = 0, hit_all = 0, fa = 0, n_gt = 0;
-		uint8_t used[64];
-		allowed = (int)floorf(budgets[q] * (float)s->n_neg);
-		r->sw_thr[q] = allowed < n_negsc ? negsc[allowed] : 0.0f;
-		for (int i = 0; i < s->n; i++) {
-			const struct dt_evimg *e = &s->im[i];
-			if (e->kind != DT_EV_PHOTO)
-				continue;
-			dt_match(all[i], nf[i], e->gt, e->n_gt, r->sw_thr[q], 0.5f, min_face, &hit, &hit_all, &fa, used);
-			for (int j = 0; j < e->n_gt; j++)
-				n_gt += e->gt[j].w >= (float)min_face;
-		}
-		r->sw_recall[q] = n_gt ? (float)hit / (float)n_gt : 0.0f;
-	}
-	allowed = (int)floorf(budget * (float)s->n_neg);
-	r->thr = allowed < n_negsc ? negsc[allowed] : 0.0f;
+	r->thr = dt_budget_score(negsc, n_negsc, s->n_neg, budget);
 	{
 		struct detect_opts o;
 		detect_opts_default(&o);
@@ -2196,6 +2188,18 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 			r->g_hit += hit_all;
 			r->g_fa += fa;
 		}
+	}
+	/* the recall of photo faces >= min_face at other false-alarm budgets */
+	for (int q = 0; q < 4; q++) {
+		static const float budgets[4] = {DT_EV_BUDGETS};
+		int hit = 0, hit_all = 0, fa = 0;
+		uint8_t used[64];
+		r->sw_thr[q] = dt_budget_score(negsc, n_negsc, s->n_neg, budgets[q]);
+		for (int i = 0; i < s->n; i++)
+			if (s->im[i].kind == DT_EV_PHOTO)
+				dt_match(all[i], nf[i], s->im[i].gt, s->im[i].n_gt, r->sw_thr[q], 0.5f, min_face,
+					 &hit, &hit_all, &fa, used);
+		r->sw_recall[q] = r->n_gt ? (float)hit / (float)r->n_gt : 0.0f;
 	}
 	for (int i = 0; i < s->n; i++)
 		free(all[i]);
