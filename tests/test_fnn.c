@@ -391,6 +391,43 @@ TEST(augment_identity_and_bounds)
 	}
 }
 
+/* Blur augmentation (--aug-blur): only geometry-free settings, so what
+ * changes is the blur alone. About half the draws blur (a checkerboard's
+ * pixel-to-pixel contrast drops), the rest leave the face as it is, and a
+ * draw is reproducible. */
+TEST(augment_blur)
+{
+	uint8_t src[48 * 48];
+	float dst[48 * 48], again[48 * 48];
+	struct augment aug = {.blur = 3};
+	int blurred = 0, same = 0, strong = 0;
+	double tv0 = 0;
+
+	for (int y = 0; y < 48; y++)
+		for (int x = 0; x < 48; x++)
+			src[y * 48 + x] = (uint8_t)(((x / 2 + y / 2) % 2) ? 200 : 50);
+	for (int y = 0; y < 48; y++)
+		for (int x = 0; x + 1 < 48; x++)
+			tv0 += abs(src[y * 48 + x + 1] - src[y * 48 + x]) / 255.0;
+	for (uint64_t s = 0; s < 200; s++) {
+		double tv = 0;
+		fer_augment(src, dst, &aug, s);
+		fer_augment(src, again, &aug, s);
+		ASSERT(!memcmp(dst, again, sizeof(dst)));
+		for (int y = 0; y < 48; y++)
+			for (int x = 0; x + 1 < 48; x++)
+				tv += fabs(dst[y * 48 + x + 1] - dst[y * 48 + x]);
+		/* total variation: as it was, or lower (strongly: sigma up to 3) */
+		ASSERT(tv < tv0 + 1e-3);
+		same += fabs(tv - tv0) < 1e-3;
+		blurred += tv < tv0 - 1e-3;
+		strong += tv < 0.3 * tv0;
+	}
+	ASSERT_EQ(same + blurred, 200);
+	ASSERT(blurred > 70 && blurred < 130);
+	ASSERT(strong > 10 && strong < blurred);
+}
+
 /* The detector's JPEG-artefact augmentation: a round trip keeps the image
  * close (a smooth gradient survives quality 50 within a few levels), a low
  * quality visibly degrades texture, and bad arguments are refused. */
@@ -491,6 +528,7 @@ int main(int argc, char **argv)
 	RUN(learns_synthetic);
 	RUN(adamw_learns);
 	RUN(augment_identity_and_bounds);
+	RUN(augment_blur);
 	RUN(jpeg_roundtrip);
 	RUN(fer_csv_reader);
 	RUN(fer_folder_reader);

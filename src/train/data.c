@@ -361,12 +361,19 @@ void fer_augment(const uint8_t *src, float *dst, const struct augment *aug, uint
 	const int N = FER_SIZE;
 	uint64_t s = seed;
 	float a, sc, cs, sn, tx, ty, cx = (N - 1) * 0.5f, gain = 1, bias = 0;
+	uint8_t blurred[FER_SIZE * FER_SIZE], tmp[FER_SIZE * FER_SIZE];
 	int flip;
 
 	if (!aug) {
 		for (int i = 0; i < N * N; i++)
 			dst[i] = src[i] * (1.0f / 255.0f);
 		return;
+	}
+	/* drawn only when on, so that the other draws stay as they were */
+	if (aug->blur > 0 && aug_unit(&s) < 0.5f) {
+		memcpy(blurred, src, sizeof(blurred));
+		facenorm_blur(blurred, N, N, aug->blur * (1.0f - aug_unit(&s)), tmp);
+		src = blurred;
 	}
 	a = aug->rot_deg * aug_sym(&s) * 3.14159265f / 180.0f;
 	sc = 1.0f + aug->scale * aug_sym(&s);

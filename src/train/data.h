@@ -43,6 +43,8 @@ struct augment {
 	float brightness;  /* max additive change, fraction of 255 */
 	float contrast;    /* max relative contrast change */
 	float erase;       /* probability of random erasing */
+	float blur;        /* half the faces get a Gaussian blur of sigma
+			    * uniform in (0, blur] px before the rest (0: off) */
 };
 
 /* Write one augmented sample (float, pixels/255) from src into dst (48*48).

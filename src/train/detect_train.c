@@ -1239,6 +1239,7 @@ struct dt_state {
 struct dt_args {
 	const char *faces, *fer, *ckpt, *arch, *out, *model, *emo, *ignore_model, *verifier;
 	int epochs, batch, steps, resume, restart, seed, threads, limit, galleries, pasted;
+	int min_face;      /* eval: the detector's minimum face (0: 20) */
 	float lr, wd, budget, ignore_thr, thr, keep0;
 	float mix[4];      /* train: share of photos, composites, galleries, negatives */
 	float sharp;       /* train, verifier-data: share of sharp FER-style tiles */
@@ -1255,7 +1256,7 @@ static void dt_usage(void)
 		"       emotop-train detect calibrate --faces DIR --verifier IN.qnn --out OUT.qnn\n"
 		"                                     [--model FILE] [--budget F] [--threshold PRE]\n"
 		"       emotop-train detect eval --faces DIR [--fer DIR] [--model FILE] [--verifier FILE|none]\n"
-		"                                [--gallery-blur S]\n"
+		"                                [--gallery-blur S] [--min-face N]\n"
 		"       emotop-train detect fer-framing --faces DIR --fer DIR [--model FILE]\n"
 		"       emotop-train detect align-check --faces DIR --fer DIR [--model FILE]\n"
 		"                                       [--verifier FILE|none] [--emotion-model FILE] [--limit N]\n"
@@ -1284,6 +1285,8 @@ static void dt_usage(void)
 		"                  instead of FER2013's blurred training faces (default " DT_STR(DT_SHARP_DEFAULT) ")\n"
 		"  --gallery-blur S  eval: blur the galleries' FER2013 faces (Gaussian, sigma S px\n"
 		"                  at 48x48; 3 is about the blur of the training split)\n"
+		"  --min-face N    eval: the detector's smallest face (default 20; 10 runs on\n"
+		"                  the frame upscaled 2x); recall counts faces >= N px\n"
 		"  --limit N       align-check: N test faces spread over the split (default all)\n"
 		"  --galleries N   verifier-data: synthetic galleries (default " DT_STR(DT_V_NGAL) ")\n"
 		"  --pasted N      verifier-data: frames with one pasted FER2013 face (default " DT_STR(DT_V_NPASTE) ")\n"
@@ -1337,6 +1340,7 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		{"model", 1, 0, 'm'}, {"budget", 1, 0, 'B'}, {"emotion-model", 1, 0, 'E'}, {"limit", 1, 0, 'L'},
 		{"threshold", 1, 0, 'x'}, {"verifier", 1, 0, 'V'}, {"galleries", 1, 0, 'G'},
 		{"pasted", 1, 0, 'P'}, {"keep-other", 1, 0, 'K'}, {"mix", 1, 0, 'M'}, {"sharp", 1, 0, 'H'}, {"gallery-blur", 1, 0, 'u'},
+		{"min-face", 1, 0, 'n'},
 		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int o;
 
@@ -1383,6 +1387,17 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 			if (dt_parse_range("--gallery-blur", "a sigma in px", optarg, 0, 10, &a->gallery_blur))
 				return 2;
 			break;
+		case 'n': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (end == optarg || *end || v < 10 || v > 4096) {
+				fprintf(stderr, "emotop-train: --min-face wants a side in px from 10 to 4096, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			a->min_face = (int)v;
+			break;
+		}
 		case 'h': dt_usage(); return 1;
 		default: dt_usage(); return 2;
 		}
@@ -2100,6 +2115,7 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 	struct timespec a, b;
 
 	memset(r, 0, sizeof(*r));
+	r->min_face = min_face;
 	if (!f || !all || !nf)
 		goto fail;
 	for (int i = 0; i < s->n; i++) {
@@ -2227,7 +2243,7 @@ void dt_evres_print_breakdown(const struct dt_evres *r)
 	for (int k = 0; k < 5; k++)
 		printf("%s %s px %.3f (%d/%d)", k ? "," : "", bin[k],
 		       (double)r->sz_hit[k] / (r->sz_gt[k] ? r->sz_gt[k] : 1), r->sz_hit[k], r->sz_gt[k]);
-	printf("\nheld-out WebFaces recall (faces >= 20 px) at false alarms per negative:");
+	printf("\nheld-out WebFaces recall (faces >= %d px) at false alarms per negative:", r->min_face);
 	for (int b = 0; b < 4; b++)
 		printf("%s %.3f: %.4f (threshold %.3f)", b ? "," : "", (double)budgets[b],
 		       (double)r->sw_recall[b], (double)r->sw_thr[b]);
@@ -2258,21 +2274,23 @@ static int dt_eval_cmd(int argc, char **argv)
 	o.threshold = 0.05f;
 	o.model_path = a.model;
 	o.verify_path = a.verifier; /* NULL: the embedded verifier; "none": the first stage alone */
+	if (a.min_face)
+		o.min_face = a.min_face;
 	if (!(det = detect_new(&o, &e))) {
 		fprintf(stderr, "emotop-train: %s\n", e.msg);
 		dt_evset_free(&s);
 		return 1;
 	}
-	rc = dt_evaluate(det, &s, 0.01f, 20, &r) ? 1 : 0;
+	rc = dt_evaluate(det, &s, 0.01f, o.min_face, &r) ? 1 : 0;
 	if (!rc)
-		printf("held-out WebFaces: recall %.4f (%d/%d faces >= 20 px), all sizes %.4f (%d/%d) "
+		printf("held-out WebFaces: recall %.4f (%d/%d faces >= %d px), all sizes %.4f (%d/%d) "
 		       "at threshold %.3f = %d false alarms on %d held-out negatives (%.4f per image)\n"
 		       "galleries 1920x1080 5x5 FER test faces: recall %.4f (%d/%d), %d false alarms; "
 		       "at IoU >= 0.3 %d/%d\n"
 		       "decoy galleries 1920x1080 5x5 (blurred squares of negatives, no face): "
 		       "%d false alarms on %d tiles\n"
 		       "mean %.2f ms per image (path %s)\n",
-		       (double)r.n_hit / (r.n_gt ? r.n_gt : 1), r.n_hit, r.n_gt,
+		       (double)r.n_hit / (r.n_gt ? r.n_gt : 1), r.n_hit, r.n_gt, o.min_face,
 		       (double)r.n_hit_all / (r.n_gt_all ? r.n_gt_all : 1), r.n_hit_all, r.n_gt_all,
 		       (double)r.thr, r.neg_fa, r.n_neg, (double)r.neg_fa / (r.n_neg ? r.n_neg : 1),
 		       (double)r.g_hit / (r.g_gt ? r.g_gt : 1), r.g_hit, r.g_gt, r.g_fa, r.g_hit30, r.g_gt,

@@ -92,6 +92,7 @@ struct dt_evres {
 	float t5_thr;
 	int t5_hit, t5_neg_fa, t5_g_hit, t5_g_fa, t5_d_fa;
 	double ms;              /* mean detector time per image */
+	int min_face;           /* the min_face it was scored with */
 };
 
 /* Run det (made with a low threshold, e.g. 0.05) over the set and score it:

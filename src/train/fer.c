@@ -116,7 +116,8 @@ static void usage_fer(void)
 		"                  is blurred that much; 0 for unblurred training data)\n"
 		"augmentation (maximum random change per face):\n"
 		"  --rot DEG (10)  --scale X (0.10)  --shift X (0.08 of the side)  --no-flip\n"
-		"  --bright X (0.05 of full scale)  --contrast X (0.10)  --erase P (0: off)\n");
+		"  --bright X (0.05 of full scale)  --contrast X (0.10)  --erase P (0: off)\n"
+		"  --aug-blur S (0: off)  half the faces blurred, Gaussian sigma up to S px\n");
 }
 
 int train_cmd_fer(int argc, char **argv)
@@ -128,6 +129,7 @@ int train_cmd_fer(int argc, char **argv)
 		{"resume", 0, 0, 'r'}, {"log", 1, 0, 'L'}, {"seed", 1, 0, 'S'}, {"help", 0, 0, 'h'},
 		{"warmup", 1, 0, 'W'}, {"rot", 1, 0, 'R'}, {"scale", 1, 0, 'Z'}, {"shift", 1, 0, 'X'},
 		{"input-blur", 1, 0, 'I'}, {"bright", 1, 0, 'B'}, {"contrast", 1, 0, 'C'}, {"erase", 1, 0, 'E'}, {"no-flip", 0, 0, 'F'},
+		{"aug-blur", 1, 0, 'U'},
 		{"keep", 0, 0, 'K'}, {0, 0, 0, 0}};
 	struct train_args a = {
 		.arch = DEFAULT_ARCH, .ckpt = "runs/emo7.ckpt", .epochs = 40, .batch = 128,
@@ -170,6 +172,16 @@ int train_cmd_fer(int argc, char **argv)
 		case 'B': a.aug.brightness = (float)atof(optarg); break;
 		case 'C': a.aug.contrast = (float)atof(optarg); break;
 		case 'E': a.aug.erase = (float)atof(optarg); break;
+		case 'U': {
+			char *end;
+			a.aug.blur = strtof(optarg, &end);
+			if (end == optarg || *end || !(a.aug.blur >= 0 && a.aug.blur <= 8)) {
+				fprintf(stderr, "emotop-train: --aug-blur wants a sigma in px from 0 to 8, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'F': a.aug.flip = 0; break;
 		case 'K': a.keep = 1; break;
 		case 'I': a.input_blur = (float)atof(optarg); break;
@@ -234,11 +246,11 @@ int train_cmd_fer(int argc, char **argv)
 	train_log(log,
 		  "train %d faces, test %d; arch %s; %ld params, %.1f M MAC/face; %s lr %g wd %g "
 		  "batch %d epochs %d smooth %g cw^%g; aug rot %g scale %g shift %g flip %d bright %g "
-		  "contrast %g erase %g\n",
+		  "contrast %g erase %g blur %g\n",
 		  train.n, test.n, a.arch, fnn_param_count(net), fnn_macs(net) / 1e6,
 		  a.opt == FNN_ADAMW ? "AdamW" : "SGD-Nesterov", a.lr, a.wd, a.batch, a.epochs,
 		  a.smooth, a.cw_power, a.aug.rot_deg, a.aug.scale, a.aug.shift, a.aug.flip,
-		  a.aug.brightness, a.aug.contrast, a.aug.erase);
+		  a.aug.brightness, a.aug.contrast, a.aug.erase, a.aug.blur);
 	x = malloc(sizeof(float) * (size_t)a.batch * FER_SIZE * FER_SIZE);
 	dz = malloc(sizeof(float) * (size_t)a.batch * (size_t)nc);
 	lab = malloc(sizeof(int) * (size_t)a.batch);

@@ -87,12 +87,17 @@ expect_rc "unknown command" 2 "$TRAIN" frobnicate
 expect_rc "fer without --data" 2 "$TRAIN" fer
 expect_rc "bad architecture" 1 "$TRAIN" fer --data "$T/tiny.csv" --arch c4,zz --epochs 1
 contains "bad architecture is named" "$T/err" "zz"
+for v in 9 -1 x; do
+	expect_rc "fer --aug-blur '$v' refused" 2 "$TRAIN" fer --data "$T/tiny.csv" --aug-blur "$v" --epochs 1
+done
+contains "a bad --aug-blur says what it wants" "$T/err" "--aug-blur wants a sigma in px from 0 to 8, not 'x'"
 # a two-output network: the face verifier (labels 0 and 1 only)
 expect_rc "two outputs refuse labels above 1" 1 "$TRAIN" fer --data "$T/tiny.csv" --arch c4,p,c8,p,f8,o2 --epochs 1
 contains "the label that does not fit is named" "$T/err" "the data has label"
 sed -e 's/^3,/1,/' -e 's/^5,/1,/' "$T/tiny.csv" >"$T/two.csv"
 expect_rc "train a two-class verifier" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/two.csv" \
-	--arch c4,p,c8,p,f8,o2 --epochs 2 --batch 16 --class-weight-power 0 --input-blur 0 --ckpt "$T/two.ckpt"
+	--arch c4,p,c8,p,f8,o2 --epochs 2 --batch 16 --class-weight-power 0 --input-blur 0 --aug-blur 3 \
+	--ckpt "$T/two.ckpt"
 expect_rc "quantize it as a face verifier" 0 env OMP_NUM_THREADS=1 "$TRAIN" quantize --ckpt "$T/two.ckpt" \
 	--data "$T/two.csv" --out "$T/two.qnn" --calib 50 --input-blur 0
 if grep -a -q "task=face-verify" "$T/two.qnn" && grep -a -q "labels=other,face" "$T/two.qnn"; then
@@ -316,4 +321,8 @@ done
 contains "a bad --sharp says what it wants" "$T/err" "--sharp wants a share from 0 to 1, not"
 expect_rc "detect eval --gallery-blur out of range" 2 "$TRAIN" detect eval --faces "$T/none" --gallery-blur 11
 contains "a bad --gallery-blur says what it wants" "$T/err" "--gallery-blur wants a sigma in px from 0 to 10, not '11'"
+for v in 9 4097 12px ""; do
+	expect_rc "detect eval --min-face '$v' refused" 2 "$TRAIN" detect eval --faces "$T/none" --min-face "$v"
+done
+contains "a bad --min-face says what it wants" "$T/err" "--min-face wants a side in px from 10 to 4096, not ''"
 done_tests
