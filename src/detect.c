@@ -17,7 +17,9 @@
  * min_face (so a min_face of 10 runs the first level on a 2x upscaled frame,
  * 4x the cost; 40 starts at half size, 1/4 of the cost). A cell is a face
  * when its heat is a 3x3 local maximum above the threshold; its box and
- * landmarks come from the regression maps of that cell; NMS over all levels.
+ * landmarks come from the regression maps of that cell (on levels after the
+ * first only boxes of at least level_min px there: see detect_decode); NMS
+ * over all levels.
  *
  * Verifier (second stage, optional: models/faceverify.qnn, embedded): the
  * heat map alone mistakes tiles, chair backs or cloth for faces at its
@@ -461,9 +463,17 @@ static float detect_sigmoid(float z)
 	return 1.0f / (1.0f + expf(-z));
 }
 
-/* Candidates of one level: local maxima of the heat above the threshold. */
+/* Candidates of one level: local maxima of the heat above the threshold,
+ * with a box of at least lvl_min px on this level. The levels after the
+ * first pass lvl_min = level_min: a face smaller than that on level k is
+ * 2.4x larger, inside the trained range, on level k - 1, and the coarse
+ * level's guess of its size is poor (the trainer ignores faces under 13
+ * px): in 1080p galleries faces of 158 px (27 px on the third level, 11
+ * on the fourth) came back from the fourth also as boxes of about 250 px
+ * around the right one (IoU 0.39, under the NMS's 0.4), each a false
+ * alarm, some scored above the right box. */
 static int detect_decode(struct detect *d, const float *f, int gh, int gw, float sx, float sy,
-			 float thr, int n)
+			 float thr, float lvl_min, int n)
 {
 	float zt = thr <= 0 ? -INFINITY : thr >= 1 ? INFINITY : logf(thr / (1 - thr));
 	float min_side = 0.8f * (float)d->o.min_face;
@@ -498,7 +508,7 @@ static int detect_decode(struct detect *d, const float *f, int gh, int gw, float
 			cx = ((float)gx + 0.5f + c[1]) * (float)d->stride * sx;
 			cy = ((float)gy + 0.5f + c[2]) * (float)d->stride * sy;
 			side = d->size_base * expf(ls);
-			if (side * 0.5f * (sx + sy) < min_side)
+			if (side * 0.5f * (sx + sy) < min_side || side < lvl_min)
 				continue;
 			o = &d->cand[n++];
 			o->score = detect_sigmoid(z);
@@ -687,7 +697,8 @@ int detect_run(struct detect *d, const struct emo_image *img, struct emo_face *o
 		    gc != DETECT_NCH)
 			return rc ? rc : EMO_EFORMAT;
 		n = detect_decode(d, f, gh, gw, (float)img->w / (float)lw, (float)img->h / (float)lh,
-				  d->vm ? d->v_pre : cells ? d->o.cell_threshold : d->o.threshold, n);
+				  d->vm ? d->v_pre : cells ? d->o.cell_threshold : d->o.threshold,
+				  k ? d->level_min : 0, n);
 	}
 	n = detect_nms(d->cand, n, d->o.nms_iou);
 	if (d->vm) {

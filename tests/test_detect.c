@@ -31,14 +31,15 @@
 #define DET_MAX_FA_PER_NEG 0.05
 /* Synthetic galleries: the issue's target is every face found at IoU >= 0.5
  * and no false alarm. The shipped detector (52k parameters, 1,320 epochs,
- * with its verifier) does not reach it yet: it finds 76 of the 85 faces
+ * with its verifier) does not reach it yet: it finds 75 of the 85 faces
  * with 4 false alarms (a found face whose box is too small or too large for
- * IoU 0.5 counts as a miss and a false alarm; the model before turned
- * tiles: 74 with 5; before decoys: 73 with 4). These bounds guard against
+ * IoU 0.5 counts as a miss and a false alarm; 76 with 4 before the
+ * decoder's level gate; the model before turned tiles: 74 with 5; before
+ * decoys: 73 with 4). These bounds guard against
  * regressions; raise them to 1.0 and 0 with a better model. */
 #define DET_MIN_GALLERY_RECALL 0.8
 #define DET_MAX_GALLERY_FA 8
-/* galleries of 50 blurred non-face tiles: faces found (measured 3) */
+/* galleries of 50 blurred non-face tiles: faces found (measured 4) */
 #define DET_MAX_DECOY_FA 5
 
 static int have_model(void)
@@ -707,11 +708,64 @@ TEST(galleries_faces_found)
 	detect_free(d);
 }
 
+/* No oversized box around a gallery face: 1080p 5x5 galleries put faces of
+ * 158 px on the third pyramid level at 27 px and on the fourth at 11, below
+ * the trained range there; the fourth used to report them also as boxes of
+ * about 250 px around the right one (IoU about 0.39, which the NMS keeps),
+ * each one a false alarm. Counted at a low threshold (0.05) over 8
+ * galleries (200 faces): boxes 1.35x or more the face's side that hold its
+ * centre. Measured: 41 before the decoder dropped boxes under level_min on
+ * the levels after the first, 1 since. */
+TEST(no_oversized_gallery_boxes)
+{
+	char faces[4096], fer[4096];
+	struct fer_set set = {0};
+	struct detect_opts o;
+	struct detect *d;
+	struct emo_err e;
+	int big = 0;
+
+	if (!shared_dirs(faces, fer, sizeof(faces)))
+		SKIP("%s/data/faces or fer2013/test not found (set SHARED)", unit_shared());
+	if (!have_model())
+		SKIP("no models/face.qnn in this build");
+	ASSERT_EQ(fer_load(fer, NULL, &set), 0);
+	detect_opts_default(&o);
+	o.threshold = 0.05f;
+	d = detect_new(&o, &e);
+	ASSERT(d != NULL);
+	for (int g = 0; g < 8; g++) {
+		struct emo_image img;
+		const uint8_t *tiles[25];
+		struct emo_box gt[25];
+		struct emo_face f[256];
+		int n;
+		ASSERT(image_new(&img, 1920, 1080) == 0);
+		for (int i = 0; i < 25; i++)
+			tiles[i] = set.px + (size_t)((g * 25 + i) * 17 % set.n) * 48 * 48;
+		dt_gallery_draw(&img, NULL, tiles, 5, 5, gt);
+		n = detect_run(d, &img, f, 256);
+		ASSERT(n >= 0);
+		for (int i = 0; i < 25; i++) {
+			const float cx = gt[i].x + 0.5f * gt[i].w, cy = gt[i].y + 0.5f * gt[i].h;
+			for (int j = 0; j < n; j++)
+				big += f[j].box.w >= 1.35f * gt[i].w && f[j].box.x < cx && f[j].box.y < cy &&
+				       f[j].box.x + f[j].box.w > cx && f[j].box.y + f[j].box.h > cy;
+		}
+		image_free(&img);
+	}
+	fprintf(stderr, "  %d boxes 1.35x a gallery face or larger around it\n", big);
+	ASSERT(big <= 3);
+	fer_free(&set);
+	detect_free(d);
+}
+
 /* Galleries whose tiles hold no face: squares cut from held-out negatives,
  * 48x48 and blurred like FER2013's training faces (sigma 3). A detector
  * trained on blurred FER2013 faces alone learns that a blurred square in a
  * gallery is a face: the detector shipped before decoys were trained
- * found 26 of these 50 tiles; those trained with them find 3. */
+ * found 26 of these 50 tiles; those trained with them find 3 (4 with the
+ * decoder's level gate). */
 TEST(decoy_galleries_no_faces)
 {
 	char faces[4096], fer[4096];
@@ -831,6 +885,7 @@ int main(int argc, char **argv)
 	RUN(cell_prior);
 	RUN(bad_input);
 	RUN(galleries_faces_found);
+	RUN(no_oversized_gallery_boxes);
 	RUN(decoy_galleries_no_faces);
 	RUN(negatives_false_alarm_rate);
 	return unit_done();
