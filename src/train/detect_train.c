@@ -1316,20 +1316,6 @@ static int dt_parse_mix(const char *arg, float mix[4])
 	return 0;
 }
 
-/* A number from lo to hi (what: how --opt names it), or -1 with a message. */
-static int dt_parse_range(const char *opt, const char *what, const char *arg, float lo, float hi, float *v)
-{
-	char *end;
-
-	*v = strtof(arg, &end);
-	if (end == arg || *end || !(*v >= lo && *v <= hi)) {
-		fprintf(stderr, "emotop-train: %s wants %s from %g to %g, not '%s'\n", opt, what, (double)lo,
-			(double)hi, arg);
-		return -1;
-	}
-	return 0;
-}
-
 static int dt_parse(int argc, char **argv, struct dt_args *a)
 {
 	static const struct option lo[] = {
@@ -1379,12 +1365,12 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 			}
 			break;
 		case 'H':
-			if (dt_parse_range("--sharp", "a share", optarg, 0, 1, &a->sharp))
+			if (train_parse_range("--sharp", "a share", optarg, 0, 1, &a->sharp))
 				return 2;
 			a->has_sharp = 1;
 			break;
 		case 'u':
-			if (dt_parse_range("--gallery-blur", "a sigma in px", optarg, 0, 10, &a->gallery_blur))
+			if (train_parse_range("--gallery-blur", "a sigma in px", optarg, 0, 10, &a->gallery_blur))
 				return 2;
 			break;
 		case 'n': {

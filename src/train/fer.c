@@ -172,16 +172,10 @@ int train_cmd_fer(int argc, char **argv)
 		case 'B': a.aug.brightness = (float)atof(optarg); break;
 		case 'C': a.aug.contrast = (float)atof(optarg); break;
 		case 'E': a.aug.erase = (float)atof(optarg); break;
-		case 'U': {
-			char *end;
-			a.aug.blur = strtof(optarg, &end);
-			if (end == optarg || *end || !(a.aug.blur >= 0 && a.aug.blur <= 8)) {
-				fprintf(stderr, "emotop-train: --aug-blur wants a sigma in px from 0 to 8, not '%s'\n",
-					optarg);
+		case 'U':
+			if (train_parse_range("--aug-blur", "a sigma in px", optarg, 0, 8, &a.aug.blur))
 				return 2;
-			}
 			break;
-		}
 		case 'F': a.aug.flip = 0; break;
 		case 'K': a.keep = 1; break;
 		case 'I': a.input_blur = (float)atof(optarg); break;

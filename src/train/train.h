@@ -33,6 +33,9 @@ void train_shuffle(int *order, int n, uint64_t seed);
 
 /* Monotonic seconds. */
 double train_now(void);
+/* The number arg from lo to hi into *v, 0; or -1 with a message on stderr
+ * naming the option and what it wants (what: e.g. "a sigma in px"). */
+int train_parse_range(const char *opt, const char *what, const char *arg, float lo, float hi, float *v);
 /* printf to stderr and, when log is non-NULL, to log (flushed). */
 void train_log(FILE *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1,6 +1,7 @@
 /* util.c - small helpers shared by emotop-train's commands. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "train/train.h"
@@ -10,6 +11,19 @@ double train_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int train_parse_range(const char *opt, const char *what, const char *arg, float lo, float hi, float *v)
+{
+	char *end;
+
+	*v = strtof(arg, &end);
+	if (end == arg || *end || !(*v >= lo && *v <= hi)) {
+		fprintf(stderr, "emotop-train: %s wants %s from %g to %g, not '%s'\n", opt, what, (double)lo,
+			(double)hi, arg);
+		return -1;
+	}
+	return 0;
 }
 
 void train_log(FILE *log, const char *fmt, ...)
