@@ -8,6 +8,7 @@
 
 #include "train/data.h"
 #include "train/fnn.h"
+#include "train/train.h"
 #include "unit.h"
 
 static uint64_t trng = 12345;
@@ -428,6 +429,26 @@ TEST(augment_blur)
 	ASSERT(strong > 10 && strong < blurred);
 }
 
+/* train_grow: room appears only when the array is full, doubling from
+ * `first`, and the elements already there are kept. */
+TEST(array_grow_doubles_and_keeps)
+{
+	int *v = NULL, cap = 0;
+
+	for (int n = 0; n < 100; n++) {
+		ASSERT_EQ(train_grow(&v, &cap, n, sizeof(*v), 8), 0);
+		ASSERT(cap > n);
+		ASSERT(cap == 8 || cap == 16 || cap == 32 || cap == 64 || cap == 128);
+		v[n] = n * 3;
+	}
+	ASSERT_EQ(cap, 128);
+	ASSERT_EQ(train_grow(&v, &cap, 50, sizeof(*v), 8), 0); /* not full: as it was */
+	ASSERT_EQ(cap, 128);
+	for (int n = 0; n < 100; n++)
+		ASSERT_EQ(v[n], n * 3);
+	free(v);
+}
+
 /* The detector's JPEG-artefact augmentation: a round trip keeps the image
  * close (a smooth gradient survives quality 50 within a few levels), a low
  * quality visibly degrades texture, and bad arguments are refused. */
@@ -529,6 +550,7 @@ int main(int argc, char **argv)
 	RUN(adamw_learns);
 	RUN(augment_identity_and_bounds);
 	RUN(augment_blur);
+	RUN(array_grow_doubles_and_keeps);
 	RUN(jpeg_roundtrip);
 	RUN(fer_csv_reader);
 	RUN(fer_folder_reader);

@@ -195,21 +195,11 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 		if (sscanf(line, "%255[^,],%f,%f,%f,%f,%f,%f,%f,%f,%f,%f,%f,%f", name, &v[0], &v[1],
 			   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]) != 13)
 			continue; /* header */
-		if (d->n_faces == cap) {
-			struct dt_face *t = realloc(d->faces, sizeof(*d->faces) * (size_t)(cap ? cap * 2 : 4096));
-			if (!t)
-				goto oom;
-			d->faces = t;
-			cap = cap ? cap * 2 : 4096;
-		}
+		if (train_grow(&d->faces, &cap, d->n_faces, sizeof(*d->faces), 4096))
+			goto oom;
 		if (!d->n_photo || strcmp(name, strrchr(d->photo[d->n_photo - 1].path, '/') + 1)) {
-			if (d->n_photo == pcap) {
-				struct dt_photo *t = realloc(d->photo, sizeof(*d->photo) * (size_t)(pcap ? pcap * 2 : 4096));
-				if (!t)
-					goto oom;
-				d->photo = t;
-				pcap = pcap ? pcap * 2 : 4096;
-			}
+			if (train_grow(&d->photo, &pcap, d->n_photo, sizeof(*d->photo), 4096))
+				goto oom;
 			snprintf(path, sizeof(path), "%s/webfaces/images/%s", root, name);
 			if (!(d->photo[d->n_photo].path = strdup(path)))
 				goto oom;
@@ -260,13 +250,8 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 		size_t n = strlen(e->d_name);
 		if (n < 5 || strcasecmp(e->d_name + n - 4, ".jpg"))
 			continue;
-		if (d->n_neg == ncap) {
-			char **t = realloc(d->neg, sizeof(char *) * (size_t)(ncap ? ncap * 2 : 1024));
-			if (!t)
-				goto oom;
-			d->neg = t;
-			ncap = ncap ? ncap * 2 : 1024;
-		}
+		if (train_grow(&d->neg, &ncap, d->n_neg, sizeof(*d->neg), 1024))
+			goto oom;
 		snprintf(path, sizeof(path), "%s/negatives/%s", root, e->d_name);
 		if (!(d->neg[d->n_neg] = strdup(path)))
 			goto oom;
@@ -308,14 +293,9 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 				free(px);
 				continue;
 			}
-			if (d->n_crops == ccap) {
-				struct dt_crop *t = realloc(d->crops, sizeof(*d->crops) * (size_t)(ccap ? ccap * 2 : 4096));
-				if (!t) {
-					free(px);
-					goto oom;
-				}
-				d->crops = t;
-				ccap = ccap ? ccap * 2 : 4096;
+			if (train_grow(&d->crops, &ccap, d->n_crops, sizeof(*d->crops), 4096)) {
+				free(px);
+				goto oom;
 			}
 			memcpy(d->crops[d->n_crops].px, px, 80 * 80);
 			face_from_points(&d->crops[d->n_crops].f, &v[0], &v[2], &v[4], &v[6], &v[8], 1);
@@ -443,13 +423,9 @@ static int dt_mine_ignore(struct dt_data *d, const char *model, float thr)
 			}
 			if (best >= 0.3f)
 				continue;
-			if (d->n_ign == cap) {
-				struct dt_face *t = realloc(d->ign, sizeof(*t) * (size_t)(cap = cap ? cap * 2 : 1024));
-				if (!t) {
-					fprintf(stderr, "emotop-train: out of memory\n");
-					goto out;
-				}
-				d->ign = t;
+			if (train_grow(&d->ign, &cap, d->n_ign, sizeof(*d->ign), 1024)) {
+				fprintf(stderr, "emotop-train: out of memory\n");
+				goto out;
 			}
 			g = &d->ign[d->n_ign++];
 			memset(g, 0, sizeof(*g));
@@ -1910,14 +1886,8 @@ static const uint8_t *dt_fer_pick(const struct fer_set *fer, uint64_t *r)
 
 static int dt_ev_push(struct dt_evset *s, int *cap)
 {
-	if (s->n == *cap) {
-		int nc = *cap ? *cap * 2 : 1024;
-		struct dt_evimg *n = realloc(s->im, sizeof(*n) * (size_t)nc);
-		if (!n)
-			return -1;
-		s->im = n;
-		*cap = nc;
-	}
+	if (train_grow(&s->im, cap, s->n, sizeof(*s->im), 1024))
+		return -1;
 	memset(&s->im[s->n], 0, sizeof(s->im[s->n]));
 	return 0;
 }
@@ -2323,12 +2293,8 @@ static int dt_budget_threshold(struct detect *det, const struct dt_data *d, floa
 		n = detect_run(det, &im, f, 1024);
 		free(im.px);
 		for (int k = 0; k < n; k++) {
-			if (nsc == cap) {
-				float *ns = realloc(sc, sizeof(float) * (size_t)(cap = cap ? cap * 2 : 1024));
-				if (!ns)
-					goto out;
-				sc = ns;
-			}
+			if (train_grow(&sc, &cap, nsc, sizeof(*sc), 1024))
+				goto out;
 			sc[nsc++] = f[k].score;
 		}
 	}

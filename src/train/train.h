@@ -33,6 +33,11 @@ void train_shuffle(int *order, int n, uint64_t seed);
 
 /* Monotonic seconds. */
 double train_now(void);
+/* Room for element n in the array *arr points to (arr: the address of a
+ * T * with capacity *cap elements of elem bytes): when n == *cap, the
+ * capacity doubles (first when 0). 0, or -1 with the array and *cap as
+ * they were (out of memory). */
+int train_grow(void *arr, int *cap, int n, size_t elem, int first);
 /* The number arg from lo to hi into *v, 0; or -1 with a message on stderr
  * naming the option and what it wants (what: e.g. "a sigma in px"). */
 int train_parse_range(const char *opt, const char *what, const char *arg, float lo, float hi, float *v);

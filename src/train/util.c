@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "train/train.h"
@@ -11,6 +12,22 @@ double train_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int train_grow(void *arr, int *cap, int n, size_t elem, int first)
+{
+	void *old, *p;
+	int nc;
+
+	if (n < *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : first;
+	memcpy(&old, arr, sizeof(old));
+	if (!(p = realloc(old, elem * (size_t)nc)))
+		return -1;
+	memcpy(arr, &p, sizeof(p));
+	*cap = nc;
+	return 0;
 }
 
 int train_parse_range(const char *opt, const char *what, const char *arg, float lo, float hi, float *v)
