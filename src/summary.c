@@ -314,8 +314,11 @@ static void history_add(struct summary_ctx *s, double now)
 	long long k = (long long)floor((now - s->start) / s->hist_step);
 
 	if (s->n_hist == 0 || s->hist[s->n_hist - 1].idx != k) {
-		if (s->n_hist == SUMMARY_HISTORY_MAX) {
-			/* Full: merge neighbours that share a slot of twice the step. */
+		/* Full: merge neighbours that share a slot of twice the step,
+		 * until one is free or the new frame falls in the last one
+		 * (points further apart than twice the step merge nothing at
+		 * first). */
+		while (s->n_hist == SUMMARY_HISTORY_MAX && s->hist[s->n_hist - 1].idx != k) {
 			int j = 0;
 
 			for (int i = 0; i < s->n_hist; i++) {

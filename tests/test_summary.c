@@ -400,6 +400,39 @@ TEST(history_downsamples_and_covers_session)
 	track_free(tr);
 }
 
+/* Frames further apart than twice the history step (fps 0.1): the first
+ * merge of a full history frees nothing, and the points must still stay
+ * within SUMMARY_HISTORY_MAX without touching the totals. */
+TEST(history_sparse_frames_stay_in_bounds)
+{
+	static struct summary_point pts[SUMMARY_HISTORY_MAX + 1];
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, NULL, 0);
+	struct summary_totals tot;
+	int happy[1] = {EMO_HAPPY};
+	long long frames = 0;
+	int n;
+
+	for (int i = 0; i < 2000; i++)
+		frame(tr, s, 10.0 * i, 1, happy);
+	n = summary_history(s, pts, SUMMARY_HISTORY_MAX + 1);
+	ASSERT(n > 100 && n <= SUMMARY_HISTORY_MAX);
+	for (int i = 0; i < n; i++) {
+		frames += pts[i].frames;
+		if (i)
+			ASSERT(pts[i].t0 > pts[i - 1].t0);
+	}
+	ASSERT_EQ(frames, 2000);
+	summary_totals(s, &tot);
+	ASSERT_EQ(tot.frames, 2000);
+	ASSERT_EQ(tot.face_frames, 2000);
+	ASSERT_EQ(tot.max_faces, 1);
+	ASSERT_NEAR(tot.mean[EMO_HAPPY], 1.0, 1e-6);
+	ASSERT_EQ(tot.dominant, EMO_HAPPY);
+	summary_free(s);
+	track_free(tr);
+}
+
 TEST(history_skips_empty_time)
 {
 	static struct summary_point pts[8];
@@ -542,6 +575,7 @@ int main(int argc, char **argv)
 	RUN(sparkline_buckets);
 	RUN(totals_mood_share);
 	RUN(history_downsamples_and_covers_session);
+	RUN(history_sparse_frames_stay_in_bounds);
 	RUN(history_skips_empty_time);
 	RUN(stats_published);
 	RUN(snapshot_is_a_copy);
