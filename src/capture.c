@@ -76,6 +76,7 @@ struct capture {
 	int sampling;           /* sample at o.fps in media time (no-drop mode) */
 	int can_reconnect;
 	char url[1024];
+	char shown[1024];       /* o.source for messages: an URL's user:password@ masked */
 	const AVInputFormat *ifmt;
 	char video_size[32];    /* device option, "" none */
 	char framerate[32];
@@ -223,7 +224,7 @@ static void cap_log(const struct capture *c, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	av_log(NULL, level_to_av(level), "capture: %s: %s\n", c ? c->o.source : "-", msg);
+	av_log(NULL, level_to_av(level), "capture: %s: %s\n", c ? c->shown : "-", msg);
 }
 
 /* Record msg as the last error (stats) and log it. */
@@ -656,7 +657,7 @@ static int src_open(struct capture *c, struct emo_err *err)
 	int ret, vs, rc = EMO_ESOURCE;
 
 	if (!ic)
-		return emo_seterr(err, EMO_ENOMEM, c->o.source, 0, 0, "out of memory");
+		return emo_seterr(err, EMO_ENOMEM, c->shown, 0, 0, "out of memory");
 	ic->interrupt_callback.callback = interrupt_cb;
 	ic->interrupt_callback.opaque = c;
 	if (c->live)
@@ -666,7 +667,7 @@ static int src_open(struct capture *c, struct emo_err *err)
 	if (build_options(c, &opts) < 0) {
 		av_dict_free(&opts);
 		avformat_free_context(ic);
-		return emo_seterr(err, EMO_EINVAL, c->o.source, 0, 0, "bad av_options \"%s\"",
+		return emo_seterr(err, EMO_EINVAL, c->shown, 0, 0, "bad av_options \"%s\"",
 				  c->o.av_options);
 	}
 	arm_deadline(c, c->o.timeout_ms);
@@ -674,28 +675,28 @@ static int src_open(struct capture *c, struct emo_err *err)
 	if (ret < 0) {
 		av_dict_free(&opts);
 		arm_deadline(c, 0);
-		return emo_seterr(err, EMO_ESOURCE, c->o.source, 0, 0, "cannot open: %s",
+		return emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot open: %s",
 				  open_reason(c, ret, buf, sizeof(buf)));
 	}
 	warn_unused(c, opts);
 	av_dict_free(&opts);
 	if (!c->o.format && !strcmp(ic->iformat->name, "tty")) {
-		emo_seterr(err, EMO_ESOURCE, c->o.source, 0, 0, "cannot open: not a video (a text file)");
+		emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot open: not a video (a text file)");
 		goto fail;
 	}
 	ret = avformat_find_stream_info(ic, NULL);
 	if (ret < 0) {
-		emo_seterr(err, EMO_ESOURCE, c->o.source, 0, 0, "cannot read stream information: %s",
+		emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot read stream information: %s",
 			   open_reason(c, ret, buf, sizeof(buf)));
 		goto fail;
 	}
 	vs = av_find_best_stream(ic, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
 	if (vs == AVERROR_DECODER_NOT_FOUND) {
-		emo_seterr(err, EMO_ESOURCE, c->o.source, 0, 0, "no decoder for its video codec");
+		emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "no decoder for its video codec");
 		goto fail;
 	}
 	if (vs < 0) {
-		emo_seterr(err, EMO_ESOURCE, c->o.source, 0, 0, "no video stream (%s)",
+		emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "no video stream (%s)",
 			   ic->iformat->name);
 		goto fail;
 	}
@@ -704,7 +705,7 @@ static int src_open(struct capture *c, struct emo_err *err)
 	st = ic->streams[vs];
 	dec = avcodec_alloc_context3(codec);
 	if (!dec) {
-		rc = emo_seterr(err, EMO_ENOMEM, c->o.source, 0, 0, "out of memory");
+		rc = emo_seterr(err, EMO_ENOMEM, c->shown, 0, 0, "out of memory");
 		goto fail;
 	}
 	ret = avcodec_parameters_to_context(dec, st->codecpar);
@@ -719,7 +720,7 @@ static int src_open(struct capture *c, struct emo_err *err)
 		ret = avcodec_open2(dec, codec, NULL);
 	}
 	if (ret < 0) {
-		emo_seterr(err, EMO_ESOURCE, c->o.source, 0, 0, "cannot open %s decoder: %s",
+		emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot open %s decoder: %s",
 			   codec->name, open_reason(c, ret, buf, sizeof(buf)));
 		goto fail;
 	}
@@ -1265,7 +1266,7 @@ static int parse_screen(struct capture *c, const char *s, struct emo_err *err)
 		snprintf(c->video_size, sizeof(c->video_size), "%dx%d", w, h);
 	return EMO_OK;
 bad:
-	return emo_seterr(err, EMO_EINVAL, c->o.source, 0, 0,
+	return emo_seterr(err, EMO_EINVAL, c->shown, 0, 0,
 			  "bad screen source: expected screen[:DISPLAY][+X,Y][/WxH]");
 }
 
@@ -1279,7 +1280,7 @@ static int parse_source(struct capture *c, struct emo_err *err)
 			char *end;
 			c->demo_len = strtod(s + 5, &end);
 			if (end == s + 5 || *end || !(c->demo_len > 0) || c->demo_len > 1e7)
-				return emo_seterr(err, EMO_EINVAL, s, 0, 0,
+				return emo_seterr(err, EMO_EINVAL, c->shown, 0, 0,
 						  "bad demo source: expected demo or demo:SECONDS");
 		}
 		return EMO_OK;
@@ -1293,7 +1294,7 @@ static int parse_source(struct capture *c, struct emo_err *err)
 		int n = 0;
 		const char *p = s + 7;
 		if (s[6] == ':' && (parse_int(&p, &n) || *p))
-			return emo_seterr(err, EMO_EINVAL, s, 0, 0, "bad webcam source: expected webcam[:N]");
+			return emo_seterr(err, EMO_EINVAL, c->shown, 0, 0, "bad webcam source: expected webcam[:N]");
 		c->kind = SRC_WEBCAM;
 		snprintf(c->url, sizeof(c->url), "/dev/video%d", n);
 	} else if (!strncmp(s, "/dev/video", 10)) {
@@ -1319,7 +1320,7 @@ static int parse_source(struct capture *c, struct emo_err *err)
 		const char *dn = c->kind == SRC_WEBCAM ? "v4l2" : "x11grab";
 		c->ifmt = av_find_input_format(dn);
 		if (!c->ifmt)
-			return emo_seterr(err, EMO_EUNSUPPORTED, s, 0, 0,
+			return emo_seterr(err, EMO_EUNSUPPORTED, c->shown, 0, 0,
 					  "this FFmpeg has no %s input device", dn);
 		if (c->kind == SRC_WEBCAM && c->o.width > 0 && c->o.height > 0)
 			snprintf(c->video_size, sizeof(c->video_size), "%dx%d", c->o.width, c->o.height);
@@ -1331,7 +1332,7 @@ static int parse_source(struct capture *c, struct emo_err *err)
 	if (c->o.format) {
 		c->ifmt = av_find_input_format(c->o.format);
 		if (!c->ifmt)
-			return emo_seterr(err, EMO_EINVAL, s, 0, 0, "unknown input format \"%s\"",
+			return emo_seterr(err, EMO_EINVAL, c->shown, 0, 0, "unknown input format \"%s\"",
 					  c->o.format);
 	}
 	return EMO_OK;
@@ -1411,6 +1412,7 @@ int capture_open(struct capture **out, const struct capture_opts *o, struct emo_
 	c->o.input_format = c->input_format_copy = dup_or_null(o->input_format, &oom);
 	c->o.format = c->format_copy = dup_or_null(o->format, &oom);
 	c->o.av_options = c->av_options_copy = dup_or_null(o->av_options, &oom);
+	emo_redact_url(o->source, c->shown, sizeof(c->shown));
 	c->sh = calloc(1, sizeof(*c->sh));
 	if (oom || !c->sh) {
 		free(c->sh);
@@ -1525,9 +1527,9 @@ int capture_next(struct capture *c, struct emo_image *gray, struct capture_frame
 		if (sh->end) {
 			rc = sh->end;
 			if (rc == EMO_EEOF)
-				emo_seterr(err, rc, c->o.source, 0, 0, "end of input");
+				emo_seterr(err, rc, c->shown, 0, 0, "end of input");
 			else
-				emo_seterr(err, rc, c->o.source, 0, 0, "%s",
+				emo_seterr(err, rc, c->shown, 0, 0, "%s",
 					   sh->st.last_error[0] ? sh->st.last_error : emo_strerror(rc));
 			break;
 		}

@@ -40,6 +40,24 @@ int emo_seterr(struct emo_err *err, int code, const char *file, int line, int co
 	return code;
 }
 
+void emo_redact_url(const char *src, char *buf, unsigned long len)
+{
+	const char *scheme, *host, *at = NULL, *end;
+
+	if (!len)
+		return;
+	snprintf(buf, len, "%s", src ? src : "");
+	if (!src || !(scheme = strstr(src, "://")))
+		return;
+	host = scheme + 3;
+	end = host + strcspn(host, "/?#");
+	for (const char *p = host; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at)
+		snprintf(buf, len, "%.*s***%s", (int)(host - src), src, at);
+}
+
 void emo_err_format(const struct emo_err *err, char *buf, unsigned long len)
 {
 	if (!len)

@@ -95,25 +95,6 @@ static void capture_log(void *ud, int level, const char *line)
 	fprintf(stderr, "emotop: %s%s\n", level == CAPTURE_LOG_ERROR ? "error: " : "", line);
 }
 
-void pipeline_source_display(const char *src, char *buf, unsigned long len)
-{
-	const char *scheme = strstr(src, "://");
-	const char *at, *slash;
-
-	if (!len)
-		return;
-	if (!scheme) {
-		snprintf(buf, len, "%s", src);
-		return;
-	}
-	slash = strchr(scheme + 3, '/');
-	at = strchr(scheme + 3, '@');
-	if (at && (!slash || at < slash))
-		snprintf(buf, len, "%.*s***%s", (int)(scheme + 3 - src), src, at);
-	else
-		snprintf(buf, len, "%s", src);
-}
-
 /* ---- faces-only lines (no classifier model, or classifier.model: none) -- */
 
 static const char *faces_only_why(const struct emo_config *cfg)
@@ -430,12 +411,10 @@ static int open_capture(struct run *r)
 									  : -1;
 	memset(&err, 0, sizeof(err));
 	if ((rc = capture_open(&r->cap, &co, &err))) {
-		char msg[900];
-
-		emo_err_format(&err, msg, sizeof(msg));
 		if (*r->o->stop)
 			return EMOTOP_EXIT_OK;
-		say(r, 0, "cannot open source %s: %s", r->source, msg[0] ? msg : emo_strerror(rc));
+		/* err.file is the (masked) source again: the message alone */
+		say(r, 0, "cannot open source %s: %s", r->source, err.msg[0] ? err.msg : emo_strerror(rc));
 		return rc == EMO_EINVAL ? EMOTOP_EXIT_USAGE : rc == EMO_ENOMEM ? EMOTOP_EXIT_RUNTIME
 									: EMOTOP_EXIT_SOURCE;
 	}
@@ -559,10 +538,8 @@ static int loop(struct run *r)
 			if (rc == EMO_EEOF || rc == EMO_EINTR)
 				break;
 			if (rc != EMO_OK && rc != EMO_EAGAIN) {
-				char msg[900];
-
-				emo_err_format(&err, msg, sizeof(msg));
-				say(r, 0, "source %s failed: %s", r->source, msg[0] ? msg : emo_strerror(rc));
+				say(r, 0, "source %s failed: %s", r->source,
+				    err.msg[0] ? err.msg : emo_strerror(rc));
 				result = EMOTOP_EXIT_SOURCE;
 				break;
 			}
@@ -647,7 +624,7 @@ int pipeline_run(const struct pipeline_opts *o)
 	r->verbose = o->verbose;
 	r->dashboard = o->dashboard;
 	r->fmt = o->cfg->output.format;
-	pipeline_source_display(o->cfg->source, r->source, sizeof(r->source));
+	emo_redact_url(o->cfg->source, r->source, sizeof(r->source));
 	capture_set_log(capture_log, NULL,
 			o->verbose < 0 ? CAPTURE_LOG_ERROR
 			: o->verbose == 0 ? CAPTURE_LOG_WARNING

@@ -34,7 +34,4 @@ struct pipeline_opts {
  * go to stderr. Returns an enum emotop_exit status. */
 int pipeline_run(const struct pipeline_opts *o);
 
-/* Copy a source for display with any user:password@ of an URL masked. */
-void pipeline_source_display(const char *src, char *buf, unsigned long len);
-
 #endif

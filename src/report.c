@@ -488,24 +488,6 @@ static int flush_line(struct report *r)
 	return EMO_OK;
 }
 
-/* The source as it may be written: a URL's user:password@ becomes ***@. */
-static void redact_source(const char *src, char *buf, size_t len)
-{
-	const char *scheme = strstr(src, "://"), *host, *at, *end;
-
-	snprintf(buf, len, "%s", src);
-	if (!scheme)
-		return;
-	host = scheme + 3;
-	end = host + strcspn(host, "/?#");
-	at = NULL;
-	for (const char *p = host; p < end; p++)
-		if (*p == '@')
-			at = p;
-	if (at)
-		snprintf(buf, len, "%.*s***%s", (int)(host - src), src, at);
-}
-
 static const char *class_or_null(int cls)
 {
 	return cls >= 0 && cls < EMO_NUM_CLASSES ? emo_class_name(cls) : NULL;
@@ -625,7 +607,7 @@ static int emit_summary_line(struct report *r, const struct summary *s)
 	const struct summary_stats *st = &s->stats;
 	char source[SUMMARY_SOURCE_MAX + 8];
 
-	redact_source(st->source, source, sizeof(source));
+	emo_redact_url(st->source, source, sizeof(source));
 	switch (r->o.format) {
 	case REPORT_NDJSON:
 		out_putc(o, '{');
@@ -956,7 +938,7 @@ int report_final(struct report *r, const struct summary *s, const struct summary
 
 	if (!r || !s || !tot)
 		return EMO_EINVAL;
-	redact_source(tot->stats.source, source, sizeof(source));
+	emo_redact_url(tot->stats.source, source, sizeof(source));
 	o = &r->line;
 	share = tot->dominant >= 0 ? tot->mood_share[tot->dominant] : 0.0f;
 	switch (r->o.format) {

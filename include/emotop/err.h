@@ -41,6 +41,11 @@ const char *emo_strerror(int code);
 int emo_seterr(struct emo_err *err, int code, const char *file, int line, int col,
 	       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* Copy a video source into buf as it may be shown or written: the
+ * user:password@ of an URL becomes ***@ (the last '@' before the path, so a
+ * password holding '@' is masked whole); anything else is copied as is. */
+void emo_redact_url(const char *src, char *buf, unsigned long len);
+
 /* Format "file:line:col: msg" (parts present only when known) into buf. */
 void emo_err_format(const struct emo_err *err, char *buf, unsigned long len);
 

@@ -145,6 +145,12 @@ expect_rc "truncated mpegts: runs, exit 0" 0 "$EMOTOP" --headless --format ndjso
 contains "truncated mpegts: final line" "$T/out" '"type":"final"'
 expect_rc "unreachable URL: exit 4" 4 "$EMOTOP" --headless http://127.0.0.1:1/live.ts
 contains "unreachable URL named" "$T/err" "127.0.0.1:1"
+# a stream's user:password never reaches stderr, a password with '@' included
+expect_rc "URL with password: exit 4" 4 "$EMOTOP" --headless --set capture.timeout=1 \
+	--set capture.reconnect=never 'rtsp://admin:hun@ter2@127.0.0.1:1/x'
+contains "URL with password: named masked" "$T/err" 'rtsp://***@127.0.0.1:1/x'
+lacks "URL with password: user not shown" "$T/err" 'admin'
+lacks "URL with password: password not shown" "$T/err" 'ter2'
 expect_rc "unwritable log: exit 6" 6 "$EMOTOP" --headless --log "$T/no/such/dir/x.log" "$T/ten.mp4"
 expect_rc "missing model: exit 5" 5 "$EMOTOP" --headless --model "$T/none.qnn" "$T/ten.mp4"
 contains "missing model named" "$T/err" "none.qnn"
