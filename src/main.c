@@ -140,7 +140,7 @@ static void usage(FILE *f)
 "\n"
 "Exit status: 0 done; 1 runtime failure; 2 bad usage; 3 bad configuration;\n"
 "4 video source unavailable; 5 model file missing or invalid;\n"
-"6 output file cannot be written.\n"
+"6 an output (file or standard output) cannot be written.\n"
 "\n"
 "emotop estimates the expression on a face, not what a person feels, and is\n"
 "often wrong: the shipped classifier is right on 54 % of FER2013's test faces\n"

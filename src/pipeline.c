@@ -54,6 +54,8 @@ struct run {
 	/* --annotate */
 	struct emo_image shot;
 	int shot_valid, shots;
+	int write_failed;             /* an output could not be written: exit 6 */
+	int stdout_dead;              /* a line to stdout failed: write no more */
 };
 
 static double mono_s(void)
@@ -267,6 +269,7 @@ static int write_shot(struct run *r)
 	memset(&err, 0, sizeof(err));
 	if (capture_write_png(path, &r->shot, 1, &err)) {
 		say(r, 0, "cannot write %s: %s", path, err.msg);
+		r->write_failed = 1;
 		return -1;
 	}
 	return 0;
@@ -303,6 +306,17 @@ static void snapshot(struct run *r, double now)
 }
 
 /* Returns -1 when stdout is gone (a closed pipe) or a write failed. */
+/* A line to standard output failed: a closed pipe (a reader such as head
+ * is done) is no error, anything else is said and makes the exit status 6. */
+static void stdout_failed(struct run *r)
+{
+	r->stdout_dead = 1;
+	if (errno == EPIPE)
+		return;
+	say(r, 0, "cannot write to standard output: %s", strerror(errno));
+	r->write_failed = 1;
+}
+
 static int emit(struct run *r, double now)
 {
 	int rc = 0;
@@ -313,14 +327,18 @@ static int emit(struct run *r, double now)
 		if (!r->dashboard &&
 		    faces_line(stdout, r->cfg, r->fmt, &r->header_out, "faces", now, r->last_faces))
 			rc = -1;
-		if (r->flog && faces_line(r->flog, r->cfg, r->fmt, &r->header_log, "faces", now, r->last_faces))
+		if (r->flog && faces_line(r->flog, r->cfg, r->fmt, &r->header_log, "faces", now, r->last_faces)) {
 			say(r, 0, "cannot write %s", r->cfg->output.log);
+			r->write_failed = 1;
+		}
 	} else {
 		snapshot(r, now);
 		if (r->out && report_emit(r->out, r->snap))
 			rc = -1;
-		if (r->log && report_emit(r->log, r->snap))
+		if (r->log && report_emit(r->log, r->snap)) {
 			say(r, 0, "cannot write %s: %s", r->cfg->output.log, strerror(errno));
+			r->write_failed = 1;
+		}
 	}
 	r->lines++;
 	if (r->cfg->output.annotate[0])
@@ -341,10 +359,11 @@ static void finish(struct run *r)
 			dashboard_close(r->dash);
 			r->dash = NULL;
 		}
-		faces_line(stdout, r->cfg, r->dashboard ? CONFIG_FORMAT_TEXT : r->fmt,
-			   r->dashboard ? &dummy : &r->header_out, "final", now, r->max_faces);
-		if (r->flog)
-			faces_line(r->flog, r->cfg, r->fmt, &r->header_log, "final", now, r->max_faces);
+		if (!r->stdout_dead && faces_line(stdout, r->cfg, r->dashboard ? CONFIG_FORMAT_TEXT : r->fmt,
+			       r->dashboard ? &dummy : &r->header_out, "final", now, r->max_faces))
+			stdout_failed(r);
+		if (r->flog && faces_line(r->flog, r->cfg, r->fmt, &r->header_log, "final", now, r->max_faces))
+			r->write_failed = 1;
 		return;
 	}
 	snapshot(r, now);
@@ -358,15 +377,19 @@ static void finish(struct run *r)
 		report_opts_default(&ro);
 		ro.path = "-";
 		ro.aggregate_only = r->cfg->output.aggregate_only;
-		if ((r->out = report_open(&ro, NULL)))
-			report_final(r->out, r->snap, &tot);
-	} else if (r->out) {
-		report_final(r->out, r->snap, &tot);
+		if ((r->out = report_open(&ro, NULL)) && report_final(r->out, r->snap, &tot))
+			stdout_failed(r);
+	} else if (r->out && !r->stdout_dead && report_final(r->out, r->snap, &tot)) {
+		stdout_failed(r);
 	}
-	if (r->log)
-		report_final(r->log, r->snap, &tot);
-	if (r->rec)
-		report_final(r->rec, r->snap, &tot);
+	if (r->log && report_final(r->log, r->snap, &tot)) {
+		say(r, 0, "cannot write %s: %s", r->cfg->output.log, strerror(errno));
+		r->write_failed = 1;
+	}
+	if (r->rec && report_final(r->rec, r->snap, &tot)) {
+		say(r, 0, "cannot write %s", r->cfg->output.record);
+		r->write_failed = 1;
+	}
 	if (r->cfg->output.report_svg[0]) {
 		int n = summary_history(engine_summary(r->eng), NULL, 0);
 		struct summary_point *pts = calloc((size_t)(n > 0 ? n : 1), sizeof(*pts));
@@ -375,9 +398,14 @@ static void finish(struct run *r)
 		memset(&err, 0, sizeof(err));
 		if (pts) {
 			n = summary_history(engine_summary(r->eng), pts, n);
-			if (report_write_svg(r->cfg->output.report_svg, NULL, pts, n, &err))
+			if (report_write_svg(r->cfg->output.report_svg, NULL, pts, n, &err)) {
 				say(r, 0, "cannot write %s: %s", r->cfg->output.report_svg, err.msg);
+				r->write_failed = 1;
+			}
 			free(pts);
+		} else {
+			say(r, 0, "cannot write %s: out of memory", r->cfg->output.report_svg);
+			r->write_failed = 1;
 		}
 	}
 }
@@ -459,8 +487,10 @@ static int analyse(struct run *r, const struct emo_image *gray, const struct cap
 	r->lat_n++;
 	if (r->rec) {
 		snapshot(r, now);
-		if (report_emit(r->rec, r->snap))
+		if (report_emit(r->rec, r->snap)) {
 			say(r, 0, "cannot write %s", r->cfg->output.record);
+			r->write_failed = 1;
+		}
 	}
 	keep_shot(r, gray);
 	return EMOTOP_EXIT_OK;
@@ -571,8 +601,7 @@ static int loop(struct run *r)
 		}
 		if (now >= r->next_report) {
 			if (emit(r, now)) {
-				if (errno != EPIPE)
-					say(r, 0, "cannot write to standard output: %s", strerror(errno));
+				stdout_failed(r);
 				break; /* nobody reads us any more */
 			}
 			while (r->next_report <= now)
@@ -676,6 +705,8 @@ int pipeline_run(const struct pipeline_opts *o)
 	result = loop(r);
 	if (result == EMOTOP_EXIT_OK || result == EMOTOP_EXIT_SOURCE)
 		finish(r);
+	if (result == EMOTOP_EXIT_OK && r->write_failed)
+		result = EMOTOP_EXIT_OUTPUT;
 end:
 	if (r->dash)
 		dashboard_close(r->dash);

@@ -18,7 +18,7 @@ enum emotop_exit {
 	EMOTOP_EXIT_CONFIG = 3,  /* bad configuration file or value */
 	EMOTOP_EXIT_SOURCE = 4,  /* video source unavailable or failed for good */
 	EMOTOP_EXIT_MODEL = 5,   /* a model file is missing or invalid */
-	EMOTOP_EXIT_OUTPUT = 6,  /* an output file (log, record, SVG, annotate) cannot be written */
+	EMOTOP_EXIT_OUTPUT = 6,  /* an output (log, record, SVG, annotate, stdout) cannot be written */
 };
 
 struct pipeline_opts {

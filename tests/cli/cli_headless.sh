@@ -152,6 +152,22 @@ contains "URL with password: named masked" "$T/err" 'rtsp://***@127.0.0.1:1/x'
 lacks "URL with password: user not shown" "$T/err" 'admin'
 lacks "URL with password: password not shown" "$T/err" 'ter2'
 expect_rc "unwritable log: exit 6" 6 "$EMOTOP" --headless --log "$T/no/such/dir/x.log" "$T/ten.mp4"
+# write failures are exit 6; a reader closing the pipe is not
+expect_rc "unwritable SVG: exit 6" 6 "$EMOTOP" --headless --report-svg "$T/no/such/dir/r.svg" "$T/ten.mp4"
+contains "unwritable SVG named" "$T/err" "$T/no/such/dir/r.svg"
+if [ -w /dev/full ]; then
+	"$EMOTOP" --headless --interval 1 "$T/ten.mp4" >/dev/full 2>"$T/err"; rc=$?
+	[ "$rc" -eq 6 ] && ok "stdout full: exit 6" || no "stdout full: exit 6" "exit $rc"
+	[ "$(grep -c 'cannot write to standard output' "$T/err")" -eq 1 ] && ok "stdout full: said once" ||
+		no "stdout full: said once" "$(head -c 400 "$T/err")"
+	expect_rc "log full: exit 6" 6 "$EMOTOP" --headless --log /dev/full "$T/ten.mp4"
+else
+	skip "stdout and log on /dev/full: no writable /dev/full"
+fi
+{ "$EMOTOP" --headless --interval 1 "$T/ten.mp4" 2>"$T/err"; echo $? >"$T/rc"; } | head -n 1 >/dev/null
+rc=$(cat "$T/rc")
+[ "$rc" -eq 0 ] && ok "reader closes the pipe: exit 0" || no "reader closes the pipe: exit 0" "exit $rc"
+lacks "reader closes the pipe: no message" "$T/err" "cannot write"
 expect_rc "missing model: exit 5" 5 "$EMOTOP" --headless --model "$T/none.qnn" "$T/ten.mp4"
 contains "missing model named" "$T/err" "none.qnn"
 
