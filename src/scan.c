@@ -17,6 +17,7 @@
 #include "emotop/detect.h"
 #include "emotop/emotion.h"
 #include "emotop/image.h"
+#include "emotop/report.h"
 #include "scan.h"
 
 #define SCAN_MAX_FACES 512
@@ -32,6 +33,7 @@ struct scan {
 	float probs[SCAN_MAX_FACES][EMO_NUM_CLASSES];
 	struct emo_image small; /* downscaled copy for huge frames */
 	int failed;
+	int out_dead;           /* standard output cannot be written: stop */
 	long n_faces;
 };
 
@@ -51,26 +53,39 @@ static void scan_usage(FILE *f)
 	      "  --detector-model FILE  face detector model (default: built in)\n"
 	      "  --verifier-model FILE  its second-stage verifier (default: built in, with the\n"
 	      "                       built-in detector; none: off)\n"
-	      "Exit status: 0 all paths read, 1 some could not be read, 2 bad usage.\n",
+	      "Exit status: 0 all paths read; 1 some could not be read, a model given could\n"
+	      "not be loaded or standard output could not be written; 2 bad usage.\n",
 	      f);
 }
 
+/* s as a JSON string (the report's escaper: control characters escaped,
+ * bytes that are not UTF-8 replaced by U+FFFD, so every line parses). */
 static void json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", f);
-		else if (*p == '\t')
-			fputs("\\t", f);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
+	char buf[4096], *p = buf;
+	unsigned long n = report_json_string(buf, sizeof(buf), s);
+
+	if (n >= sizeof(buf)) {
+		if (!(p = malloc(n + 1))) {
+			fputs("null", f); /* out of memory */
+			return;
+		}
+		report_json_string(p, n + 1, s);
 	}
-	fputc('"', f);
+	fputs(p, f);
+	if (p != buf)
+		free(p);
+}
+
+/* s for the terminal: control characters become '?'. Returns buf. */
+static const char *shown(const char *s, char *buf, size_t len)
+{
+	size_t i = 0;
+
+	for (; s[i] && i + 1 < len; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
 }
 
 static int argmax7(const float *p)
@@ -249,9 +264,9 @@ static int scan_frame(struct scan *s, const char *file, double t, const struct e
 				printf("null,\"probs\":null}\n");
 			}
 		} else {
-			char ts[32];
+			char ts[32], name[4096];
 			snprintf(ts, sizeof(ts), t >= 0 ? "%.2f" : "-", t);
-			printf("%-32s %8s %6.0f %6.0f %5.0f %5.0f  %5.3f  %-8s", file, ts, (double)f->box.x,
+			printf("%-32s %8s %6.0f %6.0f %5.0f %5.0f  %5.3f  %-8s", shown(file, name, sizeof(name)), ts, (double)f->box.x,
 			       (double)f->box.y, (double)f->box.w, (double)f->box.h, (double)f->score,
 			       have ? emo_class_name(em) : "-");
 			if (have)
@@ -273,7 +288,12 @@ static int scan_frame(struct scan *s, const char *file, double t, const struct e
 			s->failed = 1;
 		}
 	}
-	fflush(stdout);
+	if (fflush(stdout) || ferror(stdout)) {
+		if (!s->out_dead)
+			fprintf(stderr, "emotop scan: cannot write to standard output: %s\n", strerror(errno));
+		s->out_dead = 1;
+		s->failed = 1;
+	}
 	return n;
 }
 
@@ -290,10 +310,18 @@ static int is_video_name(const char *p)
 	return 0;
 }
 
+/* path could not be read (msg says why): say so, go on, exit 1 at the end */
+static void scan_failmsg(struct scan *s, const char *path, const char *msg)
+{
+	char name[4096];
+
+	fprintf(stderr, "emotop scan: %s: %s\n", shown(path, name, sizeof(name)), msg);
+	s->failed = 1;
+}
+
 static void scan_fail(struct scan *s, const char *path, const struct emo_err *e, int rc)
 {
-	fprintf(stderr, "emotop scan: %s: %s\n", path, e && e->msg[0] ? e->msg : emo_strerror(rc));
-	s->failed = 1;
+	scan_failmsg(s, path, e && e->msg[0] ? e->msg : emo_strerror(rc));
 }
 
 static void scan_image(struct scan *s, const char *path)
@@ -317,7 +345,7 @@ static void scan_video(struct scan *s, const char *path)
 	struct capture_opts o;
 	struct capture *c = NULL;
 	struct emo_err e = {0};
-	int rc, frames = 0;
+	int rc, frames = 0, bad = 0;
 
 	capture_opts_default(&o);
 	o.source = path;
@@ -339,16 +367,20 @@ static void scan_video(struct scan *s, const char *path)
 			continue;
 		if (rc) {
 			scan_fail(s, path, &e, rc);
+			bad = 1;
 			break;
 		}
 		rgb = info.rgb;
 		if ((rc = scan_frame(s, path, info.media_time, &gray, s->annotate ? &rgb : NULL)) < 0) {
 			scan_fail(s, path, NULL, rc);
+			bad = 1;
 			break;
 		}
 		frames++;
+		if (s->out_dead)
+			break;
 	}
-	if (!frames && !s->failed)
+	if (!frames && !bad) /* this file's own failure, said above */
 		scan_fail(s, path, NULL, EMO_EFORMAT);
 	capture_close(&c);
 }
@@ -363,8 +395,7 @@ static void scan_path(struct scan *s, const char *path)
 	struct stat sb;
 
 	if (stat(path, &sb)) {
-		fprintf(stderr, "emotop scan: %s: %s\n", path, strerror(errno));
-		s->failed = 1;
+		scan_failmsg(s, path, strerror(errno));
 		return;
 	}
 	if (S_ISDIR(sb.st_mode)) {
@@ -373,21 +404,26 @@ static void scan_path(struct scan *s, const char *path)
 		char **names = NULL;
 		int n = 0, cap = 0;
 		if (!d) {
-			fprintf(stderr, "emotop scan: %s: %s\n", path, strerror(errno));
-			s->failed = 1;
+			scan_failmsg(s, path, strerror(errno));
 			return;
 		}
 		while ((de = readdir(d))) {
 			if (de->d_name[0] == '.')
 				continue;
 			if (n == cap) {
-				char **nn = realloc(names, sizeof(char *) * (size_t)(cap = cap ? cap * 2 : 64));
-				if (!nn)
+				char **nn = realloc(names, sizeof(char *) * (size_t)(cap ? cap * 2 : 64));
+				if (!nn) {
+					scan_failmsg(s, path, "out of memory: the rest of it is not read");
 					break;
+				}
 				names = nn;
+				cap = cap ? cap * 2 : 64;
 			}
-			if ((names[n] = malloc(strlen(path) + strlen(de->d_name) + 2)))
-				sprintf(names[n++], "%s/%s", path, de->d_name);
+			if (!(names[n] = malloc(strlen(path) + strlen(de->d_name) + 2))) {
+				scan_failmsg(s, path, "out of memory: the rest of it is not read");
+				break;
+			}
+			sprintf(names[n++], "%s/%s", path, de->d_name);
 		}
 		closedir(d);
 		if (n)
@@ -395,7 +431,7 @@ static void scan_path(struct scan *s, const char *path)
 		for (int i = 0; i < n; i++) {
 			struct stat fs;
 			/* files only: subdirectories are not entered */
-			if (!stat(names[i], &fs) && S_ISREG(fs.st_mode)) {
+			if (!s->out_dead && !stat(names[i], &fs) && S_ISREG(fs.st_mode)) {
 				if (is_video_name(names[i]))
 					scan_video(s, names[i]);
 				else
@@ -487,7 +523,10 @@ int scan_main(int argc, char **argv)
 		}
 	}
 	if (!(s->det = detect_new(&dopt, &e))) {
-		fprintf(stderr, "emotop scan: face detector: %s\n", e.msg[0] ? e.msg : "cannot load");
+		char msg[1024];
+
+		emo_err_format(&e, msg, sizeof(msg));
+		fprintf(stderr, "emotop scan: face detector: %s\n", msg[0] ? msg : "cannot load");
 		rc = 1;
 		goto out;
 	}
@@ -496,16 +535,25 @@ int scan_main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	if (copt.model_path && !strcmp(copt.model_path, "none"))
+	if (copt.model_path && !strcmp(copt.model_path, "none")) {
 		s->cls = NULL; /* --model none: faces only */
-	else if (!(s->cls = classify_new(&copt, &e)))
+	} else if (!(s->cls = classify_new(&copt, &e))) {
+		if (copt.model_path) { /* asked for: an error, like --detector-model */
+			char msg[1024];
+
+			emo_err_format(&e, msg, sizeof(msg));
+			fprintf(stderr, "emotop scan: emotion classifier: %s\n", msg[0] ? msg : "cannot load");
+			rc = 1;
+			goto out;
+		}
 		fprintf(stderr, "emotop scan: no emotion classifier (%s): emotion and probs are null\n",
 			e.msg[0] ? e.msg : "no model");
+	}
 	capture_set_log(quiet_log, NULL, CAPTURE_LOG_QUIET);
 	if (!s->json)
 		printf("%-32s %8s %6s %6s %5s %5s  %5s  %s\n", "FILE", "T", "X", "Y", "W", "H", "SCORE",
 		       "EMOTION P");
-	for (int i = optind; i < argc; i++)
+	for (int i = optind; i < argc && !s->out_dead; i++)
 		scan_path(s, argv[i]);
 	rc = s->failed ? 1 : 0;
 out:
