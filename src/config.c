@@ -144,6 +144,10 @@ static const struct config_key config_table[] = {
 };
 
 #define N_KEYS ((int)(sizeof(config_table) / sizeof(config_table[0])))
+/* No mapping of a valid file has more keys than the table (checking
+ * duplicates is quadratic: a huge mapping is refused before that). */
+#define MAP_KEYS_MAX 256
+_Static_assert(N_KEYS < MAP_KEYS_MAX, "a valid mapping must fit under MAP_KEYS_MAX");
 
 const struct config_key *config_schema(int *n)
 {
@@ -645,9 +649,13 @@ static int is_section(const char *path)
 	return 0;
 }
 
-/* Check a mapping's keys are scalars and unique. */
+/* Check a mapping's keys are scalars without dots (a dotted key would be a
+ * second spelling that escapes the duplicate check), few and unique. */
 static int check_keys(struct walk *w, const yaml_node_t *map, const char *where)
 {
+	if (map->data.mapping.pairs.top - map->data.mapping.pairs.start > MAP_KEYS_MAX)
+		return node_err(w, map, "%s%smore than %d keys in one mapping", where, *where ? ": " : "",
+				MAP_KEYS_MAX);
 	for (const yaml_node_pair_t *p = map->data.mapping.pairs.start;
 	     p < map->data.mapping.pairs.top; p++) {
 		const yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
@@ -655,6 +663,9 @@ static int check_keys(struct walk *w, const yaml_node_t *map, const char *where)
 		if (!k || k->type != YAML_SCALAR_NODE)
 			return node_err(w, k, "%s%skeys must be plain words", where,
 					*where ? ": " : "");
+		if (strchr(scalar(k), '.'))
+			return node_err(w, k, "unknown key '%s%s%s' (nest it: a dot separates sections "
+					"only in --set and the manual)", where, *where ? "." : "", scalar(k));
 		for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
 			const yaml_node_t *k2 = yaml_document_get_node(w->doc, q->key);
 
