@@ -467,6 +467,13 @@ void dashboard_close(struct dashboard *d)
 	free(d);
 }
 
+int dashboard_terminal_alive(const struct dashboard *d)
+{
+	(void)d;
+	/* a hung-up terminal fails every ioctl, TCGETS included */
+	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+}
+
 void dashboard_set_paused(struct dashboard *d, int paused)
 {
 	d->paused = !!paused;

@@ -93,6 +93,11 @@ void dashboard_draw(struct dashboard *d, const struct summary *s);
  * a key asks for an engine action: one of enum dashboard_action. */
 int dashboard_poll(struct dashboard *d, int timeout_ms);
 
+/* Is the terminal still there? 0 once it hung up (a SIGHUP that comes
+ * with a hangup), 1 while it answers (a SIGHUP sent by somebody, such as
+ * logrotate). */
+int dashboard_terminal_alive(const struct dashboard *d);
+
 /* Tell the dashboard the engine's pause state (e.g. started paused, or a
  * pause decided elsewhere); p then toggles from it. */
 void dashboard_set_paused(struct dashboard *d, int paused);

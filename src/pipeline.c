@@ -412,6 +412,18 @@ static void finish(struct run *r)
 
 /* ---- the loop ---------------------------------------------------------- */
 
+/* SIGHUP: with the dashboard's terminal gone it was a hangup: returns 1 to
+ * finish as on SIGTERM; otherwise somebody (logrotate) asks for the log to
+ * be reopened: reopens it and returns 0. */
+static int hup_ends(struct run *r)
+{
+	*r->o->hup = 0;
+	if (r->dash && !dashboard_terminal_alive(r->dash))
+		return 1;
+	reopen_logs(r);
+	return 0;
+}
+
 static int open_capture(struct run *r)
 {
 	struct capture_opts co;
@@ -519,7 +531,7 @@ static void hold_dashboard(struct run *r, double now)
 	snapshot(r, r->have_frame ? fmax(r->t_last, now) : 0);
 	dashboard_draw(r->dash, r->snap);
 	dashboard_message(r->dash, 1e9, "end of input: press q to quit");
-	while (!*r->o->stop && !*r->o->hup) {
+	while (!*r->o->stop && !(*r->o->hup && hup_ends(r))) {
 		int a = dashboard_poll(r->dash, 200);
 
 		if (a == DASHBOARD_QUIT)
@@ -547,12 +559,8 @@ static int loop(struct run *r)
 
 		if (*r->o->stop)
 			break;
-		if (*r->o->hup) {
-			*r->o->hup = 0;
-			if (r->dash)
-				break; /* the terminal hung up: finish as on SIGTERM */
-			reopen_logs(r);
-		}
+		if (*r->o->hup && hup_ends(r))
+			break;
 		if (r->media_clock || tw >= next_frame) {
 			/* files: the next sampled frame; live: the newest one */
 			int timeout = r->dash ? 50 : 100;

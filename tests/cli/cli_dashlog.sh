@@ -1,8 +1,9 @@
 #!/bin/sh
 # cli_dashlog.sh - the dashboard and a --log file at once (in tmux): lines go
 # to the log while the dashboard shows, q ends both with the final line in
-# the log and the session summary on the restored terminal; a terminal
-# hangup (SIGHUP) ends the dashboard like SIGTERM.
+# the log and the session summary on the restored terminal; SIGHUP reopens
+# the log while the terminal is there, and a terminal hangup (SIGHUP with the
+# terminal gone) ends the dashboard like SIGTERM.
 . "$(dirname "$0")/cli_lib.inc"
 
 if ! command -v tmux >/dev/null 2>&1; then
@@ -28,6 +29,26 @@ contains "final line in the log" "$T/dash.log" '"type":"final"'
 sleep 0.3
 tmux capture-pane -p -t $S | grep -q 'final' && ok "session summary on the terminal" \
 	|| no "session summary on the terminal" "$(tmux capture-pane -p -t $S)"
+
+# SIGHUP with the terminal still there (logrotate: mv, HUP): the log is
+# reopened and the dashboard goes on
+tmux new-session -d -s $S-3 -x 100 -y 30 "exec '$EMOTOP' --demo --log '$T/rot.log' --format ndjson --interval 0.3 2>'$T/rot.err'"
+wait_for "$T/rot.log" '"time"' || true
+pid=$(tmux list-panes -t $S-3 -F '#{pane_pid}')
+mv "$T/rot.log" "$T/rot.log.1"
+kill -HUP "$pid"
+if wait_for "$T/rot.log" '"time"'; then ok "SIGHUP under the dashboard: log reopened"; else no "SIGHUP under the dashboard: log reopened" "$(cat "$T/rot.err")"; fi
+kill -0 "$pid" 2>/dev/null && ok "SIGHUP under the dashboard: still running" || no "SIGHUP under the dashboard: still running"
+tmux capture-pane -p -t $S-3 | grep -q 'STUDENTS' && ok "SIGHUP under the dashboard: still shown" \
+	|| no "SIGHUP under the dashboard: still shown" "$(tmux capture-pane -p -t $S-3)"
+tmux send-keys -t $S-3 q
+# running: not gone and not a zombie (the tmux server reaps it late)
+running() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"; }
+i=0; while [ $i -lt 100 ] && running "$pid"; do sleep 0.1; i=$((i + 1)); done
+if running "$pid"; then no "SIGHUP under the dashboard: q ends it" "$(tmux capture-pane -p -t $S-3)"; kill "$pid"
+else ok "SIGHUP under the dashboard: q ends it"; fi
+contains "SIGHUP under the dashboard: final line in the new log" "$T/rot.log" '"type":"final"'
+lacks "SIGHUP under the dashboard: no final line in the old log" "$T/rot.log.1" '"type":"final"'
 
 # hangup: the pane's process gets SIGHUP and must end (no orphan)
 tmux new-session -d -s $S-2 -x 100 -y 30 "exec '$EMOTOP' --demo --log '$T/hup.log' --interval 0.4 2>'$T/hup.err'"
