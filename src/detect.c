@@ -289,6 +289,13 @@ static int detect_levels(const struct detect *d, int w, int h, float *s)
 	}
 	if (!n && side >= 8)
 		s[n++] = sc; /* tiny frame: one level as it is */
+	/* a level the network cannot run on (a frame of 400x40 at min_face
+	 * 400 is 20x2 px there) finds nothing: leave it out */
+	for (int k = 0; k < n; k++) {
+		int lw = (int)lroundf((float)w * s[k]), lh = (int)lroundf((float)h * s[k]);
+		if (lw < 1 || lh < 1 || !qnn_macs(d->m, lh, lw))
+			return k;
+	}
 	return n;
 }
 
@@ -486,6 +493,8 @@ static int detect_decode(struct detect *d, const float *f, int gh, int gw, float
 			int peak = 1;
 			if (!(z > zt))
 				continue;
+			for (int k = 1; k < DETECT_NCH && peak; k++)
+				peak = isfinite(c[k]); /* a damaged model's inf/NaN: no face */
 			for (int j = -1; j <= 1 && peak; j++)
 				for (int i = -1; i <= 1; i++) {
 					int yy = gy + j, xx = gx + i;
@@ -525,17 +534,49 @@ static int detect_decode(struct detect *d, const float *f, int gh, int gw, float
 	return n;
 }
 
-static int detect_cmp(const void *a, const void *b)
+/* Does face x come before y: higher score first, then (a deterministic
+ * order for equal scores) top to bottom, left to right, smaller first. */
+static int detect_before(const struct emo_face *x, const struct emo_face *y)
 {
-	const struct emo_face *x = a, *y = b;
 	if (x->score != y->score)
-		return x->score < y->score ? 1 : -1;
-	/* deterministic order for equal scores */
+		return x->score > y->score;
 	if (x->box.y != y->box.y)
-		return x->box.y < y->box.y ? -1 : 1;
+		return x->box.y < y->box.y;
 	if (x->box.x != y->box.x)
-		return x->box.x < y->box.x ? -1 : 1;
-	return 0;
+		return x->box.x < y->box.x;
+	return x->box.w < y->box.w;
+}
+
+static void detect_sift(struct emo_face *f, int i, int n)
+{
+	for (;;) {
+		int c = 2 * i + 1;
+		struct emo_face t;
+		if (c >= n)
+			return;
+		if (c + 1 < n && detect_before(&f[c], &f[c + 1]))
+			c++;
+		if (!detect_before(&f[i], &f[c]))
+			return;
+		t = f[i];
+		f[i] = f[c];
+		f[c] = t;
+		i = c;
+	}
+}
+
+/* Heapsort in place: glibc's qsort allocates a buffer for elements this
+ * large once there are more than about 60, and no frame may allocate. */
+static void detect_sort(struct emo_face *f, int n)
+{
+	for (int i = n / 2 - 1; i >= 0; i--)
+		detect_sift(f, i, n);
+	for (int k = n - 1; k > 0; k--) {
+		struct emo_face t = f[0];
+		f[0] = f[k];
+		f[k] = t;
+		detect_sift(f, 0, k);
+	}
 }
 
 int detect_nms(struct emo_face *f, int n, float iou)
@@ -544,7 +585,7 @@ int detect_nms(struct emo_face *f, int n, float iou)
 
 	if (!f || n <= 0)
 		return 0;
-	qsort(f, (size_t)n, sizeof(*f), detect_cmp);
+	detect_sort(f, n);
 	for (int i = 0; i < n; i++) {
 		int keep = 1;
 		for (int j = 0; j < kept && keep; j++)

@@ -632,6 +632,19 @@ TEST(bad_input)
 	memset(img.px, 128, (size_t)8000 * 8000);
 	ASSERT(detect_run(d, &img, f, 16) >= 0);
 	image_free(&img);
+	/* strips: a level the network cannot run on (400x40 is 20x2 px on
+	 * the level for 400-px faces) is left out, found nothing, twice (a
+	 * failed run must not leave the next one with stale shapes) */
+	if (!o.no_model) {
+		static const int wh[][2] = {{400, 40}, {40, 400}, {8000, 1}, {1, 8000}, {640, 12}};
+		for (size_t i = 0; i < sizeof(wh) / sizeof(wh[0]); i++) {
+			ASSERT(image_new(&img, wh[i][0], wh[i][1]) == 0);
+			memset(img.px, 100, (size_t)img.stride * (size_t)img.h);
+			ASSERT_EQ(detect_run(d, &img, f, 16), 0);
+			ASSERT_EQ(detect_run(d, &img, f, 16), 0);
+			image_free(&img);
+		}
+	}
 	detect_free(d);
 }
 
