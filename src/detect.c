@@ -270,6 +270,18 @@ const char *detect_kernel_path(const struct detect *d)
 	return d->o.use_float ? "float" : qnn_path_name(d->path);
 }
 
+int detect_set_regions(struct detect *d, const struct emo_box *regions, int n_regions,
+		       float cell_threshold)
+{
+	if (!d || n_regions < 0 || (n_regions > 0 && !regions) ||
+	    !(cell_threshold >= 0 && cell_threshold <= 1))
+		return EMO_EINVAL;
+	d->o.regions = regions;
+	d->o.n_regions = n_regions;
+	d->o.cell_threshold = cell_threshold;
+	return EMO_OK;
+}
+
 int detect_has_verifier(const struct detect *d)
 {
 	return d && d->vm;

@@ -128,7 +128,8 @@ const char *engine_status(const struct engine *e)
 	return e ? e->status : "";
 }
 
-/* (Re)make the detector and the tracker for a w x h frame. */
+/* Make the detector and the tracker for the first frame, and give them the
+ * regions of a new frame size (the detector keeps its model and buffers). */
 static int engine_setup(struct engine *e, int w, int h, struct emo_err *err)
 {
 	struct detect_opts dopt;
@@ -136,10 +137,7 @@ static int engine_setup(struct engine *e, int w, int h, struct emo_err *err)
 	struct track_seat seats[CONFIG_MAX_SEATS];
 	const char *names[CONFIG_MAX_SEATS];
 	const char *grid_names[CONFIG_MAX_SEATS];
-	int n, cells;
-
-	detect_free(e->det);
-	e->det = NULL;
+	int n, cells, rc;
 
 	n = config_regions(&e->cfg, w, h, e->regions, names, CONFIG_MAX_SEATS);
 	cells = n > 0; /* seats or gallery cells: each is expected to hold a face */
@@ -153,18 +151,23 @@ static int engine_setup(struct engine *e, int w, int h, struct emo_err *err)
 	}
 	e->n_regions = n;
 
-	detect_opts_default(&dopt);
-	dopt.min_face = e->cfg.detector.min_face;
-	dopt.threshold = (float)e->cfg.detector.threshold;
-	dopt.nms_iou = (float)e->cfg.detector.nms_iou;
-	dopt.model_path = e->cfg.detector.model[0] ? e->cfg.detector.model : NULL;
-	dopt.verify_path = e->cfg.detector.verifier[0] ? e->cfg.detector.verifier : NULL;
-	dopt.regions = e->regions;
-	dopt.n_regions = e->n_regions;
-	dopt.cell_threshold = cells ? (float)e->cfg.detector.cell_threshold : 0;
-	if (!(e->det = detect_new(&dopt, err)))
-		return dopt.model_path || dopt.verify_path ? EMO_EFORMAT : EMO_EINVAL;
-
+	if (e->det) {
+		if ((rc = detect_set_regions(e->det, e->regions, e->n_regions,
+					     cells ? (float)e->cfg.detector.cell_threshold : 0)))
+			return emo_seterr(err, rc, NULL, 0, 0, "the detector refused the regions");
+	} else {
+		detect_opts_default(&dopt);
+		dopt.min_face = e->cfg.detector.min_face;
+		dopt.threshold = (float)e->cfg.detector.threshold;
+		dopt.nms_iou = (float)e->cfg.detector.nms_iou;
+		dopt.model_path = e->cfg.detector.model[0] ? e->cfg.detector.model : NULL;
+		dopt.verify_path = e->cfg.detector.verifier[0] ? e->cfg.detector.verifier : NULL;
+		dopt.regions = e->regions;
+		dopt.n_regions = e->n_regions;
+		dopt.cell_threshold = cells ? (float)e->cfg.detector.cell_threshold : 0;
+		if (!(e->det = detect_new(&dopt, err)))
+			return dopt.model_path || dopt.verify_path ? EMO_EFORMAT : EMO_EINVAL;
+	}
 	track_opts_default(&topt);
 	topt.iou_threshold = (float)e->cfg.tracking.iou;
 	topt.ttl = e->cfg.tracking.ttl > 0 ? e->cfg.tracking.ttl : 1e-3;

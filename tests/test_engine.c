@@ -1,4 +1,4 @@
-/* test_engine.c - the analysis step (detect stand-in -> classify -> track ->
+/* test_engine.c - the analysis step (detect, the stand-in or the embedded CNN -> classify -> track ->
  * summary) built from a config, with and without a classifier model.
  *
  * `test_engine --write-model PATH` writes the random classifier used here
@@ -105,6 +105,40 @@ TEST(no_model_counts_faces)
 	ASSERT_EQ(track_count(engine_tracker(e)), 1);
 	engine_free(e);
 	image_free(&img);
+}
+
+/* The embedded CNN detector through the engine: frames of changing size
+ * (the detector is kept, only its regions change), and a strip too thin for
+ * the network at min_face 100, twice (once made a failed run the next one's
+ * success on stale shapes). */
+TEST(cnn_detector_across_frame_sizes)
+{
+	static const int wh[][2] = {{320, 240}, {640, 480}, {320, 240}, {640, 12}, {640, 12}, {320, 240}};
+	struct emo_config c;
+	struct emo_err err;
+	struct engine *e;
+
+	config_defaults(&c);
+	ASSERT_EQ(config_set(&c, "classifier.model", "none", &err), EMO_OK);
+	ASSERT_EQ(config_set(&c, "detector.min_face", "100", &err), EMO_OK);
+	memset(&err, 0, sizeof(err));
+	e = engine_new(&c, &err);
+	ASSERT(e);
+	for (size_t i = 0; i < sizeof(wh) / sizeof(wh[0]); i++) {
+		struct emo_image img;
+		int n;
+
+		ASSERT_EQ(image_new(&img, wh[i][0], wh[i][1]), EMO_OK);
+		frame(&img, (int)i);
+		memset(&err, 0, sizeof(err));
+		n = engine_frame(e, &img, (double)i, NULL, &err);
+		image_free(&img);
+		if (n < 0)
+			UNIT_FAILF("frame %zu (%dx%d): %s", i, wh[i][0], wh[i][1], err.msg);
+		if (wh[i][1] == 12)
+			ASSERT_EQ(n, 0);
+	}
+	engine_free(e);
 }
 
 TEST(bad_model_file_is_an_error)
@@ -222,6 +256,7 @@ int main(int argc, char **argv)
 	unit_init(argc, argv);
 	RUN(rules_from_alerts);
 	RUN(no_model_counts_faces);
+	RUN(cnn_detector_across_frame_sizes);
 	RUN(bad_model_file_is_an_error);
 	RUN(seats_are_faces_with_names);
 	RUN(gallery_cells_are_faces);

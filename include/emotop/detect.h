@@ -53,6 +53,13 @@ void detect_opts_default(struct detect_opts *o);
 struct detect *detect_new(const struct detect_opts *o, struct emo_err *err);
 void detect_free(struct detect *d);
 
+/* Replace the regions and cell_threshold of detect_opts (a new frame size
+ * moves seats given as fractions; the model, its contexts and the buffers
+ * sized for the largest frame stay). regions is owned by the caller and
+ * must outlive the detector. EMO_EINVAL on bad arguments (d unchanged). */
+int detect_set_regions(struct detect *d, const struct emo_box *regions, int n_regions,
+		       float cell_threshold);
+
 /* Find faces in img; writes at most max faces to out (sorted by score),
  * returns their count (>= 0) or a negative EMO_* code. Allocates nothing
  * per call once it has seen the largest frame. */
