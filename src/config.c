@@ -501,6 +501,10 @@ static int event_pass(const char *buf, size_t len, const char *name, struct emo_
 			break;
 		case YAML_SCALAR_EVENT:
 			anchor = (const char *)ev.data.scalar.anchor;
+			/* an escaped \0 would silently cut the value */
+			if (memchr(ev.data.scalar.value, '\0', ev.data.scalar.length))
+				rc = emo_seterr(err, EMO_ECONFIG, name, line, col,
+						"a NUL character (\\0) is not allowed");
 			break;
 		case YAML_SEQUENCE_START_EVENT:
 			anchor = (const char *)ev.data.sequence_start.anchor;
@@ -1146,21 +1150,35 @@ int config_load(struct emo_config *cfg, const char *path, struct emo_err *err)
 	return rc;
 }
 
+static int path_exists(char *buf, size_t len, int n)
+{
+	return n >= 0 && (size_t)n < len && access(buf, F_OK) == 0;
+}
+
 int config_default_path(char *buf, size_t len)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	const char *home = getenv("HOME");
-	int n;
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	const char *dirs = getenv("XDG_CONFIG_DIRS");
 
-	if (xdg && xdg[0] == '/')
-		n = snprintf(buf, len, "%s/emotop/config.yaml", xdg);
-	else if (home && *home)
-		n = snprintf(buf, len, "%s/.config/emotop/config.yaml", home);
-	else
-		return 0;
-	if (n < 0 || (size_t)n >= len)
-		return 0;
-	return access(buf, F_OK) == 0;
+	if (xdg && xdg[0] == '/') {
+		if (path_exists(buf, len, snprintf(buf, len, "%s/emotop/config.yaml", xdg)))
+			return 1;
+	} else if (home && *home) {
+		if (path_exists(buf, len, snprintf(buf, len, "%s/.config/emotop/config.yaml", home)))
+			return 1;
+	}
+	/* then the system-wide ones, in order (a lab's machines) */
+	if (!dirs || !*dirs)
+		dirs = "/etc/xdg";
+	while (*dirs) {
+		size_t k = strcspn(dirs, ":");
+
+		if (dirs[0] == '/' &&
+		    path_exists(buf, len, snprintf(buf, len, "%.*s/emotop/config.yaml", (int)k, dirs)))
+			return 1;
+		dirs += k + (dirs[k] == ':');
+	}
+	return 0;
 }
 
 /* ---- dumping --------------------------------------------------------- */

@@ -124,7 +124,8 @@ static void usage(FILE *f)
 "\n"
 "Configuration:\n"
 "  -c, --config FILE       read FILE instead of $XDG_CONFIG_HOME/emotop/config.yaml\n"
-"                          (~/.config/emotop/config.yaml); flags override it\n"
+"                          (~/.config/emotop/config.yaml), else\n"
+"                          /etc/xdg/emotop/config.yaml; flags override it\n"
 "      --set KEY=VALUE     set any config key (e.g. --set tracking.ttl=3)\n"
 "      --dump-config       print the effective configuration as YAML and exit\n"
 "      --help-config       list every config key and exit\n"
@@ -138,9 +139,9 @@ static void usage(FILE *f)
 "and exit 0; SIGHUP reopens the --log file (also under the dashboard), and\n"
 "ends the dashboard like SIGTERM when its terminal hung up.\n"
 "\n"
-"Exit status: 0 done; 1 runtime failure; 2 bad usage; 3 bad configuration;\n"
-"4 video source unavailable; 5 model file missing or invalid;\n"
-"6 an output (file or standard output) cannot be written.\n"
+"Exit status: 0 done; 1 runtime failure; 2 bad usage (a flag's value too);\n"
+"3 bad configuration file; 4 video source unavailable; 5 model file missing\n"
+"or invalid; 6 an output (file or standard output) cannot be written.\n"
 "\n"
 "emotop estimates the expression on a face, not what a person feels, and is\n"
 "often wrong: the shipped classifier is right on 54 % of FER2013's test faces\n"
@@ -223,6 +224,20 @@ static int add(struct cli *c, const char *flag, const char *key, const char *val
 	return 0;
 }
 
+/* Is arg "--name=value" for a long option that takes no value? (getopt
+ * then reports it with optopt set to the option's code, not a letter.) */
+static int takes_no_value(const char *arg)
+{
+	size_t n = strcspn(arg, "=");
+
+	if (strncmp(arg, "--", 2) || !arg[n])
+		return 0;
+	for (const struct option *o = long_opts; o->name; o++)
+		if (o->has_arg == no_argument && strlen(o->name) == n - 2 && !strncmp(o->name, arg + 2, n - 2))
+			return 1;
+	return 0;
+}
+
 /* Parse argv into *c. Returns -1 to exit with status *status. */
 static int parse_args(int argc, char **argv, struct cli *c, int *status)
 {
@@ -286,8 +301,11 @@ static int parse_args(int argc, char **argv, struct cli *c, int *status)
 			*status = EMOTOP_EXIT_USAGE;
 			return -1;
 		default:
-			if (optopt)
+			if (optopt > 0 && optopt < 128 && argv[optind - 1][1] != '-')
 				fprintf(stderr, "emotop: unknown option -%c\n", optopt);
+			else if (takes_no_value(argv[optind - 1]))
+				fprintf(stderr, "emotop: option %.*s takes no value\n",
+					(int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
 			else
 				fprintf(stderr, "emotop: unknown option %s\n", argv[optind - 1]);
 			fprintf(stderr, "Try 'emotop --help'.\n");

@@ -178,8 +178,10 @@ static int open_outputs(struct run *r)
 		say(r, 0, "cannot open output: %s: %s", cfg->output.log, strerror(errno));
 		return -1;
 	}
+	/* CSV headers once per file, also across runs appending to it */
+	r->header_out = !r->dashboard && !report_csv_needs_header(stdout);
 	if (r->flog)
-		r->header_log = ftell(r->flog) > 0;
+		r->header_log = !report_csv_needs_header(r->flog);
 	if (cfg->output.record[0] || cfg->output.report_svg[0])
 		say(r, 1, "%s: no --record timeline or SVG report is written", faces_only_why(cfg));
 	return 0;
@@ -198,7 +200,7 @@ static void reopen_logs(struct run *r)
 		}
 		fclose(r->flog);
 		r->flog = f;
-		r->header_log = ftell(f) > 0;
+		r->header_log = !report_csv_needs_header(f);
 	}
 	say(r, 2, "reopened %s", r->cfg->output.log);
 }

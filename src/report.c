@@ -353,6 +353,11 @@ static int stdout_needs_header(void)
 	return file_empty(stdout) || fl < 0 || !(fl & O_APPEND);
 }
 
+int report_csv_needs_header(FILE *f)
+{
+	return f == stdout ? stdout_needs_header() : file_empty(f);
+}
+
 static FILE *open_append(const char *path, struct emo_err *err)
 {
 	FILE *f = fopen(path, "a");
@@ -399,7 +404,7 @@ struct report *report_open(const struct report_opts *o, struct emo_err *err)
 		r->f = stdout;
 	}
 	r->need_header = o->format == REPORT_CSV &&
-			 (r->f == stdout ? stdout_needs_header() : file_empty(r->f));
+			 report_csv_needs_header(r->f);
 	return r;
 nomem:
 	if (r)

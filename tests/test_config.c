@@ -616,10 +616,28 @@ TEST(default_path)
 {
 	char buf[512], dir[] = "/tmp/emotop-cfg-XXXXXX", p[600];
 	char *old_xdg = getenv("XDG_CONFIG_HOME") ? strdup(getenv("XDG_CONFIG_HOME")) : NULL;
+	char *old_dirs = getenv("XDG_CONFIG_DIRS") ? strdup(getenv("XDG_CONFIG_DIRS")) : NULL;
+	char sys[64], sysfile[128];
 	FILE *f;
 
 	ASSERT(mkdtemp(dir));
 	setenv("XDG_CONFIG_HOME", dir, 1);
+	/* system-wide: the first of $XDG_CONFIG_DIRS holding one, absolute
+	 * DIRs only; the user's file wins over it */
+	snprintf(sys, sizeof(sys), "%s/sys", dir);
+	ASSERT(!mkdir(sys, 0700));
+	snprintf(p, sizeof(p), "%s/sys/emotop", dir);
+	ASSERT(!mkdir(p, 0700));
+	snprintf(sysfile, sizeof(sysfile), "%s/emotop/config.yaml", sys);
+	f = fopen(sysfile, "w");
+	ASSERT(f);
+	fclose(f);
+	snprintf(p, sizeof(p), "relative:%s/none:%s", dir, sys);
+	setenv("XDG_CONFIG_DIRS", p, 1);
+	ASSERT_EQ(config_default_path(buf, sizeof(buf)), 1);
+	ASSERT_STR(buf, sysfile);
+	snprintf(p, sizeof(p), "%s/none", dir);
+	setenv("XDG_CONFIG_DIRS", p, 1);
 	ASSERT_EQ(config_default_path(buf, sizeof(buf)), 0);
 	snprintf(p, sizeof(p), "%s/emotop", dir);
 	ASSERT(!mkdir(p, 0700));
@@ -629,7 +647,14 @@ TEST(default_path)
 	fclose(f);
 	ASSERT_EQ(config_default_path(buf, sizeof(buf)), 1);
 	ASSERT_STR(buf, p);
+	setenv("XDG_CONFIG_DIRS", sys, 1); /* the user's file first */
+	ASSERT_EQ(config_default_path(buf, sizeof(buf)), 1);
+	ASSERT_STR(buf, p);
 	remove(p);
+	remove(sysfile);
+	snprintf(p, sizeof(p), "%s/sys/emotop", dir);
+	rmdir(p);
+	rmdir(sys);
 	snprintf(p, sizeof(p), "%s/emotop", dir);
 	rmdir(p);
 	rmdir(dir);
@@ -637,7 +662,12 @@ TEST(default_path)
 		setenv("XDG_CONFIG_HOME", old_xdg, 1);
 	else
 		unsetenv("XDG_CONFIG_HOME");
+	if (old_dirs)
+		setenv("XDG_CONFIG_DIRS", old_dirs, 1);
+	else
+		unsetenv("XDG_CONFIG_DIRS");
 	free(old_xdg);
+	free(old_dirs);
 }
 
 /* Random mutations of the example config: every load ends in EMO_OK or

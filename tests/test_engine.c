@@ -1,5 +1,6 @@
-/* test_engine.c - the analysis step (detect, the stand-in or the embedded CNN -> classify -> track ->
- * summary) built from a config, with and without a classifier model.
+/* test_engine.c - the analysis step (detect: the seat-region stand-in or
+ * the embedded CNN -> classify -> track -> summary) built from a config,
+ * with and without a classifier model.
  *
  * `test_engine --write-model PATH` writes the random classifier used here
  * and exits (the shell tests use it to run emotop with a model). */

@@ -179,8 +179,10 @@ int config_set(struct emo_config *cfg, const char *key, const char *value, struc
 int config_check(const struct emo_config *cfg, struct emo_err *err);
 
 /* The config file to use when none is given: $XDG_CONFIG_HOME/emotop/config.yaml
- * (when XDG_CONFIG_HOME is an absolute path), else $HOME/.config/emotop/config.yaml,
- * whichever exists, written into buf. Returns 1 if found, 0 if none. */
+ * (when XDG_CONFIG_HOME is an absolute path, else $HOME/.config/emotop/config.yaml)
+ * if it exists, else the first DIR/emotop/config.yaml that exists for the
+ * absolute DIRs of $XDG_CONFIG_DIRS (default /etc/xdg), written into buf.
+ * Returns 1 if found, 0 if none. */
 int config_default_path(char *buf, size_t len);
 
 /* Write *cfg as a commented YAML file that config_load() reads back to the

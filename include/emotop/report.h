@@ -28,6 +28,8 @@
 #ifndef EMOTOP_REPORT_H
 #define EMOTOP_REPORT_H
 
+#include <stdio.h>
+
 #include "emotop/err.h"
 #include "emotop/summary.h"
 
@@ -95,6 +97,10 @@ int report_write_svg(const char *path, const char *title, const struct summary_p
  * snprintf. CSV quotes only when s has , " CR or LF or leading/trailing
  * blanks. */
 unsigned long report_json_string(char *buf, unsigned long len, const char *s);
+
+/* Does a CSV written to f need its header first? Yes unless f continues a
+ * non-empty regular file (for stdout: appended to, `>> log.csv`). */
+int report_csv_needs_header(FILE *f);
 unsigned long report_csv_field(char *buf, unsigned long len, const char *s);
 /* Fixed-point number with prec (0..9) decimals and '.', whatever the locale;
  * "null" for NaN/inf. Same return convention. */

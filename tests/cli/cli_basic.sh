@@ -19,6 +19,8 @@ contains "--version follows EMOTOP_QNN_PATH" "$T/out" "kernels: scalar on "
 
 expect_rc "unknown option is usage error" 2 "$EMOTOP" --no-such-option
 contains "unknown option named" "$T/err" "--no-such-option"
+expect_rc "a value for a flag that takes none is usage error" 2 "$EMOTOP" --headless=1
+contains "flag without value named" "$T/err" "option --headless takes no value"
 expect_rc "missing option value is usage error" 2 "$EMOTOP" --fps
 contains "missing value named" "$T/err" "--fps"
 expect_rc "two sources is usage error" 2 "$EMOTOP" a.mp4 b.mp4

@@ -75,6 +75,11 @@ expect_rc "csv run" 0 "$EMOTOP" --headless --format csv --interval 2.5 "$T/ten.m
 hdr=$(head -n 1 "$T/out")
 case $hdr in type,*) ok "csv header" ;; *) no "csv header" "$hdr" ;; esac
 [ "$(grep -c '^type,' "$T/out")" -eq 1 ] && ok "csv header once" || no "csv header once"
+# faces only (no classifier), two runs appending to one file: one header
+rm -f "$T/faces.csv"
+for i in 1 2; do "$EMOTOP" --headless --model none --format csv --interval 2.5 "$T/ten.mp4" >>"$T/faces.csv" 2>/dev/null; done
+[ "$(grep -c '^type,' "$T/faces.csv")" -eq 1 ] && [ "$(grep -c '^final,' "$T/faces.csv")" -eq 2 ] &&
+	ok "faces-only csv appended twice: header once" || no "faces-only csv appended twice: header once" "$(cat "$T/faces.csv")"
 cols=$(awk -F, '{print NF}' "$T/out" | sort -u | wc -l)
 [ "$cols" -eq 1 ] && ok "csv rows have equal columns" || no "csv rows have equal columns" "$(cat "$T/out")"
 n=$(grep -c '^final,' "$T/out")
