@@ -58,6 +58,7 @@ struct qnn_ctx {
 	size_t fscratch_sz;
 	uint64_t *prof;
 	int keep_all;                                   /* no fusion: every tensor kept */
+	int float_ready;                                /* float_setup() done */
 	uint8_t stale[QNN_MAX_TENSORS];                 /* not written by the last run */
 };
 
@@ -164,16 +165,26 @@ static int out_dim(int n, int k, int s, int p)
 	return n + 2 * p < k ? 0 : (n + 2 * p - k) / s + 1;
 }
 
-/* Shapes of every tensor for an h x w input; EMO_EINVAL when a layer does
- * not fit (the message says which). */
+/* Shapes of every tensor for an h x w input into th/tw, written only on
+ * success (a failed run keeps the last good shapes: qnn_run() compares
+ * th[0]/tw[0] to skip this). EMO_EINVAL when a layer does not fit or a
+ * tensor would have more than QNN_MAX_ELEMS elements (the message says
+ * which). Computed in 64 bits: chains of upsampling layers or wide
+ * tensors cannot overflow. */
 static int qnn_shapes(const struct qnn_model *m, int h, int w, int *th, int *tw,
 		      struct emo_err *err)
 {
-	th[0] = h;
-	tw[0] = w;
+	int sh[QNN_MAX_TENSORS], sw[QNN_MAX_TENSORS];
+
+	if ((int64_t)h * w * m->tensors[0].c > QNN_MAX_ELEMS)
+		return emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "input %dx%dx%d above %d elements", h, w,
+				  (int)m->tensors[0].c, QNN_MAX_ELEMS);
+	sh[0] = h;
+	sw[0] = w;
 	for (int i = 0; i < m->n_layers; i++) {
 		const struct qnn_layer *l = &m->layers[i];
-		int ih = th[l->in], iw = tw[l->in], oh = ih, ow = iw;
+		const int ih = sh[l->in], iw = sw[l->in];
+		int64_t oh = ih, ow = iw;
 		switch (l->type) {
 		case QNN_CONV:
 		case QNN_MAXPOOL:
@@ -184,14 +195,14 @@ static int qnn_shapes(const struct qnn_model *m, int h, int w, int *th, int *tw,
 			oh = ow = 1;
 			break;
 		case QNN_ADD:
-			if (th[l->in2] != ih || tw[l->in2] != iw)
+			if (sh[l->in2] != ih || sw[l->in2] != iw)
 				return emo_seterr(err, EMO_EINVAL, NULL, 0, 0,
 						  "layer %d (add): inputs %dx%d and %dx%d differ", i, ih, iw,
-						  th[l->in2], tw[l->in2]);
+						  sh[l->in2], sw[l->in2]);
 			break;
 		case QNN_UPSAMPLE2:
-			oh = 2 * ih;
-			ow = 2 * iw;
+			oh = 2 * (int64_t)ih;
+			ow = 2 * (int64_t)iw;
 			break;
 		default:
 			break;
@@ -199,9 +210,16 @@ static int qnn_shapes(const struct qnn_model *m, int h, int w, int *th, int *tw,
 		if (oh < 1 || ow < 1)
 			return emo_seterr(err, EMO_EINVAL, NULL, 0, 0,
 					  "layer %d: %dx%d input too small for its window", i, ih, iw);
-		th[l->out] = oh;
-		tw[l->out] = ow;
+		/* oh, ow <= 2^31 here (the input had at most 2^30 elements) */
+		if (oh * ow * m->tensors[l->out].c > QNN_MAX_ELEMS)
+			return emo_seterr(err, EMO_EINVAL, NULL, 0, 0,
+					  "layer %d: output %lldx%lldx%d above %d elements", i, (long long)oh,
+					  (long long)ow, (int)m->tensors[l->out].c, QNN_MAX_ELEMS);
+		sh[l->out] = (int)oh;
+		sw[l->out] = (int)ow;
 	}
+	memcpy(th, sh, (size_t)m->n_tensors * sizeof(*th));
+	memcpy(tw, sw, (size_t)m->n_tensors * sizeof(*tw));
 	return EMO_OK;
 }
 
@@ -368,14 +386,10 @@ struct qnn_ctx *qnn_ctx_new(const struct qnn_model *m, int max_h, int max_w,
 	ctx->plan = calloc((size_t)m->n_layers, sizeof(*ctx->plan));
 	if (!ctx->plan)
 		goto nomem;
-	for (int t = 1; t < m->n_tensors; t++) {
+	/* at most QNN_MAX_ELEMS each (qnn_shapes), the input included: sizes
+	 * at or below the maximum fit in int everywhere */
+	for (int t = 0; t < m->n_tensors; t++)
 		ctx->cap[t] = (size_t)ctx->th[t] * ctx->tw[t] * m->tensors[t].c;
-		if (ctx->cap[t] > ((size_t)1 << 31)) {
-			emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "tensor %d too big at %dx%d", t, max_h, max_w);
-			goto fail;
-		}
-	}
-	ctx->cap[0] = (size_t)max_h * max_w * m->tensors[0].c;
 	for (int i = 0; i < m->n_layers; i++) {
 		const struct qnn_layer *l = &m->layers[i];
 		if (l->float_out)
@@ -672,7 +686,8 @@ static void run_conv_pool(struct qnn_ctx *ctx, int i, const uint8_t *in, int h, 
 		 * point (and 3 more columns for the 4-pixel reads), read in place
 		 * (widened to int16 for AVX2) */
 		const int s = l->stride, p = l->pad, ws = w + 2 * p + 3;
-		const int band = 2 * s * ws * esz >= QNN_BAND_BYTES ? 1 : QNN_BAND_BYTES / (2 * s * ws * esz);
+		const size_t pair = 2 * (size_t)s * ws * esz;
+		const int band = pair >= QNN_BAND_BYTES ? 1 : (int)(QNN_BAND_BYTES / pair);
 		const struct qnn_inview v = {(size_t)ws, 1, (size_t)ws, s};
 		uint8_t *img = ctx->scratch;
 		int16_t *img16 = ctx->scratch;
@@ -747,6 +762,8 @@ int qnn_run(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stride)
 	m = ctx->m;
 	if (stride < w * m->tensors[0].c)
 		return EMO_EINVAL;
+	/* th/tw hold the shapes of the last good run (qnn_shapes() writes
+	 * them only on success), so equal input sizes need no recomputation */
 	if (h != ctx->th[0] || w != ctx->tw[0])
 		if (qnn_shapes(m, h, w, ctx->th, ctx->tw, NULL))
 			return EMO_EINVAL;
@@ -804,17 +821,19 @@ int qnn_run(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stride)
 	return EMO_OK;
 }
 
-/* Float weights of every conv and float buffers, on first use. */
+/* Float weights of every conv and float buffers, on first use; after a
+ * failure (out of memory) the next call completes what is missing. */
 static int float_setup(struct qnn_ctx *ctx)
 {
 	const struct qnn_model *m = ctx->m;
+	int th[QNN_MAX_TENSORS], tw[QNN_MAX_TENSORS];
 	size_t need = 0;
 
+	/* sized for the context's maximum input (qnn_ctx_new checked it) */
+	if (qnn_shapes(m, ctx->max_h, ctx->max_w, th, tw, NULL))
+		return EMO_EINVAL;
 	for (int t = 0; t < m->n_tensors; t++) {
-		if (ctx->ff[t])
-			return EMO_OK; /* done before */
-		ctx->ff[t] = qnn_alloc(ctx->cap[t] * sizeof(float));
-		if (!ctx->ff[t])
+		if (!ctx->ff[t] && !(ctx->ff[t] = qnn_alloc(ctx->cap[t] * sizeof(float))))
 			return EMO_ENOMEM;
 	}
 	for (int i = 0; i < m->n_layers; i++) {
@@ -822,11 +841,19 @@ static int float_setup(struct qnn_ctx *ctx)
 		struct qnn_plan *pl = &ctx->plan[i];
 		if (l->type != QNN_CONV || l->groups != 1)
 			continue;
+		size_t s = (size_t)(th[l->in] + 2 * l->pad) * (size_t)(tw[l->in] + 2 * l->pad) * l->cin;
+		if (s > need)
+			need = s;
+		if (pl->fw)
+			continue; /* done before */
 		const int K = l->kh * l->kw * l->cin, nb = (l->cout + 15) / 16;
 		const float si = m->tensors[l->in].scale;
-		pl->fw = qnn_alloc((size_t)nb * 16 * K * sizeof(float));
+		free(pl->fbias);
 		pl->fbias = qnn_alloc((size_t)nb * 16 * sizeof(float));
-		if (!pl->fw || !pl->fbias)
+		if (!pl->fbias)
+			return EMO_ENOMEM;
+		pl->fw = qnn_alloc((size_t)nb * 16 * K * sizeof(float));
+		if (!pl->fw)
 			return EMO_ENOMEM;
 		memset(pl->fw, 0, (size_t)nb * 16 * K * sizeof(float));
 		memset(pl->fbias, 0, (size_t)nb * 16 * sizeof(float));
@@ -839,17 +866,14 @@ static int float_setup(struct qnn_ctx *ctx)
 		pl->fk = (struct qnn_fconvk){.kh = l->kh, .kw = l->kw, .stride = l->stride,
 					     .cin = l->cin, .cout = l->cout, .nb = nb,
 					     .relu = l->relu, .w = pl->fw, .bias = pl->fbias};
-		size_t s = (size_t)(ctx->th[l->in] + 2 * l->pad) * (ctx->tw[l->in] + 2 * l->pad) * l->cin;
-		if (s > need)
-			need = s;
 	}
-	/* sized for the context's maximum input */
-	if (need) {
+	if (need && !ctx->fscratch) {
 		ctx->fscratch = qnn_alloc(need * sizeof(float));
 		if (!ctx->fscratch)
 			return EMO_ENOMEM;
 		ctx->fscratch_sz = need;
 	}
+	ctx->float_ready = 1;
 	return EMO_OK;
 }
 
@@ -863,17 +887,15 @@ int qnn_run_float(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stri
 	m = ctx->m;
 	if (stride < w * m->tensors[0].c)
 		return EMO_EINVAL;
-	memset(ctx->stale, 0, sizeof(ctx->stale));
-	/* float_setup sizes by the max shapes: compute them first */
-	if (!ctx->ff[0]) {
-		if (qnn_shapes(m, ctx->max_h, ctx->max_w, ctx->th, ctx->tw, NULL))
-			return EMO_EINVAL;
+	if (!ctx->float_ready) {
 		rc = float_setup(ctx);
 		if (rc)
 			return rc;
 	}
+	/* on failure the shapes of the last good run stay */
 	if (qnn_shapes(m, h, w, ctx->th, ctx->tw, NULL))
 		return EMO_EINVAL;
+	memset(ctx->stale, 0, sizeof(ctx->stale));
 	ctx->in = in;
 	ctx->in_stride = stride;
 	ctx->last_float = 1;

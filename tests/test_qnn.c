@@ -638,6 +638,143 @@ TEST(bad_input)
 	qnn_model_free(m);
 }
 
+/* Run m on path in a 64x64 context: a good size, a size too small for some
+ * layer twice (input buffers exactly that big, so that a read past them is
+ * an ASan error), then a good size, compared with a scalar context made for
+ * it, and again after two more refused runs. 0 when all is as expected. */
+static int refused_then_good(const struct qnn_model *m, enum qnn_path path, int bh, int bw)
+{
+	const int c = m->tensors[0].c, gh = 17, gw = 13, last = m->n_tensors - 1;
+	uint8_t *bad = malloc((size_t)bh * bw * c), *good = malloc((size_t)gh * gw * c);
+	uint8_t *first = malloc((size_t)64 * 64 * c);
+	struct emo_err err;
+	struct qnn_ctx *x = qnn_ctx_new(m, 64, 64, path, &err);
+	struct qnn_ctx *ref = qnn_ctx_new(m, gh, gw, QNN_PATH_SCALAR, &err);
+	int rc = 1, h, w, where = 0;
+
+	if (!bad || !good || !first || !x || !ref)
+		goto out;
+	rnd_fill(bad, (size_t)bh * bw * c);
+	rnd_fill(good, (size_t)gh * gw * c);
+	rnd_fill(first, (size_t)64 * 64 * c);
+	if (qnn_run(x, first, 64, 64, 64 * c) || qnn_run(ref, good, gh, gw, gw * c))
+		goto out;
+	for (int round = 0; round < 2; round++) {
+		if (qnn_tensor_get(x, last, &h, &w, NULL, NULL, NULL))
+			goto out;
+		for (int k = 0; k < 2; k++)
+			if (qnn_run(x, bad, bh, bw, bw * c) != EMO_EINVAL) {
+				fprintf(stderr, "  %s: %dx%d run %d not refused\n", qnn_path_name(path), bh,
+					bw, k + 1);
+				goto out;
+			}
+		if (qnn_run_float(x, bad, bh, bw, bw * c) != EMO_EINVAL)
+			goto out;
+		/* the last good run's shapes are still reported */
+		int h2, w2;
+		if (qnn_tensor_get(x, last, &h2, &w2, NULL, NULL, NULL) || h2 != h || w2 != w) {
+			fprintf(stderr, "  %s: shapes changed by a refused run\n", qnn_path_name(path));
+			goto out;
+		}
+		if (qnn_run(x, good, gh, gw, gw * c) || ctx_diff(ref, x, m->n_tensors, &where)) {
+			fprintf(stderr, "  %s: %dx%d after a refused %dx%d differs at tensor %d\n",
+				qnn_path_name(path), gh, gw, bh, bw, where);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	qnn_ctx_free(x);
+	qnn_ctx_free(ref);
+	free(bad);
+	free(good);
+	free(first);
+	return rc;
+}
+
+/* A run refused because its input is too small for a layer changes no
+ * shape: the same size again is refused again (the shapes of the refused
+ * run's first layers were kept, so the second call skipped the check and
+ * ran every layer on mixed shapes, reading the caller's 2x2 input in place
+ * as if 62x62 on VNNI), and a good size after it is computed right. */
+TEST(refused_run_keeps_shapes)
+{
+	static const enum qnn_path paths[] = {QNN_PATH_SCALAR, QNN_PATH_AVX2, QNN_PATH_AVX512VNNI};
+	struct qnn_model *one = rm_new(4), *three = rm_new(4);
+	int t;
+
+	ASSERT(one && three);
+	/* the reviewer's case: one 3x3 conv, pad 0, 4 channels (read in
+	 * place on VNNI) */
+	rm_conv(one, 0, 16, 3, 3, 1, 0, 0, 1, 0, 40);
+	/* conv (fused with its pool on the SIMD paths), pool, conv: 6x6 fits
+	 * the first two layers, not the last */
+	t = rm_conv(three, 0, 16, 3, 3, 1, 0, 0, 1, 0, 40);
+	t = rm_pool(three, t, QNN_MAXPOOL, 2, 2, 0);
+	rm_conv(three, t, 8, 3, 3, 1, 0, 0, 0, 1, 40);
+	for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+		if (!qnn_path_supported(paths[p]))
+			continue;
+		ASSERT_EQ(refused_then_good(one, paths[p], 2, 2), 0);
+		ASSERT_EQ(refused_then_good(one, paths[p], 2, 40), 0);
+		ASSERT_EQ(refused_then_good(three, paths[p], 6, 6), 0);
+		ASSERT_EQ(refused_then_good(three, paths[p], 2, 2), 0);
+	}
+	qnn_model_free(one);
+	qnn_model_free(three);
+}
+
+/* Hostile shapes are refused before anything is allocated, with no int
+ * overflow on the way: a chain of upsampling layers (2 * h overflowed),
+ * a tensor of exactly 2^31 elements (accepted before), an input of 65536
+ * channels (its size was never checked; w * c overflowed int). */
+TEST(huge_tensors_refused)
+{
+	struct qnn_model *up = rm_new(1), *wide = rm_new(2), *deep = rm_new(65536);
+	struct emo_err err;
+	struct qnn_ctx *x;
+	int t = 0;
+
+	ASSERT(up && wide && deep);
+	for (int i = 0; i < 40; i++)
+		t = rm_pool(up, t, QNN_UPSAMPLE2, 0, 0, 0);
+	ASSERT(!qnn_ctx_new(up, 64, 64, QNN_PATH_SCALAR, &err));
+	ASSERT(strstr(err.msg, "layer 9: output"));
+	ASSERT(!qnn_ctx_new(up, 32768, 32768, QNN_PATH_AUTO, &err));
+	ASSERT(strstr(err.msg, "layer 0: output"));
+	ASSERT_EQ(qnn_macs(up, 32768, 32768), 0);
+
+	/* 32768 x 32768 x 2 = 2^31 elements */
+	rm_conv(wide, 0, 2, 1, 1, 1, 0, 0, 1, 0, 40);
+	ASSERT(!qnn_ctx_new(wide, 32768, 32768, QNN_PATH_AUTO, &err));
+	ASSERT(strstr(err.msg, "above"));
+
+	/* 65536 channels in: 16384 pixels is the limit */
+	rm_pool(deep, 0, QNN_GAP, 0, 0, 0);
+	ASSERT(!qnn_ctx_new(deep, 32768, 32768, QNN_PATH_AUTO, &err));
+	ASSERT(strstr(err.msg, "input 32768x32768x65536"));
+	ASSERT(!qnn_ctx_new(deep, 2, 16384, QNN_PATH_AUTO, &err));
+	x = qnn_ctx_new(deep, 1, 16384, QNN_PATH_AUTO, &err);
+	ASSERT(x);
+	{
+		uint8_t *in = malloc(2 * 65536);
+		const uint8_t *q;
+		int c;
+		ASSERT(in);
+		for (int k = 0; k < 2 * 65536; k++)
+			in[k] = (uint8_t)(k % 65536 % 251);
+		ASSERT_EQ(qnn_run(x, in, 1, 2, 2 * 65536), EMO_OK);
+		ASSERT_EQ(qnn_tensor_get(x, 1, NULL, NULL, &c, &q, NULL), EMO_OK);
+		ASSERT_EQ(c, 65536);
+		ASSERT_EQ(q[65535], 65535 % 251);
+		free(in);
+	}
+	qnn_ctx_free(x);
+	qnn_model_free(up);
+	qnn_model_free(wide);
+	qnn_model_free(deep);
+}
+
 TEST(profile_and_env)
 {
 	struct qnn_model *m = rm_classifier(1);
@@ -680,6 +817,8 @@ int main(int argc, char **argv)
 	RUN(float_vs_int8);
 	RUN(smaller_than_max);
 	RUN(bad_input);
+	RUN(refused_run_keeps_shapes);
+	RUN(huge_tensors_refused);
 	RUN(profile_and_env);
 	return unit_done();
 }

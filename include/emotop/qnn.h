@@ -41,6 +41,9 @@
 
 #define QNN_MAX_TENSORS 256
 #define QNN_MAX_LAYERS 256
+/* Largest tensor, in elements (h * w * c), the input included: a context
+ * whose maximum size would need more is refused. */
+#define QNN_MAX_ELEMS (1 << 30)
 #define QNN_META_MAX 4096
 
 enum qnn_layer_type {
@@ -116,7 +119,9 @@ int qnn_meta_get(const struct qnn_model *m, const char *key, char *buf, size_t l
 
 /* Execution context for inputs up to max_h x max_w (HWC, tensors[0].c
  * channels). All memory is allocated here, none per run. Returns new ctx
- * (free with qnn_ctx_free) or NULL with *err set. The model must outlive it. */
+ * (free with qnn_ctx_free) or NULL with *err set (EMO_EINVAL: a layer's
+ * window does not fit, or a tensor would be above QNN_MAX_ELEMS). The model
+ * must outlive it. */
 struct qnn_ctx *qnn_ctx_new(const struct qnn_model *m, int max_h, int max_w,
 			    enum qnn_path path, struct emo_err *err);
 void qnn_ctx_free(struct qnn_ctx *ctx);
@@ -129,7 +134,9 @@ enum qnn_path qnn_best_path(void);
 int qnn_path_supported(enum qnn_path path);
 
 /* Run on an h x w input (row stride in bytes, HWC uint8). Returns EMO_OK or
- * EMO_EINVAL (bigger than the context). */
+ * EMO_EINVAL (bigger than the context, or too small for a layer's window).
+ * A failed run changes nothing: tensors and shapes stay those of the last
+ * run that succeeded. */
 int qnn_run(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stride);
 /* Float path of the same network: dequantized weights and bias, float32
  * math and activations (no rounding to the uint8 grid); float_out tensors
