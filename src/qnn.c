@@ -491,7 +491,7 @@ static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, 
 				const int inner = ix0 >= 0 && ix0 + rw <= w;                       \
 				for (int ky = 0; ky < l->kh; ky++) {                               \
 					const int iy = iy0 + ky;                                   \
-					const uint8_t *row = in + (size_t)iy * stride;             \
+					const uint8_t *row = iy >= 0 && iy < h ? in + (size_t)iy * stride : in; \
 					for (int kx = 0; kx < rw; kx++) {                          \
 						const int ix = ix0 + kx;                           \
 						*o++ = (T)(iy < 0 || iy >= h ? (kx < l->kw ? z : 0) \
@@ -550,7 +550,7 @@ static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, 
 					for (int kx = 0; kx < l->kw; kx++) {
 						int ix = ox * l->stride - l->pad + kx;
 						int ok = iy >= 0 && iy < h && ix >= 0 && ix < w;
-						const uint8_t *p = in + (size_t)iy * stride + (size_t)ix * cin;
+						const uint8_t *p = ok ? in + (size_t)iy * stride + (size_t)ix * cin : in;
 						for (int ci = 0; ci < cin; ci++, k++) {
 							int v = ok ? p[ci] : z;
 							if (esz == 1)
