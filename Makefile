@@ -140,23 +140,36 @@ valgrind: all $(TESTS) $(DRIVERS)
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $(RUN_ENV) $$b || exit 1; done
 
-# libFuzzer targets (clang): the model loader and the config reader, each
-# for FUZZ_SECONDS from a corpus seeded with the shipped models / configs.
+# libFuzzer targets (clang): the model loader/executor and the config
+# reader, each for FUZZ_SECONDS. The model corpus: small generated models
+# (tests/fuzz/fuzz_model_seeds.c, built with CC) and the shipped ones that
+# fit in FUZZ_MAX_LEN, each behind fuzz_model's selector byte (0x01: fix up
+# size and CRC, a no-op on a good file). Not part of make test.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
+FUZZ_MAX_LEN ?= 65536
 FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -D_DEFAULT_SOURCE
-FUZZ_QNN_SRC = src/model.c src/qnn.c src/qnn_kern.c src/qnn_avx2.c src/qnn_avx512.c src/cpu.c src/err.c
+FUZZ_QNN_SRC = src/model.c src/qnn.c src/qnn_kern.c src/qnn_avx2.c src/qnn_avx512.c src/cpu.c src/err.c \
+	$(B)/src/model_blob.o
 $(B)/fuzz/fuzz_model: tests/fuzz/fuzz_model.c $(FUZZ_QNN_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ -lm -o $@
 $(B)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config.c src/emotion.c src/err.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CFLAGS_CORE) $^ $(LIBS_CORE) -o $@
-fuzz: $(B)/fuzz/fuzz_model $(B)/fuzz/fuzz_config
-	@mkdir -p $(B)/fuzz/model-corpus $(B)/fuzz/config-corpus
-	@cp models/*.qnn $(B)/fuzz/model-corpus/
+$(B)/fuzz/fuzz_model_seeds: tests/fuzz/fuzz_model_seeds.c tests/qnn_rand.h $(LIB)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(CFLAGS_CORE) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS_CORE)
+fuzz: $(B)/fuzz/fuzz_model $(B)/fuzz/fuzz_config $(B)/fuzz/fuzz_model_seeds
+	@rm -rf $(B)/fuzz/model-seeds && mkdir -p $(B)/fuzz/model-seeds $(B)/fuzz/model-corpus $(B)/fuzz/config-corpus
+	$(B)/fuzz/fuzz_model_seeds $(B)/fuzz/model-seeds
+	@for m in $(B)/fuzz/model-seeds/*.qnn $(MODELS); do \
+		if [ $$(($$(wc -c < "$$m") + 1)) -le $(FUZZ_MAX_LEN) ]; then \
+			(printf '\001'; cat "$$m") > $(B)/fuzz/model-corpus/seed-$$(basename "$$m"); \
+		else echo "fuzz: $$m not seeded (above FUZZ_MAX_LEN=$(FUZZ_MAX_LEN))"; fi; \
+	done
 	@cp config/*.yaml $(wildcard tests/data/*.yaml) $(B)/fuzz/config-corpus/
-	$(B)/fuzz/fuzz_model -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(B)/fuzz/model-corpus
+	$(B)/fuzz/fuzz_model -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) $(B)/fuzz/model-corpus
 	$(B)/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(B)/fuzz/config-corpus
 
 install: all

@@ -1,11 +1,20 @@
-/* fuzz_model.c - libFuzzer target for the model loader (not part of make
- * test). Every input must load or be refused with an error, never crash;
- * a model that loads must also validate, get a context and run. Inputs
- * whose first byte is odd get their size field and CRC fixed up first, so
- * the fuzzer also reaches the field validator behind the checksum.
+/* fuzz_model.c - libFuzzer target for the model loader and executor (not
+ * part of make test). Every input must load or be refused with an error,
+ * never crash; a model that loads must also validate, get a context and
+ * run. The first byte selects: when odd, the size field and CRC of the
+ * rest are fixed up first, so the fuzzer also reaches the field validator
+ * behind the checksum; the model file is the rest.
  *
- *   make fuzz [FUZZ_SECONDS=60]     (clang; builds build/fuzz/fuzz_model and
- *                                    runs it on a corpus of the shipped models)
+ * A model that loads runs on every kernel path the CPU has: the SIMD ones
+ * must match the scalar reference bit for bit, a size too small for the
+ * network must be refused the same way twice running (a refused run once
+ * left half-written shapes that the second call used), and a good run
+ * after refused ones must still match.
+ *
+ *   make fuzz [FUZZ_SECONDS=60] [FUZZ_MAX_LEN=65536]   (clang; builds
+ *       build/fuzz/fuzz_model and runs it on a corpus seeded with small
+ *       generated models, fuzz_model_seeds.c, and the shipped models that
+ *       fit in FUZZ_MAX_LEN, each behind the selector byte 0x01)
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +41,81 @@ static void put32(uint8_t *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Whether every tensor b kept after a run equals a's (same shape, same
+ * bytes); tensors b computed on the fly (a conv fused with its pool) are
+ * skipped. */
+static int same_tensors(const struct qnn_model *m, const struct qnn_ctx *a, const struct qnn_ctx *b)
+{
+	for (int t = 1; t < m->n_tensors; t++) {
+		int ha, wa, ca, hb, wb, cb;
+		const uint8_t *qa, *qb;
+		const float *fa, *fb;
+		if (qnn_tensor_get(b, t, &hb, &wb, &cb, &qb, &fb) == EMO_EUNSUPPORTED)
+			continue;
+		if (qnn_tensor_get(a, t, &ha, &wa, &ca, &qa, &fa) ||
+		    qnn_tensor_get(b, t, &hb, &wb, &cb, &qb, &fb))
+			return 0;
+		if (ha != hb || wa != wb || ca != cb || !fa != !fb)
+			return 0;
+		const size_t n = (size_t)ha * wa * ca * (fa ? sizeof(float) : 1);
+		if (memcmp(fa ? (const void *)fa : (const void *)qa, fb ? (const void *)fb : (const void *)qb, n))
+			return 0;
+	}
+	return 1;
+}
+
+/* qnn_run at hw x hw on every path (each against scalar), then sizes 1..3
+ * twice each from buffers of exactly their size, then hw again. */
+static void run_paths(const struct qnn_model *m, int hw)
+{
+	static const enum qnn_path paths[] = {QNN_PATH_SCALAR, QNN_PATH_AVX2, QNN_PATH_AVX512VNNI};
+	const int c = m->tensors[0].c;
+	struct qnn_ctx *ref = NULL;
+	struct emo_err err;
+	int ref_rc = 0;
+	uint8_t *in = calloc((size_t)hw * hw * c, 1);
+
+	if (!in)
+		return;
+	for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+		if (!qnn_path_supported(paths[p]))
+			continue;
+		struct qnn_ctx *x = qnn_ctx_new(m, hw, hw, paths[p], &err);
+		if (!x) {
+			if (!p)
+				break; /* no scalar reference (too small, out of memory) */
+			continue;
+		}
+		int rc = qnn_run(x, in, hw, hw, hw * c);
+		if (!p)
+			ref_rc = rc;
+		else if (rc != ref_rc || (!rc && !same_tensors(m, ref, x)))
+			abort(); /* a SIMD path differs from scalar */
+		for (int s = 1; s <= 3; s++) {
+			uint8_t *small = calloc((size_t)s * s * c, 1);
+			if (!small)
+				break;
+			int r1 = qnn_run(x, small, s, s, s * c);
+			int r2 = qnn_run(x, small, s, s, s * c);
+			free(small);
+			if (r1 != r2)
+				abort(); /* refused once, not twice (stale shapes) */
+		}
+		if (qnn_run(x, in, hw, hw, hw * c) != rc || (!rc && p && !same_tensors(m, ref, x)))
+			abort(); /* the same run after small ones differs */
+		if (!p) {
+			ref = x; /* kept for comparison: its float run comes last */
+			continue;
+		}
+		qnn_run_float(x, in, hw, hw, hw * c);
+		qnn_ctx_free(x);
+	}
+	if (ref)
+		qnn_run_float(ref, in, hw, hw, hw * c);
+	qnn_ctx_free(ref);
+	free(in);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -67,19 +151,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t chans = 0;
 	for (int t = 0; t < m->n_tensors; t++)
 		chans += (size_t)m->tensors[t].c;
-	for (int hw = 8; hw <= 32 && chans * 64 * 64 * 4 < ((size_t)256 << 20); hw *= 2) {
-		struct qnn_ctx *x = qnn_ctx_new(m, hw, hw, QNN_PATH_AUTO, &err);
-		if (!x)
-			continue;
-		size_t n = (size_t)hw * hw * (size_t)m->tensors[0].c;
-		uint8_t *in = calloc(n ? n : 1, 1);
-		if (in) {
-			qnn_run(x, in, hw, hw, hw * m->tensors[0].c);
-			qnn_run_float(x, in, hw, hw, hw * m->tensors[0].c);
-		}
-		free(in);
-		qnn_ctx_free(x);
-	}
+	for (int hw = 8; hw <= 32 && chans * 64 * 64 * 4 < ((size_t)256 << 20); hw *= 2)
+		run_paths(m, hw);
 	qnn_model_free(m);
 	return 0;
 }
