@@ -19,8 +19,11 @@ PKGS_UI = ncursesw
 PKGS_TRAIN = libjpeg
 
 CPPFLAGS += -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DEMOTOP_VERSION=\"$(VERSION)\" -MMD -MP
+# CFLAGS is the user's (make CFLAGS=... or the environment); the flags the
+# build needs (warnings, C11, -pthread, -fopenmp for the trainer, the
+# sanitizers) live in ALL_CFLAGS around it, so no CFLAGS can drop them.
 CFLAGS ?= $(OPT) -g
-CFLAGS += $(WARN) -pthread
+ALL_CFLAGS = $(WARN) -pthread $(SAN_CFLAGS) $(CFLAGS) $(XFLAGS)
 CFLAGS_CORE := $(shell $(PKG_CONFIG) --cflags $(PKGS_CORE))
 CFLAGS_AV := $(shell $(PKG_CONFIG) --cflags $(PKGS_AV))
 CFLAGS_UI := $(shell $(PKG_CONFIG) --cflags $(PKGS_UI))
@@ -29,15 +32,21 @@ LIBS_AV := $(shell $(PKG_CONFIG) --libs $(PKGS_AV))
 LIBS_UI := $(shell $(PKG_CONFIG) --libs $(PKGS_UI))
 comma := ,
 # The trainer prefers Debian's OpenMP build of OpenBLAS (one thread pool
-# shared with our own OpenMP loops, no spinning against each other).
-OPENBLAS_DIR := $(firstword $(wildcard /usr/lib/$(shell $(CC) -dumpmachine)/openblas-openmp))
-LIBS_TRAIN := $(shell $(PKG_CONFIG) --libs $(PKGS_TRAIN)) \
-	$(if $(OPENBLAS_DIR),-L$(OPENBLAS_DIR) -Wl$(comma)-rpath$(comma)$(OPENBLAS_DIR)) -lopenblas -fopenmp
-LDFLAGS += -pthread
+# shared with our own OpenMP loops, no spinning against each other): its
+# own pkg-config file, so cblas.h and the library are the same build
+# whatever Debian's alternatives select; else the default openblas.
+OPENBLAS_OMP := /usr/lib/$(shell $(CC) -dumpmachine)/openblas-openmp
+OPENBLAS_PC := $(if $(wildcard $(OPENBLAS_OMP)/pkgconfig/openblas.pc),PKG_CONFIG_PATH=$(OPENBLAS_OMP)/pkgconfig )$(PKG_CONFIG)
+CFLAGS_BLAS := $(shell $(OPENBLAS_PC) --cflags openblas)
+LIBS_BLAS := $(shell $(OPENBLAS_PC) --libs openblas)
+BLAS_LIBDIR := $(patsubst -L%,%,$(filter -L%,$(LIBS_BLAS)))
+LIBS_TRAIN := $(shell $(PKG_CONFIG) --libs $(PKGS_TRAIN)) $(LIBS_BLAS) \
+	$(foreach d,$(BLAS_LIBDIR),-Wl$(comma)-rpath$(comma)$(d)) -fopenmp
+ALL_LDFLAGS = -pthread $(SAN_LDFLAGS) $(LDFLAGS)
 
 ifdef SANITIZER
-CFLAGS += -fsanitize=$(SANITIZER) -fno-sanitize-recover=all -fno-omit-frame-pointer
-LDFLAGS += -fsanitize=$(SANITIZER)
+SAN_CFLAGS = -fsanitize=$(SANITIZER) -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_LDFLAGS = -fsanitize=$(SANITIZER)
 endif
 
 ifeq ($(V),1)
@@ -72,14 +81,14 @@ all: emotop emotop-train
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(CFLAGS_CORE) $(CFLAGS_AV) $(CFLAGS_UI) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(CFLAGS_CORE) $(CFLAGS_AV) $(CFLAGS_UI) -c $< -o $@
 
 # The trainer's loops use OpenMP (both cores); the runtime engine does not.
-$(B)/src/train/%.o: CFLAGS += -fopenmp
+$(B)/src/train/%.o: XFLAGS = -fopenmp $(CFLAGS_BLAS)
 # Loops that vectorize only at -O3 (GCC's -O2 leaves them scalar), the same
 # bytes either way: the face blur (0.35 -> 0.32 ms per classified face,
 # bench_qnn) and the detector's pyramid column sums (bench_detect).
-$(B)/src/facenorm.o $(B)/src/detect.o: CFLAGS += -O3
+$(B)/src/facenorm.o $(B)/src/detect.o: XFLAGS = -O3
 
 $(B)/src/model_blob.o: src/model_blob.S $(MODELS)
 	@mkdir -p $(dir $@)
@@ -98,11 +107,11 @@ emotop-train: $(B)/emotop-train
 
 $(B)/emotop: $(B)/src/main.o $(APP_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_AV) $(LIBS_UI) $(LIBS_CORE)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_AV) $(LIBS_UI) $(LIBS_CORE)
 
 $(B)/emotop-train: $(TRAIN_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TRAIN) $(LIBS_CORE)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_TRAIN) $(LIBS_CORE)
 
 # Tests link the library, the app stages (not main) and, for trainer tests,
 # the trainer objects (not its main).
@@ -110,13 +119,13 @@ TRAIN_LIB_OBJ := $(filter-out $(B)/src/train/main.o, $(TRAIN_OBJ))
 $(B)/tests/%: tests/%.c tests/unit.h $(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(CFLAGS_CORE) $(CFLAGS_AV) $(CFLAGS_UI) $(LDFLAGS) -o $@ $< \
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) $(CFLAGS_CORE) $(CFLAGS_AV) $(CFLAGS_UI) $(CFLAGS_BLAS) $(ALL_LDFLAGS) -o $@ $< \
 		$(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB) $(LIBS_AV) $(LIBS_UI) $(LIBS_TRAIN) $(LIBS_CORE)
 
 $(B)/bench/%: tests/bench/%.c $(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  BENCH   $@")
-	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(CFLAGS_CORE) $(CFLAGS_AV) $(CFLAGS_UI) $(LDFLAGS) -o $@ $< \
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) $(CFLAGS_CORE) $(CFLAGS_AV) $(CFLAGS_UI) $(CFLAGS_BLAS) $(ALL_LDFLAGS) -o $@ $< \
 		$(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB) $(LIBS_AV) $(LIBS_UI) $(LIBS_TRAIN) $(LIBS_CORE)
 
 # Helper programs the shell tests drive (tests/*_driver.c, built like tests).
@@ -159,7 +168,7 @@ $(B)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config.c src/emotion.c src/e
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CFLAGS_CORE) $^ $(LIBS_CORE) -o $@
 $(B)/fuzz/fuzz_model_seeds: tests/fuzz/fuzz_model_seeds.c tests/qnn_rand.h $(LIB)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(CFLAGS_CORE) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS_CORE)
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) $(CFLAGS_CORE) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS_CORE)
 fuzz: $(B)/fuzz/fuzz_model $(B)/fuzz/fuzz_config $(B)/fuzz/fuzz_model_seeds
 	@rm -rf $(B)/fuzz/model-seeds && mkdir -p $(B)/fuzz/model-seeds $(B)/fuzz/model-corpus $(B)/fuzz/config-corpus
 	$(B)/fuzz/fuzz_model_seeds $(B)/fuzz/model-seeds
@@ -175,9 +184,13 @@ fuzz: $(B)/fuzz/fuzz_model $(B)/fuzz/fuzz_config $(B)/fuzz/fuzz_model_seeds
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)
 	install -m 755 $(B)/emotop $(B)/emotop-train $(DESTDIR)$(BINDIR)/
-	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/
-	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(MANDIR)/man5/
-	install -m 644 config/emotop.yaml $(MODELS) $(DESTDIR)$(DATADIR)/
+	@# the pages name the example config where this PREFIX puts it
+	for m in $(wildcard man/*.1 man/*.5); do \
+		sed 's|/usr/local/share/emotop|$(DATADIR)|g' "$$m" > $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} && \
+		chmod 644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; \
+	done
+	@# the models are embedded in the binary: only the example config
+	install -m 644 config/emotop.yaml $(DESTDIR)$(DATADIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/emotop $(DESTDIR)$(BINDIR)/emotop-train
