@@ -36,6 +36,13 @@
 
 #define ROW_ALIGN 32
 
+/* A connection that delivered frames for this long resets the reconnect
+ * backoff; a source that ends sooner is retried ever more slowly. */
+#define STABLE_S 10.0
+/* HLS: playlist reloads without a new segment before the stream counts as
+ * stalled (about 1 + (n - 1) / 2 target durations), then it is reopened. */
+#define HLS_HOLD_RELOADS "6"
+
 enum src_kind { SRC_FILE, SRC_STDIN, SRC_NET, SRC_WEBCAM, SRC_SCREEN, SRC_DEMO };
 
 struct slot {
@@ -70,9 +77,11 @@ struct capture {
 	struct capture_opts o;  /* strings point into the copies below */
 	char *src_copy, *input_format_copy, *format_copy, *av_options_copy;
 	enum src_kind kind;
-	int live;               /* source has its own clock (devices, network, endless demo) */
+	int live;               /* source has its own clock (devices, network without a
+				 * known duration, endless demo); fixed by the first open */
 	int dropping;           /* newest frame wins (live or realtime) */
-	int paced;              /* we sleep to media timestamps (realtime files, demo) */
+	int paced;              /* we sleep to media timestamps (realtime files, demo,
+				 * live HLS and DASH) */
 	int sampling;           /* sample at o.fps in media time (no-drop mode) */
 	int can_reconnect;
 	char url[1024];
@@ -105,6 +114,10 @@ struct capture {
 	double pace_wall0, pace_media0;
 	double backoff;
 	double last_pkt_mono;   /* when the source last gave a packet */
+	double conn_mono;       /* when this connection was opened */
+	int64_t conn_decoded;   /* n_decoded when it was opened */
+	int n_opens;            /* successful src_open calls */
+	int ts_discont;         /* demuxer allows timestamp jumps (MPEG-TS, HLS) */
 	int need_key;           /* live: packets to skip at most before a keyframe */
 	int fatal;              /* EMO_E* set by the frame path */
 };
@@ -429,7 +442,10 @@ static int publish(struct capture *c)
 }
 
 /* Media time: seconds since the first frame, continuous across reconnects
- * and timestamp jumps. */
+ * and timestamp jumps. A step back is always a discontinuity; a step of
+ * more than 10 s forward only for live sources and formats whose
+ * timestamps may jump (MPEG-TS, HLS): in a file it is a real gap
+ * (motion-triggered or variable-frame-rate recordings). */
 static double media_time(struct capture *c, double pts)
 {
 	double m, dur = c->frame_dur > 0 ? c->frame_dur : 0.04;
@@ -442,7 +458,8 @@ static double media_time(struct capture *c, double pts)
 			c->conn_base = c->have_media ? c->last_media + dur : 0;
 		}
 		m = c->conn_base + (pts - c->first_pts);
-		if (c->have_media && (m < c->last_media - 1e-9 || m > c->last_media + 10)) {
+		if (c->have_media && (m < c->last_media - 1e-9 ||
+				      ((c->live || c->ts_discont) && m > c->last_media + 10))) {
 			c->first_pts = pts; /* discontinuity */
 			c->conn_base = c->last_media + dur;
 			m = c->conn_base;
@@ -526,7 +543,6 @@ static int on_frame(struct capture *c, const AVFrame *f)
 		pts = (double)f->best_effort_timestamp * av_q2d(c->tb);
 	m = media_time(c, pts);
 	count_decoded(c, f->width, f->height);
-	c->backoff = c->o.backoff_min_s; /* a frame: the connection works */
 	if (!sample_due(c, m))
 		return 0;
 	if (pace(c, m))
@@ -564,6 +580,53 @@ static int is_net_url(const char *s)
 {
 	const char *p = strstr(s, "://");
 	return p && p > s && strncmp(s, "file://", 7) != 0;
+}
+
+/* HLS and DASH fetch segments themselves and, at the live edge, wait inside
+ * av_read_frame up to a segment's length for the next one: no deadline on
+ * the whole read (rw_timeout still bounds every request they make). */
+static int is_segmented(const AVInputFormat *f)
+{
+	return f && (!strcmp(f->name, "hls") || !strcmp(f->name, "dash"));
+}
+
+/* The hard limit on one blocking FFmpeg call, in ms (0: none): network
+ * sources and devices only. Files do not hang, and stdin is non-blocking,
+ * waits for a writer as long as it takes and yields to a stop request. */
+static int deadline_ms(const struct capture *c, const AVFormatContext *ic)
+{
+	if (c->kind != SRC_NET && c->kind != SRC_WEBCAM && c->kind != SRC_SCREEN)
+		return 0;
+	if (ic && is_segmented(ic->iformat))
+		return 0;
+	return c->o.timeout_ms;
+}
+
+/* A network source that knows its duration is a recording fetched by URL
+ * (an .mp4 over HTTP, an HLS playlist with #EXT-X-ENDLIST, a DASH static
+ * manifest): read like a file. HLS and DASH set the duration only for such
+ * finished presentations; a duration guessed from the bit rate and the
+ * size of their manifest says nothing. */
+static int has_duration(const AVFormatContext *ic)
+{
+	if (ic->duration == AV_NOPTS_VALUE || ic->duration <= 0)
+		return 0;
+	return !(is_segmented(ic->iformat) &&
+		 ic->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE);
+}
+
+/* Why a connection ended, for "stream %s; reconnecting". */
+static const char *end_reason(const struct capture *c, int ret, char *buf, size_t len)
+{
+	if (ret == AVERROR_EOF)
+		return "ended";
+	if ((ret == AVERROR_EXIT && !stopped(c)) || ret == AVERROR(ETIMEDOUT)) {
+		/* our deadline (FFmpeg says "Immediate exit requested") or rw_timeout */
+		snprintf(buf, len, "gave no data for %g s", c->o.timeout_ms / 1000.0);
+		return buf;
+	}
+	av_strerror(ret, buf, len);
+	return buf;
 }
 
 static const char *open_reason(const struct capture *c, int ret, char *buf, size_t len)
@@ -620,6 +683,11 @@ static int build_options(const struct capture *c, AVDictionary **d)
 			av_dict_set(d, "timeout", us, 0);
 		if (!strncmp(c->url, "rtsp://", 7) || !strncmp(c->url, "rtsps://", 8))
 			av_dict_set(d, "rtsp_transport", "tcp", 0);
+		/* live HLS: start at the newest segment, not 3 back (18 s of
+		 * backlog at 6 s segments, decoded only to be dropped), and give
+		 * up on a playlist that stopped growing (it is reopened) */
+		av_dict_set(d, "live_start_index", "-1", 0);
+		av_dict_set(d, "m3u8_hold_counters", HLS_HOLD_RELOADS, 0);
 	}
 	if (c->live) {
 		av_dict_set(d, "probesize", "500000", 0);
@@ -670,7 +738,7 @@ static int src_open(struct capture *c, struct emo_err *err)
 		return emo_seterr(err, EMO_EINVAL, c->shown, 0, 0, "bad av_options \"%s\"",
 				  c->o.av_options);
 	}
-	arm_deadline(c, c->o.timeout_ms);
+	arm_deadline(c, deadline_ms(c, NULL));
 	ret = avformat_open_input(&ic, c->url, c->ifmt, &opts); /* frees ic on failure */
 	if (ret < 0) {
 		av_dict_free(&opts);
@@ -684,6 +752,10 @@ static int src_open(struct capture *c, struct emo_err *err)
 		emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot open: not a video (a text file)");
 		goto fail;
 	}
+	if (!deadline_ms(c, ic))
+		arm_deadline(c, 0); /* HLS may wait for its next segment here */
+	if (c->kind == SRC_NET && !c->n_opens && ic->duration != AV_NOPTS_VALUE)
+		ic->flags &= ~AVFMT_FLAG_NOBUFFER; /* a recording: keep the probed frames */
 	ret = avformat_find_stream_info(ic, NULL);
 	if (ret < 0) {
 		emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot read stream information: %s",
@@ -703,6 +775,8 @@ static int src_open(struct capture *c, struct emo_err *err)
 	for (unsigned i = 0; i < ic->nb_streams; i++)
 		ic->streams[i]->discard = (int)i == vs ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
 	st = ic->streams[vs];
+	if (c->kind == SRC_NET && !c->n_opens)
+		c->live = !has_duration(ic); /* decided once: reopenings keep it */
 	dec = avcodec_alloc_context3(codec);
 	if (!dec) {
 		rc = emo_seterr(err, EMO_ENOMEM, c->shown, 0, 0, "out of memory");
@@ -734,8 +808,11 @@ static int src_open(struct capture *c, struct emo_err *err)
 		double fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0;
 		c->frame_dur = fps > 0.1 && fps < 1000 ? 1.0 / fps : 0;
 	}
+	c->ts_discont = !!(ic->iformat->flags & AVFMT_TS_DISCONT);
 	c->first_pts = NAN;
-	c->last_pkt_mono = mono_now();
+	c->last_pkt_mono = c->conn_mono = mono_now();
+	c->conn_decoded = c->n_decoded;
+	c->n_opens++;
 	/* joining a live stream mid-GOP decodes to smears until a keyframe:
 	 * skip up to that (bounded, for intra-refresh streams without one) */
 	c->need_key = c->live ? 300 : 0;
@@ -781,8 +858,7 @@ static int pump(struct capture *c)
 {
 	int ret;
 
-	arm_deadline(c, (c->kind == SRC_NET || c->kind == SRC_WEBCAM || c->kind == SRC_SCREEN)
-			   ? c->o.timeout_ms : 0);
+	arm_deadline(c, deadline_ms(c, c->fmt));
 	ret = av_read_frame(c->fmt, c->pkt);
 	arm_deadline(c, 0);
 	if (ret == AVERROR(EAGAIN)) {
@@ -860,11 +936,16 @@ static int run_av(struct capture *c)
 			continue;
 		if (stopped(c))
 			return EMO_EINTR;
-		/* end or failure of this connection */
+		/* end or failure of this connection: the backoff starts over only
+		 * after one that worked for a while, so a source that gives a few
+		 * frames and ends is not fetched again every half second */
+		if (c->n_decoded > c->conn_decoded && mono_now() - c->conn_mono >= STABLE_S)
+			c->backoff = c->o.backoff_min_s;
 		if (c->can_reconnect) {
+			char why[128];
 			set_last_error(c, c->live ? CAPTURE_LOG_WARNING : CAPTURE_LOG_INFO,
 				       "stream %s; reconnecting in %.1f s",
-				       ret == AVERROR_EOF ? "ended" : av_err2str(ret), c->backoff);
+				       end_reason(c, ret, why, sizeof(why)), c->backoff);
 			src_close(c);
 			pthread_mutex_lock(&c->sh->mu);
 			c->sh->st.connected = 0;
@@ -873,12 +954,16 @@ static int run_av(struct capture *c)
 		}
 		if (ret == AVERROR_EOF)
 			return EMO_EEOF;
-		if (!c->live) {
-			/* a damaged file: what decoded is delivered, then the end */
-			set_last_error(c, CAPTURE_LOG_WARNING, "read error: %s", av_err2str(ret));
-			return EMO_EEOF;
+		{
+			char why[128];
+			end_reason(c, ret, why, sizeof(why));
+			if (!c->live) {
+				/* a damaged file: what decoded is delivered, then the end */
+				set_last_error(c, CAPTURE_LOG_WARNING, "read error: %s", why);
+				return EMO_EEOF;
+			}
+			set_last_error(c, CAPTURE_LOG_ERROR, "read error: %s", why);
 		}
-		set_last_error(c, CAPTURE_LOG_ERROR, "read error: %s", av_err2str(ret));
 		return EMO_ESOURCE;
 	}
 }
@@ -1442,14 +1527,9 @@ int capture_open(struct capture **out, const struct capture_opts *o, struct emo_
 	rc = parse_source(c, err);
 	if (rc)
 		goto fail;
+	/* a network source until the first open says it has a duration */
 	c->live = c->kind == SRC_NET || c->kind == SRC_WEBCAM || c->kind == SRC_SCREEN ||
 		  (c->kind == SRC_DEMO && c->demo_len <= 0);
-	c->dropping = c->live || c->o.realtime;
-	c->paced = (c->kind == SRC_DEMO && c->live) || (!c->live && c->o.realtime);
-	c->sampling = !c->dropping && c->o.fps > 0;
-	c->can_reconnect = c->kind != SRC_DEMO && c->kind != SRC_STDIN &&
-			   (c->o.reconnect > 0 || (c->o.reconnect < 0 && c->live));
-	c->sh->st.live = c->live;
 	if (c->kind == SRC_STDIN) {
 		/* FFmpeg's pipe protocol blocks in read(), deaf to the interrupt
 		 * callback; non-blocking, it polls it between retries. Restored
@@ -1477,6 +1557,16 @@ int capture_open(struct capture **out, const struct capture_opts *o, struct emo_
 		snprintf(c->sh->st.codec, sizeof(c->sh->st.codec), "demo");
 		c->frame_dur = 1.0 / DEMO_FPS;
 	}
+	c->dropping = c->live || c->o.realtime;
+	/* live HLS and DASH come a segment at a time, in a burst: played at
+	 * their timestamps' pace, or all but the newest frame of each
+	 * segment would be dropped */
+	c->paced = (c->kind == SRC_DEMO && c->live) || (!c->live && c->o.realtime) ||
+		   (c->live && c->fmt && is_segmented(c->fmt->iformat));
+	c->sampling = !c->dropping && c->o.fps > 0;
+	c->can_reconnect = c->kind != SRC_DEMO && c->kind != SRC_STDIN &&
+			   (c->o.reconnect > 0 || (c->o.reconnect < 0 && c->live));
+	c->sh->st.live = c->live;
 	if (pthread_create(&c->thread, NULL, capture_thread, c)) {
 		rc = emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "cannot start the capture thread");
 		goto fail;

@@ -1,6 +1,7 @@
 /* test_capture.c - capture.c against media generated here with the ffmpeg CLI
  * (nothing committed): sampling, full-range gray, errors, demo, drops,
- * HTTP reconnect and prompt close on 127.0.0.1, image read/write. */
+ * HTTP reconnect and prompt close on 127.0.0.1 (ffmpeg's own server and a
+ * small file server here), live and finished HLS, image read/write. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -27,6 +28,8 @@
 static char dir[256];
 static int have_ffmpeg = -1;
 static pid_t server_pid;
+static pid_t files_pid;    /* serve_files() */
+static pid_t producer_pid; /* live HLS writer */
 
 static double now_s(void)
 {
@@ -310,6 +313,35 @@ TEST(truncated_stream_delivers_then_ends)
 	capture_close(&c);
 }
 
+/* A file with a real 20 s gap between frames (a motion-triggered recording):
+ * media time follows the timestamps, the gap is not a discontinuity. */
+TEST(file_timestamp_gap_kept)
+{
+	struct emo_err err = { 0 };
+	struct capture *c;
+	struct emo_image g;
+	struct capture_frame_info fi;
+	double last = -1;
+	int rc, n = 0;
+
+	NEED_FIXTURES();
+	if (sh("ffmpeg -nostdin -loglevel error -y -t 2 -f lavfi -i testsrc2=s=160x120:r=25 "
+	       "-vf \"setpts='if(gte(N,25),PTS+20/TB,PTS)'\" -fps_mode vfr -c:v mpeg4 %s",
+	       path("gap.mkv")))
+		SKIP("ffmpeg cannot write a variable-frame-rate mkv (-fps_mode)");
+	c = open_src(path("gap.mkv"), 0, 0, &err, &rc);
+	ASSERT_EQ(rc, EMO_OK);
+	while ((rc = capture_next(c, &g, &fi, WAIT_MS, NULL)) == EMO_OK) {
+		ASSERT(fi.media_time > last);
+		last = fi.media_time;
+		n++;
+	}
+	ASSERT_EQ(rc, EMO_EEOF);
+	ASSERT_EQ(n, 50);
+	ASSERT_NEAR(last, 20 + 49 * 0.04, 0.05); /* collapsed: 1.96 */
+	capture_close(&c);
+}
+
 TEST(demo_live_frames)
 {
 	struct emo_err err = { 0 };
@@ -496,14 +528,28 @@ TEST(stdin_source)
 	ASSERT_EQ(rc, EMO_EEOF);
 }
 
-/* stdin that stays open and silent: open gives up at the deadline instead
- * of blocking in read(), and fd 0's flags are restored. */
+/* stdin that stays open and silent: capture.timeout is a network timeout,
+ * so open waits for a writer; a stop (the cancel flag, as set by SIGINT)
+ * ends the wait instead of a blocking read(), and fd 0's flags are
+ * restored. */
+static volatile sig_atomic_t stdin_cancel;
+
+static void *set_cancel_later(void *arg)
+{
+	(void)arg;
+	sleep_ms(800);
+	stdin_cancel = 1;
+	return NULL;
+}
+
 TEST(stdin_silent_pipe)
 {
 	struct capture_opts o;
 	struct capture *c = NULL;
 	struct emo_err err = { 0 };
+	pthread_t th;
 	int p[2], saved, rc, fl0, fl1;
+	double t0, took;
 
 	ASSERT(pipe(p) == 0);
 	saved = dup(0);
@@ -513,17 +559,85 @@ TEST(stdin_silent_pipe)
 	fl0 = fcntl(0, F_GETFL);
 	capture_opts_default(&o);
 	o.source = "-";
-	o.timeout_ms = 300;
+	o.timeout_ms = 300; /* not applied to stdin */
+	stdin_cancel = 0;
+	o.cancel = &stdin_cancel;
+	ASSERT(pthread_create(&th, NULL, set_cancel_later, NULL) == 0);
 	alarm(20); /* a hang fails the run instead of blocking it */
+	t0 = now_s();
 	rc = capture_open(&c, &o, &err);
+	took = now_s() - t0;
 	alarm(0);
+	pthread_join(th, NULL);
 	fl1 = fcntl(0, F_GETFL);
 	dup2(saved, 0);
 	close(saved);
 	close(p[1]);
 	ASSERT_EQ(rc, EMO_ESOURCE);
-	ASSERT(strstr(err.msg, "timed out") != NULL);
+	ASSERT(strstr(err.msg, "interrupted") != NULL);
+	ASSERT(took > 0.7); /* not given up at timeout_ms */
 	ASSERT_EQ(fl1, fl0);
+}
+
+/* A writer that starts later than capture.timeout: the stream is read. */
+struct late_writer {
+	int fd;
+	const char *file;
+};
+
+static void *write_late(void *arg)
+{
+	struct late_writer *w = arg;
+	char buf[4096];
+	ssize_t n;
+	int in;
+
+	sleep_ms(1000);
+	in = open(w->file, O_RDONLY);
+	while (in >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(w->fd, buf, (size_t)n) != n)
+			break;
+	if (in >= 0)
+		close(in);
+	close(w->fd);
+	return NULL;
+}
+
+TEST(stdin_late_writer)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct emo_err err = { 0 };
+	struct late_writer w;
+	pthread_t th;
+	int p[2], saved, rc, n = -1;
+
+	NEED_FIXTURES();
+	ASSERT(pipe(p) == 0);
+	saved = dup(0);
+	ASSERT(saved >= 0);
+	dup2(p[0], 0);
+	close(p[0]);
+	w.fd = p[1];
+	w.file = path("clip.ts");
+	ASSERT(pthread_create(&th, NULL, write_late, &w) == 0);
+	capture_opts_default(&o);
+	o.source = "-";
+	o.timeout_ms = 300;
+	alarm(30);
+	rc = capture_open(&c, &o, &err);
+	if (rc == EMO_OK) {
+		n = count_frames(c, 320, 240, &rc);
+		capture_close(&c);
+	} else {
+		fprintf(stderr, "  %s\n", err.msg);
+	}
+	alarm(0);
+	dup2(saved, 0); /* the pipe's last reader: a writer still blocked fails */
+	close(saved);
+	pthread_join(th, NULL);
+	ASSERT_EQ(n, 20);
+	ASSERT_EQ(rc, EMO_EEOF);
 }
 
 /* A local HLS playlist (VOD, file source): segments are followed to the end. */
@@ -675,7 +789,7 @@ static void server_stop(void)
 }
 
 /* capture_open, retrying while the server starts up (bounded). */
-static struct capture *open_http(int port, double backoff, struct emo_err *err)
+static struct capture *open_http(int port, double backoff, int timeout_ms, struct emo_err *err)
 {
 	struct capture_opts o;
 	struct capture *c = NULL;
@@ -684,7 +798,7 @@ static struct capture *open_http(int port, double backoff, struct emo_err *err)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	capture_opts_default(&o);
 	o.source = url;
-	o.timeout_ms = 3000;
+	o.timeout_ms = timeout_ms;
 	o.backoff_min_s = backoff;
 	o.backoff_max_s = 4 * backoff;
 	for (int i = 0; i < 100 && !c; i++)
@@ -705,7 +819,7 @@ static void http_reconnect_body(void)
 
 	ASSERT(port > 0);
 	server_start(port);
-	c = open_http(port, 0.2, &err);
+	c = open_http(port, 0.2, 3000, &err);
 	ASSERT(c != NULL);
 	for (int i = 0; i < 300 && got < 3; i++)
 		if (capture_next(c, &g, &fi, 200, NULL) == EMO_OK)
@@ -752,7 +866,8 @@ static void http_stall_body(void)
 
 	ASSERT(port > 0);
 	server_start(port);
-	c = open_http(port, 0.5, &err);
+	/* a long timeout: the deadline must not be what ends the hung read */
+	c = open_http(port, 0.5, 60000, &err);
 	ASSERT(c != NULL);
 	for (int i = 0; i < 300 && !got; i++)
 		got = capture_next(c, &g, &fi, 200, NULL) == EMO_OK;
@@ -763,14 +878,52 @@ static void http_stall_body(void)
 	t0 = now_s();
 	capture_close(&c);
 	alarm(0);
-	fprintf(stderr, "  close during a hung read took %.3f s\n", now_s() - t0);
+	t0 = now_s() - t0;
+	fprintf(stderr, "  close during a hung read took %.3f s\n", t0);
 	ASSERT(c == NULL);
+	ASSERT(t0 < 2.0); /* a bound on a hang, not a benchmark */
 }
 
 TEST(http_close_on_hung_read)
 {
 	NEED_FIXTURES();
 	http_stall_body();
+	server_stop();
+}
+
+/* A stream that stops sending: the reconnect message says for how long no
+ * data came (it said FFmpeg's "Immediate exit requested"). */
+static void http_silence_body(void)
+{
+	struct emo_err err = { 0 };
+	struct capture *c;
+	struct capture_stats st;
+	struct emo_image g;
+	int port = free_port(), got = 0;
+	double t_end;
+
+	ASSERT(port > 0);
+	server_start(port);
+	c = open_http(port, 2.0, 500, &err);
+	ASSERT(c != NULL);
+	for (int i = 0; i < 300 && !got; i++)
+		got = capture_next(c, &g, NULL, 200, NULL) == EMO_OK;
+	ASSERT(got);
+	kill(server_pid, SIGSTOP);
+	t_end = now_s() + 20;
+	do {
+		sleep_ms(50);
+		capture_stats(c, &st);
+	} while (!st.last_error[0] && now_s() < t_end);
+	capture_close(&c);
+	fprintf(stderr, "  after a silence: \"%s\"\n", st.last_error);
+	ASSERT(strstr(st.last_error, "no data for 0.5 s") != NULL);
+}
+
+TEST(http_silence_reported)
+{
+	NEED_FIXTURES();
+	http_silence_body();
 	server_stop();
 }
 
@@ -810,6 +963,301 @@ TEST(unreachable_and_silent_servers)
 		ASSERT_EQ(rc, EMO_ESOURCE);
 		ASSERT(strstr(err.msg, "timed out") != NULL);
 	}
+}
+
+/* A static file server on 127.0.0.1 for the files in dir, one request at a
+ * time, each answered with Connection: close. Paths under /nolen/ are sent
+ * without Content-Length (a stream of unknown length, as live servers send).
+ * Returns the port, or -1. Stop with serve_files_stop(). */
+static void serve_one(int fd)
+{
+	char req[4096], file[1024], buf[16384], *sp;
+	size_t have = 0;
+	ssize_t n;
+	int in, nolen;
+	struct stat stt;
+
+	while (have < sizeof(req) - 1 && (n = read(fd, req + have, sizeof(req) - 1 - have)) > 0) {
+		have += (size_t)n;
+		req[have] = '\0';
+		if (strstr(req, "\r\n\r\n"))
+			break;
+	}
+	req[have] = '\0';
+	if (strncmp(req, "GET /", 5) || !(sp = strchr(req + 4, ' ')) || strstr(req, "..")) {
+		dprintf(fd, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+		return;
+	}
+	*sp = '\0';
+	nolen = !strncmp(req + 4, "/nolen/", 7);
+	snprintf(file, sizeof(file), "%s/%s", dir, req + 4 + (nolen ? 7 : 1));
+	in = open(file, O_RDONLY);
+	if (in < 0 || fstat(in, &stt)) {
+		dprintf(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+		if (in >= 0)
+			close(in);
+		return;
+	}
+	if (nolen)
+		dprintf(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+	else
+		dprintf(fd, "HTTP/1.1 200 OK\r\nContent-Length: %lld\r\nConnection: close\r\n\r\n",
+			(long long)stt.st_size);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, (size_t)n) != n)
+			break;
+	close(in);
+}
+
+static int serve_files(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 16) ||
+	    getsockname(s, (struct sockaddr *)&a, &len)) {
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	files_pid = fork();
+	if (files_pid == 0) {
+		for (;;) {
+			int fd = accept(s, NULL, NULL);
+			if (fd < 0)
+				continue;
+			serve_one(fd);
+			shutdown(fd, SHUT_WR);
+			close(fd);
+		}
+	}
+	close(s);
+	return files_pid > 0 ? ntohs(a.sin_port) : -1;
+}
+
+static void serve_files_stop(void)
+{
+	if (files_pid > 0) {
+		kill(files_pid, SIGKILL);
+		waitpid(files_pid, NULL, 0);
+	}
+	files_pid = 0;
+}
+
+/* Read until the end, a bound on frames or a bound on time. */
+static int read_bounded(struct capture *c, int max_frames, double max_s, int *last_rc)
+{
+	struct emo_image g;
+	double end = now_s() + max_s;
+	int n = 0, rc = EMO_EAGAIN;
+
+	while (n < max_frames && now_s() < end) {
+		rc = capture_next(c, &g, NULL, 200, NULL);
+		if (rc == EMO_OK)
+			n++;
+		else if (rc != EMO_EAGAIN)
+			break;
+	}
+	*last_rc = rc;
+	return n;
+}
+
+/* A recording fetched by URL (known duration) is read like a file: not
+ * live, sampled at fps, no frame dropped, the end is the end (it was
+ * counted live: decoded unpaced with drops, then replayed forever). */
+static void http_vod_body(int port, const char *name, int want)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct capture_stats st;
+	struct emo_err err = { 0 };
+	char url[128];
+	int rc, n;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s", port, name);
+	capture_opts_default(&o);
+	o.source = url;
+	o.fps = 5;
+	rc = capture_open(&c, &o, &err);
+	if (rc)
+		fprintf(stderr, "  %s: %s\n", name, err.msg);
+	ASSERT_EQ(rc, EMO_OK);
+	capture_stats(c, &st);
+	ASSERT_EQ(st.live, 0);
+	n = read_bounded(c, 3 * want, 20, &rc);
+	capture_stats(c, &st);
+	if (rc != EMO_EEOF || n != want)
+		fprintf(stderr, "  %s: %d frames, rc %d, last error \"%s\"\n", name, n, rc, st.last_error);
+	ASSERT_EQ(rc, EMO_EEOF);
+	ASSERT_EQ(n, want);
+	ASSERT_EQ(st.dropped, 0);
+	ASSERT_EQ(st.reconnects, 0);
+	capture_close(&c);
+}
+
+TEST(http_recording_is_a_file)
+{
+	int port;
+
+	NEED_FIXTURES();
+	if (sh("ffmpeg -nostdin -loglevel error -y -i %s -c copy -movflags +faststart %s",
+	       path("clip.mp4"), path("vod.mp4")))
+		SKIP("ffmpeg cannot remux to mp4");
+	if (sh("mkdir -p %s && ffmpeg -nostdin -loglevel error -y -i %s -c copy -f hls -hls_time 1 "
+	       "-hls_list_size 0 -hls_playlist_type vod -hls_segment_filename %s %s", path("vod"),
+	       path("clip.ts"), path("vod/s%d.ts"), path("vod/list.m3u8")))
+		SKIP("ffmpeg cannot write HLS");
+	port = serve_files();
+	ASSERT(port > 0);
+	http_vod_body(port, "vod.mp4", 10);         /* 2 s at 5 fps */
+	http_vod_body(port, "vod/list.m3u8", 20);   /* 4 s, #EXT-X-ENDLIST */
+	serve_files_stop();
+}
+
+/* A live source (no known length) that gives a few frames and ends: each
+ * reconnection waits longer (it was refetched every backoff_min_s forever,
+ * the backoff reset by every frame). */
+TEST(http_short_live_backs_off)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct capture_stats st;
+	struct emo_err err = { 0 };
+	struct emo_image g;
+	char url[128];
+	double end, in_s = 0;
+	int port, rc;
+
+	NEED_FIXTURES();
+	if (sh("ffmpeg -nostdin -loglevel error -y -i %s -t 0.5 -c copy %s", path("clip.ts"),
+	       path("short.ts")))
+		SKIP("ffmpeg cannot cut the clip");
+	port = serve_files();
+	ASSERT(port > 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/nolen/short.ts", port);
+	capture_opts_default(&o);
+	o.source = url;
+	o.backoff_min_s = 0.05;
+	o.backoff_max_s = 10;
+	rc = capture_open(&c, &o, &err);
+	if (rc)
+		fprintf(stderr, "  %s\n", err.msg);
+	ASSERT_EQ(rc, EMO_OK);
+	capture_stats(c, &st);
+	ASSERT_EQ(st.live, 1);
+	end = now_s() + 20;
+	do {
+		rc = capture_next(c, &g, NULL, 100, NULL);
+		ASSERT(rc == EMO_OK || rc == EMO_EAGAIN);
+		capture_stats(c, &st);
+	} while (st.reconnects < 4 && now_s() < end);
+	capture_close(&c);
+	serve_files_stop();
+	ASSERT(st.reconnects >= 4);
+	{
+		const char *p = strstr(st.last_error, "reconnecting in ");
+		if (p)
+			in_s = atof(p + 16);
+		fprintf(stderr, "  after %d reconnects: \"%s\"\n", st.reconnects, st.last_error);
+		/* 0.05 doubling: the fourth wait is 0.4 s (it was 0.05 to 0.1) */
+		ASSERT(in_s >= 0.3);
+	}
+}
+
+/* Live HLS whose segments last longer than capture.timeout (1 s against
+ * 0.3 s here; 6 s against the default 5 s in the field): at the live edge
+ * the demuxer waits for the next segment inside the read, which is not a
+ * stall. It was aborted by the read deadline and the stream reopened
+ * again and again, 3 segments back each time. */
+static void producer_start(void)
+{
+	producer_pid = fork();
+	if (producer_pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (chdir(path("live")))
+			_exit(127);
+		execlp("ffmpeg", "ffmpeg", "-nostdin", "-loglevel", "quiet", "-re", "-f", "lavfi",
+		       "-i", "testsrc2=s=160x120:r=10", "-c:v", "mpeg4", "-g", "10",
+		       /* the headers in every segment: joining at the newest */
+		       "-bsf:v", "dump_extra=freq=keyframe", "-f", "hls",
+		       "-hls_time", "1", "-hls_list_size", "4", "-hls_flags", "delete_segments",
+		       "live.m3u8", (char *)NULL);
+		_exit(127);
+	}
+}
+
+static void producer_stop(void)
+{
+	if (producer_pid > 0) {
+		kill(producer_pid, SIGKILL);
+		waitpid(producer_pid, NULL, 0);
+	}
+	producer_pid = 0;
+}
+
+static void hls_live_body(void)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct capture_stats st;
+	struct emo_err err = { 0 };
+	char url[128];
+	int port, rc, n;
+	double t_end;
+
+	if (sh("mkdir -p %s", path("live")))
+		SKIP("cannot make a directory");
+	producer_start();
+	ASSERT(producer_pid > 0);
+	/* wait (bounded) until the playlist lists 3 segments */
+	t_end = now_s() + 20;
+	while (now_s() < t_end && sh("test -f %s && [ $(grep -c '^live' %s) -ge 3 ]",
+				   path("live/live.m3u8"), path("live/live.m3u8")))
+		sleep_ms(100);
+	if (now_s() >= t_end)
+		SKIP("ffmpeg cannot write live HLS");
+	port = serve_files();
+	ASSERT(port > 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/live/live.m3u8", port);
+	capture_opts_default(&o);
+	o.source = url;
+	o.timeout_ms = 300;
+	o.backoff_min_s = 0.1;
+	for (int i = 0; i < 5 && (rc = capture_open(&c, &o, &err)) == EMO_ESOURCE; i++)
+		sleep_ms(200); /* the open (playlist, probe) has the 0.3 s deadline */
+	if (rc == EMO_ESOURCE && strstr(err.msg, "timed out"))
+		SKIP("opening took longer than 0.3 s here (valgrind?): %s", err.msg);
+	if (rc)
+		fprintf(stderr, "  %s\n", err.msg);
+	ASSERT_EQ(rc, EMO_OK);
+	capture_stats(c, &st);
+	ASSERT_EQ(st.live, 1);
+	n = read_bounded(c, 1000, 4.5, &rc);
+	capture_stats(c, &st);
+	fprintf(stderr, "  live HLS, 1 s segments: %lld decoded, %d delivered, %d reconnects in 4.5 s%s%s\n",
+		(long long)st.decoded, n, st.reconnects, st.last_error[0] ? ", last error: " : "",
+		st.last_error);
+	capture_close(&c);
+	ASSERT(rc == EMO_OK || rc == EMO_EAGAIN); /* still running */
+	ASSERT_EQ(st.reconnects, 0);
+	/* 10 fps, each segment comes at once: most are dropped as live frames */
+	ASSERT(st.decoded >= 25);
+	ASSERT(n >= 4);
+}
+
+TEST(hls_live_long_segments)
+{
+	NEED_FIXTURES();
+	hls_live_body();
+	serve_files_stop();
+	producer_stop();
 }
 
 /* ---- logging, still images, PNG ---- */
@@ -937,6 +1385,7 @@ int main(int argc, char **argv)
 	RUN(gray_full_range_yuvj_mjpeg);
 	RUN(bad_sources);
 	RUN(truncated_stream_delivers_then_ends);
+	RUN(file_timestamp_gap_kept);
 	RUN(demo_live_frames);
 	RUN(demo_finite_sampled);
 	RUN(realtime_fast_source_drops);
@@ -944,15 +1393,22 @@ int main(int argc, char **argv)
 	RUN(cancel_flag);
 	RUN(stdin_source);
 	RUN(stdin_silent_pipe);
+	RUN(stdin_late_writer);
 	RUN(hls_playlist_file);
 	RUN(screen_region_xvfb);
 	RUN(http_reconnect_after_cut);
 	RUN(http_close_on_hung_read);
+	RUN(http_silence_reported);
 	RUN(unreachable_and_silent_servers);
+	RUN(http_recording_is_a_file);
+	RUN(http_short_live_backs_off);
+	RUN(hls_live_long_segments);
 	RUN(log_routed_to_callback);
 	RUN(read_image_png_and_video);
 	RUN(write_png_roundtrip);
 	server_stop();
+	serve_files_stop();
+	producer_stop();
 	rc = unit_done();
 	sh("rm -rf '%s'", dir);
 	return rc;

@@ -4,15 +4,21 @@
  * The capture thread decodes continuously and keeps only the newest frame
  * (triple buffer); capture_next() hands the caller the newest frame it has
  * not seen yet and says how many were dropped in between. Live sources
- * (devices, network, endless demo) never queue: they drop. Files and stdin
- * with realtime=0 are decoded as fast as the caller takes frames, sampled at
- * opts.fps in media time, with no drops; with realtime=1 they are paced by
- * their timestamps and drop like a live source.
+ * (devices, network streams, endless demo) never queue: they drop. Live HLS
+ * and DASH, which arrive a segment at a time, are played at their
+ * timestamps' pace. Files and stdin with realtime=0 are decoded as fast as
+ * the caller takes frames, sampled at opts.fps in media time, with no drops;
+ * with realtime=1 they are paced by their timestamps and drop like a live
+ * source. Media time follows the timestamps, gaps included; only live
+ * sources and MPEG-TS/HLS treat a jump of more than 10 s as a discontinuity.
  *
  * Sources (struct capture_opts.source):
  *   PATH                  a file (any container FFmpeg reads), also HLS .m3u8
  *   -                     stdin (treated like a file)
- *   rtsp:// http:// https:// rtmp:// udp:// tcp:// srt:// ...  network (live)
+ *   rtsp:// http:// https:// rtmp:// udp:// tcp:// srt:// ...  network: live,
+ *                         unless opening finds a duration (a recording fetched
+ *                         by URL, an HLS playlist with #EXT-X-ENDLIST): then
+ *                         it is read like a file (capture_stats().live 0)
  *   /dev/videoN, webcam, webcam:N    v4l2 camera (live)
  *   screen[:DISPLAY][+X,Y][/WxH]     X11 screen region via x11grab (live)
  *   demo                  synthetic classroom gallery, endless, live-paced
@@ -46,9 +52,16 @@ struct capture_opts {
 	/* expert */
 	const char *format;       /* force the demuxer ("mpegts", "v4l2"...), NULL: probe */
 	const char *av_options;   /* extra demuxer/protocol options "k=v:k=v", NULL: none */
-	int timeout_ms;           /* network open/read timeout, default 5000 */
+	int timeout_ms;           /* network and device open/read timeout, default
+				   * 5000: no data for this long is a stall. Not
+				   * applied to files and stdin (stdin waits for its
+				   * writer until a stop), nor to a whole HLS/DASH
+				   * read, which waits up to a segment at the live
+				   * edge (each request they make has it) */
 	int reconnect;            /* -1 auto (live network and devices), 0 never, 1 always */
-	double backoff_min_s;     /* reconnect backoff start, default 0.5 */
+	double backoff_min_s;     /* reconnect backoff start, default 0.5; it doubles
+				   * per reopening and starts over only after a
+				   * connection delivered frames for 10 s */
 	double backoff_max_s;     /* reconnect backoff cap, default 30 */
 	/* Optional flag (e.g. set by a SIGINT handler): nonzero interrupts
 	 * blocking FFmpeg calls, capture_open() included, like a stop request. */

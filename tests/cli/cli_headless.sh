@@ -156,6 +156,36 @@ expect_rc "URL with password: exit 4" 4 "$EMOTOP" --headless --set capture.timeo
 contains "URL with password: named masked" "$T/err" 'rtsp://***@127.0.0.1:1/x'
 lacks "URL with password: user not shown" "$T/err" 'admin'
 lacks "URL with password: password not shown" "$T/err" 'ter2'
+# capture.timeout is a network timeout: stdin waits for a late writer (the
+# stream carries its MPEG-4 headers in-band, unlike ten.ts)
+ffmpeg -nostdin -loglevel error -y -i "$T/ten.mp4" -c copy -bsf:v dump_extra -f mpegts "$T/tenx.ts"
+{ sleep 2; cat "$T/tenx.ts"; } | "$EMOTOP" --headless --format ndjson --interval 2 \
+	--set capture.timeout=0.5 - >"$T/out" 2>"$T/err"; rc=$?
+[ "$rc" -eq 0 ] && ok "stdin written late: exit 0" || no "stdin written late: exit 0" "exit $rc" "$(head -c 400 "$T/err")"
+n=$(grep -c "$line" "$T/out")
+[ "$n" -eq 4 ] && ok "stdin written late: 4 lines" || no "stdin written late: 4 lines" "got $n"
+# a recording fetched by URL is a file: analysed once, completely, then the end
+# (faststart: python's server does not answer range requests)
+ffmpeg -nostdin -loglevel error -y -i "$T/ten.mp4" -c copy -movflags +faststart "$T/vod.mp4"
+if command -v python3 >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1; then
+	(cd "$T" && exec python3 -c '
+import http.server, socketserver, sys
+class Q(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+s = socketserver.TCPServer(("127.0.0.1", 0), Q)
+open("port.tmp", "w").write(str(s.server_address[1])); import os; os.rename("port.tmp", "port")
+s.serve_forever()') &
+	srv=$!
+	i=0; while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	expect_rc "mp4 over HTTP: ends, exit 0" 0 timeout 60 "$EMOTOP" --headless --format ndjson --interval 2 \
+		"http://127.0.0.1:$(cat "$T/port")/vod.mp4"
+	n=$(grep -c "$line" "$T/out")
+	[ "$n" -eq 4 ] && ok "mp4 over HTTP: 4 lines like the file" || no "mp4 over HTTP: 4 lines like the file" "got $n"
+	lacks "mp4 over HTTP: not replayed" "$T/err" "reconnecting"
+	kill "$srv"; wait "$srv" 2>/dev/null
+else
+	skip "mp4 over HTTP: python3 or timeout absent"
+fi
 expect_rc "unwritable log: exit 6" 6 "$EMOTOP" --headless --log "$T/no/such/dir/x.log" "$T/ten.mp4"
 # write failures are exit 6; a reader closing the pipe is not
 expect_rc "unwritable SVG: exit 6" 6 "$EMOTOP" --headless --report-svg "$T/no/such/dir/r.svg" "$T/ten.mp4"
