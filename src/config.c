@@ -55,7 +55,7 @@ static const struct config_key config_table[] = {
 	 "scale frames down so that their longer side is at most this (0: keep)", NULL,
 	 OFF(capture.max_side), 0},
 	{"capture.timeout", CONFIG_T_FLOAT, 0.1, 600, "5", "s",
-	 "network open/read timeout", NULL, OFF(capture.timeout), 0},
+	 "open/read timeout of network sources and devices", NULL, OFF(capture.timeout), 0},
 	{"capture.reconnect", CONFIG_T_ENUM, 0, 0, "auto", "",
 	 "reopen a failed or ended source with backoff (auto: live streams and devices)",
 	 "auto|never|always", OFF(capture.reconnect), 0},
