@@ -807,6 +807,21 @@ static struct capture *open_http(int port, double backoff, int timeout_ms, struc
 	return c;
 }
 
+/* Poll c (200 ms at a time, at most 300 times) until n frames came; returns
+ * how many did, the last in *last. */
+static int http_frames(struct capture *c, int n, struct emo_image *last)
+{
+	struct emo_image g;
+	int got = 0;
+
+	for (int i = 0; i < 300 && got < n; i++)
+		if (capture_next(c, &g, NULL, 200, NULL) == EMO_OK) {
+			*last = g;
+			got++;
+		}
+	return got;
+}
+
 static void http_reconnect_body(void)
 {
 	struct emo_err err = { 0 };
@@ -821,9 +836,7 @@ static void http_reconnect_body(void)
 	server_start(port);
 	c = open_http(port, 0.2, 3000, &err);
 	ASSERT(c != NULL);
-	for (int i = 0; i < 300 && got < 3; i++)
-		if (capture_next(c, &g, &fi, 200, NULL) == EMO_OK)
-			got++;
+	got = http_frames(c, 3, &g);
 	ASSERT_EQ(got, 3);
 	ASSERT_EQ(g.w, 320);
 	server_stop(); /* cut */
@@ -860,7 +873,6 @@ static void http_stall_body(void)
 	struct emo_err err = { 0 };
 	struct capture *c;
 	struct emo_image g;
-	struct capture_frame_info fi;
 	int port = free_port(), got = 0;
 	double t0;
 
@@ -869,8 +881,7 @@ static void http_stall_body(void)
 	/* a long timeout: the deadline must not be what ends the hung read */
 	c = open_http(port, 0.5, 60000, &err);
 	ASSERT(c != NULL);
-	for (int i = 0; i < 300 && !got; i++)
-		got = capture_next(c, &g, &fi, 200, NULL) == EMO_OK;
+	got = http_frames(c, 1, &g);
 	ASSERT(got);
 	kill(server_pid, SIGSTOP); /* the connection stays open, no more data */
 	sleep_ms(300);
@@ -906,8 +917,7 @@ static void http_silence_body(void)
 	server_start(port);
 	c = open_http(port, 2.0, 500, &err);
 	ASSERT(c != NULL);
-	for (int i = 0; i < 300 && !got; i++)
-		got = capture_next(c, &g, NULL, 200, NULL) == EMO_OK;
+	got = http_frames(c, 1, &g);
 	ASSERT(got);
 	kill(server_pid, SIGSTOP);
 	t_end = now_s() + 20;
