@@ -106,6 +106,26 @@ static int table_width(unsigned cp)
 	return 1;
 }
 
+/* Invisible format characters that terminals disagree on. A terminal that
+ * joins emoji draws U+1F468 U+200D U+1F469 as one 2-column glyph where
+ * wcwidth() (and so curses) counts 4, and a variation selector or a skin
+ * tone may widen or merge the character before it; the row then drifts and
+ * later partial updates land in the wrong cells. Dropping them shows the
+ * parts side by side (a family as its members), at the width curses counts.
+ * Combining marks are not here: curses attaches them to their base cell. */
+static int is_dropped(unsigned cp)
+{
+	return (cp >= 0x200b && cp <= 0x200f) ||   /* ZWSP, ZWNJ, ZWJ, LRM, RLM */
+	       (cp >= 0x202a && cp <= 0x202e) ||   /* bidi embeddings, overrides */
+	       (cp >= 0x2060 && cp <= 0x2064) ||   /* word joiner, invisible operators */
+	       (cp >= 0x2066 && cp <= 0x2069) ||   /* bidi isolates */
+	       (cp >= 0xfe00 && cp <= 0xfe0f) ||   /* variation selectors 1-16 */
+	       cp == 0xfeff ||                     /* zero-width no-break space (BOM) */
+	       (cp >= 0x1f3fb && cp <= 0x1f3ff) || /* emoji skin-tone modifiers */
+	       (cp >= 0xe0000 && cp <= 0xe007f) || /* tags (subdivision flags) */
+	       (cp >= 0xe0100 && cp <= 0xe01ef);   /* variation selectors 17-256 */
+}
+
 int layout_cp_width(unsigned cp)
 {
 	int w;
@@ -128,7 +148,8 @@ int layout_str_width(const char *s)
 
 	while (p && *p) {
 		p += utf8_decode(p, &cp);
-		w += layout_cp_width(cp);
+		if (!is_dropped(cp))
+			w += layout_cp_width(cp);
 	}
 	return w;
 }
@@ -154,11 +175,13 @@ static int put_spaces(char *buf, size_t cap, size_t *len, int n)
 	return n;
 }
 
-/* Width of cp as layout_fit() shows it (substitutions included). */
+/* Width of cp as layout_fit() shows it (substitutions and drops included). */
 static int shown_width(unsigned cp, int utf8)
 {
 	if (cp == ~0u || is_control(cp) || (!utf8 && cp >= 0x80))
 		return 1;
+	if (is_dropped(cp))
+		return 0;
 	return layout_cp_width(cp);
 }
 
@@ -188,6 +211,10 @@ int layout_fit(char *buf, size_t cap, const char *s, int width, enum layout_alig
 		char enc[4];
 		int n = utf8_decode(p, &cp), cw = shown_width(cp, utf8), k;
 
+		if (utf8 && is_dropped(cp)) {
+			p += n;
+			continue;
+		}
 		if (cp == ~0u || is_control(cp) || (!utf8 && cp >= 0x80)) {
 			enc[0] = '?';
 			k = 1;

@@ -80,6 +80,50 @@ TEST(fit_ascii_fallback_only_ascii)
 	ASSERT_STR(b, "???~");
 }
 
+/* 👨‍👩‍👧: man ZWJ woman ZWJ girl. Terminals that join it draw 2 columns where
+ * wcwidth counts 6, so the joiners (and other invisible format characters)
+ * are dropped: the members side by side, 6 columns on every terminal. */
+#define FAMILY "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7"
+#define MEMBERS "\xf0\x9f\x91\xa8\xf0\x9f\x91\xa9\xf0\x9f\x91\xa7"
+#define WAVE "\xf0\x9f\x91\x8b"       /* 👋 */
+#define TONE "\xf0\x9f\x8f\xbd"       /* skin tone 4 */
+#define HEART "\xe2\x9d\xa4"           /* ❤ (1 column) */
+#define VS16 "\xef\xb8\x8f"            /* emoji presentation */
+#define FLAG_GB_SCT "\xf0\x9f\x8f\xb4\xf3\xa0\x81\xa7\xf3\xa0\x81\xa2\xf3\xa0\x81\xb3" \
+	"\xf3\xa0\x81\xa3\xf3\xa0\x81\xb4\xf3\xa0\x81\xbf" /* 🏴 + tags gbsct + cancel */
+
+TEST(fit_drops_joiners_and_modifiers)
+{
+	char b[128];
+
+	ASSERT_EQ(layout_fit(b, sizeof b, FAMILY " fam", 12, LAYOUT_LEFT, 1), 12);
+	ASSERT_STR(b, MEMBERS " fam  ");
+	ASSERT_EQ(layout_str_width(FAMILY), 6);
+	ASSERT_EQ(layout_str_width(b), 12);
+	/* cut inside the sequence: two members and the ellipsis */
+	ASSERT_EQ(layout_fit(b, sizeof b, FAMILY, 5, LAYOUT_LEFT, 1), 5);
+	ASSERT_STR(b, "\xf0\x9f\x91\xa8\xf0\x9f\x91\xa9\xe2\x80\xa6");
+	/* a skin tone (2 columns by wcwidth, merged by some terminals) is dropped */
+	ASSERT_EQ(layout_fit(b, sizeof b, WAVE TONE "x", 4, LAYOUT_RIGHT, 1), 4);
+	ASSERT_STR(b, " " WAVE "x");
+	ASSERT_EQ(layout_str_width(WAVE TONE), 2);
+	/* VS16 (may widen ❤ to 2 columns) and a tag sequence */
+	ASSERT_EQ(layout_fit(b, sizeof b, HEART VS16 "|", 3, LAYOUT_LEFT, 1), 3);
+	ASSERT_STR(b, HEART "| ");
+	ASSERT_EQ(layout_fit(b, sizeof b, FLAG_GB_SCT, 3, LAYOUT_LEFT, 1), 3);
+	ASSERT_STR(b, "\xf0\x9f\x8f\xb4 ");
+	/* zero-width space, word joiner, BOM, bidi isolate: gone */
+	ASSERT_EQ(layout_fit(b, sizeof b, "a\xe2\x80\x8b" "b\xe2\x81\xa0" "c\xef\xbb\xbf"
+			     "d\xe2\x81\xa6" "e", 6, LAYOUT_LEFT, 1), 6);
+	ASSERT_STR(b, "abcde ");
+	/* combining marks stay (curses attaches them to the base cell) */
+	ASSERT_EQ(layout_fit(b, sizeof b, "e\xcc\x81x", 3, LAYOUT_LEFT, 1), 3);
+	ASSERT_STR(b, "e\xcc\x81x ");
+	/* ASCII mode: every non-ASCII code point is still one '?' */
+	ASSERT_EQ(layout_fit(b, sizeof b, FAMILY, 6, LAYOUT_LEFT, 0), 6);
+	ASSERT_STR(b, "????? ");
+}
+
 TEST(fit_small_buffer_is_terminated)
 {
 	char b[4];
@@ -326,6 +370,7 @@ int main(int argc, char **argv)
 	RUN(fit_pads_and_truncates_ascii);
 	RUN(fit_by_display_width_with_wide_chars);
 	RUN(fit_ascii_fallback_only_ascii);
+	RUN(fit_drops_joiners_and_modifiers);
 	RUN(fit_small_buffer_is_terminated);
 	RUN(bar_utf8_eighths_and_width);
 	RUN(bar_ascii_rounds_to_cells);
@@ -341,5 +386,6 @@ int main(int argc, char **argv)
 	setlocale(LC_CTYPE, "C");
 	RUN(str_width_ascii_and_wide);
 	RUN(fit_by_display_width_with_wide_chars);
+	RUN(fit_drops_joiners_and_modifiers);
 	return unit_done();
 }

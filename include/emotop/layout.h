@@ -17,7 +17,9 @@
  * table, so the answer does not depend on the locale for common scripts. */
 int layout_cp_width(unsigned cp);
 
-/* Display width of a UTF-8 string; invalid bytes count 1 each. */
+/* Display width of a UTF-8 string as layout_fit() shows it in UTF-8 mode:
+ * invalid bytes count 1 each; the invisible format characters layout_fit()
+ * drops (see there) count 0. */
 int layout_str_width(const char *s);
 
 enum layout_align {
@@ -30,8 +32,15 @@ enum layout_align {
  * (a wide character that would straddle the edge becomes a space) with an
  * ellipsis ("…", or "~" when !utf8) in the last column when something was cut,
  * and padded with spaces on the right (LAYOUT_LEFT) or left (LAYOUT_RIGHT).
- * Control characters and invalid bytes become '?'. Returns the display width
- * written (== width unless cap was too small). */
+ * Control characters and invalid bytes become '?'. When utf8 is set,
+ * invisible format characters that terminals render differently are dropped
+ * (neither counted nor written): U+200B-U+200F (zero-width space and joiners,
+ * direction marks), U+202A-U+202E, U+2060-U+2064, U+2066-U+2069, U+FEFF,
+ * variation selectors (U+FE00-U+FE0F, U+E0100-U+E01EF), emoji skin-tone
+ * modifiers U+1F3FB-U+1F3FF and tags U+E0000-U+E007F; a ZWJ emoji sequence
+ * such as a family thus shows its members side by side, at the width curses
+ * counts. Combining marks are kept. Returns the display width written
+ * (== width unless cap was too small). */
 int layout_fit(char *buf, size_t cap, const char *s, int width, enum layout_align align,
 	       int utf8);
 
