@@ -94,6 +94,8 @@ static int have_tio;
 static int saved_err_fd = -1;  /* the real stderr while redirected */
 static int err_tmp_fd = -1;    /* where stderr goes while curses runs */
 static int err_is_tmp;
+static volatile sig_atomic_t err_replayed; /* the signal path replayed it */
+static char replay_buf[4096];  /* the signal path's copy buffer */
 static const int fatal_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 static const int quit_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 static struct sigaction old_fatal[sizeof fatal_sigs / sizeof fatal_sigs[0]];
@@ -115,24 +117,77 @@ static double wall_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Write all n bytes of b to fd; async-signal-safe. Returns 0, or -1. */
+static int write_all(int fd, const char *b, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, b, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 void dashboard_signal_restore(void)
 {
-	ssize_t r;
+	int saved_errno = errno;
 
 	if (restore_len)
-		r = write(STDOUT_FILENO, restore_seq, restore_len);
+		write_all(STDOUT_FILENO, restore_seq, restore_len);
 	if (have_tio)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
 	if (saved_err_fd >= 0)
 		dup2(saved_err_fd, STDERR_FILENO);
-	(void)r;
+	/* replay what the temporary file caught (the last words: glibc's
+	 * "free(): invalid pointer", an assertion), once */
+	if (saved_err_fd >= 0 && err_is_tmp && err_tmp_fd >= 0 && !err_replayed) {
+		ssize_t n;
+
+		err_replayed = 1;
+		if (lseek(err_tmp_fd, 0, SEEK_SET) == 0) {
+			while ((n = read(err_tmp_fd, replay_buf, sizeof replay_buf)) != 0) {
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n < 0 || write_all(STDERR_FILENO, replay_buf, (size_t)n) < 0)
+					break;
+			}
+		}
+	}
+	errno = saved_errno;
 }
 
-/* Put the terminal and stderr back, then die by the same signal. */
-static void on_fatal_signal(int sig)
+/* Put the terminal and stderr back, then let the handler that was there
+ * before the dashboard (a sanitizer's, the application's, or the default
+ * action) have the signal. A fault raised by the CPU (si_code > 0) comes
+ * back by itself when the faulting instruction runs again after we return,
+ * with its real siginfo; a sent or raised signal is raised again, and is
+ * delivered to that handler as soon as this one returns. */
+static void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
 {
+	struct sigaction sa;
+	size_t i;
+
+	(void)uctx;
 	dashboard_signal_restore();
-	signal(sig, SIG_DFL);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof fatal_sigs / sizeof fatal_sigs[0]; i++)
+		if (fatal_sigs[i] == sig) {
+			sa = old_fatal[i];
+			break;
+		}
+	/* an ignored fatal signal would leave a process without its screen */
+	if (!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_IGN)
+		sa.sa_handler = SIG_DFL;
+	sigaction(sig, &sa, NULL);
+	if (info && info->si_code > 0 && sig != SIGABRT)
+		return;
 	raise(sig);
 }
 
@@ -206,6 +261,7 @@ static int redirect_stderr(const char *log, struct emo_err *err)
 	}
 	fcntl(saved_err_fd, F_SETFD, FD_CLOEXEC);
 	err_tmp_fd = fd;
+	err_replayed = 0;
 	return EMO_OK;
 }
 
@@ -221,7 +277,7 @@ static void restore_stderr(void)
 	dup2(saved_err_fd, STDERR_FILENO);
 	close(saved_err_fd);
 	saved_err_fd = -1;
-	if (err_is_tmp && lseek(err_tmp_fd, 0, SEEK_SET) == 0) {
+	if (err_is_tmp && !err_replayed && lseek(err_tmp_fd, 0, SEEK_SET) == 0) {
 		while ((n = read(err_tmp_fd, buf, sizeof buf)) > 0)
 			if (write(STDERR_FILENO, buf, (size_t)n) != n)
 				break;
@@ -237,9 +293,11 @@ static void arm_signals(void)
 
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_fatal_signal;
+	sa.sa_sigaction = on_fatal_signal;
+	sa.sa_flags = SA_SIGINFO;
 	for (i = 0; i < sizeof fatal_sigs / sizeof fatal_sigs[0]; i++)
 		sigaction(fatal_sigs[i], &sa, &old_fatal[i]);
+	sa.sa_flags = 0;
 	quit_signal = 0;
 	for (i = 0; i < sizeof quit_sigs / sizeof quit_sigs[0]; i++) {
 		struct sigaction old;

@@ -33,7 +33,12 @@
  * and a handler for fatal signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT)
  * that uses only async-signal-safe calls (write() of the terminfo strings
  * captured at open, tcsetattr() of the termios saved before curses, dup2() of
- * the saved stderr) and then re-raises the signal with its default action.
+ * the saved stderr, then read()/write() of what the temporary file caught, so
+ * a last message such as glibc's "free(): invalid pointer" is not lost) and
+ * then hands the signal to the handler that was installed before the
+ * dashboard opened (a sanitizer's report still appears), or to the default
+ * action: a CPU fault recurs when the handler returns, a raised or sent
+ * signal is raised again.
  * SIGINT, SIGTERM, SIGHUP and SIGQUIT: if the application has no handler for
  * them when the dashboard opens, the dashboard installs one that only sets a
  * flag, and dashboard_poll() then returns DASHBOARD_QUIT; an application
@@ -111,8 +116,10 @@ void dashboard_message(struct dashboard *d, double seconds, const char *msg);
  * that is about to end the process without returning (e.g. a second ^C that
  * re-raises with SIG_DFL): writes the terminfo strings that leave curses
  * (attributes off, cursor on, keypad off, alternate screen off), restores the
- * termios saved before curses and puts stderr back. Does nothing when no
- * dashboard is open. The fatal-signal handler of the dashboard uses it too. */
+ * termios saved before curses, puts stderr back and, when stderr went to the
+ * temporary file, copies what it caught to the real stderr (once: close
+ * does not replay it again). Does nothing when no dashboard is open. The
+ * fatal-signal handler of the dashboard uses it too. */
 void dashboard_signal_restore(void);
 
 /* Name of a sort order ("name", "emotion", "negative", "seen"). */

@@ -4,6 +4,7 @@
  *
  *   dash_driver [--ascii] [--no-color] [--stacked] [--students N]
  *               [--animate] [--frame N] [--stderr-log FILE] [--crash-after N]
+ *               [--fault] [--segv-handler] [--confident] [--name NAME]...
  *
  * Every 200 ms of wall time it advances a fake 5 fps session by one frame
  * (unless paused from the dashboard), builds a struct summary and hands it to
@@ -12,12 +13,21 @@
  * (e.g. 100: alerts and a sparkline already there). r clears the window counters; q exits and
  * prints "dash_driver: quit after N frames" on the restored terminal. A line
  * written to stderr while curses runs is replayed after exit.
+ *
+ * --crash-after N writes "dash_driver: crashing at frame N" to stderr and
+ * raises SIGSEGV at frame N; with --fault it stores through a null pointer
+ * instead (a real fault). --segv-handler installs a SIGSEGV handler of the
+ * driver's own before the dashboard opens (it writes "dash_driver: own
+ * SIGSEGV handler ran" and exits 7), as a sanitizer would. --confident gives
+ * each student's favourite class about 95% (long bars). Each --name sets the
+ * next student's name (the first --name the first student's).
  */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dashboard.h"
 #include "emotop/emotion.h"
@@ -30,6 +40,11 @@ static const char *const names[] = {
 	"Maximiliana-Theodora von Hohenberg",
 };
 #define N_NAMES ((int)(sizeof names / sizeof names[0]))
+#define MAX_ARG_NAMES 8
+
+static const char *arg_names[MAX_ARG_NAMES];
+static int n_arg_names;
+static double fav_weight = 1.2;
 
 /* Deterministic pseudo-random in [0, 1). */
 static double hash01(unsigned x)
@@ -52,7 +67,7 @@ static void make_probs(float *p, int student, double t, int animate)
 		if (animate)
 			v[k] += 0.25 * (1 + sin(t * 0.7 + student + k * 1.3));
 		if (k == fav)
-			v[k] += 1.2;
+			v[k] += fav_weight;
 		sum += v[k];
 	}
 	for (int k = 0; k < EMO_NUM_CLASSES; k++)
@@ -81,7 +96,8 @@ static void build(struct summary *s, long long frame, int n_students, int animat
 
 		st->id = i + 1;
 		st->seat = i;
-		snprintf(st->name, sizeof st->name, "%s", i < N_NAMES ? names[i] : "");
+		snprintf(st->name, sizeof st->name, "%s",
+			 i < n_arg_names ? arg_names[i] : i < N_NAMES ? names[i] : "");
 		make_probs(st->probs, i, t, animate);
 		memcpy(st->raw, st->probs, sizeof st->raw);
 		for (int k = 0; k < EMO_NUM_CLASSES; k++) {
@@ -163,13 +179,25 @@ static void build(struct summary *s, long long frame, int n_students, int animat
 	s->stats.height = 480;
 }
 
+/* Stands in for a handler installed before the dashboard (a sanitizer's). */
+static void own_segv(int sig)
+{
+	static const char m[] = "dash_driver: own SIGSEGV handler ran\n";
+	ssize_t r = write(STDERR_FILENO, m, sizeof m - 1);
+
+	(void)r;
+	(void)sig;
+	_exit(7);
+}
+
 int main(int argc, char **argv)
 {
+	static int *volatile null_ptr; /* --fault stores through it */
 	struct dashboard_opts o;
 	struct emo_err err = {0};
 	struct dashboard *d;
 	static struct summary snap;
-	int n_students = 12, animate = 0, paused = 0, crash_after = -1;
+	int n_students = 12, animate = 0, paused = 0, crash_after = -1, fault = 0;
 	long long frame = 1, window_start = 0;
 
 	dashboard_opts_default(&o);
@@ -190,10 +218,19 @@ int main(int argc, char **argv)
 			frame = atoll(argv[++i]);
 		else if (!strcmp(argv[i], "--crash-after") && i + 1 < argc)
 			crash_after = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--fault"))
+			fault = 1;
+		else if (!strcmp(argv[i], "--segv-handler"))
+			signal(SIGSEGV, own_segv);
+		else if (!strcmp(argv[i], "--confident"))
+			fav_weight = 20;
+		else if (!strcmp(argv[i], "--name") && i + 1 < argc && n_arg_names < MAX_ARG_NAMES)
+			arg_names[n_arg_names++] = argv[++i];
 		else {
 			fprintf(stderr, "usage: dash_driver [--ascii] [--no-color] [--stacked] "
 					"[--students N] [--animate] [--frame N] [--stderr-log FILE] "
-					"[--crash-after N]\n");
+					"[--crash-after N] [--fault] [--segv-handler] [--confident] "
+					"[--name NAME]...\n");
 			return 2;
 		}
 	}
@@ -219,8 +256,14 @@ int main(int argc, char **argv)
 			window_start = frame;
 		if (!paused)
 			frame++;
-		if (crash_after >= 0 && frame >= crash_after)
-			raise(SIGSEGV); /* tests the fatal-signal restore path */
+		if (crash_after >= 0 && frame >= crash_after) {
+			/* tests the fatal-signal path: this line must be replayed */
+			fprintf(stderr, "dash_driver: crashing at frame %lld\n", frame);
+			if (fault)
+				*null_ptr = 1;
+			else
+				raise(SIGSEGV);
+		}
 	}
 	dashboard_close(d);
 	printf("dash_driver: quit after %lld frames\n", frame);
