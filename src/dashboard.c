@@ -58,8 +58,11 @@ struct dashboard {
 	double snap_wall;      /* wall clock (s) when snap arrived: for alert times */
 
 	WINDOW *win[W_COUNT];
+	WINDOW *help_win;      /* the help overlay, made with the panels */
 	struct layout_screen ls;
 	int lines, cols;
+	char *line;            /* a screen line of bar cells: 4 * cols + 1 bytes */
+	size_t line_cap;       /* grown by make_windows() only */
 
 	int utf8, color, mouse, stacked;
 	enum dashboard_sort sort;
@@ -336,6 +339,10 @@ static void free_windows(struct dashboard *d)
 			delwin(d->win[i]);
 			d->win[i] = NULL;
 		}
+	if (d->help_win) {
+		delwin(d->help_win);
+		d->help_win = NULL;
+	}
 }
 
 /* Leave curses and give the terminal and stderr back; idempotent. */
@@ -406,12 +413,53 @@ static void init_colors(struct dashboard *d)
 	init_pair(PAIR_KEY, COLOR_BLACK, COLOR_CYAN);
 }
 
+/* The help overlay: keep it the same as the DASHBOARD KEYS section of
+ * man/emotop.1 and the key handling in handle_key(). */
+static const char *const help_text[] = {
+	"emotop dashboard keys",
+	"",
+	"q            quit",
+	"p space      pause / resume analysis",
+	"s S          cycle sort: name, emotion, negative, seen",
+	"             (S cycles backwards)",
+	"Up/Down j k  scroll one row",
+	"PgUp/PgDn    scroll one page; Home/End: first/last rows",
+	"mouse wheel  scroll three rows",
+	"/            filter students by name: Enter applies,",
+	"             Esc cancels, ^U clears the line;",
+	"             Esc outside the prompt clears the filter",
+	"r            reset the rolling class window",
+	"v            seven bars / one stacked bar per student",
+	"h ? F1       this help (any key closes it)",
+	"^L           redraw the whole screen",
+	"",
+	"Stacked letters: A angry D disgust F fear H happy",
+	"S sad U surprise N neutral. Timeline: happy minus",
+	"negative share per bucket, coloured by its mood.",
+};
+#define HELP_LINES ((int)(sizeof help_text / sizeof help_text[0]))
+
+/* Lay the screen out again and make the panels, the help overlay and the
+ * bar line buffer for this size: the only place they are allocated, so a
+ * frame allocates nothing. On failure a window stays NULL (not drawn) and
+ * the line buffer keeps its old size (bars are cut, never overrun). */
 static void make_windows(struct dashboard *d)
 {
 	const struct layout_rect *r[W_COUNT];
+	size_t need;
+	int h, wd;
 
 	free_windows(d);
 	getmaxyx(stdscr, d->lines, d->cols);
+	need = 4 * (size_t)(d->cols > 0 ? d->cols : 0) + 1;
+	if (need > d->line_cap) {
+		char *p = realloc(d->line, need);
+
+		if (p) {
+			d->line = p;
+			d->line_cap = need;
+		}
+	}
 	layout_screen(d->lines, d->cols, &d->ls);
 	if (d->ls.too_small)
 		return;
@@ -424,6 +472,9 @@ static void make_windows(struct dashboard *d)
 	for (int i = 0; i < W_COUNT; i++)
 		if (r[i]->h > 0 && r[i]->w > 0)
 			d->win[i] = newwin(r[i]->h, r[i]->w, r[i]->y, r[i]->x);
+	h = HELP_LINES + 2 < d->lines ? HELP_LINES + 2 : d->lines;
+	wd = 60 < d->cols ? 60 : d->cols;
+	d->help_win = newwin(h, wd, (d->lines - h) / 2, (d->cols - wd) / 2);
 }
 
 struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err *err)
@@ -509,6 +560,11 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 	if (!atexit_done && atexit(dashboard_atexit) == 0)
 		atexit_done = 1;
 	make_windows(d);
+	if (!d->line) {
+		dashboard_close(d);
+		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+		return NULL;
+	}
 	d->dirty = 1;
 	d->last_paint = -1e9;
 	return d;
@@ -521,6 +577,7 @@ void dashboard_close(struct dashboard *d)
 	shutdown_terminal(d);
 	if (active == d)
 		active = NULL;
+	free(d->line);
 	free(d->snap);
 	free(d);
 }
@@ -733,7 +790,8 @@ static void draw_header(struct dashboard *d, WINDOW *w)
 {
 	const struct summary *s = d->snap;
 	const struct summary_stats *st = &s->stats;
-	int cols = getmaxx(w), x, end = cols;
+	static const char paused[] = " PAUSED ";
+	int cols = getmaxx(w), x, end = cols, pw = layout_str_width(paused);
 	char b[256], src[SUMMARY_SOURCE_MAX], up[32];
 	attr_t lab = pair_attr(d, PAIR_LABEL), val = A_BOLD;
 
@@ -763,8 +821,11 @@ static void draw_header(struct dashboard *d, WINDOW *w)
 			put_seg(d, w, 0, x, end, val, src);
 		}
 	}
-	/* line 1: faces, uptime, frames, dropped, window, state */
+	/* line 1: faces, uptime, frames, dropped, window, state; PAUSED keeps
+	 * its place at the right edge, the counters give way to it */
 	x = 0;
+	if (d->paused)
+		end = cols - pw - 1;
 	layout_uptime(up, sizeof up, d->have_snap ? s->uptime : 0);
 	x = put_seg(d, w, 1, x, end, lab, " faces ");
 	snprintf(b, sizeof b, "%d", d->have_snap ? s->faces : 0);
@@ -778,11 +839,8 @@ static void draw_header(struct dashboard *d, WINDOW *w)
 	snprintf(b, sizeof b, "%lld", st->frames_dropped);
 	x = put_seg(d, w, 1, x, end, st->frames_dropped ? A_BOLD | pair_attr(d, PAIR_ALERT) : val, b);
 	if (d->paused) {
-		const char *p = " PAUSED ";
-		int pw = layout_str_width(p);
-
-		put(d, w, 1, cols - pw > x + 1 ? cols - pw : x + 1, pw,
-		    A_BOLD | A_REVERSE | pair_attr(d, PAIR_PAUSED), p, LAYOUT_LEFT);
+		put(d, w, 1, cols - pw > 0 ? cols - pw : 0, pw,
+		    A_BOLD | A_REVERSE | pair_attr(d, PAIR_PAUSED), paused, LAYOUT_LEFT);
 	} else if (d->have_snap) {
 		snprintf(b, sizeof b, "window %.0fs ", s->window);
 		int bw = layout_str_width(b);
@@ -939,10 +997,10 @@ static void draw_class(struct dashboard *d, WINDOW *w)
 
 		put(d, w, 1 + k, 1, 9, (dom ? A_BOLD : 0) | class_attr(d, k), class_label(k),
 		    LAYOUT_LEFT);
-		if (bw > 0) {
-			layout_bar(b, sizeof b, v, bw, d->utf8, ' ');
+		if (bw > 0 && d->line) {
+			layout_bar(d->line, d->line_cap, v, bw, d->utf8, ' ');
 			wattrset(w, class_attr(d, k) | (dom ? A_BOLD : 0));
-			mvwaddstr(w, 1 + k, 11, b);
+			mvwaddstr(w, 1 + k, 11, d->line);
 			wattrset(w, A_NORMAL);
 		}
 		snprintf(b, sizeof b, "%3.0f%%", 100.0 * v);
@@ -1003,10 +1061,11 @@ static void draw_mood(struct dashboard *d, WINDOW *w)
 		x = put_seg(d, w, y, 1, cols, pair_attr(d, PAIR_LABEL), "mood      ");
 		put_seg(d, w, y++, x, cols, A_BOLD | class_attr(d, dom), dom >= 0 ? class_label(dom) : "-");
 		x = put_seg(d, w, y, 1, cols, pair_attr(d, PAIR_LABEL), "negative  ");
-		if (cols - x - 6 > 0) {
-			layout_bar(b, sizeof b, d->have_snap ? s->negative : 0, cols - x - 6, d->utf8, ' ');
+		if (cols - x - 6 > 0 && d->line) {
+			layout_bar(d->line, d->line_cap, d->have_snap ? s->negative : 0, cols - x - 6,
+				   d->utf8, ' ');
 			wattrset(w, pair_attr(d, PAIR_ALERT));
-			mvwaddstr(w, y, x, b);
+			mvwaddstr(w, y, x, d->line);
 			wattrset(w, A_NORMAL);
 			snprintf(b, sizeof b, "%4.0f%%", d->have_snap ? 100.0 * s->negative : 0.0);
 			put(d, w, y, cols - 5, 5, A_BOLD, b, LAYOUT_RIGHT);
@@ -1102,44 +1161,20 @@ static void draw_footer(struct dashboard *d, WINDOW *w)
 
 static void draw_help(struct dashboard *d)
 {
-	static const char *const text[] = {
-		"emotop dashboard keys",
-		"",
-		"q            quit",
-		"p            pause / resume analysis",
-		"s            cycle sort: name, emotion, negative, seen",
-		"Up/Down      scroll one row (also mouse wheel)",
-		"PgUp/PgDn    scroll one page; Home/End",
-		"/            filter students by name (Enter apply,",
-		"             Esc cancel; Esc again clears it)",
-		"r            reset the rolling class window",
-		"v            seven bars / one stacked bar per student",
-		"h ?          this help (any key closes it)",
-		"",
-		"Stacked letters: A angry D disgust F fear H happy",
-		"S sad U surprise N neutral. Timeline: happy minus",
-		"negative share per bucket, coloured by its mood.",
-	};
-	int n = (int)(sizeof text / sizeof text[0]);
-	int h = n + 2, wd = 60;
-	WINDOW *w;
+	WINDOW *w = d->help_win;
+	int h, wd;
 
-	if (h > d->lines)
-		h = d->lines;
-	if (wd > d->cols)
-		wd = d->cols;
-	w = newwin(h, wd, (d->lines - h) / 2, (d->cols - wd) / 2);
 	if (!w)
 		return;
-	werase(w);
+	getmaxyx(w, h, wd);
+	werase(w); /* also marks it changed: it goes over the panels every frame */
 	if (d->utf8)
 		box(w, 0, 0);
 	else
 		wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
-	for (int i = 0; i < n && i + 1 < h - 1; i++)
-		put(d, w, i + 1, 2, wd - 4, i == 0 ? A_BOLD : A_NORMAL, text[i], LAYOUT_LEFT);
+	for (int i = 0; i < HELP_LINES && i + 1 < h - 1; i++)
+		put(d, w, i + 1, 2, wd - 4, i == 0 ? A_BOLD : A_NORMAL, help_text[i], LAYOUT_LEFT);
 	wnoutrefresh(w);
-	delwin(w);
 }
 
 static void paint(struct dashboard *d)

@@ -1,7 +1,8 @@
 #!/bin/sh
-# dash_keys.sh - each key does what the help says: h/? help, p pause, s sort,
-# / filter (Enter applies, Esc cancels, Esc clears), arrows/PgDn scroll,
-# r reset, v view, q quit; in tmux at 80x24.
+# dash_keys.sh - each key does what the help says: h/?/F1 help, p/space
+# pause, s/S sort, / filter (Enter applies, Esc cancels, ^U clears the line,
+# Esc clears), arrows/j/k/PgDn scroll, r reset, v view, ^L, q quit; in tmux
+# at 80x24.
 . "$(dirname "$0")/dashlib.inc"
 
 first_row() { screen | sed -n 5p | awk '{ print $1 }'; }
@@ -15,11 +16,17 @@ check "first row is Ada" [ "$(first_row)" = Ada ]
 keys h
 check "h shows the help" wait_for 'emotop dashboard keys'
 check "help lists the sort key" shows 'cycle sort: name, emotion, negative, seen'
+check "help: the mouse wheel scrolls three rows (as the code does)" shows 'mouse wheel  scroll three rows'
+check "help lists ^L" shows '\^L +redraw the whole screen'
 keys x
 check "any key closes the help" wait_gone 'emotop dashboard keys'
 keys '?'
 check "? shows the help too" wait_for 'emotop dashboard keys'
 keys Escape
+wait_gone 'emotop dashboard keys'
+keys F1
+check "F1 shows the help too" wait_for 'emotop dashboard keys'
+keys x
 wait_gone 'emotop dashboard keys'
 
 keys p
@@ -31,6 +38,10 @@ f2=$(screen | sed -n 2p | sed 's/.*frames \([0-9]*\).*/\1/')
 check "paused: the caller stops analysing (frames $f1 = $f2)" [ "$f1" = "$f2" ]
 keys p
 check "p again resumes" wait_gone 'PAUSED'
+keys Space
+check "space pauses too" wait_for 'PAUSED'
+keys Space
+check "space again resumes" wait_gone 'PAUSED'
 
 keys s
 check "s: sort by emotion" wait_for 'sort: emotion'
@@ -43,10 +54,20 @@ check "s: sort by last seen" wait_for 'sort: seen'
 keys s
 check "s cycles back to name" wait_for 'sort: name'
 check "Ada first again" [ "$(first_row)" = Ada ]
+keys S
+check "S: sort backwards (name -> seen)" wait_for 'sort: seen'
+keys S
+check "S again: negative" wait_for 'sort: negative'
+keys s s
+wait_for 'sort: name'
 
 keys Down
 check "Down scrolls one row" wait_for 'rows 2-[0-9]+ of 24'
 check "Bruno now first" [ "$(first_row)" = Bruno ]
+keys j
+check "j scrolls down one row" wait_for 'rows 3-[0-9]+ of 24'
+keys k
+check "k scrolls up one row" wait_for 'rows 2-[0-9]+ of 24'
 keys NPage
 check "PgDn scrolls a page" wait_for 'rows 1[0-9]-[0-9]+ of 24'
 keys PPage Home
@@ -61,6 +82,9 @@ check "Enter applies: 2 of 24 rows" wait_for 'STUDENTS 2 of 24  sort: name  filt
 check "filter keeps Ada" shows '^ Ada '
 check "filter keeps Nadia" shows '^ Nadia '
 check "filter drops Bruno" lacks '^ Bruno '
+keys / z z C-u
+check "^U clears the line being edited" wait_for '^filter:  *Enter apply'
+keys Escape
 keys / z z Escape
 check "Esc cancels an edit" wait_for 'STUDENTS 2 of 24  sort: name  filter: ad'
 keys Escape
@@ -78,6 +102,8 @@ keys v
 check "v switches to stacked bars" wait_for 'MIX ADFHSUN'
 keys v
 check "v switches back to seven bars" wait_for 'angry +disg'
+keys C-l
+check "^L repaints (still the dashboard)" wait_for 'STUDENTS 24'
 
 keys q
 check "q quits" wait_for 'quit after [0-9]+ frames'
