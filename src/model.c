@@ -35,6 +35,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "emotop/blob.h"
 #include "emotop/qnn.h"
@@ -524,8 +526,10 @@ int qnn_model_save(const struct qnn_model *m, const char *path, struct emo_err *
 {
 	uint8_t *buf, *q;
 	size_t meta_len, n;
+	char *tmp = NULL;
 	FILE *f;
-	int rc;
+	struct stat sb;
+	int rc, fd = -1;
 
 	rc = qnn_model_validate(m, err);
 	if (rc)
@@ -577,12 +581,23 @@ int qnn_model_save(const struct qnn_model *m, const char *path, struct emo_err *
 	}
 	put_u32(q, model_crc32(buf, n - 4));
 
-	f = fopen(path, "wb");
-	if (!f) {
+	/* a temporary file beside the destination, synced, then renamed over
+	 * it: a failed write (full disk, file size limit) leaves the old file */
+	if (!(tmp = malloc(strlen(path) + sizeof(".tmp.XXXXXX")))) {
+		rc = emo_seterr(err, EMO_ENOMEM, path, 0, 0, "out of memory writing model");
+		goto out;
+	}
+	sprintf(tmp, "%s.tmp.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) {
 		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot create model: %s", strerror(errno));
 		goto out;
 	}
-	if (fwrite(buf, 1, n, f) != n) {
+	if (!(f = fdopen(fd, "wb"))) {
+		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot create model: %s", strerror(errno));
+		close(fd);
+		goto out;
+	}
+	if (fwrite(buf, 1, n, f) != n || fflush(f) || fsync(fileno(f))) {
 		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot write model: %s", strerror(errno));
 		fclose(f);
 		goto out;
@@ -591,8 +606,20 @@ int qnn_model_save(const struct qnn_model *m, const char *path, struct emo_err *
 		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot write model: %s", strerror(errno));
 		goto out;
 	}
+	/* mkstemp makes it 0600: keep the mode of the file replaced, else 0644 */
+	if (chmod(tmp, stat(path, &sb) ? 0644 : sb.st_mode & 07777) || rename(tmp, path)) {
+		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot write model: %s", strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
 	rc = EMO_OK;
 out:
+	if (tmp) {
+		if (fd >= 0)
+			remove(tmp);
+		free(tmp);
+	}
 	free(buf);
 	return rc;
 }

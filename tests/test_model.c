@@ -1,6 +1,10 @@
 /* test_model.c - the .qnn file: round trip, and rejection of truncated,
  * corrupted, wrong-version and inconsistent files (CRC re-computed so the
  * field validator itself is exercised), never crashing. */
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -399,6 +403,60 @@ TEST(empty_and_missing_files)
 	qnn_model_free(NULL);
 }
 
+/* A save that fails part-way (here the file size limit, as a full disk
+ * would) leaves the file it was to replace as it was, and no temporary
+ * file; a save that succeeds replaces it, keeping its mode. */
+TEST(save_is_atomic)
+{
+	struct qnn_model *m = small_model(), *r = NULL;
+	struct emo_err err;
+	const char *p0 = tmp_path("keep.qnn");
+	char p[128];
+	const char old[] = "the previous model";
+	char buf[64] = {0};
+	struct rlimit rl, small = {.rlim_cur = 64, .rlim_max = RLIM_INFINITY};
+	void (*prev)(int);
+	struct stat sb;
+	FILE *f;
+	DIR *d;
+	struct dirent *e;
+	int left = 0, rc;
+
+	ASSERT(m && p0);
+	snprintf(p, sizeof(p), "%s", p0);
+	f = fopen(p, "wb");
+	ASSERT(f && fwrite(old, 1, sizeof(old), f) == sizeof(old));
+	fclose(f);
+	ASSERT_EQ(chmod(p, 0640), 0);
+	ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	small.rlim_max = rl.rlim_max;
+	prev = signal(SIGXFSZ, SIG_IGN);
+	ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+	rc = qnn_model_save(m, p, &err);
+	setrlimit(RLIMIT_FSIZE, &rl);
+	signal(SIGXFSZ, prev);
+	ASSERT_EQ(rc, EMO_EIO);
+	f = fopen(p, "rb");
+	ASSERT(f);
+	ASSERT_EQ(fread(buf, 1, sizeof(buf), f), sizeof(old));
+	fclose(f);
+	ASSERT_STR(buf, old);
+	d = opendir(tmpdir);
+	ASSERT(d);
+	while ((e = readdir(d)))
+		left += !strncmp(e->d_name, "keep.qnn.", 9);
+	closedir(d);
+	ASSERT_EQ(left, 0);
+	ASSERT_EQ(qnn_model_save(m, p, &err), EMO_OK);
+	ASSERT_EQ(qnn_model_load(p, &r, &err), EMO_OK);
+	ASSERT(models_equal(m, r));
+	ASSERT_EQ(stat(p, &sb), 0);
+	ASSERT_EQ(sb.st_mode & 0777, 0640);
+	unlink(p);
+	qnn_model_free(r);
+	qnn_model_free(m);
+}
+
 /* Every embedded model loads: classifiers end in 7 logits, the detector
  * and its verifier say what they are; emo_blobs() lists the classifiers
  * first. */
@@ -448,6 +506,7 @@ int main(int argc, char **argv)
 	RUN(inconsistent_fields_resealed);
 	RUN(random_garbage_never_crashes);
 	RUN(empty_and_missing_files);
+	RUN(save_is_atomic);
 	RUN(embedded_blobs);
 	if (tmpdir[0]) {
 		unlink(tmp_path("m.qnn"));

@@ -109,7 +109,10 @@ int qnn_model_validate(const struct qnn_model *m, struct emo_err *err);
 int qnn_model_load(const char *path, struct qnn_model **out, struct emo_err *err);
 int qnn_model_load_mem(const void *buf, size_t len, const char *name,
 		       struct qnn_model **out, struct emo_err *err);
-/* Write a model (validated first). Arrays stay owned by the caller. */
+/* Write a model (validated first). Arrays stay owned by the caller. The
+ * file is written to a temporary file in the same folder, synced and renamed
+ * over path, so that on any error (EMO_EIO, EMO_ENOMEM, EMO_EINVAL) path is
+ * left as it was. */
 int qnn_model_save(const struct qnn_model *m, const char *path, struct emo_err *err);
 /* Free a model from qnn_model_load*() or a model whose arrays were malloc'ed;
  * NULL-safe. */
