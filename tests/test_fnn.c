@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <jpeglib.h>
 
 #include "train/data.h"
 #include "train/fnn.h"
@@ -535,6 +538,251 @@ TEST(fer_folder_reader)
 	fer_free(&s);
 }
 
+
+/* A checkpoint path longer than 1024 bytes (five nested folders of 250
+ * characters): saved under its own name, the temporary file beside it gone
+ * (the temporary name was cut at 1024 bytes). */
+TEST(checkpoint_long_path)
+{
+	char root[] = "/tmp/emotop-fnn-XXXXXX", path[2048], seg[251], tmp[2100];
+	struct fnn *a = fnn_new("c4,p,f6,o3", (struct fnn_shape){6, 6, 1}, 5);
+	struct fnn *b = fnn_new("c4,p,f6,o3", (struct fnn_shape){6, 6, 1}, 7);
+	char dirs[5][2048];
+
+	ASSERT(mkdtemp(root) && a && b);
+	memset(seg, 'd', 250);
+	seg[250] = '\0';
+	snprintf(path, sizeof(path), "%s", root);
+	for (int i = 0; i < 5; i++) {
+		size_t n = strlen(path);
+		snprintf(path + n, sizeof(path) - n, "/%s", seg);
+		ASSERT_EQ(mkdir(path, 0755), 0);
+		snprintf(dirs[i], sizeof(dirs[i]), "%s", path);
+	}
+	{
+		size_t n = strlen(path);
+		snprintf(path + n, sizeof(path) - n, "/net.ckpt");
+	}
+	ASSERT(strlen(path) > 1100);
+	ASSERT_EQ(fnn_save(a, path, NULL, 0, 1), 0);
+	ASSERT_EQ(fnn_load(b, path, NULL, 0, NULL), 0);
+	ASSERT(!memcmp(a->params[0].w, b->params[0].w, sizeof(float) * (size_t)a->params[0].n));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	ASSERT(access(tmp, F_OK) != 0);
+	unlink(path);
+	for (int i = 4; i >= 0; i--)
+		rmdir(dirs[i]);
+	rmdir(root);
+	fnn_free(a);
+	fnn_free(b);
+}
+
+/* The optimizer's type and the dropout RNG are stored (EMOFNN02); a
+ * checkpoint without optimizer state loads as none, with zeroed moments;
+ * an EMOFNN01 checkpoint (the shipped ones) still loads, its optimizer
+ * unknown; fnn_resume_check refuses what a resume cannot continue. */
+TEST(checkpoint_optimizer_state)
+{
+	char path[] = "/tmp/emotop-fnn-XXXXXX";
+	int fd = mkstemp(path);
+	struct fnn *a = fnn_new("c4,p,d0.3,f6,o3", (struct fnn_shape){6, 6, 1}, 5);
+	struct fnn *b = fnn_new("c4,p,d0.3,f6,o3", (struct fnn_shape){6, 6, 1}, 99);
+	float x[2 * 36];
+	int lab[2] = {0, 2};
+	float dz[6];
+	FILE *f;
+	char *buf;
+	long n;
+
+	ASSERT(fd >= 0 && a && b);
+	close(fd);
+	ASSERT_EQ(a->opt, FNN_OPT_NONE);
+	for (int i = 0; i < 72; i++)
+		x[i] = frand();
+	for (int step = 1; step <= 2; step++) {
+		const float *z = fnn_forward(a, x, 2, 1);
+		fnn_softmax_xent(z, lab, 2, 3, 0, NULL, dz, NULL);
+		fnn_zero_grad(a);
+		fnn_backward(a, x, dz, 2);
+		fnn_step(a, FNN_ADAMW, 0.01f, 0.9f, 0, step);
+	}
+	ASSERT_EQ(a->opt, FNN_ADAMW);
+	ASSERT_EQ(fnn_save(a, path, NULL, 0, 1), 0);
+	ASSERT_EQ(fnn_load(b, path, NULL, 0, NULL), 0);
+	ASSERT_EQ(b->opt, FNN_ADAMW);
+	ASSERT(b->rng == a->rng);
+	ASSERT(!memcmp(a->params[0].m, b->params[0].m, sizeof(float) * (size_t)a->params[0].n));
+	ASSERT_EQ(fnn_resume_check(b, path, FNN_ADAMW, "--reset-optimizer"), 0);
+	ASSERT(fnn_resume_check(b, path, FNN_SGD, "--reset-optimizer") != 0);
+	/* the same dropout masks follow */
+	{
+		const float *za = fnn_forward(a, x, 2, 1);
+		float keep[6];
+		memcpy(keep, za, sizeof(keep));
+		za = fnn_forward(b, x, 2, 1);
+		for (int i = 0; i < 6; i++)
+			ASSERT_NEAR(za[i], keep[i], 0);
+	}
+	/* without optimizer state: none, moments zeroed */
+	ASSERT_EQ(fnn_save(a, path, NULL, 0, 0), 0);
+	ASSERT_EQ(fnn_load(b, path, NULL, 0, NULL), 0);
+	ASSERT_EQ(b->opt, FNN_OPT_NONE);
+	ASSERT(b->params[0].m[0] == 0 && b->params[0].v[0] == 0);
+	ASSERT(fnn_resume_check(b, path, FNN_ADAMW, "--reset-optimizer") != 0);
+	/* EMOFNN01: the same without the 12 bytes of opt and rng */
+	ASSERT_EQ(fnn_save(a, path, NULL, 0, 1), 0);
+	f = fopen(path, "rb");
+	ASSERT(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n);
+	ASSERT(buf && fread(buf, 1, (size_t)n, f) == (size_t)n);
+	fclose(f);
+	{
+		uint32_t al;
+		long at;
+		memcpy(&al, buf + 8, 4);
+		at = 12 + (long)al + 4; /* after with_opt */
+		memcpy(buf, "EMOFNN01", 8);
+		memmove(buf + at, buf + at + 12, (size_t)(n - at - 12));
+		f = fopen(path, "wb");
+		ASSERT(f && fwrite(buf, 1, (size_t)(n - 12), f) == (size_t)(n - 12));
+		fclose(f);
+	}
+	free(buf);
+	b->rng = 77;
+	ASSERT_EQ(fnn_load(b, path, NULL, 0, NULL), 0);
+	ASSERT_EQ(b->opt, FNN_OPT_UNKNOWN);
+	ASSERT(b->rng == 77);
+	ASSERT(!memcmp(a->params[0].w, b->params[0].w, sizeof(float) * (size_t)a->params[0].n));
+	ASSERT(!memcmp(a->params[0].v, b->params[0].v, sizeof(float) * (size_t)a->params[0].n));
+	ASSERT_EQ(fnn_resume_check(b, path, FNN_SGD, "--reset-optimizer"), 0);
+	fnn_reset_opt(b);
+	ASSERT_EQ(b->opt, FNN_OPT_NONE);
+	ASSERT(b->params[0].v[0] == 0);
+	unlink(path);
+	fnn_free(a);
+	fnn_free(b);
+}
+
+/* A w x h gray JPEG of a gradient, written with libjpeg. */
+static int write_jpeg(const char *path, int w, int h)
+{
+	struct jpeg_compress_struct c;
+	struct jpeg_error_mgr e;
+	FILE *f = fopen(path, "wb");
+	uint8_t row[512];
+
+	if (!f || w > 512)
+		return -1;
+	c.err = jpeg_std_error(&e);
+	jpeg_create_compress(&c);
+	jpeg_stdio_dest(&c, f);
+	c.image_width = (JDIMENSION)w;
+	c.image_height = (JDIMENSION)h;
+	c.input_components = 1;
+	c.in_color_space = JCS_GRAYSCALE;
+	jpeg_set_defaults(&c);
+	jpeg_start_compress(&c, TRUE);
+	while (c.next_scanline < c.image_height) {
+		JSAMPROW r = row;
+		for (int x = 0; x < w; x++)
+			row[x] = (uint8_t)((x * 7 + (int)c.next_scanline * 13) & 255);
+		jpeg_write_scanlines(&c, &r, 1);
+	}
+	jpeg_finish_compress(&c);
+	jpeg_destroy_compress(&c);
+	return fclose(f);
+}
+
+/* A truncated JPEG (libjpeg pads it and warns) is not a readable image: not
+ * for jpeg_load_gray, and a FER folder holding one is an error. */
+TEST(jpeg_truncated_refused)
+{
+	char root[] = "/tmp/emotop-jpg-XXXXXX", p[4200];
+	uint8_t *px = NULL;
+	int w = 0, h = 0;
+	struct fer_set s;
+	struct stat sb;
+	const char *const cls[7] = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
+
+	ASSERT(mkdtemp(root));
+	for (int c = 0; c < 7; c++) {
+		snprintf(p, sizeof(p), "%s/%s", root, cls[c]);
+		ASSERT_EQ(mkdir(p, 0755), 0);
+		snprintf(p, sizeof(p), "%s/%s/a.jpg", root, cls[c]);
+		ASSERT_EQ(write_jpeg(p, 48, 48), 0);
+	}
+	ASSERT_EQ(jpeg_load_gray(p, &px, &w, &h), 0);
+	ASSERT(w == 48 && h == 48);
+	free(px);
+	ASSERT_EQ(jpeg_size(p, &w, &h), 0);
+	ASSERT(w == 48 && h == 48);
+	ASSERT_EQ(fer_load(root, NULL, &s), 0);
+	ASSERT_EQ(s.n, 7);
+	fer_free(&s);
+	ASSERT_EQ(stat(p, &sb), 0);
+	ASSERT_EQ(truncate(p, sb.st_size / 2), 0);
+	ASSERT(jpeg_load_gray(p, &px, &w, &h) != 0);
+	ASSERT(px == NULL);
+	ASSERT(fer_load(root, NULL, &s) != 0);
+	ASSERT_EQ(s.n, 0);
+	for (int c = 0; c < 7; c++) {
+		snprintf(p, sizeof(p), "%s/%s/a.jpg", root, cls[c]);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/%s", root, cls[c]);
+		rmdir(p);
+	}
+	rmdir(root);
+}
+
+/* Usage values other than FER2013's three, and labels that only fit after
+ * a cast to int, are errors naming the line. */
+TEST(fer_csv_strict)
+{
+	char path[] = "/tmp/emotop-fer-XXXXXX.csv";
+	int fd = mkstemps(path, 4);
+	FILE *f;
+	struct fer_set s;
+	const char *bad[2] = {"4294967299", "3"};
+	const char *use[2] = {"Training", "Trainig"};
+
+	ASSERT(fd >= 0);
+	close(fd);
+	for (int k = 0; k < 2; k++) {
+		f = fopen(path, "w");
+		ASSERT(f);
+		fprintf(f, "emotion,pixels,Usage\n");
+		for (int r = 0; r < 2; r++) {
+			fprintf(f, "%s,", r ? bad[k] : "1");
+			for (int i = 0; i < 2304; i++)
+				fprintf(f, "%s%d", i ? " " : "", i % 256);
+			fprintf(f, ",%s\n", r ? use[k] : "Training");
+		}
+		fclose(f);
+		ASSERT(fer_load(path, "Training", &s) != 0);
+		ASSERT_EQ(s.n, 0);
+	}
+	unlink(path);
+}
+
+/* Strict numbers for options: all of it a number, within the range. */
+TEST(parse_int_strict)
+{
+	long v = 0;
+	float fv = 0;
+
+	ASSERT_EQ(train_parse_int("--epochs", "a count", "12", 1, 100, &v), 0);
+	ASSERT_EQ(v, 12);
+	ASSERT(train_parse_int("--epochs", "a count", "1x", 1, 100, &v) != 0);
+	ASSERT(train_parse_int("--epochs", "a count", "", 1, 100, &v) != 0);
+	ASSERT(train_parse_int("--epochs", "a count", "0", 1, 100, &v) != 0);
+	ASSERT(train_parse_int("--seed", "a number", "99999999999999999999", 0, 2147483647, &v) != 0);
+	ASSERT(train_parse_range("--lr", "a rate", "abc", 0, 10, &fv) != 0);
+	ASSERT(train_parse_range("--lr", "a rate", "nan", 0, 10, &fv) != 0);
+}
+
 int main(int argc, char **argv)
 {
 	unit_init(argc, argv);
@@ -554,5 +802,10 @@ int main(int argc, char **argv)
 	RUN(jpeg_roundtrip);
 	RUN(fer_csv_reader);
 	RUN(fer_folder_reader);
+	RUN(checkpoint_long_path);
+	RUN(checkpoint_optimizer_state);
+	RUN(jpeg_truncated_refused);
+	RUN(fer_csv_strict);
+	RUN(parse_int_strict);
 	return unit_done();
 }

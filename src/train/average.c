@@ -14,6 +14,7 @@
 
 #define AVG_MAX 64
 #define AVG_EXTRA_MAX 65536
+#define AVG_MIN_FACES 16 /* the smallest split batch norm is measured on */
 
 static void avg_usage(void)
 {
@@ -37,7 +38,7 @@ int train_cmd_average(int argc, char **argv)
 	struct fnn *avg = NULL, *one = NULL;
 	struct fer_set train = {0};
 	float *x = NULL;
-	int *order = NULL;
+	int *order = NULL, nb = 0, measured = 0;
 	const int B = 128, N = FER_SIZE * FER_SIZE;
 
 	optind = 1;
@@ -76,23 +77,37 @@ int train_cmd_average(int argc, char **argv)
 		goto out;
 	if (train_load_split(data, "Training", 0, &train))
 		goto out;
-	/* batch norm: fresh statistics, accumulated by the running averages
-	 * of training-mode passes over the whole split (dropout as trained),
-	 * in a fixed shuffled order (the split is sorted by class, and a batch
-	 * of one class has other statistics) */
-	if (!(order = malloc(sizeof(int) * (size_t)train.n)))
+	/* batch norm: fresh statistics, the mean over batches of the batch
+	 * statistics of training-mode passes over the whole split (dropout as
+	 * trained), every face in one batch of nearly equal ones, in a fixed
+	 * shuffled order (the split is sorted by class, and a batch of one class
+	 * has other statistics) */
+	if (train.n < AVG_MIN_FACES) {
+		fprintf(stderr, "emotop-train: %s: %d training faces, too few to measure batch norm (at least %d)\n",
+			data, train.n, AVG_MIN_FACES);
 		goto out;
-	train_shuffle(order, train.n, 12345);
-	for (int i = 0; i + B <= train.n; i += B) {
-		for (int b = 0; b < B; b++)
-			for (int j = 0; j < N; j++)
-				x[(size_t)b * N + j] = train.px[(size_t)order[i + b] * N + j] / 255.0f;
-		fnn_forward(avg, x, B, 1);
 	}
+	if (!(order = malloc(sizeof(int) * (size_t)train.n))) {
+		fprintf(stderr, "emotop-train: out of memory\n");
+		goto out;
+	}
+	train_shuffle(order, train.n, 12345);
+	nb = (train.n + B - 1) / B;
+	for (int k = 0; k < nb; k++) {
+		int first = (int)((long)k * train.n / nb), end = (int)((long)(k + 1) * train.n / nb);
+		for (int b = 0; b < end - first; b++)
+			for (int j = 0; j < N; j++)
+				x[(size_t)b * N + j] = train.px[(size_t)order[first + b] * N + j] / 255.0f;
+		/* cumulative: batch k weighs 1/(k+1), so all weigh the same */
+		avg->bn_momentum = 1.0f / (float)(k + 1);
+		fnn_forward(avg, x, end - first, 1);
+		measured += end - first;
+	}
+	avg->bn_momentum = 0;
 	if (fnn_save(avg, out, extra, extra_len, 0))
 		goto out;
-	printf("averaged %d checkpoints of %s into %s (batch norm re-measured on %d faces)\n", n,
-	       arch, out, train.n);
+	printf("averaged %d checkpoints of %s into %s (batch norm re-measured on %d faces in %d batches)\n",
+	       n, arch, out, measured, nb);
 	rc = 0;
 out:
 	fer_free(&train);

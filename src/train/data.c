@@ -25,10 +25,12 @@ static void jpeg_err_exit(j_common_ptr cinfo)
 	longjmp(e->jb, 1);
 }
 
+/* libjpeg's messages are not printed; its warnings (level -1: corrupt or
+ * truncated data, which it pads) are counted as jpeg_std_error's would be. */
 static void jpeg_quiet(j_common_ptr cinfo, int level)
 {
-	(void)cinfo;
-	(void)level;
+	if (level < 0)
+		cinfo->err->num_warnings++;
 }
 
 int jpeg_load_gray(const char *path, uint8_t **px, int *w, int *h)
@@ -66,11 +68,41 @@ int jpeg_load_gray(const char *path, uint8_t **px, int *w, int *h)
 		jpeg_read_scanlines(&ci, &row, 1);
 	}
 	jpeg_finish_decompress(&ci);
+	/* a truncated or corrupt file decodes with padding and a warning: it
+	 * is not a readable image */
+	if (je.mgr.num_warnings > 0)
+		longjmp(je.jb, 1);
 	*w = (int)ci.output_width;
 	*h = (int)ci.output_height;
 	jpeg_destroy_decompress(&ci);
 	fclose(f);
 	*px = buf;
+	return 0;
+}
+
+int jpeg_size(const char *path, int *w, int *h)
+{
+	struct jpeg_decompress_struct ci;
+	struct jpeg_err je;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return -1;
+	ci.err = jpeg_std_error(&je.mgr);
+	je.mgr.error_exit = jpeg_err_exit;
+	je.mgr.emit_message = jpeg_quiet;
+	if (setjmp(je.jb)) {
+		jpeg_destroy_decompress(&ci);
+		fclose(f);
+		return -1;
+	}
+	jpeg_create_decompress(&ci);
+	jpeg_stdio_src(&ci, f);
+	jpeg_read_header(&ci, TRUE);
+	*w = (int)ci.image_width;
+	*h = (int)ci.image_height;
+	jpeg_destroy_decompress(&ci);
+	fclose(f);
 	return 0;
 }
 
@@ -214,9 +246,12 @@ static int fer_load_dir(const char *root, struct fer_set *s)
 			uint8_t *px;
 			int w, h;
 			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			/* FER2013 holds no damaged file (all 32,298 here decode
+			 * cleanly): one that does not is an error, not a face */
 			if (jpeg_load_gray(path, &px, &w, &h)) {
-				fprintf(stderr, "emotop-train: %s: not a readable JPEG, skipped\n", path);
-				continue;
+				fprintf(stderr, "emotop-train: %s: not a readable, complete JPEG\n", path);
+				rc = -2;
+				break;
 			}
 			if (w != FER_SIZE || h != FER_SIZE) {
 				fprintf(stderr, "emotop-train: %s: %dx%d, expected 48x48, skipped\n", path, w, h);
@@ -230,7 +265,8 @@ static int fer_load_dir(const char *root, struct fer_set *s)
 			free(names[i]);
 		free(names);
 		if (rc) {
-			fprintf(stderr, "emotop-train: out of memory\n");
+			if (rc == -1)
+				fprintf(stderr, "emotop-train: out of memory\n");
 			return -1;
 		}
 	}
@@ -258,9 +294,11 @@ static int fer_load_csv(const char *path, const char *usage, struct fer_set *s)
 		lineno++;
 		if (lineno == 1 && !strncmp(line, "emotion", 7))
 			continue;
-		label = (int)strtol(p, &end, 10);
-		if (end == p || *end != ',' || label < 0 || label >= EMO_NUM_CLASSES)
+		/* range-checked as a long: 4294967299 is not class 3 */
+		v = strtol(p, &end, 10);
+		if (end == p || *end != ',' || v < 0 || v >= EMO_NUM_CLASSES)
 			goto bad;
+		label = (int)v;
 		p = end + 1;
 		if (*p == '"')
 			p++;
@@ -279,6 +317,13 @@ static int fer_load_csv(const char *path, const char *usage, struct fer_set *s)
 			goto bad;
 		p++;
 		p[strcspn(p, "\r\n")] = '\0';
+		if (strcmp(p, "Training") && strcmp(p, "PublicTest") && strcmp(p, "PrivateTest")) {
+			fprintf(stderr, "emotop-train: %s:%ld: unknown Usage '%.40s' (want Training, "
+					"PublicTest or PrivateTest)\n",
+				path, lineno, p);
+			rc = -1;
+			break;
+		}
 		if (usage && strcmp(p, usage))
 			continue;
 		if (fer_push(s, &cap, img, label)) {

@@ -27,8 +27,12 @@ void fer_free(struct fer_set *s);
  * of the given sigma (0: none) then contrast normalisation (facenorm.h). */
 void fer_preprocess(struct fer_set *s, float blur);
 
-/* Decode a gray JPEG file into a malloc'ed buffer; returns 0 or -1. */
+/* Decode a gray JPEG file into a malloc'ed buffer; returns 0, or -1 when
+ * the file cannot be opened or is not a complete, valid JPEG (libjpeg's
+ * warnings, e.g. a truncated file it would pad, count as failure). */
 int jpeg_load_gray(const char *path, uint8_t **px, int *w, int *h);
+/* The size of a JPEG file from its header (nothing decoded); 0 or -1. */
+int jpeg_size(const char *path, int *w, int *h);
 
 /* Compress the w x h gray image px (dense rows) to JPEG at quality 1..100
  * in memory and decode it back into px: the blocking and ringing of a

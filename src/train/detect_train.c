@@ -176,9 +176,9 @@ static void dt_free(struct dt_data *d);
  * is freed (dt_free) and -1 returned; on success the caller owns d. */
 static int dt_load(struct dt_data *d, const char *root, const char *fer)
 {
-	char path[4096], line[1024];
+	char path[4096], ip[4096], line[1024];
 	FILE *f;
-	int cap = 0, pcap = 0, ncap = 0;
+	int cap = 0, pcap = 0, ncap = 0, lineno = 0, iw = -1, ih = -1, bad_crops = 0;
 	DIR *dir = NULL;
 	struct dirent *e;
 	struct dt_photo *tmp;
@@ -189,25 +189,54 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 		fprintf(stderr, "emotop-train: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
+	/* only line 1 may be a header; every other line is a face: image name,
+	 * box x,y,w,h (w, h > 0; overlapping the image, which a face cut by
+	 * its border does), eyes, nose and mouth, all finite */
 	while (fgets(line, sizeof(line), f)) {
 		char name[256];
 		float v[12];
-		if (sscanf(line, "%255[^,],%f,%f,%f,%f,%f,%f,%f,%f,%f,%f,%f,%f", name, &v[0], &v[1],
-			   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]) != 13)
+		int used = -1, ok;
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			fprintf(stderr, "emotop-train: %s:%d: line too long\n", path, lineno);
+			goto fail;
+		}
+		ok = sscanf(line, "%255[^,],%f,%f,%f,%f,%f,%f,%f,%f,%f,%f,%f,%f %n", name, &v[0], &v[1],
+			    &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11],
+			    &used) == 13 && used >= 0 && !line[used];
+		if (!ok && lineno == 1)
 			continue; /* header */
+		for (int k = 0; ok && k < 12; k++)
+			ok = isfinite(v[k]);
+		if (!ok || !(v[2] > 0) || !(v[3] > 0)) {
+			fprintf(stderr,
+				"emotop-train: %s:%d: %s (want image,x,y,w,h and 8 landmark coordinates, "
+				"finite, w and h > 0)\n",
+				path, lineno, ok ? "a box without area" : "malformed row");
+			goto fail;
+		}
 		if (train_grow(&d->faces, &cap, d->n_faces, sizeof(*d->faces), 4096))
 			goto oom;
 		if (!d->n_photo || strcmp(name, strrchr(d->photo[d->n_photo - 1].path, '/') + 1)) {
 			if (train_grow(&d->photo, &pcap, d->n_photo, sizeof(*d->photo), 4096))
 				goto oom;
-			snprintf(path, sizeof(path), "%s/webfaces/images/%s", root, name);
-			if (!(d->photo[d->n_photo].path = strdup(path)))
+			snprintf(ip, sizeof(ip), "%s/webfaces/images/%s", root, name);
+			if (!(d->photo[d->n_photo].path = strdup(ip)))
 				goto oom;
 			d->photo[d->n_photo].first = d->n_faces;
 			d->photo[d->n_photo].n = 0;
 			d->photo[d->n_photo].ign_first = 0;
 			d->photo[d->n_photo].ign_n = 0;
 			d->n_photo++;
+			/* an image that does not read is counted and left out
+			 * later (dt_preload); its boxes cannot be checked */
+			if (jpeg_size(ip, &iw, &ih))
+				iw = ih = -1;
+		}
+		if (iw > 0 && (v[0] >= (float)iw || v[1] >= (float)ih || v[0] + v[2] <= 0 || v[1] + v[3] <= 0)) {
+			fprintf(stderr, "emotop-train: %s:%d: the box %g,%g %gx%g lies outside the %dx%d image %s\n",
+				path, lineno, (double)v[0], (double)v[1], (double)v[2], (double)v[3], iw, ih, name);
+			goto fail;
 		}
 		{
 			struct dt_face *fc = &d->faces[d->n_faces++];
@@ -219,6 +248,10 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 			fc->side = v[2];
 			d->photo[d->n_photo - 1].n++;
 		}
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "emotop-train: %s: %s\n", path, strerror(errno));
+		goto fail;
 	}
 	fclose(f);
 	f = NULL;
@@ -274,23 +307,43 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 		d->neg = t;
 		d->n_train_neg = d->n_neg - (d->n_neg + 6) / 10;
 	}
+	/* samples are drawn from each split: none may be empty */
+	if (d->n_train_photo < 1 || d->n_train_photo == d->n_photo) {
+		fprintf(stderr,
+			"emotop-train: %s/webfaces: %d photos, %d of them held out: both the training and "
+			"the held-out photos (1 in 10 by a hash of the name) must be non-empty\n",
+			root, d->n_photo, d->n_photo - d->n_train_photo);
+		goto fail;
+	}
+	if (d->n_train_neg < 1 || d->n_train_neg == d->n_neg) {
+		fprintf(stderr,
+			"emotop-train: %s/negatives: %d images: at least 4 are needed (every 10th is held "
+			"out, the first of them the 4th)\n",
+			root, d->n_neg);
+		goto fail;
+	}
 	/* landmark crops */
 	snprintf(path, sizeof(path), "%s/crops.csv", root);
 	if ((f = fopen(path, "r"))) {
 		int ccap = 0;
 		while (fgets(line, sizeof(line), f)) {
-			char name[256], ip[4096];
+			char name[256];
 			float v[10];
 			uint8_t *px;
-			int w, h;
+			int w, h, finite = 1;
 			if (sscanf(line, "%255[^,],%f,%f,%f,%f,%f,%f,%f,%f,%f,%f", name, &v[0], &v[1], &v[2],
 				   &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) != 11)
 				continue;
+			for (int k = 0; k < 10; k++)
+				finite &= isfinite(v[k]) != 0;
 			snprintf(ip, sizeof(ip), "%s/crops/%s", root, name);
-			if (jpeg_load_gray(ip, &px, &w, &h))
+			if (!finite || jpeg_load_gray(ip, &px, &w, &h)) {
+				bad_crops++;
 				continue;
+			}
 			if (w != 80 || h != 80) {
 				free(px);
+				bad_crops++;
 				continue;
 			}
 			if (train_grow(&d->crops, &ccap, d->n_crops, sizeof(*d->crops), 4096)) {
@@ -304,6 +357,10 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 		}
 		fclose(f);
 		f = NULL;
+		if (bad_crops)
+			fprintf(stderr, "emotop-train: %s: %d crops unreadable, not 80x80 or with a non-finite "
+					"landmark are left out\n",
+				path, bad_crops);
 	}
 	if (fer && fer_load(fer, NULL, &d->fer))
 		goto fail;
@@ -679,7 +736,7 @@ static const uint8_t *dt_fer_pick(const struct fer_set *fer, uint64_t *r);
  * with probability d->sharp (see dt_crop_tiles), else a FER2013 face. */
 static const uint8_t *dt_tile_pick(const struct dt_data *d, uint64_t *r)
 {
-	if (d->crop_fer && (!d->fer.n || dt_unit(r) < d->sharp))
+	if (d->crop_fer && d->n_crops > 0 && (!d->fer.n || dt_unit(r) < d->sharp))
 		return d->crop_fer + (size_t)dt_int(r, d->n_crops) * FER_SIZE * FER_SIZE;
 	return dt_fer_pick(&d->fer, r);
 }
@@ -746,7 +803,8 @@ static void dt_paste(const struct dt_data *d, struct dt_sample *s, float fs, flo
 	uint8_t buf[80 * 80];
 	int x0, y0, x1, y1;
 
-	if (decoy || (use_fer && (d->fer.n || d->crop_fer))) {
+	/* no landmark crops: a FER tile instead (kind 1 and 2 need one of them) */
+	if (decoy || ((use_fer || d->n_crops < 1) && (d->fer.n || (d->crop_fer && d->n_crops > 0)))) {
 		src.w = src.h = FER_SIZE;
 		memcpy(buf, decoy ? decoy : dt_tile_pick(d, r), FER_SIZE * FER_SIZE);
 		memset(&face, 0, sizeof(face));
@@ -1210,11 +1268,15 @@ struct dt_state {
 	float best;
 	int32_t best_epoch;
 	int32_t sched_from; /* epoch the learning-rate schedule started at */
+	int64_t opt_from;   /* step the optimizer state started at (version 3;
+			     * --reset-optimizer): Adam counts steps from it */
 };
 
 struct dt_args {
 	const char *faces, *fer, *ckpt, *arch, *out, *model, *emo, *ignore_model, *verifier;
 	int epochs, batch, steps, resume, restart, seed, threads, limit, galleries, pasted;
+	int seed_set;      /* --seed given */
+	int reset_opt;     /* --reset-optimizer: resume with a new optimizer state */
 	int min_face;      /* eval: the detector's minimum face (0: 20) */
 	float lr, wd, budget, ignore_thr, thr, keep0;
 	float mix[4];      /* train: share of photos, composites, galleries, negatives */
@@ -1244,7 +1306,9 @@ static void dt_usage(void)
 		"  --fer DIR       FER2013 split folder (e.g. ../shared/data/fer2013/train) for\n"
 		"                  composites and galleries (train) or galleries (eval: test/)\n"
 		"  --ckpt FILE     checkpoint, written every epoch (default runs/face.ckpt)\n"
-		"  --resume        continue from --ckpt\n"
+		"  --resume        continue from --ckpt (its seed; its AdamW state must be in it)\n"
+		"  --reset-optimizer  with --resume: start the optimizer state afresh (e.g.\n"
+		"                  from a .best or averaged checkpoint, which hold none)\n"
 		"  --restart       with --resume: a new warm-up and cosine schedule from the\n"
 		"                  checkpoint's epoch to --epochs (e.g. after `grow`)\n"
 		"  --ignore-model FILE  a detector (.qnn, or 'embedded') whose detections that\n"
@@ -1302,9 +1366,10 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		{"model", 1, 0, 'm'}, {"budget", 1, 0, 'B'}, {"emotion-model", 1, 0, 'E'}, {"limit", 1, 0, 'L'},
 		{"threshold", 1, 0, 'x'}, {"verifier", 1, 0, 'V'}, {"galleries", 1, 0, 'G'},
 		{"pasted", 1, 0, 'P'}, {"keep-other", 1, 0, 'K'}, {"mix", 1, 0, 'M'}, {"sharp", 1, 0, 'H'}, {"gallery-blur", 1, 0, 'u'},
-		{"min-face", 1, 0, 'n'},
+		{"min-face", 1, 0, 'n'}, {"reset-optimizer", 0, 0, 'O'},
 		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int o;
+	long lv;
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -1315,24 +1380,31 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		case 'a': a->arch = optarg; break;
 		case 'o': a->out = optarg; break;
 		case 'm': a->model = optarg; break;
-		case 'e': a->epochs = atoi(optarg); break;
-		case 'b': a->batch = atoi(optarg); break;
-		case 's': a->steps = atoi(optarg); break;
+		case 'e': if (train_parse_int("--epochs", "a count", optarg, 1, 100000, &lv)) return 2; a->epochs = (int)lv; break;
+		case 'b': if (train_parse_int("--batch", "a count", optarg, 1, 1024, &lv)) return 2; a->batch = (int)lv; break;
+		case 's': if (train_parse_int("--steps", "a count", optarg, 1, 10000000, &lv)) return 2; a->steps = (int)lv; break;
 		case 'r': a->resume = 1; break;
 		case 'R': a->restart = 1; break;
+		case 'O': a->reset_opt = 1; break;
 		case 'I': a->ignore_model = optarg; break;
-		case 'T': a->ignore_thr = (float)atof(optarg); break;
-		case 'S': a->seed = atoi(optarg); break;
-		case 'l': a->lr = (float)atof(optarg); break;
-		case 'w': a->wd = (float)atof(optarg); break;
-		case 'B': a->budget = (float)atof(optarg); break;
+		case 'T': if (train_parse_range("--ignore-threshold", "a score", optarg, 0, 1, &a->ignore_thr)) return 2; break;
+		case 'S': if (train_parse_int("--seed", "a number", optarg, 0, 2147483647, &lv)) return 2; a->seed = (int)lv; a->seed_set = 1; break;
+		case 'l': if (train_parse_range("--lr", "a learning rate", optarg, 0, 10, &a->lr)) return 2; break;
+		case 'w': if (train_parse_range("--wd", "a weight decay", optarg, 0, 1, &a->wd)) return 2; break;
+		case 'B': if (train_parse_range("--budget", "false alarms per negative", optarg, 0, 1, &a->budget)) return 2; break;
 		case 'E': a->emo = optarg; break;
-		case 'x': a->thr = (float)atof(optarg); break;
+		case 'x': if (train_parse_range("--threshold", "a score", optarg, 0, 1, &a->thr)) return 2; break;
 		case 'V': a->verifier = optarg; break;
-		case 'L': a->limit = atoi(optarg); if (a->limit <= 0) { dt_usage(); return 2; } break;
-		case 'G': a->galleries = atoi(optarg); if (a->galleries < 0 || a->galleries > 1000000) { dt_usage(); return 2; } break;
-		case 'K': a->keep0 = (float)atof(optarg); if (!(a->keep0 > 0 && a->keep0 <= 1)) { dt_usage(); return 2; } break;
-		case 'P': a->pasted = atoi(optarg); if (a->pasted < 0 || a->pasted > 10000000) { dt_usage(); return 2; } break;
+		case 'L': if (train_parse_int("--limit", "a count", optarg, 1, 2147483647, &lv)) return 2; a->limit = (int)lv; break;
+		case 'G': if (train_parse_int("--galleries", "a count", optarg, 0, 1000000, &lv)) return 2; a->galleries = (int)lv; break;
+		case 'K':
+			if (train_parse_range("--keep-other", "a share above 0", optarg, 0, 1, &a->keep0) || !(a->keep0 > 0)) {
+				if (a->keep0 == 0)
+					fprintf(stderr, "emotop-train: --keep-other wants a share above 0, up to 1, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'P': if (train_parse_int("--pasted", "a count", optarg, 0, 10000000, &lv)) return 2; a->pasted = (int)lv; break;
 		case 'M':
 			if (dt_parse_mix(optarg, a->mix)) {
 				fprintf(stderr, "emotop-train: --mix wants four shares >= 0 that add up to more "
@@ -1364,7 +1436,7 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		default: dt_usage(); return 2;
 		}
 	}
-	if (!a->faces || a->epochs <= 0 || (a->restart && !a->resume) ||
+	if (!a->faces || a->epochs <= 0 || (a->restart && !a->resume) || (a->reset_opt && !a->resume) ||
 	    (a->ignore_model && !(a->ignore_thr > 0 && a->ignore_thr < 1)) || a->batch <= 0 || a->batch > 1024 || a->steps <= 0) {
 		dt_usage();
 		return 2;
@@ -1392,7 +1464,7 @@ static int dt_train(int argc, char **argv)
 			    .mix = {DT_MIX_DEFAULT}};
 	struct dt_data d;
 	struct fnn *net = NULL;
-	struct dt_state st = {.version = 2};
+	struct dt_state st = {.version = 3};
 	struct dt_sample *smp = NULL;
 	struct dt_target *tg = NULL, *vtg = NULL;
 	float *x = NULL, *dz = NULL, *vx = NULL;
@@ -1413,14 +1485,8 @@ static int dt_train(int argc, char **argv)
 	rc = 1;
 	if (dt_preload(&d) || (a.ignore_model && dt_mine_ignore(&d, a.ignore_model, a.ignore_thr)))
 		goto out;
-	{
-		char dir[4096], *sl;
-		snprintf(dir, sizeof(dir), "%s", a.ckpt);
-		if ((sl = strrchr(dir, '/'))) {
-			*sl = '\0';
-			mkdir(dir, 0755);
-		}
-	}
+	if (train_mkdir_parent(a.ckpt))
+		goto out;
 	snprintf(logpath, sizeof(logpath), "%s.log", a.ckpt);
 	snprintf(best, sizeof(best), "%s.best", a.ckpt);
 	log = fopen(logpath, "a");
@@ -1439,10 +1505,25 @@ static int dt_train(int argc, char **argv)
 		uint32_t len = 0;
 		if (fnn_load_extra(a.ckpt, &st, sizeof(st), &len) || fnn_load(net, a.ckpt, NULL, 0, NULL))
 			goto out;
-		st.version = 2;
+		st.version = 3;
 		if (len < offsetof(struct dt_state, sched_from) || st.epoch < 0 || st.sched_from < 0 ||
-		    st.sched_from > st.epoch) {
+		    st.sched_from > st.epoch || st.opt_from < 0 || st.opt_from > st.step) {
 			fprintf(stderr, "emotop-train: %s: not a detector training checkpoint\n", a.ckpt);
+			goto out;
+		}
+		/* the seed draws every sample: a resumed run keeps the checkpoint's */
+		if (a.seed_set && st.seed != (uint64_t)a.seed) {
+			fprintf(stderr, "emotop-train: %s was trained with --seed %llu, not %d: a resumed "
+					"run keeps its seed (leave --seed out)\n",
+				a.ckpt, (unsigned long long)st.seed, a.seed);
+			rc = 2;
+			goto out;
+		}
+		if (a.reset_opt) {
+			fnn_reset_opt(net);
+			st.opt_from = st.step;
+		} else if (fnn_resume_check(net, a.ckpt, FNN_ADAMW, "--reset-optimizer")) {
+			rc = 2;
 			goto out;
 		}
 		if (a.restart) {
@@ -1525,7 +1606,7 @@ static int dt_train(int argc, char **argv)
 			fnn_zero_grad(net);
 			fnn_backward(net, x, dz, a.batch);
 			st.step++;
-			fnn_step(net, FNN_ADAMW, lr, 0.9f, a.wd, st.step);
+			fnn_step(net, FNN_ADAMW, lr, 0.9f, a.wd, st.step - st.opt_from);
 			lh += L.heat;
 			lr_ += L.reg;
 			ll += L.lm;
@@ -2385,7 +2466,7 @@ static int dt_calibrate(int argc, char **argv)
 	struct detect_opts o;
 	struct detect *det = NULL;
 	struct emo_err e = {0};
-	struct emo_face *f = malloc(sizeof(*f) * 1024);
+	struct emo_face *f = NULL;
 	float thr, shift;
 	int rc = 1, allowed;
 	const char *in;
@@ -2393,6 +2474,7 @@ static int dt_calibrate(int argc, char **argv)
 	if ((rc = dt_parse(argc, argv, &a)))
 		return rc == 1 ? 0 : rc;
 	rc = 1;
+	f = malloc(sizeof(*f) * 1024);
 	in = a.ckpt ? a.ckpt : "models/face.qnn"; /* --ckpt names the input model here */
 	if (!a.out || !f || dt_load(&d, a.faces, NULL)) {
 		fprintf(stderr, "emotop-train detect calibrate: --faces DIR --ckpt IN.qnn --out OUT.qnn\n");

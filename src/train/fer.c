@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -29,7 +30,7 @@ struct train_state {
 
 struct train_args {
 	const char *data, *test, *arch, *ckpt, *log;
-	int epochs, batch, resume, seed, opt, eval_every, keep;
+	int epochs, batch, resume, seed, seed_set, opt, eval_every, keep, reset_opt, stop_after;
 	float lr, wd, momentum, smooth, cw_power, warmup, input_blur;
 	struct augment aug;
 };
@@ -50,7 +51,12 @@ void train_eval_float_ens(struct fnn *const *nets, int n_nets, const struct fer_
 	float *x = malloc(sizeof(float) * (size_t)B * N), *p = malloc(sizeof(float) * (size_t)B * 7);
 	int hits = 0;
 
-	if (!x || !p || nc < 2 || nc > 7) {
+	if (nc < 2 || nc > 7) {
+		fprintf(stderr, "emotop-train: the network has %d outputs, not those of a classifier (2 to 7)\n",
+			nc);
+		exit(1);
+	}
+	if (!x || !p) {
 		fprintf(stderr, "emotop-train: out of memory\n");
 		exit(1);
 	}
@@ -107,10 +113,15 @@ static void usage_fer(void)
 		"  --class-weight-power X  loss weight (N/7n_c)^X per class (default 0.3)\n"
 		"  --ckpt FILE     checkpoint, written every epoch (default runs/emo7.ckpt);\n"
 		"                  the best epoch goes to FILE.best\n"
-		"  --resume        continue from --ckpt\n"
+		"  --resume        continue from --ckpt (its seed and optimizer; the optimizer\n"
+		"                  state must be in it and be the one asked for)\n"
+		"  --reset-optimizer  with --resume: start the optimizer state afresh (a .best,\n"
+		"                  .eN or averaged checkpoint, or another optimizer)\n"
+		"  --stop-after N  train at most N epochs in this run (the schedule still\n"
+		"                  spans --epochs; --resume continues)\n"
 		"  --keep          also keep every epoch's weights as FILE.eN (for averaging)\n"
 		"  --log FILE      append progress lines (default FILE of --ckpt + .log)\n"
-		"  --seed N        (default 1)\n"
+		"  --seed N        (default 1; a resumed run keeps the checkpoint's)\n"
 		"  --input-blur S  Gaussian blur the validation faces get, as the classifier\n"
 		"                  blurs what it sees (default 2.8: the training split at hand\n"
 		"                  is blurred that much; 0 for unblurred training data)\n"
@@ -130,7 +141,8 @@ int train_cmd_fer(int argc, char **argv)
 		{"warmup", 1, 0, 'W'}, {"rot", 1, 0, 'R'}, {"scale", 1, 0, 'Z'}, {"shift", 1, 0, 'X'},
 		{"input-blur", 1, 0, 'I'}, {"bright", 1, 0, 'B'}, {"contrast", 1, 0, 'C'}, {"erase", 1, 0, 'E'}, {"no-flip", 0, 0, 'F'},
 		{"aug-blur", 1, 0, 'U'},
-		{"keep", 0, 0, 'K'}, {0, 0, 0, 0}};
+		{"keep", 0, 0, 'K'}, {"reset-optimizer", 0, 0, 'O'}, {"stop-after", 1, 0, 'P'},
+		{0, 0, 0, 0}};
 	struct train_args a = {
 		.arch = DEFAULT_ARCH, .ckpt = "runs/emo7.ckpt", .epochs = 40, .batch = 128,
 		.seed = 1, .lr = -1, .wd = -1, .momentum = 0.9f, .smooth = 0.1f, .cw_power = 0.3f,
@@ -145,7 +157,7 @@ int train_cmd_fer(int argc, char **argv)
 	FILE *log = NULL;
 	float *x = NULL, *dz = NULL, cw[7];
 	int *lab = NULL, *order = NULL, o, rc = 1, nc = 7;
-	long steps_per_epoch;
+	long steps_per_epoch, lv;
 	double t0;
 
 	optind = 1;
@@ -154,37 +166,66 @@ int train_cmd_fer(int argc, char **argv)
 		case 'd': a.data = optarg; break;
 		case 'T': a.test = optarg; break;
 		case 'a': a.arch = optarg; break;
-		case 'e': a.epochs = atoi(optarg); break;
-		case 'b': a.batch = atoi(optarg); break;
-		case 'l': a.lr = (float)atof(optarg); break;
+		case 'e':
+			if (train_parse_int("--epochs", "a count", optarg, 1, 100000, &lv))
+				return 2;
+			a.epochs = (int)lv;
+			break;
+		case 'b':
+			if (train_parse_int("--batch", "a count", optarg, 1, 4096, &lv))
+				return 2;
+			a.batch = (int)lv;
+			break;
+		case 'P':
+			if (train_parse_int("--stop-after", "a count of epochs", optarg, 1, 100000, &lv))
+				return 2;
+			a.stop_after = (int)lv;
+			break;
+		case 'S':
+			if (train_parse_int("--seed", "a number", optarg, 0, 2147483647, &lv))
+				return 2;
+			a.seed = (int)lv;
+			a.seed_set = 1;
+			break;
+		case 'l': if (train_parse_range("--lr", "a learning rate", optarg, 0, 10, &a.lr)) return 2; break;
 		case 'A': a.opt = FNN_ADAMW; break;
-		case 'w': a.wd = (float)atof(optarg); break;
-		case 's': a.smooth = (float)atof(optarg); break;
-		case 'c': a.cw_power = (float)atof(optarg); break;
+		case 'w': if (train_parse_range("--wd", "a weight decay", optarg, 0, 1, &a.wd)) return 2; break;
+		case 's': if (train_parse_range("--smooth", "a share", optarg, 0, 1, &a.smooth)) return 2; break;
+		case 'c':
+			if (train_parse_range("--class-weight-power", "a power", optarg, 0, 4, &a.cw_power))
+				return 2;
+			break;
 		case 'k': a.ckpt = optarg; break;
 		case 'r': a.resume = 1; break;
+		case 'O': a.reset_opt = 1; break;
 		case 'L': a.log = optarg; break;
-		case 'S': a.seed = atoi(optarg); break;
-		case 'W': a.warmup = (float)atof(optarg); break;
-		case 'R': a.aug.rot_deg = (float)atof(optarg); break;
-		case 'Z': a.aug.scale = (float)atof(optarg); break;
-		case 'X': a.aug.shift = (float)atof(optarg); break;
-		case 'B': a.aug.brightness = (float)atof(optarg); break;
-		case 'C': a.aug.contrast = (float)atof(optarg); break;
-		case 'E': a.aug.erase = (float)atof(optarg); break;
+		case 'W': if (train_parse_range("--warmup", "epochs", optarg, 0, 100000, &a.warmup)) return 2; break;
+		case 'R': if (train_parse_range("--rot", "degrees", optarg, 0, 180, &a.aug.rot_deg)) return 2; break;
+		case 'Z': if (train_parse_range("--scale", "a share", optarg, 0, 0.9f, &a.aug.scale)) return 2; break;
+		case 'X': if (train_parse_range("--shift", "a share of the side", optarg, 0, 0.5f, &a.aug.shift)) return 2; break;
+		case 'B': if (train_parse_range("--bright", "a share of full scale", optarg, 0, 1, &a.aug.brightness)) return 2; break;
+		case 'C': if (train_parse_range("--contrast", "a share", optarg, 0, 1, &a.aug.contrast)) return 2; break;
+		case 'E': if (train_parse_range("--erase", "a probability", optarg, 0, 1, &a.aug.erase)) return 2; break;
 		case 'U':
 			if (train_parse_range("--aug-blur", "a sigma in px", optarg, 0, 8, &a.aug.blur))
 				return 2;
 			break;
 		case 'F': a.aug.flip = 0; break;
 		case 'K': a.keep = 1; break;
-		case 'I': a.input_blur = (float)atof(optarg); break;
+		case 'I':
+			if (train_parse_range("--input-blur", "a sigma in px", optarg, 0, 8, &a.input_blur))
+				return 2;
+			break;
 		case 'h': usage_fer(); return 0;
 		default: usage_fer(); return 2;
 		}
 	}
-	if (!a.data || a.epochs <= 0 || a.batch <= 0 || a.batch > 4096) {
+	if (!a.data || optind != argc) {
 		usage_fer();
+		return 2;
+	}
+	if (a.reset_opt && !a.resume) {
+		fprintf(stderr, "emotop-train: --reset-optimizer goes with --resume\n");
 		return 2;
 	}
 	if (a.lr < 0)
@@ -205,14 +246,8 @@ int train_cmd_fer(int argc, char **argv)
 		goto out;
 	snprintf(logpath, sizeof(logpath), "%s.log", a.ckpt);
 	snprintf(best, sizeof(best), "%s.best", a.ckpt);
-	{
-		char dir[4096], *sl;
-		snprintf(dir, sizeof(dir), "%s", a.ckpt);
-		if ((sl = strrchr(dir, '/'))) {
-			*sl = '\0';
-			mkdir(dir, 0755);
-		}
-	}
+	if (train_mkdir_parent(a.ckpt))
+		goto out;
 	log = fopen(a.log ? a.log : logpath, "a");
 	net = fnn_new(a.arch, (struct fnn_shape){FER_SIZE, FER_SIZE, 1}, (uint64_t)a.seed);
 	/* 7 outputs: the emotions; 2: the face detector's verifier (labels 0
@@ -227,13 +262,34 @@ int train_cmd_fer(int argc, char **argv)
 			fprintf(stderr, "emotop-train: the data has label %d, the network %d outputs\n", c, nc);
 			goto out;
 		}
+	if (train.n < a.batch) {
+		fprintf(stderr, "emotop-train: %s: %d training faces, fewer than one batch (--batch %d)\n",
+			a.data, train.n, a.batch);
+		goto out;
+	}
 	st.seed = (uint64_t)a.seed;
 	if (a.resume) {
-		int had_opt = 0;
-		if (fnn_load(net, a.ckpt, &st, sizeof(st), &had_opt))
+		if (fnn_load(net, a.ckpt, &st, sizeof(st), NULL))
 			goto out;
-		train_log(log, "resumed %s at epoch %d (best %.2f%% at %d)\n", a.ckpt, st.epoch,
-			  st.best_acc * 100, st.best_epoch);
+		/* the seed draws the shuffles, augmentation and dropout of every
+		 * epoch: a resumed run keeps the checkpoint's */
+		if (a.seed_set && st.seed != (uint64_t)a.seed) {
+			fprintf(stderr, "emotop-train: %s was trained with --seed %llu, not %d: a resumed "
+					"run keeps its seed (leave --seed out)\n",
+				a.ckpt, (unsigned long long)st.seed, a.seed);
+			rc = 2;
+			goto out;
+		}
+		if (a.reset_opt) {
+			/* new moments, and Adam's bias correction from step 1 */
+			fnn_reset_opt(net);
+			st.step = 0;
+		} else if (fnn_resume_check(net, a.ckpt, (enum fnn_opt)a.opt, "--reset-optimizer")) {
+			rc = 2;
+			goto out;
+		}
+		train_log(log, "resumed %s at epoch %d (best %.2f%% at %d)%s\n", a.ckpt, st.epoch,
+			  st.best_acc * 100, st.best_epoch, a.reset_opt ? ", optimizer state reset" : "");
 	}
 	for (int c = 0; c < nc; c++)
 		cw[c] = train.count[c] ? powf((float)train.n / ((float)nc * train.count[c]), a.cw_power) : 1;
@@ -255,7 +311,8 @@ int train_cmd_fer(int argc, char **argv)
 	}
 	steps_per_epoch = train.n / a.batch;
 	t0 = train_now();
-	for (int ep = st.epoch; ep < a.epochs; ep++) {
+	for (int ep = st.epoch, ep0 = st.epoch; ep < a.epochs && (!a.stop_after || ep < ep0 + a.stop_after);
+	     ep++) {
 		uint64_t rs = st.seed * 1000003ULL + (uint64_t)ep;
 		double loss_sum = 0, te = train_now(), acc;
 		long hits = 0, seen = 0;
@@ -341,25 +398,56 @@ out:
 	return rc;
 }
 
-/* A FER root with train/ and test/, a split folder itself, or a CSV. */
+/* Is the last component of path (trailing slashes aside) a test split's
+ * name: test, PublicTest, PrivateTest (any case)? */
+static int split_is_test(const char *path)
+{
+	static const char *const names[] = {"test", "publictest", "privatetest"};
+	size_t n = strlen(path), b;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	for (b = n; b > 0 && path[b - 1] != '/'; b--)
+		;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (n - b == strlen(names[i]) && !strncasecmp(path + b, names[i], n - b))
+			return 1;
+	return 0;
+}
+
+/* A FER root with train/ and test/, a split folder itself, or a CSV. The
+ * training split (training, calibration, batch-norm statistics) never comes
+ * from a test split: a folder named test (PublicTest, PrivateTest) is
+ * refused, and a CSV gives its Training rows only. */
 int train_load_split(const char *path, const char *usage, float blur, struct fer_set *out)
 {
 	char sub[4096];
 	size_t n = strlen(path);
 	struct stat sb;
-	int rc;
+	int rc, training = !strcmp(usage, "Training");
 
+	memset(out, 0, sizeof(*out));
 	if (n > 4 && !strcmp(path + n - 4, ".csv")) {
 		rc = fer_load(path, usage, out);
 	} else {
-		snprintf(sub, sizeof(sub), "%s/%s", path, !strcmp(usage, "Training") ? "train" : "test");
-		if (!stat(sub, &sb) && S_ISDIR(sb.st_mode))
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, training ? "train" : "test") >= sizeof(sub)) {
+			fprintf(stderr, "emotop-train: %s: path too long\n", path);
+			return -1;
+		}
+		if (!stat(sub, &sb) && S_ISDIR(sb.st_mode)) {
 			rc = fer_load(sub, NULL, out);
-		else
+		} else if (training && split_is_test(path)) {
+			fprintf(stderr,
+				"emotop-train: %s is a test split: training, calibration and batch-norm "
+				"statistics need the training split (a root with train/, the train folder, "
+				"or fer2013.csv)\n",
+				path);
+			return -1;
+		} else {
 			rc = fer_load(path, NULL, out);
+		}
 	}
 	if (!rc)
 		fer_preprocess(out, blur);
 	return rc;
 }
-

@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "train/fnn.h"
 
 #define FNN_BN_EPS 1e-5f
 #define FNN_BN_MOMENTUM 0.1f
-#define FNN_CKPT_MAGIC "EMOFNN01"
+#define FNN_CKPT_MAGIC "EMOFNN02"
+#define FNN_CKPT_MAGIC_V1 "EMOFNN01" /* no optimizer type, no RNG state: still read */
 
 static uint64_t fnn_rand_next(uint64_t *s)
 {
@@ -127,6 +129,7 @@ struct fnn *fnn_new(const char *arch, struct fnn_shape in, uint64_t seed)
 	snprintf(net->arch, sizeof(net->arch), "%s", arch);
 	net->in = in;
 	net->rng = seed ^ 0x5deece66dULL;
+	net->opt = FNN_OPT_NONE;
 	for (tok = strtok_r(spec, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		struct fnn_layer *l;
 		char *end = NULL;
@@ -407,7 +410,7 @@ static void conv_backward(struct fnn *net, struct fnn_layer *l, const float *x, 
 	col2im(l, net->col, dx, n);
 }
 
-static void bn_forward(struct fnn_layer *l, const float *x, int n, int train)
+static void bn_forward(struct fnn_layer *l, const float *x, int n, int train, float mom)
 {
 	int C = l->in.c;
 	long R = (long)n * l->in.h * l->in.w;
@@ -430,9 +433,9 @@ static void bn_forward(struct fnn_layer *l, const float *x, int n, int train)
 				var = 0;
 			l->bmean[c] = (float)mean;
 			l->binvstd[c] = (float)(1.0 / sqrt(var + FNN_BN_EPS));
-			l->rmean[c] = (1 - FNN_BN_MOMENTUM) * l->rmean[c] + FNN_BN_MOMENTUM * (float)mean;
-			l->rvar[c] = (1 - FNN_BN_MOMENTUM) * l->rvar[c] +
-				     FNN_BN_MOMENTUM * (float)(var * (double)R / (double)(R > 1 ? R - 1 : 1));
+			l->rmean[c] = (1 - mom) * l->rmean[c] + mom * (float)mean;
+			l->rvar[c] = (1 - mom) * l->rvar[c] +
+				     mom * (float)(var * (double)R / (double)(R > 1 ? R - 1 : 1));
 		}
 		free(sum);
 		free(sq);
@@ -536,7 +539,7 @@ const float *fnn_forward(struct fnn *net, const float *x, int n, int train)
 			conv_forward(net, l, in, n);
 			break;
 		case FNN_BN:
-			bn_forward(l, in, n, train);
+			bn_forward(l, in, n, train, net->bn_momentum > 0 ? net->bn_momentum : FNN_BN_MOMENTUM);
 			break;
 		case FNN_RELU:
 #pragma omp parallel for schedule(static)
@@ -666,6 +669,7 @@ void fnn_step(struct fnn *net, enum fnn_opt opt, float lr, float momentum, float
 	const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
 	float c1 = 1.0f - powf(b1, (float)t), c2 = 1.0f - powf(b2, (float)t);
 
+	net->opt = opt;
 	for (int i = 0; i < net->n_params; i++) {
 		struct fnn_param *p = &net->params[i];
 		float d = p->decay ? wd : 0.0f;
@@ -684,6 +688,48 @@ void fnn_step(struct fnn *net, enum fnn_opt opt, float lr, float momentum, float
 			}
 		}
 	}
+}
+
+void fnn_reset_opt(struct fnn *net)
+{
+	for (int i = 0; i < net->n_params; i++) {
+		memset(net->params[i].m, 0, sizeof(float) * (size_t)net->params[i].n);
+		memset(net->params[i].v, 0, sizeof(float) * (size_t)net->params[i].n);
+	}
+	net->opt = FNN_OPT_NONE;
+}
+
+static const char *fnn_opt_name(int opt)
+{
+	return opt == FNN_SGD ? "SGD" : opt == FNN_ADAMW ? "AdamW" : "an unknown optimizer";
+}
+
+int fnn_resume_check(const struct fnn *net, const char *path, enum fnn_opt want,
+		     const char *reset_flag)
+{
+	if (net->opt == FNN_OPT_NONE) {
+		fprintf(stderr,
+			"emotop-train: %s holds no optimizer state (a .best, .eN or averaged checkpoint?): "
+			"resume from the checkpoint written every epoch, or pass %s to continue with a "
+			"new optimizer state\n",
+			path, reset_flag);
+		return -1;
+	}
+	if (net->opt == FNN_OPT_UNKNOWN) {
+		fprintf(stderr,
+			"emotop-train: note: %s predates the record of the optimizer and of the dropout "
+			"state: its moments are taken as %s's, dropout draws anew\n",
+			path, fnn_opt_name(want));
+		return 0;
+	}
+	if (net->opt != (int)want) {
+		fprintf(stderr,
+			"emotop-train: %s was trained with %s, this run asks for %s: pass the same "
+			"optimizer, or %s to start %s afresh\n",
+			path, fnn_opt_name(net->opt), fnn_opt_name(want), reset_flag, fnn_opt_name(want));
+		return -1;
+	}
+	return 0;
 }
 
 static struct fnn_param *param_of(struct fnn *net, const float *w)
@@ -890,9 +936,10 @@ double fnn_macs(const struct fnn *net)
 }
 
 /* Checkpoint layout (little-endian host, trainer-private):
- * magic[8], u32 arch_len, arch, u32 with_opt, u32 extra_len, extra,
- * then per param: u64 n, w[n] (+ m[n], v[n] if with_opt), then per BN
- * layer: rmean[c], rvar[c]. */
+ * magic[8] "EMOFNN02", u32 arch_len, arch, u32 with_opt, i32 opt (enum
+ * fnn_opt of the moments), u64 rng (dropout), u32 extra_len, extra, then
+ * per param: u64 n, w[n] (+ m[n], v[n] if with_opt), then per BN layer:
+ * rmean[c], rvar[c]. "EMOFNN01" files lack opt and rng and are still read. */
 static int wr(FILE *f, const void *p, size_t n)
 {
 	return fwrite(p, 1, n, f) == n ? 0 : -1;
@@ -906,18 +953,25 @@ static int rd(FILE *f, void *p, size_t n)
 int fnn_save(const struct fnn *net, const char *path, const void *extra, uint32_t extra_len,
 	     int with_opt)
 {
-	char tmp[1024];
-	FILE *f;
+	char *tmp = malloc(strlen(path) + sizeof(".tmp"));
+	FILE *f = NULL;
 	uint32_t al = (uint32_t)strlen(net->arch), wo = (uint32_t)with_opt;
+	int32_t opt = with_opt ? net->opt : FNN_OPT_NONE;
 	int rc = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (!tmp) {
+		fprintf(stderr, "emotop-train: out of memory\n");
+		return -1;
+	}
+	sprintf(tmp, "%s.tmp", path);
 	if (!(f = fopen(tmp, "wb"))) {
 		fprintf(stderr, "emotop-train: %s: %s\n", tmp, strerror(errno));
+		free(tmp);
 		return -1;
 	}
 	rc |= wr(f, FNN_CKPT_MAGIC, 8) | wr(f, &al, 4) | wr(f, net->arch, al) | wr(f, &wo, 4) |
-	      wr(f, &extra_len, 4) | (extra_len ? wr(f, extra, extra_len) : 0);
+	      wr(f, &opt, 4) | wr(f, &net->rng, 8) | wr(f, &extra_len, 4) |
+	      (extra_len ? wr(f, extra, extra_len) : 0);
 	for (int i = 0; i < net->n_params; i++) {
 		const struct fnn_param *p = &net->params[i];
 		uint64_t n = (uint64_t)p->n;
@@ -931,17 +985,24 @@ int fnn_save(const struct fnn *net, const char *path, const void *extra, uint32_
 			rc |= wr(f, l->rmean, sizeof(float) * (size_t)l->in.c) |
 			      wr(f, l->rvar, sizeof(float) * (size_t)l->in.c);
 	}
+	/* on disk before the rename makes it the checkpoint */
+	if (fflush(f) || fsync(fileno(f)))
+		rc = -1;
 	if (fclose(f))
 		rc = -1;
 	if (rc || rename(tmp, path)) {
-		fprintf(stderr, "emotop-train: cannot write checkpoint %s\n", path);
+		fprintf(stderr, "emotop-train: cannot write checkpoint %s: %s\n", path, strerror(errno));
 		remove(tmp);
+		free(tmp);
 		return -1;
 	}
+	free(tmp);
 	return 0;
 }
 
-static FILE *ckpt_open(const char *path, char *arch, size_t len)
+/* Open a checkpoint and read its header up to with_opt: the arch into arch
+ * (len bytes), the format's version into *ver (1 or 2). */
+static FILE *ckpt_open(const char *path, char *arch, size_t len, int *ver)
 {
 	char magic[8];
 	uint32_t al;
@@ -951,19 +1012,40 @@ static FILE *ckpt_open(const char *path, char *arch, size_t len)
 		fprintf(stderr, "emotop-train: %s: %s\n", path, strerror(errno));
 		return NULL;
 	}
-	if (rd(f, magic, 8) || memcmp(magic, FNN_CKPT_MAGIC, 8) || rd(f, &al, 4) || al >= len ||
-	    rd(f, arch, al)) {
+	if (rd(f, magic, 8) ||
+	    (memcmp(magic, FNN_CKPT_MAGIC, 8) && memcmp(magic, FNN_CKPT_MAGIC_V1, 8)) ||
+	    rd(f, &al, 4) || al >= len || rd(f, arch, al)) {
 		fprintf(stderr, "emotop-train: %s: not an emotop-train checkpoint\n", path);
 		fclose(f);
 		return NULL;
 	}
+	*ver = memcmp(magic, FNN_CKPT_MAGIC, 8) ? 1 : 2;
 	arch[al] = '\0';
 	return f;
 }
 
+/* After the arch: with_opt, and in version 2 the optimizer and RNG state
+ * (opt FNN_OPT_UNKNOWN and rng untouched for version 1), then extra_len. */
+static int ckpt_read_state(FILE *f, int ver, uint32_t *wo, int32_t *opt, uint64_t *rng, uint32_t *el)
+{
+	if (rd(f, wo, 4) || *wo > 1)
+		return -1;
+	*opt = *wo ? FNN_OPT_UNKNOWN : FNN_OPT_NONE;
+	if (ver >= 2) {
+		if (rd(f, opt, 4) || rd(f, rng, 8))
+			return -1;
+		if (*opt != FNN_SGD && *opt != FNN_ADAMW && *opt != FNN_OPT_UNKNOWN)
+			*opt = FNN_OPT_NONE;
+		if (!*wo)
+			*opt = FNN_OPT_NONE;
+	}
+	return rd(f, el, 4);
+}
+
 int fnn_load_arch(const char *path, char *arch, size_t len)
 {
-	FILE *f = ckpt_open(path, arch, len);
+	int ver;
+	FILE *f = ckpt_open(path, arch, len, &ver);
 	if (!f)
 		return -1;
 	fclose(f);
@@ -974,11 +1056,14 @@ int fnn_load_extra(const char *path, void *buf, uint32_t cap, uint32_t *len)
 {
 	char arch[512];
 	uint32_t wo, el;
-	FILE *f = ckpt_open(path, arch, sizeof(arch));
+	int32_t opt;
+	uint64_t rng = 0;
+	int ver;
+	FILE *f = ckpt_open(path, arch, sizeof(arch), &ver);
 
 	if (!f)
 		return -1;
-	if (rd(f, &wo, 4) || rd(f, &el, 4) || el > cap || (el && rd(f, buf, el))) {
+	if (ckpt_read_state(f, ver, &wo, &opt, &rng, &el) || el > cap || (el && rd(f, buf, el))) {
 		fprintf(stderr, "emotop-train: %s: truncated or damaged checkpoint\n", path);
 		fclose(f);
 		return -1;
@@ -992,7 +1077,10 @@ int fnn_load(struct fnn *net, const char *path, void *extra, uint32_t extra_len,
 {
 	char arch[512];
 	uint32_t wo, el;
-	FILE *f = ckpt_open(path, arch, sizeof(arch));
+	int32_t opt;
+	uint64_t rng = net->rng;
+	int ver;
+	FILE *f = ckpt_open(path, arch, sizeof(arch), &ver);
 
 	if (!f)
 		return -1;
@@ -1001,7 +1089,7 @@ int fnn_load(struct fnn *net, const char *path, void *extra, uint32_t extra_len,
 			net->arch);
 		goto fail;
 	}
-	if (rd(f, &wo, 4) || rd(f, &el, 4))
+	if (ckpt_read_state(f, ver, &wo, &opt, &rng, &el))
 		goto bad;
 	if (!extra) {
 		if (el && fseek(f, (long)el, SEEK_CUR))
@@ -1016,6 +1104,10 @@ int fnn_load(struct fnn *net, const char *path, void *extra, uint32_t extra_len,
 			goto bad;
 		if (wo && (rd(f, p->m, sizeof(float) * n) || rd(f, p->v, sizeof(float) * n)))
 			goto bad;
+		if (!wo) {
+			memset(p->m, 0, sizeof(float) * n);
+			memset(p->v, 0, sizeof(float) * n);
+		}
 	}
 	for (int i = 0; i < net->n_layers; i++) {
 		struct fnn_layer *l = &net->layers[i];
@@ -1024,6 +1116,8 @@ int fnn_load(struct fnn *net, const char *path, void *extra, uint32_t extra_len,
 			goto bad;
 	}
 	fclose(f);
+	net->opt = opt;
+	net->rng = rng;
 	if (had_opt)
 		*had_opt = (int)wo;
 	return 0;

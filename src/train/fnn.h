@@ -65,7 +65,10 @@ struct fnn {
 	int n_params;
 	struct fnn_param params[256];
 	char arch[512];       /* the spec it was built from */
-	uint64_t rng;         /* dropout RNG state */
+	uint64_t rng;         /* dropout RNG state (saved in checkpoints) */
+	int opt;              /* enum fnn_opt: whose state params[].m/v hold */
+	float bn_momentum;    /* of the BN running statistics in training-mode
+			       * forward passes; 0: the default, 0.1 */
 };
 
 /* Build from an architecture spec, a comma-separated list:
@@ -102,17 +105,35 @@ void fnn_zero_grad(struct fnn *net);
 float fnn_softmax_xent(const float *logits, const int *labels, int n, int k, float smooth,
 		       const float *class_w, float *dlogits, int *correct);
 
-enum fnn_opt { FNN_SGD = 0, FNN_ADAMW = 1 };
-/* One optimizer step over all parameters (t counts steps from 1). */
+/* FNN_OPT_NONE: no optimizer state (a new net, or a checkpoint saved
+ * without it); FNN_OPT_UNKNOWN: moments from a checkpoint older than the
+ * record of the optimizer (EMOFNN01). */
+enum fnn_opt { FNN_OPT_NONE = -1, FNN_SGD = 0, FNN_ADAMW = 1, FNN_OPT_UNKNOWN = 2 };
+/* One optimizer step over all parameters (t counts steps from 1); net->opt
+ * becomes opt. */
 void fnn_step(struct fnn *net, enum fnn_opt opt, float lr, float momentum, float wd, long t);
+/* Zero the optimizer state (net->opt becomes FNN_OPT_NONE). */
+void fnn_reset_opt(struct fnn *net);
+/* Is an optimizer state whose type is `have` (net->opt after fnn_load) one
+ * that a resumed run with optimizer `want` may continue? 0 yes, or -1 with a
+ * message on stderr naming path and the flag (reset_flag) that starts the
+ * optimizer afresh instead. FNN_OPT_UNKNOWN (EMOFNN01) is taken as want,
+ * with a note. */
+int fnn_resume_check(const struct fnn *net, const char *path, enum fnn_opt want,
+		     const char *reset_flag);
 
-/* Checkpoint: params, BN running stats, optimizer state and extra user
- * bytes (training state). Returns 0 or -1 with a message on stderr. */
+/* Checkpoint: params, BN running stats, the dropout RNG state, optimizer
+ * state (with_opt: the moments and which optimizer they belong to) and
+ * extra user bytes (training state). Written to a temporary file beside
+ * path, synced and renamed over it: on failure path is left as it was.
+ * Returns 0 or -1 with a message on stderr. */
 int fnn_save(const struct fnn *net, const char *path, const void *extra, uint32_t extra_len,
 	     int with_opt);
 /* Load a checkpoint into a network built from the same arch (the arch is
  * stored in the file; fnn_load_arch reads it first). extra NULL skips the
- * stored extra bytes; had_opt may be NULL. */
+ * stored extra bytes; had_opt may be NULL. net->opt says whose optimizer
+ * state was loaded (FNN_OPT_NONE: none, the moments are zeroed); net->rng
+ * is restored from checkpoints that store it (not EMOFNN01 ones). */
 int fnn_load_arch(const char *path, char *arch, size_t len);
 int fnn_load(struct fnn *net, const char *path, void *extra, uint32_t extra_len, int *had_opt);
 

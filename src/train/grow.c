@@ -34,7 +34,7 @@ int train_cmd_grow(int argc, char **argv)
 	char old_arch[512], *extra = NULL, *last;
 	uint32_t extra_len = 0;
 	int input = 0, had_opt = 0, rc = 1, o;
-	long seed = 1;
+	long seed = 1, lv;
 	float noise = 0.01f;
 	struct fnn *src = NULL, *dst = NULL;
 
@@ -44,9 +44,19 @@ int train_cmd_grow(int argc, char **argv)
 		case 'k': ckpt = optarg; break;
 		case 'a': arch = optarg; break;
 		case 'o': out = optarg; break;
-		case 'i': input = atoi(optarg); break;
-		case 's': seed = atol(optarg); break;
-		case 'n': noise = strtof(optarg, NULL); break;
+		case 'i':
+			if (train_parse_int("--input", "a side in px", optarg, 1, 4096, &lv))
+				return 2;
+			input = (int)lv;
+			break;
+		case 's':
+			if (train_parse_int("--seed", "a number", optarg, 0, 2147483647, &seed))
+				return 2;
+			break;
+		case 'n':
+			if (train_parse_range("--noise", "a relative noise", optarg, 0, 0.99f, &noise))
+				return 2;
+			break;
 		case 'h': grow_usage(); return 0;
 		default: grow_usage(); return 2;
 		}
@@ -69,8 +79,13 @@ int train_cmd_grow(int argc, char **argv)
 		goto out;
 	if (fnn_load_extra(ckpt, extra, GROW_EXTRA_MAX, &extra_len) ||
 	    fnn_load(src, ckpt, extra_len ? extra : NULL, extra_len, &had_opt) ||
-	    fnn_grow(dst, src, (uint64_t)seed, noise) ||
-	    fnn_save(dst, out, extra, extra_len, had_opt))
+	    fnn_grow(dst, src, (uint64_t)seed, noise))
+		goto out;
+	/* the moments were copied: they stay those of src's optimizer, and
+	 * dropout continues from src's state */
+	dst->opt = src->opt;
+	dst->rng = src->rng;
+	if (fnn_save(dst, out, extra, extra_len, had_opt))
 		goto out;
 	printf("grew %s (%s, %ld params) into %s (%s, %ld params)\n", ckpt, old_arch,
 	       fnn_param_count(src), out, arch, fnn_param_count(dst));

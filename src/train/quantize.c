@@ -344,7 +344,7 @@ static void print_table(FILE *f, const char *what, int conf[7][7], double acc)
 
 static int load_ckpt(const char *path, struct fnn **out)
 {
-	char arch[512];
+	char arch[512], *last;
 	struct fnn *net;
 
 	*out = NULL;
@@ -355,6 +355,18 @@ static int load_ckpt(const char *path, struct fnn **out)
 		return -1;
 	/* the training state stored beside the weights is not needed here */
 	if (fnn_load(net, path, NULL, 0, NULL)) {
+		fnn_free(net);
+		return -1;
+	}
+	/* a classifier: an output head oN with 7 emotions or 2 (the face
+	 * verifier), not a detector (hN) or another network */
+	last = strrchr(arch, ',');
+	last = last ? last + 1 : arch;
+	if (last[0] != 'o' || (net->n_out != 7 && net->n_out != 2)) {
+		fprintf(stderr,
+			"emotop-train: %s is not a classifier checkpoint (architecture '%s': it must end "
+			"with o7, the emotions, or o2, the face verifier; a detector is `detect quantize`'s)\n",
+			path, arch);
 		fnn_free(net);
 		return -1;
 	}
@@ -370,7 +382,8 @@ int train_cmd_quantize(int argc, char **argv)
 					   {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	const char *ckpt = NULL, *data = NULL, *outp = "models/emo7.qnn";
 	int n_cal = 3000, o, rc = 1;
-	float blur = TRAIN_INPUT_BLUR;
+	long lv;
+	float blur = TRAIN_INPUT_BLUR, fv;
 	double pct = 99.99;
 	struct fer_set train = {0}, test = {0};
 	struct fnn *net = NULL;
@@ -384,9 +397,20 @@ int train_cmd_quantize(int argc, char **argv)
 		case 'k': ckpt = optarg; break;
 		case 'd': data = optarg; break;
 		case 'o': outp = optarg; break;
-		case 'n': n_cal = atoi(optarg); break;
-		case 'p': pct = atof(optarg); break;
-		case 'b': blur = (float)atof(optarg); break;
+		case 'n':
+			if (train_parse_int("--calib", "a count of faces", optarg, 1, 10000000, &lv))
+				return 2;
+			n_cal = (int)lv;
+			break;
+		case 'p':
+			if (train_parse_range("--percentile", "a percentile", optarg, 50, 100, &fv) || fv <= 50)
+				return 2;
+			pct = fv;
+			break;
+		case 'b':
+			if (train_parse_range("--input-blur", "a sigma in px", optarg, 0, 8, &blur))
+				return 2;
+			break;
 		case 'h':
 		default:
 			fprintf(stderr,
@@ -398,7 +422,7 @@ int train_cmd_quantize(int argc, char **argv)
 			return o == 'h' ? 0 : 2;
 		}
 	}
-	if (!ckpt || !data || n_cal <= 0 || pct <= 50 || pct > 100) {
+	if (!ckpt || !data || optind != argc) {
 		fprintf(stderr, "emotop-train quantize: --ckpt and --data are required\n");
 		return 2;
 	}

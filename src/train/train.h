@@ -41,6 +41,11 @@ int train_grow(void *arr, int *cap, int n, size_t elem, int first);
 /* The number arg from lo to hi into *v, 0; or -1 with a message on stderr
  * naming the option and what it wants (what: e.g. "a sigma in px"). */
 int train_parse_range(const char *opt, const char *what, const char *arg, float lo, float hi, float *v);
+/* The same for a whole number (decimal, nothing after it) from lo to hi. */
+int train_parse_int(const char *opt, const char *what, const char *arg, long lo, long hi, long *v);
+/* Create the folder path's file goes in, and its parents, where they do not
+ * exist (mkdir -p). 0, or -1 with a message naming the one that fails. */
+int train_mkdir_parent(const char *path);
 /* printf to stderr and, when log is non-NULL, to log (flushed). */
 void train_log(FILE *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1,8 +1,10 @@
 /* util.c - small helpers shared by emotop-train's commands. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "train/train.h"
@@ -41,6 +43,54 @@ int train_parse_range(const char *opt, const char *what, const char *arg, float 
 		return -1;
 	}
 	return 0;
+}
+
+int train_parse_int(const char *opt, const char *what, const char *arg, long lo, long hi, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(arg, &end, 10);
+	if (end == arg || *end || errno || *v < lo || *v > hi) {
+		fprintf(stderr, "emotop-train: %s wants %s from %ld to %ld, not '%s'\n", opt, what, lo, hi,
+			arg);
+		return -1;
+	}
+	return 0;
+}
+
+int train_mkdir_parent(const char *path)
+{
+	char *dir = strdup(path), *sl;
+	struct stat sb;
+	int rc = 0;
+
+	if (!dir) {
+		fprintf(stderr, "emotop-train: out of memory\n");
+		return -1;
+	}
+	if ((sl = strrchr(dir, '/')) && sl != dir) {
+		*sl = '\0';
+		/* each folder on the way, as mkdir -p */
+		for (char *p = dir + 1; !rc; p++) {
+			if (*p && *p != '/')
+				continue;
+			char c = *p;
+			*p = '\0';
+			if (mkdir(dir, 0755) && errno != EEXIST) {
+				fprintf(stderr, "emotop-train: cannot create the folder %s: %s\n", dir, strerror(errno));
+				rc = -1;
+			} else if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) {
+				fprintf(stderr, "emotop-train: %s is not a folder\n", dir);
+				rc = -1;
+			}
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	free(dir);
+	return rc;
 }
 
 void train_log(FILE *log, const char *fmt, ...)

@@ -126,6 +126,91 @@ echo "not a model" >"$T/junk.qnn"
 expect_rc "junk model" 1 "$TRAIN" eval --data "$T/tiny.csv" --model "$T/junk.qnn"
 expect_rc "missing data" 1 "$TRAIN" eval --data "$T/nonexistent"
 
+# quantize wants a classifier checkpoint, and never leaves a broken model:
+# a detector's checkpoint is refused before anything is written, and a
+# write that fails (file size limit, as a full disk) keeps the old file
+cp "$T/tiny.qnn" "$T/victim.qnn"
+if [ -f models/face.ckpt ]; then
+	expect_rc "quantize a detector checkpoint" 1 "$TRAIN" quantize --ckpt models/face.ckpt \
+		--data "$T/tiny.csv" --out "$T/victim.qnn"
+	contains "a detector checkpoint is named as such" "$T/err" "is not a classifier checkpoint"
+	cmp -s "$T/tiny.qnn" "$T/victim.qnn" && ok "the refused quantize left its --out alone" ||
+		no "the refused quantize left its --out alone" "victim.qnn changed"
+fi
+expect_rc "quantize past the file size limit" 1 sh -c "trap '' XFSZ; ulimit -f 2; OMP_NUM_THREADS=1 \
+	'$TRAIN' quantize --ckpt '$T/tiny.ckpt' --data '$T/tiny.csv' --out '$T/victim.qnn' --calib 20"
+contains "the failed write is reported" "$T/err" "cannot write model"
+cmp -s "$T/tiny.qnn" "$T/victim.qnn" && ok "a failed write keeps the previous model" ||
+	no "a failed write keeps the previous model" "victim.qnn changed"
+[ -z "$(ls "$T" | grep 'victim.qnn.tmp')" ] && ok "no temporary file left" || no "no temporary file left" "$(ls "$T")"
+
+# the test split never calibrates or trains: a folder named test is refused
+# for the training split (it was used when it had no train/ inside)
+mkdir -p "$T/fd/test"
+expect_rc "quantize --data a test folder" 1 "$TRAIN" quantize --ckpt "$T/tiny.ckpt" --data "$T/fd/test" \
+	--out "$T/fd.qnn"
+contains "a test split is not calibrated on" "$T/err" "is a test split"
+[ ! -e "$T/fd.qnn" ] && ok "no model from a test split" || no "no model from a test split"
+expect_rc "fer --data a test folder" 1 "$TRAIN" fer --data "$T/fd/test/" --epochs 1
+contains "a test split is not trained on" "$T/err" "is a test split"
+
+# strict numbers: the whole argument, within the option's range
+for o in "--seed foo" "--epochs 1x" "--lr abc" "--batch 0" "--wd -1" "--rot 400" "--input-blur nan" \
+	"--stop-after 0"; do
+	expect_rc "fer $o refused" 2 "$TRAIN" fer --data "$T/tiny.csv" $o
+done
+contains "a bad value says what the option wants" "$T/err" "--stop-after wants a count of epochs from 1 to 100000, not '0'"
+for o in "--calib 10x" "--percentile 40" "--input-blur x"; do
+	expect_rc "quantize $o refused" 2 "$TRAIN" quantize --ckpt "$T/tiny.ckpt" --data "$T/tiny.csv" \
+		--out "$T/x.qnn" $o
+done
+for o in "--seed foo" "--noise abc" "--input 0"; do
+	expect_rc "grow $o refused" 2 "$TRAIN" grow --ckpt "$T/tiny.ckpt" --arch c4,p,c8,p,f8,o7 \
+		--out "$T/x.ckpt" $o
+done
+expect_rc "fewer training faces than a batch" 1 "$TRAIN" fer --data "$T/tiny.csv" --arch c4,p,o7 \
+	--epochs 1 --batch 4096 --ckpt "$T/big/x.ckpt"
+contains "a batch larger than the data is said" "$T/err" "fewer than one batch"
+[ ! -e "$T/big/x.ckpt" ] && ok "no checkpoint without a step" || no "no checkpoint without a step"
+: >"$T/afile"
+expect_rc "a checkpoint folder that cannot be made" 1 "$TRAIN" fer --data "$T/tiny.csv" --arch c4,p,o7 \
+	--epochs 1 --batch 16 --ckpt "$T/afile/x.ckpt"
+contains "the folder is named" "$T/err" "$T/afile is not a folder"
+expect_rc "checkpoint folders are made as needed" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" \
+	--arch c4,p,o7 --epochs 1 --batch 16 --ckpt "$T/new/deeper/x.ckpt"
+# CSV rows: a label that fits only after a cast to int, an unknown Usage
+sed '3s/^[0-9]*,/4294967299,/' "$T/tiny.csv" >"$T/label.csv"
+expect_rc "CSV label 4294967299" 1 "$TRAIN" fer --data "$T/label.csv" --epochs 1
+contains "the big label is named by line" "$T/err" "label.csv:3: malformed row"
+sed '5s/,Training$/,Trainig/' "$T/tiny.csv" >"$T/typo.csv"
+expect_rc "CSV Usage typo" 1 "$TRAIN" fer --data "$T/typo.csv" --epochs 1
+contains "the unknown Usage is named by line" "$T/err" "typo.csv:5: unknown Usage 'Trainig'"
+
+# --resume continues the run exactly: 2 epochs straight and 1 + 1 give the
+# same bytes, dropout included (its state is in the checkpoint)
+A=c4,p,c8,p,d0.3,f8,d0.3,o7
+expect_rc "two epochs straight" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" --arch $A \
+	--epochs 2 --batch 16 --ckpt "$T/straight/x.ckpt"
+expect_rc "one epoch of two" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" --arch $A \
+	--epochs 2 --batch 16 --stop-after 1 --ckpt "$T/split/x.ckpt"
+expect_rc "and the second, resumed" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" --arch $A \
+	--epochs 2 --batch 16 --ckpt "$T/split/x.ckpt" --resume
+cmp -s "$T/straight/x.ckpt" "$T/split/x.ckpt" && ok "2 epochs straight == 1 + 1 resumed, byte for byte" ||
+	no "2 epochs straight == 1 + 1 resumed" "the checkpoints differ"
+expect_rc "resume without optimizer state refused" 2 "$TRAIN" fer --data "$T/tiny.csv" --arch $A \
+	--epochs 3 --batch 16 --ckpt "$T/split/x.ckpt.best" --resume
+contains "the missing optimizer state is said" "$T/err" "holds no optimizer state"
+expect_rc "resume with another optimizer refused" 2 "$TRAIN" fer --data "$T/tiny.csv" --arch $A \
+	--epochs 3 --batch 16 --ckpt "$T/split/x.ckpt" --resume --adamw
+contains "the two optimizers are named" "$T/err" "was trained with SGD, this run asks for AdamW"
+expect_rc "resume with another seed refused" 2 "$TRAIN" fer --data "$T/tiny.csv" --arch $A \
+	--epochs 3 --batch 16 --ckpt "$T/split/x.ckpt" --resume --seed 5
+contains "the seed is said" "$T/err" "trained with --seed 1, not 5"
+expect_rc "--reset-optimizer without --resume" 2 "$TRAIN" fer --data "$T/tiny.csv" --reset-optimizer
+expect_rc "resume with --reset-optimizer" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" \
+	--arch $A --epochs 3 --batch 16 --ckpt "$T/split/x.ckpt" --resume --adamw --reset-optimizer
+contains "the reset is logged" "$T/err" "optimizer state reset"
+
 # grow: the tiny classifier widened and deepened keeps its accuracy (the
 # same function), resumes training, and refuses what is not a growth
 expect_rc "grow the tiny checkpoint" 0 "$TRAIN" grow --ckpt "$T/tiny.ckpt" \
@@ -150,11 +235,26 @@ expect_rc "grow a truncated checkpoint" 1 "$TRAIN" grow --ckpt "$T/trunc.ckpt" \
 # average: the epochs kept by --keep, batch norm re-measured; an average of
 # one checkpoint with itself is that checkpoint (up to batch-norm noise)
 expect_rc "train with --keep" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" \
-	--arch c4,p,c8,p,f8,o7 --epochs 2 --batch 16 --keep --ckpt "$T/kept.ckpt"
+	--arch c4,p,f8,o7 --epochs 2 --batch 16 --keep --ckpt "$T/kept.ckpt"
 [ -f "$T/kept.ckpt.e1" ] && [ -f "$T/kept.ckpt.e2" ] && ok "every epoch kept" || no "every epoch kept" "$(ls "$T")"
 expect_rc "average two epochs" 0 env OMP_NUM_THREADS=1 "$TRAIN" average --ckpt "$T/kept.ckpt.e1" \
 	--ckpt "$T/kept.ckpt.e2" --data "$T/tiny.csv" --out "$T/avg.ckpt"
+contains "every training face re-measures batch norm" "$T/out" "re-measured on 72 faces in 1 batches"
 expect_rc "eval the average" 0 "$TRAIN" eval --data "$T/tiny.csv" --ckpt "$T/avg.ckpt" --json
+# the statistics are the last floats of the checkpoint (c4, f8: 4 + 8
+# channels, mean and variance each): measured, not the reset 0 and 1
+py_check "batch-norm statistics re-measured" "$(od -A d -t f4 "$T/avg.ckpt" | tail -n 4)" "$T/avg.ckpt" <<'PY'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+st = struct.unpack("<24f", b[-96:])
+mean = st[0:4] + st[8:16]
+var = st[4:8] + st[16:24]
+assert any(abs(m) > 1e-3 for m in mean) and any(abs(v - 1) > 1e-3 for v in var), st
+PY
+head -n 13 "$T/tiny.csv" >"$T/few.csv"
+expect_rc "average on too few faces" 1 env OMP_NUM_THREADS=1 "$TRAIN" average --ckpt "$T/kept.ckpt.e1" \
+	--ckpt "$T/kept.ckpt.e2" --data "$T/few.csv" --out "$T/few.ckpt"
+contains "too few faces is said" "$T/err" "too few to measure batch norm"
 expect_rc "average a checkpoint with itself" 0 env OMP_NUM_THREADS=1 "$TRAIN" average \
 	--ckpt "$T/tiny.ckpt" --ckpt "$T/tiny.ckpt" --data "$T/tiny.csv" --out "$T/self.ckpt"
 "$TRAIN" eval --data "$T/tiny.csv" --ckpt "$T/self.ckpt" --json >"$T/c.json" 2>/dev/null
@@ -300,14 +400,61 @@ fi
 bf=$T/bf
 mkdir -p "$bf/webfaces/images" "$bf/negatives"
 printf 'image,x,y,w,h,left_eye_x,left_eye_y,right_eye_x,right_eye_y,nose_x,nose_y,mouth_x,mouth_y\n' >"$bf/webfaces/faces.csv"
+# (a4.jpg: a name the hash holds out; 4 negatives: one held out)
 printf 'a.jpg,10,10,40,40,20,25,40,25,30,35,30,42\n' >>"$bf/webfaces/faces.csv"
+printf 'a4.jpg,10,10,40,40,20,25,40,25,30,35,30,42\n' >>"$bf/webfaces/faces.csv"
 printf 'image,left_eye_x,left_eye_y,right_eye_x,right_eye_y,nose_x,nose_y,mouth_left_x,mouth_left_y,mouth_right_x,mouth_right_y\n' >"$bf/crops.csv"
 echo junk >"$bf/webfaces/images/a.jpg"
-ln -s "$T/nowhere.jpg" "$bf/negatives/n1.jpg"
+echo junk >"$bf/webfaces/images/a4.jpg"
+for i in 1 2 3 4; do ln -s "$T/nowhere.jpg" "$bf/negatives/n$i.jpg"; done
 expect_rc "detect train on images that do not decode" 1 env OMP_NUM_THREADS=1 "$TRAIN" detect train \
 	--faces "$bf" --epochs 1 --steps 1 --batch 4 --mix 1,0,0,1 --ckpt "$T/bf/face.ckpt"
 contains "no readable image is said" "$T/err" "no photo or negative image could be read"
 [ ! -f "$T/bf/face.ckpt" ] && ok "no checkpoint from unreadable images" || no "no checkpoint from unreadable images"
+# empty splits: samples are drawn from the training and held-out photos and
+# negatives (an empty one read past the end of its array)
+rm "$bf/negatives/n4.jpg"
+expect_rc "detect train with 3 negatives" 1 "$TRAIN" detect train --faces "$bf" --epochs 1 --steps 1 \
+	--batch 4 --ckpt "$T/bf/face.ckpt"
+contains "too few negatives is said" "$T/err" "at least 4 are needed"
+ln -s "$T/nowhere.jpg" "$bf/negatives/n4.jpg"
+sed -i '/^a4.jpg/d' "$bf/webfaces/faces.csv"
+expect_rc "detect train with no held-out photo" 1 "$TRAIN" detect train --faces "$bf" --epochs 1 --steps 1 \
+	--batch 4 --ckpt "$T/bf/face.ckpt"
+contains "the empty split is said" "$T/err" "0 of them held out"
+# faces.csv: only line 1 may be a header; a bad row is an error naming it
+hdr='image,x,y,w,h,left_eye_x,left_eye_y,right_eye_x,right_eye_y,nose_x,nose_y,mouth_x,mouth_y'
+for row in 'a.jpg,nan,10,40,40,20,25,40,25,30,35,30,42' 'a.jpg,10,10,-40,-40,20,25,40,25,30,35,30,42' \
+	'a.jpg,10,10,40,40,20,25,40,25,30,35,30' 'a.jpg,10,10,40,40,20,25,40,25,30,35,30,inf' \
+	'a.jpg,10,10,40,40,20,25,40,25,30,35,30,42,7'; do
+	printf '%s\na.jpg,10,10,40,40,20,25,40,25,30,35,30,42\n%s\n' "$hdr" "$row" >"$bf/webfaces/faces.csv"
+	expect_rc "faces.csv row '$row' refused" 1 "$TRAIN" detect train --faces "$bf" --epochs 1 --steps 1 \
+		--batch 4 --ckpt "$T/bf/face.ckpt"
+	contains "the bad row is named by line" "$T/err" "bf/webfaces/faces.csv:3:"
+done
+printf 'a.jpg,10,10,40,40,20,25,40,25,30,35,30,42\n%s\n' "$hdr" >"$bf/webfaces/faces.csv"
+expect_rc "a header on line 2 refused" 1 "$TRAIN" detect train --faces "$bf" --epochs 1 --steps 1 \
+	--batch 4 --ckpt "$T/bf/face.ckpt"
+contains "the header on line 2 is named" "$T/err" "faces.csv:2: malformed row"
+if [ -d "$FACES/negatives" ] && [ -d "$FER/test" ]; then
+	# a box wholly outside its (decoded) image; partly outside is a face cut by the border
+	cp "$mf/webfaces/faces.csv" "$T/faces.keep"
+	p=$(sed -n 2p "$T/faces.keep" | cut -d, -f1)
+	printf '%s,5000,5000,40,40,20,25,40,25,30,35,30,42\n' "$p" >>"$mf/webfaces/faces.csv"
+	expect_rc "a box outside its image refused" 1 "$TRAIN" detect train --faces "$mf" --epochs 1 --steps 1 \
+		--batch 4 --ckpt "$T/mfo/face.ckpt"
+	contains "the box outside is named" "$T/err" "lies outside the"
+	cp "$T/faces.keep" "$mf/webfaces/faces.csv"
+fi
+for v in -1 1.5 abc; do
+	expect_rc "detect calibrate --budget '$v' refused" 2 "$TRAIN" detect calibrate --faces "$T/none" --budget "$v"
+done
+contains "a bad --budget says what it wants" "$T/err" "--budget wants false alarms per negative from 0 to 1, not 'abc'"
+for o in "--seed foo" "--epochs 1x" "--lr abc" "--steps 0" "--threshold 2"; do
+	expect_rc "detect train $o refused" 2 "$TRAIN" detect train --faces "$T/none" $o
+done
+expect_rc "detect train --reset-optimizer without --resume" 2 "$TRAIN" detect train --faces "$T/none" \
+	--reset-optimizer
 expect_rc "detect train --restart without --resume" 2 "$TRAIN" detect train --faces "$T/none" --restart
 expect_rc "detect train --ignore-threshold out of range" 2 "$TRAIN" detect train --faces "$T/none" \
 	--ignore-model embedded --ignore-threshold 1.5
