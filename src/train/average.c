@@ -16,9 +16,9 @@
 #define AVG_EXTRA_MAX 65536
 #define AVG_MIN_FACES 16 /* the smallest split batch norm is measured on */
 
-static void avg_usage(void)
+static void avg_usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: emotop-train average --ckpt FILE --ckpt FILE ... --data DIR|CSV --out FILE\n"
 		"  --ckpt FILE     a checkpoint (at least two, one architecture, up to %d)\n"
 		"  --data P        FER2013 (its training split re-measures batch norm)\n"
@@ -53,12 +53,12 @@ int train_cmd_average(int argc, char **argv)
 			break;
 		case 'd': data = optarg; break;
 		case 'o': out = optarg; break;
-		case 'h': avg_usage(); return 0;
-		default: avg_usage(); return 2;
+		case 'h': avg_usage(stdout); return 0;
+		default: avg_usage(stderr); return 2;
 		}
 	}
 	if (n < 2 || !data || !out || optind != argc) {
-		avg_usage();
+		avg_usage(stderr);
 		return 2;
 	}
 	if (fnn_load_arch(ckpt[0], arch, sizeof(arch)))

@@ -1285,9 +1285,9 @@ struct dt_args {
 	float gallery_blur; /* eval: Gaussian sigma for the galleries' FER2013 faces */
 };
 
-static void dt_usage(void)
+static void dt_usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: emotop-train detect train --faces DIR [options]\n"
 		"       emotop-train detect quantize --faces DIR --ckpt FILE [--out models/face.qnn]\n"
 		"       emotop-train detect calibrate --faces DIR --ckpt IN.qnn --out OUT.qnn [--budget F]\n"
@@ -1432,13 +1432,13 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 			a->min_face = (int)v;
 			break;
 		}
-		case 'h': dt_usage(); return 1;
-		default: dt_usage(); return 2;
+		case 'h': dt_usage(stdout); return 1; /* callers: exit 0 */
+		default: dt_usage(stderr); return 2;
 		}
 	}
 	if (!a->faces || a->epochs <= 0 || (a->restart && !a->resume) || (a->reset_opt && !a->resume) ||
 	    (a->ignore_model && !(a->ignore_thr > 0 && a->ignore_thr < 1)) || a->batch <= 0 || a->batch > 1024 || a->steps <= 0) {
-		dt_usage();
+		dt_usage(stderr);
 		return 2;
 	}
 	return 0;
@@ -2747,7 +2747,7 @@ static int dt_align_check(int argc, char **argv)
 	if ((rc = dt_parse(argc, argv, &a)))
 		return rc == 1 ? 0 : rc;
 	if (!a.fer || !a.faces) {
-		dt_usage();
+		dt_usage(stderr);
 		return 2;
 	}
 	if (dt_load(&d, a.faces, NULL))
@@ -2940,7 +2940,7 @@ static int dt_verifier_data(int argc, char **argv)
 	}
 	if (!a.fer || !a.out || !(a.thr > 0 && a.thr < 1)) {
 		free(f);
-		dt_usage();
+		dt_usage(stderr);
 		return 2;
 	}
 	if (dt_load(&d, a.faces, a.fer)) {
@@ -3085,7 +3085,7 @@ static int dt_average(int argc, char **argv)
 	first = optind;
 	n = argc - first;
 	if (!a.out || n < 2) {
-		dt_usage();
+		dt_usage(stderr);
 		return 2;
 	}
 	if (fnn_load_arch(argv[first], arch, sizeof(arch)) ||
@@ -3267,7 +3267,7 @@ static int dt_samples(int argc, char **argv)
 int train_cmd_detect(int argc, char **argv)
 {
 	if (argc < 2) {
-		dt_usage();
+		dt_usage(stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "train"))
@@ -3291,10 +3291,10 @@ int train_cmd_detect(int argc, char **argv)
 	if (!strcmp(argv[1], "samples"))
 		return dt_samples(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		dt_usage();
+		dt_usage(stdout);
 		return 0;
 	}
 	fprintf(stderr, "emotop-train detect: unknown subcommand '%s'\n", argv[1]);
-	dt_usage();
+	dt_usage(stderr);
 	return 2;
 }

@@ -98,9 +98,9 @@ void train_eval_float_ens(struct fnn *const *nets, int n_nets, const struct fer_
 	free(p);
 }
 
-static void usage_fer(void)
+static void usage_fer(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: emotop-train fer --data DIR|CSV [options]\n"
 		"  --data P        FER2013 root (with train/ and test/) or fer2013.csv\n"
 		"  --test P        validation set (default DIR/test or the CSV's PublicTest)\n"
@@ -216,12 +216,12 @@ int train_cmd_fer(int argc, char **argv)
 			if (train_parse_range("--input-blur", "a sigma in px", optarg, 0, 8, &a.input_blur))
 				return 2;
 			break;
-		case 'h': usage_fer(); return 0;
-		default: usage_fer(); return 2;
+		case 'h': usage_fer(stdout); return 0;
+		default: usage_fer(stderr); return 2;
 		}
 	}
 	if (!a.data || optind != argc) {
-		usage_fer();
+		usage_fer(stderr);
 		return 2;
 	}
 	if (a.reset_opt && !a.resume) {

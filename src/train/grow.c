@@ -13,9 +13,9 @@
 
 #define GROW_EXTRA_MAX 65536
 
-static void grow_usage(void)
+static void grow_usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: emotop-train grow --ckpt IN --arch SPEC --out OUT [options]\n"
 		"  --ckpt FILE     trained checkpoint (classifier or detector)\n"
 		"  --arch SPEC     the checkpoint's arch with some conv/fc widths raised\n"
@@ -57,13 +57,13 @@ int train_cmd_grow(int argc, char **argv)
 			if (train_parse_range("--noise", "a relative noise", optarg, 0, 0.99f, &noise))
 				return 2;
 			break;
-		case 'h': grow_usage(); return 0;
-		default: grow_usage(); return 2;
+		case 'h': grow_usage(stdout); return 0;
+		default: grow_usage(stderr); return 2;
 		}
 	}
 	if (!ckpt || !arch || !out || optind != argc || input < 0 || input > 4096 ||
 	    !(noise >= 0 && noise < 1)) {
-		grow_usage();
+		grow_usage(stderr);
 		return 2;
 	}
 	if (fnn_load_arch(ckpt, old_arch, sizeof(old_arch)))

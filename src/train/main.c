@@ -10,9 +10,9 @@
 #include "train/detect_train.h"
 #include "train/train.h"
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: emotop-train COMMAND [options]\n"
 		"commands:\n"
 		"  fer        train the emotion classifier on FER2013 (float32, checkpoints)\n"
@@ -27,11 +27,11 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage();
+		usage(stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage();
+		usage(stdout);
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
@@ -51,6 +51,6 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "detect"))
 		return train_cmd_detect(argc - 1, argv + 1);
 	fprintf(stderr, "emotop-train: unknown command '%s'\n", argv[1]);
-	usage();
+	usage(stderr);
 	return 2;
 }

@@ -413,7 +413,7 @@ int train_cmd_quantize(int argc, char **argv)
 			break;
 		case 'h':
 		default:
-			fprintf(stderr,
+			fprintf(o == 'h' ? stdout : stderr,
 				"usage: emotop-train quantize --ckpt FILE --data DIR|CSV [--out FILE]\n"
 				"         [--calib N (3000)] [--percentile P (99.99)] [--input-blur S (2.8)]\n"
 				"Folds batch norm, calibrates activation ranges on N training faces\n"
@@ -520,7 +520,7 @@ int train_cmd_eval(int argc, char **argv)
 		case 'u': usage = optarg; break;
 		case 'h':
 		default:
-			fprintf(stderr,
+			fprintf(o == 'h' ? stdout : stderr,
 				"usage: emotop-train eval --data DIR|CSV [--model FILE]... [--ckpt FILE]...\n"
 				"         [--json] [--tta] [--usage PublicTest|PrivateTest|Training]\n"
 				"Accuracy, per-class accuracy and confusion of the int8 model (default:\n"

@@ -11,6 +11,17 @@ SHARED=${SHARED:-../shared}
 case $SHARED in /*) ;; *) SHARED=$(pwd)/$SHARED ;; esac
 FER=$SHARED/data/fer2013
 
+# --help: the usage on stdout (for a pager), exit 0, for every command
+for c in "" fer quantize eval grow average detect "detect train" "detect eval"; do
+	# shellcheck disable=SC2086
+	"$TRAIN" $c --help >"$T/help.out" 2>"$T/help.err"; rc=$?
+	if [ "$rc" -eq 0 ] && grep -q '^usage: emotop-train' "$T/help.out" && [ ! -s "$T/help.err" ]; then
+		ok "emotop-train $c --help: stdout, exit 0"
+	else
+		no "emotop-train $c --help: stdout, exit 0" "exit $rc" "$(head -c 200 "$T/help.err")"
+	fi
+done
+
 # the accuracy the README states, e.g. "int8 accuracy ... **64.12 %**"
 readme_acc=$(sed -n 's/.*int8 accuracy on the FER2013 public test split[^*]*\*\*\([0-9.]*\) %\*\*.*/\1/p' README.md | head -n 1)
 
