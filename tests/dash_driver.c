@@ -15,8 +15,8 @@
  * written to stderr while curses runs is replayed after exit.
  *
  * --crash-after N writes "dash_driver: crashing at frame N" to stderr and
- * raises SIGSEGV at frame N; with --fault it stores through a null pointer
- * instead (a real fault). --segv-handler installs a SIGSEGV handler of the
+ * raises SIGSEGV at frame N; with --fault it stores to a page mapped without
+ * access instead (a real fault). --segv-handler installs a SIGSEGV handler of the
  * driver's own before the dashboard opens (it writes "dash_driver: own
  * SIGSEGV handler ran" and exits 7), as a sanitizer would. --confident gives
  * each student's favourite class about 95% (long bars). Each --name sets the
@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "dashboard.h"
@@ -190,9 +191,18 @@ static void own_segv(int sig)
 	_exit(7);
 }
 
+/* A real SIGSEGV: a store to a page mapped without access (not through a
+ * null pointer, which UBSan reports and exits on before any signal). */
+static void real_fault(void)
+{
+	volatile int *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p != MAP_FAILED)
+		*p = 1;
+}
+
 int main(int argc, char **argv)
 {
-	static int *volatile null_ptr; /* --fault stores through it */
 	struct dashboard_opts o;
 	struct emo_err err = {0};
 	struct dashboard *d;
@@ -260,9 +270,8 @@ int main(int argc, char **argv)
 			/* tests the fatal-signal path: this line must be replayed */
 			fprintf(stderr, "dash_driver: crashing at frame %lld\n", frame);
 			if (fault)
-				*null_ptr = 1;
-			else
-				raise(SIGSEGV);
+				real_fault();
+			raise(SIGSEGV);
 		}
 	}
 	dashboard_close(d);
