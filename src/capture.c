@@ -906,6 +906,14 @@ static int pump(struct capture *c)
 	return drain(c) == 1;
 }
 
+/* The wait before the reopening just scheduled, for capture_stats(). */
+static void set_backoff(struct capture *c)
+{
+	pthread_mutex_lock(&c->sh->mu);
+	c->sh->st.backoff_s = c->backoff;
+	pthread_mutex_unlock(&c->sh->mu);
+}
+
 static int run_av(struct capture *c)
 {
 	for (;;) {
@@ -922,6 +930,7 @@ static int run_av(struct capture *c)
 					return EMO_EINTR;
 				set_last_error(c, CAPTURE_LOG_WARNING, "%s; retry in %.1f s", e.msg,
 					       c->backoff);
+				set_backoff(c);
 				continue;
 			}
 			pthread_mutex_lock(&c->sh->mu);
@@ -946,6 +955,7 @@ static int run_av(struct capture *c)
 			set_last_error(c, c->live ? CAPTURE_LOG_WARNING : CAPTURE_LOG_INFO,
 				       "stream %s; reconnecting in %.1f s",
 				       end_reason(c, ret, why, sizeof(why)), c->backoff);
+			set_backoff(c);
 			src_close(c);
 			pthread_mutex_lock(&c->sh->mu);
 			c->sh->st.connected = 0;

@@ -4,6 +4,7 @@
  * small file server here), live and finished HLS, image read/write. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1139,7 +1140,7 @@ TEST(http_short_live_backs_off)
 	struct emo_err err = { 0 };
 	struct emo_image g;
 	char url[128];
-	double end, in_s = 0;
+	double end, most = 0;
 	int port, rc;
 
 	NEED_FIXTURES();
@@ -1164,18 +1165,15 @@ TEST(http_short_live_backs_off)
 		rc = capture_next(c, &g, NULL, 100, NULL);
 		ASSERT(rc == EMO_OK || rc == EMO_EAGAIN);
 		capture_stats(c, &st);
+		most = fmax(most, st.backoff_s);
 	} while (st.reconnects < 4 && now_s() < end);
 	capture_close(&c);
 	serve_files_stop();
 	ASSERT(st.reconnects >= 4);
-	{
-		const char *p = strstr(st.last_error, "reconnecting in ");
-		if (p)
-			in_s = atof(p + 16);
-		fprintf(stderr, "  after %d reconnects: \"%s\"\n", st.reconnects, st.last_error);
-		/* 0.05 doubling: the fourth wait is 0.4 s (it was 0.05 to 0.1) */
-		ASSERT(in_s >= 0.3);
-	}
+	fprintf(stderr, "  after %d reconnects: longest wait %.2f s, \"%s\"\n", st.reconnects, most,
+		st.last_error);
+	/* 0.05 doubling: the fourth wait is 0.4 s (it was 0.05 to 0.1) */
+	ASSERT(most >= 0.3);
 }
 
 /* Live HLS whose segments last longer than capture.timeout (1 s against
@@ -1212,6 +1210,22 @@ static void producer_stop(void)
 	producer_pid = 0;
 }
 
+/* The live playlist's #EXT-X-MEDIA-SEQUENCE (segments made so far less the
+ * listed ones), -1 when unreadable. */
+static long hls_seq(void)
+{
+	FILE *f = fopen(path("live/live.m3u8"), "r");
+	char line[256];
+	long seq = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "#EXT-X-MEDIA-SEQUENCE:", 22))
+			seq = atol(line + 22);
+	if (f)
+		fclose(f);
+	return seq;
+}
+
 static void hls_live_body(void)
 {
 	struct capture_opts o;
@@ -1220,6 +1234,7 @@ static void hls_live_body(void)
 	struct emo_err err = { 0 };
 	char url[128];
 	int port, rc, n;
+	long seq0, made;
 	double t_end;
 
 	if (sh("mkdir -p %s", path("live")))
@@ -1249,13 +1264,17 @@ static void hls_live_body(void)
 	ASSERT_EQ(rc, EMO_OK);
 	capture_stats(c, &st);
 	ASSERT_EQ(st.live, 1);
+	seq0 = hls_seq();
 	n = read_bounded(c, 1000, 4.5, &rc);
 	capture_stats(c, &st);
-	fprintf(stderr, "  live HLS, 1 s segments: %lld decoded, %d delivered, %d reconnects in 4.5 s%s%s\n",
-		(long long)st.decoded, n, st.reconnects, st.last_error[0] ? ", last error: " : "",
+	made = hls_seq() - seq0;
+	fprintf(stderr, "  live HLS, 1 s segments: %ld made, %lld decoded, %d delivered, %d reconnects in 4.5 s%s%s\n",
+		made, (long long)st.decoded, n, st.reconnects, st.last_error[0] ? ", last error: " : "",
 		st.last_error);
 	capture_close(&c);
 	ASSERT(rc == EMO_OK || rc == EMO_EAGAIN); /* still running */
+	if (seq0 < 0 || made < 2) /* 3 segments made: the first lengthens the list */
+		SKIP("the playlist moved %ld segments in 4.5 s, not 2 or more (a loaded machine)", made);
 	ASSERT_EQ(st.reconnects, 0);
 	/* 10 fps, each segment comes at once: most are dropped as live frames */
 	ASSERT(st.decoded >= 25);

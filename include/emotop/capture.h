@@ -90,6 +90,7 @@ struct capture_stats {
 	int64_t dropped;     /* frames decoded and never delivered (newer one won) */
 	int64_t skipped;     /* frames skipped by fps sampling (realtime=0 files) */
 	int reconnects;      /* successful reopenings after a failure or end */
+	double backoff_s;    /* the wait before the last reopening scheduled, s */
 	int connected;       /* 1 while the source is open */
 	int live;            /* 1 for live sources (they drop) */
 	int width, height;   /* current source resolution, 0 when unknown */
