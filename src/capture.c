@@ -1737,6 +1737,7 @@ int capture_read_image(const char *path, struct emo_image *gray, struct emo_imag
 	}
 	c->kind = SRC_FILE;
 	snprintf(c->url, sizeof(c->url), "file:%s", path);
+	emo_redact_url(path, c->shown, sizeof(c->shown)); /* messages name the file */
 	c->pkt = av_packet_alloc();
 	c->frame = av_frame_alloc();
 	if (!c->pkt || !c->frame) {

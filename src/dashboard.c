@@ -136,6 +136,25 @@ static int write_all(int fd, const char *b, size_t n)
 	return 0;
 }
 
+/* Copy what the temporary file caught while curses ran to stderr (put back
+ * before), once; async-signal-safe (the fatal path replays through it). */
+static void replay_stderr(void)
+{
+	ssize_t n;
+
+	if (!err_is_tmp || err_tmp_fd < 0 || err_replayed)
+		return;
+	err_replayed = 1;
+	if (lseek(err_tmp_fd, 0, SEEK_SET) != 0)
+		return;
+	while ((n = read(err_tmp_fd, replay_buf, sizeof replay_buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write_all(STDERR_FILENO, replay_buf, (size_t)n) < 0)
+			break;
+	}
+}
+
 void dashboard_signal_restore(void)
 {
 	int saved_errno = errno;
@@ -144,22 +163,10 @@ void dashboard_signal_restore(void)
 		write_all(STDOUT_FILENO, restore_seq, restore_len);
 	if (have_tio)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
-	if (saved_err_fd >= 0)
+	if (saved_err_fd >= 0) {
 		dup2(saved_err_fd, STDERR_FILENO);
-	/* replay what the temporary file caught (the last words: glibc's
-	 * "free(): invalid pointer", an assertion), once */
-	if (saved_err_fd >= 0 && err_is_tmp && err_tmp_fd >= 0 && !err_replayed) {
-		ssize_t n;
-
-		err_replayed = 1;
-		if (lseek(err_tmp_fd, 0, SEEK_SET) == 0) {
-			while ((n = read(err_tmp_fd, replay_buf, sizeof replay_buf)) != 0) {
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n < 0 || write_all(STDERR_FILENO, replay_buf, (size_t)n) < 0)
-					break;
-			}
-		}
+		/* the last words: glibc's "free(): invalid pointer", an assertion */
+		replay_stderr();
 	}
 	errno = saved_errno;
 }
@@ -189,7 +196,10 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
 	if (!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_IGN)
 		sa.sa_handler = SIG_DFL;
 	sigaction(sig, &sa, NULL);
-	if (info && info->si_code > 0 && sig != SIGABRT)
+	/* (an action-optional machine-check SIGBUS is asynchronous: it does not
+	 * come back by itself) */
+	if (info && info->si_code > 0 && sig != SIGABRT &&
+	    !(sig == SIGBUS && info->si_code == BUS_MCEERR_AO))
 		return;
 	raise(sig);
 }
@@ -271,21 +281,15 @@ static int redirect_stderr(const char *log, struct emo_err *err)
 /* Put stderr back; replay what the temporary file caught. */
 static void restore_stderr(void)
 {
-	char buf[4096];
-	ssize_t n;
-
 	if (saved_err_fd < 0)
 		return;
 	fflush(stderr);
 	dup2(saved_err_fd, STDERR_FILENO);
 	close(saved_err_fd);
 	saved_err_fd = -1;
-	if (err_is_tmp && !err_replayed && lseek(err_tmp_fd, 0, SEEK_SET) == 0) {
-		while ((n = read(err_tmp_fd, buf, sizeof buf)) > 0)
-			if (write(STDERR_FILENO, buf, (size_t)n) != n)
-				break;
-	}
-	close(err_tmp_fd);
+	replay_stderr();
+	if (err_tmp_fd >= 0)
+		close(err_tmp_fd);
 	err_tmp_fd = -1;
 }
 

@@ -31,6 +31,7 @@
  * (EMO_EFORMAT). Meanings of the fields: include/emotop/qnn.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -583,12 +584,17 @@ int qnn_model_save(const struct qnn_model *m, const char *path, struct emo_err *
 
 	/* a temporary file beside the destination, synced, then renamed over
 	 * it: a failed write (full disk, file size limit) leaves the old file */
-	if (!(tmp = malloc(strlen(path) + sizeof(".tmp.XXXXXX")))) {
+	if (!(tmp = malloc(strlen(path) + 48))) {
 		rc = emo_seterr(err, EMO_ENOMEM, path, 0, 0, "out of memory writing model");
 		goto out;
 	}
-	sprintf(tmp, "%s.tmp.XXXXXX", path);
-	if ((fd = mkstemp(tmp)) < 0) {
+	/* created 0666 less the umask, as fopen would (mkstemp gives 0600) */
+	for (int i = 0; i < 100; i++) {
+		sprintf(tmp, "%s.tmp.%ld.%d", path, (long)getpid(), i);
+		if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666)) >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
 		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot create model: %s", strerror(errno));
 		goto out;
 	}
@@ -606,8 +612,8 @@ int qnn_model_save(const struct qnn_model *m, const char *path, struct emo_err *
 		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot write model: %s", strerror(errno));
 		goto out;
 	}
-	/* mkstemp makes it 0600: keep the mode of the file replaced, else 0644 */
-	if (chmod(tmp, stat(path, &sb) ? 0644 : sb.st_mode & 07777) || rename(tmp, path)) {
+	/* a file replaced keeps its mode */
+	if ((!stat(path, &sb) && chmod(tmp, sb.st_mode & 07777)) || rename(tmp, path)) {
 		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot write model: %s", strerror(errno));
 		goto out;
 	}

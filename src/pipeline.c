@@ -307,18 +307,19 @@ static void snapshot(struct run *r, double now)
 		r->snap->n_students = 0; /* nothing per person reaches any view */
 }
 
-/* Returns -1 when stdout is gone (a closed pipe) or a write failed. */
-/* A line to standard output failed: a closed pipe (a reader such as head
- * is done) is no error, anything else is said and makes the exit status 6. */
-static void stdout_failed(struct run *r)
+/* A line to standard output failed with errno err (taken at once, before
+ * other writes change errno): a closed pipe (a reader such as head is done)
+ * is no error, anything else is said and makes the exit status 6. */
+static void stdout_failed(struct run *r, int err)
 {
 	r->stdout_dead = 1;
-	if (errno == EPIPE)
+	if (err == EPIPE)
 		return;
-	say(r, 0, "cannot write to standard output: %s", strerror(errno));
+	say(r, 0, "cannot write to standard output: %s", strerror(err));
 	r->write_failed = 1;
 }
 
+/* Returns -1 when stdout is gone (a closed pipe) or a write to it failed. */
 static int emit(struct run *r, double now)
 {
 	int rc = 0;
@@ -327,16 +328,20 @@ static int emit(struct run *r, double now)
 	fill_stats(r, mono_s() - r->wall0);
 	if (!r->classify) {
 		if (!r->dashboard &&
-		    faces_line(stdout, r->cfg, r->fmt, &r->header_out, "faces", now, r->last_faces))
+		    faces_line(stdout, r->cfg, r->fmt, &r->header_out, "faces", now, r->last_faces)) {
+			stdout_failed(r, errno);
 			rc = -1;
+		}
 		if (r->flog && faces_line(r->flog, r->cfg, r->fmt, &r->header_log, "faces", now, r->last_faces)) {
 			say(r, 0, "cannot write %s", r->cfg->output.log);
 			r->write_failed = 1;
 		}
 	} else {
 		snapshot(r, now);
-		if (r->out && report_emit(r->out, r->snap))
+		if (r->out && report_emit(r->out, r->snap)) {
+			stdout_failed(r, errno);
 			rc = -1;
+		}
 		if (r->log && report_emit(r->log, r->snap)) {
 			say(r, 0, "cannot write %s: %s", r->cfg->output.log, strerror(errno));
 			r->write_failed = 1;
@@ -363,9 +368,11 @@ static void finish(struct run *r)
 		}
 		if (!r->stdout_dead && faces_line(stdout, r->cfg, r->dashboard ? CONFIG_FORMAT_TEXT : r->fmt,
 			       r->dashboard ? &dummy : &r->header_out, "final", now, r->max_faces))
-			stdout_failed(r);
-		if (r->flog && faces_line(r->flog, r->cfg, r->fmt, &r->header_log, "final", now, r->max_faces))
+			stdout_failed(r, errno);
+		if (r->flog && faces_line(r->flog, r->cfg, r->fmt, &r->header_log, "final", now, r->max_faces)) {
+			say(r, 0, "cannot write %s", r->cfg->output.log);
 			r->write_failed = 1;
+		}
 		return;
 	}
 	snapshot(r, now);
@@ -380,9 +387,9 @@ static void finish(struct run *r)
 		ro.path = "-";
 		ro.aggregate_only = r->cfg->output.aggregate_only;
 		if ((r->out = report_open(&ro, NULL)) && report_final(r->out, r->snap, &tot))
-			stdout_failed(r);
+			stdout_failed(r, errno);
 	} else if (r->out && !r->stdout_dead && report_final(r->out, r->snap, &tot)) {
-		stdout_failed(r);
+		stdout_failed(r, errno);
 	}
 	if (r->log && report_final(r->log, r->snap, &tot)) {
 		say(r, 0, "cannot write %s: %s", r->cfg->output.log, strerror(errno));
@@ -610,10 +617,8 @@ static int loop(struct run *r)
 			now = r->media_clock ? r->t_last : mono_s() - r->wall0;
 		}
 		if (now >= r->next_report) {
-			if (emit(r, now)) {
-				stdout_failed(r);
+			if (emit(r, now))
 				break; /* nobody reads us any more */
-			}
 			while (r->next_report <= now)
 				r->next_report += interval;
 		}

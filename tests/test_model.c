@@ -453,6 +453,21 @@ TEST(save_is_atomic)
 	ASSERT_EQ(stat(p, &sb), 0);
 	ASSERT_EQ(sb.st_mode & 0777, 0640);
 	unlink(p);
+	/* a new file: 0666 less the umask, as fopen gives */
+	{
+		mode_t um = umask(077);
+		rc = qnn_model_save(m, p, &err);
+		umask(022);
+		ASSERT_EQ(rc, EMO_OK);
+		ASSERT_EQ(stat(p, &sb), 0);
+		ASSERT_EQ(sb.st_mode & 0777, 0600);
+		unlink(p);
+		ASSERT_EQ(qnn_model_save(m, p, &err), EMO_OK);
+		umask(um);
+		ASSERT_EQ(stat(p, &sb), 0);
+		ASSERT_EQ(sb.st_mode & 0777, 0644);
+		unlink(p);
+	}
 	qnn_model_free(r);
 	qnn_model_free(m);
 }

@@ -1422,13 +1422,9 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 				return 2;
 			break;
 		case 'n': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (end == optarg || *end || v < 10 || v > 4096) {
-				fprintf(stderr, "emotop-train: --min-face wants a side in px from 10 to 4096, not '%s'\n",
-					optarg);
+			long v;
+			if (train_parse_int("--min-face", "a side in px", optarg, 10, 4096, &v))
 				return 2;
-			}
 			a->min_face = (int)v;
 			break;
 		}
