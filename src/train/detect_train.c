@@ -1507,11 +1507,7 @@ static int dt_train(int argc, char **argv)
 			fprintf(stderr, "emotop-train: %s: not a detector training checkpoint\n", a.ckpt);
 			goto out;
 		}
-		/* the seed draws every sample: a resumed run keeps the checkpoint's */
-		if (a.seed_set && st.seed != (uint64_t)a.seed) {
-			fprintf(stderr, "emotop-train: %s was trained with --seed %llu, not %d: a resumed "
-					"run keeps its seed (leave --seed out)\n",
-				a.ckpt, (unsigned long long)st.seed, a.seed);
+		if (train_resume_seed(a.ckpt, st.seed, a.seed_set, a.seed)) {
 			rc = 2;
 			goto out;
 		}

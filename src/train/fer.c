@@ -271,12 +271,8 @@ int train_cmd_fer(int argc, char **argv)
 	if (a.resume) {
 		if (fnn_load(net, a.ckpt, &st, sizeof(st), NULL))
 			goto out;
-		/* the seed draws the shuffles, augmentation and dropout of every
-		 * epoch: a resumed run keeps the checkpoint's */
-		if (a.seed_set && st.seed != (uint64_t)a.seed) {
-			fprintf(stderr, "emotop-train: %s was trained with --seed %llu, not %d: a resumed "
-					"run keeps its seed (leave --seed out)\n",
-				a.ckpt, (unsigned long long)st.seed, a.seed);
+		/* the seed draws the shuffles, augmentation and dropout */
+		if (train_resume_seed(a.ckpt, st.seed, a.seed_set, a.seed)) {
 			rc = 2;
 			goto out;
 		}

@@ -43,6 +43,10 @@ int train_grow(void *arr, int *cap, int n, size_t elem, int first);
 int train_parse_range(const char *opt, const char *what, const char *arg, float lo, float hi, float *v);
 /* The same for a whole number (decimal, nothing after it) from lo to hi. */
 int train_parse_int(const char *opt, const char *what, const char *arg, long lo, long hi, long *v);
+/* --resume: the seed draws every sample, so a resumed run keeps the one
+ * stored in ckpt; a different --seed given (seed_set) is refused with a
+ * message. Returns 0, or -1. */
+int train_resume_seed(const char *ckpt, uint64_t stored, int seed_set, int seed);
 /* Create the folder path's file goes in, and its parents, where they do not
  * exist (mkdir -p). 0, or -1 with a message naming the one that fails. */
 int train_mkdir_parent(const char *path);

@@ -59,6 +59,16 @@ int train_parse_int(const char *opt, const char *what, const char *arg, long lo,
 	return 0;
 }
 
+int train_resume_seed(const char *ckpt, uint64_t stored, int seed_set, int seed)
+{
+	if (!seed_set || stored == (uint64_t)seed)
+		return 0;
+	fprintf(stderr, "emotop-train: %s was trained with --seed %llu, not %d: a resumed run keeps its "
+			"seed (leave --seed out)\n",
+		ckpt, (unsigned long long)stored, seed);
+	return -1;
+}
+
 int train_mkdir_parent(const char *path)
 {
 	char *dir = strdup(path), *sl;
