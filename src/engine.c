@@ -1,5 +1,6 @@
 /* engine.c - the analysis step: detect -> classify -> track -> summary for
  * one gray frame, its stages built from the configuration. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -98,6 +99,12 @@ struct engine *engine_new(const struct emo_config *cfg, struct emo_err *err)
 
 	summary_opts_default(&so);
 	so.window = cfg->summary.window;
+	/* room for every frame of the window at the analysis rate (the default
+	 * holds 50 a second: at fps 120 a 300 s window kept 125 s) */
+	{
+		double want = ceil(cfg->summary.window * cfg->fps * 1.1) + 16;
+		so.window_cap = want > 8192 ? (int)fmin(want, 1 << 24) : 0;
+	}
 	so.n_rules = engine_rules(cfg, rules);
 	so.rules = rules;
 	if (!(e->sum = summary_new(&so, err))) {

@@ -40,6 +40,7 @@ struct summary_ctx {
 
 	int started;
 	double start, last;
+	double last_dt;                  /* the interval before the last frame */
 	unsigned long long seq;
 
 	/* Window ring. */
@@ -360,6 +361,13 @@ int summary_update(struct summary_ctx *s, double now, const struct tracker *t)
 	}
 	if (now < s->last)
 		now = s->last;
+	/* A gap (a pause, an outage, a cut in a recording) ends every alert's
+	 * episode: 'for' counts only time the condition was seen to hold. A
+	 * gap is longer than SUMMARY_MAX_GAP and than 2.5 usual intervals (at
+	 * fps 0.1 frames are 10 s apart). */
+	if (s->frames > 0 && now - s->last > SUMMARY_MAX_GAP && now - s->last > 2.5 * s->last_dt)
+		for (int i = 0; i < s->n_rules; i++)
+			s->rules[i].holding = s->rules[i].fired = 0;
 
 	/* Students and the frame aggregate over present tracks. */
 	n = track_count(t);
@@ -429,6 +437,8 @@ int summary_update(struct summary_ctx *s, double now, const struct tracker *t)
 	bucket_add(s, now);
 	history_add(s, now);
 	eval_rules(s, now);
+	if (s->frames > 1)
+		s->last_dt = now - s->last;
 	s->last = now;
 	s->seq++;
 	return EMO_OK;

@@ -63,6 +63,14 @@ static int box_ok(const struct emo_box *b)
 	       b->h > 0;
 }
 
+/* A seat's box: finite, and empty at worst (a seat clipped away by a
+ * smaller frame holds nobody, but is no error). */
+static int seat_box_ok(const struct emo_box *b)
+{
+	return isfinite(b->x) && isfinite(b->y) && isfinite(b->w) && isfinite(b->h) && b->w >= 0 &&
+	       b->h >= 0;
+}
+
 struct tracker *track_new(const struct track_opts *o, struct emo_err *err)
 {
 	struct track_opts def;
@@ -119,8 +127,8 @@ struct tracker *track_new(const struct track_opts *o, struct emo_err *err)
 	t->grid_cols = o->grid_cols;
 	t->next_id = 1;
 	for (int i = 0; i < o->n_seats; i++) {
-		if (!box_ok(&o->seats[i].box)) {
-			emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "track: seat %d has an empty box", i + 1);
+		if (!seat_box_ok(&o->seats[i].box)) {
+			emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "track: seat %d has a bad box", i + 1);
 			goto fail;
 		}
 		if (copy_name(t->seats[i].name, o->seats[i].name)) {
@@ -218,15 +226,77 @@ static void set_dominant(struct track *tr)
 	tr->confidence = tr->probs[best];
 }
 
-static int cmp_pair(const void *a, const void *b)
+/* Does pair p come before q: higher IoU first, then the older track, then
+ * the first face. */
+static int pair_before(const struct pair *p, const struct pair *q)
 {
-	const struct pair *p = a, *q = b;
-
 	if (p->iou != q->iou)
-		return p->iou < q->iou ? 1 : -1;
-	if (p->ti != q->ti) /* older track first on ties */
-		return p->ti - q->ti;
-	return p->oj - q->oj;
+		return p->iou > q->iou;
+	if (p->ti != q->ti)
+		return p->ti < q->ti;
+	return p->oj < q->oj;
+}
+
+static void pair_sift(struct pair *a, int i, int n)
+{
+	for (;;) {
+		int c = 2 * i + 1;
+		struct pair x;
+
+		if (c >= n)
+			return;
+		if (c + 1 < n && pair_before(&a[c], &a[c + 1]))
+			c++;
+		if (!pair_before(&a[i], &a[c]))
+			return;
+		x = a[i];
+		a[i] = a[c];
+		a[c] = x;
+		i = c;
+	}
+}
+
+/* Heapsort in place: glibc's qsort allocates above 1 KiB (128 pairs), and a
+ * frame allocates nothing. */
+static void sort_pairs(struct pair *a, int n)
+{
+	for (int i = n / 2 - 1; i >= 0; i--)
+		pair_sift(a, i, n);
+	for (int k = n - 1; k > 0; k--) {
+		struct pair x = a[0];
+
+		a[0] = a[k];
+		a[k] = x;
+		pair_sift(a, 0, k);
+	}
+}
+
+/* After the greedy pass: a track i and a face j left apart, where a matched
+ * pair (i2, j2) could give way (i takes j2 and i2 takes j, both candidate
+ * pairs): swap, one more match each time (two faces leaning the same way
+ * lost one identity to the other: the best IoU, the second track with the
+ * first face, went first). */
+static void augment(const struct pair *pairs, int n_pairs, unsigned char *matched, int *ot)
+{
+	int more = 1;
+
+	while (more) {
+		more = 0;
+		for (int p = 0; p < n_pairs && !more; p++) {
+			int i = pairs[p].ti, j2 = pairs[p].oj, i2 = ot[j2];
+
+			if (matched[i] || i2 < 0)
+				continue;
+			for (int q = 0; q < n_pairs; q++)
+				if (pairs[q].ti == i2 && ot[pairs[q].oj] == -1) {
+					ot[pairs[q].oj] = i2;
+					ot[j2] = i;
+					matched[i] = 1;
+					more = 1;
+					break;
+				}
+		}
+	}
 }
 
 static void observe(struct tracker *t, struct track *tr, double now, const struct track_obs *o)
@@ -341,7 +411,7 @@ int track_update(struct tracker *t, double now, int frame_w, int frame_h,
 			}
 		}
 	}
-	qsort(t->pairs, (size_t)n_pairs, sizeof(t->pairs[0]), cmp_pair);
+	sort_pairs(t->pairs, n_pairs);
 
 	/* 3. Greedy assignment, best IoU first. */
 	memset(matched, 0, sizeof(matched));
@@ -353,6 +423,7 @@ int track_update(struct tracker *t, double now, int frame_w, int frame_h,
 		matched[i] = 1;
 		ot[j] = i;
 	}
+	augment(t->pairs, n_pairs, matched, ot);
 
 	/* 4. Identity = seat: an unmatched face in a seat rejoins the unmatched
 	 * live track holding that seat. */
@@ -400,12 +471,13 @@ int track_update(struct tracker *t, double now, int frame_w, int frame_h,
 		ot[j] = t->n++;
 	}
 
-	/* 7. Seats: a present track whose centre lies in a seat takes it if free;
-	 * a track keeps its seat while alive (even when its centre wanders off
-	 * into no seat), and moves to another seat only if that one is free. */
+	/* 7. Seats: a present track whose centre lies in a seat takes it if
+	 * free, or if its holder is present with its centre elsewhere (the
+	 * face in the seat has its name); a track keeps its seat while alive
+	 * otherwise (absent, or its centre wandering off into no seat). */
 	for (int i = 0; i < t->n; i++) {
 		struct track *tr = &t->tracks[i];
-		int s;
+		int s, h;
 
 		if (!tr->present)
 			continue;
@@ -413,7 +485,16 @@ int track_update(struct tracker *t, double now, int frame_w, int frame_h,
 			       frame_h);
 		if (s < 0 || s == tr->seat)
 			continue;
-		if (holder_index(t, s) < 0)
+		h = holder_index(t, s);
+		if (h >= 0 && t->tracks[h].present) {
+			const struct track *o = &t->tracks[h];
+			if (seat_index(t, o->box.x + o->box.w / 2, o->box.y + o->box.h / 2, frame_w,
+				       frame_h) == s)
+				continue;
+			release_seat(t, &t->tracks[h]);
+			h = -1;
+		}
+		if (h < 0)
 			take_seat(t, tr, s);
 	}
 
@@ -452,7 +533,7 @@ int track_set_seats(struct tracker *t, const struct track_seat *seats, int n_sea
 	if (n_seats + cells > TRACK_MAX_SEATS)
 		return EMO_EINVAL;
 	for (int i = 0; i < n_seats; i++)
-		if (!box_ok(&seats[i].box) || (seats[i].name && strlen(seats[i].name) >= TRACK_NAME_MAX))
+		if (!seat_box_ok(&seats[i].box) || (seats[i].name && strlen(seats[i].name) >= TRACK_NAME_MAX))
 			return EMO_EINVAL;
 	/* Grid cells move to their new place, then the seats are written. */
 	memmove(&t->seats[n_seats], &t->seats[t->n_seats], (size_t)cells * sizeof(t->seats[0]));

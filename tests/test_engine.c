@@ -142,6 +142,71 @@ TEST(cnn_detector_across_frame_sizes)
 	engine_free(e);
 }
 
+/* The summary window holds every frame at the configured rate: at fps 120
+ * a 300 s window kept only 125 s (room for 50 frames a second). */
+TEST(window_holds_the_configured_rate)
+{
+	struct emo_config c;
+	struct emo_err err;
+	struct emo_image img;
+	struct engine *e;
+	struct summary *s = calloc(1, sizeof(*s));
+
+	ASSERT(s);
+	config_defaults(&c);
+	ASSERT_EQ(config_set(&c, "detector.model", "none", &err), EMO_OK);
+	ASSERT_EQ(config_set(&c, "classifier.model", "none", &err), EMO_OK);
+	ASSERT_EQ(config_set(&c, "fps", "120", &err), EMO_OK);
+	ASSERT_EQ(config_set(&c, "summary.window", "300", &err), EMO_OK);
+	ASSERT_EQ(image_new(&img, 32, 24), EMO_OK);
+	frame(&img, 0);
+	e = engine_new(&c, &err);
+	ASSERT(e);
+	for (int i = 0; i <= 310 * 120; i++)
+		ASSERT_EQ(engine_frame(e, &img, i / 120.0, NULL, &err), 1);
+	summary_snapshot(engine_summary(e), 310.0, s);
+	ASSERT(s->window_span > 299.0);
+	ASSERT(s->window_frames >= 300 * 120 - 1);
+	engine_free(e);
+	image_free(&img);
+	free(s);
+}
+
+/* A pixel seat that a smaller frame leaves outside (a source reconnecting
+ * at a lower resolution) holds nobody: the run goes on (the tracker
+ * refused the seats, and the session ended with a config error). */
+TEST(seat_outside_a_smaller_frame)
+{
+	struct emo_config c;
+	struct emo_err err;
+	struct engine *e;
+	const char *y = "seats:\n"
+			"  - {name: Ann, x: 10, y: 10, w: 200, h: 200}\n"
+			"  - {name: Bob, x: 700, y: 10, w: 200, h: 200}\n";
+	static const int wh[][2] = {{1280, 720}, {640, 360}, {1280, 720}};
+
+	config_defaults(&c);
+	ASSERT_EQ(config_load_mem(&c, y, strlen(y), "t", &err), EMO_OK);
+	ASSERT_EQ(config_set(&c, "detector.model", "none", &err), EMO_OK);
+	ASSERT_EQ(config_set(&c, "classifier.model", "none", &err), EMO_OK);
+	e = engine_new(&c, &err);
+	ASSERT(e);
+	for (size_t i = 0; i < sizeof(wh) / sizeof(wh[0]); i++) {
+		struct emo_image img;
+		int n;
+
+		ASSERT_EQ(image_new(&img, wh[i][0], wh[i][1]), EMO_OK);
+		frame(&img, (int)i);
+		memset(&err, 0, sizeof(err));
+		n = engine_frame(e, &img, (double)i, NULL, &err);
+		image_free(&img);
+		if (n < 0)
+			UNIT_FAILF("frame %zu (%dx%d): %s", i, wh[i][0], wh[i][1], err.msg);
+		ASSERT_EQ(n, wh[i][0] == 640 ? 1 : 2); /* Bob's seat is off the small frame */
+	}
+	engine_free(e);
+}
+
 TEST(bad_model_file_is_an_error)
 {
 	struct emo_config c;
@@ -258,6 +323,8 @@ int main(int argc, char **argv)
 	RUN(rules_from_alerts);
 	RUN(no_model_counts_faces);
 	RUN(cnn_detector_across_frame_sizes);
+	RUN(window_holds_the_configured_rate);
+	RUN(seat_outside_a_smaller_frame);
 	RUN(bad_model_file_is_an_error);
 	RUN(seats_are_faces_with_names);
 	RUN(gallery_cells_are_faces);

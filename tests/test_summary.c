@@ -232,6 +232,45 @@ TEST(alert_fires_after_for_seconds_once)
 	track_free(tr);
 }
 
+/* A gap in the frames (a pause, an outage, a cut in a recording) ends the
+ * episode: a condition seen for under a second before a minute's gap fired
+ * at the first frame after it, as if it had held all along. Frames 10 s
+ * apart (fps 0.1) are no gap. */
+TEST(alert_gap_ends_the_episode)
+{
+	struct summary_rule rule = {"gloom", SUMMARY_METRIC_NEGATIVE, 0, SUMMARY_CMP_GT, 0.5, 30.0};
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, &rule, 1);
+	int sad[1] = {EMO_SAD};
+
+	for (int i = 0; i <= 4; i++)
+		frame(tr, s, i * 0.2, 1, sad);
+	frame(tr, s, 60.0, 1, sad);
+	summary_snapshot(s, 60.0, &snap);
+	ASSERT_EQ(snap.alerts_total, 0);
+	for (int i = 1; i <= 59; i++)
+		frame(tr, s, 60.0 + i * 0.5, 1, sad);
+	summary_snapshot(s, 89.5, &snap);
+	ASSERT_EQ(snap.alerts_total, 0);
+	frame(tr, s, 90.0, 1, sad);
+	summary_snapshot(s, 90.0, &snap);
+	ASSERT_EQ(snap.alerts_total, 1);
+	ASSERT_NEAR(snap.alerts[0].since, 60.0, 1e-9);
+	summary_free(s);
+	track_free(tr);
+
+	/* fps 0.1: held from 0, fires at 30 */
+	tr = mk_tracker();
+	s = mk(60, &rule, 1);
+	for (int i = 0; i <= 3; i++)
+		frame(tr, s, i * 10.0, 1, sad);
+	summary_snapshot(s, 30.0, &snap);
+	ASSERT_EQ(snap.alerts_total, 1);
+	ASSERT_NEAR(snap.alerts[0].since, 0.0, 1e-9);
+	summary_free(s);
+	track_free(tr);
+}
+
 TEST(alert_interrupted_episode_does_not_fire)
 {
 	struct summary_rule rule = {"gloom", SUMMARY_METRIC_NEGATIVE, 0, SUMMARY_CMP_GT, 0.5, 2.0};
@@ -569,6 +608,7 @@ int main(int argc, char **argv)
 	RUN(window_capacity_evicts_oldest);
 	RUN(reset_clears_window_keeps_totals);
 	RUN(alert_fires_after_for_seconds_once);
+	RUN(alert_gap_ends_the_episode);
 	RUN(alert_interrupted_episode_does_not_fire);
 	RUN(alert_on_emotion_and_faces);
 	RUN(alert_ring_keeps_recent);

@@ -254,6 +254,61 @@ TEST(seat_kept_by_first_holder)
 	track_free(t);
 }
 
+/* The seat's holder walks out (present, centre in no seat) while another
+ * face sits down in it: the face in the seat has its name (it stayed with
+ * the one who left). */
+TEST(seat_passes_to_the_face_in_it)
+{
+	struct track_seat seats[1] = {{"Alice", {0, 0, 200, 480}}};
+	struct track_opts opt;
+	struct tracker *t;
+	struct track_obs a = face(60, 100, 80, 80, 0), two[2];
+	int ids[2], id_a;
+
+	track_opts_default(&opt);
+	opt.seats = seats;
+	opt.n_seats = 1;
+	t = track_new(&opt, NULL);
+	track_update(t, 0, 640, 480, &a, 1, &id_a);
+	ASSERT_STR(track_find(t, id_a)->name, "Alice");
+	/* A walks out in steps its track follows (IoU 0.45) */
+	for (int f = 1; f <= 10; f++) {
+		a = face(60 + 30.0f * f, 100, 80, 80, 0);
+		track_update(t, 0.1 * f, 640, 480, &a, 1, ids);
+		ASSERT_EQ(ids[0], id_a);
+	}
+	ASSERT_STR(track_find(t, id_a)->name, "Alice"); /* kept while in no seat */
+	two[0] = a;                        /* A, outside every seat */
+	two[1] = face(60, 300, 80, 80, 0); /* B sits down in the seat */
+	track_update(t, 1.1, 640, 480, two, 2, ids);
+	ASSERT_EQ(ids[0], id_a);
+	ASSERT(ids[1] != id_a);
+	ASSERT_STR(track_find(t, ids[1])->name, "Alice");
+	ASSERT_STR(track_find(t, id_a)->name, "");
+	track_free(t);
+}
+
+/* Two faces side by side lean the same way: greedy matching paired the
+ * best IoU (the right track with the left face) first and left the left
+ * track without a face: the left face got the right one's id. Every face
+ * keeps its own. */
+TEST(adjacent_faces_leaning_keep_ids)
+{
+	struct tracker *t = mk(0);
+	struct track_obs o[2] = {face(100, 100, 100, 100, EMO_HAPPY), face(160, 100, 100, 100, EMO_SAD)};
+	int ids0[2], ids1[2];
+
+	track_update(t, 0, 640, 480, o, 2, ids0);
+	ASSERT(ids0[0] != ids0[1]);
+	o[0] = face(150, 100, 100, 100, EMO_HAPPY);
+	o[1] = face(190, 100, 100, 100, EMO_SAD);
+	ASSERT_EQ(track_update(t, 0.1, 640, 480, o, 2, ids1), 2);
+	ASSERT_EQ(ids1[0], ids0[0]);
+	ASSERT_EQ(ids1[1], ids0[1]);
+	ASSERT_EQ(track_count(t), 2);
+	track_free(t);
+}
+
 TEST(gallery_grid_names_row_major)
 {
 	static const char *const names[3] = {"r0c0", "r0c1", "r1c0"};
@@ -408,11 +463,14 @@ TEST(time_going_backwards_is_clamped)
 	int id;
 
 	track_update(t, 100.0, 640, 480, &o, 1, &id);
-	/* an earlier time acts as 100.0: no drop, no negative dt */
+	/* an earlier time acts as 100.0: no drop, no negative dt (so another
+	 * expression then weighs nothing) */
+	o = face(100, 100, 80, 80, EMO_SAD);
 	ASSERT_EQ(track_update(t, 50.0, 640, 480, &o, 1, &id), 1);
 	ASSERT_EQ(id, 1);
 	ASSERT_NEAR(track_at(t, 0)->last_seen, 100.0, 1e-9);
 	ASSERT_NEAR(track_at(t, 0)->probs[EMO_HAPPY], 1.0, 1e-6);
+	ASSERT_NEAR(track_at(t, 0)->probs[EMO_SAD], 0.0, 1e-6);
 	track_free(t);
 }
 
@@ -479,8 +537,17 @@ TEST(bad_options)
 	ASSERT(track_new(&o, &err) == NULL);
 	ASSERT(strstr(err.msg, "longer"));
 	seat.name = "x";
-	seat.box.w = 0;
+	seat.box.w = -1;
 	ASSERT(track_new(&o, NULL) == NULL);
+	seat.box.w = NAN;
+	ASSERT(track_new(&o, NULL) == NULL);
+	/* an empty seat (clipped away by a smaller frame) holds nobody, no error */
+	seat.box.w = 0;
+	{
+		struct tracker *t0 = track_new(&o, NULL);
+		ASSERT(t0 != NULL);
+		track_free(t0);
+	}
 	track_opts_default(&o);
 	o.grid_rows = 2;
 	o.grid_cols = 2;
@@ -517,6 +584,8 @@ int main(int argc, char **argv)
 	RUN(seats_name_tracks);
 	RUN(identity_is_seat);
 	RUN(seat_kept_by_first_holder);
+	RUN(seat_passes_to_the_face_in_it);
+	RUN(adjacent_faces_leaning_keep_ids);
 	RUN(gallery_grid_names_row_major);
 	RUN(set_seats_renames);
 	RUN(ema_half_life_one_step);

@@ -84,7 +84,8 @@ void track_opts_default(struct track_opts *o);
 /* New tracker; copies everything it needs from *o (o may be NULL: defaults).
  * Free with track_free(). NULL on error with *err set: EMO_EINVAL for a bad
  * option (threshold outside 0..1, ttl <= 0, too many seats, a name too long,
- * a seat box with w or h <= 0), EMO_ENOMEM. */
+ * a seat box not finite or with w or h < 0; an empty one, a seat clipped
+ * away by a smaller frame, holds nobody), EMO_ENOMEM. */
 struct tracker *track_new(const struct track_opts *o, struct emo_err *err);
 /* NULL-safe. */
 void track_free(struct tracker *t);
