@@ -105,11 +105,12 @@ void image_warp_affine_ss(const struct emo_image *src, struct emo_image *dst, co
 	/* Samples per axis: how many source pixels one destination pixel
 	 * spans, so shrinking averages instead of aliasing. */
 	float sxs = hypotf(a[0], a[3]), sys = hypotf(a[1], a[4]);
-	int nx = isfinite(sxs) ? (int)ceilf(sxs - 0.01f) : 1;
-	int ny = isfinite(sys) ? (int)ceilf(sys - 0.01f) : 1;
+	float fx = isfinite(sxs) ? ceilf(sxs - 0.01f) : 1, fy = isfinite(sys) ? ceilf(sys - 0.01f) : 1;
+	int nx, ny;
 	max_ss = max_ss < 1 ? 1 : max_ss > IMAGE_MAX_SS ? IMAGE_MAX_SS : max_ss;
-	nx = nx < 1 ? 1 : nx > max_ss ? max_ss : nx;
-	ny = ny < 1 ? 1 : ny > max_ss ? max_ss : ny;
+	/* clamped as floats: a huge box's scale does not fit an int */
+	nx = fx < 1 ? 1 : fx > (float)max_ss ? max_ss : (int)fx;
+	ny = fy < 1 ? 1 : fy > (float)max_ss ? max_ss : (int)fy;
 	for (int i = 0; i < nx; i++)
 		qx[i] = ((float)i + 0.5f) / (float)nx;
 	for (int j = 0; j < ny; j++)

@@ -392,10 +392,13 @@ int main(int argc, char **argv)
 			qsort(t, (size_t)n, sizeof(t[0]), cmp_d);
 			if (!k)
 				one = t[n / 2];
-			printf("%sembedded classifier (%d network%s), as emotop runs it, %s: %.3f ms per face "
-			       "median (%.2fx one framing)\n",
+			/* classify_new takes QNN_PATH_AUTO: the best path, capped by
+			 * EMOTOP_QNN_PATH */
+			printf("%sembedded classifier (%d network%s), as emotop runs it, %s, path %s: %.3f ms "
+			       "per face median (%.2fx one framing)\n",
 			       k ? "" : "\n", classify_n_nets(c), classify_n_nets(c) > 1 ? "s averaged" : "",
-			       name[k], t[n / 2] * 1e3, one > 0 ? t[n / 2] / one : 0);
+			       name[k], qnn_path_name(qnn_best_path()), t[n / 2] * 1e3,
+			       one > 0 ? t[n / 2] / one : 0);
 			classify_free(c);
 		}
 		image_free(&frame);
