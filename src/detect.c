@@ -48,6 +48,7 @@
 #include "emotop/detect.h"
 #include "emotop/facenorm.h"
 #include "emotop/qnn.h"
+#include "sort.h"
 
 #define DETECT_MAX_LEVELS 12
 #define DETECT_MAX_CAND 4096
@@ -550,8 +551,10 @@ static int detect_decode(struct detect *d, const float *f, int gh, int gw, float
 
 /* Does face x come before y: higher score first, then (a deterministic
  * order for equal scores) top to bottom, left to right, smaller first. */
-static int detect_before(const struct emo_face *x, const struct emo_face *y)
+static int detect_before(const void *a, const void *b)
 {
+	const struct emo_face *x = a, *y = b;
+
 	if (x->score != y->score)
 		return x->score > y->score;
 	if (x->box.y != y->box.y)
@@ -561,45 +564,13 @@ static int detect_before(const struct emo_face *x, const struct emo_face *y)
 	return x->box.w < y->box.w;
 }
 
-static void detect_sift(struct emo_face *f, int i, int n)
-{
-	for (;;) {
-		int c = 2 * i + 1;
-		struct emo_face t;
-		if (c >= n)
-			return;
-		if (c + 1 < n && detect_before(&f[c], &f[c + 1]))
-			c++;
-		if (!detect_before(&f[i], &f[c]))
-			return;
-		t = f[i];
-		f[i] = f[c];
-		f[c] = t;
-		i = c;
-	}
-}
-
-/* Heapsort in place: glibc's qsort allocates a buffer for elements this
- * large once there are more than about 60, and no frame may allocate. */
-static void detect_sort(struct emo_face *f, int n)
-{
-	for (int i = n / 2 - 1; i >= 0; i--)
-		detect_sift(f, i, n);
-	for (int k = n - 1; k > 0; k--) {
-		struct emo_face t = f[0];
-		f[0] = f[k];
-		f[k] = t;
-		detect_sift(f, 0, k);
-	}
-}
-
 int detect_nms(struct emo_face *f, int n, float iou)
 {
 	int kept = 0;
 
 	if (!f || n <= 0)
 		return 0;
-	detect_sort(f, n);
+	emo_sort(f, (size_t)n, sizeof(*f), detect_before); /* in place: no allocation */
 	for (int i = 0; i < n; i++) {
 		int keep = 1;
 		for (int j = 0; j < kept && keep; j++)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "emotop/track.h"
+#include "sort.h"
 
 struct seat {
 	char name[TRACK_NAME_MAX];
@@ -226,49 +227,17 @@ static void set_dominant(struct track *tr)
 	tr->confidence = tr->probs[best];
 }
 
-/* Does pair p come before q: higher IoU first, then the older track, then
+/* Does pair a come before b: higher IoU first, then the older track, then
  * the first face. */
-static int pair_before(const struct pair *p, const struct pair *q)
+static int pair_before(const void *a, const void *b)
 {
+	const struct pair *p = a, *q = b;
+
 	if (p->iou != q->iou)
 		return p->iou > q->iou;
 	if (p->ti != q->ti)
 		return p->ti < q->ti;
 	return p->oj < q->oj;
-}
-
-static void pair_sift(struct pair *a, int i, int n)
-{
-	for (;;) {
-		int c = 2 * i + 1;
-		struct pair x;
-
-		if (c >= n)
-			return;
-		if (c + 1 < n && pair_before(&a[c], &a[c + 1]))
-			c++;
-		if (!pair_before(&a[i], &a[c]))
-			return;
-		x = a[i];
-		a[i] = a[c];
-		a[c] = x;
-		i = c;
-	}
-}
-
-/* Heapsort in place: glibc's qsort allocates above 1 KiB (128 pairs), and a
- * frame allocates nothing. */
-static void sort_pairs(struct pair *a, int n)
-{
-	for (int i = n / 2 - 1; i >= 0; i--)
-		pair_sift(a, i, n);
-	for (int k = n - 1; k > 0; k--) {
-		struct pair x = a[0];
-
-		a[0] = a[k];
-		a[k] = x;
-		pair_sift(a, 0, k);
-	}
 }
 
 /* After the greedy pass: a track i and a face j left apart, where a matched
@@ -411,7 +380,7 @@ int track_update(struct tracker *t, double now, int frame_w, int frame_h,
 			}
 		}
 	}
-	sort_pairs(t->pairs, n_pairs);
+	emo_sort(t->pairs, (size_t)n_pairs, sizeof(t->pairs[0]), pair_before); /* no allocation */
 
 	/* 3. Greedy assignment, best IoU first. */
 	memset(matched, 0, sizeof(matched));

@@ -15,6 +15,7 @@
 #include "emotop/detect.h"
 #include "emotop/image.h"
 #include "emotop/qnn.h"
+#include "sort.h"
 #include "train/data.h"
 #include "train/detect_train.h"
 #include "train/fnn.h"
@@ -54,6 +55,48 @@ static struct emo_face mkface(float x, float y, float w, float s)
 	f.box = (struct emo_box){x, y, w, w};
 	f.score = s;
 	return f;
+}
+
+/* emo_sort (the allocation-free heapsort under NMS and the tracker) gives
+ * qsort's order, with runs of equal keys, for elements larger than its
+ * 64-byte swap buffer (the detector's 64-byte faces and the tracker's
+ * 8-byte pairs are sorted in their own tests). */
+struct sort_elem {
+	int key;
+	unsigned char pad[96];
+};
+
+static int sort_before(const void *a, const void *b)
+{
+	return ((const struct sort_elem *)a)->key < ((const struct sort_elem *)b)->key;
+}
+
+static int sort_cmp(const void *a, const void *b)
+{
+	int x = ((const struct sort_elem *)a)->key, y = ((const struct sort_elem *)b)->key;
+	return (x > y) - (x < y);
+}
+
+TEST(sort_matches_qsort)
+{
+	static struct sort_elem a[300], b[300];
+	unsigned s = 7;
+
+	for (int n = 0; n <= 300; n += 37) {
+		for (int i = 0; i < n; i++) {
+			s = s * 1103515245u + 12345u;
+			memset(&a[i], 0, sizeof(a[i]));
+			a[i].key = (int)(s >> 16) % (n / 3 + 1); /* many equal keys */
+			a[i].pad[95] = (unsigned char)a[i].key;  /* the whole element moves */
+		}
+		memcpy(b, a, sizeof(a[0]) * (size_t)n);
+		emo_sort(a, (size_t)n, sizeof(a[0]), sort_before);
+		qsort(b, (size_t)n, sizeof(b[0]), sort_cmp);
+		for (int i = 0; i < n; i++) {
+			ASSERT_EQ(a[i].key, b[i].key);
+			ASSERT_EQ(a[i].pad[95], (unsigned char)a[i].key);
+		}
+	}
 }
 
 TEST(nms_order_and_suppression)
@@ -889,6 +932,7 @@ TEST(negatives_false_alarm_rate)
 int main(int argc, char **argv)
 {
 	unit_init(argc, argv);
+	RUN(sort_matches_qsort);
 	RUN(nms_order_and_suppression);
 	RUN(decode_boxes_and_landmarks);
 	RUN(paths_identical_to_scalar);
