@@ -108,6 +108,21 @@ TEST(no_model_counts_faces)
 	image_free(&img);
 }
 
+/* Frame i (at time i) of w x h through e: the faces, or < 0 with *err. */
+static int sized_frame(struct engine *e, int w, int h, int i, struct emo_err *err)
+{
+	struct emo_image img;
+	int n;
+
+	memset(err, 0, sizeof(*err));
+	if (image_new(&img, w, h) != EMO_OK)
+		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+	frame(&img, i);
+	n = engine_frame(e, &img, (double)i, NULL, err);
+	image_free(&img);
+	return n;
+}
+
 /* The embedded CNN detector through the engine: frames of changing size
  * (the detector is kept, only its regions change), and a strip too thin for
  * the network at min_face 100, twice (once made a failed run the next one's
@@ -126,14 +141,8 @@ TEST(cnn_detector_across_frame_sizes)
 	e = engine_new(&c, &err);
 	ASSERT(e);
 	for (size_t i = 0; i < sizeof(wh) / sizeof(wh[0]); i++) {
-		struct emo_image img;
-		int n;
+		int n = sized_frame(e, wh[i][0], wh[i][1], (int)i, &err);
 
-		ASSERT_EQ(image_new(&img, wh[i][0], wh[i][1]), EMO_OK);
-		frame(&img, (int)i);
-		memset(&err, 0, sizeof(err));
-		n = engine_frame(e, &img, (double)i, NULL, &err);
-		image_free(&img);
 		if (n < 0)
 			UNIT_FAILF("frame %zu (%dx%d): %s", i, wh[i][0], wh[i][1], err.msg);
 		if (wh[i][1] == 12)
@@ -192,14 +201,8 @@ TEST(seat_outside_a_smaller_frame)
 	e = engine_new(&c, &err);
 	ASSERT(e);
 	for (size_t i = 0; i < sizeof(wh) / sizeof(wh[0]); i++) {
-		struct emo_image img;
-		int n;
+		int n = sized_frame(e, wh[i][0], wh[i][1], (int)i, &err);
 
-		ASSERT_EQ(image_new(&img, wh[i][0], wh[i][1]), EMO_OK);
-		frame(&img, (int)i);
-		memset(&err, 0, sizeof(err));
-		n = engine_frame(e, &img, (double)i, NULL, &err);
-		image_free(&img);
 		if (n < 0)
 			UNIT_FAILF("frame %zu (%dx%d): %s", i, wh[i][0], wh[i][1], err.msg);
 		ASSERT_EQ(n, wh[i][0] == 640 ? 1 : 2); /* Bob's seat is off the small frame */
