@@ -120,6 +120,8 @@ static void usage(FILE *f)
 "      --record FILE       per-student timeline for later review (.csv or .ndjson)\n"
 "      --report-svg FILE   SVG chart of the class mood, written at the end\n"
 "      --annotate DIR      save frames with the faces boxed (face images!)\n"
+"      --metrics-file FILE replace FILE every interval with the figures for\n"
+"                          Prometheus (node_exporter's textfile collector)\n"
 "      --ascii             dashboard with ASCII characters only\n"
 "\n"
 "Configuration:\n"
@@ -159,7 +161,7 @@ enum {
 	OPT_DEMO = 256, OPT_FPS, OPT_REALTIME, OPT_DURATION, OPT_MIN_FACE, OPT_THRESHOLD,
 	OPT_MODEL, OPT_DET_MODEL, OPT_VER_MODEL, OPT_HEADLESS, OPT_DASHBOARD, OPT_FORMAT, OPT_INTERVAL,
 	OPT_LOG, OPT_PER_STUDENT, OPT_AGGREGATE, OPT_RECORD, OPT_SVG, OPT_ANNOTATE, OPT_ASCII,
-	OPT_SET, OPT_DUMP, OPT_HELP_CONFIG,
+	OPT_SET, OPT_DUMP, OPT_HELP_CONFIG, OPT_METRICS,
 };
 
 static const struct option long_opts[] = {
@@ -184,6 +186,7 @@ static const struct option long_opts[] = {
 	{"report-svg", required_argument, NULL, OPT_SVG},
 	{"annotate", required_argument, NULL, OPT_ANNOTATE},
 	{"ascii", no_argument, NULL, OPT_ASCII},
+	{"metrics-file", required_argument, NULL, OPT_METRICS},
 	{"config", required_argument, NULL, 'c'},
 	{"set", required_argument, NULL, OPT_SET},
 	{"dump-config", no_argument, NULL, OPT_DUMP},
@@ -270,6 +273,7 @@ static int parse_args(int argc, char **argv, struct cli *c, int *status)
 		case OPT_SVG: rc = add(c, "--report-svg", "output.report_svg", optarg); break;
 		case OPT_ANNOTATE: rc = add(c, "--annotate", "output.annotate", optarg); break;
 		case OPT_ASCII: rc = add(c, "--ascii", "ui.ascii", "true"); break;
+		case OPT_METRICS: rc = add(c, "--metrics-file", "output.metrics_file", optarg); break;
 		case OPT_SET: {
 			char *eq = strchr(optarg, '=');
 

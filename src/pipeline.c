@@ -20,6 +20,7 @@
 #include "emotop/capture.h"
 #include "emotop/config.h"
 #include "emotop/engine.h"
+#include "emotop/metrics.h"
 #include "emotop/report.h"
 #include "emotop/summary.h"
 #include "pipeline.h"
@@ -56,6 +57,8 @@ struct run {
 	int shot_valid, shots;
 	int write_failed;             /* an output could not be written: exit 6 */
 	int stdout_dead;              /* a line to stdout failed: write no more */
+	struct metrics *metrics;      /* --metrics-file, NULL when none */
+	int metrics_failing;          /* the last metrics write failed (said once) */
 };
 
 static double mono_s(void)
@@ -156,10 +159,34 @@ static int open_sink(struct run *r, struct report **out, const char *path, int k
 	return 0;
 }
 
+static int open_metrics(struct run *r)
+{
+	struct metrics_opts mo;
+	struct emo_err err;
+
+	metrics_opts_default(&mo);
+	mo.path = r->cfg->output.metrics_file;
+	mo.room = r->cfg->output.room;
+	mo.per_student = r->cfg->output.metrics_per_student;
+	mo.aggregate_only = r->cfg->output.aggregate_only;
+	mo.emotions = r->classify;
+	memset(&err, 0, sizeof(err));
+	if (!(r->metrics = metrics_open(&mo, &err))) {
+		char msg[900];
+
+		emo_err_format(&err, msg, sizeof(msg));
+		say(r, 0, "cannot open output: %s", msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int open_outputs(struct run *r)
 {
 	const struct emo_config *cfg = r->cfg;
 
+	if (cfg->output.metrics_file[0] && open_metrics(r))
+		return -1;
 	if (r->classify) {
 		if (!r->dashboard && open_sink(r, &r->out, "-", REPORT_SUMMARY, r->fmt))
 			return -1;
@@ -297,6 +324,8 @@ static void fill_stats(struct run *r, double elapsed_wall)
 	snprintf(r->stats.source, sizeof(r->stats.source), "%.*s", (int)sizeof(r->stats.source) - 1, r->source);
 	r->stats.width = cs.width;
 	r->stats.height = cs.height;
+	r->stats.source_up = cs.connected;
+	r->stats.reconnects = cs.reconnects;
 	summary_set_stats(engine_summary(r->eng), &r->stats);
 }
 
@@ -317,6 +346,32 @@ static void stdout_failed(struct run *r, int err)
 		return;
 	say(r, 0, "cannot write to standard output: %s", strerror(err));
 	r->write_failed = 1;
+}
+
+/* Replace the metrics file with the figures at now; final: emotop stops, so
+ * the source is no longer watched. A failure is said once until it works
+ * again, and makes the exit status 6. */
+static void write_metrics(struct run *r, double now, int final)
+{
+	struct emo_err err;
+
+	if (!r->metrics)
+		return;
+	snapshot(r, now);
+	if (final)
+		r->snap->stats.source_up = 0;
+	memset(&err, 0, sizeof(err));
+	if (metrics_write(r->metrics, r->snap, &err)) {
+		char msg[900];
+
+		emo_err_format(&err, msg, sizeof(msg));
+		if (!r->metrics_failing)
+			say(r, 0, "%s", msg);
+		r->metrics_failing = 1;
+		r->write_failed = 1;
+		return;
+	}
+	r->metrics_failing = 0;
 }
 
 /* Returns -1 when stdout is gone (a closed pipe) or a write to it failed. */
@@ -347,6 +402,7 @@ static int emit(struct run *r, double now)
 			r->write_failed = 1;
 		}
 	}
+	write_metrics(r, now, 0);
 	r->lines++;
 	if (r->cfg->output.annotate[0])
 		write_shot(r);
@@ -359,6 +415,7 @@ static void finish(struct run *r)
 	struct summary_totals tot;
 
 	fill_stats(r, mono_s() - r->wall0);
+	write_metrics(r, now, 1);
 	if (!r->classify) {
 		int dummy = 1;
 
@@ -729,6 +786,7 @@ end:
 	report_close(r->out);
 	report_close(r->log);
 	report_close(r->rec);
+	metrics_close(r->metrics);
 	if (r->flog)
 		fclose(r->flog);
 	image_free(&r->shot);

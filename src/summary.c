@@ -28,6 +28,7 @@ struct rule_state {
 	int holding;                     /* condition held at the last frame */
 	double since;
 	int fired;                       /* fired in this episode */
+	long long total;                 /* alerts fired over the session */
 };
 
 /* Longest gap between two frames credited to the mood shares (pauses). */
@@ -235,7 +236,7 @@ static void acc_point(const struct acc *a, double span, struct summary_point *p)
 	}
 }
 
-static void add_alert(struct summary_ctx *s, const struct rule_state *rs, double now, double v)
+static void add_alert(struct summary_ctx *s, struct rule_state *rs, double now, double v)
 {
 	int slot = (s->alert_head + s->n_alerts) % SUMMARY_MAX_ALERTS;
 	struct summary_alert *a;
@@ -249,6 +250,7 @@ static void add_alert(struct summary_ctx *s, const struct rule_state *rs, double
 	a = &s->alerts[slot];
 	memset(a, 0, sizeof(*a));
 	a->seq = ++s->alerts_total;
+	rs->total++;
 	memcpy(a->rule, rs->name, sizeof(a->rule));
 	a->time = now;
 	a->since = rs->since;
@@ -503,6 +505,11 @@ void summary_snapshot(const struct summary_ctx *s, double now, struct summary *o
 	memcpy(out->students, s->students, (size_t)s->n_students * sizeof(s->students[0]));
 
 	out->alerts_total = s->alerts_total;
+	out->n_rules = s->n_rules;
+	for (int i = 0; i < s->n_rules; i++) {
+		memcpy(out->rules[i].rule, s->rules[i].name, sizeof(out->rules[i].rule));
+		out->rules[i].fired = s->rules[i].total;
+	}
 	out->n_alerts = s->n_alerts;
 	for (int i = 0; i < s->n_alerts; i++)
 		out->alerts[i] = s->alerts[(s->alert_head + i) % SUMMARY_MAX_ALERTS];

@@ -731,6 +731,65 @@ TEST(mutations_never_crash)
 	ASSERT(ok > 0 && bad > 0);
 }
 
+/* issue 19: the Prometheus metrics file, its per-student switch and the
+ * room label; bad values name file:line:col like every key. */
+TEST(metrics_keys)
+{
+	struct emo_config c;
+	struct emo_err err;
+	char long_room[200];
+	int n;
+
+	config_defaults(&c);
+	ASSERT_STR(c.output.metrics_file, "");
+	ASSERT_EQ(c.output.metrics_per_student, 0);
+	ASSERT_STR(c.output.room, "");
+	ASSERT_EQ(load_str(&c, "output:\n  metrics_file: /run/emotop/room-101.prom\n"
+			       "  metrics_per_student: yes\n  room: \"Room 101 \\\"B\\\"\"\n", &err), EMO_OK);
+	ASSERT_STR(c.output.metrics_file, "/run/emotop/room-101.prom");
+	ASSERT_EQ(c.output.metrics_per_student, 1);
+	ASSERT_STR(c.output.room, "Room 101 \"B\"");
+	/* the flag's key and --set */
+	ASSERT_EQ(config_set(&c, "output.metrics_file", "x.prom", &err), EMO_OK);
+	ASSERT_STR(c.output.metrics_file, "x.prom");
+	ASSERT_EQ(config_set(&c, "output.room", "lab", &err), EMO_OK);
+	ASSERT_STR(c.output.room, "lab");
+	ASSERT_EQ(config_set(&c, "output.metrics_per_student", "2", &err), EMO_ECONFIG);
+	ASSERT(strstr(err.msg, "output.metrics_per_student"));
+	ASSERT_EQ(config_set(&c, "output.room", "a\nb", &err), EMO_ECONFIG);
+	ASSERT(strstr(err.msg, "control characters"));
+	/* bad values in a file */
+	ASSERT(expect_err("output:\n  metrics_per_student: maybe\n", strlen("output:\n  metrics_per_student: maybe\n"), 2, 24, "expected a boolean"));
+	ASSERT(expect_err("output:\n  metrics_file: [a, b]\n", strlen("output:\n  metrics_file: [a, b]\n"), 2, 17,
+			  "key 'output.metrics_file': expected a string"));
+	ASSERT(expect_err("output:\n  room: \"a\\tb\"\n", strlen("output:\n  room: \"a\\tb\"\n"), 2, 9, "control characters"));
+	ASSERT(expect_err("output:\n  metric_file: x.prom\n", strlen("output:\n  metric_file: x.prom\n"), 2, 3,
+			  "did you mean 'output.metrics_file'"));
+	ASSERT(expect_err("room: lab\n", strlen("room: lab\n"), 1, 1, "did you mean 'output.room'"));
+	memset(long_room, 'r', sizeof(long_room));
+	n = snprintf(long_room, sizeof(long_room), "output: {room: %.*s}\n", CONFIG_NAME_MAX,
+		     "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr");
+	ASSERT(expect_err(long_room, (size_t)n, 1, 16, "longer than 63 bytes"));
+	/* --dump-config writes them and reads them back */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		struct emo_config d;
+
+		ASSERT(f);
+		ASSERT_EQ(config_dump(&c, f), EMO_OK);
+		fclose(f);
+		ASSERT(strstr(buf, "metrics_file:") && strstr(buf, "room:"));
+		config_defaults(&d);
+		ASSERT_EQ(load_str(&d, buf, &err), EMO_OK);
+		free(buf);
+		ASSERT_STR(d.output.metrics_file, "x.prom");
+		ASSERT_STR(d.output.room, "lab");
+		ASSERT_EQ(d.output.metrics_per_student, 1);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	unit_init(argc, argv);
@@ -756,5 +815,6 @@ int main(int argc, char **argv)
 	RUN(alert_format);
 	RUN(default_path);
 	RUN(mutations_never_crash);
+	RUN(metrics_keys);
 	return unit_done();
 }

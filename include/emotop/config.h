@@ -120,6 +120,9 @@ struct emo_config {
 		char record[CONFIG_PATH_MAX];
 		char report_svg[CONFIG_PATH_MAX];
 		char annotate[CONFIG_PATH_MAX];
+		char metrics_file[CONFIG_PATH_MAX]; /* Prometheus text file; "" = none */
+		int metrics_per_student;
+		char room[CONFIG_NAME_MAX];  /* room label; "" = the host name */
 	} output;
 
 	struct {

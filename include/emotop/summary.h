@@ -81,6 +81,8 @@ struct summary_stats {
 	double lat_capture_ms, lat_detect_ms, lat_classify_ms;
 	char source[SUMMARY_SOURCE_MAX]; /* "" when unknown */
 	int width, height;           /* analysed frame size, 0 when unknown */
+	int source_up;               /* 1 while the source is open and delivering */
+	long long reconnects;        /* successful reopenings of the source */
 };
 
 /* One student row: a copy of a live track at the last update. */
@@ -96,6 +98,12 @@ struct summary_student {
 	float negative;              /* sum of the negative classes of probs */
 	double first_seen, last_seen;
 	int present;                 /* seen in the last update */
+};
+
+/* How often one alert rule fired over the session (never reset). */
+struct summary_rule_total {
+	char rule[SUMMARY_RULE_NAME_MAX];
+	long long fired;
 };
 
 struct summary_alert {
@@ -144,6 +152,8 @@ struct summary {
 	struct summary_student students[SUMMARY_MAX_STUDENTS];
 
 	long long alerts_total;      /* alerts fired this session */
+	int n_rules;                 /* the rules, in the order of summary_opts */
+	struct summary_rule_total rules[SUMMARY_MAX_RULES];
 	int n_alerts;                /* recent alerts, oldest first */
 	struct summary_alert alerts[SUMMARY_MAX_ALERTS];
 
