@@ -1,11 +1,15 @@
 # emotop - terminal realtime monitor of facial emotions.
 # Targets: all emotop emotop-train test asan valgrind bench fuzz install uninstall clean
-# Knobs: PREFIX DESTDIR CC OPT V=1 SANITIZER
+# Knobs: PREFIX DESTDIR CC OPT V=1 SANITIZER SYSTEMDUNITDIR
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/emotop
+# emotop@.service goes here (systemd reads /usr/lib/systemd/system and
+# /usr/local/lib/systemd/system; `pkg-config --variable=systemdsystemunitdir
+# systemd` names the distribution's own)
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 CC ?= cc
 OPT ?= -O2
 PKG_CONFIG ?= pkg-config
@@ -182,21 +186,27 @@ fuzz: $(B)/fuzz/fuzz_model $(B)/fuzz/fuzz_config $(B)/fuzz/fuzz_model_seeds
 	$(B)/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(B)/fuzz/config-corpus
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR) \
+		$(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 755 $(B)/emotop $(B)/emotop-train $(DESTDIR)$(BINDIR)/
 	@# the pages name the example config where this PREFIX puts it
 	for m in $(wildcard man/*.1 man/*.5); do \
-		sed 's|/usr/local/share/emotop|$(DATADIR)|g' "$$m" > $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} && \
+		sed -e 's|/usr/local/share/emotop|$(DATADIR)|g' -e 's|/usr/local/lib/systemd/system|$(SYSTEMDUNITDIR)|g' \
+			"$$m" > $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} && \
 		chmod 644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; \
 	done
 	@# the models are embedded in the binary: only the example config
-	install -m 644 config/emotop.yaml $(DESTDIR)$(DATADIR)/
+	install -m 644 config/emotop.yaml config/emotop.rules.yml $(DESTDIR)$(DATADIR)/
+	@# the service template: one instance per room config in /etc/emotop
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/emotop@.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/emotop@.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/emotop@.service
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/emotop $(DESTDIR)$(BINDIR)/emotop-train
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
 	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/emotop@.service
 
 clean:
 	rm -rf build build-asan emotop emotop-train

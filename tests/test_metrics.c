@@ -16,6 +16,7 @@
 
 #include "emotop/emotion.h"
 #include "emotop/metrics.h"
+#include "emotop/report.h"
 #include "unit.h"
 
 #define TEXT_MAX (1 << 16)
@@ -718,6 +719,106 @@ TEST(reader_never_sees_a_partial_file)
 	ASSERT_EQ(WEXITSTATUS(status), 0);
 }
 
+/* Issue 19 (many rooms, syslog): every line emotop writes, in every format
+ * and kind, with the worst strings (a 255-byte source and 63-byte names and
+ * rules made only of bytes that escape longest) and the largest numbers,
+ * stays within SYSLOG_LINE_MAX: half of rsyslog's default message size
+ * (8 KiB), leaving room for the syslog header; journald takes 48 KiB. The
+ * worst case measured is 2127 bytes (NDJSON, a source of invalid UTF-8
+ * bytes, each written as \ufffd), above the 2048 octets RFC 5424 obliges
+ * every receiver to take: README.md says so. A line holds one student at
+ * most, so their number does not matter. */
+#define SYSLOG_LINE_MAX 4096
+
+static long longest_line(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long cur = 0, max = 0;
+	int c;
+
+	while (f && (c = fgetc(f)) != EOF) {
+		if (c == '\n') {
+			max = cur > max ? cur : max;
+			cur = 0;
+		} else {
+			cur++;
+		}
+	}
+	if (f)
+		fclose(f);
+	return max;
+}
+
+TEST(lines_fit_syslog)
+{
+	static const unsigned char worst[] = {0x01, 0xff, '"', 0x7f};
+	static struct summary_totals tot;
+	char path[256], *dir = make_dir();
+	long max = 0;
+
+	ASSERT(dir);
+	fill_snapshot(&snap);
+	for (int w = 0; w < 4; w++) {
+		memset(snap.stats.source, worst[w], sizeof(snap.stats.source) - 1);
+		snap.stats.source[sizeof(snap.stats.source) - 1] = '\0';
+		snap.n_students = SUMMARY_MAX_STUDENTS;
+		for (int i = 0; i < snap.n_students; i++) {
+			struct summary_student *st = &snap.students[i];
+
+			st->id = 2147483647 - i;
+			st->seat = 2147483647;
+			st->present = 1;
+			memset(st->name, worst[w], TRACK_NAME_MAX - 1);
+			st->name[TRACK_NAME_MAX - 1] = '\0';
+			st->box.x = st->box.y = st->box.w = st->box.h = 1e9f;
+			st->last_seen = st->first_seen = 1e9;
+		}
+		snap.time = snap.frame_time = snap.uptime = 1e9;
+		snap.stats.frames_analysed = snap.stats.frames_dropped = snap.alerts_total = 9223372036854775807LL;
+		snap.stats.fps = snap.stats.lat_capture_ms = 1e9;
+		snap.stats.width = snap.stats.height = 2147483647;
+		snap.n_alerts = SUMMARY_MAX_ALERTS;
+		for (int i = 0; i < snap.n_alerts; i++) {
+			memset(snap.alerts[i].rule, worst[w], SUMMARY_RULE_NAME_MAX - 1);
+			snap.alerts[i].rule[SUMMARY_RULE_NAME_MAX - 1] = '\0';
+			snap.alerts[i].seq = i + 1;
+			snap.alerts[i].time = snap.alerts[i].since = snap.alerts[i].value = 1e9;
+		}
+		memset(&tot, 0, sizeof(tot));
+		tot.stats = snap.stats;
+		tot.frames = tot.face_frames = tot.alerts = 9223372036854775807LL;
+		tot.duration = tot.start = 1e9;
+		tot.max_faces = 2147483647;
+		for (int fmt = REPORT_TEXT; fmt <= REPORT_CSV; fmt++)
+			for (int kind = REPORT_SUMMARY; kind <= REPORT_RECORD; kind++) {
+				struct report_opts o;
+				struct report *r;
+				long n;
+
+				snprintf(path, sizeof(path), "%s/lines-%d-%d-%d", dir, w, fmt, kind);
+				report_opts_default(&o);
+				o.format = (enum report_format)fmt;
+				o.kind = (enum report_kind)kind;
+				o.path = path;
+				o.students = 1;
+				r = report_open(&o, NULL);
+				ASSERT(r);
+				ASSERT_EQ(report_emit(r, &snap), EMO_OK);
+				ASSERT_EQ(report_final(r, &snap, &tot), EMO_OK);
+				report_close(r);
+				n = longest_line(path);
+				max = n > max ? n : max;
+				if (n > SYSLOG_LINE_MAX)
+					fprintf(stderr, "  format %d kind %d byte 0x%02x: a line of %ld bytes\n", fmt,
+						kind, worst[w], n);
+			}
+	}
+	remove_dir(dir);
+	fprintf(stderr, "  longest line: %ld bytes\n", max);
+	ASSERT(max > 500); /* the worst strings were written */
+	ASSERT(max <= SYSLOG_LINE_MAX);
+}
+
 int main(int argc, char **argv)
 {
 	unit_init(argc, argv);
@@ -732,5 +833,6 @@ int main(int argc, char **argv)
 	RUN(open_errors);
 	RUN(write_replaces_the_file);
 	RUN(reader_never_sees_a_partial_file);
+	RUN(lines_fit_syslog);
 	return unit_done();
 }

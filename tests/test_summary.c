@@ -232,6 +232,37 @@ TEST(alert_fires_after_for_seconds_once)
 	track_free(tr);
 }
 
+/* The snapshot counts each rule's alerts over the session (the metrics
+ * file's emotop_alerts_total{rule}); summary_reset() keeps them. */
+TEST(rule_totals_count_each_rule)
+{
+	struct summary_rule rules[2] = {
+		{"gloom", SUMMARY_METRIC_NEGATIVE, 0, SUMMARY_CMP_GT, 0.5, 1.0},
+		{"joy", SUMMARY_METRIC_EMOTION, EMO_HAPPY, SUMMARY_CMP_GT, 0.5, 1.0},
+	};
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, rules, 2);
+	int sad[1] = {EMO_SAD}, happy[1] = {EMO_HAPPY};
+
+	summary_snapshot(s, 0, &snap);
+	ASSERT_EQ(snap.n_rules, 2);
+	ASSERT_STR(snap.rules[0].rule, "gloom");
+	ASSERT_STR(snap.rules[1].rule, "joy");
+	ASSERT_EQ(snap.rules[0].fired + snap.rules[1].fired, 0);
+	/* sad 0..2 (gloom fires), happy 2.5..4.5 (joy), sad again 5..7 (gloom) */
+	for (int i = 0; i <= 14; i++)
+		frame(tr, s, i * 0.5, 1, i < 5 || i >= 10 ? sad : happy);
+	summary_snapshot(s, 7.0, &snap);
+	ASSERT_EQ(snap.rules[0].fired, 2);
+	ASSERT_EQ(snap.rules[1].fired, 1);
+	ASSERT_EQ(snap.alerts_total, 3);
+	summary_reset(s);
+	summary_snapshot(s, 7.0, &snap);
+	ASSERT_EQ(snap.rules[0].fired, 2);
+	summary_free(s);
+	track_free(tr);
+}
+
 /* A gap in the frames (a pause, an outage, a cut in a recording) ends the
  * episode: a condition seen for under a second before a minute's gap fired
  * at the first frame after it, as if it had held all along. Frames 10 s
@@ -608,6 +639,7 @@ int main(int argc, char **argv)
 	RUN(window_capacity_evicts_oldest);
 	RUN(reset_clears_window_keeps_totals);
 	RUN(alert_fires_after_for_seconds_once);
+	RUN(rule_totals_count_each_rule);
 	RUN(alert_gap_ends_the_episode);
 	RUN(alert_interrupted_episode_does_not_fire);
 	RUN(alert_on_emotion_and_faces);
