@@ -288,12 +288,22 @@ static int parse(const char *text, struct parsed *p)
 				if (end == c || *end || errno || strchr(c, ','))
 					BAD("bad value '%s' in: %s", c, line);
 			}
-			memcpy(s->key, s->name, sizeof(s->name));
-			for (int q = 0; q < s->n_labels; q++) {
-				strcat(s->key, "|");
-				strcat(s->key, s->labels[q][0]);
-				strcat(s->key, "=");
-				strcat(s->key, s->labels[q][1]);
+			{
+				/* built aside: GCC -O1 sees overlaps in strcat into s */
+				char key[sizeof(s->key)];
+				size_t kl = strlen(s->name);
+
+				memcpy(key, s->name, kl);
+				for (int q = 0; q < s->n_labels; q++)
+					for (int part = 0; part < 2; part++) {
+						size_t vl = strlen(s->labels[q][part]);
+
+						key[kl++] = part ? '=' : '|';
+						memcpy(key + kl, s->labels[q][part], vl);
+						kl += vl;
+					}
+				key[kl] = '\0';
+				memcpy(s->key, key, kl + 1);
 			}
 			for (int q = 0; q < p->n; q++)
 				if (!strcmp(p->s[q].key, s->key))
