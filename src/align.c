@@ -5,11 +5,14 @@
 #include "emotop/align.h"
 #include "emotop/err.h"
 
-/* FER2013 framing. The crop is a square around the detector's box, 1.12
- * box sides wide and centred 0.09 box sides above the box centre (the
- * detector's boxes on FER2013 test faces pasted into frames have their
- * centre 0.09 sides below the face's centre; `emotop-train detect
- * fer-framing`). With landmarks, the crop is also turned by the angle of
+/* FER2013 framing. The crop is a square around the detector's box (WIDER
+ * FACE convention: forehead to under the chin, taller than wide),
+ * ALIGN_BOX_SCALE box heights wide and centred ALIGN_BOX_DY box heights
+ * below the box centre: a 48x48 FER2013 face holds a box of 42.9 x 55.0 px
+ * centred at (24, 23.7) (the WIDER rule of ../shared/data/faces/README.md
+ * on the landmark crops in FER2013's framing); `emotop-train detect
+ * fer-framing` measures the same on the detector's own boxes of pasted
+ * FER2013 test faces. With landmarks, the crop is also turned by the angle of
  * the least-squares similarity transform taking the five points onto where
  * the same detector puts them on FER2013 faces (means over 1,503 pasted
  * test faces, made symmetric about the vertical centre line, in pixels of
@@ -24,8 +27,8 @@ static const float fer_lm[DETECT_NUM_LANDMARKS][2] = {
 	{24.0f, 31.6f},                 /* nose */
 	{16.8f, 37.0f}, {31.2f, 37.0f}, /* mouth corners */
 };
-#define ALIGN_BOX_SCALE 1.12f
-#define ALIGN_BOX_DY (-0.09f)
+#define ALIGN_BOX_SCALE 0.873f
+#define ALIGN_BOX_DY 0.005f
 
 int face_align(const struct emo_image *frame, const struct emo_face *face, struct emo_image *crop)
 {
@@ -73,7 +76,7 @@ int face_align_ss(const struct emo_image *frame, const struct emo_face *face, st
 	{
 		/* crop (pixel centres) -> frame: rotate by th about the crop
 		 * centre, scale, move to the box centre shifted "up" the face */
-		const float bs = b->w > b->h ? b->w : b->h, k = bs * ALIGN_BOX_SCALE / S;
+		const float bs = b->h, k = bs * ALIGN_BOX_SCALE / S;
 		const float cs = cosf(th), sn = sinf(th), dy = ALIGN_BOX_DY * bs;
 		const float cx = b->x + 0.5f * b->w - sn * dy, cy = b->y + 0.5f * b->h + cs * dy;
 		const float ux = 0.5f - 0.5f * S, uy = 0.5f - 0.5f * Sy; /* crop pixel 0 from its centre */

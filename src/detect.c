@@ -3,14 +3,19 @@
  *
  * Network (trained by emotop-train detect, src/train/detect_train.c): a
  * sequential fully convolutional net over the gray frame, stride 8, ending in
- * a 1x1 head with 14 float maps per cell (anchor-free, CenterNet-style):
+ * a 1x1 head with 15 float maps per cell (anchor-free, CenterNet-style):
  *   0      centre heat logit: a face's centre lies in this cell (plus the
  *          model's score_shift, set by `emotop-train detect calibrate` so
  *          that 0.5 is the operating point)
  *   1, 2   sub-cell offset of the centre (dx, dy in cells)
- *   3      log(side / size_base): side of the square face box
- *   4..13  five landmarks (left eye, right eye, nose, mouth left, mouth
- *          right as seen) relative to the centre, in units of the side
+ *   3, 4   log(w / size_base), log(h / size_base): the face box in the
+ *          WIDER FACE convention (top of the forehead to under the chin,
+ *          cheek to cheek; taller than wide)
+ *   5..14  five landmarks (left eye, right eye, nose, mouth left, mouth
+ *          right as seen) relative to the centre, in units of sqrt(w h)
+ * A face's size (min_face, level_min) is sqrt(w h). Models of the first
+ * format (14 maps: one square side at 3, landmarks at 4..13 in units of
+ * it) still load.
  * The receptive field (76 px) covers faces of level_min..level_max px
  * (20..48), so larger faces are found on smaller pyramid levels: level k is
  * the frame scaled by s0 / (level_max/level_min)^k, s0 = level_min /
@@ -52,7 +57,9 @@
 
 #define DETECT_MAX_LEVELS 12
 #define DETECT_MAX_CAND 4096
-#define DETECT_NCH 14
+#define DETECT_NCH 15     /* maps per cell; DETECT_NCH_SQ for square-box models */
+#define DETECT_NCH_SQ 14
+#define DETECT_INSIDE 0.7f   /* a box this much inside a better, larger one: part of its face */
 
 struct detect {
 	struct detect_opts o;
@@ -61,6 +68,7 @@ struct detect {
 	enum qnn_path path;
 	int ctx_w, ctx_h;        /* context capacity */
 	int out_tensor;
+	int nch;                 /* DETECT_NCH or DETECT_NCH_SQ */
 	int stride;
 	float size_base, level_min, level_max;
 	float score_shift;       /* added to the heat logit (calibration) */
@@ -124,11 +132,12 @@ static int detect_load(struct detect *d, struct emo_err *err)
 		return emo_seterr(err, EMO_EFORMAT, d->o.model_path, 0, 0,
 				  "not a face detector model (meta task=face-detect missing)");
 	d->out_tensor = m->layers[m->n_layers - 1].out;
+	d->nch = m->tensors[d->out_tensor].c;
 	if (m->tensors[0].c != 1 || !m->layers[m->n_layers - 1].float_out ||
-	    m->tensors[d->out_tensor].c != DETECT_NCH)
+	    (d->nch != DETECT_NCH && d->nch != DETECT_NCH_SQ))
 		return emo_seterr(err, EMO_EFORMAT, d->o.model_path, 0, 0,
-				  "face detector must take gray input and end in %d float maps",
-				  DETECT_NCH);
+				  "face detector must take gray input and end in %d (or %d) float maps",
+				  DETECT_NCH, DETECT_NCH_SQ);
 	d->stride = (int)meta_float(m, "stride", 8);
 	d->size_base = meta_float(m, "size_base", 32);
 	d->level_min = meta_float(m, "level_min", 20);
@@ -499,22 +508,23 @@ static int detect_decode(struct detect *d, const float *f, int gh, int gw, float
 {
 	float zt = thr <= 0 ? -INFINITY : thr >= 1 ? INFINITY : logf(thr / (1 - thr));
 	float min_side = 0.8f * (float)d->o.min_face;
+	const int nch = d->nch, rect = nch == DETECT_NCH, lm0 = rect ? 5 : 4;
 
 	for (int gy = 0; gy < gh; gy++)
 		for (int gx = 0; gx < gw; gx++) {
-			const float *c = f + ((size_t)gy * gw + gx) * DETECT_NCH;
-			float z = c[0] + d->score_shift, cx, cy, side, ls;
+			const float *c = f + ((size_t)gy * gw + gx) * nch;
+			float z = c[0] + d->score_shift, cx, cy, lcy, side, lw, lh, bw, bh;
 			struct emo_face *o;
 			int peak = 1;
 			if (!(z > zt))
 				continue;
-			for (int k = 1; k < DETECT_NCH && peak; k++)
+			for (int k = 1; k < nch && peak; k++)
 				peak = isfinite(c[k]); /* a damaged model's inf/NaN: no face */
 			for (int j = -1; j <= 1 && peak; j++)
 				for (int i = -1; i <= 1; i++) {
 					int yy = gy + j, xx = gx + i;
 					if ((i || j) && yy >= 0 && xx >= 0 && yy < gh && xx < gw) {
-						float v = f[((size_t)yy * gw + xx) * DETECT_NCH] + d->score_shift;
+						float v = f[((size_t)yy * gw + xx) * nch] + d->score_shift;
 						/* ties: the first cell in scan order wins */
 						if (v > z || (v == z && (j < 0 || (j == 0 && i < 0)))) {
 							peak = 0;
@@ -524,26 +534,34 @@ static int detect_decode(struct detect *d, const float *f, int gh, int gw, float
 				}
 			if (!peak || n >= DETECT_MAX_CAND)
 				continue;
-			ls = c[3] + d->size_shift;
-			if (ls > 6)
-				ls = 6;
-			if (ls < -6)
-				ls = -6;
+			lw = fminf(fmaxf(c[3] + d->size_shift, -6), 6);
+			lh = rect ? fminf(fmaxf(c[4] + d->size_shift, -6), 6) : lw;
 			cx = ((float)gx + 0.5f + c[1]) * (float)d->stride * sx;
 			cy = ((float)gy + 0.5f + c[2]) * (float)d->stride * sy;
-			side = d->size_base * expf(ls);
+			lcy = cy; /* the landmarks' origin */
+			bw = d->size_base * expf(lw);
+			bh = d->size_base * expf(lh);
+			side = sqrtf(bw * bh); /* the face's size on this level */
+			if (!rect) {
+				/* a square brows-to-chin box (2.2 eye-to-mouth distances
+				 * d, centred 0.5 d below the eyes) as the WIDER box: 2.1 d
+				 * by 2.7 d, centred 0.34 d below the eyes */
+				cy -= 0.073f * bh * sy;
+				bw *= 0.955f;
+				bh *= 1.227f;
+			}
 			if (side * 0.5f * (sx + sy) < min_side || side < lvl_min)
 				continue;
 			o = &d->cand[n++];
 			o->score = detect_sigmoid(z);
-			o->box.w = side * sx;
-			o->box.h = side * sy;
+			o->box.w = bw * sx;
+			o->box.h = bh * sy;
 			o->box.x = cx - o->box.w * 0.5f;
 			o->box.y = cy - o->box.h * 0.5f;
 			o->n_landmarks = DETECT_NUM_LANDMARKS;
 			for (int k = 0; k < DETECT_NUM_LANDMARKS; k++) {
-				o->lm[k][0] = cx + c[4 + 2 * k] * o->box.w;
-				o->lm[k][1] = cy + c[5 + 2 * k] * o->box.h;
+				o->lm[k][0] = cx + c[lm0 + 2 * k] * side * sx;
+				o->lm[k][1] = lcy + c[lm0 + 1 + 2 * k] * side * sy;
 			}
 		}
 	return n;
@@ -576,6 +594,31 @@ int detect_nms(struct emo_face *f, int n, float iou)
 		for (int j = 0; j < kept && keep; j++)
 			if (emo_box_iou(&f[i].box, &f[j].box) > iou)
 				keep = 0;
+		if (keep)
+			f[kept++] = f[i];
+	}
+	return kept;
+}
+
+/* Drop every box that lies mostly (DETECT_INSIDE of its area) inside a
+ * larger box scored higher: a nose-and-mouth or one-eye box on a large
+ * face, never a face of its own (a face cannot sit inside another face).
+ * f is sorted by score; returns the count kept, in order. */
+int detect_drop_parts(struct emo_face *f, int n)
+{
+	int kept = 0;
+
+	for (int i = 0; i < n; i++) {
+		const struct emo_box *b = &f[i].box;
+		const float area = b->w * b->h;
+		int keep = 1;
+		for (int j = 0; j < kept && keep; j++) {
+			const struct emo_box *a = &f[j].box;
+			const float ix = fminf(a->x + a->w, b->x + b->w) - fmaxf(a->x, b->x);
+			const float iy = fminf(a->y + a->h, b->y + b->h) - fmaxf(a->y, b->y);
+			if (ix > 0 && iy > 0 && a->w * a->h > area && ix * iy > DETECT_INSIDE * area)
+				keep = 0;
+		}
 		if (keep)
 			f[kept++] = f[i];
 	}
@@ -720,13 +763,15 @@ int detect_run(struct detect *d, const struct emo_image *img, struct emo_face *o
 		if (rc)
 			return rc;
 		if ((rc = qnn_tensor_get(d->ctx, d->out_tensor, &gh, &gw, &gc, &q, &f)) || !f ||
-		    gc != DETECT_NCH)
+		    gc != d->nch)
 			return rc ? rc : EMO_EFORMAT;
 		n = detect_decode(d, f, gh, gw, (float)img->w / (float)lw, (float)img->h / (float)lh,
 				  d->vm ? d->v_pre : cells ? d->o.cell_threshold : d->o.threshold,
 				  k ? d->level_min : 0, n);
 	}
 	n = detect_nms(d->cand, n, d->o.nms_iou);
+	/* parts of a face go before the verifier scores anything */
+	n = detect_drop_parts(d->cand, n);
 	if (d->vm) {
 		/* the verifier's scores decide: drop what is below threshold
 		 * (or, with cells, below the cell threshold) */

@@ -85,4 +85,9 @@ double detect_macs(const struct detect *d, int w, int h);
  * number kept. */
 int detect_nms(struct emo_face *f, int n, float iou);
 
+/* Part-face suppression, after NMS: drops, in place, every face whose box
+ * lies for more than 70 % of its area inside a larger box scored higher
+ * (f sorted by score, as detect_nms leaves it). Returns the number kept. */
+int detect_drop_parts(struct emo_face *f, int n);
+
 #endif

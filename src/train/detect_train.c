@@ -45,7 +45,9 @@
 /* train: photo crops, composites, galleries, negatives (--mix) */
 #define DT_MIX_DEFAULT 0.5,0.18,0.12,0.2
 /* share of FER2013-style tiles cut from the sharp landmark crops (dt_crop_tiles) */
-#define DT_SHARP_DEFAULT 0.5
+#define DT_SHARP_DEFAULT 0.3
+/* share of photo samples drawn from WIDER's crowd photos (dt_load_wider) */
+#define DT_WIDER_DEFAULT 0.4f
 /* share of the tiles of composites and galleries that are decoys, blurred
  * squares of negatives with no face (dt_decoy_tile) */
 #define DT_DECOY_SHARE 0.15f
@@ -59,13 +61,15 @@
 /* FER2013 framing used for pasted FER faces until measured otherwise: the
  * face box (brows to chin) of a 48x48 FER face, centre and side in px. */
 #define DT_FER_CX 24.0f
-#define DT_FER_CY 27.0f
-#define DT_FER_SIDE 44.0f
+#define DT_FER_CY 23.7f
+#define DT_FER_W 42.9f
+#define DT_FER_H 55.0f
 
 /* ------------------------------------------------------------------ data */
 
 struct dt_face {
-	float cx, cy, side;
+	float cx, cy, w, h; /* box centre and size, WIDER convention */
+	float side;         /* its geometric mean sqrt(w h): the face's scale */
 	float lm[5][2];  /* left eye, right eye, nose, mouth left, mouth right */
 	int lm_kind;     /* 0 none, 1 all five, 2 eyes + nose + mouth centre (in lm[3] = lm[4]) */
 	int ignore;      /* an unannotated face (mined): neither positive nor negative */
@@ -90,7 +94,11 @@ struct dt_crop {
 
 struct dt_data {
 	struct dt_photo *photo;
-	int n_photo, n_train_photo; /* photos [0, n_train_photo) train, rest held out */
+	/* photos: WebFaces [0, n_train_photo) train, [n_train_photo, n_web)
+	 * held out; then WIDER [n_web, n_web + n_train_wider) train, the rest
+	 * [.., n_photo) held out */
+	int n_photo, n_train_photo, n_web, n_train_wider;
+	float wider_share;    /* share of photo samples drawn from WIDER */
 	struct dt_face *faces;
 	int n_faces;
 	struct dt_face *ign;  /* see dt_mine_ignore */
@@ -141,10 +149,17 @@ static int cmp_strp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The square box of a face, in the pixels its centre is given in. */
+/* The box of a face, in the pixels its centre is given in. */
 static struct emo_box dt_face_box(const struct dt_face *f)
 {
-	return (struct emo_box){f->cx - f->side * 0.5f, f->cy - f->side * 0.5f, f->side, f->side};
+	return (struct emo_box){f->cx - f->w * 0.5f, f->cy - f->h * 0.5f, f->w, f->h};
+}
+
+static void dt_face_size(struct dt_face *f, float w, float h)
+{
+	f->w = w;
+	f->h = h;
+	f->side = sqrtf(w * h);
 }
 
 static void face_from_points(struct dt_face *f, const float le[2], const float re[2],
@@ -155,11 +170,27 @@ static void face_from_points(struct dt_face *f, const float le[2], const float r
 	float ed = hypotf(re[0] - le[0], re[1] - le[1]), md = hypotf(mx - ex, my - ey);
 
 	memset(f, 0, sizeof(*f)); /* not an ignore region */
-	/* the README's rule: side = max(2 eye distance, 2.2 eye-to-mouth),
-	 * centred halfway between the eye midpoint and the mouth */
-	f->side = fmaxf(2.0f * ed, 2.2f * md);
-	f->cx = (ex + mx) * 0.5f;
-	f->cy = (ey + my) * 0.5f;
+	if (md > 1e-3f) {
+		/* the WIDER FACE box from the five points, by the rule fitted to
+		 * WIDER's annotations that ../shared/data/faces/README.md gives
+		 * (forehead to under the chin): u runs down the face, p across,
+		 * the nose's offset from the eye midpoint is (nu, np) in eye-mouth
+		 * distances md */
+		const float ux = (mx - ex) / md, uy = (my - ey) / md, qx = uy, qy = -ux;
+		const float nu = ((nose[0] - ex) * ux + (nose[1] - ey) * uy) / md;
+		const float np = ((nose[0] - ex) * qx + (nose[1] - ey) * qy) / md;
+		const float r = fmaxf(ed, 0.3f * md) / md, s2 = ux * ux;
+		const float a = 0.4655f - 0.0279f * np - 0.2338f * nu;
+		const float b = -0.0140f - 0.9909f * np + 0.0129f * nu;
+		f->cx = ex + md * (a * ux + b * qx);
+		f->cy = ey + md * (a * uy + b * qy);
+		dt_face_size(f, md * expf(0.7289f + 0.3376f * logf(r) + 0.3940f * s2 + 0.6643f * np * np + 0.0691f * nu),
+			     md * expf(0.9542f + 0.1674f * logf(r) - 0.2254f * s2 + 0.5126f * np * np + 0.1167f * nu));
+	} else { /* eyes and mouth at one point: a square around them */
+		f->cx = ex;
+		f->cy = ey;
+		dt_face_size(f, fmaxf(2.2f * ed, 1.0f), fmaxf(2.8f * ed, 1.0f));
+	}
 	memcpy(f->lm[0], le, sizeof(float) * 2);
 	memcpy(f->lm[1], re, sizeof(float) * 2);
 	memcpy(f->lm[2], nose, sizeof(float) * 2);
@@ -170,6 +201,131 @@ static void face_from_points(struct dt_face *f, const float le[2], const float r
 
 static int dt_crop_tiles(struct dt_data *d);
 static void dt_free(struct dt_data *d);
+
+/* Held out by photo: 1 in 10 by a hash of the file name. */
+static int dt_held(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	return dt_hash(b ? b + 1 : path) % 10 == 7;
+}
+
+/* WIDER FACE photos (root/wider/faces.csv, optional) appended to d->photo,
+ * training photos first, held-out ones (dt_held) after. Its `invalid`
+ * faces and faces under DT_WIDER_MIN px (sqrt(w h)) are ignore regions:
+ * neither positive nor negative. 0, or -1 with a message. */
+#define DT_WIDER_MIN 6.0f
+#define DT_WIDER_ZOOM 2.5f
+static int dt_load_wider(struct dt_data *d, const char *root)
+{
+	char path[4096], ip[4096], line[1024];
+	FILE *f;
+	int cap = d->n_faces, pcap = d->n_photo, lineno = 0, first = d->n_photo, rc = -1;
+	struct dt_photo *tmp;
+
+	snprintf(path, sizeof(path), "%s/wider/faces.csv", root);
+	if (!(f = fopen(path, "r")))
+		return 0; /* no WIDER photos: WebFaces alone */
+	while (fgets(line, sizeof(line), f)) {
+		char name[256], *p, *end;
+		float v[18];
+		int nv = 0, flags[4];
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			fprintf(stderr, "emotop-train: %s:%d: line too long\n", path, lineno);
+			goto out;
+		}
+		line[strcspn(line, "\r\n")] = 0;
+		if (lineno == 1 && !strncmp(line, "image,", 6))
+			continue;
+		if (!(p = strchr(line, ',')) || p == line || (size_t)(p - line) >= sizeof(name))
+			goto bad;
+		memcpy(name, line, (size_t)(p - line));
+		name[p - line] = 0;
+		/* x,y,w,h,blur,occlusion,pose,invalid, then 10 points or 10 empty fields */
+		while (*p == ',' && nv < 18) {
+			p++;
+			if (*p == ',' || !*p) {
+				if (nv < 8)
+					goto bad;
+				v[nv++] = NAN;
+				continue;
+			}
+			v[nv++] = strtof(p, &end);
+			if (end == p || !isfinite(v[nv - 1]))
+				goto bad;
+			p = end;
+		}
+		if (*p || (nv != 8 && nv != 18) || !(v[2] > 0) || !(v[3] > 0))
+			goto bad;
+		for (int k = 0; k < 4; k++)
+			flags[k] = (int)v[4 + k];
+		if (train_grow(&d->faces, &cap, d->n_faces, sizeof(*d->faces), 4096))
+			goto oom;
+		if (d->n_photo == first || strcmp(name, strrchr(d->photo[d->n_photo - 1].path, '/') + 1)) {
+			if (train_grow(&d->photo, &pcap, d->n_photo, sizeof(*d->photo), 4096))
+				goto oom;
+			snprintf(ip, sizeof(ip), "%s/wider/images/%s", root, name);
+			memset(&d->photo[d->n_photo], 0, sizeof(d->photo[0]));
+			if (!(d->photo[d->n_photo].path = strdup(ip)))
+				goto oom;
+			d->photo[d->n_photo].first = d->n_faces;
+			d->n_photo++;
+		}
+		{
+			struct dt_face *fc = &d->faces[d->n_faces++];
+			int lm = nv == 18;
+			for (int k = 8; lm && k < 18; k++)
+				lm = isfinite(v[k]);
+			if (lm)
+				face_from_points(fc, &v[8], &v[10], &v[12], &v[14], &v[16], 1);
+			else
+				memset(fc, 0, sizeof(*fc));
+			fc->cx = v[0] + v[2] * 0.5f;
+			fc->cy = v[1] + v[3] * 0.5f;
+			dt_face_size(fc, v[2], v[3]);
+			fc->ignore = flags[3] != 0 || fc->side < DT_WIDER_MIN;
+			d->photo[d->n_photo - 1].n++;
+		}
+		continue;
+	bad:
+		fprintf(stderr, "emotop-train: %s:%d: malformed row (want image,x,y,w,h,blur,occlusion,pose,"
+				"invalid and 10 landmark coordinates or 10 empty fields; w, h > 0)\n",
+			path, lineno);
+		goto out;
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "emotop-train: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	/* rows of one image must be together: a photo named twice is an error */
+	for (int i = first; i < d->n_photo; i++)
+		for (int j = i + 1; j < d->n_photo; j++)
+			if (!strcmp(d->photo[i].path, d->photo[j].path)) {
+				fprintf(stderr, "emotop-train: %s: the rows of %s are not together\n", path,
+					strrchr(d->photo[i].path, '/') + 1);
+				goto out;
+			}
+	if (!(tmp = malloc(sizeof(*tmp) * (size_t)(d->n_photo - first + 1))))
+		goto oom;
+	{
+		int k = 0;
+		for (int pass = 0; pass < 2; pass++)
+			for (int i = first; i < d->n_photo; i++)
+				if (dt_held(d->photo[i].path) == pass)
+					tmp[k++] = d->photo[i];
+		for (int i = first; i < d->n_photo; i++)
+			d->n_train_wider += !dt_held(d->photo[i].path);
+		memcpy(d->photo + first, tmp, sizeof(*tmp) * (size_t)(d->n_photo - first));
+		free(tmp);
+	}
+	rc = 0;
+	goto out;
+oom:
+	fprintf(stderr, "emotop-train: out of memory\n");
+out:
+	fclose(f);
+	return rc;
+}
 
 /* Read WebFaces (faces.csv, grouped by image; images held out by a hash of
  * the file name: 1 in 10), the crops and the negatives list. On failure d
@@ -245,7 +401,7 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 			/* keep the annotated box (same rule) */
 			fc->cx = v[0] + v[2] * 0.5f;
 			fc->cy = v[1] + v[3] * 0.5f;
-			fc->side = v[2];
+			dt_face_size(fc, v[2], v[3]);
 			d->photo[d->n_photo - 1].n++;
 		}
 	}
@@ -273,6 +429,9 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 		free(d->photo);
 		d->photo = tmp;
 	}
+	d->n_web = d->n_photo;
+	if (dt_load_wider(d, root))
+		goto fail;
 	/* negatives (sorted; 1 in 10 held out for evaluation) */
 	snprintf(path, sizeof(path), "%s/negatives", root);
 	if (!(dir = opendir(path))) {
@@ -308,11 +467,11 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 		d->n_train_neg = d->n_neg - (d->n_neg + 6) / 10;
 	}
 	/* samples are drawn from each split: none may be empty */
-	if (d->n_train_photo < 1 || d->n_train_photo == d->n_photo) {
+	if (d->n_train_photo < 1 || d->n_train_photo == d->n_web) {
 		fprintf(stderr,
 			"emotop-train: %s/webfaces: %d photos, %d of them held out: both the training and "
 			"the held-out photos (1 in 10 by a hash of the name) must be non-empty\n",
-			root, d->n_photo, d->n_photo - d->n_train_photo);
+			root, d->n_web, d->n_web - d->n_train_photo);
 		goto fail;
 	}
 	if (d->n_train_neg < 1 || d->n_train_neg == d->n_neg) {
@@ -365,9 +524,10 @@ static int dt_load(struct dt_data *d, const char *root, const char *fer)
 	if (fer && fer_load(fer, NULL, &d->fer))
 		goto fail;
 	fprintf(stderr,
-		"detect data: %d photos (%d train, %d held out), %d faces, %d crops, %d FER faces, "
-		"%d negatives (%d train)\n",
-		d->n_photo, d->n_train_photo, d->n_photo - d->n_train_photo, d->n_faces, d->n_crops,
+		"detect data: %d WebFaces photos (%d train, %d held out), %d WIDER photos (%d train, %d "
+		"held out), %d faces, %d crops, %d FER faces, %d negatives (%d train)\n",
+		d->n_web, d->n_train_photo, d->n_web - d->n_train_photo, d->n_photo - d->n_web,
+		d->n_train_wider, d->n_photo - d->n_web - d->n_train_wider, d->n_faces, d->n_crops,
 		d->fer.n, d->n_neg, d->n_train_neg);
 	return 0;
 oom:
@@ -454,7 +614,7 @@ static int dt_mine_ignore(struct dt_data *d, const char *model, float thr)
 		goto out;
 	}
 	d->n_ign = 0;
-	for (int i = 0; i < d->n_photo; i++) {
+	for (int i = 0; i < d->n_web; i++) { /* WIDER's photos have every face annotated */
 		struct dt_photo *ph = &d->photo[i];
 		const struct dt_pix *px = d->photo_px ? &d->photo_px[i] : NULL;
 		struct emo_image img;
@@ -488,7 +648,7 @@ static int dt_mine_ignore(struct dt_data *d, const char *model, float thr)
 			memset(g, 0, sizeof(*g));
 			g->cx = f[k].box.x + f[k].box.w / 2;
 			g->cy = f[k].box.y + f[k].box.h / 2;
-			g->side = fmaxf(f[k].box.w, f[k].box.h);
+			dt_face_size(g, f[k].box.w, f[k].box.h);
 			g->ignore = 1;
 			ph->ign_n++;
 		}
@@ -638,7 +798,7 @@ static int dt_crop_tiles(struct dt_data *d)
 		const struct dt_crop *c = &d->crops[i];
 		const struct dt_src src = {.px = (uint8_t *)(uintptr_t)c->px, .w = 80, .h = 80};
 		float a = -atan2f(c->f.lm[1][1] - c->f.lm[0][1], c->f.lm[1][0] - c->f.lm[0][0]);
-		struct dt_xf t = {.k = DT_FER_SIDE / c->f.side, .c = cosf(a), .s = sinf(a),
+		struct dt_xf t = {.k = DT_FER_H / c->f.h, .c = cosf(a), .s = sinf(a),
 				  .px = DT_FER_CX, .py = DT_FER_CY, .cx = c->f.cx, .cy = c->f.cy};
 		dt_tile_sample(&src, &t, d->crop_fer + (size_t)i * FER_SIZE * FER_SIZE);
 	}
@@ -668,9 +828,12 @@ static void dt_render(struct dt_src *src, struct dt_xf t, float *out, int x0, in
 
 static void dt_face_xf(const struct dt_xf *t, const struct dt_face *in, struct dt_face *o, float sf)
 {
+	const float k = t->k * sf, wc = in->w * t->c, ws = in->w * t->s, hc = in->h * t->c, hs = in->h * t->s;
+
 	*o = *in;
 	xf_src_to_out(t, in->cx, in->cy, &o->cx, &o->cy);
-	o->side = in->side * t->k * sf;
+	/* a turned face's upright box: that of the ellipse in its box */
+	dt_face_size(o, k * sqrtf(wc * wc + hs * hs), k * sqrtf(ws * ws + hc * hc));
 	for (int i = 0; i < 5; i++)
 		xf_src_to_out(t, in->lm[i][0], in->lm[i][1], &o->lm[i][0], &o->lm[i][1]);
 }
@@ -810,7 +973,7 @@ static void dt_paste(const struct dt_data *d, struct dt_sample *s, float fs, flo
 		memset(&face, 0, sizeof(face));
 		face.cx = DT_FER_CX;
 		face.cy = DT_FER_CY;
-		face.side = DT_FER_SIDE;
+		dt_face_size(&face, DT_FER_W, DT_FER_H);
 		face.lm_kind = 0;
 	} else {
 		int i = dt_int(r, d->n_crops);
@@ -965,7 +1128,8 @@ static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_
 		kind = 3;
 	s->kind = kind;
 	if (kind == 0) {
-		int pi = p_lo + dt_int(&r, p_n);
+		const int wider = p_lo == 0 && d->n_train_wider > 0 && dt_unit(&r) < d->wider_share;
+		int pi = wider ? d->n_web + dt_int(&r, d->n_train_wider) : p_lo + dt_int(&r, p_n);
 		const struct dt_photo *ph = &d->photo[pi];
 		struct dt_src src;
 		struct dt_xf t;
@@ -980,7 +1144,15 @@ static void dt_sample_make(const struct dt_data *d, struct dt_sample *s, uint64_
 		if (ph->n && dt_unit(&r) < 0.85f) {
 			const struct dt_face *f = &d->faces[ph->first + dt_int(&r, ph->n)];
 			float side = expf(dt_range(&r, logf(DT_LEVEL_MIN), logf(DT_LEVEL_MAX)));
+			/* a face to centre on: not an ignore region (a few tries) */
+			for (int k = 0; k < 8 && f->ignore; k++)
+				f = &d->faces[ph->first + dt_int(&r, ph->n)];
 			t.k = side / f->side;
+			/* a small WIDER face is enlarged at most as emotop enlarges
+			 * frames (--min-face 10: 2x); smaller than the trained
+			 * range, it is ignored there (dt_target_make) */
+			if (wider && t.k > DT_WIDER_ZOOM)
+				t.k = DT_WIDER_ZOOM;
 			t.cx = f->cx;
 			t.cy = f->cy;
 			t.px = dt_range(&r, 8, DT_IN - 8);
@@ -1090,8 +1262,8 @@ static void dt_target_make(const struct dt_sample *s, struct dt_target *t)
 		for (int gy = 0; gy < DT_G; gy++)
 			for (int gx = 0; gx < DT_G; gx++) {
 				float ccx = gx * DT_STRIDE + DT_STRIDE * 0.5f, ccy = gy * DT_STRIDE + DT_STRIDE * 0.5f;
-				float h = f->side * 0.5f + DT_STRIDE * 0.5f;
-				if (fabsf(ccx - f->cx) <= h && fabsf(ccy - f->cy) <= h)
+				float hx = f->w * 0.5f + DT_STRIDE * 0.5f, hy = f->h * 0.5f + DT_STRIDE * 0.5f;
+				if (fabsf(ccx - f->cx) <= hx && fabsf(ccy - f->cy) <= hy)
 					t->hw[gy * DT_G + gx] = 0;
 			}
 	}
@@ -1126,10 +1298,11 @@ static void dt_target_make(const struct dt_sample *s, struct dt_target *t)
 					t->rw[c] = gx == gx0 && gy == gy0 ? 1.0f : 0.5f;
 					t->reg[c][0] = (f->cx - ccx) / DT_STRIDE;
 					t->reg[c][1] = (f->cy - ccy) / DT_STRIDE;
-					t->reg[c][2] = logf(f->side / DT_SIZE_BASE);
+					t->reg[c][2] = logf(f->w / DT_SIZE_BASE);
+					t->reg[c][3] = logf(f->h / DT_SIZE_BASE);
 					for (int k = 0; k < 5; k++) {
-						t->reg[c][3 + 2 * k] = (f->lm[k][0] - f->cx) / f->side;
-						t->reg[c][4 + 2 * k] = (f->lm[k][1] - f->cy) / f->side;
+						t->reg[c][DT_LM0 + 2 * k] = (f->lm[k][0] - f->cx) / f->side;
+						t->reg[c][DT_LM0 + 1 + 2 * k] = (f->lm[k][1] - f->cy) / f->side;
 					}
 					t->lmk[c] = (int8_t)f->lm_kind;
 				}
@@ -1195,25 +1368,26 @@ static void dt_loss(const float *z, const struct dt_target *t, int n, float *dz,
 			}
 			if (tt->rw[c] > 0) {
 				float w = tt->rw[c] / (float)rsum;
-				for (int k = 0; k < 3; k++) {
+				for (int k = 0; k < DT_LM0; k++) {
 					reg += tt->rw[c] * dt_huber(zc[1 + k] - tt->reg[c][k], delta, &g);
 					dc[1 + k] = w * g;
 				}
 				if (tt->lmk[c] == 1) {
-					for (int k = 3; k < DT_NCH - 1; k++) {
+					for (int k = DT_LM0; k < DT_NCH - 1; k++) {
 						lm += tt->rw[c] * dt_huber(zc[1 + k] - tt->reg[c][k], delta, &g);
 						dc[1 + k] = w * w_lm * g;
 					}
 				} else if (tt->lmk[c] == 2) {
 					/* eyes and nose, and the mouth centre as the mean of the corners */
-					for (int k = 3; k < 9; k++) {
+					const int mo = DT_LM0 + 6; /* the left mouth corner's x */
+					for (int k = DT_LM0; k < mo; k++) {
 						lm += tt->rw[c] * dt_huber(zc[1 + k] - tt->reg[c][k], delta, &g);
 						dc[1 + k] = w * w_lm * g;
 					}
 					for (int k = 0; k < 2; k++) {
-						float m = 0.5f * (zc[10 + k] + zc[12 + k]);
-						lm += tt->rw[c] * dt_huber(m - tt->reg[c][9 + k], delta, &g);
-						dc[10 + k] = dc[12 + k] = 0.5f * w * w_lm * g;
+						float m = 0.5f * (zc[1 + mo + k] + zc[3 + mo + k]);
+						lm += tt->rw[c] * dt_huber(m - tt->reg[c][mo + k], delta, &g);
+						dc[1 + mo + k] = dc[3 + mo + k] = 0.5f * w * w_lm * g;
 					}
 				}
 			}
@@ -1274,6 +1448,8 @@ struct dt_state {
 
 struct dt_args {
 	const char *faces, *fer, *ckpt, *arch, *out, *model, *emo, *ignore_model, *verifier;
+	const char *init;  /* train: start from this square-box (h14) checkpoint */
+	float wider;       /* train: share of photo samples from WIDER (< 0: default) */
 	int epochs, batch, steps, resume, restart, seed, threads, limit, galleries, pasted;
 	int seed_set;      /* --seed given */
 	int reset_opt;     /* --reset-optimizer: resume with a new optimizer state */
@@ -1366,7 +1542,8 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		{"model", 1, 0, 'm'}, {"budget", 1, 0, 'B'}, {"emotion-model", 1, 0, 'E'}, {"limit", 1, 0, 'L'},
 		{"threshold", 1, 0, 'x'}, {"verifier", 1, 0, 'V'}, {"galleries", 1, 0, 'G'},
 		{"pasted", 1, 0, 'P'}, {"keep-other", 1, 0, 'K'}, {"mix", 1, 0, 'M'}, {"sharp", 1, 0, 'H'}, {"gallery-blur", 1, 0, 'u'},
-		{"min-face", 1, 0, 'n'}, {"reset-optimizer", 0, 0, 'O'},
+		{"min-face", 1, 0, 'n'}, {"reset-optimizer", 0, 0, 'O'}, {"init", 1, 0, 'N'},
+		{"wider", 1, 0, 'W'},
 		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int o;
 	long lv;
@@ -1386,6 +1563,11 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 		case 'r': a->resume = 1; break;
 		case 'R': a->restart = 1; break;
 		case 'O': a->reset_opt = 1; break;
+		case 'N': a->init = optarg; break;
+		case 'W':
+			if (train_parse_range("--wider", "a share", optarg, 0, 1, &a->wider))
+				return 2;
+			break;
 		case 'I': a->ignore_model = optarg; break;
 		case 'T': if (train_parse_range("--ignore-threshold", "a score", optarg, 0, 1, &a->ignore_thr)) return 2; break;
 		case 'S': if (train_parse_int("--seed", "a number", optarg, 0, 2147483647, &lv)) return 2; a->seed = (int)lv; a->seed_set = 1; break;
@@ -1446,6 +1628,7 @@ static int dt_parse(int argc, char **argv, struct dt_args *a)
 static int dt_sharp_setup(struct dt_data *d, const struct dt_args *a)
 {
 	d->sharp = a->has_sharp ? a->sharp : DT_SHARP_DEFAULT;
+	d->wider_share = a->wider >= 0 ? a->wider : DT_WIDER_DEFAULT;
 	if (d->sharp > 0 && d->n_crops && !d->crop_fer && dt_crop_tiles(d)) {
 		fprintf(stderr, "emotop-train: out of memory\n");
 		return -1;
@@ -1453,11 +1636,70 @@ static int dt_sharp_setup(struct dt_data *d, const struct dt_args *a)
 	return 0;
 }
 
+/* Start a rectangular-box detector (head of DT_NCH maps) from a trained
+ * square-box one (format 1: 14 maps, one log side at map 3, landmarks from
+ * map 4) of the same backbone: every layer is copied, the head's log side
+ * feeds both log w and log h, shifted by the WIDER box's mean size against
+ * the old brows-to-chin square (w 2.1 and h 2.7 eye-to-mouth distances
+ * against 2.2). 0, or -1 with a message. */
+static int dt_init_from_square(struct fnn *net, const char *path)
+{
+	char arch[512];
+	struct fnn *old = NULL;
+	int rc = -1;
+
+	if (fnn_load_arch(path, arch, sizeof(arch)))
+		return -1;
+	if (!(old = fnn_new(arch, net->in, 1)) || fnn_load(old, path, NULL, 0, NULL))
+		goto out;
+	if (old->n_layers != net->n_layers) {
+		fprintf(stderr, "emotop-train: %s: --init needs the same backbone (%s)\n", path, arch);
+		goto out;
+	}
+	for (int i = 0; i < net->n_layers; i++) {
+		struct fnn_layer *d = &net->layers[i];
+		const struct fnn_layer *s = &old->layers[i];
+		const int last = i == net->n_layers - 1;
+		if (d->type != s->type || d->in.c != s->in.c ||
+		    (d->type == FNN_CONV && (d->kh != s->kh || d->kw != s->kw || (!last && d->cout != s->cout))) ||
+		    (last && (s->cout != DT_NCH - 1 || d->cout != DT_NCH))) {
+			fprintf(stderr, "emotop-train: %s: --init needs the same backbone and a %d-map head\n",
+				path, DT_NCH - 1);
+			goto out;
+		}
+		if (d->type == FNN_CONV) {
+			const long per = (long)d->kh * d->kw * d->in.c;
+			for (int o = 0; o < d->cout; o++) {
+				/* new map o from old map so; 3 and 4 both from 3 */
+				const int so = !last || o <= 3 ? o : o - 1;
+				memcpy(d->w + o * per, s->w + so * per, sizeof(float) * (size_t)per);
+				if (d->b && s->b)
+					d->b[o] = s->b[so];
+			}
+			if (last) {
+				d->b[3] += logf(2.1f / 2.2f);
+				d->b[4] += logf(2.7f / 2.2f);
+			}
+		} else if (d->type == FNN_BN) {
+			const size_t c = sizeof(float) * (size_t)d->in.c;
+			memcpy(d->gamma, s->gamma, c);
+			memcpy(d->beta, s->beta, c);
+			memcpy(d->rmean, s->rmean, c);
+			memcpy(d->rvar, s->rvar, c);
+		}
+	}
+	fprintf(stderr, "emotop-train: started from %s (%s)\n", path, arch);
+	rc = 0;
+out:
+	fnn_free(old);
+	return rc;
+}
+
 static int dt_train(int argc, char **argv)
 {
 	struct dt_args a = {.ckpt = "runs/face.ckpt", .arch = DT_ARCH, .epochs = 30, .batch = 32,
 			    .steps = 200, .seed = 1, .lr = 0.003f, .wd = 5e-4f, .ignore_thr = 0.25f,
-			    .mix = {DT_MIX_DEFAULT}};
+			    .mix = {DT_MIX_DEFAULT}, .wider = -1};
 	struct dt_data d;
 	struct fnn *net = NULL;
 	struct dt_state st = {.version = 3};
@@ -1495,6 +1737,8 @@ static int dt_train(int argc, char **argv)
 	/* heat prior 0.01 (focal-loss init) */
 	net->layers[net->n_layers - 1].b[0] = -4.6f;
 	st.seed = (uint64_t)a.seed;
+	if (a.init && !a.resume && dt_init_from_square(net, a.init))
+		goto out;
 	if (a.resume) {
 		/* version 1 states lack sched_from: it stays 0 (a schedule from
 		 * epoch 0) */
@@ -1541,7 +1785,7 @@ static int dt_train(int argc, char **argv)
 #pragma omp parallel for schedule(dynamic)
 	for (int i = 0; i < DT_VAL_N; i++) {
 		dt_sample_make(&d, &smp[i], 0xabcdef12345ULL + (uint64_t)i * 7777, i % 4 == 3 ? 3 : i % 4 == 2 ? 2 : 0,
-			       d.n_train_photo, d.n_photo - d.n_train_photo, d.n_train_neg,
+			       d.n_train_photo, d.n_web - d.n_train_photo, d.n_train_neg,
 			       d.n_neg - d.n_train_neg, NULL);
 		memcpy(vx + (size_t)i * DT_IN * DT_IN, smp[i].x, sizeof(smp[i].x));
 		dt_target_make(&smp[i], &vtg[i]);
@@ -1888,11 +2132,12 @@ out:
 
 /* ----------------------------------------------------------- evaluation */
 
-void dt_fer_box(float *cx, float *cy, float *side)
+void dt_fer_box(float *cx, float *cy, float *w, float *h)
 {
 	*cx = DT_FER_CX;
 	*cy = DT_FER_CY;
-	*side = DT_FER_SIDE;
+	*w = DT_FER_W;
+	*h = DT_FER_H;
 }
 
 /* The face box of a FER2013 face drawn as a T x T tile with its top-left
@@ -1901,9 +2146,10 @@ static struct emo_box dt_fer_tile_box(float x0, float y0, float T)
 {
 	struct emo_box b;
 
-	b.w = b.h = DT_FER_SIDE / FER_SIZE * T;
-	b.x = x0 + (DT_FER_CX - 0.5f * DT_FER_SIDE) / FER_SIZE * T;
-	b.y = y0 + (DT_FER_CY - 0.5f * DT_FER_SIDE) / FER_SIZE * T;
+	b.w = DT_FER_W / FER_SIZE * T;
+	b.h = DT_FER_H / FER_SIZE * T;
+	b.x = x0 + (DT_FER_CX - 0.5f * DT_FER_W) / FER_SIZE * T;
+	b.y = y0 + (DT_FER_CY - 0.5f * DT_FER_H) / FER_SIZE * T;
 	return b;
 }
 
@@ -1929,7 +2175,8 @@ void dt_gallery_draw(struct emo_image *out, const struct emo_image *bg, const ui
 				for (int x = (int)(c * cw) + 2; x < (int)((c + 1) * cw) - 2; x++)
 					out->px[(size_t)y * out->stride + x] = (uint8_t)(out->px[(size_t)y * out->stride + x] / 3);
 			image_resize(&tile, &dst);
-			gt[k].w = gt[k].h = DT_FER_SIDE * (float)it / FER_SIZE;
+			gt[k].w = DT_FER_W * (float)it / FER_SIZE;
+			gt[k].h = DT_FER_H * (float)it / FER_SIZE;
 			gt[k].x = (float)ix0 + DT_FER_CX * (float)it / FER_SIZE - gt[k].w * 0.5f;
 			gt[k].y = (float)iy0 + DT_FER_CY * (float)it / FER_SIZE - gt[k].h * 0.5f;
 		}
@@ -1998,16 +2245,24 @@ int dt_evset_load(struct dt_evset *s, const char *faces_dir, const char *fer_dir
 	}
 	for (int i = d.n_train_photo; i < d.n_photo; i++) {
 		struct dt_evimg *e;
+		const int wider = i >= d.n_web;
+		if (i >= d.n_web && i < d.n_web + d.n_train_wider)
+			continue; /* WIDER's training photos */
 		if (dt_ev_push(s, &cap))
 			goto out;
 		e = &s->im[s->n];
 		if (dt_ev_jpeg(e, d.photo[i].path))
 			continue;
-		e->kind = DT_EV_PHOTO;
-		for (int k = 0; k < d.photo[i].n && k < 64; k++)
+		e->kind = wider ? DT_EV_WIDER : DT_EV_PHOTO;
+		for (int k = 0; k < d.photo[i].n && k < DT_EV_MAXGT; k++) {
+			e->ign[e->n_gt] = (uint8_t)d.faces[d.photo[i].first + k].ignore;
 			e->gt[e->n_gt++] = dt_face_box(&d.faces[d.photo[i].first + k]);
+		}
 		s->n++;
-		s->n_photo++;
+		if (wider)
+			s->n_wider++;
+		else
+			s->n_photo++;
 	}
 	for (int i = d.n_train_neg; i < d.n_neg; i++) {
 		if (dt_ev_push(s, &cap))
@@ -2101,36 +2356,55 @@ static float dt_budget_score(const float *sc, int n, int n_neg, float budget)
 	return allowed < n ? sc[allowed] : 0.0f;
 }
 
-/* Greedy matching (best score first) of dets above thr to gt at IoU >= min_iou.
- * Counts matched gt (only those >= min_face into *hit, all into *hit_all)
- * and unmatched dets; used[0..64) is set to 1 for each matched gt. */
-static void dt_match(const struct emo_face *f, int n, const struct emo_box *gt, int n_gt, float thr,
-		     float min_iou, int min_face, int *hit, int *hit_all, int *fa, uint8_t used[64])
+/* A box's size, as the detector measures faces: sqrt(w h). */
+static float dt_box_size(const struct emo_box *b)
 {
-	memset(used, 0, 64);
+	return sqrtf(b->w * b->h);
+}
 
+/* Greedy matching (best score first) of dets above thr to gt at IoU >=
+ * min_iou. Counts matched gt (only those of size >= min_face into *hit, all
+ * into *hit_all) and unmatched dets into *fa; a det on an ignore region
+ * (ign[j], may be NULL) counts neither way. used[0..DT_EV_MAXGT) is set to
+ * 1 for each matched gt. */
+static void dt_match(const struct emo_face *f, int n, const struct emo_box *gt, const uint8_t *ign,
+		     int n_gt, float thr, float min_iou, int min_face, int *hit, int *hit_all, int *fa,
+		     uint8_t used[DT_EV_MAXGT])
+{
+	memset(used, 0, DT_EV_MAXGT);
+	if (n_gt > DT_EV_MAXGT)
+		n_gt = DT_EV_MAXGT;
 	for (int i = 0; i < n; i++) {
-		int best = -1;
+		int best = -1, on_ign = 0;
 		float bi = min_iou;
 		if (!(f[i].score > thr))
 			continue;
-		for (int j = 0; j < n_gt && j < 64; j++) {
+		for (int j = 0; j < n_gt; j++) {
 			float v = emo_box_iou(&f[i].box, &gt[j]);
+			if (ign && ign[j]) {
+				on_ign |= v >= min_iou;
+				continue;
+			}
 			if (!used[j] && v >= bi) {
 				bi = v;
 				best = j;
 			}
 		}
 		if (best < 0) {
-			(*fa)++;
+			*fa += !on_ign;
 			continue;
 		}
 		used[best] = 1;
 		(*hit_all)++;
-		if (gt[best].w >= (float)min_face)
+		if (dt_box_size(&gt[best]) >= (float)min_face)
 			(*hit)++;
 	}
 }
+
+/* IoU a tile's face must reach in a gallery (FER2013 faces fill their 48x48
+ * image to different degrees: the tile's box is only approximate) */
+#define DT_EV_GALLERY_IOU 0.3f
+#define DT_EV_WSIZES 10.0f, 20.0f, 40.0f
 
 int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int min_face,
 		struct dt_evres *r)
@@ -2140,19 +2414,21 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 	struct emo_face **all = calloc((size_t)s->n, sizeof(*all));
 	int *nf = calloc((size_t)s->n, sizeof(int)), n_negsc = 0;
 	float *negsc = NULL;
+	uint8_t *used = malloc(DT_EV_MAXGT), *used2 = malloc(DT_EV_MAXGT);
 	double t = 0;
 	struct timespec a, b;
 
 	memset(r, 0, sizeof(*r));
 	r->min_face = min_face;
-	if (!f || !all || !nf)
+	if (!f || !all || !nf || !used || !used2)
 		goto fail;
 	for (int i = 0; i < s->n; i++) {
 		int n;
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		n = detect_run(det, &s->im[i].img, f, MAXF);
 		clock_gettime(CLOCK_MONOTONIC, &b);
-		t += (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) * 1e-6;
+		if (s->im[i].kind != DT_EV_WIDER) /* the speed of ordinary frames */
+			t += (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) * 1e-6;
 		if (n < 0) {
 			fprintf(stderr, "emotop-train: %s: detection failed (%d)\n", s->im[i].path, n);
 			goto fail;
@@ -2165,7 +2441,7 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 		if (s->im[i].kind == DT_EV_NEG)
 			n_negsc += n;
 	}
-	r->ms = s->n ? t / s->n : 0;
+	r->ms = s->n - s->n_wider ? t / (s->n - s->n_wider) : 0;
 	negsc = malloc(sizeof(float) * (size_t)(n_negsc + 1));
 	if (!negsc)
 		goto fail;
@@ -2182,21 +2458,21 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 	}
 	for (int i = 0; i < s->n; i++) {
 		const struct dt_evimg *e = &s->im[i];
+		const int gal = e->kind == DT_EV_GALLERY || e->kind == DT_EV_DECOY;
+		const float iou = gal ? DT_EV_GALLERY_IOU : 0.5f;
 		int hit = 0, hit_all = 0, fa = 0;
-		uint8_t used[64];
-		dt_match(all[i], nf[i], e->gt, e->n_gt, r->thr, 0.5f, min_face, &hit, &hit_all, &fa, used);
+		dt_match(all[i], nf[i], e->gt, e->ign, e->n_gt, r->thr, iou, min_face, &hit, &hit_all, &fa,
+			 used);
 		if (e->kind == DT_EV_GALLERY) {
-			int h30 = 0, h30_all = 0, fa30 = 0;
-			uint8_t used30[64];
-			dt_match(all[i], nf[i], e->gt, e->n_gt, r->thr, 0.3f, min_face, &h30, &h30_all, &fa30,
-				 used30);
-			r->g_hit30 += h30_all;
+			int h50 = 0, h50_all = 0, fa50 = 0;
+			dt_match(all[i], nf[i], e->gt, e->ign, e->n_gt, r->thr, 0.5f, min_face, &h50, &h50_all,
+				 &fa50, used2);
+			r->g_hit50 += h50_all;
 		}
 		{ /* at the application's default threshold */
 			int h5 = 0, h5_all = 0, fa5 = 0;
-			uint8_t used5[64];
-			dt_match(all[i], nf[i], e->gt, e->n_gt, r->t5_thr, 0.5f, min_face, &h5, &h5_all,
-				 &fa5, used5);
+			dt_match(all[i], nf[i], e->gt, e->ign, e->n_gt, r->t5_thr, iou, min_face, &h5, &h5_all,
+				 &fa5, used2);
 			if (e->kind == DT_EV_PHOTO)
 				r->t5_hit += h5;
 			else if (e->kind == DT_EV_NEG)
@@ -2204,16 +2480,31 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 			else if (e->kind == DT_EV_GALLERY) {
 				r->t5_g_hit += h5_all;
 				r->t5_g_fa += fa5;
-			} else
+			} else if (e->kind == DT_EV_DECOY)
 				r->t5_d_fa += fa5;
 		}
-		for (int j = 0; e->kind == DT_EV_PHOTO && j < e->n_gt && j < 64; j++) {
+		for (int j = 0; e->kind == DT_EV_PHOTO && j < e->n_gt && j < DT_EV_MAXGT; j++) {
 			static const float edges[4] = {DT_EV_SIZES};
 			int k = 0;
-			while (k < 4 && e->gt[j].w >= edges[k])
+			while (k < 4 && dt_box_size(&e->gt[j]) >= edges[k])
 				k++;
 			r->sz_gt[k]++;
 			r->sz_hit[k] += used[j];
+		}
+		if (e->kind == DT_EV_WIDER) {
+			static const float edges[3] = {DT_EV_WSIZES};
+			r->w_images++;
+			r->w_fa += fa;
+			for (int j = 0; j < e->n_gt && j < DT_EV_MAXGT; j++) {
+				const float sz = dt_box_size(&e->gt[j]);
+				int k = 2;
+				if (e->ign[j] || sz < edges[0])
+					continue;
+				while (k > 0 && sz < edges[k])
+					k--;
+				r->w_gt[k]++;
+				r->w_hit[k] += used[j];
+			}
 		}
 		if (e->kind == DT_EV_NEG) {
 			r->n_neg++;
@@ -2224,11 +2515,11 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 		} else if (e->kind == DT_EV_PHOTO) {
 			for (int j = 0; j < e->n_gt; j++) {
 				r->n_gt_all++;
-				r->n_gt += e->gt[j].w >= (float)min_face;
+				r->n_gt += dt_box_size(&e->gt[j]) >= (float)min_face;
 			}
 			r->n_hit += hit;
 			r->n_hit_all += hit_all;
-		} else {
+		} else if (e->kind == DT_EV_GALLERY) {
 			r->g_gt += e->n_gt;
 			r->g_hit += hit_all;
 			r->g_fa += fa;
@@ -2238,12 +2529,11 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 	for (int q = 0; q < 4; q++) {
 		static const float budgets[4] = {DT_EV_BUDGETS};
 		int hit = 0, hit_all = 0, fa = 0;
-		uint8_t used[64];
 		r->sw_thr[q] = dt_budget_score(negsc, n_negsc, s->n_neg, budgets[q]);
 		for (int i = 0; i < s->n; i++)
 			if (s->im[i].kind == DT_EV_PHOTO)
-				dt_match(all[i], nf[i], s->im[i].gt, s->im[i].n_gt, r->sw_thr[q], 0.5f, min_face,
-					 &hit, &hit_all, &fa, used);
+				dt_match(all[i], nf[i], s->im[i].gt, s->im[i].ign, s->im[i].n_gt, r->sw_thr[q], 0.5f,
+					 min_face, &hit, &hit_all, &fa, used);
 		r->sw_recall[q] = r->n_gt ? (float)hit / (float)r->n_gt : 0.0f;
 	}
 	for (int i = 0; i < s->n; i++)
@@ -2252,6 +2542,8 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 	free(nf);
 	free(f);
 	free(negsc);
+	free(used);
+	free(used2);
 	return 0;
 fail:
 	for (int i = 0; all && i < s->n; i++)
@@ -2260,6 +2552,8 @@ fail:
 	free(nf);
 	free(f);
 	free(negsc);
+	free(used);
+	free(used2);
 	return -1;
 }
 
@@ -2268,7 +2562,18 @@ void dt_evres_print_breakdown(const struct dt_evres *r)
 	static const char *bin[5] = {"< 20", "20-30", "30-50", "50-100", ">= 100"};
 	static const float budgets[4] = {DT_EV_BUDGETS};
 
-	printf("held-out WebFaces recall by face side at threshold %.3f:", (double)r->thr);
+	if (r->w_images) {
+		static const char *wb[3] = {"10-20", "20-40", ">= 40"};
+		printf("held-out WIDER (%d photos) recall by face size sqrt(w h) at threshold %.3f:",
+		       r->w_images, (double)r->thr);
+		for (int k = 0; k < 3; k++)
+			printf("%s %s px %.3f (%d/%d)", k ? "," : "", wb[k],
+			       (double)r->w_hit[k] / (r->w_gt[k] ? r->w_gt[k] : 1), r->w_hit[k], r->w_gt[k]);
+		printf("; over 20 px %.3f; %d boxes on no face\n",
+		       (double)(r->w_hit[1] + r->w_hit[2]) / (r->w_gt[1] + r->w_gt[2] ? r->w_gt[1] + r->w_gt[2] : 1),
+		       r->w_fa);
+	}
+	printf("held-out WebFaces recall by face size sqrt(w h) at threshold %.3f:", (double)r->thr);
 	for (int k = 0; k < 5; k++)
 		printf("%s %s px %.3f (%d/%d)", k ? "," : "", bin[k],
 		       (double)r->sz_hit[k] / (r->sz_gt[k] ? r->sz_gt[k] : 1), r->sz_hit[k], r->sz_gt[k]);
@@ -2314,15 +2619,15 @@ static int dt_eval_cmd(int argc, char **argv)
 	if (!rc)
 		printf("held-out WebFaces: recall %.4f (%d/%d faces >= %d px), all sizes %.4f (%d/%d) "
 		       "at threshold %.3f = %d false alarms on %d held-out negatives (%.4f per image)\n"
-		       "galleries 1920x1080 5x5 FER test faces: recall %.4f (%d/%d), %d false alarms; "
-		       "at IoU >= 0.3 %d/%d\n"
+		       "galleries 1920x1080 5x5 FER test faces (IoU >= 0.3): recall %.4f (%d/%d), %d false "
+		       "alarms; at IoU >= 0.5 %d/%d\n"
 		       "decoy galleries 1920x1080 5x5 (blurred squares of negatives, no face): "
 		       "%d false alarms on %d tiles\n"
 		       "mean %.2f ms per image (path %s)\n",
 		       (double)r.n_hit / (r.n_gt ? r.n_gt : 1), r.n_hit, r.n_gt, o.min_face,
 		       (double)r.n_hit_all / (r.n_gt_all ? r.n_gt_all : 1), r.n_hit_all, r.n_gt_all,
 		       (double)r.thr, r.neg_fa, r.n_neg, (double)r.neg_fa / (r.n_neg ? r.n_neg : 1),
-		       (double)r.g_hit / (r.g_gt ? r.g_gt : 1), r.g_hit, r.g_gt, r.g_fa, r.g_hit30, r.g_gt,
+		       (double)r.g_hit / (r.g_gt ? r.g_gt : 1), r.g_hit, r.g_gt, r.g_fa, r.g_hit50, r.g_gt,
 		       r.d_fa, r.d_frames * 25, r.ms,
 		       detect_kernel_path(det));
 	if (!rc)
@@ -2529,7 +2834,7 @@ static int dt_calibrate(int argc, char **argv)
 					}
 				}
 				if (best >= 0 && nlr < 4096)
-					lr[nlr++] = logf(g->side / f[best].box.w);
+					lr[nlr++] = logf(g->side / sqrtf(f[best].box.w * f[best].box.h));
 			}
 		}
 		if (nlr > 20) {
@@ -2634,7 +2939,7 @@ static int dt_fer_framing(int argc, char **argv)
 			struct emo_image dst = {T, T, img.stride, img.px + (size_t)y0 * img.stride + x0};
 			image_resize(&tile, &dst);
 		}
-		gt = (struct emo_box){(float)x0, (float)y0, (float)T, (float)T};
+		gt = dt_fer_tile_box((float)x0, (float)y0, (float)T);
 		best = dt_best_match(f, detect_run(det, &img, f, 16), &gt, 0.3f);
 		if (best < 0)
 			continue;
@@ -2647,29 +2952,33 @@ static int dt_fer_framing(int argc, char **argv)
 		{
 			double cx = (f[best].box.x + f[best].box.w * 0.5f - (float)x0) / k;
 			double cy = (f[best].box.y + f[best].box.h * 0.5f - (float)y0) / k;
-			double side = f[best].box.w / k;
+			double bw = f[best].box.w / k, bh = f[best].box.h / k;
 			sum[5][0] += cx;
 			sum[5][1] += cy;
-			sum[6][0] += side;
+			sum[6][0] += bw;
+			sum[6][1] += bh;
 			sq[5][0] += cx * cx;
 			sq[5][1] += cy * cy;
-			sq[6][0] += side * side;
+			sq[6][0] += bw * bw;
+			sq[6][1] += bh * bh;
 		}
 		n++;
 	}
 	if (n) {
 		static const char *nm[7] = {"left eye", "right eye", "nose", "mouth left", "mouth right",
-					    "box centre", "box side"};
+					    "box centre", "box w, h"};
 		printf("FER2013 framing measured by the detector on %d of %d pasted test faces "
 		       "(48x48 face pixels, mean +- std):\n", n, tried);
 		for (int q = 0; q < 7; q++) {
 			double mx = sum[q][0] / n, my = sum[q][1] / n;
 			double sx = sqrt(fmax(0, sq[q][0] / n - mx * mx)), sy = sqrt(fmax(0, sq[q][1] / n - my * my));
-			if (q == 6)
-				printf("  %-12s %6.2f +- %.2f\n", nm[q], mx, sx);
-			else
-				printf("  %-12s x %6.2f +- %.2f   y %6.2f +- %.2f\n", nm[q], mx, sx, my, sy);
+			printf("  %-12s %s %6.2f +- %.2f   %s %6.2f +- %.2f\n", nm[q], q == 6 ? "w" : "x", mx, sx,
+			       q == 6 ? "h" : "y", my, sy);
 		}
+		/* align.c's framing: a square of side s * h centred dy * h below
+		 * the box centre covers the 48x48 face */
+		printf("  framing (align.c): ALIGN_BOX_SCALE %.3f, ALIGN_BOX_DY %+.3f of the box height\n",
+		       FER_SIZE / (sum[6][1] / n), (FER_SIZE * 0.5 - sum[5][1] / n) / (sum[6][1] / n));
 	}
 	image_free(&img);
 	detect_free(det);
@@ -3223,8 +3532,8 @@ static int dt_samples(int argc, char **argv)
 			img[k] = (uint8_t)(s->x[k] * 255.0f);
 		for (int j = 0; j < s->nf; j++) {
 			const struct dt_face *fc = &s->f[j];
-			int x0 = (int)(fc->cx - fc->side / 2), x1 = (int)(fc->cx + fc->side / 2);
-			int y0 = (int)(fc->cy - fc->side / 2), y1 = (int)(fc->cy + fc->side / 2);
+			int x0 = (int)(fc->cx - fc->w / 2), x1 = (int)(fc->cx + fc->w / 2);
+			int y0 = (int)(fc->cy - fc->h / 2), y1 = (int)(fc->cy + fc->h / 2);
 			uint8_t col = fc->side >= DT_POS_MIN && fc->side <= DT_POS_MAX ? 255 : 0;
 			for (int t = x0; t <= x1; t++)
 				for (int yy = 0; yy < 2; yy++) {

@@ -12,11 +12,16 @@
  * DT_NCH maps per cell (see detect.c for the decoding):
  *   0      centre heat logit (sigmoid)
  *   1, 2   centre offset dx, dy in cells from the cell centre
- *   3      log(side / DT_SIZE_BASE), side of the square face box in px
- *   4..13  five landmarks (x, y) relative to the centre, in units of side */
-#define DT_ARCH "c16/s2,p,c32/s2,c32,c32,c32,c32,h14"
+ *   3, 4   log(w / DT_SIZE_BASE), log(h / DT_SIZE_BASE): the face box in
+ *          px, WIDER FACE convention (forehead to under the chin)
+ *   5..14  five landmarks (x, y) relative to the centre, in units of
+ *          sqrt(w h)
+ * (Detectors of format 1 had 14 maps: one square side at 3, landmarks at
+ * 4..13; emotop still reads them.) */
+#define DT_ARCH "c16/s2,p,c32/s2,c32,c32,c32,c32,h15"
 #define DT_STRIDE 8
-#define DT_NCH 14
+#define DT_NCH 15
+#define DT_LM0 4 /* first landmark in the regression targets (map DT_LM0 + 1) */
 #define DT_SIZE_BASE 32.0f
 /* Face sides (px at one pyramid level) the head is trained for. */
 #define DT_LEVEL_MIN 16.0f
@@ -37,23 +42,26 @@ struct qnn_model *dt_to_qnn(struct fnn *net, const float *calib, int n, const ch
 #include "emotop/detect.h"
 #include "emotop/image.h"
 
-enum dt_ev_kind { DT_EV_PHOTO = 0, DT_EV_NEG = 1, DT_EV_GALLERY = 2, DT_EV_DECOY = 3 };
+enum dt_ev_kind { DT_EV_PHOTO = 0, DT_EV_NEG = 1, DT_EV_GALLERY = 2, DT_EV_DECOY = 3, DT_EV_WIDER = 4 };
+
+#define DT_EV_MAXGT 1024
 
 struct dt_evimg {
 	char path[1024];        /* file the image came from (or was written to) */
 	int kind;               /* enum dt_ev_kind */
 	struct emo_image img;   /* decoded gray (image_new) */
 	int n_gt;
-	struct emo_box gt[64];
+	struct emo_box gt[DT_EV_MAXGT];
+	uint8_t ign[DT_EV_MAXGT]; /* 1: an ignore region (WIDER's invalid or tiny faces) */
 };
 
 struct dt_evset {
 	struct dt_evimg *im;
-	int n, n_photo, n_neg, n_gallery;
+	int n, n_photo, n_neg, n_gallery, n_wider;
 };
 
-/* Held-out WebFaces photos and negatives (the trainer's split: 1 in 10 of
- * each, by name) from faces_dir, plus n_gallery synthetic gallery frames
+/* Held-out WebFaces and WIDER photos and negatives (the trainer's split: 1
+ * in 10 of each, by name) from faces_dir, plus n_gallery synthetic gallery frames
  * gw x gh with rows x cols FER2013 faces (from fer_dir, e.g. its test/
  * split; none when NULL; blurred by a Gaussian of sigma gallery_blur px when
  * > 0) on held-out negatives, and with decoys as many galleries again whose
@@ -69,8 +77,8 @@ void dt_evset_free(struct dt_evset *s);
 void dt_gallery_draw(struct emo_image *out, const struct emo_image *bg, const uint8_t *const *faces,
 		     int rows, int cols, struct emo_box *gt);
 /* The face box of a 48x48 FER2013 face, as the detector is trained to
- * draw it (brows to chin). */
-void dt_fer_box(float *cx, float *cy, float *side);
+ * draw it (WIDER convention: taller than the 48x48 image). */
+void dt_fer_box(float *cx, float *cy, float *w, float *h);
 
 struct dt_evres {
 	float thr;              /* score threshold at the false-alarm budget */
@@ -78,11 +86,15 @@ struct dt_evres {
 	int n_gt, n_hit;        /* annotated photo faces (>= min_face) and found */
 	int n_gt_all, n_hit_all;/* all annotated faces */
 	int g_gt, g_hit, g_fa;  /* galleries */
-	int g_hit30;            /* gallery faces found at IoU >= 0.3 */
+	int g_hit50;            /* gallery faces found at IoU >= 0.5 (g_hit: 0.3) */
 	int d_frames, d_fa;     /* decoy galleries: frames, false alarms */
 	/* photo faces by side (DT_EV_SIZES: < 20, 20-30, 30-50, 50-100,
 	 * >= 100 px) and those found at thr */
 	int sz_gt[5], sz_hit[5];
+	/* held-out WIDER faces by size sqrt(w h) (DT_EV_WSIZES: 10-20, 20-40,
+	 * >= 40 px; ignore regions and faces under 10 px left out), found at thr
+	 * (IoU >= 0.5), and boxes there matching no face nor ignore region */
+	int w_gt[3], w_hit[3], w_fa, w_images;
 	/* recall of photo faces >= min_face at the thresholds of DT_EV_BUDGETS
 	 * false alarms per negative (0.005, 0.01, 0.02, 0.05) */
 	float sw_thr[4], sw_recall[4];
