@@ -17,6 +17,7 @@ struct classify_net {
 	struct qnn_model *m;
 	struct qnn_ctx *ctx;
 	int out;                /* logits tensor */
+	float inv_t;            /* 1 / its temperature */
 };
 
 struct classify {
@@ -28,9 +29,7 @@ struct classify {
 	struct emo_image crop;  /* classify_face() */
 	struct emo_image flip;  /* mirrored crop for flip TTA */
 	int facenorm;           /* model meta input_norm=facenorm */
-	float blur;             /* model meta input_blur=SIGMA (0: none) */
 	struct emo_image norm;  /* preprocessed copy of the crop */
-	struct emo_image tmp;   /* blur scratch */
 };
 
 void classify_opts_default(struct classify_opts *o)
@@ -42,6 +41,21 @@ void classify_opts_default(struct classify_opts *o)
 	o->flip_tta = 0; /* as the config's default: +0.3 point for twice the work */
 	o->scale_tta = 1; /* as the config's default: see classify_face() */
 	o->path = QNN_PATH_AUTO;
+}
+
+int classify_temperature(const struct qnn_model *m, const char *name, float *t, struct emo_err *err)
+{
+	char buf[32], *end;
+
+	*t = 1.0f;
+	if (!m || qnn_meta_get(m, "temperature", buf, sizeof(buf)))
+		return EMO_OK;
+	*t = strtof(buf, &end);
+	if (end == buf || *end || !(*t >= 0.05f && *t <= 20.0f)) {
+		*t = 1.0f;
+		return emo_seterr(err, EMO_EFORMAT, name, 0, 0, "bad temperature '%s' in model metadata", buf);
+	}
+	return EMO_OK;
 }
 
 static int meta_int(const struct qnn_model *m, const char *key, int def, int *out)
@@ -69,15 +83,20 @@ static int net_setup(struct classify *c, int k, const char *name, const struct c
 	const struct qnn_model *m = n->m;
 	const struct qnn_layer *last = &m->layers[m->n_layers - 1];
 	int in_w, in_h, facenorm, h, w, rc;
-	float blur;
 	uint8_t *zero;
 
 	n->out = last->out;
 	if (meta_int(m, "input_w", CLASSIFY_DEFAULT_SIZE, &in_w) ||
 	    meta_int(m, "input_h", CLASSIFY_DEFAULT_SIZE, &in_h))
 		return emo_seterr(err, EMO_EFORMAT, name, 0, 0, "bad input_w/input_h in model metadata");
-	if ((rc = facenorm_from_meta(m, name, &facenorm, &blur, err)))
+	if ((rc = facenorm_from_meta(m, name, &facenorm, err)))
 		return rc;
+	{
+		float t;
+		if ((rc = classify_temperature(m, name, &t, err)))
+			return rc;
+		n->inv_t = 1.0f / t;
+	}
 	if (m->tensors[0].c != 1 || last->type != QNN_CONV || !last->float_out ||
 	    m->tensors[n->out].c != EMO_NUM_CLASSES)
 		return emo_seterr(err, EMO_EFORMAT, name, 0, 0,
@@ -87,13 +106,12 @@ static int net_setup(struct classify *c, int k, const char *name, const struct c
 		c->in_w = in_w;
 		c->in_h = in_h;
 		c->facenorm = facenorm;
-		c->blur = blur;
-	} else if (in_w != c->in_w || in_h != c->in_h || facenorm != c->facenorm || blur != c->blur) {
+	} else if (in_w != c->in_w || in_h != c->in_h || facenorm != c->facenorm) {
 		/* one crop, prepared once, feeds every network */
 		return emo_seterr(err, EMO_EFORMAT, name, 0, 0,
 				  "ensemble member prepares its input differently from the first "
-				  "(%dx%d, input_norm, input_blur %.2f against %dx%d, %.2f)",
-				  in_w, in_h, (double)blur, c->in_w, c->in_h, (double)c->blur);
+				  "(%dx%d, input_norm %d against %dx%d, %d)",
+				  in_w, in_h, facenorm, c->in_w, c->in_h, c->facenorm);
 	}
 	if (!(n->ctx = qnn_ctx_new(m, c->in_h, c->in_w, o->path, err)))
 		return EMO_ENOMEM; /* *err says why */
@@ -173,7 +191,7 @@ struct classify *classify_new(const struct classify_opts *o, struct emo_err *err
 		}
 	}
 	if (image_new(&c->crop, c->in_w, c->in_h) || image_new(&c->flip, c->in_w, c->in_h) ||
-	    image_new(&c->norm, c->in_w, c->in_h) || image_new(&c->tmp, c->in_w, c->in_h)) {
+	    image_new(&c->norm, c->in_w, c->in_h)) {
 		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
 		goto fail;
 	}
@@ -199,7 +217,6 @@ void classify_free(struct classify *c)
 	image_free(&c->crop);
 	image_free(&c->flip);
 	image_free(&c->norm);
-	image_free(&c->tmp);
 	free(c);
 }
 
@@ -221,7 +238,7 @@ static int run_one(struct classify *c, int k, const struct emo_image *img, float
 	for (int j = 1; j < EMO_NUM_CLASSES; j++)
 		mx = f[j] > mx ? f[j] : mx;
 	for (int j = 0; j < EMO_NUM_CLASSES; j++) {
-		e[j] = expf(f[j] - mx);
+		e[j] = expf((f[j] - mx) * n->inv_t); /* calibrated: logits / T */
 		sum += e[j];
 	}
 	for (int j = 0; j < EMO_NUM_CLASSES; j++)
@@ -237,12 +254,12 @@ int classify_crop(struct classify *c, const struct emo_image *crop, float probs[
 	if (!c || !crop || !crop->px || !probs || crop->w != c->in_w || crop->h != c->in_h ||
 	    crop->stride < crop->w)
 		return EMO_EINVAL;
-	if (c->facenorm || c->blur > 0) {
+	if (c->facenorm) {
 		/* the trainer preprocessed every face the same way (facenorm.h) */
 		for (int y = 0; y < crop->h; y++)
 			memcpy(c->norm.px + (size_t)y * c->norm.stride, crop->px + (size_t)y * crop->stride,
 			       (size_t)crop->w);
-		facenorm_prepare(c->norm.px, c->norm.w, c->norm.h, c->blur, c->facenorm, c->tmp.px);
+		facenorm_apply(c->norm.px, c->norm.w * c->norm.h);
 		crop = &c->norm;
 	}
 	if (c->flip_tta)

@@ -86,11 +86,9 @@ struct detect {
 	struct qnn_ctx *vctx;
 	int v_out;               /* its logits tensor (2: other, face) */
 	int v_norm;              /* meta input_norm=facenorm */
-	float v_blur;            /* meta input_blur */
 	float v_pre;             /* first-stage score a candidate needs */
 	float v_shift;           /* added to the combined logit (calibration) */
 	struct emo_image vcrop;  /* aligned candidate */
-	uint8_t *vtmp;           /* blur scratch */
 };
 
 void detect_opts_default(struct detect_opts *o)
@@ -186,14 +184,14 @@ static int detect_load_verifier(struct detect *d, struct emo_err *err)
 		return emo_seterr(err, EMO_EFORMAT, path, 0, 0,
 				  "face verifier must take a square gray crop and end in 2 float logits");
 	d->v_out = m->layers[last].out;
-	if ((rc = facenorm_from_meta(m, path ? path : "embedded faceverify.qnn", &d->v_norm, &d->v_blur,
+	if ((rc = facenorm_from_meta(m, path ? path : "embedded faceverify.qnn", &d->v_norm,
 				     err)))
 		return rc;
 	d->v_pre = meta_float(m, "verify_pre", 0.15f);
 	d->v_shift = meta_float(m, "verify_shift", 0);
 	if (!(d->v_pre > 0 && d->v_pre < 1) || !(fabsf(d->v_shift) < 50))
 		return emo_seterr(err, EMO_EFORMAT, path, 0, 0, "face verifier metadata out of range");
-	if (image_new(&d->vcrop, side, side) || !(d->vtmp = malloc((size_t)side * (size_t)side)))
+	if (image_new(&d->vcrop, side, side))
 		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
 	if (!(d->vctx = qnn_ctx_new(d->vm, side, side, d->path, err)))
 		return EMO_EFORMAT; /* *err says why */
@@ -269,7 +267,6 @@ void detect_free(struct detect *d)
 	qnn_ctx_free(d->vctx);
 	qnn_model_free(d->vm);
 	image_free(&d->vcrop);
-	free(d->vtmp);
 	free(d);
 }
 
@@ -702,7 +699,8 @@ static int detect_verify(struct detect *d, const struct emo_image *img, int n)
 		const float *z;
 		if (f->score < d->v_pre || face_align_ss(img, f, &d->vcrop, DETECT_VERIFY_SS))
 			continue;
-		facenorm_prepare(d->vcrop.px, side, side, d->v_blur, d->v_norm, d->vtmp);
+		if (d->v_norm)
+			facenorm_apply(d->vcrop.px, side * side);
 		rc = d->o.use_float ? qnn_run_float(d->vctx, d->vcrop.px, side, side, d->vcrop.stride)
 				    : qnn_run(d->vctx, d->vcrop.px, side, side, d->vcrop.stride);
 		if (rc || qnn_tensor_get(d->vctx, d->v_out, NULL, NULL, NULL, NULL, &z) || !z)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "emotop/facenorm.h"
+#include "train/data.h"
 #include "unit.h"
 
 static void stats(const uint8_t *px, int n, double *mean, double *sd)

@@ -30,6 +30,13 @@ struct classify_opts {
 
 void classify_opts_default(struct classify_opts *o);
 
+struct qnn_model;
+/* The temperature T a classifier model's logits are divided by before the
+ * softmax (metadata temperature=T, fitted by `emotop-train quantize` so that
+ * its probabilities are calibrated; 1 when absent). EMO_OK, or EMO_EFORMAT
+ * with *err set (name: the model) for a value outside 0.05..20. */
+int classify_temperature(const struct qnn_model *m, const char *name, float *t, struct emo_err *err);
+
 /* New classifier; free with classify_free(). NULL on error, *err set
  * (e.g. no model file and none embedded). */
 struct classify *classify_new(const struct classify_opts *o, struct emo_err *err);

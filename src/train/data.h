@@ -27,6 +27,13 @@ void fer_free(struct fer_set *s);
  * of the given sigma (0: none) then contrast normalisation (facenorm.h). */
 void fer_preprocess(struct fer_set *s, float blur);
 
+/* Gaussian blur of a w x h gray8 image in place (border replicated), with
+ * integer weights so every machine gives the same bytes. tmp holds w*h
+ * bytes. sigma <= 0 or > 8 leaves the image as it is. The trainer's
+ * augmentation (a webcam's soft focus) and the detector's decoys; emotop
+ * itself classifies faces unblurred. */
+void facenorm_blur(uint8_t *px, int w, int h, float sigma, uint8_t *tmp);
+
 /* Decode a gray JPEG file into a malloc'ed buffer; returns 0, or -1 when
  * the file cannot be opened or is not a complete, valid JPEG (libjpeg's
  * warnings, e.g. a truncated file it would pad, count as failure). */

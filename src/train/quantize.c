@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "emotop/blob.h"
+#include "emotop/classify.h"
+#include "emotop/facenorm.h"
 #include "emotop/emotion.h"
 #include "emotop/qnn.h"
 #include "train/quantize.h"
@@ -231,113 +233,225 @@ fail:
 	return -1;
 }
 
-/* int8 accuracy of model m on set (optional flip TTA). */
-/* Int8 accuracy and confusion of an ensemble of n models (their softmax
- * outputs averaged, as classify.c does), with optional flip TTA. */
-static int eval_int8_ens(struct qnn_model *const *ms, int n, const struct fer_set *set, int tta,
-			 int conf[7][7], double *acc)
+/* The int8 logits of model m for every face of set, or of its mirror
+ * image (flip): out[n][*nc] (nc 2 to 7, alike for every call when *nc is
+ * set). 0, or -1 with a message. */
+static int int8_logits(struct qnn_model *m, const struct fer_set *set, int flip, float *out, int *nc)
 {
 	struct emo_err err = {0};
-	struct qnn_ctx *ctx[TRAIN_MAX_ENSEMBLE] = {0};
-	int hits = 0, rc = -1, nc = 0; /* classes: 7 emotions, 2 face verifier */
+	struct qnn_ctx *ctx = qnn_ctx_new(m, FER_SIZE, FER_SIZE, QNN_PATH_AUTO, &err);
+	int rc = -1;
 
-	if (n < 1 || n > TRAIN_MAX_ENSEMBLE)
+	if (!ctx) {
+		fprintf(stderr, "emotop-train: %s\n", err.msg);
 		return -1;
-	for (int k = 0; k < n; k++)
-		if (!(ctx[k] = qnn_ctx_new(ms[k], FER_SIZE, FER_SIZE, QNN_PATH_AUTO, &err))) {
-			fprintf(stderr, "emotop-train: %s\n", err.msg);
-			goto out;
-		}
-	memset(conf, 0, sizeof(int) * 49);
+	}
 	for (int i = 0; i < set->n; i++) {
-		float p[7] = {0};
-		uint8_t flip[FER_SIZE * FER_SIZE];
+		uint8_t mir[FER_SIZE * FER_SIZE];
 		const uint8_t *src = set->px + (size_t)i * FER_SIZE * FER_SIZE;
-		int am = 0;
-		if (tta)
+		const float *z = NULL;
+		const uint8_t *qz = NULL;
+		int c = 0;
+		if (flip) {
 			for (int y = 0; y < FER_SIZE; y++)
 				for (int x = 0; x < FER_SIZE; x++)
-					flip[y * FER_SIZE + x] = src[y * FER_SIZE + FER_SIZE - 1 - x];
-		for (int pass = 0; pass < (tta ? 2 : 1) * n; pass++) {
-			const struct qnn_model *m = ms[pass % n];
-			const float *z = NULL;
-			const uint8_t *qz = NULL;
-			int c = 0;
-			float mx, s = 0, e[7];
-			if (qnn_run(ctx[pass % n], pass >= n ? flip : src, FER_SIZE, FER_SIZE, FER_SIZE) ||
-			    qnn_tensor_get(ctx[pass % n], m->layers[m->n_layers - 1].out, NULL, NULL, &c, &qz,
-					   &z) ||
-			    !z || c < 2 || c > 7 || (nc && c != nc)) {
-				fprintf(stderr, "emotop-train: the models do not output 2 to 7 float logits alike\n");
-				goto out;
-			}
-			nc = c;
-			mx = z[0];
-			for (int k = 1; k < nc; k++)
-				mx = z[k] > mx ? z[k] : mx;
-			for (int k = 0; k < nc; k++)
-				s += e[k] = expf(z[k] - mx);
-			for (int k = 0; k < nc; k++)
-				p[k] += e[k] / s;
+					mir[y * FER_SIZE + x] = src[y * FER_SIZE + FER_SIZE - 1 - x];
+			src = mir;
 		}
-		for (int k = 1; k < nc; k++)
-			if (p[k] > p[am])
-				am = k;
-		conf[set->label[i]][am]++;
-		hits += am == set->label[i];
+		if (qnn_run(ctx, src, FER_SIZE, FER_SIZE, FER_SIZE) ||
+		    qnn_tensor_get(ctx, m->layers[m->n_layers - 1].out, NULL, NULL, &c, &qz, &z) || !z ||
+		    c < 2 || c > 7 || (*nc && c != *nc)) {
+			fprintf(stderr, "emotop-train: the models do not output 2 to 7 float logits alike\n");
+			goto out;
+		}
+		*nc = c;
+		memcpy(out + (size_t)i * 7, z, sizeof(float) * (size_t)c);
 	}
-	*acc = (double)hits / set->n;
 	rc = 0;
 out:
-	for (int k = 0; k < n; k++)
-		qnn_ctx_free(ctx[k]);
+	qnn_ctx_free(ctx);
 	return rc;
 }
 
-static int eval_int8(struct qnn_model *m, const struct fer_set *set, int tta, int conf[7][7],
-		     double *acc)
+/* p[0..nc) += w * softmax(z / t) */
+static void add_softmax(const float *z, int nc, float t, float w, float *p)
 {
-	return eval_int8_ens(&m, 1, set, tta, conf, acc);
+	float mx = z[0], s = 0, e[7];
+
+	for (int k = 1; k < nc; k++)
+		mx = z[k] > mx ? z[k] : mx;
+	for (int k = 0; k < nc; k++)
+		s += e[k] = expf((z[k] - mx) / t);
+	for (int k = 0; k < nc; k++)
+		p[k] += w * e[k] / s;
 }
 
-/* "accuracy":..,"per_class":{..},"confusion":[[..]..] (no braces) */
-static void print_json_fields(FILE *f, int conf[7][7], double acc)
+/* The temperature that minimises the mean negative log-likelihood of
+ * logits z[n][7] (nc classes) for labels y: golden-section search over
+ * log T in [log 0.2, log 5] (the NLL is convex in 1/T). */
+static float fit_temperature(const float *z, const int *y, int n, int nc)
 {
-	fprintf(f, "\"accuracy\":%.4f,\"per_class\":{", acc);
+	double a = log(0.2), b = log(5.0);
+	const double g = 0.5 * (sqrt(5.0) - 1);
+
+	for (int it = 0; it < 60; it++) {
+		double c = b - g * (b - a), d = a + g * (b - a), nll[2] = {0, 0};
+		for (int q = 0; q < 2; q++) {
+			const float t = (float)exp(q ? d : c);
+			for (int i = 0; i < n; i++) {
+				float p[7] = {0};
+				add_softmax(z + (size_t)i * 7, nc, t, 1.0f, p);
+				nll[q] -= log(fmax(p[y[i]], 1e-12));
+			}
+		}
+		if (nll[0] < nll[1])
+			b = d;
+		else
+			a = c;
+	}
+	return (float)exp(0.5 * (a + b));
+}
+
+/* What eval reports of a set of probabilities. */
+struct eval_res {
+	int conf[7][7];
+	double acc, ece, nll;
+};
+
+/* Score probabilities p[n][7] against set's labels: confusion, accuracy,
+ * expected calibration error (15 equal bins of the top probability) and
+ * mean negative log-likelihood. */
+static void score_probs(const float *p, const struct fer_set *set, int nc, struct eval_res *r)
+{
+	double bin_n[15] = {0}, bin_conf[15] = {0}, bin_hit[15] = {0};
+	int hits = 0;
+
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < set->n; i++) {
+		const float *pi = p + (size_t)i * 7;
+		int am = 0, b;
+		for (int k = 1; k < nc; k++)
+			if (pi[k] > pi[am])
+				am = k;
+		r->conf[set->label[i]][am]++;
+		hits += am == set->label[i];
+		r->nll -= log(fmax(pi[set->label[i]], 1e-12));
+		b = (int)(pi[am] * 15);
+		b = b < 0 ? 0 : b > 14 ? 14 : b;
+		bin_n[b]++;
+		bin_conf[b] += pi[am];
+		bin_hit[b] += am == set->label[i];
+	}
+	for (int b = 0; b < 15; b++)
+		r->ece += fabs(bin_conf[b] - bin_hit[b]) / (set->n ? set->n : 1);
+	r->acc = set->n ? (double)hits / set->n : 0;
+	r->nll /= set->n ? set->n : 1;
+}
+
+/* Int8 accuracy and calibration of an ensemble of n models (each one's
+ * softmax of its logits / temperature, averaged, as classify.c does), with
+ * optional flip TTA. */
+static int eval_int8_ens(struct qnn_model *const *ms, int n, const struct fer_set *set, int tta,
+			 struct eval_res *r)
+{
+	float *z = malloc(sizeof(float) * 7 * (size_t)(set->n ? set->n : 1));
+	float *p = calloc((size_t)(set->n ? set->n : 1) * 7, sizeof(float));
+	int rc = -1, nc = 0;
+
+	if (!z || !p || n < 1 || n > TRAIN_MAX_ENSEMBLE)
+		goto out;
+	for (int pass = 0; pass < (tta ? 2 : 1) * n; pass++) {
+		struct emo_err err = {0};
+		float t;
+		if (classify_temperature(ms[pass % n], "model", &t, &err)) {
+			fprintf(stderr, "emotop-train: %s\n", err.msg);
+			goto out;
+		}
+		if (int8_logits(ms[pass % n], set, pass >= n, z, &nc))
+			goto out;
+		for (int i = 0; i < set->n; i++)
+			add_softmax(z + (size_t)i * 7, nc, t, 1.0f / (float)((tta ? 2 : 1) * n), p + (size_t)i * 7);
+	}
+	score_probs(p, set, nc, r);
+	rc = 0;
+out:
+	free(z);
+	free(p);
+	return rc;
+}
+
+/* Of a confusion matrix: the mean of the per-class recalls, and each
+ * class's predictions over its true count (1: predicted as often as it
+ * occurs). */
+static double macro_recall(const int conf[7][7], double ratio[7])
+{
+	double m = 0;
+
+	for (int t = 0; t < 7; t++) {
+		int tot = 0, pred = 0;
+		for (int p = 0; p < 7; p++) {
+			tot += conf[t][p];
+			pred += conf[p][t];
+		}
+		m += tot ? (double)conf[t][t] / tot / 7 : 0;
+		ratio[t] = tot ? (double)pred / tot : 0;
+	}
+	return m;
+}
+
+/* "accuracy":..,"macro_recall":..,"per_class":{..},"predicted_ratio":{..},
+ * ["ece":..,"nll":..,]"confusion":[[..]..] (no braces); cal: r's ece and
+ * nll are measured */
+static void print_json_fields(FILE *f, const struct eval_res *r, int cal)
+{
+	double ratio[7], mr = macro_recall(r->conf, ratio);
+
+	fprintf(f, "\"accuracy\":%.4f,\"macro_recall\":%.4f,\"per_class\":{", r->acc, mr);
 	for (int t = 0; t < 7; t++) {
 		int tot = 0;
 		for (int p = 0; p < 7; p++)
-			tot += conf[t][p];
+			tot += r->conf[t][p];
 		fprintf(f, "%s\"%s\":%.4f", t ? "," : "", emo_class_name(t),
-			tot ? (double)conf[t][t] / tot : 0.0);
+			tot ? (double)r->conf[t][t] / tot : 0.0);
 	}
-	fprintf(f, "},\"confusion\":[");
+	fprintf(f, "},\"predicted_ratio\":{");
+	for (int t = 0; t < 7; t++)
+		fprintf(f, "%s\"%s\":%.3f", t ? "," : "", emo_class_name(t), ratio[t]);
+	fprintf(f, "},");
+	if (cal)
+		fprintf(f, "\"ece\":%.4f,\"nll\":%.4f,", r->ece, r->nll);
+	fprintf(f, "\"confusion\":[");
 	for (int t = 0; t < 7; t++) {
 		fprintf(f, "%s[", t ? "," : "");
 		for (int p = 0; p < 7; p++)
-			fprintf(f, "%s%d", p ? "," : "", conf[t][p]);
+			fprintf(f, "%s%d", p ? "," : "", r->conf[t][p]);
 		fprintf(f, "]");
 	}
 	fprintf(f, "]");
 }
 
-static void print_table(FILE *f, const char *what, int conf[7][7], double acc)
+static void print_table(FILE *f, const char *what, const struct eval_res *r, int cal)
 {
 	int tot[7] = {0};
+	double ratio[7], mr = macro_recall(r->conf, ratio);
 
 	for (int t = 0; t < 7; t++)
 		for (int p = 0; p < 7; p++)
-			tot[t] += conf[t][p];
-	fprintf(f, "%s accuracy: %.2f %%\n", what, acc * 100);
-	fprintf(f, "%-9s %6s  confusion (rows: true, columns: predicted)\n", "class", "acc");
-	fprintf(f, "%-9s %6s ", "", "");
+			tot[t] += r->conf[t][p];
+	fprintf(f, "%s accuracy: %.2f %% (macro recall %.2f %%)", what, r->acc * 100, mr * 100);
+	if (cal)
+		fprintf(f, ", expected calibration error %.4f, NLL %.4f", r->ece, r->nll);
+	fprintf(f, "\n%-9s %6s %6s  confusion (rows: true, columns: predicted)\n", "class", "recall",
+		"pred/n");
+	fprintf(f, "%-9s %6s %6s ", "", "", "");
 	for (int p = 0; p < 7; p++)
 		fprintf(f, " %8.8s", emo_class_name(p));
 	fprintf(f, "\n");
 	for (int t = 0; t < 7; t++) {
-		fprintf(f, "%-9s %5.1f%% ", emo_class_name(t), tot[t] ? 100.0 * conf[t][t] / tot[t] : 0.0);
+		fprintf(f, "%-9s %5.1f%% %6.2f ", emo_class_name(t), tot[t] ? 100.0 * r->conf[t][t] / tot[t] : 0.0,
+			ratio[t]);
 		for (int p = 0; p < 7; p++)
-			fprintf(f, " %8d", conf[t][p]);
+			fprintf(f, " %8d", r->conf[t][p]);
 		fprintf(f, "\n");
 	}
 }
@@ -378,12 +492,12 @@ int train_cmd_quantize(int argc, char **argv)
 {
 	static const struct option lo[] = {{"ckpt", 1, 0, 'k'}, {"data", 1, 0, 'd'}, {"out", 1, 0, 'o'},
 					   {"calib", 1, 0, 'n'}, {"percentile", 1, 0, 'p'},
-					   {"input-blur", 1, 0, 'b'},
+					   {"temperature", 1, 0, 't'},
 					   {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	const char *ckpt = NULL, *data = NULL, *outp = "models/emo7.qnn";
 	int n_cal = 3000, o, rc = 1;
 	long lv;
-	float blur = TRAIN_INPUT_BLUR, fv;
+	float fv, temp = 0; /* 0: fitted on the validation split */
 	double pct = 99.99;
 	struct fer_set train = {0}, test = {0};
 	struct fnn *net = NULL;
@@ -407,18 +521,23 @@ int train_cmd_quantize(int argc, char **argv)
 				return 2;
 			pct = fv;
 			break;
-		case 'b':
-			if (train_parse_range("--input-blur", "a sigma in px", optarg, 0, 8, &blur))
+		case 't':
+			if (!strcmp(optarg, "auto"))
+				temp = 0;
+			else if (train_parse_range("--temperature", "a temperature (or auto)", optarg, 0.05f, 20, &temp))
 				return 2;
 			break;
 		case 'h':
 		default:
 			fprintf(o == 'h' ? stdout : stderr,
 				"usage: emotop-train quantize --ckpt FILE --data DIR|CSV [--out FILE]\n"
-				"         [--calib N (3000)] [--percentile P (99.99)] [--input-blur S (2.8)]\n"
+				"         [--calib N (3000)] [--percentile P (99.99)] [--temperature T|auto]\n"
 				"Folds batch norm, calibrates activation ranges on N training faces\n"
 				"(clipping at the P-th percentile), writes the int8 model and prints\n"
-				"float and int8 accuracy on the test split.\n");
+				"float and int8 accuracy on the validation (test) split. The model's\n"
+				"probabilities are calibrated by a temperature (its logits divided by T\n"
+				"before the softmax): by default the T that minimises the int8 model's\n"
+				"negative log-likelihood on the validation split.\n");
 			return o == 'h' ? 0 : 2;
 		}
 	}
@@ -427,7 +546,7 @@ int train_cmd_quantize(int argc, char **argv)
 		return 2;
 	}
 	if (load_ckpt(ckpt, &net) || train_load_split(data, "Training", 0, &train) ||
-	    train_load_split(data, "PublicTest", blur, &test))
+	    train_load_split(data, "PublicTest", 0, &test))
 		goto out;
 	{
 		/* calibration faces: a fixed, class-mixed sample of the training set */
@@ -448,9 +567,9 @@ int train_cmd_quantize(int argc, char **argv)
 		 * verifier (detect.c; `emotop-train detect verifier-data`) */
 		snprintf(meta, sizeof(meta),
 			 "task=%s\ninput_w=48\ninput_h=48\ninput_c=1\ninput_norm=facenorm\n"
-			 "input_blur=%.2f\nlabels=%s\narch=%s\n"
+			 "labels=%s\narch=%s\n"
 			 "calibration=%d faces, percentile %.3f\n",
-			 net->n_out == 2 ? "face-verify" : "classify", blur,
+			 net->n_out == 2 ? "face-verify" : "classify",
 			 net->n_out == 2 ? "other,face" : "angry,disgust,fear,happy,sad,surprise,neutral",
 			 net->arch, n_cal, pct);
 		rc = quantize_fnn(net, &cal, n_cal, pct, meta, &m);
@@ -462,18 +581,38 @@ int train_cmd_quantize(int argc, char **argv)
 		}
 		rc = 1;
 	}
-	if (qnn_model_save(m, outp, &err)) {
-		fprintf(stderr, "emotop-train: %s: %s\n", outp, err.msg);
-		goto out;
-	}
 	{
 		int conf[7][7];
-		double af, aq;
-		train_eval_float(net, &test, 0, conf, &af);
-		if (eval_int8(m, &test, 0, conf, &aq))
+		double af;
+		struct eval_res before, after;
+		if (eval_int8_ens(&m, 1, &test, 0, &before))
 			goto out;
-		printf("wrote %s: float %.2f %%, int8 %.2f %% on %d test faces (loss %.2f points)\n", outp,
-		       af * 100, aq * 100, test.n, (af - aq) * 100);
+		if (net->n_out == 7) {
+			/* calibration: the temperature of the int8 logits */
+			float *z = malloc(sizeof(float) * 7 * (size_t)test.n);
+			int nc = 0;
+			if (!z || int8_logits(m, &test, 0, z, &nc)) {
+				free(z);
+				goto out;
+			}
+			if (!(temp > 0))
+				temp = fit_temperature(z, test.label, test.n, nc);
+			free(z);
+			snprintf(m->meta + strlen(m->meta), sizeof(m->meta) - strlen(m->meta), "temperature=%.4f\n",
+				 (double)temp);
+		}
+		if (eval_int8_ens(&m, 1, &test, 0, &after))
+			goto out;
+		if (qnn_model_save(m, outp, &err)) {
+			fprintf(stderr, "emotop-train: %s: %s\n", outp, err.msg);
+			goto out;
+		}
+		train_eval_float(net, &test, 0, conf, &af);
+		printf("wrote %s: float %.2f %%, int8 %.2f %% on %d validation faces (loss %.2f points)\n", outp,
+		       af * 100, after.acc * 100, test.n, (af - after.acc) * 100);
+		if (net->n_out == 7)
+			printf("temperature %.4f: expected calibration error %.4f -> %.4f, NLL %.4f -> %.4f\n",
+			       (double)temp, before.ece, after.ece, before.nll, after.nll);
 	}
 	rc = 0;
 out:
@@ -491,13 +630,13 @@ int train_cmd_eval(int argc, char **argv)
 					   {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	const char *data = NULL, *model[TRAIN_MAX_ENSEMBLE], *ckpt[TRAIN_MAX_ENSEMBLE];
 	const char *usage = "PublicTest";
-	int n_model = 0, n_ckpt = 0, json = 0, tta = 0, o, rc = 1, conf[7][7];
+	int n_model = 0, n_ckpt = 0, json = 0, tta = 0, o, rc = 1;
+	struct eval_res res;
 	struct fer_set set = {0};
 	struct qnn_model *m[TRAIN_MAX_ENSEMBLE] = {0};
 	struct fnn *net[TRAIN_MAX_ENSEMBLE] = {0};
 	struct emo_err err = {0};
 	double acc;
-	float blur = 0;
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -558,40 +697,38 @@ int train_cmd_eval(int argc, char **argv)
 	}
 	rc = 1;
 	for (int k = 0; k < n_model; k++) {
-		/* the model's own preprocessing (as classify.c applies it) */
-		char b[32] = "0";
-		qnn_meta_get(m[k], "input_blur", b, sizeof(b));
-		if (k && (float)atof(b) != blur) {
-			fprintf(stderr, "emotop-train eval: the models blur their input differently "
-					"(input_blur %.2f and %s)\n", blur, b);
+		/* the model's own preprocessing, as classify.c checks it */
+		int norm;
+		if (facenorm_from_meta(m[k], n_model > 1 ? "an ensemble member" : "the model", &norm, &err)) {
+			fprintf(stderr, "emotop-train: %s\n", err.msg);
 			goto out;
 		}
-		blur = (float)atof(b);
 	}
-	if (train_load_split(data, usage, blur, &set))
+	if (train_load_split(data, usage, 0, &set))
 		goto out;
-	if (eval_int8_ens(m, n_model, &set, tta, conf, &acc))
+	if (eval_int8_ens(m, n_model, &set, tta, &res))
 		goto out;
 	if (json) {
 		printf("{\"n\":%d,\"tta\":%s,\"models\":%d,\"model\":\"int8\",", set.n,
 		       tta ? "true" : "false", n_model);
-		print_json_fields(stdout, conf, acc);
+		print_json_fields(stdout, &res, 1);
 	} else {
 		printf("%d faces%s%s\n", set.n, tta ? ", flip test-time augmentation" : "",
 		       n_model > 1 ? ", ensemble" : "");
-		print_table(stdout, "int8", conf, acc);
+		print_table(stdout, "int8", &res, 1);
 	}
 	if (n_ckpt) {
 		for (int k = 0; k < n_ckpt; k++)
 			if (load_ckpt(ckpt[k], &net[k]))
 				goto out;
-		train_eval_float_ens(net, n_ckpt, &set, tta, conf, &acc);
+		train_eval_float_ens(net, n_ckpt, &set, tta, res.conf, &acc);
+		res.acc = acc;
 		if (json) {
 			printf(",\"float\":{");
-			print_json_fields(stdout, conf, acc);
+			print_json_fields(stdout, &res, 0);
 			printf("}");
 		} else {
-			print_table(stdout, "float", conf, acc);
+			print_table(stdout, "float", &res, 0);
 		}
 	}
 	if (json)

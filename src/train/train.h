@@ -8,10 +8,10 @@
 #include "train/data.h"
 #include "train/fnn.h"
 
-/* The blur the shipped classifier applies to every face before it (see
- * facenorm.h): it matches the sharp faces emotop sees (and FER2013's test
- * split) to the blurred training split at hand. */
-#define TRAIN_INPUT_BLUR 2.8f
+/* The blur of the validation faces in `fer` (--input-blur): none. emotop
+ * classifies faces as they are; an earlier copy of FER2013's training split
+ * was blurred, and the classifier then blurred what it saw to match. */
+#define TRAIN_INPUT_BLUR 0.0f
 /* Most models (or checkpoints) `eval` averages into one ensemble. */
 #define TRAIN_MAX_ENSEMBLE 8
 
