@@ -442,7 +442,7 @@ int train_load_split(const char *path, const char *usage, float blur, struct fer
 			rc = fer_load(path, NULL, out);
 		}
 	}
-	if (!rc)
+	if (!rc && blur >= 0)
 		fer_preprocess(out, blur);
 	return rc;
 }

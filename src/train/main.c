@@ -17,7 +17,8 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  fer        train the emotion classifier on FER2013 (float32, checkpoints)\n"
 		"  quantize   calibrate and write the int8 model file from a checkpoint\n"
-		"  eval       accuracy, per-class accuracy and confusion of a model\n"
+		"  eval       accuracy, per-class accuracy, confusion and calibration of a model\n"
+		"  robust     the classifier on faces degraded as cameras and framing degrade them\n"
 		"  detect     train, quantize, calibrate and evaluate the face detector\n"
 		"  grow       widen a checkpoint's layers, keeping what it computes\n"
 		"  average    average checkpoints of one run (SWA), batch norm re-measured\n"
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
 		return train_cmd_quantize(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "eval"))
 		return train_cmd_eval(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "robust"))
+		return train_cmd_robust(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "average"))
 		return train_cmd_average(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "grow"))

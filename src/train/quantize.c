@@ -312,12 +312,6 @@ static float fit_temperature(const float *z, const int *y, int n, int nc)
 	return (float)exp(0.5 * (a + b));
 }
 
-/* What eval reports of a set of probabilities. */
-struct eval_res {
-	int conf[7][7];
-	double acc, ece, nll;
-};
-
 /* Score probabilities p[n][7] against set's labels: confusion, accuracy,
  * expected calibration error (15 equal bins of the top probability) and
  * mean negative log-likelihood. */
@@ -351,8 +345,8 @@ static void score_probs(const float *p, const struct fer_set *set, int nc, struc
 /* Int8 accuracy and calibration of an ensemble of n models (each one's
  * softmax of its logits / temperature, averaged, as classify.c does), with
  * optional flip TTA. */
-static int eval_int8_ens(struct qnn_model *const *ms, int n, const struct fer_set *set, int tta,
-			 struct eval_res *r)
+int train_eval_int8(struct qnn_model *const *ms, int n, const struct fer_set *set, int tta,
+		    struct eval_res *r)
 {
 	float *z = malloc(sizeof(float) * 7 * (size_t)(set->n ? set->n : 1));
 	float *p = calloc((size_t)(set->n ? set->n : 1) * 7, sizeof(float));
@@ -585,7 +579,7 @@ int train_cmd_quantize(int argc, char **argv)
 		int conf[7][7];
 		double af;
 		struct eval_res before, after;
-		if (eval_int8_ens(&m, 1, &test, 0, &before))
+		if (train_eval_int8(&m, 1, &test, 0, &before))
 			goto out;
 		if (net->n_out == 7) {
 			/* calibration: the temperature of the int8 logits */
@@ -601,7 +595,7 @@ int train_cmd_quantize(int argc, char **argv)
 			snprintf(m->meta + strlen(m->meta), sizeof(m->meta) - strlen(m->meta), "temperature=%.4f\n",
 				 (double)temp);
 		}
-		if (eval_int8_ens(&m, 1, &test, 0, &after))
+		if (train_eval_int8(&m, 1, &test, 0, &after))
 			goto out;
 		if (qnn_model_save(m, outp, &err)) {
 			fprintf(stderr, "emotop-train: %s: %s\n", outp, err.msg);
@@ -706,7 +700,7 @@ int train_cmd_eval(int argc, char **argv)
 	}
 	if (train_load_split(data, usage, 0, &set))
 		goto out;
-	if (eval_int8_ens(m, n_model, &set, tta, &res))
+	if (train_eval_int8(m, n_model, &set, tta, &res))
 		goto out;
 	if (json) {
 		printf("{\"n\":%d,\"tta\":%s,\"models\":%d,\"model\":\"int8\",", set.n,

@@ -17,4 +17,18 @@
 int quantize_fnn(struct fnn *net, const struct fer_set *cal, int n_cal, double pct,
 		 const char *meta, struct qnn_model **out);
 
+/* What `eval` reports of a classifier on a set. */
+struct eval_res {
+	int conf[7][7];  /* [true][predicted] */
+	double acc;      /* accuracy */
+	double ece;      /* expected calibration error (15 bins of the top probability) */
+	double nll;      /* mean negative log-likelihood */
+};
+
+/* Int8 accuracy and calibration of an ensemble of n models on set (each
+ * model's softmax of its logits / temperature, averaged, as emotop does),
+ * with optional flip TTA. 0, or -1 with a message. */
+int train_eval_int8(struct qnn_model *const *ms, int n, const struct fer_set *set, int tta,
+		    struct eval_res *r);
+
 #endif

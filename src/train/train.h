@@ -18,7 +18,7 @@
 /* Load one split of FER2013 (path: a root with train/ and test/, a split
  * folder, or fer2013.csv; usage "Training", "PublicTest", "PrivateTest")
  * and preprocess it as the classifier does (blur sigma, 0 none, then
- * contrast normalisation). 0 or -1. */
+ * contrast normalisation; blur < 0: raw pixels, no preprocessing). 0 or -1. */
 int train_load_split(const char *path, const char *usage, float blur, struct fer_set *out);
 
 /* Accuracy and confusion [true][pred] of a float network on a set, with
@@ -58,5 +58,6 @@ int train_cmd_quantize(int argc, char **argv);
 int train_cmd_eval(int argc, char **argv);
 int train_cmd_grow(int argc, char **argv);
 int train_cmd_average(int argc, char **argv);
+int train_cmd_robust(int argc, char **argv);
 
 #endif
