@@ -1,5 +1,7 @@
-/* detect_train.h - emotop-train detect: the face detector's training data,
- * targets, loss, training loop, int8 conversion and evaluation. */
+/* detect_train.h - emotop-train detect: what main.c, tests and benches
+ * use of the face detector's trainer (src/train/detect_*.c; what those
+ * files share among themselves is in detect_int.h): the network's layout,
+ * the command, int8 conversion and evaluation. */
 #ifndef EMOTOP_TRAIN_DETECT_TRAIN_H
 #define EMOTOP_TRAIN_DETECT_TRAIN_H
 
