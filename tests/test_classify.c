@@ -1,12 +1,17 @@
 /* test_classify.c - the emotion stage: model loading errors, softmax and
- * flip TTA on a random classifier, face alignment geometry. */
+ * flip TTA on a random classifier, temperature, face alignment geometry;
+ * with ../shared, clear faces keep their label through detection and
+ * alignment. */
+#include <dirent.h>
 #include <unistd.h>
 
 #include "unit.h"
 
 #include "emotop/blob.h"
 #include "emotop/classify.h"
+#include "emotop/detect.h"
 #include "qnn_rand.h"
+#include "train/data.h"
 
 static char model_path[64];
 
@@ -462,6 +467,84 @@ TEST(scale_tta_averages_three_framings)
 	classify_free(c1);
 }
 
+/* A clearly happy and a clearly neutral face keep their label through the
+ * whole pipeline: the first 12 test faces of each that the embedded
+ * classifier reads right with p >= 0.7 from the 48x48 image itself, pasted
+ * at 150 px into a 480x360 frame (on a negative image), found by the
+ * embedded detector and aligned and classified as emotop does. */
+TEST(clear_faces_keep_their_label)
+{
+	char fer[4096], neg[4096];
+	struct fer_set set = {0};
+	struct classify_opts co;
+	struct detect_opts dopt;
+	struct classify *c;
+	struct detect *d;
+	struct emo_err err;
+	struct emo_image frame, bg = {0};
+	static const int cls[2] = {3, 6}; /* happy, neutral */
+	int kept[2] = {0, 0}, tried[2] = {0, 0};
+
+	snprintf(fer, sizeof(fer), "%s/data/fer2013/test", unit_shared());
+	snprintf(neg, sizeof(neg), "%s/data/faces/negatives/UMD_010.jpg", unit_shared());
+	if (access(fer, R_OK))
+		SKIP("%s not found (set SHARED)", fer);
+	if (emo_blob_emo7_end - emo_blob_emo7 == 0 || emo_blob_face_end - emo_blob_face == 0)
+		SKIP("this build embeds no classifier or detector");
+	ASSERT_EQ(fer_load(fer, NULL, &set), 0);
+	{
+		int w, h;
+		if (!jpeg_load_gray(neg, &bg.px, &w, &h)) {
+			bg.w = bg.stride = w;
+			bg.h = h;
+		}
+	}
+	classify_opts_default(&co);
+	detect_opts_default(&dopt);
+	ASSERT((c = classify_new(&co, &err)) != NULL);
+	ASSERT((d = detect_new(&dopt, &err)) != NULL);
+	ASSERT_EQ(image_new(&frame, 480, 360), EMO_OK);
+	for (int i = 0; i < set.n && (tried[0] < 12 || tried[1] < 12); i++) {
+		struct emo_image face = {48, 48, 48, set.px + (size_t)i * 48 * 48};
+		struct emo_image dst = {150, 150, frame.stride, frame.px + (size_t)100 * frame.stride + 160};
+		struct emo_face f[8];
+		float p[EMO_NUM_CLASSES];
+		int k = set.label[i] == cls[0] ? 0 : set.label[i] == cls[1] ? 1 : -1, n, best = 0, am = 0;
+		if (k < 0 || tried[k] >= 12)
+			continue;
+		ASSERT_EQ(classify_crop(c, &face, p), EMO_OK);
+		if (!(p[cls[k]] >= 0.7f))
+			continue; /* not a clear face of its class */
+		if (bg.px)
+			image_resize(&bg, &frame);
+		else
+			memset(frame.px, 100, (size_t)frame.stride * frame.h);
+		image_resize(&face, &dst);
+		n = detect_run(d, &frame, f, 8);
+		ASSERT(n >= 0);
+		tried[k]++;
+		for (int j = 1; j < n; j++)
+			if (f[j].score > f[best].score)
+				best = j;
+		if (!n)
+			continue; /* not found: counts as lost */
+		ASSERT_EQ(classify_face(c, &frame, &f[best], p), EMO_OK);
+		for (int j = 1; j < EMO_NUM_CLASSES; j++)
+			if (p[j] > p[am])
+				am = j;
+		kept[k] += am == cls[k];
+	}
+	fprintf(stderr, "  happy %d of %d kept, neutral %d of %d\n", kept[0], tried[0], kept[1], tried[1]);
+	ASSERT_EQ(tried[0], 12);
+	ASSERT_EQ(tried[1], 12);
+	ASSERT(kept[0] >= 11 && kept[1] >= 10);
+	image_free(&frame);
+	free(bg.px);
+	fer_free(&set);
+	classify_free(c);
+	detect_free(d);
+}
+
 int main(int argc, char **argv)
 {
 	unit_init(argc, argv);
@@ -472,13 +555,18 @@ int main(int argc, char **argv)
 	RUN(align_landmarks_levels_eyes);
 	RUN(align_box_squares);
 	RUN(scale_tta_averages_three_framings);
+	RUN(clear_faces_keep_their_label);
 	if (model_path[0]) {
-		const char *names[] = {"emo.qnn", "rgb.qnn", "map.qnn"};
-		char p[160];
-		for (int i = 0; i < 3; i++) {
-			snprintf(p, sizeof(p), "%s/%s", model_path, names[i]);
-			unlink(p);
-		}
+		DIR *dir = opendir(model_path);
+		struct dirent *de;
+		char p[400];
+		while (dir && (de = readdir(dir)))
+			if (de->d_name[0] != '.') {
+				snprintf(p, sizeof(p), "%s/%s", model_path, de->d_name);
+				unlink(p);
+			}
+		if (dir)
+			closedir(dir);
 		rmdir(model_path);
 	}
 	return unit_done();

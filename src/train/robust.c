@@ -173,7 +173,8 @@ int train_cmd_robust(int argc, char **argv)
 	if (train_load_split(data, usage, -1, &raw) || train_load_split(data, usage, -1, &set))
 		goto out;
 	printf("%d faces (%s), %d model%s\n", raw.n, usage, n_model, n_model > 1 ? "s" : "");
-	printf("%-14s %7s %7s %8s  neutral faces taken for (%%):", "degradation", "acc %", "macro %", "neutral%");
+	printf("%-14s %7s %7s %8s   neutral faces taken for (%%)\n%40s", "degradation", "acc %", "macro %",
+	       "neutral%", "");
 	for (int c = 0; c < 7; c++)
 		printf(" %6.6s", emo_class_name(c));
 	printf("\n");
@@ -197,8 +198,8 @@ int train_cmd_robust(int argc, char **argv)
 		}
 		for (int p = 0; p < 7; p++)
 			n_neut += r.conf[EMO_NEUTRAL][p];
-		printf("%-14s %7.2f %7.2f %8.2f  %27s", rb_ways[w].name, 100 * r.acc, 100 * macro,
-		       n_neut ? 100.0 * r.conf[EMO_NEUTRAL][EMO_NEUTRAL] / n_neut : 0.0, "");
+		printf("%-14s %7.2f %7.2f %8.2f ", rb_ways[w].name, 100 * r.acc, 100 * macro,
+		       n_neut ? 100.0 * r.conf[EMO_NEUTRAL][EMO_NEUTRAL] / n_neut : 0.0);
 		for (int p = 0; p < 7; p++)
 			printf(" %6.1f", n_neut ? 100.0 * r.conf[EMO_NEUTRAL][p] / n_neut : 0.0);
 		printf("\n");
