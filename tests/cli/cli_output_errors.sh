@@ -2,7 +2,7 @@
 # cli_output_errors.sh - outputs that cannot be written: every lost line is
 # counted and said (once when the loss begins, once when it ends), a full
 # file keeps whole lines only, exit 6 unless the output recovered (a later
-# line written whole).
+# line written whole); a closed pipe ends the run quietly with 0.
 . "$(dirname "$0")/cli_lib.inc"
 
 # whole_lines NAME FILE: FILE ends with a newline and every line is a whole
@@ -39,6 +39,23 @@ if [ -w /dev/full ]; then
 else
 	skip "no writable /dev/full"
 fi
+
+# A closed pipe (`| head -1`) ends the run at the next line, quietly, with
+# exit 0 (a fifo, to see emotop's own status); the log still gets the final
+# line.
+mkfifo "$T/pipe"
+head -n 1 <"$T/pipe" >"$T/head.out" &
+hpid=$!
+timeout 30 "$EMOTOP" --demo --headless --duration 600 --interval 1 --log "$T/pipe.log" --format ndjson \
+	>"$T/pipe" 2>"$T/pipe.err" </dev/null
+rc=$?
+wait $hpid
+[ $rc -eq 0 ] && ok "closed pipe: ends at once with exit 0" || no "closed pipe: ends at once with exit 0" \
+	"exit $rc (124: still running after 30 s)" "$(head -c 400 "$T/pipe.err")"
+[ ! -s "$T/pipe.err" ] && ok "closed pipe: nothing on stderr" || no "closed pipe: nothing on stderr" "$(cat "$T/pipe.err")"
+[ "$(wc -l <"$T/head.out")" -eq 1 ] && ok "closed pipe: the reader got its line" || no "closed pipe: the reader got its line"
+[ "$(tail -n 1 "$T/pipe.log" | grep -c '"type":"final"')" -eq 1 ] && ok "closed pipe: final line in the log" \
+	|| no "closed pipe: final line in the log" "$(tail -n 1 "$T/pipe.log")"
 
 # A disk that fills up: a file size limit (SIGXFSZ ignored: write fails
 # with EFBIG after a short write) lets the log take a few lines only.
