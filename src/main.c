@@ -2,6 +2,7 @@
  * signals (they only set flags), then the run loop in pipeline.c. */
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,21 @@ static void print_version(void)
 			       : n_cls > 1  ? "emotion classifier (one of an ensemble)"
 					    : "emotion classifier",
 			       b[i].len);
+}
+
+/* A message on stderr, "emotop: " first, through the one redactor (a
+ * source URL's password or token never leaves). */
+static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void complain(const char *fmt, ...)
+{
+	char msg[2048], shown[2200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	emo_redact_text(msg, shown, sizeof(shown));
+	fprintf(stderr, "emotop: %s\n", shown);
 }
 
 static volatile sig_atomic_t stop_flag, hup_flag;
@@ -214,7 +230,7 @@ struct cli {
 static int add(struct cli *c, const char *flag, const char *key, const char *value)
 {
 	if (c->n_ov >= MAX_OVERRIDES) {
-		fprintf(stderr, "emotop: too many options\n");
+		complain("too many options");
 		return -1;
 	}
 	c->ov[c->n_ov].flag = flag;
@@ -274,7 +290,7 @@ static int parse_args(int argc, char **argv, struct cli *c, int *status)
 			char *eq = strchr(optarg, '=');
 
 			if (!eq || eq == optarg) {
-				fprintf(stderr, "emotop: --set: expected KEY=VALUE, got '%s'\n", optarg);
+				complain("--set: expected KEY=VALUE, got '%s'", optarg);
 				*status = EMOTOP_EXIT_USAGE;
 				return -1;
 			}
@@ -296,18 +312,18 @@ static int parse_args(int argc, char **argv, struct cli *c, int *status)
 			*status = EMOTOP_EXIT_OK;
 			return -1;
 		case ':':
-			fprintf(stderr, "emotop: option %s needs a value\n", argv[optind - 1]);
+			complain("option %s needs a value", argv[optind - 1]);
 			fprintf(stderr, "Try 'emotop --help'.\n");
 			*status = EMOTOP_EXIT_USAGE;
 			return -1;
 		default:
 			if (optopt > 0 && optopt < 128 && argv[optind - 1][1] != '-')
-				fprintf(stderr, "emotop: unknown option -%c\n", optopt);
+				complain("unknown option -%c", optopt);
 			else if (takes_no_value(argv[optind - 1]))
-				fprintf(stderr, "emotop: option %.*s takes no value\n",
+				complain("option %.*s takes no value",
 					(int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
 			else
-				fprintf(stderr, "emotop: unknown option %s\n", argv[optind - 1]);
+				complain("unknown option %s", argv[optind - 1]);
 			fprintf(stderr, "Try 'emotop --help'.\n");
 			*status = EMOTOP_EXIT_USAGE;
 			return -1;
@@ -318,7 +334,7 @@ static int parse_args(int argc, char **argv, struct cli *c, int *status)
 		}
 	}
 	if (optind < argc - 1) {
-		fprintf(stderr, "emotop: one source at most (got '%s' and '%s')\n", argv[optind],
+		complain("one source at most (got '%s' and '%s')", argv[optind],
 			argv[optind + 1]);
 		*status = EMOTOP_EXIT_USAGE;
 		return -1;
@@ -343,27 +359,27 @@ static int build_config(const struct cli *c, struct emo_config *cfg)
 	memset(&err, 0, sizeof(err));
 	if (file && config_load(cfg, file, &err)) {
 		emo_err_format(&err, msg, sizeof(msg));
-		fprintf(stderr, "emotop: %s\n", msg);
+		complain("%s", msg);
 		return EMOTOP_EXIT_CONFIG;
 	}
 	for (int i = 0; i < c->n_ov; i++) {
 		memset(&err, 0, sizeof(err));
 		if (config_set(cfg, c->ov[i].key, c->ov[i].value, &err)) {
-			fprintf(stderr, "emotop: %s: %s\n", c->ov[i].flag, err.msg);
+			complain("%s: %s", c->ov[i].flag, err.msg);
 			return EMOTOP_EXIT_USAGE;
 		}
 	}
 	if (config_check(cfg, &err)) {
-		fprintf(stderr, "emotop: %s\n", err.msg);
+		complain("%s", err.msg);
 		return EMOTOP_EXIT_CONFIG;
 	}
 	if (cfg->output.aggregate_only && cfg->output.annotate[0]) {
-		fprintf(stderr, "emotop: --annotate saves face images: it cannot be used with "
-				"aggregate_only\n");
+		complain("--annotate saves face images: it cannot be used with "
+				"aggregate_only");
 		return EMOTOP_EXIT_USAGE;
 	}
 	if (!cfg->source[0]) {
-		fprintf(stderr, "emotop: no source given (try 'emotop --demo' or 'emotop FILE')\n");
+		complain("no source given (try 'emotop --demo' or 'emotop FILE')");
 		return EMOTOP_EXIT_USAGE;
 	}
 	return EMOTOP_EXIT_OK;

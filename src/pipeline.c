@@ -78,24 +78,31 @@ static double wall_s(void)
 static void say(const struct run *r, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* level: 0 error (always), 1 notice (not with -q), 2 verbose (-v). */
+/* level: 0 error (always), 1 notice (not with -q), 2 verbose (-v); every
+ * message goes through the redactor. */
 static void say(const struct run *r, int level, const char *fmt, ...)
 {
+	char msg[2048], shown[2200];
 	va_list ap;
 
 	if (level > 0 && r->verbose < level - 1)
 		return;
 	va_start(ap, fmt);
-	fputs("emotop: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	emo_redact_text(msg, shown, sizeof(shown)); /* no password leaves */
+	fprintf(stderr, "emotop: %s\n", shown);
 }
 
+/* FFmpeg's and capture's messages (capture masks them already; once more
+ * costs nothing and keeps this the one way out). */
 static void capture_log(void *ud, int level, const char *line)
 {
+	char shown[2200];
+
 	(void)ud;
-	fprintf(stderr, "emotop: %s%s\n", level == CAPTURE_LOG_ERROR ? "error: " : "", line);
+	emo_redact_text(line, shown, sizeof(shown));
+	fprintf(stderr, "emotop: %s%s\n", level == CAPTURE_LOG_ERROR ? "error: " : "", shown);
 }
 
 /* ---- faces-only lines (no classifier model, or classifier.model: none) -- */
