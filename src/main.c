@@ -95,6 +95,12 @@ static void install_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL); /* a closed pipe is a write error, handled */
+	/* ours now: a stop the parent left blocked (pending) arrives here */
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaddset(&sa.sa_mask, SIGTERM);
+	sigaddset(&sa.sa_mask, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &sa.sa_mask, NULL);
 }
 
 static void usage(FILE *f)
@@ -408,6 +414,9 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "scan"))
 		return scan_main(argc - 1, argv + 1);
+	/* first: a stop while the models load or the source opens still ends
+	 * with the session summary (before, SIGTERM here killed with 143) */
+	install_signals();
 	if (parse_args(argc, argv, &cli, &status))
 		return status;
 	if (cli.help_config) {
@@ -427,6 +436,5 @@ int main(int argc, char **argv)
 	po.hup = &hup_flag;
 	if (!po.dashboard)
 		setvbuf(stdout, NULL, _IOLBF, 0);
-	install_signals();
 	return pipeline_run(&po);
 }

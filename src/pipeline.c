@@ -423,12 +423,13 @@ static void finish(struct run *r)
 	}
 	snapshot(r, now);
 	summary_totals(engine_summary(r->eng), &tot);
-	if (r->dash) {
+	if (r->dashboard) {
 		struct report_opts ro;
 
 		dashboard_close(r->dash);
 		r->dash = NULL;
-		/* the terminal is back: leave the session summary on it */
+		/* the terminal is back (or a stop came before it was taken):
+		 * leave the session summary on it */
 		report_opts_default(&ro);
 		ro.path = "-";
 		ro.aggregate_only = r->cfg->output.aggregate_only;
@@ -739,9 +740,11 @@ int pipeline_run(const struct pipeline_opts *o)
 		result = EMOTOP_EXIT_OUTPUT;
 		goto end;
 	}
-	if ((result = open_capture(r)) || *o->stop)
+	/* a stop during start-up (models, source) still ends with the final
+	 * line: the loop below sees the flag at once */
+	if ((result = open_capture(r)))
 		goto end;
-	if (r->dashboard) {
+	if (r->dashboard && !*o->stop) {
 		struct dashboard_opts dopt;
 
 		dashboard_opts_default(&dopt);
