@@ -184,8 +184,9 @@ static int level_to_av(int lvl)
 	}
 }
 
-/* av_log callback: assemble whole lines (FFmpeg may send pieces), hand them
- * to log_fn. Runs in any thread. */
+/* av_log callback: assemble whole lines (FFmpeg may send pieces), mask the
+ * credentials of any URL in them (emo_redact_text), hand them to log_fn.
+ * Runs in any thread. */
 static void av_log_bridge(void *avcl, int level, const char *fmt, va_list vl)
 {
 	char piece[1024];
@@ -201,8 +202,13 @@ static void av_log_bridge(void *avcl, int level, const char *fmt, va_list vl)
 			log_line_level = lvl;
 		if (*p == '\n' || log_len == (int)sizeof(log_line) - 1) {
 			log_line[log_len] = '\0';
-			if (log_fn && log_len && log_line_level <= log_max)
-				log_fn(log_ud, log_line_level, log_line);
+			if (log_fn && log_len && log_line_level <= log_max) {
+				/* FFmpeg names URLs as given ("Opening 'http://u:pw@...'") */
+				char shown[sizeof(log_line) + 256];
+
+				emo_redact_text(log_line, shown, sizeof(shown));
+				log_fn(log_ud, log_line_level, shown);
+			}
 			log_len = 0;
 			log_line_level = CAPTURE_LOG_DEBUG;
 			if (*p == '\n')

@@ -1281,9 +1281,13 @@ static void put_value(FILE *f, const struct emo_config *cfg, const struct config
 	case CONFIG_T_BOOL:
 		fputs(*(const int *)(const void *)base ? "true" : "false", f);
 		break;
-	case CONFIG_T_STRING:
-		put_string(f, base);
+	case CONFIG_T_STRING: {
+		char shown[CONFIG_PATH_MAX + 64];
+
+		emo_redact_url(base, shown, sizeof(shown)); /* a source's credentials */
+		put_string(f, shown);
 		break;
+	}
 	case CONFIG_T_ENUM:
 		fputs(enum_choice(k, *(const int *)(const void *)base, buf, sizeof(buf)), f);
 		break;

@@ -2,6 +2,7 @@
  * signals (they only set flags), then the run loop in pipeline.c. */
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,21 @@ static void print_version(void)
 			       b[i].len);
 }
 
+/* A message on stderr, "emotop: " first, through the one redactor (a
+ * source URL's password or token never leaves). */
+static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void complain(const char *fmt, ...)
+{
+	char msg[2048], shown[2200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	emo_redact_text(msg, shown, sizeof(shown));
+	fprintf(stderr, "emotop: %s\n", shown);
+}
+
 static volatile sig_atomic_t stop_flag, hup_flag;
 
 static void on_stop(int sig)
@@ -79,6 +95,12 @@ static void install_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL); /* a closed pipe is a write error, handled */
+	/* ours now: a stop the parent left blocked (pending) arrives here */
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaddset(&sa.sa_mask, SIGTERM);
+	sigaddset(&sa.sa_mask, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &sa.sa_mask, NULL);
 }
 
 static void usage(FILE *f)
@@ -217,7 +239,7 @@ struct cli {
 static int add(struct cli *c, const char *flag, const char *key, const char *value)
 {
 	if (c->n_ov >= MAX_OVERRIDES) {
-		fprintf(stderr, "emotop: too many options\n");
+		complain("too many options");
 		return -1;
 	}
 	c->ov[c->n_ov].flag = flag;
@@ -278,7 +300,7 @@ static int parse_args(int argc, char **argv, struct cli *c, int *status)
 			char *eq = strchr(optarg, '=');
 
 			if (!eq || eq == optarg) {
-				fprintf(stderr, "emotop: --set: expected KEY=VALUE, got '%s'\n", optarg);
+				complain("--set: expected KEY=VALUE, got '%s'", optarg);
 				*status = EMOTOP_EXIT_USAGE;
 				return -1;
 			}
@@ -300,18 +322,18 @@ static int parse_args(int argc, char **argv, struct cli *c, int *status)
 			*status = EMOTOP_EXIT_OK;
 			return -1;
 		case ':':
-			fprintf(stderr, "emotop: option %s needs a value\n", argv[optind - 1]);
+			complain("option %s needs a value", argv[optind - 1]);
 			fprintf(stderr, "Try 'emotop --help'.\n");
 			*status = EMOTOP_EXIT_USAGE;
 			return -1;
 		default:
 			if (optopt > 0 && optopt < 128 && argv[optind - 1][1] != '-')
-				fprintf(stderr, "emotop: unknown option -%c\n", optopt);
+				complain("unknown option -%c", optopt);
 			else if (takes_no_value(argv[optind - 1]))
-				fprintf(stderr, "emotop: option %.*s takes no value\n",
+				complain("option %.*s takes no value",
 					(int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
 			else
-				fprintf(stderr, "emotop: unknown option %s\n", argv[optind - 1]);
+				complain("unknown option %s", argv[optind - 1]);
 			fprintf(stderr, "Try 'emotop --help'.\n");
 			*status = EMOTOP_EXIT_USAGE;
 			return -1;
@@ -322,7 +344,7 @@ static int parse_args(int argc, char **argv, struct cli *c, int *status)
 		}
 	}
 	if (optind < argc - 1) {
-		fprintf(stderr, "emotop: one source at most (got '%s' and '%s')\n", argv[optind],
+		complain("one source at most (got '%s' and '%s')", argv[optind],
 			argv[optind + 1]);
 		*status = EMOTOP_EXIT_USAGE;
 		return -1;
@@ -347,27 +369,27 @@ static int build_config(const struct cli *c, struct emo_config *cfg)
 	memset(&err, 0, sizeof(err));
 	if (file && config_load(cfg, file, &err)) {
 		emo_err_format(&err, msg, sizeof(msg));
-		fprintf(stderr, "emotop: %s\n", msg);
+		complain("%s", msg);
 		return EMOTOP_EXIT_CONFIG;
 	}
 	for (int i = 0; i < c->n_ov; i++) {
 		memset(&err, 0, sizeof(err));
 		if (config_set(cfg, c->ov[i].key, c->ov[i].value, &err)) {
-			fprintf(stderr, "emotop: %s: %s\n", c->ov[i].flag, err.msg);
+			complain("%s: %s", c->ov[i].flag, err.msg);
 			return EMOTOP_EXIT_USAGE;
 		}
 	}
 	if (config_check(cfg, &err)) {
-		fprintf(stderr, "emotop: %s\n", err.msg);
+		complain("%s", err.msg);
 		return EMOTOP_EXIT_CONFIG;
 	}
 	if (cfg->output.aggregate_only && cfg->output.annotate[0]) {
-		fprintf(stderr, "emotop: --annotate saves face images: it cannot be used with "
-				"aggregate_only\n");
+		complain("--annotate saves face images: it cannot be used with "
+				"aggregate_only");
 		return EMOTOP_EXIT_USAGE;
 	}
 	if (!cfg->source[0]) {
-		fprintf(stderr, "emotop: no source given (try 'emotop --demo' or 'emotop FILE')\n");
+		complain("no source given (try 'emotop --demo' or 'emotop FILE')");
 		return EMOTOP_EXIT_USAGE;
 	}
 	return EMOTOP_EXIT_OK;
@@ -396,6 +418,9 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "scan"))
 		return scan_main(argc - 1, argv + 1);
+	/* first: a stop while the models load or the source opens still ends
+	 * with the session summary (before, SIGTERM here killed with 143) */
+	install_signals();
 	if (parse_args(argc, argv, &cli, &status))
 		return status;
 	if (cli.help_config) {
@@ -415,6 +440,5 @@ int main(int argc, char **argv)
 	po.hup = &hup_flag;
 	if (!po.dashboard)
 		setvbuf(stdout, NULL, _IOLBF, 0);
-	install_signals();
 	return pipeline_run(&po);
 }

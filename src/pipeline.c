@@ -59,6 +59,7 @@ struct run {
 	int stdout_dead;              /* a line to stdout failed: write no more */
 	struct metrics *metrics;      /* --metrics-file, NULL when none */
 	int metrics_failing;          /* the last metrics write failed (said once) */
+	int out_failing, log_failing, rec_failing; /* what was said of each sink */
 };
 
 static double mono_s(void)
@@ -80,24 +81,31 @@ static double wall_s(void)
 static void say(const struct run *r, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* level: 0 error (always), 1 notice (not with -q), 2 verbose (-v). */
+/* level: 0 error (always), 1 notice (not with -q), 2 verbose (-v); every
+ * message goes through the redactor. */
 static void say(const struct run *r, int level, const char *fmt, ...)
 {
+	char msg[2048], shown[2200];
 	va_list ap;
 
 	if (level > 0 && r->verbose < level - 1)
 		return;
 	va_start(ap, fmt);
-	fputs("emotop: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	emo_redact_text(msg, shown, sizeof(shown)); /* no password leaves */
+	fprintf(stderr, "emotop: %s\n", shown);
 }
 
+/* FFmpeg's and capture's messages (capture masks them already; once more
+ * costs nothing and keeps this the one way out). */
 static void capture_log(void *ud, int level, const char *line)
 {
+	char shown[2200];
+
 	(void)ud;
-	fprintf(stderr, "emotop: %s%s\n", level == CAPTURE_LOG_ERROR ? "error: " : "", line);
+	emo_redact_text(line, shown, sizeof(shown));
+	fprintf(stderr, "emotop: %s%s\n", level == CAPTURE_LOG_ERROR ? "error: " : "", shown);
 }
 
 /* ---- faces-only lines (no classifier model, or classifier.model: none) -- */
@@ -374,6 +382,30 @@ static void write_metrics(struct run *r, double now, int final)
 	r->metrics_failing = 0;
 }
 
+/* Say when sink s (named name) begins to lose lines and, with the count,
+ * when it writes again; *failing is what was said last. The output
+ * recovers when a later line is written whole. A closed pipe on standard
+ * output is said nowhere: returns -1 then (stop writing), else 0. */
+static int watch_sink(struct run *r, struct report *s, const char *name, int *failing)
+{
+	struct report_health h;
+
+	report_health(s, &h);
+	if (s == r->out && h.failing && h.error == EPIPE) {
+		r->stdout_dead = 1;
+		return -1;
+	}
+	if (h.failing && !*failing)
+		say(r, 0, "cannot write %s%s: %s; lines are lost until it can be written again",
+		    s == r->out ? "to " : "", name, strerror(h.error));
+	else if (!h.failing && *failing)
+		say(r, 0, "%s: written again, %lld line%s lost", name, h.lost, h.lost == 1 ? "" : "s");
+	*failing = h.failing;
+	return 0;
+}
+
+static const char *stdout_name = "standard output";
+
 /* Returns -1 when stdout is gone (a closed pipe) or a write to it failed. */
 static int emit(struct run *r, double now)
 {
@@ -393,13 +425,13 @@ static int emit(struct run *r, double now)
 		}
 	} else {
 		snapshot(r, now);
-		if (r->out && report_emit(r->out, r->snap)) {
-			stdout_failed(r, errno);
-			rc = -1;
+		if (r->out) {
+			report_emit(r->out, r->snap);
+			rc = watch_sink(r, r->out, stdout_name, &r->out_failing);
 		}
-		if (r->log && report_emit(r->log, r->snap)) {
-			say(r, 0, "cannot write %s: %s", r->cfg->output.log, strerror(errno));
-			r->write_failed = 1;
+		if (r->log) {
+			report_emit(r->log, r->snap);
+			watch_sink(r, r->log, r->cfg->output.log, &r->log_failing);
 		}
 	}
 	write_metrics(r, now, 0);
@@ -407,6 +439,20 @@ static int emit(struct run *r, double now)
 	if (r->cfg->output.annotate[0])
 		write_shot(r);
 	return rc;
+}
+
+/* At the end: a sink that lost its last lines (the final line among them)
+ * never recovered: say how many and make the exit status 6. */
+static void sink_verdict(struct run *r, struct report *s, const char *name)
+{
+	struct report_health h;
+
+	report_health(s, &h);
+	if (!s || !h.failing || (s == r->out && h.error == EPIPE))
+		return;
+	say(r, 0, "%s: %lld line%s lost, the final line too: %s", name, h.lost, h.lost == 1 ? "" : "s",
+	    strerror(h.error));
+	r->write_failed = 1;
 }
 
 static void finish(struct run *r)
@@ -434,28 +480,33 @@ static void finish(struct run *r)
 	}
 	snapshot(r, now);
 	summary_totals(engine_summary(r->eng), &tot);
-	if (r->dash) {
+	if (r->dashboard) {
 		struct report_opts ro;
 
 		dashboard_close(r->dash);
 		r->dash = NULL;
-		/* the terminal is back: leave the session summary on it */
+		/* the terminal is back (or a stop came before it was taken):
+		 * leave the session summary on it */
 		report_opts_default(&ro);
 		ro.path = "-";
 		ro.aggregate_only = r->cfg->output.aggregate_only;
-		if ((r->out = report_open(&ro, NULL)) && report_final(r->out, r->snap, &tot))
-			stdout_failed(r, errno);
-	} else if (r->out && !r->stdout_dead && report_final(r->out, r->snap, &tot)) {
-		stdout_failed(r, errno);
+		if ((r->out = report_open(&ro, NULL)))
+			report_final(r->out, r->snap, &tot);
+	} else if (r->out && !r->stdout_dead) {
+		report_final(r->out, r->snap, &tot);
 	}
-	if (r->log && report_final(r->log, r->snap, &tot)) {
-		say(r, 0, "cannot write %s: %s", r->cfg->output.log, strerror(errno));
-		r->write_failed = 1;
+	if (r->log)
+		report_final(r->log, r->snap, &tot);
+	if (r->rec)
+		report_final(r->rec, r->snap, &tot);
+	if (!r->stdout_dead) {
+		watch_sink(r, r->out, stdout_name, &r->out_failing);
+		sink_verdict(r, r->out, stdout_name);
 	}
-	if (r->rec && report_final(r->rec, r->snap, &tot)) {
-		say(r, 0, "cannot write %s", r->cfg->output.record);
-		r->write_failed = 1;
-	}
+	watch_sink(r, r->log, r->cfg->output.log, &r->log_failing);
+	sink_verdict(r, r->log, r->cfg->output.log);
+	watch_sink(r, r->rec, r->cfg->output.record, &r->rec_failing);
+	sink_verdict(r, r->rec, r->cfg->output.record);
 	if (r->cfg->output.report_svg[0]) {
 		int n = summary_history(engine_summary(r->eng), NULL, 0);
 		struct summary_point *pts = calloc((size_t)(n > 0 ? n : 1), sizeof(*pts));
@@ -565,10 +616,8 @@ static int analyse(struct run *r, const struct emo_image *gray, const struct cap
 	r->lat_n++;
 	if (r->rec) {
 		snapshot(r, now);
-		if (report_emit(r->rec, r->snap)) {
-			say(r, 0, "cannot write %s", r->cfg->output.record);
-			r->write_failed = 1;
-		}
+		report_emit(r->rec, r->snap);
+		watch_sink(r, r->rec, r->cfg->output.record, &r->rec_failing);
 	}
 	keep_shot(r, gray);
 	return EMOTOP_EXIT_OK;
@@ -748,9 +797,11 @@ int pipeline_run(const struct pipeline_opts *o)
 		result = EMOTOP_EXIT_OUTPUT;
 		goto end;
 	}
-	if ((result = open_capture(r)) || *o->stop)
+	/* a stop during start-up (models, source) still ends with the final
+	 * line: the loop below sees the flag at once */
+	if ((result = open_capture(r)))
 		goto end;
-	if (r->dashboard) {
+	if (r->dashboard && !*o->stop) {
 		struct dashboard_opts dopt;
 
 		dashboard_opts_default(&dopt);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "emotop/report.h"
 
@@ -27,6 +28,8 @@ struct report {
 	long long alert_seq;    /* last alert written */
 	unsigned long long frame_seq; /* record: last snapshot seq written + 1 */
 	struct out line;
+	int regular, append;    /* f is a regular file; opened with O_APPEND */
+	struct report_health health;
 };
 
 static void out_putc(struct out *o, char c)
@@ -358,6 +361,17 @@ int report_csv_needs_header(FILE *f)
 	return f == stdout ? stdout_needs_header() : file_empty(f);
 }
 
+/* What a torn line can be cut off from: a regular file, at the end of the
+ * file when f appends, else at its offset. */
+static void note_kind(struct report *r)
+{
+	struct stat st;
+	int fl = fcntl(fileno(r->f), F_GETFL);
+
+	r->regular = !fstat(fileno(r->f), &st) && S_ISREG(st.st_mode);
+	r->append = fl >= 0 && (fl & O_APPEND);
+}
+
 static FILE *open_append(const char *path, struct emo_err *err)
 {
 	FILE *f = fopen(path, "a");
@@ -405,6 +419,7 @@ struct report *report_open(const struct report_opts *o, struct emo_err *err)
 	}
 	r->need_header = o->format == REPORT_CSV &&
 			 report_csv_needs_header(r->f);
+	note_kind(r);
 	return r;
 nomem:
 	if (r)
@@ -441,12 +456,21 @@ int report_reopen(struct report *r)
 	fclose(r->f);
 	r->f = f;
 	r->need_header = r->o.format == REPORT_CSV && file_empty(f);
+	note_kind(r);
 	return EMO_OK;
 }
 
 const char *report_path(const struct report *r)
 {
 	return r && r->path ? r->path : "-";
+}
+
+void report_health(const struct report *r, struct report_health *h)
+{
+	if (r)
+		*h = r->health;
+	else
+		memset(h, 0, sizeof(*h));
 }
 
 /* ---- lines ---- */
@@ -461,9 +485,61 @@ static const char *const csv_record_header =
 	"raw_angry,raw_disgust,raw_fear,raw_happy,raw_sad,raw_surprise,raw_neutral";
 #define CSV_RECORD_COLS 27
 
+/* Write buf whole to r's file with write(2), not stdio: a glibc stream
+ * reports a failed write once and then keeps failing quietly (only ferror
+ * stays set), and what it does with a half-written buffer is its own
+ * business. A signal between pieces does not tear the line (EINTR: go on).
+ * When the write fails part way through a regular file, the file is cut
+ * back to where the line began. Returns 0 or an errno value. */
+static int put_whole(struct report *r, const char *buf, size_t len)
+{
+	int fd = fileno(r->f), e = 0;
+	off_t start = -1;
+	size_t done = 0;
+
+	if (fflush(r->f)) /* nothing should wait there; never let it linger */
+		clearerr(r->f);
+	if (r->regular) {
+		struct stat st;
+
+		start = r->append ? (fstat(fd, &st) ? -1 : st.st_size) : lseek(fd, 0, SEEK_CUR);
+	}
+	while (done < len) {
+		ssize_t n = write(fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = n < 0 ? errno : EIO;
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (e && done && start >= 0 && !ftruncate(fd, start) && !r->append)
+		lseek(fd, start, SEEK_SET);
+	return e;
+}
+
+/* A line could not be written (errno e): one more line lost. */
+static int line_lost(struct report *r, int e)
+{
+	struct report_health *h = &r->health;
+
+	if (!h->failing) {
+		h->failing = 1;
+		h->error = e;
+		h->lost = 0;
+	}
+	h->lost++;
+	h->lost_total++;
+	errno = e;
+	return EMO_EIO;
+}
+
 static int flush_line(struct report *r)
 {
 	struct out *o = &r->line;
+	int e;
 
 	if (o->oom) {
 		o->len = 0;
@@ -478,18 +554,20 @@ static int flush_line(struct report *r)
 	}
 	if (r->need_header) {
 		const char *h = r->o.kind == REPORT_RECORD ? csv_record_header : csv_summary_header;
+		char hl[512];
+		int n = snprintf(hl, sizeof(hl), "%s\n", h);
 
-		if (fputs(h, r->f) == EOF || fputc('\n', r->f) == EOF) {
+		if ((e = put_whole(r, hl, (size_t)n))) {
 			o->len = 0;
-			return EMO_EIO;
+			return line_lost(r, e);
 		}
 		r->need_header = 0;
 	}
-	if (fwrite(o->p, 1, o->len, r->f) != o->len || fflush(r->f)) {
-		o->len = 0;
-		return EMO_EIO;
-	}
+	e = put_whole(r, o->p, o->len);
 	o->len = 0;
+	if (e)
+		return line_lost(r, e);
+	r->health.failing = 0; /* written whole: the output recovered */
 	return EMO_OK;
 }
 

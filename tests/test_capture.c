@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libavutil/log.h>
+
 #include "emotop/capture.h"
 #include "unit.h"
 
@@ -1323,6 +1325,26 @@ TEST(log_routed_to_callback)
 	ASSERT_EQ(capture_open(&c, &o, &err), EMO_EINVAL);
 }
 
+/* FFmpeg names URLs as given ("Opening 'http://u:pw@...' for reading" at
+ * -v; the HLS demuxer's errors at any level): every line that leaves the
+ * bridge is masked, also when FFmpeg sends it in pieces. */
+TEST(log_masks_credentials)
+{
+	log_seen[0] = '\0';
+	capture_set_log(log_collect, NULL, CAPTURE_LOG_WARNING);
+	av_log(NULL, AV_LOG_ERROR, "Error when loading first segment '%s'\n",
+	       "http://alice:secret@127.0.0.1:9/seg0.ts?token=tk1");
+	av_log(NULL, AV_LOG_WARNING, "Opening 'rtsp://bob:pa/ss");
+	av_log(NULL, AV_LOG_WARNING, "@cam:554/live?passphrase=p4ss' for reading\n");
+	capture_set_log(NULL, NULL, CAPTURE_LOG_WARNING);
+	ASSERT(!strstr(log_seen, "secret"));
+	ASSERT(!strstr(log_seen, "tk1"));
+	ASSERT(!strstr(log_seen, "pa/ss"));
+	ASSERT(!strstr(log_seen, "p4ss"));
+	ASSERT(strstr(log_seen, "segment 'http://***@127.0.0.1:9/seg0.ts?token=***'"));
+	ASSERT(strstr(log_seen, "Opening 'rtsp://***@cam:554/live?passphrase=***' for reading"));
+}
+
 TEST(read_image_png_and_video)
 {
 	struct emo_image g = { 0 }, rgb = { 0 };
@@ -1433,6 +1455,7 @@ int main(int argc, char **argv)
 	RUN(http_short_live_backs_off);
 	RUN(hls_live_long_segments);
 	RUN(log_routed_to_callback);
+	RUN(log_masks_credentials);
 	RUN(read_image_png_and_video);
 	RUN(write_png_roundtrip);
 	server_stop();

@@ -2,8 +2,11 @@
  * record timeline, final line and SVG well-formedness. */
 #include <ctype.h>
 #include <fcntl.h>
+#include <errno.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1137,6 +1140,100 @@ TEST(end_to_end_with_summary)
 	summary_free(s);
 	track_free(tr);
 }
+/* /dev/full: every line fails and says so, not only the first (a glibc
+ * line-buffered stream reports the first failure and then returns success,
+ * with only ferror() set). */
+TEST(every_lost_line_is_reported)
+{
+	struct report_health h;
+	struct report *r;
+
+	if (access("/dev/full", W_OK))
+		SKIP("no /dev/full");
+	r = report_open(&(struct report_opts){.format = REPORT_NDJSON, .path = "/dev/full"}, NULL);
+	ASSERT(r);
+	fill_snapshot(&snap, 1);
+	snap.n_alerts = 0; /* one line per emit */
+	for (int i = 0; i < 5; i++) {
+		int rc = report_emit(r, &snap);
+
+		if (rc != EMO_EIO)
+			report_close(r);
+		ASSERT_EQ(rc, EMO_EIO);
+	}
+	report_health(r, &h);
+	report_close(r);
+	ASSERT(h.failing);
+	ASSERT_EQ(h.error, ENOSPC);
+	ASSERT_EQ(h.lost, 5);
+	ASSERT_EQ(h.lost_total, 5);
+}
+
+/* Lines into a file that fills up: RLIMIT_FSIZE with SIGXFSZ ignored makes
+ * write(2) stop at the limit (a short write, then EFBIG), a disk that fills
+ * up, deterministically. fd is where the sink writes (a file opened with
+ * or without O_APPEND, as stdout). Returns -1 when the file ever held a
+ * torn line or the counts disagree, else the lines in the file. */
+static int fill_up(const char *path, int append, struct report_health *h)
+{
+	struct rlimit old, lim;
+	struct report *r;
+	int saved, fd, ok = 0, bad = 0, n = 0;
+	char line[4096];
+	const char *p;
+	void (*old_xfsz)(int);
+
+	fflush(stdout);
+	unlink(path);
+	saved = dup(1);
+	fd = open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0600);
+	if (saved < 0 || fd < 0 || dup2(fd, 1) < 0 || getrlimit(RLIMIT_FSIZE, &old))
+		return -1;
+	close(fd);
+	r = report_open(&(struct report_opts){.format = REPORT_NDJSON}, NULL);
+	lim = old;
+	lim.rlim_cur = 2500; /* about 3 lines */
+	old_xfsz = signal(SIGXFSZ, SIG_IGN);
+	setrlimit(RLIMIT_FSIZE, &lim);
+	for (int i = 0; r && i < 8; i++) {
+		int rc = report_emit(r, &snap);
+
+		ok += rc == EMO_OK;
+		bad += rc == EMO_EIO;
+	}
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, old_xfsz);
+	/* the disk has room again: the next line goes through */
+	if (!r || ok < 1 || bad < 1 || report_emit(r, &snap) != EMO_OK)
+		n = -1;
+	report_health(r, h);
+	report_close(r);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	if (n < 0 || h->lost != bad || h->lost_total != bad || h->failing || h->error != EFBIG)
+		return -1;
+	p = slurp(path);
+	if (!*p || p[strlen(p) - 1] != '\n')
+		return -1;
+	while (next_line(&p, line, sizeof(line))) {
+		if (!json_line_ok(line))
+			return -1;
+		n++;
+	}
+	return n == ok + 1 ? n : -1;
+}
+
+TEST(full_disk_leaves_no_torn_line)
+{
+	struct report_health h;
+
+	fill_snapshot(&snap, 1);
+	snap.n_alerts = 0;
+	ASSERT(fill_up(tmp_path("full-append.ndjson"), 1, &h) >= 2); /* --log, >> file */
+	ASSERT(fill_up(tmp_path("full-trunc.ndjson"), 0, &h) >= 2);  /* > file */
+}
+
 
 static void cleanup(void)
 {
@@ -1171,6 +1268,8 @@ int main(int argc, char **argv)
 	RUN(record_timeline);
 	RUN(reopen_after_rename);
 	RUN(open_errors_and_write_errors);
+	RUN(every_lost_line_is_reported);
+	RUN(full_disk_leaves_no_torn_line);
 	RUN(svg_well_formed);
 	RUN(svg_empty_and_errors);
 	RUN(end_to_end_with_summary);

@@ -189,7 +189,9 @@ int config_check(const struct emo_config *cfg, struct emo_err *err);
 int config_default_path(char *buf, size_t len);
 
 /* Write *cfg as a commented YAML file that config_load() reads back to the
- * same values. Returns EMO_OK or EMO_EIO. */
+ * same values, but for the credentials of an URL (user:password@, token=
+ * and other secret query values: see emo_redact_url()), written as ***.
+ * Returns EMO_OK or EMO_EIO. */
 int config_dump(const struct emo_config *cfg, FILE *f);
 /* Write the schema as a table for people (--help-config). */
 void config_print_schema(FILE *f);

@@ -41,10 +41,23 @@ const char *emo_strerror(int code);
 int emo_seterr(struct emo_err *err, int code, const char *file, int line, int col,
 	       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* Copy a video source into buf as it may be shown or written: the
- * user:password@ of an URL becomes ***@ (the last '@' before the path, so a
- * password holding '@' is masked whole); anything else is copied as is. */
+/* Copy a video source into buf as it may be shown or written (buf, size
+ * len, always terminated, truncated when short): an URL's userinfo
+ * (user:password@) becomes ***@ however the password is written: it may
+ * hold '@', '/', '?' or '#' raw, as the userinfo ends at the last '@'
+ * followed by a host[:port] (name, IPv4, [IPv6]), except an '@' in the
+ * query or fragment after such a host (or after a host right after
+ * "://": "http://cam/x?to=a@b" is kept whole). The values of query (and fragment)
+ * keys that carry secrets become *** too, the key kept: token, password,
+ * passwd, pass, pwd, passphrase (SRT), key, secret, auth, sig, signature,
+ * apikey, psk, code, credential(s), in any case, also as the last word of a
+ * longer key (access_token, api_key, X-Amz-Signature, client_secret).
+ * Anything else is copied as is; masking a masked source changes nothing. */
 void emo_redact_url(const char *src, char *buf, unsigned long len);
+
+/* The same for free text (a log message): every scheme:// URL in it, each
+ * ending at a blank, a quote, < or >, is masked like a source. */
+void emo_redact_text(const char *src, char *buf, unsigned long len);
 
 /* Format "file:line:col: msg" (parts present only when known) into buf. */
 void emo_err_format(const struct emo_err *err, char *buf, unsigned long len);

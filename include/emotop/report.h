@@ -3,7 +3,9 @@
  * chart of the class mood over the session.
  *
  * Every line is written whole and flushed (a reader never sees half a
- * record). Numbers use fixed precision and '.' whatever the locale. Strings
+ * record): with one write(2) per line, not stdio; when the write fails part
+ * way through a regular file (disk full, EFBIG), the file is cut back to the
+ * end of the previous line, so it never keeps a torn line. Numbers use fixed precision and '.' whatever the locale. Strings
  * are escaped for their format (JSON per RFC 8259, UTF-8 kept and invalid
  * bytes replaced by U+FFFD; CSV quoted per RFC 4180; text quoted with
  * control characters escaped), so a hostile name cannot break a line.
@@ -70,7 +72,9 @@ struct report *report_open(const struct report_opts *o, struct emo_err *err);
 void report_close(struct report *r);
 
 /* Write the lines for snapshot s (see the kinds above). Returns EMO_OK,
- * EMO_EINVAL, or EMO_EIO when the write failed (e.g. disk full). */
+ * EMO_EINVAL, or EMO_EIO when a line could not be written (e.g. disk full,
+ * a closed pipe: errno and report_health() say which); every failed line
+ * returns EMO_EIO, not only the first. */
 int report_emit(struct report *r, const struct summary *s);
 
 /* Write the final session line for totals tot at snapshot s. */
@@ -83,6 +87,21 @@ int report_reopen(struct report *r);
 
 /* The path written to ("-" for stdout). */
 const char *report_path(const struct report *r);
+
+/* Lines lost to write errors. An episode of loss begins with a line that
+ * could not be written whole and ends when a later line is written whole:
+ * the output recovered. */
+struct report_health {
+	int failing;          /* in an episode: the last line was lost */
+	int error;            /* errno of the episode's first lost line (EPIPE:
+			       * a closed pipe, ENOSPC, EFBIG, ...) */
+	long long lost;       /* lines lost in the episode going on, or in the
+			       * last one once it ended */
+	long long lost_total; /* lines lost since report_open() */
+};
+
+/* Copy r's loss bookkeeping into *h (all zero for NULL). */
+void report_health(const struct report *r, struct report_health *h);
 
 /* Write an SVG chart of the session history: the 7 mean probabilities and
  * the negative share (dashed) over time, axes, labels and legend; title is

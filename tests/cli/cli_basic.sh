@@ -48,7 +48,14 @@ contains "--format applied" "$T/out" "format: csv"
 contains "--per-student applied" "$T/out" "per_student: true"
 contains "--min-face applied" "$T/out" "min_face: 40"
 contains "--set applied" "$T/out" "ttl: 3"
-contains "--source applied" "$T/out" 'source: "rtsp://user:pw@cam/1"'
+contains "--source applied, credentials masked" "$T/out" 'source: "rtsp://***@cam/1"'
+lacks "--dump-config: no password" "$T/out" "pw@"
+expect_rc "dump of a source with secrets" 0 "$EMOTOP" --dump-config \
+	'rtsp://admin:pa/ss#w?rd@[fe80::1]:554/live?token=t0k3n&channel=2'
+contains "--dump-config masks userinfo and token" "$T/out" \
+	'source: "rtsp://***@[fe80::1]:554/live?token=***&channel=2"'
+lacks "--dump-config: no password part" "$T/out" "ss#w"
+lacks "--dump-config: no token" "$T/out" "t0k3n"
 expect_rc "positional source" 0 "$EMOTOP" --dump-config some/file.mp4
 contains "positional source applied" "$T/out" 'source: "some/file.mp4"'
 

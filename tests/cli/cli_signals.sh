@@ -1,7 +1,46 @@
 #!/bin/sh
 # cli_signals.sh - SIGTERM/SIGINT: final session summary and exit 0;
-# SIGHUP: the --log file is reopened (logrotate: mv, HUP, new file).
+# SIGHUP: the --log file is reopened (logrotate: mv, HUP, new file); a stop
+# during start-up (source open, the start of main) writes the final line too.
 . "$(dirname "$0")/cli_lib.inc"
+
+# A stop during start-up ends like any other: exit 0 and the final line.
+# While the source opens: a fifo nobody writes blocks the open.
+mkfifo "$T/never"
+"$EMOTOP" --headless --format ndjson "$T/never" >"$T/open.out" 2>"$T/open.err" &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid
+rc=$?
+[ $rc -eq 0 ] && ok "SIGTERM while the source opens: exit 0" \
+	|| no "SIGTERM while the source opens: exit 0" "exit $rc" "$(cat "$T/open.err")"
+[ "$(tail -n 1 "$T/open.out" | grep -c '"type":"final"')" -eq 1 ] && ok "SIGTERM while the source opens: final line" \
+	|| no "SIGTERM while the source opens: final line" "$(tail -c 300 "$T/open.out")"
+# At the very start of main: the signal sent the moment exec is done, held
+# back (blocked, as a parent may leave it) until emotop has its handler;
+# before, it was never seen (a handler installed late, the mask never
+# opened) or killed emotop with 143.
+py_check "SIGTERM at start-up: exit 0 and the final line" "$(cat "$T/early.err" 2>/dev/null)" \
+	"$EMOTOP" "$T" <<'PY'
+import signal, subprocess, sys
+emotop, tmp = sys.argv[1], sys.argv[2]
+with open(tmp + "/early.out", "w") as out, open(tmp + "/early.err", "w") as err:
+    p = subprocess.Popen([emotop, "--demo", "--headless", "--format", "ndjson", "--duration", "600"],
+                         stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                         preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM}))
+    p.send_signal(signal.SIGTERM)
+    try:
+        rc = p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        print("still running after 60 s")
+        sys.exit(1)
+lines = open(tmp + "/early.out").read().splitlines()
+if rc != 0 or not lines or '"type":"final"' not in lines[-1]:
+    print("exit", rc, "last line:", lines[-1:] if lines else "(none)")
+    sys.exit(1)
+PY
 
 if ! have_ffmpeg; then
 	skip "ffmpeg CLI not installed: cannot make test videos"
