@@ -799,7 +799,9 @@ TEST(galleries_faces_found)
 		int n, k = layout[g][2] * layout[g][3];
 		ASSERT(image_new(&img, layout[g][0], layout[g][1]) == 0);
 		for (int i = 0; i < k; i++)
-			tiles[i] = set.px + (size_t)((i * 97 + (int)g * 31) % set.n) * 48 * 48;
+			for (int j = i * 97 + (int)g * 31;; j++) /* faces only */
+				if (dt_fer_face_like(tiles[i] = set.px + (size_t)(j % set.n) * 48 * 48))
+					break;
 		dt_gallery_draw(&img, bg.px ? &bg : NULL, tiles, layout[g][2], layout[g][3], gt);
 		n = detect_run(d, &img, f, 128);
 		ASSERT(n >= 0);
@@ -921,7 +923,9 @@ TEST(no_oversized_gallery_boxes)
 		int n;
 		ASSERT(image_new(&img, 1920, 1080) == 0);
 		for (int i = 0; i < 25; i++)
-			tiles[i] = set.px + (size_t)((g * 25 + i) * 17 % set.n) * 48 * 48;
+			for (int j = (g * 25 + i) * 17;; j++) /* faces only */
+				if (dt_fer_face_like(tiles[i] = set.px + (size_t)(j % set.n) * 48 * 48))
+					break;
 		dt_gallery_draw(&img, NULL, tiles, 5, 5, gt);
 		n = detect_run(d, &img, f, 256);
 		ASSERT(n >= 0);

@@ -224,23 +224,36 @@ static void dt_background(const struct dt_data *d, int neg_lo, int neg_n, struct
 	free(src.px);
 }
 
-/* A random FER2013 face that is not blank: the splits hold a few uniform
- * images (11 in train, 2 in test with a standard deviation below 5 grey
- * levels) with no face to find; galleries and verifier-data's pasted
- * faces skip them. */
+int dt_fer_face_like(const uint8_t *px)
+{
+	int hist[256] = {0}, mode = 0, flat = 0;
+	double sum = 0, sum2 = 0;
+
+	for (int i = 0; i < FER_SIZE * FER_SIZE; i++) {
+		hist[px[i]]++;
+		sum += px[i];
+		sum2 += (double)px[i] * px[i];
+	}
+	sum /= FER_SIZE * FER_SIZE;
+	if (sum2 / (FER_SIZE * FER_SIZE) - sum * sum < 25.0)
+		return 0;
+	for (int v = 1; v < 256; v++)
+		if (hist[v] > hist[mode])
+			mode = v;
+	for (int v = mode - 3; v <= mode + 3; v++)
+		flat += v >= 0 && v < 256 ? hist[v] : 0;
+	return flat * 10 < FER_SIZE * FER_SIZE * 6;
+}
+
+/* A random FER2013 image that is a face (dt_fer_face_like): galleries and
+ * verifier-data's pasted faces skip the rest. */
 const uint8_t *dt_fer_pick(const struct fer_set *fer, uint64_t *r)
 {
 	const uint8_t *px = fer->px;
 
 	for (int tries = 0; tries < 16; tries++) {
-		double sum = 0, sum2 = 0;
 		px = fer->px + (size_t)dt_int(r, fer->n) * FER_SIZE * FER_SIZE;
-		for (int i = 0; i < FER_SIZE * FER_SIZE; i++) {
-			sum += px[i];
-			sum2 += (double)px[i] * px[i];
-		}
-		sum /= FER_SIZE * FER_SIZE;
-		if (sum2 / (FER_SIZE * FER_SIZE) - sum * sum >= 25.0)
+		if (dt_fer_face_like(px))
 			break;
 	}
 	return px;

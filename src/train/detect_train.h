@@ -81,6 +81,12 @@ void dt_gallery_draw(struct emo_image *out, const struct emo_image *bg, const ui
 /* The face box of a 48x48 FER2013 face, as the detector is trained to
  * draw it (WIDER convention: taller than the 48x48 image). */
 void dt_fer_box(float *cx, float *cy, float *w, float *h);
+/* Is a 48x48 FER2013 image a face at all? FER2013 holds a few that are
+ * not (blank or nearly black frames, a warning-sign icon): those with a
+ * standard deviation under 5 grey levels or with 60 % of their pixels
+ * within 3 levels of the commonest one (the test split's real faces reach
+ * 52 % at most). Galleries leave them out. */
+int dt_fer_face_like(const uint8_t *px);
 
 struct dt_evres {
 	float thr;              /* score threshold at the false-alarm budget */
