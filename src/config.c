@@ -59,6 +59,9 @@ static const struct config_key config_table[] = {
 	{"capture.reconnect", CONFIG_T_ENUM, 0, 0, "auto", "",
 	 "reopen a failed or ended source with backoff (auto: live streams and devices)",
 	 "auto|never|always", OFF(capture.reconnect), 0},
+	{"capture.down_alert", CONFIG_T_FLOAT, 0, 86400, "30", "s",
+	 "fire the alert source_down when the source has not been up for this long (0: off)", NULL,
+	 OFF(capture.down_alert), 0},
 
 	{"detector.min_face", CONFIG_T_INT, 8, 4096, "20", "px",
 	 "smallest face to look for", NULL, OFF(detector.min_face), 0},
@@ -109,7 +112,7 @@ static const struct config_key config_table[] = {
 	 "length of the rolling class summary", NULL, OFF(summary.window), 0},
 
 	{"alerts", CONFIG_T_ALERTS, 0, CONFIG_MAX_ALERTS, "[]", "",
-	 "rules {name, condition: \"negative > 0.5\" | emotion: E, above|below: P, for: S}",
+	 "rules {name, condition: \"negative_share > 0.3\" | emotion: E, above|below: P, for: S}",
 	 NULL, OFF(alerts), 0},
 
 	{"output.mode", CONFIG_T_ENUM, 0, 0, "auto", "",
@@ -784,8 +787,10 @@ static int walk_seats(struct walk *w, const yaml_node_t *seq)
 /* Parse "metric op number" into *a. Returns 0 or -1 with msg. */
 static int parse_metric(const char *s, int *metric)
 {
-	if (!strcmp(s, "negative"))
+	if (!strcmp(s, "negative_share"))
 		*metric = CONFIG_METRIC_NEGATIVE;
+	else if (!strcmp(s, "valence"))
+		*metric = CONFIG_METRIC_VALENCE;
 	else if (!strcmp(s, "faces"))
 		*metric = CONFIG_METRIC_FACES;
 	else if ((*metric = emo_class_from_name(s)) < 0)
@@ -795,8 +800,16 @@ static int parse_metric(const char *s, int *metric)
 
 static int metric_ok(int metric, double th)
 {
-	return metric == CONFIG_METRIC_FACES ? th >= 0 && th <= 100000 : th >= 0 && th <= 1;
+	return metric == CONFIG_METRIC_FACES	   ? th >= 0 && th <= 100000
+	       : metric == CONFIG_METRIC_VALENCE ? th >= -1 && th <= 1
+						 : th >= 0 && th <= 1;
 }
+
+/* The old metric "negative" (the probability mass on the four negative
+ * classes, about 0.5 for any unsure face) is gone: say what replaced it. */
+static const char negative_gone[] =
+	"'negative' is now 'negative_share' (the share of faces that look clearly negative, "
+	"e.g. \"negative_share > 0.3\") or 'valence' (-1..1, neutral 0)";
 
 static int parse_condition(const char *s, struct config_alert *a, char *msg, size_t len)
 {
@@ -806,12 +819,16 @@ static int parse_condition(const char *s, struct config_alert *a, char *msg, siz
 	int i;
 
 	if (sscanf(s, " %31[a-z_] %3[<>=] %63s %1s", metric, op, num, extra) != 3) {
-		snprintf(msg, len, "expected \"METRIC OP NUMBER\" such as \"negative > 0.5\", got \"%.60s\"", s);
+		snprintf(msg, len, "expected \"METRIC OP NUMBER\" such as \"negative_share > 0.3\", got \"%.60s\"", s);
+		return -1;
+	}
+	if (!strcmp(metric, "negative")) {
+		snprintf(msg, len, "%s", negative_gone);
 		return -1;
 	}
 	if (parse_metric(metric, &a->metric)) {
-		snprintf(msg, len, "unknown metric '%s' (negative, faces, or an emotion: angry, "
-			 "disgust, fear, happy, sad, surprise, neutral)", metric);
+		snprintf(msg, len, "unknown metric '%s' (negative_share, valence, faces, or an emotion: "
+			 "angry, disgust, fear, happy, sad, surprise, neutral)", metric);
 		return -1;
 	}
 	for (i = 0; i < 2 && strcmp(op, ops[i]); i++)
@@ -823,7 +840,9 @@ static int parse_condition(const char *s, struct config_alert *a, char *msg, siz
 	a->op = i;
 	if (parse_double(num, &th) || !metric_ok(a->metric, th)) {
 		snprintf(msg, len, "bad threshold '%s' (%s)", num,
-			 a->metric == CONFIG_METRIC_FACES ? "a face count" : "a share from 0 to 1");
+			 a->metric == CONFIG_METRIC_FACES     ? "a face count"
+			 : a->metric == CONFIG_METRIC_VALENCE ? "a valence from -1 to 1"
+							      : "a share from 0 to 1");
 		return -1;
 	}
 	a->threshold = (float)th;
@@ -898,13 +917,16 @@ static int walk_alerts(struct walk *w, const yaml_node_t *seq)
 		if (!emo)
 			return node_err(w, m, "%s: missing 'condition' (or 'emotion' with "
 					"'above'/'below')", where);
+		if (!strcmp(scalar(emo), "negative"))
+			return node_err(w, emo, "%s.emotion: %s", where, negative_gone);
 		if (parse_metric(scalar(emo), &a->metric))
 			return node_err(w, emo, "%s.emotion: unknown emotion '%s' (angry, disgust, "
-					"fear, happy, sad, surprise, neutral, negative, faces)", where,
-					scalar(emo));
+					"fear, happy, sad, surprise, neutral, negative_share, valence, "
+					"faces)", where, scalar(emo));
 		if (!above == !below)
 			return node_err(w, m, "%s: give exactly one of 'above' and 'below'", where);
-		if ((rc = get_number(w, above ? above : below, above ? "above" : "below", 0,
+		if ((rc = get_number(w, above ? above : below, above ? "above" : "below",
+				     a->metric == CONFIG_METRIC_VALENCE ? -1 : 0,
 				     a->metric == CONFIG_METRIC_FACES ? 100000 : 1, &d)))
 			return rc;
 		a->op = above ? CONFIG_OP_GT : CONFIG_OP_LT;
@@ -1252,9 +1274,10 @@ static const char *enum_choice(const struct config_key *k, int idx, char *buf, s
 void config_alert_format(const struct config_alert *a, char *buf, size_t len)
 {
 	static const char *const ops[] = {">", "<"};
-	const char *m = a->metric == CONFIG_METRIC_NEGATIVE ? "negative"
-			: a->metric == CONFIG_METRIC_FACES  ? "faces"
-							    : emo_class_name(a->metric);
+	const char *m = a->metric == CONFIG_METRIC_NEGATIVE   ? "negative_share"
+			: a->metric == CONFIG_METRIC_VALENCE ? "valence"
+			: a->metric == CONFIG_METRIC_FACES   ? "faces"
+							     : emo_class_name(a->metric);
 	char th[40];
 
 	for (int prec = 6; prec <= 9; prec++) {

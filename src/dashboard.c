@@ -49,6 +49,7 @@ enum {
 	PAIR_ALERT,
 	PAIR_LABEL,
 	PAIR_KEY,
+	PAIR_UP,
 };
 
 struct dashboard {
@@ -415,6 +416,7 @@ static void init_colors(struct dashboard *d)
 	init_pair(PAIR_ALERT, COLOR_RED, bg);
 	init_pair(PAIR_LABEL, COLOR_CYAN, bg);
 	init_pair(PAIR_KEY, COLOR_BLACK, COLOR_CYAN);
+	init_pair(PAIR_UP, COLOR_GREEN, bg);
 }
 
 /* The help overlay: keep it the same as the DASHBOARD KEYS section of
@@ -438,8 +440,9 @@ static const char *const help_text[] = {
 	"^L           redraw the whole screen",
 	"",
 	"Stacked letters: A angry D disgust F fear H happy",
-	"S sad U surprise N neutral. Timeline: happy minus",
-	"negative share per bucket, coloured by its mood.",
+	"S sad U surprise N neutral. Negative: the share of",
+	"faces clearly negative. Timeline: the valence (-1..1)",
+	"per bucket, coloured by its mood.",
 };
 #define HELP_LINES ((int)(sizeof help_text / sizeof help_text[0]))
 
@@ -737,6 +740,8 @@ static int cmp_students(const struct dashboard *d, const struct summary_student 
 	case DASHBOARD_SORT_NEGATIVE:
 		if (a->negative != b->negative)
 			return a->negative > b->negative ? -1 : 1;
+		if (a->valence != b->valence) /* the least pleasant first */
+			return a->valence < b->valence ? -1 : 1;
 		break;
 	case DASHBOARD_SORT_SEEN:
 		if (a->last_seen != b->last_seen)
@@ -831,6 +836,21 @@ static void draw_header(struct dashboard *d, WINDOW *w)
 	if (d->paused)
 		end = cols - pw - 1;
 	layout_uptime(up, sizeof up, d->have_snap ? s->uptime : 0);
+	/* the source's state first: a dead feed must not look alive (not up:
+	 * reverse video, so it shows without colour too) */
+	if (d->have_snap) {
+		int up_now = st->source_state == SUMMARY_SOURCE_UP;
+
+		x = put_seg(d, w, 1, x, end, lab, " source ");
+		snprintf(b, sizeof b, up_now ? "%s" : " %s ", summary_source_state_name(st->source_state));
+		for (char *c = b; !up_now && *c; c++)
+			*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+		x = put_seg(d, w, 1, x, end,
+			    up_now ? A_BOLD | pair_attr(d, PAIR_UP)
+				   : A_BOLD | A_REVERSE | pair_attr(d, PAIR_ALERT),
+			    b);
+		x = put_seg(d, w, 1, x, end, lab, " ");
+	}
 	x = put_seg(d, w, 1, x, end, lab, " faces ");
 	snprintf(b, sizeof b, "%d", d->have_snap ? s->faces : 0);
 	x = put_seg(d, w, 1, x, end, val, b);
@@ -1012,13 +1032,13 @@ static void draw_class(struct dashboard *d, WINDOW *w)
 	}
 }
 
-/* Mood of a bucket on a -1..1 scale: happy minus negative share. NaN when
- * the bucket has no frame (a gap). */
+/* Mood of a bucket on a -1..1 scale: its valence. NaN when the bucket has
+ * no frame (a gap). */
 static float bucket_mood(const struct summary_point *p)
 {
 	if (p->frames <= 0 || p->faces <= 0)
 		return NAN;
-	return p->mean[EMO_HAPPY] - p->negative;
+	return p->valence;
 }
 
 static void draw_spark(struct dashboard *d, WINDOW *w, int y, int x, int width)
@@ -1053,10 +1073,14 @@ static void draw_mood(struct dashboard *d, WINDOW *w)
 	int dom = d->have_snap && informative(s->mean) ? s->dominant : -1;
 
 	/* title: mood and negative share */
-	if (dom >= 0)
-		snprintf(b, sizeof b, " MOOD %s %.0f%%  negative %.0f%%", class_label(dom),
-			 100.0 * s->confidence, 100.0 * s->negative);
-	else
+	if (dom >= 0) {
+		/* the valence when there is room for it */
+		snprintf(b, sizeof b, " MOOD %s %.0f%%  negative %.0f%%  valence %+.2f", class_label(dom),
+			 100.0 * s->confidence, 100.0 * s->negative, s->valence);
+		if (layout_str_width(b) > cols)
+			snprintf(b, sizeof b, " MOOD %s %.0f%%  negative %.0f%%", class_label(dom),
+				 100.0 * s->confidence, 100.0 * s->negative);
+	} else
 		snprintf(b, sizeof b, " MOOD -  negative -");
 	title_bar(d, w, 0, b);
 	y = 1;

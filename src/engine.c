@@ -51,6 +51,8 @@ int engine_rules(const struct emo_config *cfg, struct summary_rule *out)
 			r->metric = SUMMARY_METRIC_NEGATIVE;
 		} else if (a->metric == CONFIG_METRIC_FACES) {
 			r->metric = SUMMARY_METRIC_FACES;
+		} else if (a->metric == CONFIG_METRIC_VALENCE) {
+			r->metric = SUMMARY_METRIC_VALENCE;
 		} else {
 			r->metric = SUMMARY_METRIC_EMOTION;
 			r->emotion = a->metric;
@@ -105,6 +107,7 @@ struct engine *engine_new(const struct emo_config *cfg, struct emo_err *err)
 		double want = ceil(cfg->summary.window * cfg->fps * 1.1) + 16;
 		so.window_cap = want > 8192 ? (int)fmin(want, 1 << 24) : 0;
 	}
+	so.source_down = cfg->capture.down_alert;
 	so.n_rules = engine_rules(cfg, rules);
 	so.rules = rules;
 	if (!(e->sum = summary_new(&so, err))) {

@@ -234,8 +234,11 @@ static void format(const struct metrics *m, const struct summary *s, struct buf 
 			sample(b, m, "emotop_emotion_share", "emotion", emo_class_name(c), NULL, NULL,
 			       s->mean[c]);
 		family(b, "emotop_negative_share", "gauge",
-		       "Share of angry, disgust, fear and sad over the rolling window (0..1).");
+		       "Share of the faces that look clearly negative over the rolling window (0..1).");
 		sample(b, m, "emotop_negative_share", NULL, NULL, NULL, NULL, s->negative);
+		family(b, "emotop_valence", "gauge",
+		       "Mean valence of the faces over the rolling window (-1..1, neutral 0).");
+		sample(b, m, "emotop_valence", NULL, NULL, NULL, NULL, s->valence);
 	}
 	family(b, "emotop_frames_total", "counter", "Frames analysed since start.");
 	sample(b, m, "emotop_frames_total", NULL, NULL, NULL, NULL, (double)st->frames_analysed);
@@ -249,15 +252,20 @@ static void format(const struct metrics *m, const struct summary *s, struct buf 
 			       stage_ms[i] / 1e3);
 	family(b, "emotop_source_up", "gauge", "1 while the video source is open, else 0.");
 	sample(b, m, "emotop_source_up", NULL, NULL, NULL, NULL, st->source_up ? 1 : 0);
+	family(b, "emotop_source_state", "gauge",
+	       "1 for the state the video source is in (up, reconnecting, lost, ended), else 0.");
+	for (int i = 0; i < SUMMARY_SOURCE_STATES; i++)
+		sample(b, m, "emotop_source_state", "state", summary_source_state_name(i), NULL, NULL,
+		       st->source_state == i ? 1 : 0);
 	family(b, "emotop_reconnects_total", "counter", "Reopenings of the video source after a failure.");
 	sample(b, m, "emotop_reconnects_total", NULL, NULL, NULL, NULL, (double)st->reconnects);
 	family(b, "emotop_alerts_total", "counter", "Alerts fired by each configured rule.");
-	for (int i = 0; i < s->n_rules && i < SUMMARY_MAX_RULES; i++) {
+	for (int i = 0; i < s->n_rules && i < SUMMARY_MAX_RULES + 1; i++) {
 		long long n = 0;
 
 		if (rule_seen(s, i))
 			continue;
-		for (int k = i; k < s->n_rules && k < SUMMARY_MAX_RULES; k++)
+		for (int k = i; k < s->n_rules && k < SUMMARY_MAX_RULES + 1; k++)
 			if (!strcmp(s->rules[k].rule, s->rules[i].rule))
 				n += s->rules[k].fired;
 		sample(b, m, "emotop_alerts_total", "rule", s->rules[i].rule, NULL, NULL, (double)n);
@@ -281,11 +289,17 @@ static void format(const struct metrics *m, const struct summary *s, struct buf 
 			sample(b, m, "emotop_student_emotion_share", "student", s->students[i].name,
 			       "emotion", emo_class_name(c), s->students[i].probs[c]);
 	family(b, "emotop_student_negative_share", "gauge",
-	       "Share of the negative expressions for the named student (0..1).");
+	       "1 when the named student's expression looks clearly negative, else 0.");
 	for (int i = 0; i < s->n_students; i++)
 		if (student_shown(s, i))
 			sample(b, m, "emotop_student_negative_share", "student", s->students[i].name, NULL,
 			       NULL, s->students[i].negative);
+	family(b, "emotop_student_valence", "gauge",
+	       "Valence of the named student's expression (-1..1, neutral 0).");
+	for (int i = 0; i < s->n_students; i++)
+		if (student_shown(s, i))
+			sample(b, m, "emotop_student_valence", "student", s->students[i].name, NULL,
+			       NULL, s->students[i].valence);
 }
 
 size_t metrics_format(const struct metrics *m, const struct summary *s, char *buf, size_t len)

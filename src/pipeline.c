@@ -4,7 +4,10 @@
  *
  * Clock: files read as fast as possible run on media time, so the lines of
  * a file do not depend on the machine's speed; live sources and --realtime
- * run on the monotonic wall clock. Report lines fall at start + k * interval.
+ * run on the monotonic wall clock (seconds since start; the lines add the
+ * Unix time at start, summary_stats.clock_offset, to say the time of day).
+ * Report lines fall at start + k * interval; alert lines and changes of the
+ * source's state go out when they happen.
  */
 #include <errno.h>
 #include <math.h>
@@ -26,6 +29,11 @@
 #include "pipeline.h"
 
 #define DEMO_HEADLESS_S 60 /* a headless "demo" run is this long unless --duration */
+/* A live source that has delivered no frame for this long (or for 3 of its
+ * frame intervals, or 2.5 analysis periods, when longer) is not up: it is
+ * said to be reconnecting even before the capture's own timeout gives up on
+ * the connection. */
+#define PIPELINE_STALL_S 2.0
 
 struct run {
 	const struct pipeline_opts *o;
@@ -35,22 +43,23 @@ struct run {
 	struct capture *cap;
 	struct engine *eng;
 	int classify;                 /* engine has a classifier */
-	struct report *out, *log, *rec;
-	FILE *flog;                   /* faces-only log (no classifier) */
+	struct report *out, *log, *rec; /* faces-only sinks without a classifier */
 	int fmt;                      /* enum config_format */
-	int header_out, header_log;   /* faces-only CSV headers written */
 	struct dashboard *dash;
 	struct summary *snap;
 	struct summary_stats stats;
 	char source[CONFIG_PATH_MAX];
 	/* timing */
-	int media_clock;
+	int media_clock, live;
 	double wall0, t_start, t_last, t_emit, next_report;
+	double epoch0;                /* Unix time at wall0: live times are wall0-based */
+	double media_last;            /* media time of the latest frame (files), else NAN */
+	double frame_tw;              /* wall0-based time the latest frame arrived */
+	int src_state;                /* enum summary_source_state, as last said */
 	int have_frame;
 	long long analysed, lines;
 	double lat_sum_capture, lat_sum_detect, lat_sum_classify;
 	long long lat_n;
-	int last_faces, max_faces;
 	long long face_frames;
 	/* --annotate */
 	struct emo_image shot;
@@ -60,6 +69,7 @@ struct run {
 	struct metrics *metrics;      /* --metrics-file, NULL when none */
 	int metrics_failing;          /* the last metrics write failed (said once) */
 	int out_failing, log_failing, rec_failing; /* what was said of each sink */
+	long long alerts_said;        /* alerts written to the sinks so far */
 };
 
 static double mono_s(void)
@@ -115,34 +125,6 @@ static const char *faces_only_why(const struct emo_config *cfg)
 	return strcmp(cfg->classifier.model, "none") ? "no classifier model" : "classifier off";
 }
 
-static int faces_line(FILE *f, const struct emo_config *cfg, int fmt, int *header, const char *type,
-		      double t, int faces)
-{
-	const char *what = strcmp(type, "final") ? "faces" : "max_faces";
-	const char *no_model = faces_only_why(cfg);
-
-	if (!f)
-		return 0;
-	switch (fmt) {
-	case CONFIG_FORMAT_NDJSON:
-		fprintf(f, "{\"type\":\"%s\",\"time\":%.3f,\"%s\":%d,\"emotions\":null,"
-			   "\"status\":\"%s\"}\n", type, t, what, faces, no_model);
-		break;
-	case CONFIG_FORMAT_CSV:
-		if (!*header) {
-			fputs("type,time,faces,status\n", f);
-			*header = 1;
-		}
-		fprintf(f, "%s,%.3f,%d,%s\n", type, t, faces, no_model);
-		break;
-	default:
-		fprintf(f, "%.3f %s%s %d emotions none (%s)\n", t, strcmp(type, "final") ? "" : "final ",
-			what, faces, no_model);
-		break;
-	}
-	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
-}
-
 /* ---- sinks ------------------------------------------------------------- */
 
 static int open_sink(struct run *r, struct report **out, const char *path, int kind, int fmt)
@@ -156,6 +138,7 @@ static int open_sink(struct run *r, struct report **out, const char *path, int k
 	ro.path = path;
 	ro.aggregate_only = r->cfg->output.aggregate_only;
 	ro.students = r->cfg->output.per_student && !r->cfg->output.aggregate_only;
+	ro.faces_only = r->classify ? NULL : faces_only_why(r->cfg);
 	memset(&err, 0, sizeof(err));
 	if (!(*out = report_open(&ro, &err))) {
 		char msg[900];
@@ -195,11 +178,11 @@ static int open_outputs(struct run *r)
 
 	if (cfg->output.metrics_file[0] && open_metrics(r))
 		return -1;
+	if (!r->dashboard && open_sink(r, &r->out, "-", REPORT_SUMMARY, r->fmt))
+		return -1;
+	if (cfg->output.log[0] && open_sink(r, &r->log, cfg->output.log, REPORT_SUMMARY, r->fmt))
+		return -1;
 	if (r->classify) {
-		if (!r->dashboard && open_sink(r, &r->out, "-", REPORT_SUMMARY, r->fmt))
-			return -1;
-		if (cfg->output.log[0] && open_sink(r, &r->log, cfg->output.log, REPORT_SUMMARY, r->fmt))
-			return -1;
 		if (cfg->output.record[0]) {
 			int rf = report_format_from_path(cfg->output.record);
 
@@ -209,14 +192,6 @@ static int open_outputs(struct run *r)
 		}
 		return 0;
 	}
-	if (cfg->output.log[0] && !(r->flog = fopen(cfg->output.log, "a"))) {
-		say(r, 0, "cannot open output: %s: %s", cfg->output.log, strerror(errno));
-		return -1;
-	}
-	/* CSV headers once per file, also across runs appending to it */
-	r->header_out = !r->dashboard && !report_csv_needs_header(stdout);
-	if (r->flog)
-		r->header_log = !report_csv_needs_header(r->flog);
 	if (cfg->output.record[0] || cfg->output.report_svg[0])
 		say(r, 1, "%s: no --record timeline or SVG report is written", faces_only_why(cfg));
 	return 0;
@@ -224,18 +199,9 @@ static int open_outputs(struct run *r)
 
 static void reopen_logs(struct run *r)
 {
-	if (r->log && report_reopen(r->log))
+	if (r->log && report_reopen(r->log)) {
 		say(r, 0, "cannot reopen %s: %s", r->cfg->output.log, strerror(errno));
-	if (r->flog) {
-		FILE *f = fopen(r->cfg->output.log, "a");
-
-		if (!f) {
-			say(r, 0, "cannot reopen %s: %s", r->cfg->output.log, strerror(errno));
-			return;
-		}
-		fclose(r->flog);
-		r->flog = f;
-		r->header_log = !report_csv_needs_header(f);
+		return;
 	}
 	say(r, 2, "reopened %s", r->cfg->output.log);
 }
@@ -332,8 +298,11 @@ static void fill_stats(struct run *r, double elapsed_wall)
 	snprintf(r->stats.source, sizeof(r->stats.source), "%.*s", (int)sizeof(r->stats.source) - 1, r->source);
 	r->stats.width = cs.width;
 	r->stats.height = cs.height;
-	r->stats.source_up = cs.connected;
+	r->stats.source_up = r->src_state == SUMMARY_SOURCE_UP && cs.connected;
 	r->stats.reconnects = cs.reconnects;
+	r->stats.clock = r->media_clock ? SUMMARY_CLOCK_MEDIA : SUMMARY_CLOCK_WALL;
+	r->stats.clock_offset = r->epoch0;
+	r->stats.media_time = r->media_last;
 	summary_set_stats(engine_summary(r->eng), &r->stats);
 }
 
@@ -342,18 +311,6 @@ static void snapshot(struct run *r, double now)
 	summary_snapshot(engine_summary(r->eng), now, r->snap);
 	if (r->cfg->output.aggregate_only)
 		r->snap->n_students = 0; /* nothing per person reaches any view */
-}
-
-/* A line to standard output failed with errno err (taken at once, before
- * other writes change errno): a closed pipe (a reader such as head is done)
- * is no error, anything else is said and makes the exit status 6. */
-static void stdout_failed(struct run *r, int err)
-{
-	r->stdout_dead = 1;
-	if (err == EPIPE)
-		return;
-	say(r, 0, "cannot write to standard output: %s", strerror(err));
-	r->write_failed = 1;
 }
 
 /* Replace the metrics file with the figures at now; final: emotop stops, so
@@ -406,6 +363,32 @@ static int watch_sink(struct run *r, struct report *s, const char *name, int *fa
 
 static const char *stdout_name = "standard output";
 
+/* Alerts go out as they fire, not at the next interval: after each
+ * analysed frame, the new ones to stdout and the log. Returns -1 when
+ * stdout is gone (a closed pipe). */
+static int emit_alerts(struct run *r, double now)
+{
+	struct summary_totals tot;
+	int rc = 0;
+
+	if (!r->out && !r->log)
+		return 0;
+	summary_totals(engine_summary(r->eng), &tot);
+	if (tot.alerts == r->alerts_said)
+		return 0;
+	r->alerts_said = tot.alerts;
+	snapshot(r, now);
+	if (r->out) {
+		report_alerts(r->out, r->snap);
+		rc = watch_sink(r, r->out, stdout_name, &r->out_failing);
+	}
+	if (r->log) {
+		report_alerts(r->log, r->snap);
+		watch_sink(r, r->log, r->cfg->output.log, &r->log_failing);
+	}
+	return rc;
+}
+
 /* Returns -1 when stdout is gone (a closed pipe) or a write to it failed. */
 static int emit(struct run *r, double now)
 {
@@ -413,32 +396,69 @@ static int emit(struct run *r, double now)
 
 	r->t_emit = now;
 	fill_stats(r, mono_s() - r->wall0);
-	if (!r->classify) {
-		if (!r->dashboard &&
-		    faces_line(stdout, r->cfg, r->fmt, &r->header_out, "faces", now, r->last_faces)) {
-			stdout_failed(r, errno);
-			rc = -1;
-		}
-		if (r->flog && faces_line(r->flog, r->cfg, r->fmt, &r->header_log, "faces", now, r->last_faces)) {
-			say(r, 0, "cannot write %s", r->cfg->output.log);
-			r->write_failed = 1;
-		}
-	} else {
-		snapshot(r, now);
-		if (r->out) {
-			report_emit(r->out, r->snap);
-			rc = watch_sink(r, r->out, stdout_name, &r->out_failing);
-		}
-		if (r->log) {
-			report_emit(r->log, r->snap);
-			watch_sink(r, r->log, r->cfg->output.log, &r->log_failing);
-		}
+	snapshot(r, now);
+	if (r->out) {
+		report_emit(r->out, r->snap);
+		rc = watch_sink(r, r->out, stdout_name, &r->out_failing);
+	}
+	if (r->log) {
+		report_emit(r->log, r->snap);
+		watch_sink(r, r->log, r->cfg->output.log, &r->log_failing);
 	}
 	write_metrics(r, now, 0);
 	r->lines++;
 	if (r->cfg->output.annotate[0])
 		write_shot(r);
 	return rc;
+}
+
+/* The source is in state at now: the summary hears of it (no faces from
+ * frames that did not arrive; the source_down alert), and a change is
+ * written at once to every sink as a "source" line. Returns -1 when stdout
+ * is gone (a closed pipe). */
+static int set_source(struct run *r, int state, double now)
+{
+	int prev = r->src_state, rc = 0;
+
+	if (state != SUMMARY_SOURCE_UP || prev != state)
+		summary_source(engine_summary(r->eng), now, state);
+	if (state == prev)
+		return emit_alerts(r, now);
+	r->src_state = state;
+	say(r, 2, "source %s: %s", r->source, summary_source_state_name(state));
+	fill_stats(r, mono_s() - r->wall0);
+	snapshot(r, now);
+	if (r->out) {
+		report_source(r->out, r->snap, prev);
+		rc = watch_sink(r, r->out, stdout_name, &r->out_failing);
+	}
+	if (r->log) {
+		report_source(r->log, r->snap, prev);
+		watch_sink(r, r->log, r->cfg->output.log, &r->log_failing);
+	}
+	if (r->rec) {
+		report_source(r->rec, r->snap, prev);
+		watch_sink(r, r->rec, r->cfg->output.record, &r->rec_failing);
+	}
+	return emit_alerts(r, now) || rc ? -1 : 0;
+}
+
+/* A live source with no frame for a while, or closed by the capture (which
+ * reopens it with backoff), is reconnecting; files are up until they end. */
+static int live_state(struct run *r, double tw)
+{
+	struct capture_stats cs;
+	double stall = PIPELINE_STALL_S;
+
+	if (r->media_clock)
+		return SUMMARY_SOURCE_UP;
+	capture_stats(r->cap, &cs);
+	if (!cs.connected)
+		return SUMMARY_SOURCE_RECONNECTING;
+	if (cs.fps > 0)
+		stall = fmax(stall, 3.0 / cs.fps);
+	stall = fmax(stall, 2.5 / r->cfg->fps);
+	return tw - r->frame_tw > stall ? SUMMARY_SOURCE_RECONNECTING : SUMMARY_SOURCE_UP;
 }
 
 /* At the end: a sink that lost its last lines (the final line among them)
@@ -462,22 +482,6 @@ static void finish(struct run *r)
 
 	fill_stats(r, mono_s() - r->wall0);
 	write_metrics(r, now, 1);
-	if (!r->classify) {
-		int dummy = 1;
-
-		if (r->dash) {
-			dashboard_close(r->dash);
-			r->dash = NULL;
-		}
-		if (!r->stdout_dead && faces_line(stdout, r->cfg, r->dashboard ? CONFIG_FORMAT_TEXT : r->fmt,
-			       r->dashboard ? &dummy : &r->header_out, "final", now, r->max_faces))
-			stdout_failed(r, errno);
-		if (r->flog && faces_line(r->flog, r->cfg, r->fmt, &r->header_log, "final", now, r->max_faces)) {
-			say(r, 0, "cannot write %s", r->cfg->output.log);
-			r->write_failed = 1;
-		}
-		return;
-	}
 	snapshot(r, now);
 	summary_totals(engine_summary(r->eng), &tot);
 	if (r->dashboard) {
@@ -490,6 +494,7 @@ static void finish(struct run *r)
 		report_opts_default(&ro);
 		ro.path = "-";
 		ro.aggregate_only = r->cfg->output.aggregate_only;
+		ro.faces_only = r->classify ? NULL : faces_only_why(r->cfg);
 		if ((r->out = report_open(&ro, NULL)))
 			report_final(r->out, r->snap, &tot);
 	} else if (r->out && !r->stdout_dead) {
@@ -507,7 +512,7 @@ static void finish(struct run *r)
 	sink_verdict(r, r->log, r->cfg->output.log);
 	watch_sink(r, r->rec, r->cfg->output.record, &r->rec_failing);
 	sink_verdict(r, r->rec, r->cfg->output.record);
-	if (r->cfg->output.report_svg[0]) {
+	if (r->classify && r->cfg->output.report_svg[0]) {
 		int n = summary_history(engine_summary(r->eng), NULL, 0);
 		struct summary_point *pts = calloc((size_t)(n > 0 ? n : 1), sizeof(*pts));
 		struct emo_err err;
@@ -580,6 +585,7 @@ static int open_capture(struct run *r)
 
 		capture_stats(r->cap, &cs);
 		r->media_clock = !cs.live && !co.realtime;
+		r->live = cs.live;
 		say(r, 2, "source %s: %dx%d %s%s", r->source, cs.width, cs.height, cs.codec,
 		    cs.live ? " (live)" : "");
 	}
@@ -605,10 +611,7 @@ static int analyse(struct run *r, const struct emo_image *gray, const struct cap
 								  : EMOTOP_EXIT_RUNTIME;
 	}
 	r->analysed++;
-	r->last_faces = n;
 	r->face_frames += n;
-	if (n > r->max_faces)
-		r->max_faces = n;
 	if (info && isfinite(info->wall))
 		r->lat_sum_capture += fmax(0, wall_s() - info->wall) * 1e3 - st.detect_ms - st.classify_ms;
 	r->lat_sum_detect += st.detect_ms;
@@ -684,15 +687,19 @@ static int loop(struct run *r)
 				timeout = (int)fmax(0, (r->next_report - tw) * 1e3) + 1;
 			memset(&err, 0, sizeof(err));
 			rc = capture_next(r->cap, &gray, &info, timeout, &err);
-			if (rc == EMO_EEOF && r->dash) {
-				hold_dashboard(r, now);
+			if (rc == EMO_EEOF) {
+				set_source(r, SUMMARY_SOURCE_ENDED, r->have_frame ? r->t_last : 0);
+				if (r->dash)
+					hold_dashboard(r, now);
 				break;
 			}
-			if (rc == EMO_EEOF || rc == EMO_EINTR)
+			if (rc == EMO_EINTR)
 				break;
 			if (rc != EMO_OK && rc != EMO_EAGAIN) {
 				say(r, 0, "source %s failed: %s", r->source,
 				    err.msg[0] ? err.msg : emo_strerror(rc));
+				set_source(r, SUMMARY_SOURCE_LOST,
+					   r->media_clock ? r->t_last : mono_s() - r->wall0);
 				result = EMOTOP_EXIT_SOURCE;
 				break;
 			}
@@ -715,12 +722,22 @@ static int loop(struct run *r)
 				now = r->t_last;
 			r->t_last = now;
 			next_frame = fmax(next_frame + period, tw);
+			r->frame_tw = tw;
+			r->media_last = r->live ? NAN : info.media_time;
 			if (!paused && (result = analyse(r, &gray, &info, now)))
 				break;
-		} else if (!r->have_frame) {
-			goto ui;
+			/* a frame decoded before the connection ended does not
+			 * make the source up again */
+			if (set_source(r, r->media_clock ? SUMMARY_SOURCE_UP : live_state(r, tw), now))
+				break; /* nobody reads us any more */
 		} else {
-			now = r->media_clock ? r->t_last : mono_s() - r->wall0;
+			double t = r->media_clock ? r->t_last : mono_s() - r->wall0;
+
+			if (set_source(r, live_state(r, t), t))
+				break;
+			if (!r->have_frame)
+				goto ui;
+			now = t;
 		}
 		if (now >= r->next_report) {
 			if (emit(r, now))
@@ -825,6 +842,8 @@ int pipeline_run(const struct pipeline_opts *o)
 		goto end;
 	}
 	r->wall0 = mono_s();
+	r->epoch0 = wall_s() - (mono_s() - r->wall0);
+	r->media_last = NAN;
 	result = loop(r);
 	if (result == EMOTOP_EXIT_OK || result == EMOTOP_EXIT_SOURCE)
 		finish(r);
@@ -838,8 +857,6 @@ end:
 	report_close(r->log);
 	report_close(r->rec);
 	metrics_close(r->metrics);
-	if (r->flog)
-		fclose(r->flog);
 	image_free(&r->shot);
 	engine_free(r->eng);
 	capture_set_log(NULL, NULL, CAPTURE_LOG_WARNING);

@@ -23,6 +23,7 @@ struct out {
 struct report {
 	struct report_opts o;
 	char *path;             /* NULL: stdout */
+	char *faces_only;       /* NULL, or the status of a faces-only sink */
 	FILE *f;
 	int need_header;        /* CSV header not yet in this file */
 	long long alert_seq;    /* last alert written */
@@ -394,7 +395,8 @@ struct report *report_open(const struct report_opts *o, struct emo_err *err)
 		o = &def;
 	}
 	if ((o->format != REPORT_TEXT && o->format != REPORT_NDJSON && o->format != REPORT_CSV) ||
-	    (o->kind != REPORT_SUMMARY && o->kind != REPORT_RECORD)) {
+	    (o->kind != REPORT_SUMMARY && o->kind != REPORT_RECORD) ||
+	    (o->faces_only && o->kind != REPORT_SUMMARY)) {
 		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "report: bad format or kind");
 		return NULL;
 	}
@@ -403,7 +405,10 @@ struct report *report_open(const struct report_opts *o, struct emo_err *err)
 		goto nomem;
 	r->o = *o;
 	r->o.path = NULL;
+	r->o.faces_only = NULL;
 	r->line.dyn = 1;
+	if (o->faces_only && !(r->faces_only = strdup(o->faces_only)))
+		goto nomem;
 	if (o->path && strcmp(o->path, "-")) {
 		r->path = strdup(o->path);
 		if (!r->path)
@@ -411,6 +416,7 @@ struct report *report_open(const struct report_opts *o, struct emo_err *err)
 		r->f = open_append(r->path, err);
 		if (!r->f) {
 			free(r->path);
+			free(r->faces_only);
 			free(r);
 			return NULL;
 		}
@@ -422,8 +428,10 @@ struct report *report_open(const struct report_opts *o, struct emo_err *err)
 	note_kind(r);
 	return r;
 nomem:
-	if (r)
+	if (r) {
 		free(r->path);
+		free(r->faces_only);
+	}
 	free(r);
 	emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "report: out of memory");
 	return NULL;
@@ -438,6 +446,7 @@ void report_close(struct report *r)
 	else if (r->f)
 		fclose(r->f);
 	free(r->path);
+	free(r->faces_only);
 	free(r->line.p);
 	free(r);
 }
@@ -476,14 +485,17 @@ void report_health(const struct report *r, struct report_health *h)
 /* ---- lines ---- */
 
 static const char *const csv_summary_header =
-	"type,time,uptime,faces,id,seat,name,dominant,confidence,negative,"
-	"angry,disgust,fear,happy,sad,surprise,neutral,last_seen,frames,dropped,fps,alerts,rule,value";
-#define CSV_SUMMARY_COLS 24
+	"type,time,uptime,faces,id,seat,name,dominant,confidence,negative_share,"
+	"angry,disgust,fear,happy,sad,surprise,neutral,last_seen,frames,dropped,fps,alerts,rule,value,"
+	"valence,clock,media_time,source_state";
+#define CSV_SUMMARY_COLS 28
 static const char *const csv_record_header =
-	"type,time,faces,id,seat,name,x,y,w,h,dominant,confidence,negative,"
+	"type,time,faces,id,seat,name,x,y,w,h,dominant,confidence,negative_share,"
 	"angry,disgust,fear,happy,sad,surprise,neutral,"
-	"raw_angry,raw_disgust,raw_fear,raw_happy,raw_sad,raw_surprise,raw_neutral";
-#define CSV_RECORD_COLS 27
+	"raw_angry,raw_disgust,raw_fear,raw_happy,raw_sad,raw_surprise,raw_neutral,valence,"
+	"clock,media_time,source_state";
+#define CSV_RECORD_COLS 31
+static const char *const csv_faces_header = "type,time,faces,status,clock,media_time,source_state";
 
 /* Write buf whole to r's file with write(2), not stdio: a glibc stream
  * reports a failed write once and then keeps failing quietly (only ferror
@@ -553,7 +565,9 @@ static int flush_line(struct report *r)
 		return EMO_ENOMEM;
 	}
 	if (r->need_header) {
-		const char *h = r->o.kind == REPORT_RECORD ? csv_record_header : csv_summary_header;
+		const char *h = r->faces_only		   ? csv_faces_header
+				: r->o.kind == REPORT_RECORD ? csv_record_header
+							     : csv_summary_header;
 		char hl[512];
 		int n = snprintf(hl, sizeof(hl), "%s\n", h);
 
@@ -651,15 +665,97 @@ static void cprobs(struct out *o, const float p[EMO_NUM_CLASSES])
 		cnum(o, p[c], 3);
 }
 
-/* Text: time as ISO 8601 UTC when it looks like a Unix time, else seconds. */
-static void text_time(struct out *o, double t)
+/* The Unix time of summary time t (live sources), else t itself. */
+static double wall_of(const struct summary *s, double t)
 {
+	return s->stats.clock == SUMMARY_CLOCK_WALL ? t + s->stats.clock_offset : t;
+}
+
+/* The media position at summary time t: t on the media clock, the latest
+ * frame's for a file paced in real time, else NAN. */
+static double media_of(const struct summary *s, double t)
+{
+	if (s->stats.clock == SUMMARY_CLOCK_MEDIA)
+		return t;
+	return s->stats.clock == SUMMARY_CLOCK_WALL ? s->stats.media_time : NAN;
+}
+
+/* ISO 8601 local time with its UTC offset, milliseconds:
+ * 2026-12-07T10:15:02.300+01:00. */
+static int out_iso(struct out *o, double epoch)
+{
+	long long msec;
+	time_t sec;
+	struct tm tm;
+	long off;
+
+	if (!isfinite(epoch) || epoch < 0 || epoch > 1e11)
+		return -1;
+	msec = llround(epoch * 1000.0); /* rounded like "time" (3 decimals) */
+	sec = (time_t)(msec / 1000);
+	if (!localtime_r(&sec, &tm))
+		return -1;
+	off = tm.tm_gmtoff;
+	out_printf(o, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02ld:%02ld", tm.tm_year + 1900,
+		   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(msec % 1000),
+		   off < 0 ? '-' : '+', labs(off) / 3600, labs(off) / 60 % 60);
+	return 0;
+}
+
+static const char *state_name(const struct summary *s)
+{
+	return summary_source_state_name(s->stats.source_state);
+}
+
+/* NDJSON: "time" (Unix time for live sources), then with a known clock
+ * "clock" (ISO 8601, live) and "media_time" (files), each null when not
+ * known, then "source_state". */
+static void jtime(struct out *o, const struct summary *s, double t)
+{
+	jnum(o, "time", wall_of(s, t), 3);
+	if (s->stats.clock != SUMMARY_CLOCK_NONE) {
+		size_t mark;
+
+		jkey(o, "clock");
+		mark = o->len;
+		out_putc(o, '"');
+		if (s->stats.clock == SUMMARY_CLOCK_WALL && !out_iso(o, wall_of(s, t))) {
+			out_putc(o, '"');
+		} else {
+			o->len = mark;
+			out_puts(o, "null");
+		}
+		jnum(o, "media_time", media_of(s, t), 3);
+	}
+	jstr(o, "source_state", state_name(s));
+}
+
+/* CSV: the last three columns clock, media_time, source_state. */
+static void ctail(struct out *o, const struct summary *s, double t)
+{
+	out_putc(o, ',');
+	if (s->stats.clock == SUMMARY_CLOCK_WALL)
+		out_iso(o, wall_of(s, t));
+	cnum(o, media_of(s, t), 3);
+	cstr(o, state_name(s));
+}
+
+/* Text: a live source's clock time (ISO 8601 with offset); else seconds, or
+ * ISO 8601 UTC for plain seconds that look like a Unix time. */
+static void text_time(struct out *o, const struct summary *s, double t)
+{
+	if (s && s->stats.clock == SUMMARY_CLOCK_WALL && !out_iso(o, wall_of(s, t)))
+		return;
+	if (s && s->stats.clock == SUMMARY_CLOCK_MEDIA) {
+		out_fixed(o, t, 3);
+		return;
+	}
 	if (isfinite(t) && t >= 1e9 && t < 1e11) {
-		time_t s = (time_t)floor(t);
+		time_t sec = (time_t)floor(t);
 		struct tm tm;
 		int ms = (int)((t - floor(t)) * 1000.0);
 
-		if (gmtime_r(&s, &tm)) {
+		if (gmtime_r(&sec, &tm)) {
 			out_printf(o, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
 				   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 				   ms > 999 ? 999 : ms);
@@ -695,7 +791,7 @@ static int emit_summary_line(struct report *r, const struct summary *s)
 	case REPORT_NDJSON:
 		out_putc(o, '{');
 		jstr(o, "type", "summary");
-		jnum(o, "time", s->time, 3);
+		jtime(o, s, s->time);
 		jnum(o, "uptime", s->uptime, 3);
 		jint(o, "faces", s->faces);
 		jnum(o, "mean_faces", s->mean_faces, 2);
@@ -703,18 +799,21 @@ static int emit_summary_line(struct report *r, const struct summary *s)
 		jint(o, "window_frames", s->window_frames);
 		jstr(o, "dominant", class_or_null(s->dominant));
 		jnum(o, "confidence", s->confidence, 3);
-		jnum(o, "negative", s->negative, 3);
+		jnum(o, "negative_share", s->negative, 3);
+		jnum(o, "valence", s->valence, 3);
 		jprobs(o, "mean", s->mean);
 		jkey(o, "frame");
 		out_puts(o, "{\"time\":");
-		out_fixed(o, s->frame_time, 3);
+		out_fixed(o, wall_of(s, s->frame_time), 3);
 		out_printf(o, ",\"faces\":%d,\"dominant\":", s->faces);
 		if (class_or_null(s->frame_dominant))
 			out_json_str(o, class_or_null(s->frame_dominant));
 		else
 			out_puts(o, "null");
-		out_puts(o, ",\"negative\":");
+		out_puts(o, ",\"negative_share\":");
 		out_fixed(o, s->frame_negative, 3);
+		out_puts(o, ",\"valence\":");
+		out_fixed(o, s->frame_valence, 3);
 		out_putc(o, '}');
 		jint(o, "alerts", s->alerts_total);
 		jint(o, "frames", st->frames_analysed);
@@ -735,7 +834,7 @@ static int emit_summary_line(struct report *r, const struct summary *s)
 		break;
 	case REPORT_CSV:
 		out_puts(o, "summary");
-		cnum(o, s->time, 3);
+		cnum(o, wall_of(s, s->time), 3);
 		cnum(o, s->uptime, 3);
 		cint(o, s->faces);
 		cempty(o, 3); /* id, seat, name */
@@ -749,27 +848,32 @@ static int emit_summary_line(struct report *r, const struct summary *s)
 		cnum(o, st->fps, 2);
 		cint(o, s->alerts_total);
 		cempty(o, 2); /* rule, value */
+		cnum(o, s->valence, 3);
+		ctail(o, s, s->time);
 		break;
 	default:
-		text_time(o, s->time);
+		text_time(o, s, s->time);
 		out_puts(o, " up ");
 		text_duration(o, s->uptime);
 		out_printf(o, " faces %d mood %s ", s->faces,
 			   s->dominant >= 0 ? emo_class_name(s->dominant) : "-");
 		out_fixed(o, s->confidence, 2);
-		out_puts(o, " neg ");
+		out_puts(o, " negative_share ");
 		out_fixed(o, s->negative, 2);
+		out_puts(o, " valence ");
+		out_fixed(o, s->valence, 2);
 		out_puts(o, " |");
 		text_probs(o, s->mean);
 		out_puts(o, " | fps ");
 		out_fixed(o, st->fps, 1);
-		out_printf(o, " dropped %lld alerts %lld", st->frames_dropped, s->alerts_total);
+		out_printf(o, " dropped %lld alerts %lld source %s", st->frames_dropped, s->alerts_total,
+			   state_name(s));
 		break;
 	}
 	return flush_line(r);
 }
 
-static int emit_alert_line(struct report *r, const struct summary_alert *a)
+static int emit_alert_line(struct report *r, const struct summary *s, const struct summary_alert *a)
 {
 	struct out *o = &r->line;
 
@@ -777,41 +881,44 @@ static int emit_alert_line(struct report *r, const struct summary_alert *a)
 	case REPORT_NDJSON:
 		out_putc(o, '{');
 		jstr(o, "type", "alert");
-		jnum(o, "time", a->time, 3);
+		jtime(o, s, a->time);
 		jint(o, "seq", a->seq);
 		jstr(o, "rule", a->rule);
-		jnum(o, "since", a->since, 3);
+		jnum(o, "since", wall_of(s, a->since), 3);
 		jnum(o, "value", a->value, 3);
 		out_putc(o, '}');
 		break;
 	case REPORT_CSV:
 		out_puts(o, "alert");
-		cnum(o, a->time, 3);
+		cnum(o, wall_of(s, a->time), 3);
 		cempty(o, 19); /* uptime .. fps */
 		cint(o, a->seq);
 		cstr(o, a->rule);
 		cnum(o, a->value, 3);
+		cempty(o, 1); /* valence */
+		ctail(o, s, a->time);
 		break;
 	default:
-		text_time(o, a->time);
+		text_time(o, s, a->time);
 		out_puts(o, " ALERT ");
 		out_json_str(o, a->rule);
 		out_puts(o, " value ");
 		out_fixed(o, a->value, 3);
 		out_puts(o, " since ");
-		text_time(o, a->since);
+		text_time(o, s, a->since);
+		out_printf(o, " source %s", state_name(s));
 		break;
 	}
 	return flush_line(r);
 }
 
 /* The opening of a per-person NDJSON object: {"type","time","id","seat","name" */
-static void json_person_head(struct out *o, const char *type, double time,
+static void json_person_head(struct out *o, const char *type, const struct summary *s, double time,
 			     const struct summary_student *st, const char *name)
 {
 	out_putc(o, '{');
 	jstr(o, "type", type);
-	jnum(o, "time", time, 3);
+	jtime(o, s, time);
 	jint(o, "id", st->id);
 	jkey(o, "seat");
 	if (st->seat >= 0)
@@ -829,19 +936,20 @@ static int emit_student_line(struct report *r, const struct summary *s,
 
 	switch (r->o.format) {
 	case REPORT_NDJSON:
-		json_person_head(o, "student", s->time, st, name);
+		json_person_head(o, "student", s, s->time, st, name);
 		jkey(o, "present");
 		out_puts(o, st->present ? "true" : "false");
 		jstr(o, "dominant", class_or_null(st->dominant));
 		jnum(o, "confidence", st->confidence, 3);
-		jnum(o, "negative", st->negative, 3);
+		jnum(o, "negative_share", st->negative, 3);
+		jnum(o, "valence", st->valence, 3);
 		jprobs(o, "probs", st->probs);
-		jnum(o, "last_seen", st->last_seen, 3);
+		jnum(o, "last_seen", wall_of(s, st->last_seen), 3);
 		out_putc(o, '}');
 		break;
 	case REPORT_CSV:
 		out_puts(o, "student");
-		cnum(o, s->time, 3);
+		cnum(o, wall_of(s, s->time), 3);
 		cempty(o, 2); /* uptime, faces */
 		cint(o, st->id);
 		if (st->seat >= 0)
@@ -853,11 +961,13 @@ static int emit_student_line(struct report *r, const struct summary *s,
 		cnum(o, st->confidence, 3);
 		cnum(o, st->negative, 3);
 		cprobs(o, st->probs);
-		cnum(o, st->last_seen, 3);
+		cnum(o, wall_of(s, st->last_seen), 3);
 		cempty(o, 6); /* frames .. value */
+		cnum(o, st->valence, 3);
+		ctail(o, s, s->time);
 		break;
 	default:
-		text_time(o, s->time);
+		text_time(o, s, s->time);
 		out_printf(o, "   student %d", st->id);
 		if (st->seat >= 0)
 			out_printf(o, " seat %d", st->seat);
@@ -868,8 +978,10 @@ static int emit_student_line(struct report *r, const struct summary *s,
 		out_printf(o, " %s %s ", st->present ? "present" : "absent",
 			   emo_class_name(st->dominant));
 		out_fixed(o, st->confidence, 2);
-		out_puts(o, " neg ");
+		out_puts(o, " negative_share ");
 		out_fixed(o, st->negative, 2);
+		out_puts(o, " valence ");
+		out_fixed(o, st->valence, 2);
 		out_puts(o, " seen ");
 		out_fixed(o, s->time - st->last_seen, 1);
 		out_puts(o, "s ago");
@@ -887,17 +999,18 @@ static int emit_frame_line(struct report *r, const struct summary *s)
 	case REPORT_NDJSON:
 		out_putc(o, '{');
 		jstr(o, "type", "frame");
-		jnum(o, "time", s->frame_time, 3);
+		jtime(o, s, s->frame_time);
 		jint(o, "faces", s->faces);
 		jstr(o, "dominant", class_or_null(s->frame_dominant));
 		jnum(o, "confidence", conf, 3);
-		jnum(o, "negative", s->frame_negative, 3);
+		jnum(o, "negative_share", s->frame_negative, 3);
+		jnum(o, "valence", s->frame_valence, 3);
 		jprobs(o, "mean", s->frame_mean);
 		out_putc(o, '}');
 		break;
 	case REPORT_CSV:
 		out_puts(o, "frame");
-		cnum(o, s->frame_time, 3);
+		cnum(o, wall_of(s, s->frame_time), 3);
 		cint(o, s->faces);
 		cempty(o, 7); /* id seat name x y w h */
 		cstr(o, class_or_null(s->frame_dominant));
@@ -905,12 +1018,16 @@ static int emit_frame_line(struct report *r, const struct summary *s)
 		cnum(o, s->frame_negative, 3);
 		cprobs(o, s->frame_mean);
 		cempty(o, EMO_NUM_CLASSES);
+		cnum(o, s->frame_valence, 3);
+		ctail(o, s, s->frame_time);
 		break;
 	default:
-		text_time(o, s->frame_time);
-		out_printf(o, " frame faces %d mood %s neg ", s->faces,
+		text_time(o, s, s->frame_time);
+		out_printf(o, " frame faces %d mood %s negative_share ", s->faces,
 			   s->frame_dominant >= 0 ? emo_class_name(s->frame_dominant) : "-");
 		out_fixed(o, s->frame_negative, 2);
+		out_puts(o, " valence ");
+		out_fixed(o, s->frame_valence, 2);
 		out_puts(o, " |");
 		text_probs(o, s->frame_mean);
 		break;
@@ -926,7 +1043,7 @@ static int emit_track_line(struct report *r, const struct summary *s,
 
 	switch (r->o.format) {
 	case REPORT_NDJSON:
-		json_person_head(o, "track", s->frame_time, st, name);
+		json_person_head(o, "track", s, s->frame_time, st, name);
 		jkey(o, "box");
 		out_putc(o, '[');
 		out_fixed(o, st->box.x, 1);
@@ -939,14 +1056,15 @@ static int emit_track_line(struct report *r, const struct summary *s,
 		out_putc(o, ']');
 		jstr(o, "dominant", class_or_null(st->dominant));
 		jnum(o, "confidence", st->confidence, 3);
-		jnum(o, "negative", st->negative, 3);
+		jnum(o, "negative_share", st->negative, 3);
+		jnum(o, "valence", st->valence, 3);
 		jprobs(o, "probs", st->probs);
 		jprobs(o, "raw", st->raw);
 		out_putc(o, '}');
 		break;
 	case REPORT_CSV:
 		out_puts(o, "track");
-		cnum(o, s->frame_time, 3);
+		cnum(o, wall_of(s, s->frame_time), 3);
 		cempty(o, 1); /* faces */
 		cint(o, st->id);
 		if (st->seat >= 0)
@@ -963,9 +1081,11 @@ static int emit_track_line(struct report *r, const struct summary *s,
 		cnum(o, st->negative, 3);
 		cprobs(o, st->probs);
 		cprobs(o, st->raw);
+		cnum(o, st->valence, 3);
+		ctail(o, s, s->frame_time);
 		break;
 	default:
-		text_time(o, s->frame_time);
+		text_time(o, s, s->frame_time);
 		out_printf(o, "   track %d", st->id);
 		if (st->seat >= 0)
 			out_printf(o, " seat %d", st->seat);
@@ -980,6 +1100,105 @@ static int emit_track_line(struct report *r, const struct summary *s,
 		break;
 	}
 	return flush_line(r);
+}
+
+/* A faces-only line (no classifier): faces at time, or the final line with
+ * the session's max_faces. */
+static int emit_faces_line(struct report *r, const struct summary *s, int final, double time,
+			   int faces)
+{
+	struct out *o = &r->line;
+	const char *what = final ? "max_faces" : "faces";
+
+	switch (r->o.format) {
+	case REPORT_NDJSON:
+		out_putc(o, '{');
+		jstr(o, "type", final ? "final" : "faces");
+		jtime(o, s, time);
+		jint(o, what, faces);
+		jkey(o, "emotions");
+		out_puts(o, "null");
+		jstr(o, "status", r->faces_only);
+		out_putc(o, '}');
+		break;
+	case REPORT_CSV:
+		out_puts(o, final ? "final" : "faces");
+		cnum(o, wall_of(s, time), 3);
+		cint(o, faces);
+		cstr(o, r->faces_only);
+		ctail(o, s, time);
+		break;
+	default:
+		text_time(o, s, time);
+		out_printf(o, " %s%s %d emotions none (", final ? "final " : "", what, faces);
+		out_puts(o, r->faces_only);
+		out_printf(o, ") source %s", state_name(s));
+		break;
+	}
+	return flush_line(r);
+}
+
+int report_source(struct report *r, const struct summary *s, int prev)
+{
+	struct out *o;
+	char source[SUMMARY_SOURCE_MAX + 8];
+
+	if (!r || !s)
+		return EMO_EINVAL;
+	o = &r->line;
+	emo_redact_url(s->stats.source, source, sizeof(source));
+	switch (r->o.format) {
+	case REPORT_NDJSON:
+		out_putc(o, '{');
+		jstr(o, "type", "source");
+		jtime(o, s, s->time);
+		jstr(o, "previous", summary_source_state_name(prev));
+		jint(o, "reconnects", s->stats.reconnects);
+		jstr(o, "source", source);
+		out_putc(o, '}');
+		break;
+	case REPORT_CSV:
+		out_puts(o, "source");
+		cnum(o, wall_of(s, s->time), 3);
+		if (r->faces_only) {
+			cempty(o, 2); /* faces, status */
+		} else if (r->o.kind == REPORT_RECORD) {
+			cempty(o, CSV_RECORD_COLS - 5);
+		} else {
+			cempty(o, 20); /* uptime .. alerts */
+			cstr(o, summary_source_state_name(prev)); /* rule: the state before */
+			cint(o, s->stats.reconnects);             /* value: reconnections */
+			cempty(o, 1);                             /* valence */
+		}
+		ctail(o, s, s->time);
+		break;
+	default:
+		text_time(o, s, s->time);
+		out_printf(o, " SOURCE %s (was %s, %lld reconnect%s) ", state_name(s),
+			   summary_source_state_name(prev), s->stats.reconnects,
+			   s->stats.reconnects == 1 ? "" : "s");
+		out_json_str(o, source);
+		break;
+	}
+	return flush_line(r);
+}
+
+int report_alerts(struct report *r, const struct summary *s)
+{
+	int rc = EMO_OK, e;
+
+	if (!r || !s)
+		return EMO_EINVAL;
+	if (r->o.kind != REPORT_SUMMARY || r->faces_only)
+		return EMO_OK;
+	for (int i = 0; i < s->n_alerts; i++) {
+		if (s->alerts[i].seq <= r->alert_seq)
+			continue;
+		e = emit_alert_line(r, s, &s->alerts[i]);
+		rc = rc ? rc : e;
+		r->alert_seq = s->alerts[i].seq;
+	}
+	return rc;
 }
 
 int report_emit(struct report *r, const struct summary *s)
@@ -998,14 +1217,11 @@ int report_emit(struct report *r, const struct summary *s)
 				rc = rc ? rc : e;
 		return rc;
 	}
+	if (r->faces_only)
+		return emit_faces_line(r, s, 0, s->time, s->faces);
 	rc = emit_summary_line(r, s);
-	for (int i = 0; i < s->n_alerts; i++) {
-		if (s->alerts[i].seq <= r->alert_seq)
-			continue;
-		e = emit_alert_line(r, &s->alerts[i]);
-		rc = rc ? rc : e;
-		r->alert_seq = s->alerts[i].seq;
-	}
+	e = report_alerts(r, s);
+	rc = rc ? rc : e;
 	for (int i = 0; r->o.students && !r->o.aggregate_only && i < s->n_students; i++) {
 		e = emit_student_line(r, s, &s->students[i]);
 		rc = rc ? rc : e;
@@ -1021,6 +1237,8 @@ int report_final(struct report *r, const struct summary *s, const struct summary
 
 	if (!r || !s || !tot)
 		return EMO_EINVAL;
+	if (r->faces_only)
+		return emit_faces_line(r, s, 1, s->time, tot->max_faces);
 	emo_redact_url(tot->stats.source, source, sizeof(source));
 	o = &r->line;
 	share = tot->dominant >= 0 ? tot->mood_share[tot->dominant] : 0.0f;
@@ -1028,14 +1246,15 @@ int report_final(struct report *r, const struct summary *s, const struct summary
 	case REPORT_NDJSON:
 		out_putc(o, '{');
 		jstr(o, "type", "final");
-		jnum(o, "time", s->time, 3);
-		jnum(o, "start", tot->start, 3);
+		jtime(o, s, s->time);
+		jnum(o, "start", wall_of(s, tot->start), 3);
 		jnum(o, "duration", tot->duration, 3);
 		jint(o, "frames", tot->frames);
 		jint(o, "face_frames", tot->face_frames);
 		jint(o, "max_faces", tot->max_faces);
 		jstr(o, "dominant", class_or_null(tot->dominant));
-		jnum(o, "negative", tot->negative, 3);
+		jnum(o, "negative_share", tot->negative, 3);
+		jnum(o, "valence", tot->valence, 3);
 		jprobs(o, "mean", tot->mean);
 		jprobs(o, "mood_share", tot->mood_share);
 		jint(o, "alerts", tot->alerts);
@@ -1045,7 +1264,7 @@ int report_final(struct report *r, const struct summary *s, const struct summary
 		break;
 	case REPORT_CSV:
 		out_puts(o, "final");
-		cnum(o, s->time, 3);
+		cnum(o, wall_of(s, s->time), 3);
 		if (r->o.kind == REPORT_RECORD) {
 			cint(o, tot->max_faces);
 			cempty(o, 7);
@@ -1054,6 +1273,8 @@ int report_final(struct report *r, const struct summary *s, const struct summary
 			cnum(o, tot->negative, 3);
 			cprobs(o, tot->mean);
 			cempty(o, EMO_NUM_CLASSES);
+			cnum(o, tot->valence, 3);
+			ctail(o, s, s->time);
 		} else {
 			cnum(o, tot->duration, 3);
 			cint(o, tot->max_faces);
@@ -1068,22 +1289,27 @@ int report_final(struct report *r, const struct summary *s, const struct summary
 			cempty(o, 1);
 			cint(o, tot->alerts);
 			cempty(o, 2);
+			cnum(o, tot->valence, 3);
+			ctail(o, s, s->time);
 		}
 		break;
 	default:
-		text_time(o, s->time);
+		text_time(o, s, s->time);
 		out_puts(o, " final duration ");
 		text_duration(o, tot->duration);
 		out_printf(o, " frames %lld max_faces %d mood %s ", tot->frames, tot->max_faces,
 			   tot->dominant >= 0 ? emo_class_name(tot->dominant) : "-");
 		out_fixed(o, share, 2);
-		out_puts(o, " neg ");
+		out_puts(o, " negative_share ");
 		out_fixed(o, tot->negative, 2);
+		out_puts(o, " valence ");
+		out_fixed(o, tot->valence, 2);
 		out_puts(o, " | mean");
 		text_probs(o, tot->mean);
 		out_puts(o, " | share");
 		text_probs(o, tot->mood_share);
-		out_printf(o, " | alerts %lld dropped %lld", tot->alerts, tot->stats.frames_dropped);
+		out_printf(o, " | alerts %lld dropped %lld source %s", tot->alerts, tot->stats.frames_dropped,
+			   state_name(s));
 		break;
 	}
 	return flush_line(r);

@@ -1,6 +1,7 @@
 /* summary.c - per-frame class aggregates, rolling window, sparkline buckets,
  * alert rules, session totals and history -> immutable struct summary. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,8 @@
 struct frame {
 	double t;
 	int faces;
+	int neg;                         /* faces confidently negative */
+	float val;                       /* sum of the faces' valence */
 	float mean[EMO_NUM_CLASSES];
 };
 
@@ -19,6 +22,7 @@ struct acc {
 	double t0;
 	int frames;
 	double faces;                    /* sum of faces */
+	double neg, val;                 /* sums of negative faces and of valence */
 	double sum[EMO_NUM_CLASSES];     /* sum of mean[k] * faces */
 };
 
@@ -38,6 +42,8 @@ struct summary_ctx {
 	struct summary_opts o;
 	int n_rules;
 	struct rule_state rules[SUMMARY_MAX_RULES];
+	struct rule_state down;          /* source_down (down.r.for_s > 0: on) */
+	int src_state;                   /* enum summary_source_state */
 
 	int started;
 	double start, last;
@@ -52,7 +58,9 @@ struct summary_ctx {
 	int faces;
 	float frame_mean[EMO_NUM_CLASSES];
 	int frame_dominant;
-	float frame_negative;
+	int frame_neg;                   /* faces confidently negative */
+	float frame_val;                 /* sum of the faces' valence */
+	float frame_negative, frame_valence;
 
 	int n_students;
 	struct summary_student students[SUMMARY_MAX_STUDENTS];
@@ -73,6 +81,7 @@ struct summary_ctx {
 
 	/* Totals. */
 	long long frames, face_frames;
+	double tot_neg, tot_val;
 	int max_faces;
 	double tot_sum[EMO_NUM_CLASSES];
 	double mood_time[EMO_NUM_CLASSES];
@@ -91,12 +100,21 @@ void summary_opts_default(struct summary_opts *o)
 	o->history_step = 5.0;
 }
 
+const char *summary_source_state_name(int state)
+{
+	static const char *const names[SUMMARY_SOURCE_STATES] = {"up", "reconnecting", "lost", "ended"};
+
+	return state >= 0 && state < SUMMARY_SOURCE_STATES ? names[state] : "unknown";
+}
+
 double summary_metric_value(const struct summary_rule *r, int faces,
-			    const float mean[EMO_NUM_CLASSES], float negative)
+			    const float mean[EMO_NUM_CLASSES], float negative, float valence)
 {
 	switch (r->metric) {
 	case SUMMARY_METRIC_NEGATIVE:
 		return faces > 0 ? negative : NAN;
+	case SUMMARY_METRIC_VALENCE:
+		return faces > 0 ? valence : NAN;
 	case SUMMARY_METRIC_EMOTION:
 		return faces > 0 && r->emotion >= 0 && r->emotion < EMO_NUM_CLASSES ? mean[r->emotion]
 										    : NAN;
@@ -116,16 +134,6 @@ static int argmax(const float *v, int n)
 	return best;
 }
 
-static float negative_of(const float p[EMO_NUM_CLASSES])
-{
-	float s = 0.0f;
-
-	for (int k = 0; k < EMO_NUM_CLASSES; k++)
-		if (emo_class_is_negative(k))
-			s += p[k];
-	return s;
-}
-
 struct summary_ctx *summary_new(const struct summary_opts *o, struct emo_err *err)
 {
 	struct summary_opts def;
@@ -137,7 +145,8 @@ struct summary_ctx *summary_new(const struct summary_opts *o, struct emo_err *er
 	}
 	if (!(o->window > 0) || !isfinite(o->window) || !(o->bucket_s > 0) ||
 	    !isfinite(o->bucket_s) || !(o->history_step > 0) || !isfinite(o->history_step) ||
-	    o->window_cap < 0 || o->window_cap > (1 << 24) || o->window > 86400.0) {
+	    o->window_cap < 0 || o->window_cap > (1 << 24) || o->window > 86400.0 ||
+	    !(o->source_down >= 0) || !isfinite(o->source_down)) {
 		emo_seterr(err, EMO_EINVAL, NULL, 0, 0,
 			   "summary: window (at most a day), bucket and history step must be > 0, window_cap 0..%d",
 			   1 << 24);
@@ -153,7 +162,7 @@ struct summary_ctx *summary_new(const struct summary_opts *o, struct emo_err *er
 		const char *name = r->name ? r->name : "";
 
 		if ((r->metric != SUMMARY_METRIC_NEGATIVE && r->metric != SUMMARY_METRIC_EMOTION &&
-		     r->metric != SUMMARY_METRIC_FACES) ||
+		     r->metric != SUMMARY_METRIC_FACES && r->metric != SUMMARY_METRIC_VALENCE) ||
 		    (r->cmp != SUMMARY_CMP_GT && r->cmp != SUMMARY_CMP_LT) ||
 		    (r->metric == SUMMARY_METRIC_EMOTION &&
 		     (r->emotion < 0 || r->emotion >= EMO_NUM_CLASSES)) ||
@@ -186,6 +195,8 @@ struct summary_ctx *summary_new(const struct summary_opts *o, struct emo_err *er
 		strcpy(rs->name, o->rules[i].name ? o->rules[i].name : "");
 		rs->r.name = NULL;
 	}
+	s->down.r.for_s = o->source_down;
+	snprintf(s->down.name, sizeof(s->down.name), "%s", SUMMARY_SOURCE_DOWN_RULE);
 	s->hist_step = o->history_step;
 	s->frame_dominant = -1;
 	s->prev_dominant = -1;
@@ -204,10 +215,12 @@ void summary_free(struct summary_ctx *s)
 	free(s);
 }
 
-static void acc_add(struct acc *a, int faces, const float mean[EMO_NUM_CLASSES])
+static void acc_add(struct acc *a, int faces, int neg, float val, const float mean[EMO_NUM_CLASSES])
 {
 	a->frames++;
 	a->faces += faces;
+	a->neg += neg;
+	a->val += val;
 	for (int k = 0; k < EMO_NUM_CLASSES; k++)
 		a->sum[k] += (double)mean[k] * faces;
 }
@@ -216,6 +229,8 @@ static void acc_merge(struct acc *a, const struct acc *b)
 {
 	a->frames += b->frames;
 	a->faces += b->faces;
+	a->neg += b->neg;
+	a->val += b->val;
 	for (int k = 0; k < EMO_NUM_CLASSES; k++)
 		a->sum[k] += b->sum[k];
 }
@@ -232,7 +247,8 @@ static void acc_point(const struct acc *a, double span, struct summary_point *p)
 		for (int k = 0; k < EMO_NUM_CLASSES; k++)
 			p->mean[k] = (float)(a->sum[k] / a->faces);
 		p->dominant = argmax(p->mean, EMO_NUM_CLASSES);
-		p->negative = negative_of(p->mean);
+		p->negative = (float)(a->neg / a->faces);
+		p->valence = (float)(a->val / a->faces);
 	}
 }
 
@@ -261,7 +277,8 @@ static void eval_rules(struct summary_ctx *s, double now)
 {
 	for (int i = 0; i < s->n_rules; i++) {
 		struct rule_state *rs = &s->rules[i];
-		double v = summary_metric_value(&rs->r, s->faces, s->frame_mean, s->frame_negative);
+		double v = summary_metric_value(&rs->r, s->faces, s->frame_mean, s->frame_negative,
+						s->frame_valence);
 		int hold = !isnan(v) &&
 			   (rs->r.cmp == SUMMARY_CMP_GT ? v > rs->r.threshold : v < rs->r.threshold);
 
@@ -309,7 +326,8 @@ static void bucket_add(struct summary_ctx *s, double now)
 		s->n_buckets = (int)(shown < SUMMARY_SPARK_MAX ? shown : SUMMARY_SPARK_MAX);
 		s->cur_bucket = b;
 	}
-	acc_add(&s->buckets[s->cur_bucket % SUMMARY_SPARK_MAX], s->faces, s->frame_mean);
+	acc_add(&s->buckets[s->cur_bucket % SUMMARY_SPARK_MAX], s->faces, s->frame_neg, s->frame_val,
+		s->frame_mean);
 }
 
 static void history_add(struct summary_ctx *s, double now)
@@ -346,13 +364,13 @@ static void history_add(struct summary_ctx *s, double now)
 			a->t0 = s->start + (double)k * s->hist_step;
 		}
 	}
-	acc_add(&s->hist[s->n_hist - 1], s->faces, s->frame_mean);
+	acc_add(&s->hist[s->n_hist - 1], s->faces, s->frame_neg, s->frame_val, s->frame_mean);
 }
 
 int summary_update(struct summary_ctx *s, double now, const struct tracker *t)
 {
-	int n, faces = 0;
-	float mean[EMO_NUM_CLASSES] = {0};
+	int n, faces = 0, neg = 0;
+	float mean[EMO_NUM_CLASSES] = {0}, val = 0.0f;
 
 	if (!s || !isfinite(now))
 		return EMO_EINVAL;
@@ -363,6 +381,8 @@ int summary_update(struct summary_ctx *s, double now, const struct tracker *t)
 	}
 	if (now < s->last)
 		now = s->last;
+	s->src_state = SUMMARY_SOURCE_UP; /* a frame arrived */
+	s->down.holding = s->down.fired = 0;
 	/* A gap (a pause, an outage, a cut in a recording) ends every alert's
 	 * episode: 'for' counts only time the condition was seen to hold. A
 	 * gap is longer than SUMMARY_MAX_GAP and than 2.5 usual intervals (at
@@ -387,12 +407,15 @@ int summary_update(struct summary_ctx *s, double now, const struct tracker *t)
 		memcpy(st->raw, tr->raw, sizeof(st->raw));
 		st->dominant = tr->dominant;
 		st->confidence = tr->confidence;
-		st->negative = negative_of(tr->probs);
+		st->negative = (float)emo_face_negative(tr->probs);
+		st->valence = emo_face_valence(tr->probs);
 		st->first_seen = tr->first_seen;
 		st->last_seen = tr->last_seen;
 		st->present = tr->present;
 		if (tr->present) {
 			faces++;
+			neg += emo_face_negative(tr->probs);
+			val += st->valence;
 			for (int k = 0; k < EMO_NUM_CLASSES; k++)
 				mean[k] += tr->probs[k];
 		}
@@ -402,7 +425,10 @@ int summary_update(struct summary_ctx *s, double now, const struct tracker *t)
 	s->faces = faces;
 	memcpy(s->frame_mean, mean, sizeof(mean));
 	s->frame_dominant = faces ? argmax(mean, EMO_NUM_CLASSES) : -1;
-	s->frame_negative = faces ? negative_of(mean) : 0.0f;
+	s->frame_neg = neg;
+	s->frame_val = val;
+	s->frame_negative = faces ? (float)neg / (float)faces : 0.0f;
+	s->frame_valence = faces ? val / (float)faces : 0.0f;
 
 	/* Totals: credit the time since the previous frame to its mood. */
 	if (s->frames > 0 && s->prev_dominant >= 0) {
@@ -418,6 +444,8 @@ int summary_update(struct summary_ctx *s, double now, const struct tracker *t)
 		s->max_faces = faces;
 	for (int k = 0; k < EMO_NUM_CLASSES; k++)
 		s->tot_sum[k] += (double)mean[k] * faces;
+	s->tot_neg += neg;
+	s->tot_val += val;
 	s->prev_dominant = s->frame_dominant;
 	s->prev_faces = faces;
 
@@ -432,6 +460,8 @@ int summary_update(struct summary_ctx *s, double now, const struct tracker *t)
 
 		f->t = now;
 		f->faces = faces;
+		f->neg = neg;
+		f->val = val;
 		memcpy(f->mean, mean, sizeof(mean));
 		s->win_n++;
 	}
@@ -446,6 +476,39 @@ int summary_update(struct summary_ctx *s, double now, const struct tracker *t)
 	return EMO_OK;
 }
 
+int summary_source(struct summary_ctx *s, double now, int state)
+{
+	if (!s || !isfinite(now) || state < 0 || state >= SUMMARY_SOURCE_STATES)
+		return EMO_EINVAL;
+	if (s->started && now < s->last)
+		now = s->last;
+	s->src_state = state;
+	if (state == SUMMARY_SOURCE_UP) {
+		s->down.holding = s->down.fired = 0;
+		return EMO_OK;
+	}
+	/* nothing is seen: no face, no mood, nobody present */
+	s->faces = 0;
+	memset(s->frame_mean, 0, sizeof(s->frame_mean));
+	s->frame_dominant = -1;
+	s->frame_neg = 0;
+	s->frame_val = 0;
+	s->frame_negative = s->frame_valence = 0;
+	for (int i = 0; i < s->n_students; i++)
+		s->students[i].present = 0;
+	if (state == SUMMARY_SOURCE_ENDED || !(s->down.r.for_s > 0))
+		return EMO_OK;
+	if (!s->down.holding) {
+		s->down.holding = 1;
+		s->down.since = now;
+	}
+	if (!s->down.fired && now - s->down.since >= s->down.r.for_s) {
+		s->down.fired = 1;
+		add_alert(s, &s->down, now, now - s->down.since);
+	}
+	return EMO_OK;
+}
+
 void summary_set_stats(struct summary_ctx *s, const struct summary_stats *st)
 {
 	if (s && st) {
@@ -456,7 +519,7 @@ void summary_set_stats(struct summary_ctx *s, const struct summary_stats *st)
 
 void summary_snapshot(const struct summary_ctx *s, double now, struct summary *out)
 {
-	double faces = 0, sum[EMO_NUM_CLASSES] = {0}, oldest = now;
+	double faces = 0, neg = 0, val = 0, sum[EMO_NUM_CLASSES] = {0}, oldest = now;
 	int frames = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -481,6 +544,8 @@ void summary_snapshot(const struct summary_ctx *s, double now, struct summary *o
 			oldest = f->t;
 		frames++;
 		faces += f->faces;
+		neg += f->neg;
+		val += f->val;
 		for (int k = 0; k < EMO_NUM_CLASSES; k++)
 			sum[k] += (double)f->mean[k] * f->faces;
 	}
@@ -492,7 +557,8 @@ void summary_snapshot(const struct summary_ctx *s, double now, struct summary *o
 			out->mean[k] = (float)(sum[k] / faces);
 		out->dominant = argmax(out->mean, EMO_NUM_CLASSES);
 		out->confidence = out->mean[out->dominant];
-		out->negative = negative_of(out->mean);
+		out->negative = (float)(neg / faces);
+		out->valence = (float)(val / faces);
 	}
 
 	out->frame_time = s->last;
@@ -500,6 +566,7 @@ void summary_snapshot(const struct summary_ctx *s, double now, struct summary *o
 	memcpy(out->frame_mean, s->frame_mean, sizeof(out->frame_mean));
 	out->frame_dominant = s->frame_dominant;
 	out->frame_negative = s->frame_negative;
+	out->frame_valence = s->frame_valence;
 
 	out->n_students = s->n_students;
 	memcpy(out->students, s->students, (size_t)s->n_students * sizeof(s->students[0]));
@@ -509,6 +576,10 @@ void summary_snapshot(const struct summary_ctx *s, double now, struct summary *o
 	for (int i = 0; i < s->n_rules; i++) {
 		memcpy(out->rules[i].rule, s->rules[i].name, sizeof(out->rules[i].rule));
 		out->rules[i].fired = s->rules[i].total;
+	}
+	if (s->down.r.for_s > 0) {
+		memcpy(out->rules[out->n_rules].rule, s->down.name, sizeof(out->rules[0].rule));
+		out->rules[out->n_rules++].fired = s->down.total;
 	}
 	out->n_alerts = s->n_alerts;
 	for (int i = 0; i < s->n_alerts; i++)
@@ -523,6 +594,7 @@ void summary_snapshot(const struct summary_ctx *s, double now, struct summary *o
 		out->buckets[i].t0 = s->start + (double)b * s->o.bucket_s;
 	}
 	out->stats = s->stats;
+	out->stats.source_state = s->src_state;
 }
 
 void summary_reset(struct summary_ctx *s)
@@ -554,7 +626,8 @@ void summary_totals(const struct summary_ctx *s, struct summary_totals *out)
 	if (s->face_frames > 0) {
 		for (int k = 0; k < EMO_NUM_CLASSES; k++)
 			out->mean[k] = (float)(s->tot_sum[k] / (double)s->face_frames);
-		out->negative = negative_of(out->mean);
+		out->negative = (float)(s->tot_neg / (double)s->face_frames);
+		out->valence = (float)(s->tot_val / (double)s->face_frames);
 	}
 	for (int k = 0; k < EMO_NUM_CLASSES; k++)
 		mt += s->mood_time[k];
@@ -569,6 +642,7 @@ void summary_totals(const struct summary_ctx *s, struct summary_totals *out)
 	}
 	out->alerts = s->alerts_total;
 	out->stats = s->stats;
+	out->stats.source_state = s->src_state;
 }
 
 int summary_history(const struct summary_ctx *s, struct summary_point *out, int max)

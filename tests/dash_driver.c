@@ -20,7 +20,8 @@
  * driver's own before the dashboard opens (it writes "dash_driver: own
  * SIGSEGV handler ran" and exits 7), as a sanitizer would. --confident gives
  * each student's favourite class about 95% (long bars). Each --name sets the
- * next student's name (the first --name the first student's).
+ * next student's name (the first --name the first student's). --source
+ * STATE (up, reconnecting, lost, ended) is the source's state shown.
  */
 #include <math.h>
 #include <signal.h>
@@ -208,6 +209,7 @@ int main(int argc, char **argv)
 	struct dashboard *d;
 	static struct summary snap;
 	int n_students = 12, animate = 0, paused = 0, crash_after = -1, fault = 0;
+	int source_state = SUMMARY_SOURCE_UP;
 	long long frame = 1, window_start = 0;
 
 	dashboard_opts_default(&o);
@@ -236,11 +238,17 @@ int main(int argc, char **argv)
 			fav_weight = 20;
 		else if (!strcmp(argv[i], "--name") && i + 1 < argc && n_arg_names < MAX_ARG_NAMES)
 			arg_names[n_arg_names++] = argv[++i];
-		else {
+		else if (!strcmp(argv[i], "--source") && i + 1 < argc) {
+			i++;
+			for (source_state = 0; source_state < SUMMARY_SOURCE_STATES &&
+					       strcmp(argv[i], summary_source_state_name(source_state));
+			     source_state++)
+				;
+		} else {
 			fprintf(stderr, "usage: dash_driver [--ascii] [--no-color] [--stacked] "
 					"[--students N] [--animate] [--frame N] [--stderr-log FILE] "
 					"[--crash-after N] [--fault] [--segv-handler] [--confident] "
-					"[--name NAME]...\n");
+					"[--name NAME]... [--source STATE]\n");
 			return 2;
 		}
 	}
@@ -254,6 +262,7 @@ int main(int argc, char **argv)
 		int act;
 
 		build(&snap, frame, n_students, animate, window_start);
+		snap.stats.source_state = source_state;
 		dashboard_draw(d, &snap);
 		act = dashboard_poll(d, 200);
 		if (act == DASHBOARD_QUIT)

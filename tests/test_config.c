@@ -128,7 +128,7 @@ TEST(values_are_applied)
 		"  - {name: \"Jos\xc3\xa9\", x: 320, y: 0, w: 320, h: 480}\n"
 		"  - {x: 0.5, y: 0, w: 0.5, h: 0.5}\n"
 		"alerts:\n"
-		"  - {name: gloomy, condition: \"negative > 0.5\", for: 30}\n"
+		"  - {name: gloomy, condition: \"negative_share > 0.5\", for: 30}\n"
 		"  - name: sleepy\n    emotion: neutral\n    above: 0.8\n"
 		"  - {name: empty, condition: faces<1}\n"
 		"  - {emotion: happy, below: 0.1, for: 5}\n";
@@ -604,7 +604,7 @@ TEST(alert_format)
 	char buf[64];
 
 	config_alert_format(&a, buf, sizeof(buf));
-	ASSERT_STR(buf, "negative > 0.5");
+	ASSERT_STR(buf, "negative_share > 0.5");
 	a.metric = EMO_SAD;
 	a.op = CONFIG_OP_LT;
 	a.threshold = 0.1f;

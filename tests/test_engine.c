@@ -51,13 +51,14 @@ TEST(rules_from_alerts)
 	struct emo_err err;
 	struct summary_rule r[CONFIG_MAX_ALERTS];
 	const char *y = "alerts:\n"
-			"  - {name: a, condition: \"negative > 0.5\", for: 3}\n"
+			"  - {name: a, condition: \"negative_share > 0.5\", for: 3}\n"
 			"  - {name: b, emotion: sad, below: 0.2}\n"
-			"  - {name: c, condition: faces < 1, for: 10}\n";
+			"  - {name: c, condition: faces < 1, for: 10}\n"
+			"  - {name: d, condition: \"valence < -0.3\"}\n";
 
 	config_defaults(&c);
 	ASSERT_EQ(config_load_mem(&c, y, strlen(y), "t", &err), EMO_OK);
-	ASSERT_EQ(engine_rules(&c, r), 3);
+	ASSERT_EQ(engine_rules(&c, r), 4);
 	ASSERT_STR(r[0].name, "a");
 	ASSERT_EQ(r[0].metric, SUMMARY_METRIC_NEGATIVE);
 	ASSERT_EQ(r[0].cmp, SUMMARY_CMP_GT);
@@ -68,6 +69,9 @@ TEST(rules_from_alerts)
 	ASSERT_EQ(r[1].cmp, SUMMARY_CMP_LT);
 	ASSERT_EQ(r[2].metric, SUMMARY_METRIC_FACES);
 	ASSERT_NEAR(r[2].threshold, 1, 0);
+	ASSERT_EQ(r[3].metric, SUMMARY_METRIC_VALENCE);
+	ASSERT_EQ(r[3].cmp, SUMMARY_CMP_LT);
+	ASSERT_NEAR(r[3].threshold, -0.3, 1e-6);
 }
 
 TEST(no_model_counts_faces)

@@ -365,16 +365,19 @@ TEST(every_family_has_help_and_type)
 		{"emotop_faces", "gauge"},
 		{"emotop_emotion_share", "gauge"},
 		{"emotop_negative_share", "gauge"},
+		{"emotop_valence", "gauge"},
 		{"emotop_frames_total", "counter"},
 		{"emotop_frames_dropped_total", "counter"},
 		{"emotop_stage_seconds", "gauge"},
 		{"emotop_source_up", "gauge"},
+		{"emotop_source_state", "gauge"},
 		{"emotop_reconnects_total", "counter"},
 		{"emotop_alerts_total", "counter"},
 		{"emotop_uptime_seconds", "gauge"},
 		{"emotop_student_present", "gauge"},
 		{"emotop_student_emotion_share", "gauge"},
 		{"emotop_student_negative_share", "gauge"},
+		{"emotop_student_valence", "gauge"},
 	};
 	const int nf = (int)(sizeof(fams) / sizeof(fams[0]));
 	size_t n;

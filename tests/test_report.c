@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "emotop/report.h"
@@ -661,6 +662,157 @@ TEST(alerts_written_once)
 	ASSERT_EQ(count_lines(slurp(path)), 6);
 }
 
+/* report_alerts() writes the alerts as they fire; the next report_emit()
+ * does not repeat them. */
+TEST(alerts_go_out_before_the_summary)
+{
+	const char *path = tmp_path("a2.ndjson"), *p;
+	struct report *r = open_sink(path, REPORT_NDJSON, REPORT_SUMMARY, 0, 0);
+	char line[4096];
+
+	fill_snapshot(&snap, 1);
+	ASSERT_EQ(report_alerts(r, &snap), EMO_OK);
+	ASSERT_EQ(report_alerts(r, &snap), EMO_OK); /* nothing new */
+	report_emit(r, &snap);
+	report_close(r);
+	p = slurp(path);
+	ASSERT_EQ(count_lines(p), 3);
+	ASSERT(next_line(&p, line, sizeof(line)) && strstr(line, "\"type\":\"alert\",") && strstr(line, "\"seq\":1,"));
+	ASSERT(next_line(&p, line, sizeof(line)) && strstr(line, "\"seq\":2,"));
+	ASSERT(next_line(&p, line, sizeof(line)) && strstr(line, "\"type\":\"summary\""));
+}
+
+/* Live sources: Unix time in "time", ISO 8601 local time with its offset in
+ * "clock" (and in text lines), the state on every line; source lines in
+ * every format. */
+TEST(clock_and_source_lines)
+{
+	const char *path = tmp_path("clk.ndjson"), *p;
+	struct report *r;
+	char line[4096];
+	const char *tz = getenv("TZ");
+	char old_tz[64];
+
+	snprintf(old_tz, sizeof(old_tz), "%s", tz ? tz : "");
+	setenv("TZ", "CET-1", 1);
+	tzset();
+	fill_snapshot(&snap, 1);
+	snap.time = 902.3;   /* the run's own seconds */
+	snap.frame_time = 902.3;
+	snap.n_alerts = 0;
+	snap.stats.clock = SUMMARY_CLOCK_WALL;
+	snap.stats.clock_offset = 1796634000.0; /* 2026-12-07T09:00:00Z at 0 */
+	snap.stats.media_time = NAN;
+	snap.stats.source_state = SUMMARY_SOURCE_RECONNECTING;
+	snap.stats.reconnects = 2;
+	r = open_sink(path, REPORT_NDJSON, REPORT_SUMMARY, 0, 0);
+	report_emit(r, &snap);
+	report_source(r, &snap, SUMMARY_SOURCE_UP);
+	report_close(r);
+	p = slurp(path);
+	ASSERT(next_line(&p, line, sizeof(line)));
+	ASSERT(strstr(line, "{\"type\":\"summary\",\"time\":1796634902.300,"
+			    "\"clock\":\"2026-12-07T10:15:02.300+01:00\",\"media_time\":null,"
+			    "\"source_state\":\"reconnecting\",") == line);
+	ASSERT(next_line(&p, line, sizeof(line)));
+	ASSERT(strstr(line, "{\"type\":\"source\",\"time\":1796634902.300,") == line);
+	ASSERT(strstr(line, "\"source_state\":\"reconnecting\",\"previous\":\"up\",\"reconnects\":2,"));
+
+	path = tmp_path("clk.txt");
+	r = open_sink(path, REPORT_TEXT, REPORT_SUMMARY, 0, 0);
+	report_emit(r, &snap);
+	report_source(r, &snap, SUMMARY_SOURCE_UP);
+	report_close(r);
+	p = slurp(path);
+	ASSERT(next_line(&p, line, sizeof(line)));
+	ASSERT(strstr(line, "2026-12-07T10:15:02.300+01:00 up ") == line);
+	ASSERT(strstr(line, " source reconnecting"));
+	ASSERT(next_line(&p, line, sizeof(line)));
+	ASSERT(strstr(line, "2026-12-07T10:15:02.300+01:00 SOURCE reconnecting (was up, 2 reconnects) ") == line);
+
+	path = tmp_path("clk.csv");
+	r = open_sink(path, REPORT_CSV, REPORT_SUMMARY, 0, 0);
+	report_emit(r, &snap);
+	report_source(r, &snap, SUMMARY_SOURCE_UP);
+	report_close(r);
+	p = slurp(path);
+	ASSERT(next_line(&p, line, sizeof(line)));
+	ASSERT(strstr(line, ",valence,clock,media_time,source_state"));
+	ASSERT(next_line(&p, line, sizeof(line)));
+	ASSERT(strstr(line, "summary,1796634902.300,") == line);
+	ASSERT(strstr(line, ",2026-12-07T10:15:02.300+01:00,,reconnecting"));
+	ASSERT(next_line(&p, line, sizeof(line)));
+	ASSERT(strstr(line, "source,1796634902.300,") == line);
+	ASSERT(strstr(line, ",up,2,,2026-12-07T10:15:02.300+01:00,,reconnecting"));
+
+	/* a file at full speed: media time, no clock */
+	snap.stats.clock = SUMMARY_CLOCK_MEDIA;
+	snap.stats.source_state = SUMMARY_SOURCE_ENDED;
+	path = tmp_path("media.ndjson");
+	r = open_sink(path, REPORT_NDJSON, REPORT_SUMMARY, 0, 0);
+	report_source(r, &snap, SUMMARY_SOURCE_UP);
+	report_close(r);
+	p = slurp(path);
+	ASSERT(next_line(&p, line, sizeof(line)));
+	ASSERT(strstr(line, "{\"type\":\"source\",\"time\":902.300,\"clock\":null,\"media_time\":902.300,"
+			    "\"source_state\":\"ended\",\"previous\":\"up\",") == line);
+	if (old_tz[0])
+		setenv("TZ", old_tz, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+}
+
+/* Without a classifier: the faces-only lines through the same sink (whole
+ * lines, counted losses), their own CSV header. */
+TEST(faces_only_sink)
+{
+	const char *path = tmp_path("f.csv"), *p;
+	struct report_opts o;
+	struct report *r;
+	struct summary_totals tot;
+	char line[4096];
+
+	report_opts_default(&o);
+	o.path = path;
+	o.format = REPORT_CSV;
+	o.faces_only = "classifier off";
+	unlink(path);
+	r = report_open(&o, NULL);
+	ASSERT(r);
+	fill_snapshot(&snap, 2);
+	fill_totals(&tot);
+	snap.stats.clock = SUMMARY_CLOCK_MEDIA;
+	report_emit(r, &snap);
+	report_alerts(r, &snap); /* no alert lines in a faces-only sink */
+	report_final(r, &snap, &tot);
+	report_close(r);
+	p = slurp(path);
+	ASSERT_EQ(count_lines(p), 3);
+	ASSERT(next_line(&p, line, sizeof(line)));
+	ASSERT(!strcmp(line, "type,time,faces,status,clock,media_time,source_state"));
+	ASSERT(next_line(&p, line, sizeof(line)));
+	ASSERT(!strcmp(line, "faces,1714550400.250,2,classifier off,,1714550400.250,up"));
+	ASSERT(next_line(&p, line, sizeof(line)));
+	ASSERT(!strcmp(line, "final,1714550400.250,3,classifier off,,1714550400.250,up"));
+
+	if (access("/dev/full", W_OK) == 0) {
+		struct report_health h;
+
+		o.path = "/dev/full";
+		o.format = REPORT_NDJSON;
+		r = report_open(&o, NULL);
+		ASSERT(r);
+		ASSERT_EQ(report_emit(r, &snap), EMO_EIO);
+		ASSERT_EQ(report_emit(r, &snap), EMO_EIO);
+		report_health(r, &h);
+		report_close(r);
+		ASSERT_EQ(h.failing, 1);
+		ASSERT_EQ(h.error, ENOSPC);
+		ASSERT_EQ(h.lost, 2);
+	}
+}
+
 TEST(hostile_names_cannot_break_lines)
 {
 	static const enum report_format fmts[3] = {REPORT_TEXT, REPORT_NDJSON, REPORT_CSV};
@@ -721,7 +873,7 @@ TEST(csv_columns_constant_and_header_once)
 		headers += !strcmp(f, "type");
 		n++;
 	}
-	ASSERT_EQ(cols, 24);
+	ASSERT_EQ(cols, 28);
 	ASSERT_EQ(headers, 1);
 	ASSERT_EQ(n, 1 + 6 + 4 + 1);
 	/* the hostile name survives a round trip through an RFC 4180 reader */
@@ -833,7 +985,7 @@ TEST(text_lines)
 	report_close(r);
 	p = slurp(path);
 	next_line(&p, line, sizeof(line));
-	ASSERT(strstr(line, "2024-05-01T08:00:00.250Z up 0:01:00 faces 2 mood neutral 0.50 neg 0.25 |") == line);
+	ASSERT(strstr(line, "2024-05-01T08:00:00.250Z up 0:01:00 faces 2 mood neutral 0.50 negative_share 0.25 valence 0.00 |") == line);
 	ASSERT(strstr(line, "fps 5.0 dropped 4 alerts 2"));
 	next_line(&p, line, sizeof(line));
 	ASSERT(strstr(line, " ALERT \"gloomy \\\"class\\\"\" value 0.610"));
@@ -914,7 +1066,7 @@ TEST(record_timeline)
 	report_close(r);
 	p = slurp(path);
 	while (next_line(&p, line, sizeof(line))) {
-		ASSERT_EQ(csv_fields(line, 0, f, sizeof(f)), 27);
+		ASSERT_EQ(csv_fields(line, 0, f, sizeof(f)), 31);
 		tracks += !strcmp(f, "track");
 		n++;
 	}
@@ -1270,6 +1422,9 @@ int main(int argc, char **argv)
 	RUN(open_errors_and_write_errors);
 	RUN(every_lost_line_is_reported);
 	RUN(full_disk_leaves_no_torn_line);
+	RUN(alerts_go_out_before_the_summary);
+	RUN(clock_and_source_lines);
+	RUN(faces_only_sink);
 	RUN(svg_well_formed);
 	RUN(svg_empty_and_errors);
 	RUN(end_to_end_with_summary);

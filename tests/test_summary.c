@@ -33,6 +33,23 @@ static void frame(struct tracker *tr, struct summary_ctx *s, double t, int n, co
 	summary_update(s, t, tr);
 }
 
+/* Frame at time t with n faces (n <= 4), every face with probabilities p. */
+static void frame_probs(struct tracker *tr, struct summary_ctx *s, double t, int n, const float *p)
+{
+	struct track_obs o[4];
+
+	memset(o, 0, sizeof(o));
+	for (int i = 0; i < n; i++) {
+		o[i].box.x = 10.0f + 150.0f * i;
+		o[i].box.y = 10;
+		o[i].box.w = 100;
+		o[i].box.h = 100;
+		memcpy(o[i].probs, p, sizeof(o[i].probs));
+	}
+	track_update(tr, t, 640, 480, o, n, NULL);
+	summary_update(s, t, tr);
+}
+
 static struct summary snap; /* large: static */
 
 static struct summary_ctx *mk(double window, const struct summary_rule *rules, int n_rules)
@@ -78,6 +95,174 @@ TEST(dominant_and_negative_share)
 	ASSERT_NEAR(snap.students[0].negative, 1.0, 1e-6);
 	ASSERT_NEAR(snap.students[2].negative, 0.0, 1e-6);
 	ASSERT_EQ(snap.students[0].present, 1);
+	summary_free(s);
+	track_free(tr);
+}
+
+/* A calm neutral class: the mass on the four negative classes is 0.35 (the
+ * old `negative` read that), yet no face looks negative. */
+TEST(neutral_class_reads_not_negative)
+{
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, NULL, 0);
+	/* angry disgust fear happy sad surprise neutral */
+	const float p[EMO_NUM_CLASSES] = {0.10f, 0.05f, 0.05f, 0.10f, 0.15f, 0.05f, 0.50f};
+	struct summary_totals tot;
+
+	for (int i = 0; i < 20; i++)
+		frame_probs(tr, s, i * 0.5, 4, p);
+	summary_snapshot(s, 9.5, &snap);
+	ASSERT_EQ(snap.dominant, EMO_NEUTRAL);
+	ASSERT_NEAR(snap.negative, 0.0, 1e-6);
+	ASSERT_NEAR(snap.frame_negative, 0.0, 1e-6);
+	ASSERT_NEAR(snap.valence, 0.0, 0.02);
+	ASSERT_NEAR(snap.frame_valence, 0.0, 0.02);
+	ASSERT_NEAR(snap.students[0].negative, 0.0, 1e-6);
+	ASSERT_NEAR(snap.students[0].valence, 0.0, 0.02);
+	ASSERT_NEAR(snap.buckets[0].negative, 0.0, 1e-6);
+	summary_totals(s, &tot);
+	ASSERT_NEAR(tot.negative, 0.0, 1e-6);
+	ASSERT_NEAR(tot.valence, 0.0, 0.02);
+	summary_free(s);
+	track_free(tr);
+}
+
+TEST(angry_class_reads_negative)
+{
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, NULL, 0);
+	const float p[EMO_NUM_CLASSES] = {0.70f, 0.10f, 0.05f, 0.02f, 0.05f, 0.03f, 0.05f};
+	const float calm[EMO_NUM_CLASSES] = {0.10f, 0.05f, 0.05f, 0.10f, 0.15f, 0.05f, 0.50f};
+
+	for (int i = 0; i < 20; i++)
+		frame_probs(tr, s, i * 0.5, 4, p);
+	summary_snapshot(s, 9.5, &snap);
+	ASSERT_NEAR(snap.negative, 1.0, 1e-6);
+	ASSERT(snap.valence < -0.5);
+	ASSERT(snap.valence >= -1.0);
+	ASSERT_NEAR(snap.students[0].negative, 1.0, 1e-6);
+	summary_free(s);
+	track_free(tr);
+	/* a quarter of the class angry, the rest calm: the share says a quarter */
+	tr = mk_tracker();
+	s = mk(60, NULL, 0);
+	for (int i = 0; i < 20; i++) {
+		struct track_obs o[4];
+
+		memset(o, 0, sizeof(o));
+		for (int k = 0; k < 4; k++) {
+			o[k].box.x = 10.0f + 150.0f * k;
+			o[k].box.y = 10;
+			o[k].box.w = o[k].box.h = 100;
+			memcpy(o[k].probs, k ? calm : p, sizeof(o[k].probs));
+		}
+		track_update(tr, i * 0.5, 640, 480, o, 4, NULL);
+		summary_update(s, i * 0.5, tr);
+	}
+	summary_snapshot(s, 9.5, &snap);
+	ASSERT_NEAR(snap.negative, 0.25, 1e-6);
+	summary_free(s);
+	track_free(tr);
+}
+
+/* Unsure (uniform) faces: 4/7 of their mass is on the negative classes,
+ * none is negative, and the valence is 0; a happy face is positive. */
+TEST(unsure_face_reads_zero)
+{
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, NULL, 0);
+	float p[EMO_NUM_CLASSES];
+
+	for (int k = 0; k < EMO_NUM_CLASSES; k++)
+		p[k] = 1.0f / EMO_NUM_CLASSES;
+	frame_probs(tr, s, 0, 3, p);
+	summary_snapshot(s, 0, &snap);
+	ASSERT_NEAR(snap.negative, 0.0, 1e-6);
+	ASSERT_NEAR(snap.valence, 0.0, 1e-6);
+	ASSERT_EQ(emo_face_negative(p), 0);
+	/* mass 0.6 on the negatives but neutral on top: not negative */
+	{
+		const float q[EMO_NUM_CLASSES] = {0.15f, 0.15f, 0.15f, 0.0f, 0.15f, 0.0f, 0.40f};
+		const float r[EMO_NUM_CLASSES] = {0.30f, 0.10f, 0.10f, 0.0f, 0.10f, 0.0f, 0.40f};
+
+		ASSERT_EQ(emo_face_negative(q), 0);
+		ASSERT_EQ(emo_face_negative(r), 0); /* 0.6 on the four, but neutral tops */
+	}
+	{
+		const float h[EMO_NUM_CLASSES] = {0, 0, 0, 1, 0, 0, 0};
+		const float a[EMO_NUM_CLASSES] = {1, 0, 0, 0, 0, 0, 0};
+
+		ASSERT_NEAR(emo_face_valence(h), 1.0, 1e-6);
+		ASSERT_NEAR(emo_face_valence(a), emo_class_valence(EMO_ANGRY), 1e-6);
+	}
+	summary_free(s);
+	track_free(tr);
+}
+
+/* A source that is not up: no faces from frames that did not arrive, the
+ * window keeps only the frames that came, the built-in alert after
+ * source_down seconds, once per outage; the end of a file is no outage. */
+TEST(source_down_reports_no_faces_and_alerts)
+{
+	struct tracker *tr = mk_tracker();
+	struct summary_opts o;
+	struct summary_ctx *s;
+	int cls[2] = {EMO_HAPPY, EMO_SAD};
+
+	summary_opts_default(&o);
+	o.source_down = 5;
+	s = summary_new(&o, NULL);
+	ASSERT(s);
+	for (int i = 0; i <= 4; i++)
+		frame(tr, s, i * 0.5, 2, cls);
+	summary_snapshot(s, 2.0, &snap);
+	ASSERT_EQ(snap.faces, 2);
+	ASSERT_EQ(snap.stats.source_state, SUMMARY_SOURCE_UP);
+	ASSERT_EQ(summary_source(s, 2.5, SUMMARY_SOURCE_RECONNECTING), EMO_OK);
+	summary_snapshot(s, 2.5, &snap);
+	ASSERT_EQ(snap.stats.source_state, SUMMARY_SOURCE_RECONNECTING);
+	ASSERT_EQ(snap.faces, 0);
+	ASSERT_EQ(snap.frame_dominant, -1);
+	ASSERT_NEAR(snap.frame_negative, 0, 1e-9);
+	ASSERT_EQ(snap.n_students, 2);
+	ASSERT_EQ(snap.students[0].present, 0);
+	ASSERT_EQ(snap.students[1].present, 0);
+	ASSERT_EQ(snap.window_frames, 5); /* only frames that arrived */
+	ASSERT_EQ(snap.alerts_total, 0);
+	summary_source(s, 7.4, SUMMARY_SOURCE_RECONNECTING);
+	summary_snapshot(s, 7.4, &snap);
+	ASSERT_EQ(snap.alerts_total, 0);
+	summary_source(s, 7.6, SUMMARY_SOURCE_RECONNECTING);
+	summary_source(s, 9.0, SUMMARY_SOURCE_RECONNECTING);
+	summary_snapshot(s, 9.0, &snap);
+	ASSERT_EQ(snap.alerts_total, 1);
+	ASSERT_STR(snap.alerts[0].rule, SUMMARY_SOURCE_DOWN_RULE);
+	ASSERT_NEAR(snap.alerts[0].since, 2.5, 1e-9);
+	ASSERT_NEAR(snap.alerts[0].time, 7.6, 1e-9);
+	ASSERT_NEAR(snap.alerts[0].value, 5.1, 1e-9);
+	ASSERT_EQ(snap.n_rules, 1);
+	ASSERT_STR(snap.rules[0].rule, SUMMARY_SOURCE_DOWN_RULE);
+	ASSERT_EQ(snap.rules[0].fired, 1);
+	ASSERT_EQ(snap.window_frames, 5);
+	/* frames again: up, faces back; a new outage fires again */
+	frame(tr, s, 10.0, 2, cls);
+	summary_snapshot(s, 10.0, &snap);
+	ASSERT_EQ(snap.stats.source_state, SUMMARY_SOURCE_UP);
+	ASSERT_EQ(snap.faces, 2);
+	summary_source(s, 11, SUMMARY_SOURCE_RECONNECTING);
+	summary_source(s, 16, SUMMARY_SOURCE_RECONNECTING);
+	summary_snapshot(s, 16, &snap);
+	ASSERT_EQ(snap.alerts_total, 2);
+	/* the end of the input: no faces, no alert however long */
+	frame(tr, s, 17.0, 2, cls);
+	summary_source(s, 17.5, SUMMARY_SOURCE_ENDED);
+	summary_source(s, 100, SUMMARY_SOURCE_ENDED);
+	summary_snapshot(s, 100, &snap);
+	ASSERT_EQ(snap.stats.source_state, SUMMARY_SOURCE_ENDED);
+	ASSERT_EQ(snap.faces, 0);
+	ASSERT_EQ(snap.alerts_total, 2);
+	ASSERT_EQ(summary_source(s, 100, 9), EMO_EINVAL);
+	ASSERT_STR(summary_source_state_name(SUMMARY_SOURCE_LOST), "lost");
 	summary_free(s);
 	track_free(tr);
 }
@@ -620,12 +805,15 @@ TEST(metric_value)
 	struct summary_rule r = {"x", SUMMARY_METRIC_EMOTION, EMO_FEAR, SUMMARY_CMP_GT, 0, 0};
 	float mean[EMO_NUM_CLASSES] = {0, 0, 0.4f, 0, 0, 0, 0.6f};
 
-	ASSERT_NEAR(summary_metric_value(&r, 2, mean, 0.4f), 0.4, 1e-6);
-	ASSERT(isnan(summary_metric_value(&r, 0, mean, 0.4f)));
+	ASSERT_NEAR(summary_metric_value(&r, 2, mean, 0.4f, 0), 0.4, 1e-6);
+	ASSERT(isnan(summary_metric_value(&r, 0, mean, 0.4f, 0)));
 	r.metric = SUMMARY_METRIC_FACES;
-	ASSERT_NEAR(summary_metric_value(&r, 0, mean, 0.4f), 0.0, 1e-9);
+	ASSERT_NEAR(summary_metric_value(&r, 0, mean, 0.4f, 0), 0.0, 1e-9);
 	r.metric = SUMMARY_METRIC_NEGATIVE;
-	ASSERT_NEAR(summary_metric_value(&r, 3, mean, 0.4f), 0.4, 1e-6);
+	ASSERT_NEAR(summary_metric_value(&r, 3, mean, 0.4f, -0.5f), 0.4, 1e-6);
+	r.metric = SUMMARY_METRIC_VALENCE;
+	ASSERT_NEAR(summary_metric_value(&r, 3, mean, 0.4f, -0.5f), -0.5, 1e-6);
+	ASSERT(isnan(summary_metric_value(&r, 0, mean, 0.4f, -0.5f)));
 }
 
 int main(int argc, char **argv)
@@ -633,6 +821,10 @@ int main(int argc, char **argv)
 	unit_init(argc, argv);
 	RUN(defaults);
 	RUN(dominant_and_negative_share);
+	RUN(neutral_class_reads_not_negative);
+	RUN(angry_class_reads_negative);
+	RUN(unsure_face_reads_zero);
+	RUN(source_down_reports_no_faces_and_alerts);
 	RUN(no_faces_means_no_mood);
 	RUN(window_weights_faces);
 	RUN(window_rolls_off_exactly);

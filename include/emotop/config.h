@@ -36,8 +36,9 @@ enum config_format { CONFIG_FORMAT_TEXT = 0, CONFIG_FORMAT_NDJSON = 1, CONFIG_FO
 enum config_reconnect { CONFIG_RECONNECT_AUTO = 0, CONFIG_RECONNECT_NEVER = 1, CONFIG_RECONNECT_ALWAYS = 2 };
 
 /* What an alert watches: a class mean probability (0..EMO_NUM_CLASSES-1) or: */
-#define CONFIG_METRIC_NEGATIVE (-1) /* share of negative emotions (0..1) */
+#define CONFIG_METRIC_NEGATIVE (-1) /* negative_share: share of faces clearly negative (0..1) */
 #define CONFIG_METRIC_FACES (-2)    /* number of faces present */
+#define CONFIG_METRIC_VALENCE (-3)  /* valence: mean valence of the faces (-1..1) */
 
 enum config_op { CONFIG_OP_GT = 0, CONFIG_OP_LT = 1 };
 
@@ -71,6 +72,7 @@ struct emo_config {
 		int max_side;                 /* downscale frames to this; 0 = keep */
 		double timeout;               /* network open/read timeout, seconds */
 		int reconnect;                /* enum config_reconnect */
+		double down_alert;            /* alert source_down after this many seconds; 0 = off */
 	} capture;
 
 	struct {
@@ -203,7 +205,7 @@ void config_print_schema(FILE *f);
 int config_regions(const struct emo_config *cfg, int w, int h, struct emo_box *boxes,
 		   const char **names, int max);
 
-/* "negative > 0.5" style text of an alert into buf. */
+/* "negative_share > 0.3" style text of an alert into buf. */
 void config_alert_format(const struct config_alert *a, char *buf, size_t len);
 
 /* Names for enum values. */

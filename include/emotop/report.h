@@ -10,6 +10,14 @@
  * bytes replaced by U+FFFD; CSV quoted per RFC 4180; text quoted with
  * control characters escaped), so a hostile name cannot break a line.
  *
+ * Times: "time" is Unix time for live sources (summary_stats.clock
+ * SUMMARY_CLOCK_WALL: the snapshot's time + clock_offset), with "clock", the
+ * same instant as ISO 8601 local time with its UTC offset; for files read at
+ * full speed (SUMMARY_CLOCK_MEDIA) "time" is the media time, "clock" null,
+ * and "media_time" the same seconds. Every line names the source's state
+ * ("source_state": up, reconnecting, lost, ended). CSV has these as its last
+ * columns: ...,valence,clock,media_time,source_state.
+ *
  * Kinds of sink:
  *   REPORT_SUMMARY  report_emit() writes one class line, then one line per
  *                   alert fired since the previous emit, then (opts.students)
@@ -53,6 +61,12 @@ struct report_opts {
 				      * opened in append mode; copied */
 	int students;                /* per-student lines (summary sinks) */
 	int aggregate_only;          /* never write per-person data */
+	const char *faces_only;      /* NULL: emotion lines; else no classifier:
+				      * report_emit() writes one "faces" line
+				      * (faces, "emotions":null, this status text)
+				      * and report_final() one final line with
+				      * max_faces; CSV columns type,time,faces,status.
+				      * Copied. Summary sinks only. */
 };
 
 void report_opts_default(struct report_opts *o);
@@ -76,6 +90,18 @@ void report_close(struct report *r);
  * a closed pipe: errno and report_health() say which); every failed line
  * returns EMO_EIO, not only the first. */
 int report_emit(struct report *r, const struct summary *s);
+
+/* Write only the alert lines fired since the last ones written (summary
+ * sinks; nothing for record and faces-only sinks), so that an alert goes out
+ * when it fires, not at the next report_emit(), which then skips them.
+ * Returns like report_emit(). */
+int report_alerts(struct report *r, const struct summary *s);
+
+/* Write one "source" line: the source changed from state prev to
+ * s->stats.source_state at s->time (enum summary_source_state), with the
+ * reconnections so far and the (masked) source. Every kind of sink. Returns
+ * like report_emit(). */
+int report_source(struct report *r, const struct summary *s, int prev);
 
 /* Write the final session line for totals tot at snapshot s. */
 int report_final(struct report *r, const struct summary *s, const struct summary_totals *tot);

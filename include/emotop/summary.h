@@ -12,8 +12,12 @@
  *   mean[k]    mean of the present tracks' smoothed probability of class k
  *              (all zero when no face);
  *   dominant   argmax of mean, -1 when no face;
- *   negative   mean[angry] + mean[disgust] + mean[fear] + mean[sad], i.e.
- *              the share of probability mass on negative emotions (0..1).
+ *   negative   the negative share: the share of present tracks whose
+ *              smoothed probabilities look confidently negative
+ *              (emo_face_negative(): angry+disgust+fear+sad >= 0.6 and the
+ *              top class one of them), 0..1; for one student 1 or 0;
+ *   valence    mean of the tracks' emo_face_valence(), -1..1, neutral and
+ *              unsure faces 0.
  * The window values average the frames of the last `window` seconds weighted
  * by their faces (= the mean over every face observation in the window).
  * A frame at time t is in the window at time now while now - t < window.
@@ -46,6 +50,7 @@ enum summary_metric {
 	SUMMARY_METRIC_NEGATIVE = 0, /* per-frame negative share, 0..1 */
 	SUMMARY_METRIC_EMOTION = 1,  /* per-frame mean probability of rule.emotion */
 	SUMMARY_METRIC_FACES = 2,    /* faces present */
+	SUMMARY_METRIC_VALENCE = 3,  /* per-frame mean valence, -1..1 */
 };
 
 enum summary_cmp {
@@ -62,6 +67,9 @@ struct summary_rule {
 	double for_s;                /* seconds the condition must hold, >= 0 */
 };
 
+/* The built-in alert on the source (summary_opts.source_down). */
+#define SUMMARY_SOURCE_DOWN_RULE "source_down"
+
 struct summary_opts {
 	double window;               /* rolling window seconds, default 60 */
 	int window_cap;              /* frames the window can hold; 0 (default):
@@ -71,6 +79,27 @@ struct summary_opts {
 	double history_step;         /* initial history step seconds, default 5 */
 	const struct summary_rule *rules; /* copied by summary_new() */
 	int n_rules;                 /* 0..SUMMARY_MAX_RULES */
+	double source_down;          /* fire the alert "source_down" when the source
+				      * has not been up for this many seconds
+				      * (summary_source()); 0: off */
+};
+
+/* The video source as the application sees it. */
+enum summary_source_state {
+	SUMMARY_SOURCE_UP = 0,           /* frames arriving */
+	SUMMARY_SOURCE_RECONNECTING = 1, /* no frame for a while, or being reopened */
+	SUMMARY_SOURCE_LOST = 2,         /* failed for good: no more frames */
+	SUMMARY_SOURCE_ENDED = 3,        /* end of the input (a file, a finite demo) */
+};
+#define SUMMARY_SOURCE_STATES 4
+/* "up", "reconnecting", "lost", "ended"; "unknown" otherwise. */
+const char *summary_source_state_name(int state);
+
+/* What the times of a snapshot are (summary_stats.clock). */
+enum summary_clock {
+	SUMMARY_CLOCK_NONE = 0,  /* plain seconds (tests, tools) */
+	SUMMARY_CLOCK_WALL = 1,  /* time + clock_offset is Unix time (live sources) */
+	SUMMARY_CLOCK_MEDIA = 2, /* time is seconds of media (files read at full speed) */
 };
 
 /* Counters and labels the application fills in (summary_set_stats()). */
@@ -83,6 +112,11 @@ struct summary_stats {
 	int width, height;           /* analysed frame size, 0 when unknown */
 	int source_up;               /* 1 while the source is open and delivering */
 	long long reconnects;        /* successful reopenings of the source */
+	int source_state;            /* enum summary_source_state */
+	int clock;                   /* enum summary_clock */
+	double clock_offset;         /* SUMMARY_CLOCK_WALL: Unix time - time */
+	double media_time;           /* position of the latest analysed frame in the
+				      * media (files), NAN when none */
 };
 
 /* One student row: a copy of a live track at the last update. */
@@ -95,7 +129,8 @@ struct summary_student {
 	float raw[EMO_NUM_CLASSES];  /* last observation */
 	int dominant;
 	float confidence;
-	float negative;              /* sum of the negative classes of probs */
+	float negative;              /* 1 when probs look confidently negative, else 0 */
+	float valence;               /* emo_face_valence(probs), -1..1 */
 	double first_seen, last_seen;
 	int present;                 /* seen in the last update */
 };
@@ -122,7 +157,8 @@ struct summary_point {
 	float faces;                 /* mean faces present */
 	float mean[EMO_NUM_CLASSES];
 	int dominant;
-	float negative;
+	float negative;              /* negative share */
+	float valence;
 };
 
 struct summary {
@@ -139,21 +175,24 @@ struct summary {
 	int faces;
 	float frame_mean[EMO_NUM_CLASSES];
 	int frame_dominant;
-	float frame_negative;
+	float frame_negative;        /* negative share of the frame */
+	float frame_valence;
 
 	/* The rolling window. */
 	float mean[EMO_NUM_CLASSES];
 	int dominant;                /* class mood, -1 when no face in the window */
 	float confidence;            /* mean[dominant] */
-	float negative;
+	float negative;              /* negative share */
+	float valence;
 	float mean_faces;            /* mean faces per frame */
 
 	int n_students;              /* live tracks, ordered by id */
 	struct summary_student students[SUMMARY_MAX_STUDENTS];
 
 	long long alerts_total;      /* alerts fired this session */
-	int n_rules;                 /* the rules, in the order of summary_opts */
-	struct summary_rule_total rules[SUMMARY_MAX_RULES];
+	int n_rules;                 /* the rules, in the order of summary_opts, then
+				      * source_down when it is on */
+	struct summary_rule_total rules[SUMMARY_MAX_RULES + 1];
 	int n_alerts;                /* recent alerts, oldest first */
 	struct summary_alert alerts[SUMMARY_MAX_ALERTS];
 
@@ -171,7 +210,8 @@ struct summary_totals {
 	long long face_frames;        /* sum of faces over updates */
 	int max_faces;
 	float mean[EMO_NUM_CLASSES];  /* over every face observation */
-	float negative;
+	float negative;               /* negative share over every face observation */
+	float valence;
 	int dominant;                 /* argmax of mood_share, -1 when no face */
 	/* Share of the session's face time during which class k was the frame's
 	 * dominant mood (sums to 1 when any face was seen). */
@@ -198,6 +238,16 @@ int summary_update(struct summary_ctx *s, double now, const struct tracker *t);
 /* Store the application's counters; published by the next snapshot. */
 void summary_set_stats(struct summary_ctx *s, const struct summary_stats *st);
 
+/* The source's state at now (call it as often as it may change; for live
+ * sources between frames too). While it is not up, no face is reported
+ * from frames that did not arrive: the latest frame's figures read 0 faces
+ * and no mood, every student is absent; the next summary_update() brings
+ * them back. The window keeps only frames that arrived. With
+ * opts.source_down > 0, the alert SUMMARY_SOURCE_DOWN_RULE fires once per
+ * outage when the source has not been up for that long (ended: not an
+ * outage). EMO_OK or EMO_EINVAL. */
+int summary_source(struct summary_ctx *s, double now, int state);
+
 /* Fill *out with the state as seen at `now` (window evaluated at now).
  * out owns nothing; it stays valid forever. */
 void summary_snapshot(const struct summary_ctx *s, double now, struct summary *out);
@@ -214,9 +264,10 @@ void summary_totals(const struct summary_ctx *s, struct summary_totals *out);
  * SUMMARY_HISTORY_MAX (the last one still filling); the step doubles each time it fills up. */
 int summary_history(const struct summary_ctx *s, struct summary_point *out, int max);
 
-/* Value of a rule's metric for frame values (faces, mean, negative); NAN when
- * undefined (emotion/negative metric with no face). For tests and UIs. */
+/* Value of a rule's metric for frame values (faces, mean, negative share,
+ * valence); NAN when undefined (emotion/negative/valence metric with no
+ * face). For tests and UIs. */
 double summary_metric_value(const struct summary_rule *r, int faces,
-			    const float mean[EMO_NUM_CLASSES], float negative);
+			    const float mean[EMO_NUM_CLASSES], float negative, float valence);
 
 #endif

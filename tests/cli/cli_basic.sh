@@ -87,7 +87,7 @@ n=$(grep -c ' faces ' "$T/out")
 [ "$n" -eq 11 ] && [ "$(tail -n 1 "$T/out" | grep -c final)" -eq 1 ] && ok "demo: 60 s at interval 5, then final" \
 	|| no "demo: 60 s at interval 5, then final" "$(cat "$T/out")"
 expect_rc "--demo --duration 10 --interval 2" 0 "$EMOTOP" --demo --duration 10 --interval 2 --format csv
-n=$(grep -c -v '^type,\|^final,' "$T/out")
+n=$(grep -c -v '^type,\|^final,\|^source,' "$T/out")
 [ "$n" -eq 4 ] && ok "demo: 4 lines for 10 s at 2 s (last frame 9.8 s)" || no "demo: 4 lines for 10 s at 2 s" "$(cat "$T/out")"
 expect_rc "--dashboard without a terminal fails" 1 "$EMOTOP" --dashboard --demo
 contains "--dashboard: says why" "$T/err" "cannot start the dashboard"

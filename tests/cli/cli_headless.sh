@@ -59,8 +59,15 @@ for o in lines:
         if cls:
             assert sorted(o["mean"]) == sorted(names), o
             assert abs(sum(o["mean"].values()) - 1) < 0.01, o
-            assert 0 <= o["negative"] <= 1, o
+            assert 0 <= o["negative_share"] <= 1, o
+            assert -1 <= o["valence"] <= 1, o
             assert o["dominant"] in names, o
+    # a file: its media time, no wall clock; the source was up
+    assert o["clock"] is None and o["media_time"] == o["time"], o
+    if o["type"] in ("summary", "faces"):
+        assert o["source_state"] == "up", o
+    elif o["type"] in ("source", "final"):
+        assert o["source_state"] == "ended", o  # the end of the file
 assert ts == sorted(ts) and len(ts) == 4, ts
 assert abs(ts[1] - ts[0] - 2) < 0.21, ts
 PY
@@ -84,12 +91,16 @@ cols=$(awk -F, '{print NF}' "$T/out" | sort -u | wc -l)
 [ "$cols" -eq 1 ] && ok "csv rows have equal columns" || no "csv rows have equal columns" "$(cat "$T/out")"
 n=$(grep -c '^final,' "$T/out")
 [ "$n" -eq 1 ] && ok "csv final row" || no "csv final row" "$(cat "$T/out")"
-n=$(($(wc -l <"$T/out") - 2))
+n=$(grep -c '^summary,' "$T/out")
 [ "$n" -eq 3 ] && ok "csv: 3 rows for 10 s at 2.5 s" || no "csv: 3 rows for 10 s at 2.5 s" "got $n"
+# the file's end is a source row (state ended) before the final row
+[ "$(tail -n 2 "$T/out" | head -n 1 | grep -c '^source,.*,ended$')" -eq 1 ] && ok "csv: source row, ended" \
+	|| no "csv: source row, ended" "$(tail -n 2 "$T/out")"
 
 # text is the default format
 expect_rc "text run" 0 "$EMOTOP" --headless --interval 5 "$T/ten.mp4"
-[ "$(wc -l <"$T/out")" -eq 2 ] && ok "text: 1 line + final" || no "text: 1 line + final" "$(cat "$T/out")"
+[ "$(wc -l <"$T/out")" -eq 3 ] && [ "$(grep -c ' SOURCE ended (was up' "$T/out")" -eq 1 ] &&
+	ok "text: 1 line, the end of the source, final" || no "text: 1 line, the end of the source, final" "$(cat "$T/out")"
 
 # the classifier path: the embedded model, else a random model written by
 # the engine's unit test binary (real int8 inference, meaningless labels)

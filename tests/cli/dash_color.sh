@@ -25,6 +25,25 @@ keys q
 at_prompt
 NO_COLOR_UNDER_TEST=
 
+# a dead source is shown, coloured and in reverse video (so also without colour)
+state_shown() { tm capture-pane -e -p -t t | grep -Eq "$esc\\[([0-9;]*;)?7(;[0-9;]*)?m($esc\\[[0-9;]*m)* +RECONNECTING"; }
+start 80 24
+run "$DASH_CMD --frame 100 --source reconnecting; echo rc=\$?"
+wait_for 'STUDENTS 12'
+check "source reconnecting: in the header" wait_for '^ source  RECONNECTING   faces '
+check "source reconnecting: reverse video" state_shown
+check "source reconnecting: red" sh -c "tmux -L '$SOCK' capture-pane -e -p -t t | grep -Eq '$esc\\[([0-9;]*;)?31(;[0-9;]*)?m[^ ]* *RECONNECTING'"
+keys q
+at_prompt
+NO_COLOR_UNDER_TEST=1
+start 80 24
+run "$DASH_CMD --frame 100 --source lost; echo rc=\$?"
+wait_for 'STUDENTS 12'
+check "NO_COLOR: source lost in reverse video" sh -c "tmux -L '$SOCK' capture-pane -e -p -t t | grep -Eq '$esc\\[([0-9;]*;)?7(;[0-9;]*)?m +LOST'"
+keys q
+at_prompt
+NO_COLOR_UNDER_TEST=
+
 start 80 24
 run "$DASH_CMD --no-color --frame 100; echo rc=\$?"
 wait_for 'STUDENTS 12'

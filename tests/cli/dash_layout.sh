@@ -89,7 +89,7 @@ start 40 20
 run "$DASH_CMD --frame 100; echo rc=\$?"
 wait_for 'STUDENTS'
 keys p
-check "40x20: p shows PAUSED at the right edge" wait_for '^ faces .* PAUSED$'
+check "40x20: p shows PAUSED at the right edge" wait_for '^ source up  faces .* PAUSED$'
 check "40x20: PAUSED ends at column 40 (its last cell a space)" \
 	[ "$(screen | sed -n 2p | LC_ALL=C.UTF-8 wc -L)" -eq 39 ]
 keys p
