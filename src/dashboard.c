@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,10 @@
 #include "emotop/summary.h"
 
 #define FILTER_MAX 64
+/* wget_wch() coming back empty-handed this many times in a row, each well
+ * before its timeout and not for a signal: the terminal is gone even if it
+ * does not say so (a tty that reads 0 bytes), so never spin on it */
+#define EARLY_ERR_MAX 50
 
 /* Wheel events: buttons 4 (up) and 5 (down); ncurses ABI 5 has no button 5. */
 #ifdef BUTTON5_PRESSED
@@ -82,6 +87,9 @@ struct dashboard {
 
 	int rows[SUMMARY_MAX_STUDENTS]; /* filtered, sorted student indices */
 	int n_rows;
+
+	int gone;            /* the terminal hung up: poll says quit, no painting */
+	int early_errs;      /* consecutive early empty reads, see EARLY_ERR_MAX */
 };
 
 /* ---- process-wide state for the exit paths (one dashboard at a time) ---- */
@@ -373,6 +381,19 @@ static void dashboard_atexit(void)
 		shutdown_terminal(active);
 }
 
+/* Has the terminal on fd hung up (its pty closed, the line dropped)? A
+ * hung-up tty polls as POLLHUP/POLLERR, reads 0 bytes and fails every
+ * ioctl (TCGETS included) with EIO. */
+static int tty_gone(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct termios t;
+
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)))
+		return 1;
+	return tcgetattr(fd, &t) != 0 && errno != EINTR;
+}
+
 /* ---- options and open/close ---- */
 
 void dashboard_opts_default(struct dashboard_opts *o)
@@ -588,9 +609,9 @@ void dashboard_close(struct dashboard *d)
 
 int dashboard_terminal_alive(const struct dashboard *d)
 {
-	(void)d;
-	/* a hung-up terminal fails every ioctl, TCGETS included */
-	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	if (d && d->gone)
+		return 0;
+	return !tty_gone(STDIN_FILENO) && isatty(STDOUT_FILENO);
 }
 
 void dashboard_set_paused(struct dashboard *d, int paused)
@@ -1227,7 +1248,7 @@ static void paint(struct dashboard *d)
 
 void dashboard_draw(struct dashboard *d, const struct summary *s)
 {
-	if (!d || !d->scr)
+	if (!d || !d->scr || d->gone)
 		return;
 	if (s) {
 		memcpy(d->snap, s, sizeof *s);
@@ -1390,10 +1411,10 @@ int dashboard_poll(struct dashboard *d, int timeout_ms)
 {
 	double now = mono_now(), deadline = now + (timeout_ms > 0 ? timeout_ms / 1000.0 : 0);
 
-	if (!d || !d->scr)
+	if (!d || !d->scr || d->gone)
 		return DASHBOARD_QUIT;
 	for (;;) {
-		double wait;
+		double wait, t0;
 		wint_t c;
 		int r, act;
 
@@ -1415,8 +1436,20 @@ int dashboard_poll(struct dashboard *d, int timeout_ms)
 		if (wait < 0)
 			wait = 0;
 		wtimeout(stdscr, (int)ceil(wait * 1000));
+		t0 = mono_now();
+		errno = 0;
 		r = wget_wch(stdscr, &c);
 		if (r == ERR) {
+			/* a timeout, a signal, or a terminal that went away: a
+			 * hung-up tty reads 0 bytes at once, for ever */
+			int intr = errno == EINTR;
+			int early = !intr && wait >= 0.02 && mono_now() - t0 < wait / 2;
+
+			d->early_errs = early ? d->early_errs + 1 : 0;
+			if (d->early_errs >= EARLY_ERR_MAX || (!intr && tty_gone(STDIN_FILENO))) {
+				d->gone = 1;
+				return DASHBOARD_QUIT;
+			}
 			if (timeout_ms >= 0 && mono_now() >= deadline) {
 				if (d->dirty && mono_now() - d->last_paint >= d->interval)
 					paint(d);
@@ -1424,6 +1457,7 @@ int dashboard_poll(struct dashboard *d, int timeout_ms)
 			}
 			continue;
 		}
+		d->early_errs = 0;
 		act = handle_key(d, r == KEY_CODE_YES, c);
 		paint(d); /* input repaints at once */
 		if (act != DASHBOARD_NONE)

@@ -95,12 +95,16 @@ void dashboard_draw(struct dashboard *d, const struct summary *s);
 
 /* Handle input for up to timeout_ms (0: only what is pending; < 0: until an
  * action), repainting on input, resize and due snapshots. Returns as soon as
- * a key asks for an engine action: one of enum dashboard_action. */
+ * a key asks for an engine action: one of enum dashboard_action.
+ * DASHBOARD_QUIT also when the terminal is gone (it hung up: polls as
+ * POLLHUP, reads 0 bytes, fails tcgetattr; or reads return empty at once
+ * again and again), with or without a SIGHUP; from then on the dashboard
+ * paints nothing and every poll returns DASHBOARD_QUIT at once. */
 int dashboard_poll(struct dashboard *d, int timeout_ms);
 
 /* Is the terminal still there? 0 once it hung up (a SIGHUP that comes
- * with a hangup), 1 while it answers (a SIGHUP sent by somebody, such as
- * logrotate). */
+ * with a hangup) or dashboard_poll() found it gone, 1 while it answers (a
+ * SIGHUP sent by somebody, such as logrotate). */
 int dashboard_terminal_alive(const struct dashboard *d);
 
 /* Tell the dashboard the engine's pause state (e.g. started paused, or a
