@@ -88,6 +88,7 @@ struct dashboard {
 	int rows[SUMMARY_MAX_STUDENTS]; /* filtered, sorted student indices */
 	int n_rows;
 
+	FILE *tty_in;        /* /dev/tty opened for the keys (stdin is the video), or NULL */
 	int gone;            /* the terminal hung up: poll says quit, no painting */
 	int early_errs;      /* consecutive early empty reads, see EARLY_ERR_MAX */
 };
@@ -102,6 +103,7 @@ static char restore_seq[256];
 static size_t restore_len;
 static struct termios saved_tio;
 static int have_tio;
+static int in_fd = STDIN_FILENO; /* the keys: stdin, or /dev/tty (d->tty_in) */
 static int saved_err_fd = -1;  /* the real stderr while redirected */
 static int err_tmp_fd = -1;    /* where stderr goes while curses runs */
 static int err_is_tmp;
@@ -170,7 +172,7 @@ void dashboard_signal_restore(void)
 	if (restore_len)
 		write_all(STDOUT_FILENO, restore_seq, restore_len);
 	if (have_tio)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+		tcsetattr(in_fd, TCSAFLUSH, &saved_tio);
 	if (saved_err_fd >= 0) {
 		dup2(saved_err_fd, STDERR_FILENO);
 		/* the last words: glibc's "free(): invalid pointer", an assertion */
@@ -502,12 +504,26 @@ static void make_windows(struct dashboard *d)
 	d->help_win = newwin(h, wd, (d->lines - h) / 2, (d->cols - wd) / 2);
 }
 
+/* Free what dashboard_open() allocated before curses: NULL-safe. */
+static void free_dash(struct dashboard *d)
+{
+	if (!d)
+		return;
+	if (d->tty_in) {
+		fclose(d->tty_in);
+		in_fd = STDIN_FILENO;
+	}
+	free(d->snap);
+	free(d);
+}
+
 struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err *err)
 {
 	struct dashboard_opts def;
 	struct dashboard *d;
 	const char *term = getenv("TERM"), *nc = getenv("NO_COLOR");
 	const char *cs;
+	FILE *in;
 
 	if (!o) {
 		dashboard_opts_default(&def);
@@ -517,8 +533,8 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "a dashboard is already open");
 		return NULL;
 	}
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "the dashboard needs a terminal on stdin and stdout");
+	if (!isatty(STDOUT_FILENO)) {
+		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "the dashboard needs a terminal on stdout");
 		return NULL;
 	}
 	if (!term || !*term || !strcmp(term, "dumb")) {
@@ -529,11 +545,30 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 	if (d)
 		d->snap = calloc(1, sizeof *d->snap);
 	if (!d || !d->snap) {
-		if (d)
-			free(d);
+		free_dash(d);
 		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
 		return NULL;
 	}
+	/* stdin is the video (emotop -): the keys come from the terminal
+	 * itself, as less and fzf read theirs */
+	in = stdin;
+	if (!isatty(STDIN_FILENO)) {
+		int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+		if (fd < 0 || !(d->tty_in = fdopen(fd, "r"))) {
+			int e = errno;
+
+			if (fd >= 0)
+				close(fd);
+			free_dash(d);
+			emo_seterr(err, EMO_EINVAL, NULL, 0, 0,
+				   "stdin is not a terminal and there is none for the keys (/dev/tty: %s)",
+				   strerror(e));
+			return NULL;
+		}
+		in = d->tty_in;
+	}
+	in_fd = fileno(in);
 	setlocale(LC_CTYPE, "");
 	cs = nl_langinfo(CODESET);
 	d->utf8 = !o->ascii && cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));
@@ -542,17 +577,16 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 	d->mouse = o->mouse;
 	d->interval = o->max_fps > 0 ? 1.0 / o->max_fps : 0.1;
 
-	have_tio = tcgetattr(STDIN_FILENO, &saved_tio) == 0;
+	have_tio = tcgetattr(in_fd, &saved_tio) == 0;
 	fflush(stdout);
 	/* before newterm: ncurses installs its own SIGINT/SIGTERM handlers
 	 * (which exit without our cleanup) only where none is installed */
 	arm_signals();
-	d->scr = newterm(NULL, stdout, stdin);
+	d->scr = newterm(NULL, stdout, in);
 	if (!d->scr) {
 		disarm_signals();
 		have_tio = 0;
-		free(d->snap);
-		free(d);
+		free_dash(d);
 		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "cannot initialise terminal \"%s\"", term);
 		return NULL;
 	}
@@ -562,8 +596,7 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 		disarm_signals();
 		delscreen(d->scr);
 		have_tio = 0;
-		free(d->snap);
-		free(d);
+		free_dash(d);
 		return NULL;
 	}
 	cbreak();
@@ -603,15 +636,14 @@ void dashboard_close(struct dashboard *d)
 	if (active == d)
 		active = NULL;
 	free(d->line);
-	free(d->snap);
-	free(d);
+	free_dash(d);
 }
 
 int dashboard_terminal_alive(const struct dashboard *d)
 {
 	if (d && d->gone)
 		return 0;
-	return !tty_gone(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	return !tty_gone(in_fd) && isatty(STDOUT_FILENO);
 }
 
 void dashboard_set_paused(struct dashboard *d, int paused)
@@ -1446,7 +1478,7 @@ int dashboard_poll(struct dashboard *d, int timeout_ms)
 			int early = !intr && wait >= 0.02 && mono_now() - t0 < wait / 2;
 
 			d->early_errs = early ? d->early_errs + 1 : 0;
-			if (d->early_errs >= EARLY_ERR_MAX || (!intr && tty_gone(STDIN_FILENO))) {
+			if (d->early_errs >= EARLY_ERR_MAX || (!intr && tty_gone(in_fd))) {
 				d->gone = 1;
 				return DASHBOARD_QUIT;
 			}

@@ -79,9 +79,11 @@ struct dashboard_opts {
 
 void dashboard_opts_default(struct dashboard_opts *o);
 
-/* Take over the terminal (stdin/stdout). Returns a new dashboard, close with
- * dashboard_close(); NULL on error with *err set (EMO_EINVAL: stdin or stdout
- * is not a terminal, TERM unset/dumb/unknown, or another dashboard is open;
+/* Take over the terminal (stdout; keys from stdin, or from /dev/tty when
+ * stdin is not a terminal: the video, as in `emotop -`). Returns a new
+ * dashboard, close with dashboard_close(); NULL on error with *err set
+ * (EMO_EINVAL: stdout is not a terminal, stdin is not one and /dev/tty
+ * cannot be opened, TERM unset/dumb/unknown, or another dashboard is open;
  * EMO_EIO: stderr could not be redirected; EMO_ENOMEM), terminal untouched. */
 struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err *err);
 
