@@ -798,12 +798,15 @@ static int cmp_students(const struct dashboard *d, const struct summary_student 
 	case DASHBOARD_SORT_NAME:
 		break;
 	}
-	/* then by name; unnamed tracks after named ones, by id */
+	/* then by name, numbers by value (Seat 9 before Seat 10); unnamed
+	 * tracks after named ones, by id (#9 before #10) */
 	if (!!a->name[0] != !!b->name[0])
 		return a->name[0] ? -1 : 1;
-	c = strcasecmp(student_name(a, ba, sizeof ba), student_name(b, bb, sizeof bb));
-	if (c)
-		return c;
+	if (a->name[0]) {
+		c = layout_natcmp(student_name(a, ba, sizeof ba), student_name(b, bb, sizeof bb));
+		if (c)
+			return c;
+	}
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 

@@ -391,6 +391,55 @@ void layout_uptime(char *buf, size_t cap, double s)
 		snprintf(buf, cap, "%ldd %02ld:%02ld", t / 86400, t / 3600 % 24, t / 60 % 60);
 }
 
+static int lower_ascii(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static int is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+int layout_natcmp(const char *a, const char *b)
+{
+	int zeros = 0; /* "07" vs "7": equal numbers, the shorter first */
+
+	while (*a && *b) {
+		if (is_digit((unsigned char)*a) && is_digit((unsigned char)*b)) {
+			const char *ea, *eb;
+			size_t la, lb;
+			int za = 0, zb = 0;
+
+			while (*a == '0' && is_digit((unsigned char)a[1]))
+				a++, za++;
+			while (*b == '0' && is_digit((unsigned char)b[1]))
+				b++, zb++;
+			for (ea = a; is_digit((unsigned char)*ea); ea++)
+				;
+			for (eb = b; is_digit((unsigned char)*eb); eb++)
+				;
+			la = (size_t)(ea - a);
+			lb = (size_t)(eb - b);
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			for (; a < ea; a++, b++)
+				if (*a != *b)
+					return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+			if (!zeros && za != zb)
+				zeros = za < zb ? -1 : 1;
+			continue;
+		}
+		if (lower_ascii((unsigned char)*a) != lower_ascii((unsigned char)*b))
+			return lower_ascii((unsigned char)*a) < lower_ascii((unsigned char)*b) ? -1 : 1;
+		a++;
+		b++;
+	}
+	if (*a || *b)
+		return *a ? 1 : -1;
+	return zeros;
+}
+
 void layout_clock(char *buf, size_t cap, double unix_s)
 {
 	time_t t = (time_t)unix_s;

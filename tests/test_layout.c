@@ -288,6 +288,25 @@ TEST(uptime_and_clock_format)
 	ASSERT_STR(b, "13:05:09");
 }
 
+TEST(natcmp_numbers_by_value)
+{
+	ASSERT(layout_natcmp("#9", "#10") < 0);
+	ASSERT(layout_natcmp("#10", "#9") > 0);
+	ASSERT(layout_natcmp("#1", "#10") < 0);
+	ASSERT(layout_natcmp("#2", "#10") < 0);
+	ASSERT(layout_natcmp("Seat 2", "seat 10") < 0);
+	ASSERT(layout_natcmp("ada", "Ada") == 0);
+	ASSERT(layout_natcmp("Ada", "Bruno") < 0);
+	ASSERT(layout_natcmp("a10b2", "a10b10") < 0);
+	ASSERT(layout_natcmp("7", "007") < 0);
+	ASSERT(layout_natcmp("007", "7") > 0);
+	ASSERT(layout_natcmp("7", "7") == 0);
+	ASSERT(layout_natcmp("99999999999999999999", "100000000000000000000") < 0);
+	ASSERT(layout_natcmp("Ada", "Ada Lovelace") < 0);
+	ASSERT(layout_natcmp("", "a") < 0);
+	ASSERT(layout_natcmp("0", "") > 0);
+}
+
 TEST(student_cols_sum_to_width)
 {
 	struct layout_cols c;
@@ -380,6 +399,7 @@ int main(int argc, char **argv)
 	RUN(sparkline_utf8_and_ascii);
 	RUN(age_format);
 	RUN(uptime_and_clock_format);
+	RUN(natcmp_numbers_by_value);
 	RUN(student_cols_sum_to_width);
 	RUN(screen_partition);
 	/* the same widths without a UTF-8 locale (built-in table) */

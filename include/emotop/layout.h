@@ -76,6 +76,12 @@ void layout_uptime(char *buf, size_t cap, double seconds);
 /* Local wall-clock time "HH:MM:SS" of a Unix time (seconds). */
 void layout_clock(char *buf, size_t cap, double unix_s);
 
+/* Natural order of two names, for sorting: ASCII letters in either case
+ * alike, a run of digits by its number ("#9" < "#10", "Seat 2" < "Seat 10",
+ * "007" == "7" then broken by the digits' length), other bytes by value.
+ * Returns < 0, 0 or > 0 like strcmp. */
+int layout_natcmp(const char *a, const char *b);
+
 /* Columns of one student row (all widths in display columns):
  *   ' ' name ' ' bars ' ' dominant ' ' seen
  * Seven-bar mode (bar_w > 0): bars = 7 bars of bar_w separated by spaces;

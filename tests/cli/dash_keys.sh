@@ -111,4 +111,17 @@ check "q quits" wait_for 'quit after [0-9]+ frames'
 check "prompt is back" at_prompt
 check "exit status 0" shows '^rc=0$'
 check "no sanitizer report" lacks 'Sanitizer|runtime error'
+
+# unnamed students sort by track id as numbers: #9, #10, #11, not #1, #10
+start 80 24
+run "$DASH_CMD --unnamed --students 12 --frame 100; echo rc=\$?"
+wait_for 'STUDENTS 12'
+ids_in_order() { [ "$(screen | sed -n '5,15p' | awk '{ printf "%s ", $1 }')" = \
+	'#1 #2 #3 #4 #5 #6 #7 #8 #9 #10 #11 ' ]; }
+check "ids sort as numbers (#9 before #10)" poll ids_in_order
+keys s s s s
+wait_for 'sort: name'
+check "still after a round of sorts" poll ids_in_order
+keys q
+check "unnamed: q quits" at_prompt
 finish
