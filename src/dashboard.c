@@ -447,24 +447,25 @@ static const char *const help_text[] = {
 	"",
 	"q            quit",
 	"p space      pause / resume analysis",
-	"s S          cycle sort: name, emotion, negative, seen",
-	"             (S cycles backwards)",
+	"s S          cycle sort: name, emotion, negative, seen (S: back)",
 	"Up/Down j k  scroll one row",
 	"PgUp/PgDn    scroll one page; Home/End: first/last rows",
 	"mouse wheel  scroll three rows",
-	"/            filter students by name: Enter applies,",
-	"             Esc cancels, ^U clears the line;",
-	"             Esc outside the prompt clears the filter",
+	"/            filter by name: Enter applies, Esc cancels, ^U",
+	"             clears; Esc outside the prompt clears the filter",
 	"r            reset the rolling class window",
 	"v            seven bars / one stacked bar per student",
 	"h ? F1       this help (any key closes it)",
 	"^L           redraw the whole screen",
 	"",
-	"Stacked letters: A angry D disgust F fear H happy",
-	"S sad U surprise N neutral. Timeline: happy minus",
-	"negative share per bucket, coloured by its mood.",
+	"Header: fps frames analysed a second; lat: ms per frame to",
+	"capture and decode (cap), find faces (det), classify (cls).",
+	"MOOD: dominant class, its share; NEG: negative share (angry,",
+	"disgust, fear, sad). Stacked: A angry D disgust F fear H happy",
+	"S sad U surprise N neutral. Timeline: happy minus negative.",
 };
 #define HELP_LINES ((int)(sizeof help_text / sizeof help_text[0]))
+#define HELP_COLS 68 /* the longest line, 64 columns, in the box */
 
 /* Lay the screen out again and make the panels, the help overlay and the
  * bar line buffer for this size: the only place they are allocated, so a
@@ -500,7 +501,7 @@ static void make_windows(struct dashboard *d)
 		if (r[i]->h > 0 && r[i]->w > 0)
 			d->win[i] = newwin(r[i]->h, r[i]->w, r[i]->y, r[i]->x);
 	h = HELP_LINES + 2 < d->lines ? HELP_LINES + 2 : d->lines;
-	wd = 60 < d->cols ? 60 : d->cols;
+	wd = HELP_COLS < d->cols ? HELP_COLS : d->cols;
 	d->help_win = newwin(h, wd, (d->lines - h) / 2, (d->cols - wd) / 2);
 }
 
@@ -913,11 +914,18 @@ static void draw_probs_seven(struct dashboard *d, WINDOW *w, int y, int x,
 			     const struct layout_cols *c, const float *p, attr_t dim)
 {
 	char b[256];
+	int bw = c->bar_w - c->pct; /* roomy bars end in their number */
 
 	for (int k = 0; k < EMO_NUM_CLASSES; k++) {
-		layout_bar(b, sizeof b, p[k], c->bar_w, d->utf8, '.');
+		int bx = x + k * (c->bar_w + 1);
+
+		layout_bar(b, sizeof b, p[k], bw, d->utf8, '.');
 		wattrset(w, class_attr(d, k) | dim);
-		mvwaddstr(w, y, x + k * (c->bar_w + 1), b);
+		mvwaddstr(w, y, bx, b);
+		if (c->pct) {
+			snprintf(b, sizeof b, "%3.0f%%", 100.0 * p[k]);
+			put(d, w, y, bx + bw + 1, c->pct - 1, class_attr(d, k) | dim, b, LAYOUT_RIGHT);
+		}
 	}
 	wattrset(w, A_NORMAL);
 }
@@ -985,7 +993,8 @@ static void draw_students(struct dashboard *d, WINDOW *w)
 	/* column header */
 	wattrset(w, A_BOLD | pair_attr(d, PAIR_LABEL));
 	x = 1;
-	put(d, w, 1, x, c.name, A_BOLD, "NAME", LAYOUT_LEFT);
+	put(d, w, 1, x, c.name, A_BOLD | (d->sort == DASHBOARD_SORT_NAME ? A_REVERSE : 0), "NAME",
+	    LAYOUT_LEFT);
 	x += c.name + 1;
 	if (c.bar_w) {
 		for (int k = 0; k < EMO_NUM_CLASSES; k++)
@@ -998,9 +1007,17 @@ static void draw_students(struct dashboard *d, WINDOW *w)
 		put(d, w, 1, x, c.bars, A_BOLD, legend, LAYOUT_LEFT);
 	}
 	x += c.bars + 1;
-	put(d, w, 1, x, c.dom, A_BOLD, "MOOD", LAYOUT_LEFT);
+	/* the column the rows are sorted by in reverse video, as htop does */
+	put(d, w, 1, x, c.dom, A_BOLD | (d->sort == DASHBOARD_SORT_EMOTION ? A_REVERSE : 0), "MOOD",
+	    LAYOUT_LEFT);
 	x += c.dom + 1;
-	put(d, w, 1, x, c.seen, A_BOLD, "SEEN", LAYOUT_RIGHT);
+	if (c.neg) {
+		put(d, w, 1, x, c.neg, A_BOLD | (d->sort == DASHBOARD_SORT_NEGATIVE ? A_REVERSE : 0),
+		    "NEG", LAYOUT_RIGHT);
+		x += c.neg + 1;
+	}
+	put(d, w, 1, x, c.seen, A_BOLD | (d->sort == DASHBOARD_SORT_SEEN ? A_REVERSE : 0), "SEEN",
+	    LAYOUT_RIGHT);
 
 	if (d->have_snap && d->n_rows == 0) {
 		put(d, w, 2, 1, cols - 2, A_DIM,
@@ -1029,6 +1046,15 @@ static void draw_students(struct dashboard *d, WINDOW *w)
 			put(d, w, y, x, c.dom, dim, "-", LAYOUT_LEFT);
 		}
 		x += c.dom + 1;
+		if (c.neg) {
+			/* the student's negative share: angry, disgust, fear, sad */
+			if (informative(st->probs))
+				snprintf(b, sizeof b, "%3.0f%%", 100.0 * st->negative);
+			else
+				snprintf(b, sizeof b, "-");
+			put(d, w, y, x, c.neg, dim, b, LAYOUT_RIGHT);
+			x += c.neg + 1;
+		}
 		if (st->present)
 			snprintf(b, sizeof b, "now");
 		else

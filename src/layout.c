@@ -461,18 +461,27 @@ int layout_student_cols(int width, int force_stacked, struct layout_cols *c)
 		return -1;
 	c->dom = 13;  /* "surprise 100%" */
 	c->seen = 6;  /* layout_age() */
+	c->neg = width >= 60 ? 4 : 0; /* "100%" */
 	c->name = width / 6;
 	if (c->name < 8)
 		c->name = 8;
 	if (c->name > 24)
 		c->name = 24;
-	/* ' ' name ' ' bars ' ' dom ' ' seen */
-	c->bars = width - 4 - c->name - c->dom - c->seen;
+	/* ' ' name ' ' bars ' ' dom [' ' neg] ' ' seen */
+	c->bars = width - 4 - c->name - c->dom - c->seen - (c->neg ? c->neg + 1 : 0);
+	/* bars of 5 cells (readable labels) before a name above 10 columns */
+	if (!force_stacked && c->bars < 7 * 5 + 6 && c->bars + c->name - 10 >= 7 * 5 + 6) {
+		int give = 7 * 5 + 6 - c->bars;
+
+		c->name -= give;
+		c->bars += give;
+	}
 	/* seven bars of at least 4 columns, 6 gaps; else one stacked bar */
 	if (!force_stacked && c->bars >= 7 * 4 + 6) {
 		c->bar_w = (c->bars - 6) / 7;
 		if (c->bar_w > 24)
 			c->bar_w = 24;
+		c->pct = c->bar_w >= 12 ? 5 : 0;
 		/* leftover columns widen the name, then trail the bars */
 		rest = c->bars - (7 * c->bar_w + 6);
 		c->name += rest;

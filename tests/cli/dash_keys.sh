@@ -20,6 +20,8 @@ check "h shows the help" wait_for 'emotop dashboard keys'
 check "help lists the sort key" shows 'cycle sort: name, emotion, negative, seen'
 check "help: the mouse wheel scrolls three rows (as the code does)" shows 'mouse wheel  scroll three rows'
 check "help lists ^L" shows '\^L +redraw the whole screen'
+check "help explains the header's latencies" shows 'capture and decode \(cap\), find faces \(det\), classify \(cls\)'
+check "help explains NEG" shows 'NEG: negative share'
 keys x
 check "any key closes the help" wait_gone 'emotop dashboard keys'
 keys '?'
@@ -49,6 +51,9 @@ keys s
 check "s: sort by emotion" wait_for 'sort: emotion'
 keys s
 check "s: sort by negativity" wait_for 'sort: negative'
+esc=$(printf '\033')
+neg_reversed() { tm capture-pane -e -p -t t | grep -Eq "$esc\\[([0-9;]*;)?7(;[0-9;]*)?m +NEG"; }
+check "the sorted column's header in reverse video (NEG)" poll neg_reversed
 check "most negative first (not Ada)" poll first_row_not Ada
 keys s
 check "s: sort by last seen" wait_for 'sort: seen'

@@ -49,6 +49,9 @@ check "80x24: seven bars with class labels" shows 'angry +disg +fear +happy +sad
 check "80x24: scroll position shown" shows 'rows 1-[0-9]+ of 30'
 check "80x24: alert line with a time stamp, value and duration" shows ' [0-2][0-9]:[0-5][0-9]:[0-5][0-9]  negative>40%  0\.4[0-9] for 30s'
 check "80x24: every student row ends at column 80" poll rows_reach 80
+check "80x24: bars of 5 cells, a NEG column before SEEN" shows ' MOOD +NEG +SEEN$'
+check "80x24: each row: mood and its share, negative share, seen" \
+	shows '^ Ada +[^ ].* angry +[0-9]+% +[0-9]+% +now$'
 
 resize 200 60
 wait_for '^ ALERTS' # full-width alerts panel at the left edge
@@ -58,6 +61,9 @@ check "200x60: roomy mood panel" shows 'mood +[a-z]+'
 check "200x60: all 30 rows fit" lacks 'rows [0-9]+-[0-9]+ of 30'
 check "200x60: lines use the width" poll wider_than 150
 check "200x60: every student row ends at column 200" poll rows_reach 200
+# 7 bar numbers, the mood's share and NEG: 9 percentages on a row
+ada_pcts() { [ "$(screen | grep -E '^ Ada ' | grep -o '[0-9]%' | wc -l)" -eq 9 ]; }
+check "200x60: each bar ends in its number" poll ada_pcts
 
 resize 30 6
 check "30x6: degrades to a message" wait_for 'too small: 30x6'
@@ -107,7 +113,7 @@ FAM='\360\237\221\250\342\200\215\360\237\221\251\342\200\215\360\237\221\247'
 WAVE='\360\237\221\213\360\237\217\275'
 fam_row() { # the family's row: members side by side, bars, mood, SEEN at 80
 	l=$(screen | grep -E '^ 👨' | head -n 1)
-	printf '%s\n' "$l" | grep -Eq '^ 👨👩👧 fam {7}[^ ].* [a-z]+ +[0-9]+% {4}now$' &&
+	printf '%s\n' "$l" | grep -Eq '^ 👨👩👧 fam {2}[^ ].* [a-z]+ +[0-9]+% +[0-9]+% {4}now$' &&
 		[ "$(printf '%s\n' "$l" | LC_ALL=C.UTF-8 wc -L)" -eq 80 ]
 }
 start 80 24
@@ -115,7 +121,7 @@ run "$DASH_CMD --students 3 --animate --name \"\$(printf '$FAM fam')\" --name \"
 wait_for 'STUDENTS 3'
 sleep 2 # let the bars move: partial updates land where curses thinks they go
 check "ZWJ family: its row stays in its columns" poll fam_row
-check "skin tone: dropped, the row stays in its columns" shows '^ 👋 wave {10}[^ ].* [a-z]+ +[0-9]+% {4}now$'
+check "skin tone: dropped, the row stays in its columns" shows '^ 👋 wave {5}[^ ].* [a-z]+ +[0-9]+% +[0-9]+% {4}now$'
 check "emoji names: every student row ends at column 80" poll rows_reach 80
 keys C-l
 sleep 1
