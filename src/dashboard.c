@@ -37,6 +37,11 @@
  * before its timeout and not for a signal: the terminal is gone even if it
  * does not say so (a tty that reads 0 bytes), so never spin on it */
 #define EARLY_ERR_MAX 50
+/* A student's timeline in the detail view: buckets of the smoothed class
+ * probabilities over the session; when they are full, pairs merge and a
+ * bucket lasts twice as long, so the whole session fits in HIST_MAX. */
+#define HIST_MAX 96
+#define HIST_BUCKET_S 1.0 /* seconds per bucket to begin with */
 
 /* Wheel events: buttons 4 (up) and 5 (down); ncurses ABI 5 has no button 5. */
 #ifdef BUTTON5_PRESSED
@@ -54,6 +59,16 @@ enum {
 	PAIR_ALERT,
 	PAIR_LABEL,
 	PAIR_KEY,
+};
+
+struct hist {
+	int id;                /* track id; -1: a free slot */
+	double t0;             /* session time where bucket 0 starts */
+	double bucket_s;       /* seconds per bucket */
+	double last;           /* last update (session time): the slot to reuse */
+	int n;                 /* buckets used */
+	float sum[HIST_MAX][EMO_NUM_CLASSES];
+	int cnt[HIST_MAX];     /* updates summed in each bucket */
 };
 
 struct dashboard {
@@ -87,6 +102,12 @@ struct dashboard {
 
 	int rows[SUMMARY_MAX_STUDENTS]; /* filtered, sorted student indices */
 	int n_rows;
+	int sel;             /* the selected row (index into rows) */
+	int sel_id;          /* its track id (the selection follows it); -1: top */
+	int detail;          /* 1: the selected student's detail view */
+
+	struct hist *hist;   /* SUMMARY_MAX_STUDENTS slots, made at open */
+	unsigned long long hist_seq; /* the snapshot last added */
 
 	FILE *tty_in;        /* /dev/tty opened for the keys (stdin is the video), or NULL */
 	int gone;            /* the terminal hung up: poll says quit, no painting */
@@ -448,7 +469,8 @@ static const char *const help_text[] = {
 	"q            quit",
 	"p space      pause / resume analysis",
 	"s S          cycle sort: name, emotion, negative, seen (S: back)",
-	"Up/Down j k  scroll one row",
+	"Up/Down j k  select the previous / next student",
+	"Enter        the selected student's timeline (Esc or q: back)",
 	"PgUp/PgDn    scroll one page; Home/End: first/last rows",
 	"mouse wheel  scroll three rows",
 	"/            filter by name: Enter applies, Esc cancels, ^U",
@@ -514,6 +536,7 @@ static void free_dash(struct dashboard *d)
 		fclose(d->tty_in);
 		in_fd = STDIN_FILENO;
 	}
+	free(d->hist);
 	free(d->snap);
 	free(d);
 }
@@ -543,9 +566,11 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 		return NULL;
 	}
 	d = calloc(1, sizeof *d);
-	if (d)
+	if (d) {
 		d->snap = calloc(1, sizeof *d->snap);
-	if (!d || !d->snap) {
+		d->hist = calloc(SUMMARY_MAX_STUDENTS, sizeof *d->hist);
+	}
+	if (!d || !d->snap || !d->hist) {
 		free_dash(d);
 		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
 		return NULL;
@@ -575,6 +600,9 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 	d->utf8 = !o->ascii && cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));
 	d->stacked = o->stacked;
 	d->sort = o->sort;
+	d->sel_id = -1;
+	for (int i = 0; i < SUMMARY_MAX_STUDENTS; i++)
+		d->hist[i].id = -1;
 	d->mouse = o->mouse;
 	d->interval = o->max_fps > 0 ? 1.0 / o->max_fps : 0.1;
 
@@ -832,6 +860,96 @@ static void build_rows(struct dashboard *d)
 		d->rows[j] = i;
 	}
 	d->n_rows = n;
+	/* the selection follows its student; gone (or none yet): same place */
+	for (int r = 0; d->sel_id >= 0 && r < n; r++)
+		if (s->students[d->rows[r]].id == d->sel_id) {
+			d->sel = r;
+			return;
+		}
+	if (d->sel >= n)
+		d->sel = n - 1;
+	if (d->sel < 0)
+		d->sel = 0;
+	d->sel_id = n ? s->students[d->rows[d->sel]].id : -1;
+}
+
+/* Move the selection by delta rows (clamped) on the current snapshot. */
+static void move_sel(struct dashboard *d, int delta)
+{
+	build_rows(d);
+	if (!d->n_rows)
+		return;
+	d->sel += delta;
+	if (d->sel >= d->n_rows)
+		d->sel = d->n_rows - 1;
+	if (d->sel < 0)
+		d->sel = 0;
+	d->sel_id = d->snap->students[d->rows[d->sel]].id;
+}
+
+/* Back to the top row (a new sort or filter). */
+static void sel_top(struct dashboard *d)
+{
+	d->sel = 0;
+	d->sel_id = -1;
+	d->scroll = 0;
+}
+
+/* ---- timelines (the detail view) ---- */
+
+static struct hist *hist_find(struct dashboard *d, int id)
+{
+	for (int i = 0; i < SUMMARY_MAX_STUDENTS; i++)
+		if (d->hist[i].id == id)
+			return &d->hist[i];
+	return NULL;
+}
+
+/* Add each present student's probabilities of a new snapshot to its
+ * timeline; a new track takes a free slot, or the one updated longest ago. */
+static void hist_add(struct dashboard *d, const struct summary *s)
+{
+	if (s->seq == d->hist_seq)
+		return;
+	d->hist_seq = s->seq;
+	for (int i = 0; i < s->n_students && i < SUMMARY_MAX_STUDENTS; i++) {
+		const struct summary_student *st = &s->students[i];
+		struct hist *h = hist_find(d, st->id);
+		int b;
+
+		if (!st->present || !informative(st->probs))
+			continue;
+		if (!h) {
+			h = &d->hist[0];
+			for (int k = 1; k < SUMMARY_MAX_STUDENTS && h->id >= 0; k++)
+				if (d->hist[k].id < 0 || d->hist[k].last < h->last)
+					h = &d->hist[k];
+			memset(h, 0, sizeof *h);
+			h->id = st->id;
+			h->t0 = st->first_seen < s->time ? st->first_seen : s->time;
+			h->bucket_s = HIST_BUCKET_S;
+		}
+		h->last = s->time;
+		b = s->time > h->t0 ? (int)((s->time - h->t0) / h->bucket_s) : 0;
+		while (b >= HIST_MAX) {
+			/* full: merge pairs, twice as long a bucket */
+			for (int j = 0; j < HIST_MAX / 2; j++) {
+				for (int k = 0; k < EMO_NUM_CLASSES; k++)
+					h->sum[j][k] = h->sum[2 * j][k] + h->sum[2 * j + 1][k];
+				h->cnt[j] = h->cnt[2 * j] + h->cnt[2 * j + 1];
+			}
+			memset(h->sum[HIST_MAX / 2], 0, sizeof h->sum[0] * (HIST_MAX / 2));
+			memset(&h->cnt[HIST_MAX / 2], 0, sizeof h->cnt[0] * (HIST_MAX / 2));
+			h->n = (h->n + 1) / 2;
+			h->bucket_s *= 2;
+			b = (int)((s->time - h->t0) / h->bucket_s);
+		}
+		for (int k = 0; k < EMO_NUM_CLASSES; k++)
+			h->sum[b][k] += st->probs[k];
+		h->cnt[b]++;
+		if (b + 1 > h->n)
+			h->n = b + 1;
+	}
 }
 
 /* ---- panels ---- */
@@ -964,6 +1082,11 @@ static void draw_students(struct dashboard *d, WINDOW *w)
 	vis = rows - 2;
 	if (vis < 1)
 		vis = 1;
+	/* the view follows the selection */
+	if (d->sel < d->scroll)
+		d->scroll = d->sel;
+	if (d->sel >= d->scroll + vis)
+		d->scroll = d->sel - vis + 1;
 	if (d->scroll > d->n_rows - vis)
 		d->scroll = d->n_rows - vis;
 	if (d->scroll < 0)
@@ -1027,10 +1150,13 @@ static void draw_students(struct dashboard *d, WINDOW *w)
 	for (int r = 0; r < vis && d->scroll + r < d->n_rows; r++) {
 		const struct summary_student *st = &s->students[d->rows[d->scroll + r]];
 		attr_t dim = st->present ? 0 : A_DIM;
+		/* the selected row's name in reverse video (Enter: its detail view) */
+		attr_t selv = d->scroll + r == d->sel ? A_REVERSE : 0;
 		int y = 2 + r;
 
 		x = 1;
-		put(d, w, y, x, c.name, A_BOLD | dim, student_name(st, nb, sizeof nb), LAYOUT_LEFT);
+		put(d, w, y, x, c.name, A_BOLD | dim | selv, student_name(st, nb, sizeof nb),
+		    LAYOUT_LEFT);
 		x += c.name + 1;
 		if (c.bar_w)
 			draw_probs_seven(d, w, y, x, &c, st->probs, dim);
@@ -1060,6 +1186,107 @@ static void draw_students(struct dashboard *d, WINDOW *w)
 		else
 			layout_age(b, sizeof b, s->time - st->last_seen);
 		put(d, w, y, x, c.seen, dim, b, LAYOUT_RIGHT);
+	}
+}
+
+/* The selected student: now, and a timeline of each class's share over
+ * the session (one cell a bucket, the newest at the right) with the
+ * dominant class of each bucket below (its letter in the class colour). */
+static void draw_detail(struct dashboard *d, WINDOW *w)
+{
+	const struct summary *s = d->snap;
+	const struct summary_student *st = NULL;
+	const struct hist *h = d->sel_id >= 0 ? hist_find(d, d->sel_id) : NULL;
+	int rows = getmaxy(w), cols = getmaxx(w), x, y = 1, tw, first;
+	char b[512], nb[16], span[32];
+	float v[HIST_MAX];
+
+	for (int i = 0; d->have_snap && i < s->n_students && i < SUMMARY_MAX_STUDENTS; i++)
+		if (s->students[i].id == d->sel_id)
+			st = &s->students[i];
+	if (st)
+		snprintf(b, sizeof b, " STUDENT %s  (track #%d)  Esc back", student_name(st, nb, sizeof nb),
+			 st->id);
+	else
+		snprintf(b, sizeof b, " STUDENT #%d  Esc back", d->sel_id);
+	title_bar(d, w, 0, b);
+	if (!st) {
+		put(d, w, y, 1, cols - 2, A_DIM, "no longer tracked", LAYOUT_LEFT);
+		y++;
+	} else {
+		char age[16];
+
+		if (st->present)
+			snprintf(age, sizeof age, "now");
+		else
+			layout_age(age, sizeof age, s->time - st->last_seen);
+		x = put_seg(d, w, y, 1, cols, pair_attr(d, PAIR_LABEL), "mood ");
+		if (informative(st->probs)) {
+			snprintf(b, sizeof b, "%s %.0f%%", class_label(st->dominant), 100.0 * st->confidence);
+			x = put_seg(d, w, y, x, cols, A_BOLD | class_attr(d, st->dominant), b);
+			x = put_seg(d, w, y, x, cols, pair_attr(d, PAIR_LABEL), "  NEG ");
+			snprintf(b, sizeof b, "%.0f%%", 100.0 * st->negative);
+			x = put_seg(d, w, y, x, cols, A_BOLD, b);
+		} else {
+			x = put_seg(d, w, y, x, cols, A_BOLD, "-");
+		}
+		x = put_seg(d, w, y, x, cols, pair_attr(d, PAIR_LABEL), "  seen ");
+		x = put_seg(d, w, y, x, cols, A_BOLD, age);
+		x = put_seg(d, w, y, x, cols, pair_attr(d, PAIR_LABEL), "  tracked for ");
+		layout_uptime(b, sizeof b, s->time - st->first_seen);
+		put_seg(d, w, y, x, cols, A_BOLD, b);
+		y++;
+	}
+	/* "angry     " sparkline " 42%" */
+	tw = cols - 1 - 10 - 5;
+	if (tw < 1 || y >= rows)
+		return;
+	if (h && h->n) {
+		double sec = h->bucket_s * h->n;
+
+		if (sec >= 120)
+			snprintf(span, sizeof span, "%.0fm", sec / 60);
+		else
+			snprintf(span, sizeof span, "%.0fs", sec);
+		snprintf(b, sizeof b, "timeline: %s of the session, %gs a cell, newest at the right", span,
+			 h->bucket_s);
+	} else {
+		snprintf(b, sizeof b, "timeline: nothing yet");
+	}
+	put(d, w, y++, 1, cols - 2, A_DIM, b, LAYOUT_LEFT);
+	first = h && h->n > tw ? h->n - tw : 0;
+	for (int k = 0; k < EMO_NUM_CLASSES && y < rows; k++, y++) {
+		int n = 0;
+
+		for (int i = first; h && i < h->n; i++)
+			v[n++] = h->cnt[i] ? h->sum[i][k] / (float)h->cnt[i] : NAN;
+		put(d, w, y, 1, 9, class_attr(d, k), class_label(k), LAYOUT_LEFT);
+		if (n && d->line) {
+			layout_sparkline(d->line, d->line_cap, v, n, tw, 0, 1, d->utf8);
+			wattrset(w, class_attr(d, k));
+			mvwaddstr(w, y, 11, d->line);
+			wattrset(w, A_NORMAL);
+		}
+		if (st && informative(st->probs)) {
+			snprintf(b, sizeof b, "%3.0f%%", 100.0 * st->probs[k]);
+			put(d, w, y, cols - 5, 4, class_attr(d, k), b, LAYOUT_RIGHT);
+		}
+	}
+	/* the dominant class of each bucket, as its letter */
+	if (y < rows && h) {
+		put(d, w, y, 1, 9, pair_attr(d, PAIR_LABEL), "mood", LAYOUT_LEFT);
+		x = 11 + tw - (h->n - first);
+		for (int i = first; i < h->n; i++, x++) {
+			int dom = -1;
+			char ch[2] = {' ', 0};
+
+			for (int k = 0; h->cnt[i] && k < EMO_NUM_CLASSES; k++)
+				if (dom < 0 || h->sum[i][k] > h->sum[i][dom])
+					dom = k;
+			if (dom >= 0)
+				ch[0] = class_letter(dom);
+			put(d, w, y, x, 1, A_BOLD | class_attr(d, dom), ch, LAYOUT_LEFT);
+		}
 	}
 }
 
@@ -1234,6 +1461,18 @@ static void draw_footer(struct dashboard *d, WINDOW *w)
 		}
 		return;
 	}
+	if (d->detail) {
+		static const char *const dkeys[][2] = {
+			{"Esc", "back"}, {"Up/Down", "other student"}, {"p", "pause"}, {"h", "help"},
+		};
+
+		for (size_t i = 0; i < sizeof dkeys / sizeof dkeys[0]; i++) {
+			snprintf(b, sizeof b, " %s  ", dkeys[i][1]);
+			x = put_seg(d, w, 0, x, cols, A_BOLD | A_REVERSE | pair_attr(d, PAIR_KEY), dkeys[i][0]);
+			x = put_seg(d, w, 0, x, cols, A_NORMAL, b);
+		}
+		return;
+	}
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		const char *label = keys[i][1];
 
@@ -1289,8 +1528,14 @@ static void paint(struct dashboard *d)
 			werase(d->win[i]);
 	if (d->win[W_HEADER])
 		draw_header(d, d->win[W_HEADER]);
-	if (d->win[W_STUDENTS])
-		draw_students(d, d->win[W_STUDENTS]);
+	if (d->win[W_STUDENTS]) {
+		if (d->detail) {
+			build_rows(d); /* the selection on this snapshot */
+			draw_detail(d, d->win[W_STUDENTS]);
+		} else {
+			draw_students(d, d->win[W_STUDENTS]);
+		}
+	}
 	if (d->win[W_CLS])
 		draw_class(d, d->win[W_CLS]);
 	if (d->win[W_MOOD])
@@ -1313,6 +1558,7 @@ void dashboard_draw(struct dashboard *d, const struct summary *s)
 		return;
 	if (s) {
 		memcpy(d->snap, s, sizeof *s);
+		hist_add(d, s);
 		d->have_snap = 1;
 		d->snap_wall = wall_now();
 		d->dirty = 1;
@@ -1375,11 +1621,16 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 		MEVENT ev;
 
 		if (getmouse(&ev) == OK) {
-			if (ev.bstate & BUTTON4_PRESSED)
+			/* the view and the selection move together */
+			if (ev.bstate & BUTTON4_PRESSED) {
 				d->scroll -= 3;
+				move_sel(d, -3);
+			}
 #ifdef BUTTON5_PRESSED
-			else if (ev.bstate & BUTTON5_PRESSED)
+			else if (ev.bstate & BUTTON5_PRESSED) {
 				d->scroll += 3;
+				move_sel(d, 3);
+			}
 #endif
 		}
 		return DASHBOARD_NONE;
@@ -1392,11 +1643,11 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 		if (!is_key && (c == '\r' || c == '\n')) {
 			snprintf(d->filter, sizeof d->filter, "%s", d->edit);
 			d->editing = 0;
-			d->scroll = 0;
+			sel_top(d);
 		} else if (is_key && c == KEY_ENTER) {
 			snprintf(d->filter, sizeof d->filter, "%s", d->edit);
 			d->editing = 0;
-			d->scroll = 0;
+			sel_top(d);
 		} else if (!is_key && c == 27) {
 			d->editing = 0;
 		} else if ((is_key && c == KEY_BACKSPACE) || (!is_key && (c == 127 || c == 8))) {
@@ -1408,14 +1659,37 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 		}
 		return DASHBOARD_NONE;
 	}
+	if (d->detail) {
+		/* Esc, q, Enter, Left, Backspace: back to the list; Up/Down:
+		 * the previous/next student; p, r, h, ^L as in the list */
+		if ((!is_key && (c == 27 || c == 'q' || c == 'Q' || c == '\r' || c == '\n' || c == 127 ||
+				 c == 8)) ||
+		    (is_key && (c == KEY_ENTER || c == KEY_LEFT || c == KEY_BACKSPACE))) {
+			d->detail = 0;
+			return DASHBOARD_NONE;
+		}
+		if ((is_key && c == KEY_UP) || (!is_key && c == 'k'))
+			move_sel(d, -1);
+		else if ((is_key && c == KEY_DOWN) || (!is_key && c == 'j'))
+			move_sel(d, 1);
+		if (is_key ? c != KEY_F(1) : c == 0 || c >= 128 || !strchr("pP rRhH?\014", (int)c))
+			return DASHBOARD_NONE;
+	}
 	if (is_key) {
 		switch (c) {
-		case KEY_UP: d->scroll--; break;
-		case KEY_DOWN: d->scroll++; break;
-		case KEY_PPAGE: d->scroll -= page_rows(d); break;
-		case KEY_NPAGE: d->scroll += page_rows(d); break;
-		case KEY_HOME: d->scroll = 0; break;
-		case KEY_END: d->scroll = SUMMARY_MAX_STUDENTS; break;
+		case KEY_UP: move_sel(d, -1); break;
+		case KEY_DOWN: move_sel(d, 1); break;
+		case KEY_PPAGE:
+			d->scroll -= page_rows(d);
+			move_sel(d, -page_rows(d));
+			break;
+		case KEY_NPAGE:
+			d->scroll += page_rows(d);
+			move_sel(d, page_rows(d));
+			break;
+		case KEY_HOME: move_sel(d, -SUMMARY_MAX_STUDENTS); break;
+		case KEY_END: move_sel(d, SUMMARY_MAX_STUDENTS); break;
+		case KEY_ENTER: d->detail = d->n_rows > 0; break;
 		case KEY_F(1): d->help = 1; break;
 		default: break;
 		}
@@ -1432,17 +1706,24 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 		return d->paused ? DASHBOARD_PAUSE : DASHBOARD_RESUME;
 	case 's':
 		d->sort = (enum dashboard_sort)((d->sort + 1) % 4);
-		d->scroll = 0;
+		sel_top(d);
 		break;
 	case 'S':
 		d->sort = (enum dashboard_sort)((d->sort + 3) % 4);
-		d->scroll = 0;
+		sel_top(d);
+		break;
+	case '\r':
+	case '\n':
+		build_rows(d);
+		d->detail = d->n_rows > 0;
 		break;
 	case '/':
 		d->editing = 1;
 		snprintf(d->edit, sizeof d->edit, "%s", d->filter);
 		break;
 	case 27: /* Esc clears an applied filter */
+		if (d->filter[0])
+			sel_top(d);
 		d->filter[0] = '\0';
 		break;
 	case 'r':
@@ -1457,8 +1738,8 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 	case '?':
 		d->help = 1;
 		break;
-	case 'k': d->scroll--; break;
-	case 'j': d->scroll++; break;
+	case 'k': move_sel(d, -1); break;
+	case 'j': move_sel(d, 1); break;
 	case 12: /* ^L: repaint everything */
 		clearok(curscr, TRUE);
 		break;

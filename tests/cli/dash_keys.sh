@@ -5,6 +5,7 @@
 # at 80x24.
 . "$(dirname "$0")/dashlib.inc"
 
+esc=$(printf '\033')
 first_row() { screen | sed -n 5p | awk '{ print $1 }'; }
 first_row_is() { [ "$(first_row)" = "$1" ]; }
 first_row_not() { [ "$(first_row)" != "$1" ]; }
@@ -22,6 +23,7 @@ check "help: the mouse wheel scrolls three rows (as the code does)" shows 'mouse
 check "help lists ^L" shows '\^L +redraw the whole screen'
 check "help explains the header's latencies" shows 'capture and decode \(cap\), find faces \(det\), classify \(cls\)'
 check "help explains NEG" shows 'NEG: negative share'
+check "help lists Enter" shows "Enter +the selected student's timeline"
 keys x
 check "any key closes the help" wait_gone 'emotop dashboard keys'
 keys '?'
@@ -51,7 +53,6 @@ keys s
 check "s: sort by emotion" wait_for 'sort: emotion'
 keys s
 check "s: sort by negativity" wait_for 'sort: negative'
-esc=$(printf '\033')
 neg_reversed() { tm capture-pane -e -p -t t | grep -Eq "$esc\\[([0-9;]*;)?7(;[0-9;]*)?m +NEG"; }
 check "the sorted column's header in reverse video (NEG)" poll neg_reversed
 check "most negative first (not Ada)" poll first_row_not Ada
@@ -67,17 +68,42 @@ check "S again: negative" wait_for 'sort: negative'
 keys s s
 wait_for 'sort: name'
 
+# the selected row's name is in reverse video
+sel_is() { tm capture-pane -e -p -t t |
+	grep -Eq "^($esc\\[[0-9;]*m)* $esc\\[([0-9;]*;)?7(;[0-9;]*)?m$1 "; }
+check "the first row is selected" poll sel_is Ada
 keys Down
-check "Down scrolls one row" wait_for 'rows 2-[0-9]+ of 24'
-check "Bruno now first" poll first_row_is Bruno
+check "Down selects the next row" poll sel_is Bruno
 keys j
-check "j scrolls down one row" wait_for 'rows 3-[0-9]+ of 24'
+check "j selects the next row" poll sel_is 'Chloé'
 keys k
-check "k scrolls up one row" wait_for 'rows 2-[0-9]+ of 24'
+check "k selects the previous row" poll sel_is Bruno
+check "the list stays put" shows 'rows 1-[0-9]+ of 24'
+keys Down Down Down Down Down Down Down Down Down Down
+check "past the last visible row the list scrolls" wait_for 'rows 2-[0-9]+ of 24'
 keys NPage
 check "PgDn scrolls a page" wait_for 'rows 1[0-9]-[0-9]+ of 24'
 keys PPage Home
 check "Home goes back to the top" wait_for 'rows 1-[0-9]+ of 24'
+check "Home selects the first row" poll sel_is Ada
+
+keys Enter
+check "Enter: the selected student's detail view" wait_for '^ STUDENT Ada  \(track #1\)  Esc back'
+check "detail: mood, NEG, seen" shows '^ mood angry [0-9]+%  NEG [0-9]+%  seen now'
+check "detail: the timeline fills (one letter a bucket, A for angry)" wait_for '^ mood +AA+ *$'
+check "detail: a line per class" shows '^ surprise +[^ ].* +[0-9]+%$'
+check "detail: the footer says how back" shows '^Esc back'
+keys Down
+check "detail: Down shows the next student" wait_for '^ STUDENT Bruno  '
+keys q
+check "detail: q goes back to the list" wait_for 'STUDENTS 24  sort: name'
+check "detail: ... without quitting" lacks 'quit after'
+check "back: the selection stayed on Bruno" poll sel_is Bruno
+keys Enter
+wait_for '^ STUDENT Bruno  '
+keys Escape
+check "detail: Esc goes back to the list" wait_for 'STUDENTS 24  sort: name'
+keys Home
 
 keys /
 check "/ opens the filter prompt" wait_for '^filter: '
