@@ -915,6 +915,7 @@ static void hist_add(struct dashboard *d, const struct summary *s)
 	for (int i = 0; i < s->n_students && i < SUMMARY_MAX_STUDENTS; i++) {
 		const struct summary_student *st = &s->students[i];
 		struct hist *h = hist_find(d, st->id);
+		double f;
 		int b;
 
 		if (!st->present || !informative(st->probs))
@@ -930,8 +931,8 @@ static void hist_add(struct dashboard *d, const struct summary *s)
 			h->bucket_s = HIST_BUCKET_S;
 		}
 		h->last = s->time;
-		b = s->time > h->t0 ? (int)((s->time - h->t0) / h->bucket_s) : 0;
-		while (b >= HIST_MAX) {
+		f = s->time > h->t0 ? (s->time - h->t0) / h->bucket_s : 0; /* NaN: 0 */
+		while (f >= HIST_MAX) {
 			/* full: merge pairs, twice as long a bucket */
 			for (int j = 0; j < HIST_MAX / 2; j++) {
 				for (int k = 0; k < EMO_NUM_CLASSES; k++)
@@ -942,8 +943,9 @@ static void hist_add(struct dashboard *d, const struct summary *s)
 			memset(&h->cnt[HIST_MAX / 2], 0, sizeof h->cnt[0] * (HIST_MAX / 2));
 			h->n = (h->n + 1) / 2;
 			h->bucket_s *= 2;
-			b = (int)((s->time - h->t0) / h->bucket_s);
+			f /= 2;
 		}
+		b = (int)f;
 		for (int k = 0; k < EMO_NUM_CLASSES; k++)
 			h->sum[b][k] += st->probs[k];
 		h->cnt[b]++;

@@ -143,6 +143,19 @@ check "prompt is back" at_prompt
 check "exit status 0" shows '^rc=0$'
 check "no sanitizer report" lacks 'Sanitizer|runtime error'
 
+# a long session: the timeline's buckets merge (1 s, 2 s, ... 16 s a cell
+# after 1000 s) so it all fits
+start 80 24
+run "$DASH_CMD --students 3 --frame 5000; echo rc=\$?"
+wait_for 'STUDENTS 3'
+keys Enter
+check "long session: 16 s a cell" wait_for 'timeline: 1[67]m of the session, 16s a cell'
+check "long session: the mood line" wait_for '^ mood +A+ *$'
+keys q
+wait_for 'STUDENTS 3'
+keys q
+check "long session: q quits" at_prompt
+
 # unnamed students sort by track id as numbers: #9, #10, #11, not #1, #10
 start 80 24
 run "$DASH_CMD --unnamed --students 12 --frame 100; echo rc=\$?"
