@@ -24,6 +24,7 @@ ended() { ! running "$1"; }
 # ends PID: the process ends within HANGUP_S seconds; if not, say how much
 # CPU it burns (a spin) and kill it
 ends() {
+	[ -n "$1" ] || { echo "no process found under the pane"; return 1; }
 	w=$WAIT_S; WAIT_S=$HANGUP_S
 	poll ended "$1"; r=$?
 	WAIT_S=$w
