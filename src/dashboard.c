@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,15 @@
 #include "emotop/summary.h"
 
 #define FILTER_MAX 64
+/* wget_wch() coming back empty-handed this many times in a row, each well
+ * before its timeout and not for a signal: the terminal is gone even if it
+ * does not say so (a tty that reads 0 bytes), so never spin on it */
+#define EARLY_ERR_MAX 50
+/* A student's timeline in the detail view: buckets of the smoothed class
+ * probabilities over the session; when they are full, pairs merge and a
+ * bucket lasts twice as long, so the whole session fits in HIST_MAX. */
+#define HIST_MAX 96
+#define HIST_BUCKET_S 1.0 /* seconds per bucket to begin with */
 
 /* Wheel events: buttons 4 (up) and 5 (down); ncurses ABI 5 has no button 5. */
 #ifdef BUTTON5_PRESSED
@@ -50,6 +60,16 @@ enum {
 	PAIR_LABEL,
 	PAIR_KEY,
 	PAIR_UP,
+};
+
+struct hist {
+	int id;                /* track id; -1: a free slot */
+	double t0;             /* session time where bucket 0 starts */
+	double bucket_s;       /* seconds per bucket */
+	double last;           /* last update (session time): the slot to reuse */
+	int n;                 /* buckets used */
+	float sum[HIST_MAX][EMO_NUM_CLASSES];
+	int cnt[HIST_MAX];     /* updates summed in each bucket */
 };
 
 struct dashboard {
@@ -83,6 +103,16 @@ struct dashboard {
 
 	int rows[SUMMARY_MAX_STUDENTS]; /* filtered, sorted student indices */
 	int n_rows;
+	int sel;             /* the selected row (index into rows) */
+	int sel_id;          /* its track id (the selection follows it); -1: top */
+	int detail;          /* 1: the selected student's detail view */
+
+	struct hist *hist;   /* SUMMARY_MAX_STUDENTS slots, made at open */
+	unsigned long long hist_seq; /* the snapshot last added */
+
+	FILE *tty_in;        /* /dev/tty opened for the keys (stdin is the video), or NULL */
+	int gone;            /* the terminal hung up: poll says quit, no painting */
+	int early_errs;      /* consecutive early empty reads, see EARLY_ERR_MAX */
 };
 
 /* ---- process-wide state for the exit paths (one dashboard at a time) ---- */
@@ -95,6 +125,7 @@ static char restore_seq[256];
 static size_t restore_len;
 static struct termios saved_tio;
 static int have_tio;
+static int in_fd = STDIN_FILENO; /* the keys: stdin, or /dev/tty (d->tty_in) */
 static int saved_err_fd = -1;  /* the real stderr while redirected */
 static int err_tmp_fd = -1;    /* where stderr goes while curses runs */
 static int err_is_tmp;
@@ -163,7 +194,7 @@ void dashboard_signal_restore(void)
 	if (restore_len)
 		write_all(STDOUT_FILENO, restore_seq, restore_len);
 	if (have_tio)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+		tcsetattr(in_fd, TCSAFLUSH, &saved_tio);
 	if (saved_err_fd >= 0) {
 		dup2(saved_err_fd, STDERR_FILENO);
 		/* the last words: glibc's "free(): invalid pointer", an assertion */
@@ -374,6 +405,19 @@ static void dashboard_atexit(void)
 		shutdown_terminal(active);
 }
 
+/* Has the terminal on fd hung up (its pty closed, the line dropped)? A
+ * hung-up tty polls as POLLHUP/POLLERR, reads 0 bytes and fails every
+ * ioctl (TCGETS included) with EIO. */
+static int tty_gone(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct termios t;
+
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)))
+		return 1;
+	return tcgetattr(fd, &t) != 0 && errno != EINTR;
+}
+
 /* ---- options and open/close ---- */
 
 void dashboard_opts_default(struct dashboard_opts *o)
@@ -426,25 +470,27 @@ static const char *const help_text[] = {
 	"",
 	"q            quit",
 	"p space      pause / resume analysis",
-	"s S          cycle sort: name, emotion, negative, seen",
-	"             (S cycles backwards)",
-	"Up/Down j k  scroll one row",
+	"s S          cycle sort: name, emotion, negative, seen (S: back)",
+	"Up/Down j k  select the previous / next student",
+	"Enter        the selected student's timeline (Esc or q: back)",
 	"PgUp/PgDn    scroll one page; Home/End: first/last rows",
 	"mouse wheel  scroll three rows",
-	"/            filter students by name: Enter applies,",
-	"             Esc cancels, ^U clears the line;",
-	"             Esc outside the prompt clears the filter",
+	"/            filter by name: Enter applies, Esc cancels, ^U",
+	"             clears; Esc outside the prompt clears the filter",
 	"r            reset the rolling class window",
 	"v            seven bars / one stacked bar per student",
 	"h ? F1       this help (any key closes it)",
 	"^L           redraw the whole screen",
 	"",
-	"Stacked letters: A angry D disgust F fear H happy",
-	"S sad U surprise N neutral. Negative: the share of",
-	"faces clearly negative. Timeline: the valence (-1..1)",
-	"per bucket, coloured by its mood.",
+	"Header: the source's state; fps frames analysed a second;",
+	"lat: ms per frame to capture and decode (cap), find faces",
+	"(det), classify (cls). MOOD: dominant class, its share;",
+	"NEG: the share of faces clearly negative. Stacked letters:",
+	"A angry D disgust F fear H happy S sad U surprise N neutral.",
+	"Timeline: the valence (-1..1) per bucket, coloured by mood.",
 };
 #define HELP_LINES ((int)(sizeof help_text / sizeof help_text[0]))
+#define HELP_COLS 68 /* the longest line, 64 columns, in the box */
 
 /* Lay the screen out again and make the panels, the help overlay and the
  * bar line buffer for this size: the only place they are allocated, so a
@@ -480,8 +526,22 @@ static void make_windows(struct dashboard *d)
 		if (r[i]->h > 0 && r[i]->w > 0)
 			d->win[i] = newwin(r[i]->h, r[i]->w, r[i]->y, r[i]->x);
 	h = HELP_LINES + 2 < d->lines ? HELP_LINES + 2 : d->lines;
-	wd = 60 < d->cols ? 60 : d->cols;
+	wd = HELP_COLS < d->cols ? HELP_COLS : d->cols;
 	d->help_win = newwin(h, wd, (d->lines - h) / 2, (d->cols - wd) / 2);
+}
+
+/* Free what dashboard_open() allocated before curses: NULL-safe. */
+static void free_dash(struct dashboard *d)
+{
+	if (!d)
+		return;
+	if (d->tty_in) {
+		fclose(d->tty_in);
+		in_fd = STDIN_FILENO;
+	}
+	free(d->hist);
+	free(d->snap);
+	free(d);
 }
 
 struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err *err)
@@ -490,6 +550,7 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 	struct dashboard *d;
 	const char *term = getenv("TERM"), *nc = getenv("NO_COLOR");
 	const char *cs;
+	FILE *in;
 
 	if (!o) {
 		dashboard_opts_default(&def);
@@ -499,8 +560,8 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "a dashboard is already open");
 		return NULL;
 	}
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "the dashboard needs a terminal on stdin and stdout");
+	if (!isatty(STDOUT_FILENO)) {
+		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "the dashboard needs a terminal on stdout");
 		return NULL;
 	}
 	if (!term || !*term || !strcmp(term, "dumb")) {
@@ -508,33 +569,56 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 		return NULL;
 	}
 	d = calloc(1, sizeof *d);
-	if (d)
+	if (d) {
 		d->snap = calloc(1, sizeof *d->snap);
-	if (!d || !d->snap) {
-		if (d)
-			free(d);
+		d->hist = calloc(SUMMARY_MAX_STUDENTS, sizeof *d->hist);
+	}
+	if (!d || !d->snap || !d->hist) {
+		free_dash(d);
 		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
 		return NULL;
 	}
+	/* stdin is the video (emotop -): the keys come from the terminal
+	 * itself, as less and fzf read theirs */
+	in = stdin;
+	if (!isatty(STDIN_FILENO)) {
+		int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+		if (fd < 0 || !(d->tty_in = fdopen(fd, "r"))) {
+			int e = errno;
+
+			if (fd >= 0)
+				close(fd);
+			free_dash(d);
+			emo_seterr(err, EMO_EINVAL, NULL, 0, 0,
+				   "stdin is not a terminal and there is none for the keys (/dev/tty: %s)",
+				   strerror(e));
+			return NULL;
+		}
+		in = d->tty_in;
+	}
+	in_fd = fileno(in);
 	setlocale(LC_CTYPE, "");
 	cs = nl_langinfo(CODESET);
 	d->utf8 = !o->ascii && cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));
 	d->stacked = o->stacked;
 	d->sort = o->sort;
+	d->sel_id = -1;
+	for (int i = 0; i < SUMMARY_MAX_STUDENTS; i++)
+		d->hist[i].id = -1;
 	d->mouse = o->mouse;
 	d->interval = o->max_fps > 0 ? 1.0 / o->max_fps : 0.1;
 
-	have_tio = tcgetattr(STDIN_FILENO, &saved_tio) == 0;
+	have_tio = tcgetattr(in_fd, &saved_tio) == 0;
 	fflush(stdout);
 	/* before newterm: ncurses installs its own SIGINT/SIGTERM handlers
 	 * (which exit without our cleanup) only where none is installed */
 	arm_signals();
-	d->scr = newterm(NULL, stdout, stdin);
+	d->scr = newterm(NULL, stdout, in);
 	if (!d->scr) {
 		disarm_signals();
 		have_tio = 0;
-		free(d->snap);
-		free(d);
+		free_dash(d);
 		emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "cannot initialise terminal \"%s\"", term);
 		return NULL;
 	}
@@ -544,8 +628,7 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 		disarm_signals();
 		delscreen(d->scr);
 		have_tio = 0;
-		free(d->snap);
-		free(d);
+		free_dash(d);
 		return NULL;
 	}
 	cbreak();
@@ -585,15 +668,14 @@ void dashboard_close(struct dashboard *d)
 	if (active == d)
 		active = NULL;
 	free(d->line);
-	free(d->snap);
-	free(d);
+	free_dash(d);
 }
 
 int dashboard_terminal_alive(const struct dashboard *d)
 {
-	(void)d;
-	/* a hung-up terminal fails every ioctl, TCGETS included */
-	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	if (d && d->gone)
+		return 0;
+	return !tty_gone(in_fd) && isatty(STDOUT_FILENO);
 }
 
 void dashboard_set_paused(struct dashboard *d, int paused)
@@ -750,12 +832,15 @@ static int cmp_students(const struct dashboard *d, const struct summary_student 
 	case DASHBOARD_SORT_NAME:
 		break;
 	}
-	/* then by name; unnamed tracks after named ones, by id */
+	/* then by name, numbers by value (Seat 9 before Seat 10); unnamed
+	 * tracks after named ones, by id (#9 before #10) */
 	if (!!a->name[0] != !!b->name[0])
 		return a->name[0] ? -1 : 1;
-	c = strcasecmp(student_name(a, ba, sizeof ba), student_name(b, bb, sizeof bb));
-	if (c)
-		return c;
+	if (a->name[0]) {
+		c = layout_natcmp(student_name(a, ba, sizeof ba), student_name(b, bb, sizeof bb));
+		if (c)
+			return c;
+	}
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
@@ -780,6 +865,98 @@ static void build_rows(struct dashboard *d)
 		d->rows[j] = i;
 	}
 	d->n_rows = n;
+	/* the selection follows its student; gone (or none yet): same place */
+	for (int r = 0; d->sel_id >= 0 && r < n; r++)
+		if (s->students[d->rows[r]].id == d->sel_id) {
+			d->sel = r;
+			return;
+		}
+	if (d->sel >= n)
+		d->sel = n - 1;
+	if (d->sel < 0)
+		d->sel = 0;
+	d->sel_id = n ? s->students[d->rows[d->sel]].id : -1;
+}
+
+/* Move the selection by delta rows (clamped) on the current snapshot. */
+static void move_sel(struct dashboard *d, int delta)
+{
+	build_rows(d);
+	if (!d->n_rows)
+		return;
+	d->sel += delta;
+	if (d->sel >= d->n_rows)
+		d->sel = d->n_rows - 1;
+	if (d->sel < 0)
+		d->sel = 0;
+	d->sel_id = d->snap->students[d->rows[d->sel]].id;
+}
+
+/* Back to the top row (a new sort or filter). */
+static void sel_top(struct dashboard *d)
+{
+	d->sel = 0;
+	d->sel_id = -1;
+	d->scroll = 0;
+}
+
+/* ---- timelines (the detail view) ---- */
+
+static struct hist *hist_find(struct dashboard *d, int id)
+{
+	for (int i = 0; i < SUMMARY_MAX_STUDENTS; i++)
+		if (d->hist[i].id == id)
+			return &d->hist[i];
+	return NULL;
+}
+
+/* Add each present student's probabilities of a new snapshot to its
+ * timeline; a new track takes a free slot, or the one updated longest ago. */
+static void hist_add(struct dashboard *d, const struct summary *s)
+{
+	if (s->seq == d->hist_seq)
+		return;
+	d->hist_seq = s->seq;
+	for (int i = 0; i < s->n_students && i < SUMMARY_MAX_STUDENTS; i++) {
+		const struct summary_student *st = &s->students[i];
+		struct hist *h = hist_find(d, st->id);
+		double f;
+		int b;
+
+		if (!st->present || !informative(st->probs))
+			continue;
+		if (!h) {
+			h = &d->hist[0];
+			for (int k = 1; k < SUMMARY_MAX_STUDENTS && h->id >= 0; k++)
+				if (d->hist[k].id < 0 || d->hist[k].last < h->last)
+					h = &d->hist[k];
+			memset(h, 0, sizeof *h);
+			h->id = st->id;
+			h->t0 = st->first_seen < s->time ? st->first_seen : s->time;
+			h->bucket_s = HIST_BUCKET_S;
+		}
+		h->last = s->time;
+		f = s->time > h->t0 ? (s->time - h->t0) / h->bucket_s : 0; /* NaN: 0 */
+		while (f >= HIST_MAX) {
+			/* full: merge pairs, twice as long a bucket */
+			for (int j = 0; j < HIST_MAX / 2; j++) {
+				for (int k = 0; k < EMO_NUM_CLASSES; k++)
+					h->sum[j][k] = h->sum[2 * j][k] + h->sum[2 * j + 1][k];
+				h->cnt[j] = h->cnt[2 * j] + h->cnt[2 * j + 1];
+			}
+			memset(h->sum[HIST_MAX / 2], 0, sizeof h->sum[0] * (HIST_MAX / 2));
+			memset(&h->cnt[HIST_MAX / 2], 0, sizeof h->cnt[0] * (HIST_MAX / 2));
+			h->n = (h->n + 1) / 2;
+			h->bucket_s *= 2;
+			f /= 2;
+		}
+		b = (int)f;
+		for (int k = 0; k < EMO_NUM_CLASSES; k++)
+			h->sum[b][k] += st->probs[k];
+		h->cnt[b]++;
+		if (b + 1 > h->n)
+			h->n = b + 1;
+	}
 }
 
 /* ---- panels ---- */
@@ -877,11 +1054,18 @@ static void draw_probs_seven(struct dashboard *d, WINDOW *w, int y, int x,
 			     const struct layout_cols *c, const float *p, attr_t dim)
 {
 	char b[256];
+	int bw = c->bar_w - c->pct; /* roomy bars end in their number */
 
 	for (int k = 0; k < EMO_NUM_CLASSES; k++) {
-		layout_bar(b, sizeof b, p[k], c->bar_w, d->utf8, '.');
+		int bx = x + k * (c->bar_w + 1);
+
+		layout_bar(b, sizeof b, p[k], bw, d->utf8, '.');
 		wattrset(w, class_attr(d, k) | dim);
-		mvwaddstr(w, y, x + k * (c->bar_w + 1), b);
+		mvwaddstr(w, y, bx, b);
+		if (c->pct) {
+			snprintf(b, sizeof b, "%3.0f%%", 100.0 * p[k]);
+			put(d, w, y, bx + bw + 1, c->pct - 1, class_attr(d, k) | dim, b, LAYOUT_RIGHT);
+		}
 	}
 	wattrset(w, A_NORMAL);
 }
@@ -920,6 +1104,11 @@ static void draw_students(struct dashboard *d, WINDOW *w)
 	vis = rows - 2;
 	if (vis < 1)
 		vis = 1;
+	/* the view follows the selection */
+	if (d->sel < d->scroll)
+		d->scroll = d->sel;
+	if (d->sel >= d->scroll + vis)
+		d->scroll = d->sel - vis + 1;
 	if (d->scroll > d->n_rows - vis)
 		d->scroll = d->n_rows - vis;
 	if (d->scroll < 0)
@@ -949,7 +1138,8 @@ static void draw_students(struct dashboard *d, WINDOW *w)
 	/* column header */
 	wattrset(w, A_BOLD | pair_attr(d, PAIR_LABEL));
 	x = 1;
-	put(d, w, 1, x, c.name, A_BOLD, "NAME", LAYOUT_LEFT);
+	put(d, w, 1, x, c.name, A_BOLD | (d->sort == DASHBOARD_SORT_NAME ? A_REVERSE : 0), "NAME",
+	    LAYOUT_LEFT);
 	x += c.name + 1;
 	if (c.bar_w) {
 		for (int k = 0; k < EMO_NUM_CLASSES; k++)
@@ -962,9 +1152,17 @@ static void draw_students(struct dashboard *d, WINDOW *w)
 		put(d, w, 1, x, c.bars, A_BOLD, legend, LAYOUT_LEFT);
 	}
 	x += c.bars + 1;
-	put(d, w, 1, x, c.dom, A_BOLD, "MOOD", LAYOUT_LEFT);
+	/* the column the rows are sorted by in reverse video, as htop does */
+	put(d, w, 1, x, c.dom, A_BOLD | (d->sort == DASHBOARD_SORT_EMOTION ? A_REVERSE : 0), "MOOD",
+	    LAYOUT_LEFT);
 	x += c.dom + 1;
-	put(d, w, 1, x, c.seen, A_BOLD, "SEEN", LAYOUT_RIGHT);
+	if (c.neg) {
+		put(d, w, 1, x, c.neg, A_BOLD | (d->sort == DASHBOARD_SORT_NEGATIVE ? A_REVERSE : 0),
+		    "NEG", LAYOUT_RIGHT);
+		x += c.neg + 1;
+	}
+	put(d, w, 1, x, c.seen, A_BOLD | (d->sort == DASHBOARD_SORT_SEEN ? A_REVERSE : 0), "SEEN",
+	    LAYOUT_RIGHT);
 
 	if (d->have_snap && d->n_rows == 0) {
 		put(d, w, 2, 1, cols - 2, A_DIM,
@@ -974,10 +1172,13 @@ static void draw_students(struct dashboard *d, WINDOW *w)
 	for (int r = 0; r < vis && d->scroll + r < d->n_rows; r++) {
 		const struct summary_student *st = &s->students[d->rows[d->scroll + r]];
 		attr_t dim = st->present ? 0 : A_DIM;
+		/* the selected row's name in reverse video (Enter: its detail view) */
+		attr_t selv = d->scroll + r == d->sel ? A_REVERSE : 0;
 		int y = 2 + r;
 
 		x = 1;
-		put(d, w, y, x, c.name, A_BOLD | dim, student_name(st, nb, sizeof nb), LAYOUT_LEFT);
+		put(d, w, y, x, c.name, A_BOLD | dim | selv, student_name(st, nb, sizeof nb),
+		    LAYOUT_LEFT);
 		x += c.name + 1;
 		if (c.bar_w)
 			draw_probs_seven(d, w, y, x, &c, st->probs, dim);
@@ -993,11 +1194,121 @@ static void draw_students(struct dashboard *d, WINDOW *w)
 			put(d, w, y, x, c.dom, dim, "-", LAYOUT_LEFT);
 		}
 		x += c.dom + 1;
+		if (c.neg) {
+			/* the student's negative share: angry, disgust, fear, sad */
+			if (informative(st->probs))
+				snprintf(b, sizeof b, "%3.0f%%", 100.0 * st->negative);
+			else
+				snprintf(b, sizeof b, "-");
+			put(d, w, y, x, c.neg, dim, b, LAYOUT_RIGHT);
+			x += c.neg + 1;
+		}
 		if (st->present)
 			snprintf(b, sizeof b, "now");
 		else
 			layout_age(b, sizeof b, s->time - st->last_seen);
 		put(d, w, y, x, c.seen, dim, b, LAYOUT_RIGHT);
+	}
+}
+
+/* The selected student: now, and a timeline of each class's share over
+ * the session (one cell a bucket, the newest at the right) with the
+ * dominant class of each bucket below (its letter in the class colour). */
+static void draw_detail(struct dashboard *d, WINDOW *w)
+{
+	const struct summary *s = d->snap;
+	const struct summary_student *st = NULL;
+	const struct hist *h = d->sel_id >= 0 ? hist_find(d, d->sel_id) : NULL;
+	int rows = getmaxy(w), cols = getmaxx(w), x, y = 1, tw, first;
+	char b[512], nb[16], span[32];
+	float v[HIST_MAX];
+
+	for (int i = 0; d->have_snap && i < s->n_students && i < SUMMARY_MAX_STUDENTS; i++)
+		if (s->students[i].id == d->sel_id)
+			st = &s->students[i];
+	if (st)
+		snprintf(b, sizeof b, " STUDENT %s  (track #%d)  Esc back", student_name(st, nb, sizeof nb),
+			 st->id);
+	else
+		snprintf(b, sizeof b, " STUDENT #%d  Esc back", d->sel_id);
+	title_bar(d, w, 0, b);
+	if (!st) {
+		put(d, w, y, 1, cols - 2, A_DIM, "no longer tracked", LAYOUT_LEFT);
+		y++;
+	} else {
+		char age[16];
+
+		if (st->present)
+			snprintf(age, sizeof age, "now");
+		else
+			layout_age(age, sizeof age, s->time - st->last_seen);
+		x = put_seg(d, w, y, 1, cols, pair_attr(d, PAIR_LABEL), "mood ");
+		if (informative(st->probs)) {
+			snprintf(b, sizeof b, "%s %.0f%%", class_label(st->dominant), 100.0 * st->confidence);
+			x = put_seg(d, w, y, x, cols, A_BOLD | class_attr(d, st->dominant), b);
+			x = put_seg(d, w, y, x, cols, pair_attr(d, PAIR_LABEL), "  NEG ");
+			snprintf(b, sizeof b, "%.0f%%", 100.0 * st->negative);
+			x = put_seg(d, w, y, x, cols, A_BOLD, b);
+		} else {
+			x = put_seg(d, w, y, x, cols, A_BOLD, "-");
+		}
+		x = put_seg(d, w, y, x, cols, pair_attr(d, PAIR_LABEL), "  seen ");
+		x = put_seg(d, w, y, x, cols, A_BOLD, age);
+		x = put_seg(d, w, y, x, cols, pair_attr(d, PAIR_LABEL), "  tracked for ");
+		layout_uptime(b, sizeof b, s->time - st->first_seen);
+		put_seg(d, w, y, x, cols, A_BOLD, b);
+		y++;
+	}
+	/* "angry     " sparkline " 42%" */
+	tw = cols - 1 - 10 - 5;
+	if (tw < 1 || y >= rows)
+		return;
+	if (h && h->n) {
+		double sec = h->bucket_s * h->n;
+
+		if (sec >= 120)
+			snprintf(span, sizeof span, "%.0fm", sec / 60);
+		else
+			snprintf(span, sizeof span, "%.0fs", sec);
+		snprintf(b, sizeof b, "timeline: %s of the session, %gs a cell, newest at the right", span,
+			 h->bucket_s);
+	} else {
+		snprintf(b, sizeof b, "timeline: nothing yet");
+	}
+	put(d, w, y++, 1, cols - 2, A_DIM, b, LAYOUT_LEFT);
+	first = h && h->n > tw ? h->n - tw : 0;
+	for (int k = 0; k < EMO_NUM_CLASSES && y < rows; k++, y++) {
+		int n = 0;
+
+		for (int i = first; h && i < h->n; i++)
+			v[n++] = h->cnt[i] ? h->sum[i][k] / (float)h->cnt[i] : NAN;
+		put(d, w, y, 1, 9, class_attr(d, k), class_label(k), LAYOUT_LEFT);
+		if (n && d->line) {
+			layout_sparkline(d->line, d->line_cap, v, n, tw, 0, 1, d->utf8);
+			wattrset(w, class_attr(d, k));
+			mvwaddstr(w, y, 11, d->line);
+			wattrset(w, A_NORMAL);
+		}
+		if (st && informative(st->probs)) {
+			snprintf(b, sizeof b, "%3.0f%%", 100.0 * st->probs[k]);
+			put(d, w, y, cols - 5, 4, class_attr(d, k), b, LAYOUT_RIGHT);
+		}
+	}
+	/* the dominant class of each bucket, as its letter */
+	if (y < rows && h) {
+		put(d, w, y, 1, 9, pair_attr(d, PAIR_LABEL), "mood", LAYOUT_LEFT);
+		x = 11 + tw - (h->n - first);
+		for (int i = first; i < h->n; i++, x++) {
+			int dom = -1;
+			char ch[2] = {' ', 0};
+
+			for (int k = 0; h->cnt[i] && k < EMO_NUM_CLASSES; k++)
+				if (dom < 0 || h->sum[i][k] > h->sum[i][dom])
+					dom = k;
+			if (dom >= 0)
+				ch[0] = class_letter(dom);
+			put(d, w, y, x, 1, A_BOLD | class_attr(d, dom), ch, LAYOUT_LEFT);
+		}
 	}
 }
 
@@ -1176,6 +1487,18 @@ static void draw_footer(struct dashboard *d, WINDOW *w)
 		}
 		return;
 	}
+	if (d->detail) {
+		static const char *const dkeys[][2] = {
+			{"Esc", "back"}, {"Up/Down", "other student"}, {"p", "pause"}, {"h", "help"},
+		};
+
+		for (size_t i = 0; i < sizeof dkeys / sizeof dkeys[0]; i++) {
+			snprintf(b, sizeof b, " %s  ", dkeys[i][1]);
+			x = put_seg(d, w, 0, x, cols, A_BOLD | A_REVERSE | pair_attr(d, PAIR_KEY), dkeys[i][0]);
+			x = put_seg(d, w, 0, x, cols, A_NORMAL, b);
+		}
+		return;
+	}
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		const char *label = keys[i][1];
 
@@ -1231,8 +1554,14 @@ static void paint(struct dashboard *d)
 			werase(d->win[i]);
 	if (d->win[W_HEADER])
 		draw_header(d, d->win[W_HEADER]);
-	if (d->win[W_STUDENTS])
-		draw_students(d, d->win[W_STUDENTS]);
+	if (d->win[W_STUDENTS]) {
+		if (d->detail) {
+			build_rows(d); /* the selection on this snapshot */
+			draw_detail(d, d->win[W_STUDENTS]);
+		} else {
+			draw_students(d, d->win[W_STUDENTS]);
+		}
+	}
 	if (d->win[W_CLS])
 		draw_class(d, d->win[W_CLS]);
 	if (d->win[W_MOOD])
@@ -1251,10 +1580,11 @@ static void paint(struct dashboard *d)
 
 void dashboard_draw(struct dashboard *d, const struct summary *s)
 {
-	if (!d || !d->scr)
+	if (!d || !d->scr || d->gone)
 		return;
 	if (s) {
 		memcpy(d->snap, s, sizeof *s);
+		hist_add(d, s);
 		d->have_snap = 1;
 		d->snap_wall = wall_now();
 		d->dirty = 1;
@@ -1317,11 +1647,16 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 		MEVENT ev;
 
 		if (getmouse(&ev) == OK) {
-			if (ev.bstate & BUTTON4_PRESSED)
+			/* the view and the selection move together */
+			if (ev.bstate & BUTTON4_PRESSED) {
 				d->scroll -= 3;
+				move_sel(d, -3);
+			}
 #ifdef BUTTON5_PRESSED
-			else if (ev.bstate & BUTTON5_PRESSED)
+			else if (ev.bstate & BUTTON5_PRESSED) {
 				d->scroll += 3;
+				move_sel(d, 3);
+			}
 #endif
 		}
 		return DASHBOARD_NONE;
@@ -1334,11 +1669,11 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 		if (!is_key && (c == '\r' || c == '\n')) {
 			snprintf(d->filter, sizeof d->filter, "%s", d->edit);
 			d->editing = 0;
-			d->scroll = 0;
+			sel_top(d);
 		} else if (is_key && c == KEY_ENTER) {
 			snprintf(d->filter, sizeof d->filter, "%s", d->edit);
 			d->editing = 0;
-			d->scroll = 0;
+			sel_top(d);
 		} else if (!is_key && c == 27) {
 			d->editing = 0;
 		} else if ((is_key && c == KEY_BACKSPACE) || (!is_key && (c == 127 || c == 8))) {
@@ -1350,14 +1685,37 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 		}
 		return DASHBOARD_NONE;
 	}
+	if (d->detail) {
+		/* Esc, q, Enter, Left, Backspace: back to the list; Up/Down:
+		 * the previous/next student; p, r, h, ^L as in the list */
+		if ((!is_key && (c == 27 || c == 'q' || c == 'Q' || c == '\r' || c == '\n' || c == 127 ||
+				 c == 8)) ||
+		    (is_key && (c == KEY_ENTER || c == KEY_LEFT || c == KEY_BACKSPACE))) {
+			d->detail = 0;
+			return DASHBOARD_NONE;
+		}
+		if ((is_key && c == KEY_UP) || (!is_key && c == 'k'))
+			move_sel(d, -1);
+		else if ((is_key && c == KEY_DOWN) || (!is_key && c == 'j'))
+			move_sel(d, 1);
+		if (is_key ? c != KEY_F(1) : c == 0 || c >= 128 || !strchr("pP rRhH?\014", (int)c))
+			return DASHBOARD_NONE;
+	}
 	if (is_key) {
 		switch (c) {
-		case KEY_UP: d->scroll--; break;
-		case KEY_DOWN: d->scroll++; break;
-		case KEY_PPAGE: d->scroll -= page_rows(d); break;
-		case KEY_NPAGE: d->scroll += page_rows(d); break;
-		case KEY_HOME: d->scroll = 0; break;
-		case KEY_END: d->scroll = SUMMARY_MAX_STUDENTS; break;
+		case KEY_UP: move_sel(d, -1); break;
+		case KEY_DOWN: move_sel(d, 1); break;
+		case KEY_PPAGE:
+			d->scroll -= page_rows(d);
+			move_sel(d, -page_rows(d));
+			break;
+		case KEY_NPAGE:
+			d->scroll += page_rows(d);
+			move_sel(d, page_rows(d));
+			break;
+		case KEY_HOME: move_sel(d, -SUMMARY_MAX_STUDENTS); break;
+		case KEY_END: move_sel(d, SUMMARY_MAX_STUDENTS); break;
+		case KEY_ENTER: d->detail = d->n_rows > 0; break;
 		case KEY_F(1): d->help = 1; break;
 		default: break;
 		}
@@ -1374,17 +1732,24 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 		return d->paused ? DASHBOARD_PAUSE : DASHBOARD_RESUME;
 	case 's':
 		d->sort = (enum dashboard_sort)((d->sort + 1) % 4);
-		d->scroll = 0;
+		sel_top(d);
 		break;
 	case 'S':
 		d->sort = (enum dashboard_sort)((d->sort + 3) % 4);
-		d->scroll = 0;
+		sel_top(d);
+		break;
+	case '\r':
+	case '\n':
+		build_rows(d);
+		d->detail = d->n_rows > 0;
 		break;
 	case '/':
 		d->editing = 1;
 		snprintf(d->edit, sizeof d->edit, "%s", d->filter);
 		break;
 	case 27: /* Esc clears an applied filter */
+		if (d->filter[0])
+			sel_top(d);
 		d->filter[0] = '\0';
 		break;
 	case 'r':
@@ -1399,8 +1764,8 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 	case '?':
 		d->help = 1;
 		break;
-	case 'k': d->scroll--; break;
-	case 'j': d->scroll++; break;
+	case 'k': move_sel(d, -1); break;
+	case 'j': move_sel(d, 1); break;
 	case 12: /* ^L: repaint everything */
 		clearok(curscr, TRUE);
 		break;
@@ -1414,10 +1779,10 @@ int dashboard_poll(struct dashboard *d, int timeout_ms)
 {
 	double now = mono_now(), deadline = now + (timeout_ms > 0 ? timeout_ms / 1000.0 : 0);
 
-	if (!d || !d->scr)
+	if (!d || !d->scr || d->gone)
 		return DASHBOARD_QUIT;
 	for (;;) {
-		double wait;
+		double wait, t0;
 		wint_t c;
 		int r, act;
 
@@ -1439,8 +1804,20 @@ int dashboard_poll(struct dashboard *d, int timeout_ms)
 		if (wait < 0)
 			wait = 0;
 		wtimeout(stdscr, (int)ceil(wait * 1000));
+		t0 = mono_now();
+		errno = 0;
 		r = wget_wch(stdscr, &c);
 		if (r == ERR) {
+			/* a timeout, a signal, or a terminal that went away: a
+			 * hung-up tty reads 0 bytes at once, for ever */
+			int intr = errno == EINTR;
+			int early = !intr && wait >= 0.02 && mono_now() - t0 < wait / 2;
+
+			d->early_errs = early ? d->early_errs + 1 : 0;
+			if (d->early_errs >= EARLY_ERR_MAX || (!intr && tty_gone(in_fd))) {
+				d->gone = 1;
+				return DASHBOARD_QUIT;
+			}
 			if (timeout_ms >= 0 && mono_now() >= deadline) {
 				if (d->dirty && mono_now() - d->last_paint >= d->interval)
 					paint(d);
@@ -1448,6 +1825,7 @@ int dashboard_poll(struct dashboard *d, int timeout_ms)
 			}
 			continue;
 		}
+		d->early_errs = 0;
 		act = handle_key(d, r == KEY_CODE_YES, c);
 		paint(d); /* input repaints at once */
 		if (act != DASHBOARD_NONE)

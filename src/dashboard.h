@@ -79,9 +79,11 @@ struct dashboard_opts {
 
 void dashboard_opts_default(struct dashboard_opts *o);
 
-/* Take over the terminal (stdin/stdout). Returns a new dashboard, close with
- * dashboard_close(); NULL on error with *err set (EMO_EINVAL: stdin or stdout
- * is not a terminal, TERM unset/dumb/unknown, or another dashboard is open;
+/* Take over the terminal (stdout; keys from stdin, or from /dev/tty when
+ * stdin is not a terminal: the video, as in `emotop -`). Returns a new
+ * dashboard, close with dashboard_close(); NULL on error with *err set
+ * (EMO_EINVAL: stdout is not a terminal, stdin is not one and /dev/tty
+ * cannot be opened, TERM unset/dumb/unknown, or another dashboard is open;
  * EMO_EIO: stderr could not be redirected; EMO_ENOMEM), terminal untouched. */
 struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err *err);
 
@@ -95,12 +97,16 @@ void dashboard_draw(struct dashboard *d, const struct summary *s);
 
 /* Handle input for up to timeout_ms (0: only what is pending; < 0: until an
  * action), repainting on input, resize and due snapshots. Returns as soon as
- * a key asks for an engine action: one of enum dashboard_action. */
+ * a key asks for an engine action: one of enum dashboard_action.
+ * DASHBOARD_QUIT also when the terminal is gone (it hung up: polls as
+ * POLLHUP, reads 0 bytes, fails tcgetattr; or reads return empty at once
+ * again and again), with or without a SIGHUP; from then on the dashboard
+ * paints nothing and every poll returns DASHBOARD_QUIT at once. */
 int dashboard_poll(struct dashboard *d, int timeout_ms);
 
 /* Is the terminal still there? 0 once it hung up (a SIGHUP that comes
- * with a hangup), 1 while it answers (a SIGHUP sent by somebody, such as
- * logrotate). */
+ * with a hangup) or dashboard_poll() found it gone, 1 while it answers (a
+ * SIGHUP sent by somebody, such as logrotate). */
 int dashboard_terminal_alive(const struct dashboard *d);
 
 /* Tell the dashboard the engine's pause state (e.g. started paused, or a

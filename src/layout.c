@@ -391,6 +391,55 @@ void layout_uptime(char *buf, size_t cap, double s)
 		snprintf(buf, cap, "%ldd %02ld:%02ld", t / 86400, t / 3600 % 24, t / 60 % 60);
 }
 
+static int lower_ascii(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static int is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+int layout_natcmp(const char *a, const char *b)
+{
+	int zeros = 0; /* "07" vs "7": equal numbers, the shorter first */
+
+	while (*a && *b) {
+		if (is_digit((unsigned char)*a) && is_digit((unsigned char)*b)) {
+			const char *ea, *eb;
+			size_t la, lb;
+			int za = 0, zb = 0;
+
+			while (*a == '0' && is_digit((unsigned char)a[1]))
+				a++, za++;
+			while (*b == '0' && is_digit((unsigned char)b[1]))
+				b++, zb++;
+			for (ea = a; is_digit((unsigned char)*ea); ea++)
+				;
+			for (eb = b; is_digit((unsigned char)*eb); eb++)
+				;
+			la = (size_t)(ea - a);
+			lb = (size_t)(eb - b);
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			for (; a < ea; a++, b++)
+				if (*a != *b)
+					return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+			if (!zeros && za != zb)
+				zeros = za < zb ? -1 : 1;
+			continue;
+		}
+		if (lower_ascii((unsigned char)*a) != lower_ascii((unsigned char)*b))
+			return lower_ascii((unsigned char)*a) < lower_ascii((unsigned char)*b) ? -1 : 1;
+		a++;
+		b++;
+	}
+	if (*a || *b)
+		return *a ? 1 : -1;
+	return zeros;
+}
+
 void layout_clock(char *buf, size_t cap, double unix_s)
 {
 	time_t t = (time_t)unix_s;
@@ -412,18 +461,27 @@ int layout_student_cols(int width, int force_stacked, struct layout_cols *c)
 		return -1;
 	c->dom = 13;  /* "surprise 100%" */
 	c->seen = 6;  /* layout_age() */
+	c->neg = width >= 60 ? 4 : 0; /* "100%" */
 	c->name = width / 6;
 	if (c->name < 8)
 		c->name = 8;
 	if (c->name > 24)
 		c->name = 24;
-	/* ' ' name ' ' bars ' ' dom ' ' seen */
-	c->bars = width - 4 - c->name - c->dom - c->seen;
+	/* ' ' name ' ' bars ' ' dom [' ' neg] ' ' seen */
+	c->bars = width - 4 - c->name - c->dom - c->seen - (c->neg ? c->neg + 1 : 0);
+	/* bars of 5 cells (readable labels) before a name above 10 columns */
+	if (!force_stacked && c->bars < 7 * 5 + 6 && c->bars + c->name - 10 >= 7 * 5 + 6) {
+		int give = 7 * 5 + 6 - c->bars;
+
+		c->name -= give;
+		c->bars += give;
+	}
 	/* seven bars of at least 4 columns, 6 gaps; else one stacked bar */
 	if (!force_stacked && c->bars >= 7 * 4 + 6) {
 		c->bar_w = (c->bars - 6) / 7;
 		if (c->bar_w > 24)
 			c->bar_w = 24;
+		c->pct = c->bar_w >= 12 ? 5 : 0;
 		/* leftover columns widen the name, then trail the bars */
 		rest = c->bars - (7 * c->bar_w + 6);
 		c->name += rest;

@@ -1,5 +1,7 @@
 /* main.c - emotop's entry point: argv and config merge, mode choice,
  * signals (they only set flags), then the run loop in pipeline.c. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -395,18 +397,32 @@ static int build_config(const struct cli *c, struct emo_config *cfg)
 	return EMOTOP_EXIT_OK;
 }
 
-/* Dashboard on an interactive terminal, else headless. */
+/* Dashboard on an interactive terminal, else headless. With the video on
+ * stdin (emotop -) the dashboard reads its keys from /dev/tty, as less and
+ * fzf do; without one, say so and write lines. */
 static int want_dashboard(const struct emo_config *cfg, int *forced)
 {
 	const char *term = getenv("TERM");
+	int fd;
 
 	*forced = cfg->output.mode != CONFIG_MODE_AUTO;
 	if (cfg->output.mode == CONFIG_MODE_DASHBOARD)
 		return 1;
 	if (cfg->output.mode == CONFIG_MODE_HEADLESS)
 		return 0;
-	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && term && *term &&
-	       strcmp(term, "dumb") != 0;
+	if (!isatty(STDOUT_FILENO) || !term || !*term || !strcmp(term, "dumb"))
+		return 0;
+	if (isatty(STDIN_FILENO))
+		return 1;
+	if (strcmp(cfg->source, "-"))
+		return 0;
+	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		complain("stdin is the video and there is no terminal for the dashboard's keys "
+			 "(/dev/tty: %s): summary lines instead", strerror(errno));
+		return 0;
+	}
+	close(fd);
+	return 1;
 }
 
 int main(int argc, char **argv)

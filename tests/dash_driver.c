@@ -4,7 +4,8 @@
  *
  *   dash_driver [--ascii] [--no-color] [--stacked] [--students N]
  *               [--animate] [--frame N] [--stderr-log FILE] [--crash-after N]
- *               [--fault] [--segv-handler] [--confident] [--name NAME]...
+ *               [--fault] [--segv-handler] [--confident] [--unnamed]
+ *               [--name NAME]...
  *
  * Every 200 ms of wall time it advances a fake 5 fps session by one frame
  * (unless paused from the dashboard), builds a struct summary and hands it to
@@ -20,8 +21,9 @@
  * driver's own before the dashboard opens (it writes "dash_driver: own
  * SIGSEGV handler ran" and exits 7), as a sanitizer would. --confident gives
  * each student's favourite class about 95% (long bars). Each --name sets the
- * next student's name (the first --name the first student's). --source
- * STATE (up, reconnecting, lost, ended) is the source's state shown.
+ * next student's name (the first --name the first student's); --unnamed
+ * leaves every student without one (shown by track id, #1, #2, ...).
+ * --source STATE (up, reconnecting, lost, ended) is the source's state shown.
  */
 #include <math.h>
 #include <signal.h>
@@ -99,7 +101,7 @@ static void build(struct summary *s, long long frame, int n_students, int animat
 		st->id = i + 1;
 		st->seat = i;
 		snprintf(st->name, sizeof st->name, "%s",
-			 i < n_arg_names ? arg_names[i] : i < N_NAMES ? names[i] : "");
+			 n_arg_names < 0 ? "" : i < n_arg_names ? arg_names[i] : i < N_NAMES ? names[i] : "");
 		make_probs(st->probs, i, t, animate);
 		memcpy(st->raw, st->probs, sizeof st->raw);
 		for (int k = 0; k < EMO_NUM_CLASSES; k++) {
@@ -234,9 +236,12 @@ int main(int argc, char **argv)
 			fault = 1;
 		else if (!strcmp(argv[i], "--segv-handler"))
 			signal(SIGSEGV, own_segv);
+		else if (!strcmp(argv[i], "--unnamed"))
+			n_arg_names = -1;
 		else if (!strcmp(argv[i], "--confident"))
 			fav_weight = 20;
-		else if (!strcmp(argv[i], "--name") && i + 1 < argc && n_arg_names < MAX_ARG_NAMES)
+		else if (!strcmp(argv[i], "--name") && i + 1 < argc && n_arg_names >= 0 &&
+			 n_arg_names < MAX_ARG_NAMES)
 			arg_names[n_arg_names++] = argv[++i];
 		else if (!strcmp(argv[i], "--source") && i + 1 < argc) {
 			i++;
@@ -248,7 +253,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: dash_driver [--ascii] [--no-color] [--stacked] "
 					"[--students N] [--animate] [--frame N] [--stderr-log FILE] "
 					"[--crash-after N] [--fault] [--segv-handler] [--confident] "
-					"[--name NAME]... [--source STATE]\n");
+					"[--unnamed] [--name NAME]... [--source STATE]\n");
 			return 2;
 		}
 	}

@@ -288,6 +288,25 @@ TEST(uptime_and_clock_format)
 	ASSERT_STR(b, "13:05:09");
 }
 
+TEST(natcmp_numbers_by_value)
+{
+	ASSERT(layout_natcmp("#9", "#10") < 0);
+	ASSERT(layout_natcmp("#10", "#9") > 0);
+	ASSERT(layout_natcmp("#1", "#10") < 0);
+	ASSERT(layout_natcmp("#2", "#10") < 0);
+	ASSERT(layout_natcmp("Seat 2", "seat 10") < 0);
+	ASSERT(layout_natcmp("ada", "Ada") == 0);
+	ASSERT(layout_natcmp("Ada", "Bruno") < 0);
+	ASSERT(layout_natcmp("a10b2", "a10b10") < 0);
+	ASSERT(layout_natcmp("7", "007") < 0);
+	ASSERT(layout_natcmp("007", "7") > 0);
+	ASSERT(layout_natcmp("7", "7") == 0);
+	ASSERT(layout_natcmp("99999999999999999999", "100000000000000000000") < 0);
+	ASSERT(layout_natcmp("Ada", "Ada Lovelace") < 0);
+	ASSERT(layout_natcmp("", "a") < 0);
+	ASSERT(layout_natcmp("0", "") > 0);
+}
+
 TEST(student_cols_sum_to_width)
 {
 	struct layout_cols c;
@@ -297,7 +316,9 @@ TEST(student_cols_sum_to_width)
 	for (int w = LAYOUT_MIN_COLS; w <= 300; w++)
 		for (int st = 0; st < 2; st++) {
 			ASSERT_EQ(layout_student_cols(w, st, &c), 0);
-			ASSERT_EQ(4 + c.name + c.bars + c.dom + c.seen, w);
+			ASSERT_EQ(4 + c.name + c.bars + c.dom + c.seen + (c.neg ? c.neg + 1 : 0), w);
+			ASSERT_EQ(c.neg, w >= 60 ? 4 : 0);
+			ASSERT(c.pct == 0 || (c.bar_w >= 12 && c.bar_w - c.pct >= 7));
 			ASSERT(c.name >= 8);
 			ASSERT(c.bars >= 1);
 			if (c.bar_w) {
@@ -308,7 +329,13 @@ TEST(student_cols_sum_to_width)
 				ASSERT_EQ(c.bar_w, 0);
 		}
 	layout_student_cols(80, 0, &c);
-	ASSERT(c.bar_w >= 4); /* 80 columns show seven bars */
+	ASSERT_EQ(c.bar_w, 5); /* 80 columns show seven bars of 5 */
+	ASSERT_EQ(c.neg, 4);   /* and the negative share */
+	ASSERT_EQ(c.pct, 0);
+	ASSERT(c.name >= 10);
+	layout_student_cols(200, 0, &c);
+	ASSERT(c.bar_w >= 16); /* 200 columns: wide bars with their numbers */
+	ASSERT_EQ(c.pct, 5);
 	layout_student_cols(50, 0, &c);
 	ASSERT_EQ(c.bar_w, 0); /* 50 columns stack them */
 }
@@ -380,6 +407,7 @@ int main(int argc, char **argv)
 	RUN(sparkline_utf8_and_ascii);
 	RUN(age_format);
 	RUN(uptime_and_clock_format);
+	RUN(natcmp_numbers_by_value);
 	RUN(student_cols_sum_to_width);
 	RUN(screen_partition);
 	/* the same widths without a UTF-8 locale (built-in table) */

@@ -76,17 +76,28 @@ void layout_uptime(char *buf, size_t cap, double seconds);
 /* Local wall-clock time "HH:MM:SS" of a Unix time (seconds). */
 void layout_clock(char *buf, size_t cap, double unix_s);
 
+/* Natural order of two names, for sorting: ASCII letters in either case
+ * alike, a run of digits by its number ("#9" < "#10", "Seat 2" < "Seat 10",
+ * "007" == "7" then broken by the digits' length), other bytes by value.
+ * Returns < 0, 0 or > 0 like strcmp. */
+int layout_natcmp(const char *a, const char *b);
+
 /* Columns of one student row (all widths in display columns):
- *   ' ' name ' ' bars ' ' dominant ' ' seen
+ *   ' ' name ' ' bars ' ' dominant [' ' negative] ' ' seen
  * Seven-bar mode (bar_w > 0): bars = 7 bars of bar_w separated by spaces;
- * stacked mode (bar_w == 0): bars is one stacked bar. The five fields and
- * four separators add up to exactly `width`. Returns 0, or -1 when width is
- * below LAYOUT_MIN_COLS (then *c is zeroed). */
+ * stacked mode (bar_w == 0): bars is one stacked bar. At 80 columns the
+ * name gives way so that the bars keep 5 cells; from 60 columns on there
+ * is a negative-share column (neg > 0); bars of 12 cells and more end in
+ * their percentage (pct: the last pct cells of each bar, " 42%"). The
+ * fields and separators add up to exactly `width`. Returns 0, or -1 when
+ * width is below LAYOUT_MIN_COLS (then *c is zeroed). */
 struct layout_cols {
 	int name;  /* name / track id */
 	int bars;  /* whole bar area */
 	int bar_w; /* width of each of the 7 bars, 0 = stacked mode */
+	int pct;   /* cells of each bar given to its number, 0 = none */
 	int dom;   /* "surprise 100%" */
+	int neg;   /* "100%", 0 = no such column (narrow) */
 	int seen;  /* age since last seen */
 };
 #define LAYOUT_MIN_COLS 40

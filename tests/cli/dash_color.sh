@@ -11,7 +11,7 @@ reverse() { tm capture-pane -e -p -t t | grep -Eq "$esc\\[([0-9;]*;)?7(;[0-9;]*)
 start 80 24 || skip_all "tmux cannot start a session here"
 run "$DASH_CMD --frame 100; echo rc=\$?"
 wait_for 'STUDENTS 12'
-check "colours by default" colored
+check "colours by default" poll colored
 keys q
 at_prompt
 
@@ -19,8 +19,8 @@ NO_COLOR_UNDER_TEST=1
 start 80 24
 run "$DASH_CMD --frame 100; echo rc=\$?"
 wait_for 'STUDENTS 12'
-check "NO_COLOR: no colour codes" sh -c "! tmux -L '$SOCK' capture-pane -e -p -t t | grep -Eq '$esc\\[([0-9;]*;)?[34][0-7](;[0-9;]*)?m'"
-check "NO_COLOR: titles in reverse video" reverse
+check "NO_COLOR: no colour codes" poll sh -c "! tmux -L '$SOCK' capture-pane -e -p -t t | grep -Eq '$esc\\[([0-9;]*;)?[34][0-7](;[0-9;]*)?m'"
+check "NO_COLOR: titles in reverse video" poll reverse
 keys q
 at_prompt
 NO_COLOR_UNDER_TEST=
@@ -47,7 +47,7 @@ NO_COLOR_UNDER_TEST=
 start 80 24
 run "$DASH_CMD --no-color --frame 100; echo rc=\$?"
 wait_for 'STUDENTS 12'
-check "--no-color: no colour codes" sh -c "! tmux -L '$SOCK' capture-pane -e -p -t t | grep -Eq '$esc\\[([0-9;]*;)?[34][0-7](;[0-9;]*)?m'"
+check "--no-color: no colour codes" poll sh -c "! tmux -L '$SOCK' capture-pane -e -p -t t | grep -Eq '$esc\\[([0-9;]*;)?[34][0-7](;[0-9;]*)?m'"
 keys v
 check "--no-color: stacked view uses letters" wait_for '^ Ada +AAAA'
 keys q

@@ -68,7 +68,7 @@ history() { tm capture-pane -p -S - -t t 2>/dev/null; }
 hist_shows() { history | grep -Eq -- "$1"; }
 # died by SIGSEGV (139), or, in a sanitizer build, reported by its handler
 # (which was there first and gets the signal after the dashboard's)
-died_by_segv() { shows '^rc=139$' || hist_shows 'Sanitizer.*SEGV'; }
+died_by_segv() { screen_has '^rc=139$' || hist_shows 'Sanitizer.*SEGV'; }
 
 start 80 24
 run "$DASH_CMD --frame 100 --crash-after 105; echo rc=\$?"
@@ -76,7 +76,7 @@ run "$DASH_CMD --frame 100 --crash-after 105; echo rc=\$?"
 # the exit status first, or a loaded machine races at_prompt)
 check "fatal signal: the program ends" wait_for '^rc=[0-9]+$'
 check "fatal signal: prompt back" at_prompt
-check "fatal signal: died by SIGSEGV" died_by_segv
+check "fatal signal: died by SIGSEGV" poll died_by_segv
 check "fatal signal: alternate screen left" [ "$(pane alternate_on)" = 0 ]
 check "fatal signal: cursor visible" [ "$(pane cursor_flag)" = 1 ]
 check "fatal signal: stderr caught while curses ran is replayed" \
@@ -91,7 +91,7 @@ check "fatal signal: typed text is echoed" shows '^PROMPT\$ echo typed-ok'
 start 80 24
 run "$DASH_CMD --frame 100 --crash-after 105 --fault; echo rc=\$?"
 check "fault: the program ends" wait_for '^rc=[0-9]+$'
-check "fault: died by SIGSEGV" died_by_segv
+check "fault: died by SIGSEGV" poll died_by_segv
 check "fault: alternate screen left" [ "$(pane alternate_on)" = 0 ]
 check "fault: the last line before the crash is replayed" \
 	hist_shows '^dash_driver: crashing at frame 105$'

@@ -26,10 +26,10 @@ check "80x24: all panels" panels
 # right-hand columns hold what belongs there: a row that wraps or drifts
 # moves them)
 check "80x24: 'window Ns' ends the second line at column 79" \
-	sh -c "tmux -L '$SOCK' capture-pane -p -t t | sed -n 2p | grep -Eq ' window [0-9]+s$' &&
+	poll sh -c "tmux -L '$SOCK' capture-pane -p -t t | sed -n 2p | grep -Eq ' window [0-9]+s$' &&
 		[ \"\$(tmux -L '$SOCK' capture-pane -p -t t | sed -n 2p | LC_ALL=C.UTF-8 wc -L)\" -eq 79 ]"
 check "80x24: class percentages end at column 40, the mood panel follows" \
-	sh -c "tmux -L '$SOCK' capture-pane -p -t t | LC_ALL=C.UTF-8 grep -Eq '^ angry .{28}[ 0-9]{4}% timeline '"
+	poll sh -c "tmux -L '$SOCK' capture-pane -p -t t | LC_ALL=C.UTF-8 grep -Eq '^ angry .{28}[ 0-9]{4}% timeline '"
 resize 200 60
 wait_for '^ ALERTS'
 check "200x60: re-laid out with all panels" panels
