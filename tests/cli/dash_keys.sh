@@ -21,7 +21,8 @@ check "h shows the help" wait_for 'emotop dashboard keys'
 check "help lists the sort key" shows 'cycle sort: name, emotion, negative, seen'
 check "help: the mouse wheel scrolls three rows (as the code does)" shows 'mouse wheel  scroll three rows'
 check "help lists ^L" shows '\^L +redraw the whole screen'
-check "help explains the header's latencies" shows 'capture and decode \(cap\), find faces \(det\), classify \(cls\)'
+check "help explains the header's latencies" shows 'capture and decode \(cap\), find faces \(det\),'
+check "help explains the classifier's latency" shows 'classify \(cls\)'
 check "help explains NEG" shows 'NEG: negative share'
 check "help lists Enter" shows "Enter +the selected student's timeline"
 keys x
