@@ -120,6 +120,7 @@ struct capture {
 	int ts_discont;         /* demuxer allows timestamp jumps (MPEG-TS, HLS) */
 	int need_key;           /* live: packets to skip at most before a keyframe */
 	int fatal;              /* EMO_E* set by the frame path */
+	atomic_llong refused;   /* w << 32 | h of a frame over CAPTURE_MAX_PIXELS, 0 none */
 };
 
 /* ---- time ---- */
@@ -707,6 +708,56 @@ static int build_options(const struct capture *c, AVDictionary **d)
 	return EMO_OK;
 }
 
+/* w x h beyond CAPTURE_MAX_PIXELS (0 x 0: not known yet, checked per frame) */
+static int too_large(int w, int h)
+{
+	return (int64_t)w * h > CAPTURE_MAX_PIXELS;
+}
+
+static void say_too_large(struct emo_err *err, const char *name, int w, int h)
+{
+	emo_seterr(err, EMO_ESOURCE, name, 0, 0, "picture too large: %dx%d (%.1f megapixels; "
+		   "the limit is %.1f)", w, h, (double)w * h / 1e6, CAPTURE_MAX_PIXELS / 1e6);
+}
+
+/* The decoder's frame allocator: refuses frames over the limit (noting the
+ * size for the message), so that no picture over it is ever held whole.
+ * Runs in the decoder's threads: touches only the atomic. */
+static int get_buffer_bounded(AVCodecContext *dec, AVFrame *f, int flags)
+{
+	struct capture *c = dec->opaque;
+
+	if (too_large(f->width, f->height)) {
+		atomic_store(&c->refused, (long long)f->width << 32 | f->height);
+		return AVERROR(ERANGE);
+	}
+	return avcodec_default_get_buffer2(dec, f, flags);
+}
+
+/* The frame refused by get_buffer_bounded, as c->fatal and the last error. */
+static int check_refused(struct capture *c, struct emo_err *err)
+{
+	long long r = atomic_load(&c->refused);
+	struct emo_err e = { 0 };
+
+	if (!r)
+		return 0;
+	say_too_large(err ? err : &e, c->shown, (int)(r >> 32), (int)(r & 0xffffffff));
+	if (!err)
+		set_last_error(c, CAPTURE_LOG_ERROR, "%s", e.msg);
+	return c->fatal = EMO_ESOURCE;
+}
+
+static void free_stream_opts(AVDictionary ***d, unsigned n)
+{
+	if (!*d)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		av_dict_free(&(*d)[i]);
+	free(*d);
+	*d = NULL;
+}
+
 static void src_close(struct capture *c)
 {
 	avcodec_free_context(&c->dec);
@@ -717,11 +768,12 @@ static void src_close(struct capture *c)
 static int src_open(struct capture *c, struct emo_err *err)
 {
 	AVFormatContext *ic = avformat_alloc_context();
-	AVDictionary *opts = NULL;
+	AVDictionary *opts = NULL, **sopts = NULL;
 	const AVCodec *codec = NULL;
 	AVCodecContext *dec = NULL;
 	AVStream *st;
 	char buf[128];
+	unsigned nsopts = 0;
 	int ret, vs, rc = EMO_ESOURCE;
 
 	if (!ic)
@@ -756,7 +808,15 @@ static int src_open(struct capture *c, struct emo_err *err)
 		arm_deadline(c, 0); /* HLS may wait for its next segment here */
 	if (c->kind == SRC_NET && !c->n_opens && ic->duration != AV_NOPTS_VALUE)
 		ic->flags &= ~AVFMT_FLAG_NOBUFFER; /* a recording: keep the probed frames */
-	ret = avformat_find_stream_info(ic, NULL);
+	/* the probe decodes a frame: bounded like the decoder below */
+	if (!(sopts = calloc(ic->nb_streams ? ic->nb_streams : 1, sizeof(*sopts)))) {
+		rc = emo_seterr(err, EMO_ENOMEM, c->shown, 0, 0, "out of memory");
+		goto fail;
+	}
+	for (unsigned i = 0; i < ic->nb_streams; i++)
+		av_dict_set_int(&sopts[i], "max_pixels", CAPTURE_MAX_PIXELS, 0);
+	nsopts = ic->nb_streams;
+	ret = avformat_find_stream_info(ic, sopts);
 	if (ret < 0) {
 		emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot read stream information: %s",
 			   open_reason(c, ret, buf, sizeof(buf)));
@@ -775,6 +835,10 @@ static int src_open(struct capture *c, struct emo_err *err)
 	for (unsigned i = 0; i < ic->nb_streams; i++)
 		ic->streams[i]->discard = (int)i == vs ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
 	st = ic->streams[vs];
+	if (too_large(st->codecpar->width, st->codecpar->height)) {
+		say_too_large(err, c->shown, st->codecpar->width, st->codecpar->height);
+		goto fail;
+	}
 	if (c->kind == SRC_NET && !c->n_opens)
 		c->live = !has_duration(ic); /* decided once: reopenings keep it */
 	dec = avcodec_alloc_context3(codec);
@@ -791,6 +855,14 @@ static int src_open(struct capture *c, struct emo_err *err)
 			dec->flags |= AV_CODEC_FLAG_LOW_DELAY;
 		}
 		dec->thread_count = 2;
+		dec->opaque = c;
+		dec->get_buffer2 = get_buffer_bounded;
+#if FF_API_THREAD_SAFE_CALLBACKS /* it is (FFmpeg 5 only warns without this) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		dec->thread_safe_callbacks = 1;
+#pragma GCC diagnostic pop
+#endif
 		ret = avcodec_open2(dec, codec, NULL);
 	}
 	if (ret < 0) {
@@ -816,6 +888,7 @@ static int src_open(struct capture *c, struct emo_err *err)
 	/* joining a live stream mid-GOP decodes to smears until a keyframe:
 	 * skip up to that (bounded, for intra-refresh streams without one) */
 	c->need_key = c->live ? 300 : 0;
+	free_stream_opts(&sopts, nsopts);
 	pthread_mutex_lock(&c->sh->mu);
 	c->sh->st.connected = 1;
 	c->sh->st.width = dec->width;
@@ -826,6 +899,7 @@ static int src_open(struct capture *c, struct emo_err *err)
 	return EMO_OK;
 fail:
 	arm_deadline(c, 0);
+	free_stream_opts(&sopts, nsopts);
 	avcodec_free_context(&dec);
 	avformat_close_input(&ic);
 	return rc;
@@ -842,6 +916,8 @@ static int drain(struct capture *c)
 		if (ret == AVERROR_EOF)
 			return AVERROR_EOF;
 		if (ret < 0) {
+			if (check_refused(c, NULL))
+				return 1;
 			cap_log(c, CAPTURE_LOG_DEBUG, "decode error: %s", av_err2str(ret));
 			return 0;
 		}
@@ -875,7 +951,7 @@ static int pump(struct capture *c)
 		if (avcodec_send_packet(c->dec, NULL) >= 0)
 			while ((d = drain(c)) == 0)
 				; /* EAGAIN cannot happen after a flush; drain to EOF */
-		return d == 1 ? 1 : ret;
+		return d == 1 || check_refused(c, NULL) ? 1 : ret;
 	}
 	c->last_pkt_mono = mono_now();
 	if (c->pkt->stream_index != c->vstream) {
@@ -903,7 +979,8 @@ static int pump(struct capture *c)
 	av_packet_unref(c->pkt);
 	if (ret < 0 && ret != AVERROR_EOF)
 		cap_log(c, CAPTURE_LOG_DEBUG, "bad packet: %s", av_err2str(ret));
-	return drain(c) == 1;
+	/* a frame refused for its size (the decoder may only log it) */
+	return drain(c) == 1 || check_refused(c, NULL);
 }
 
 /* The wait before the reopening just scheduled, for capture_stats(). */
@@ -1686,15 +1763,27 @@ void capture_close(struct capture **cp)
 
 /* ---- one-shot image reading and PNG writing ---- */
 
-/* Copy an aligned bw-byte x h buffer into a new image_new() image of bw x h
- * bytes, then set its width to w pixels. */
+/* Copy an aligned bw-byte x h buffer into a new image of w pixels a row
+ * (bw bytes: w for gray, 3 * w for RGB), freed by image_free(). Not
+ * image_new(bw, h): its side limit is in pixels, and an RGB row of more
+ * than 10922 pixels is over it in bytes. */
 static int to_image(struct emo_image *out, const uint8_t *src, int src_stride, int bw, int h,
 		    int w)
 {
-	int rc = image_new(out, bw, h);
+	int rc = image_new(out, w, h); /* the limits on w and h */
 
 	if (rc)
 		return rc;
+	if (bw != w) {
+		uint8_t *px = malloc((size_t)bw * (size_t)h);
+		if (!px) {
+			image_free(out);
+			return EMO_ENOMEM;
+		}
+		free(out->px);
+		out->px = px;
+		out->stride = bw;
+	}
 	for (int y = 0; y < h; y++)
 		memcpy(out->px + (size_t)y * (size_t)out->stride, src + (size_t)y * (size_t)src_stride,
 		       (size_t)bw);
@@ -1765,6 +1854,8 @@ int capture_read_image(const char *path, struct emo_image *gray, struct emo_imag
 		else if (ret >= 0)
 			av_frame_unref(c->frame);
 		else if (ret == AVERROR_EOF || (ret != AVERROR(EAGAIN) && ret < 0)) {
+			if ((rc = check_refused(c, err)))
+				goto done;
 			rc = emo_seterr(err, EMO_EFORMAT, path, 0, 0, "no picture could be decoded");
 			goto done;
 		}

@@ -37,6 +37,15 @@
 
 struct capture;
 
+/* The largest picture a source may have, in pixels: 64 megapixels (8192 x
+ * 8192 worth; any shape). That is every video (8K UHD is 33 MP) and every
+ * common camera (the largest, 61 MP), and keeps the memory one picture
+ * needs bounded (about 10 bytes a pixel with RGB for --annotate: 640 MiB).
+ * A larger picture is refused when opened, before a frame of it is decoded
+ * (EMO_ESOURCE "picture too large"); a stream whose frames grow beyond it
+ * fails to decode them. */
+#define CAPTURE_MAX_PIXELS (8192 * 8192)
+
 struct capture_opts {
 	const char *source;       /* see above; required */
 	double fps;               /* files, realtime=0: one frame per 1/fps s of media
@@ -151,9 +160,10 @@ void capture_set_log(void (*fn)(void *ud, int level, const char *line), void *ud
 
 /* Read one picture (the first frame of an image or video file: JPEG, PNG,
  * BMP, MP4...) as gray8 into *gray and, if rgb is non-NULL, as RGB24 into
- * *rgb (made by image_new(rgb, 3 * w, h), then rgb->w = w pixels; stride
- * 3 * w). Free each with image_free(). EMO_OK, or EMO_ESOURCE (missing or
- * unreadable), EMO_EFORMAT (no picture), EMO_EINVAL (too large),
+ * *rgb (rgb->w = w pixels, stride 3 * w). Free each with image_free().
+ * EMO_OK, or EMO_ESOURCE (missing or unreadable, or over
+ * CAPTURE_MAX_PIXELS: "picture too large", refused before it is decoded),
+ * EMO_EFORMAT (no picture), EMO_EINVAL (a side over image_new()'s 32768),
  * EMO_ENOMEM; on error the images are zeroed. */
 int capture_read_image(const char *path, struct emo_image *gray, struct emo_image *rgb,
 		       struct emo_err *err);
