@@ -195,10 +195,20 @@ static void annotate(struct emo_image *rgb, const struct emo_face *f, int n, flo
 
 /* ---- one frame ---- */
 
-static const char *base_name(const char *p)
+/* The annotated PNG's name for path: its base name less its extension
+ * ("a/b/x.jpg" -> "x"), "_tSSSS.SS" added for a video frame at t >= 0. */
+static void png_stem(const char *path, double t, char *buf, size_t len)
 {
-	const char *s = strrchr(p, '/');
-	return s && s[1] ? s + 1 : p;
+	const char *b = strrchr(path, '/'), *dot;
+	int n;
+
+	b = b && b[1] ? b + 1 : path;
+	dot = strrchr(b, '.');
+	n = dot && dot > b ? (int)(dot - b) : (int)strlen(b);
+	if (t >= 0)
+		snprintf(buf, len, "%.*s_t%07.2f", n, b, t);
+	else
+		snprintf(buf, len, "%.*s", n, b);
 }
 
 static int scan_frame(struct scan *s, const char *file, double t, const struct emo_image *gray,
@@ -275,16 +285,16 @@ static int scan_frame(struct scan *s, const char *file, double t, const struct e
 		}
 	}
 	if (s->annotate && rgb && rgb->px) {
-		char path[4096];
+		char stem[1024], name[4096];
 		struct emo_err e = {0};
 		int rc;
 		annotate(rgb, s->faces, n, probs, s->cls != NULL);
-		if (t >= 0)
-			snprintf(path, sizeof(path), "%s/%s_t%07.2f.png", s->annotate, base_name(file), t);
-		else
-			snprintf(path, sizeof(path), "%s/%s.png", s->annotate, base_name(file));
-		if ((rc = capture_write_png(path, rgb, 3, &e))) {
-			fprintf(stderr, "emotop scan: %s: %s\n", path, e.msg[0] ? e.msg : emo_strerror(rc));
+		/* a new file, 0600: never over an earlier run's, nor over a
+		 * same-named input's from another folder (STEM-2.png ...) */
+		png_stem(file, t, stem, sizeof(stem));
+		if ((rc = capture_write_png_new(s->annotate, stem, rgb, 3, NULL, 0, &e))) {
+			fprintf(stderr, "emotop scan: %s: %s\n", shown(e.file[0] ? e.file : s->annotate,
+				name, sizeof(name)), e.msg[0] ? e.msg : emo_strerror(rc));
 			s->failed = 1;
 		}
 	}
@@ -516,7 +526,8 @@ int scan_main(int argc, char **argv)
 	}
 	if (s->annotate) {
 		struct stat sb;
-		if (stat(s->annotate, &sb) && mkdir(s->annotate, 0755)) {
+		/* face images: private, as emotop's own --annotate */
+		if (stat(s->annotate, &sb) && mkdir(s->annotate, 0700)) {
 			fprintf(stderr, "emotop scan: %s: %s\n", s->annotate, strerror(errno));
 			rc = 1;
 			goto out;

@@ -30,6 +30,7 @@
 #define EMOTOP_CAPTURE_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "emotop/err.h"
@@ -169,10 +170,21 @@ int capture_read_image(const char *path, struct emo_image *gray, struct emo_imag
 		       struct emo_err *err);
 
 /* Write img as an 8-bit PNG through libavcodec: channels 1 (gray, img->w
- * pixels) or 3 (RGB24, img->w pixels, stride >= 3 * w). EMO_OK or EMO_EIO /
- * EMO_EINVAL / EMO_ENOMEM. */
+ * pixels) or 3 (RGB24, img->w pixels, stride >= 3 * w). The file is new:
+ * created mode 0600 (face images are biometric data), never over an
+ * existing file, never through a symbolic link (O_CREAT | O_EXCL |
+ * O_NOFOLLOW); a failed write removes it. EMO_OK or EMO_EIO (path exists,
+ * is a link, cannot be written: err says which) / EMO_EINVAL / EMO_ENOMEM. */
 int capture_write_png(const char *path, const struct emo_image *img, int channels,
 		      struct emo_err *err);
+
+/* The same as a new file in dir with a name that is free: dir/STEM.png,
+ * else dir/STEM-2.png, dir/STEM-3.png ... up to CAPTURE_PNG_MAX_SUFFIX.
+ * The path written goes to name (name_len bytes, "" on error; name may be
+ * NULL). Errors as capture_write_png(). */
+#define CAPTURE_PNG_MAX_SUFFIX 100000
+int capture_write_png_new(const char *dir, const char *stem, const struct emo_image *img,
+			  int channels, char *name, size_t name_len, struct emo_err *err);
 
 /* Scanning a recording at an interval: capture_open() with realtime 0 and
  * fps = 1 / interval, then capture_next() until EMO_EEOF. */

@@ -99,7 +99,7 @@ contains "table header" "$T/out" "SCORE"
 
 # --annotate
 expect_rc "annotate: exit 0" 0 "$EMOTOP" scan --json --annotate "$T/ann" "$T/three.png"
-if [ -s "$T/ann/three.png.png" ] && head -c 8 "$T/ann/three.png.png" | grep -q PNG; then
+if [ -s "$T/ann/three.png" ] && head -c 8 "$T/ann/three.png" | grep -q PNG; then
 	ok "annotate: PNG written"
 else
 	no "annotate: PNG written" "$(ls -la "$T/ann" 2>&1)"
