@@ -35,13 +35,14 @@ struct scan {
 	int failed;
 	int out_dead;           /* standard output cannot be written: stop */
 	long n_faces;
+	long n_files;           /* files tried (read or not) */
 };
 
 static void scan_usage(FILE *f)
 {
 	fputs("Usage: emotop scan [OPTION]... PATH...\n"
-	      "Find faces and their expressions in images, directories of images and\n"
-	      "videos (one frame per --interval seconds).\n"
+	      "Find faces and their expressions in images, directories of images (their\n"
+	      "sub-folders too) and videos (one frame per --interval seconds).\n"
 	      "  --json               one NDJSON object per face: file, t (videos), box [x,y,w,h],\n"
 	      "                       score, landmarks [[x,y],...] (left eye, right eye, nose,\n"
 	      "                       mouth left, mouth right), emotion, probs\n"
@@ -53,8 +54,9 @@ static void scan_usage(FILE *f)
 	      "  --detector-model FILE  face detector model (default: built in)\n"
 	      "  --verifier-model FILE  its second-stage verifier (default: built in, with the\n"
 	      "                       built-in detector; none: off)\n"
-	      "Exit status: 0 all paths read; 1 some could not be read, a model given could\n"
-	      "not be loaded or standard output could not be written; 2 bad usage.\n",
+	      "Exit status: 0 all paths read; 1 some could not be read (a directory with no\n"
+	      "file in it or its sub-folders included), a model given could not be loaded\n"
+	      "or standard output could not be written; 2 bad usage.\n",
 	      f);
 }
 
@@ -260,7 +262,7 @@ static int scan_frame(struct scan *s, const char *file, double t, const struct e
 			json_str(stdout, file);
 			if (t >= 0)
 				printf(",\"t\":%.3f", t);
-			printf(",\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.4f,\"landmarks\":[", (double)f->box.x,
+			printf(",\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.6g,\"landmarks\":[", (double)f->box.x,
 			       (double)f->box.y, (double)f->box.w, (double)f->box.h, (double)f->score);
 			for (int j = 0; j < f->n_landmarks; j++)
 				printf("%s[%.1f,%.1f]", j ? "," : "", (double)f->lm[j][0], (double)f->lm[j][1]);
@@ -268,7 +270,7 @@ static int scan_frame(struct scan *s, const char *file, double t, const struct e
 			if (have) {
 				printf("\"%s\",\"probs\":{", emo_class_name(em));
 				for (int c = 0; c < EMO_NUM_CLASSES; c++)
-					printf("%s\"%s\":%.4f", c ? "," : "", emo_class_name(c), (double)probs[i][c]);
+					printf("%s\"%s\":%.6g", c ? "," : "", emo_class_name(c), (double)probs[i][c]);
 				printf("}}\n");
 			} else {
 				printf("null,\"probs\":null}\n");
@@ -400,6 +402,76 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+#define SCAN_MAX_DEPTH 64 /* folders within folders: deeper ones are reported */
+
+static void scan_file(struct scan *s, const char *path)
+{
+	s->n_files++;
+	if (is_video_name(path))
+		scan_video(s, path);
+	else
+		scan_image(s, path);
+}
+
+/* The files of the directory path, in name order, then its sub-folders the
+ * same way (hidden entries skipped; symbolic links to folders not followed,
+ * so no loop). Returns the number of files found in it and below. */
+static long scan_dir(struct scan *s, const char *path, int depth)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	char **names = NULL;
+	int n = 0, cap = 0;
+	long found = 0;
+
+	if (!d) {
+		scan_failmsg(s, path, strerror(errno));
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, sizeof(char *) * (size_t)(cap ? cap * 2 : 64));
+			if (!nn) {
+				scan_failmsg(s, path, "out of memory: the rest of it is not read");
+				break;
+			}
+			names = nn;
+			cap = cap ? cap * 2 : 64;
+		}
+		if (!(names[n] = malloc(strlen(path) + strlen(de->d_name) + 2))) {
+			scan_failmsg(s, path, "out of memory: the rest of it is not read");
+			break;
+		}
+		sprintf(names[n++], "%s/%s", path, de->d_name);
+	}
+	closedir(d);
+	if (n)
+		qsort(names, (size_t)n, sizeof(char *), cmp_name);
+	/* files first, then folders: a folder's own pictures come together */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < n && !s->out_dead; i++) {
+			struct stat ls, fs;
+			if (!names[i] || lstat(names[i], &ls))
+				continue;
+			if (pass == 0 && !S_ISDIR(ls.st_mode) && !stat(names[i], &fs) && S_ISREG(fs.st_mode)) {
+				scan_file(s, names[i]);
+				found++;
+			} else if (pass == 1 && S_ISDIR(ls.st_mode)) {
+				if (depth >= SCAN_MAX_DEPTH)
+					scan_failmsg(s, names[i], "folders nested too deep: not read");
+				else
+					found += scan_dir(s, names[i], depth + 1);
+			}
+		}
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return found;
+}
+
 static void scan_path(struct scan *s, const char *path)
 {
 	struct stat sb;
@@ -409,53 +481,11 @@ static void scan_path(struct scan *s, const char *path)
 		return;
 	}
 	if (S_ISDIR(sb.st_mode)) {
-		DIR *d = opendir(path);
-		struct dirent *de;
-		char **names = NULL;
-		int n = 0, cap = 0;
-		if (!d) {
-			scan_failmsg(s, path, strerror(errno));
-			return;
-		}
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			if (n == cap) {
-				char **nn = realloc(names, sizeof(char *) * (size_t)(cap ? cap * 2 : 64));
-				if (!nn) {
-					scan_failmsg(s, path, "out of memory: the rest of it is not read");
-					break;
-				}
-				names = nn;
-				cap = cap ? cap * 2 : 64;
-			}
-			if (!(names[n] = malloc(strlen(path) + strlen(de->d_name) + 2))) {
-				scan_failmsg(s, path, "out of memory: the rest of it is not read");
-				break;
-			}
-			sprintf(names[n++], "%s/%s", path, de->d_name);
-		}
-		closedir(d);
-		if (n)
-			qsort(names, (size_t)n, sizeof(char *), cmp_name);
-		for (int i = 0; i < n; i++) {
-			struct stat fs;
-			/* files only: subdirectories are not entered */
-			if (!s->out_dead && !stat(names[i], &fs) && S_ISREG(fs.st_mode)) {
-				if (is_video_name(names[i]))
-					scan_video(s, names[i]);
-				else
-					scan_image(s, names[i]);
-			}
-			free(names[i]);
-		}
-		free(names);
+		if (!scan_dir(s, path, 0) && !s->out_dead)
+			scan_failmsg(s, path, "no files in it or in its folders");
 		return;
 	}
-	if (is_video_name(path))
-		scan_video(s, path);
-	else
-		scan_image(s, path);
+	scan_file(s, path);
 }
 
 static void quiet_log(void *ud, int level, const char *line)
