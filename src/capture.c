@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -670,9 +671,104 @@ static void warn_unused(const struct capture *c, AVDictionary *opts)
 	}
 }
 
+/* Protocols a source may open, nested opens (playlist entries, segments)
+ * included: local files read local files only, stdin only itself, and a
+ * network source any protocol but the local ones (a remote playlist never
+ * reads a file here). Set once by register_once(). */
+static char net_protocols[1024];
+
+static void list_net_protocols(void)
+{
+	void *it = NULL;
+	const char *name;
+	size_t n = 0;
+
+	while ((name = avio_enum_protocols(&it, 0))) {
+		int len;
+		if (!strcmp(name, "file") || !strcmp(name, "pipe") || !strcmp(name, "fd"))
+			continue;
+		len = snprintf(net_protocols + n, sizeof(net_protocols) - n, "%s%s", n ? "," : "", name);
+		if (len < 0 || (size_t)len >= sizeof(net_protocols) - n) {
+			net_protocols[n] = '\0'; /* cut at the last whole name */
+			break;
+		}
+		n += (size_t)len;
+	}
+}
+
+static const char *protocol_whitelist(const struct capture *c)
+{
+	switch (c->kind) {
+	case SRC_FILE: return "file,crypto,data";
+	case SRC_STDIN: return "pipe,crypto,data";
+	case SRC_NET: return net_protocols[0] ? net_protocols : NULL;
+	default: return NULL; /* devices open no URL */
+	}
+}
+
+static int ends_with(const char *s, const char *ext)
+{
+	size_t n = strlen(s), m = strlen(ext);
+	return n > m && !strcasecmp(s + n - m, ext);
+}
+
+/* A local file's demuxer, probed here rather than by avformat_open_input:
+ * the demuxers that open other files are used only for a file named as
+ * such (HLS .m3u8/.m3u, DASH .mpd; concat lists, IMF and SDP never, unless
+ * capture_opts.format names them), so a playlist under another name (an
+ * HLS list renamed .jpg listing local files) is refused before it opens
+ * anything. On EMO_OK c->ifmt is the demuxer to open the file with. */
+static int probe_local(struct capture *c, struct emo_err *err)
+{
+	static const struct {
+		const char *demuxer, *ext1, *ext2;
+	} nested[] = {
+		{"hls", ".m3u8", ".m3u"}, {"dash", ".mpd", NULL}, {"concat", NULL, NULL},
+		{"imf", NULL, NULL},      {"sdp", NULL, NULL},    {"rtsp", NULL, NULL},
+	};
+	AVIOInterruptCB cb = { interrupt_cb, c };
+	AVDictionary *opts = NULL;
+	AVIOContext *pb = NULL;
+	const AVInputFormat *fmt = NULL;
+	const char *path = c->url + 5; /* after "file:" */
+	char buf[128];
+	int ret;
+
+	av_dict_set(&opts, "protocol_whitelist", protocol_whitelist(c), 0);
+	ret = avio_open2(&pb, c->url, AVIO_FLAG_READ, &cb, &opts);
+	av_dict_free(&opts);
+	if (ret < 0)
+		return emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot open: %s",
+				  open_reason(c, ret, buf, sizeof(buf)));
+	ret = av_probe_input_buffer2(pb, &fmt, c->url, NULL, 0, 0);
+	avio_closep(&pb);
+	if (ret < 0)
+		return emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot open: %s",
+				  open_reason(c, ret, buf, sizeof(buf)));
+	for (size_t i = 0; i < sizeof(nested) / sizeof(nested[0]); i++) {
+		if (strcmp(fmt->name, nested[i].demuxer))
+			continue;
+		if ((nested[i].ext1 && ends_with(path, nested[i].ext1)) ||
+		    (nested[i].ext2 && ends_with(path, nested[i].ext2)))
+			break;
+		if (nested[i].ext1)
+			return emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "not opened: an %s "
+					  "playlist (it names other files) is read only from a "
+					  "file named *%s", fmt->name, nested[i].ext1);
+		return emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "not opened: a %s file names "
+				  "other files or streams, and is not read as a source", fmt->name);
+	}
+	c->ifmt = fmt;
+	return EMO_OK;
+}
+
 static int build_options(const struct capture *c, AVDictionary **d)
 {
 	char us[32];
+	const char *wl = protocol_whitelist(c);
+
+	if (wl)
+		av_dict_set(d, "protocol_whitelist", wl, 0);
 
 	if (c->kind == SRC_NET) {
 		snprintf(us, sizeof(us), "%lld", (long long)c->o.timeout_ms * 1000);
@@ -791,6 +887,12 @@ static int src_open(struct capture *c, struct emo_err *err)
 		return emo_seterr(err, EMO_EINVAL, c->shown, 0, 0, "bad av_options \"%s\"",
 				  c->o.av_options);
 	}
+	if (c->kind == SRC_FILE && !c->o.format && (rc = probe_local(c, err))) {
+		av_dict_free(&opts);
+		avformat_free_context(ic);
+		return rc;
+	}
+	rc = EMO_ESOURCE;
 	arm_deadline(c, deadline_ms(c, NULL));
 	ret = avformat_open_input(&ic, c->url, c->ifmt, &opts); /* frees ic on failure */
 	if (ret < 0) {
@@ -1357,10 +1459,14 @@ void capture_opts_default(struct capture_opts *o)
 	o->backoff_max_s = 30;
 }
 
+/* one pthread_once for every entry point: capture_open, capture_read_image */
+static pthread_once_t registered = PTHREAD_ONCE_INIT;
+
 static void register_once(void)
 {
 	avdevice_register_all();
 	avformat_network_init();
+	list_net_protocols();
 }
 
 static char *dup_or_null(const char *s, int *oom)
@@ -1568,14 +1674,13 @@ static int shared_init(struct shared *sh)
 
 int capture_open(struct capture **out, const struct capture_opts *o, struct emo_err *err)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct capture *c;
 	int rc, oom = 0;
 
 	*out = NULL;
 	if (!o || !o->source || !*o->source)
 		return emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "no video source given");
-	pthread_once(&once, register_once);
+	pthread_once(&registered, register_once);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
@@ -1809,10 +1914,7 @@ int capture_read_image(const char *path, struct emo_image *gray, struct emo_imag
 	/* Reuse the source machinery without the thread: a file source. */
 	capture_opts_default(&o);
 	o.source = path;
-	{
-		static pthread_once_t once = PTHREAD_ONCE_INIT;
-		pthread_once(&once, register_once);
-	}
+	pthread_once(&registered, register_once);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");

@@ -13,9 +13,14 @@
  * sources and MPEG-TS/HLS treat a jump of more than 10 s as a discontinuity.
  *
  * Sources (struct capture_opts.source):
- *   PATH                  a file (any container FFmpeg reads), also HLS .m3u8
+ *   PATH                  a file (any container FFmpeg reads), also HLS .m3u8;
+ *                         it reads local files only (protocol whitelist
+ *                         file,crypto,data), and a playlist only under its
+ *                         own name (HLS .m3u8/.m3u, DASH .mpd; no concat,
+ *                         IMF, SDP): else EMO_ESOURCE "not opened: ..."
  *   -                     stdin (treated like a file)
- *   rtsp:// http:// https:// rtmp:// udp:// tcp:// srt:// ...  network: live,
+ *   rtsp:// http:// https:// rtmp:// udp:// tcp:// srt:// ...  network (it
+ *                         and what it names: no file:, pipe: or fd:): live,
  *                         unless opening finds a duration (a recording fetched
  *                         by URL, an HLS playlist with #EXT-X-ENDLIST): then
  *                         it is read like a file (capture_stats().live 0)
