@@ -161,7 +161,10 @@ bench: all $(BENCHES)
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN ?= 65536
-FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -D_DEFAULT_SOURCE
+# -fno-sanitize-recover: an UBSan finding stops the run and saves the input
+# (crash-*), as an ASan one does; without it UBSan only prints and goes on.
+FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Iinclude -Isrc -D_DEFAULT_SOURCE
 FUZZ_QNN_SRC = src/model.c src/qnn.c src/qnn_kern.c src/qnn_avx2.c src/qnn_avx512.c src/cpu.c src/err.c \
 	$(B)/src/model_blob.o
 $(B)/fuzz/fuzz_model: tests/fuzz/fuzz_model.c $(FUZZ_QNN_SRC)
