@@ -36,6 +36,7 @@ struct scan {
 	int out_dead;           /* standard output cannot be written: stop */
 	long n_faces;
 	long n_files;           /* files tried (read or not) */
+	char models[8192], model_list[8192]; /* repeated --model joined */
 };
 
 static void scan_usage(FILE *f)
@@ -50,7 +51,8 @@ static void scan_usage(FILE *f)
 	      "  --min-face PX        smallest face to look for (default 20; 10 to 4096)\n"
 	      "  --threshold S        face score threshold 0..1 (default 0.5)\n"
 	      "  --interval S         seconds between sampled video frames (default 1)\n"
-	      "  --model FILE         emotion classifier model (default: built in)\n"
+	      "  --model FILE         emotion classifier model (default: built in); again, or\n"
+	      "                       FILE,FILE: an ensemble (\\, is a comma in a name)\n"
 	      "  --detector-model FILE  face detector model (default: built in)\n"
 	      "  --verifier-model FILE  its second-stage verifier (default: built in, with the\n"
 	      "                       built-in detector; none: off)\n"
@@ -542,7 +544,20 @@ int scan_main(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case 'M': copt.model_path = optarg; break;
+		case 'M': /* again: one more ensemble member, as emotop's --model */
+			if (copt.model_path) {
+				int n = snprintf(s->models, sizeof(s->models), "%s,%s",
+						 copt.model_path, optarg);
+				if (n < 0 || (size_t)n >= sizeof(s->models)) {
+					fprintf(stderr, "emotop scan: --model: too many or too long names\n");
+					goto out;
+				}
+				memcpy(s->model_list, s->models, (size_t)n + 1);
+				copt.model_path = s->model_list;
+			} else {
+				copt.model_path = optarg;
+			}
+			break;
 		case 'D': dopt.model_path = optarg; break;
 		case 'V': dopt.verify_path = optarg; break;
 		case 'h': scan_usage(stdout); rc = 0; goto out;
