@@ -276,7 +276,7 @@ static const char *type_word(enum config_type t)
  * the invisible bidirectional marks, embeddings, overrides and isolates
  * that make text read other than it is (U+061C, U+200E, U+200F,
  * U+202A..U+202E, U+2066..U+2069). s is UTF-8 (checked on reading). */
-static int has_control(const char *str)
+int config_has_control(const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
@@ -339,7 +339,7 @@ static int set_scalar(struct emo_config *cfg, const struct config_key *k, const 
 	case CONFIG_T_STRING:
 		if (!quoted && is_null(s))
 			s = "";
-		if (has_control(s)) {
+		if (config_has_control(s)) {
 			snprintf(msg, len, "control characters are not allowed");
 			return -1;
 		}
@@ -731,7 +731,7 @@ static int set_name(struct walk *w, const yaml_node_t *v, char *dst, const char 
 {
 	if (v->type != YAML_SCALAR_NODE)
 		return node_err(w, v, "%s: expected a name, got %s", what, node_kind(v));
-	if (has_control(scalar(v)))
+	if (config_has_control(scalar(v)))
 		return node_err(w, v, "%s: control characters are not allowed", what);
 	if (copy_str(dst, CONFIG_NAME_MAX, scalar(v)))
 		return node_err(w, v, "%s: longer than %d bytes", what, CONFIG_NAME_MAX - 1);

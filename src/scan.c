@@ -14,6 +14,7 @@
 
 #include "emotop/capture.h"
 #include "emotop/classify.h"
+#include "emotop/config.h"
 #include "emotop/detect.h"
 #include "emotop/emotion.h"
 #include "emotop/image.h"
@@ -81,14 +82,30 @@ static void json_str(FILE *f, const char *s)
 		free(p);
 }
 
-/* s for the terminal: control characters become '?'. Returns buf. */
+/* s for the terminal: control characters (config_has_control's: C0, DEL,
+ * C1, bidirectional marks) become '?'. Returns buf. */
 static const char *shown(const char *s, char *buf, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, o = 0;
 
-	for (; s[i] && i + 1 < len; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	buf[i] = '\0';
+	while (s[i] && o + 1 < len) {
+		char one[4] = {0};
+		size_t n = 1;
+		int c;
+
+		if ((unsigned char)s[i] >= 0xc0) /* a UTF-8 lead byte: its sequence */
+			while (n < 3 && ((unsigned char)s[i + n] & 0xc0) == 0x80)
+				n++;
+		memcpy(one, s + i, n);
+		c = config_has_control(one);
+		if (c)
+			buf[o++] = '?';
+		else
+			for (size_t k = 0; k < n && o + 1 < len; k++)
+				buf[o++] = s[i + k];
+		i += n;
+	}
+	buf[o] = '\0';
 	return buf;
 }
 
@@ -458,7 +475,10 @@ static long scan_dir(struct scan *s, const char *path, int depth)
 			if (!names[i] || lstat(names[i], &ls))
 				continue;
 			if (pass == 0 && !S_ISDIR(ls.st_mode) && !stat(names[i], &fs) && S_ISREG(fs.st_mode)) {
-				scan_file(s, names[i]);
+				if (config_has_control(names[i])) /* as emotop refuses such a source */
+					scan_failmsg(s, names[i], "control characters in the name: not read");
+				else
+					scan_file(s, names[i]);
 				found++;
 			} else if (pass == 1 && S_ISDIR(ls.st_mode)) {
 				if (depth >= SCAN_MAX_DEPTH)
@@ -568,6 +588,16 @@ int scan_main(int argc, char **argv)
 		fprintf(stderr, "emotop scan: no PATH given\n");
 		scan_usage(stderr);
 		goto out;
+	}
+	for (int i = optind; i < argc; i++) {
+		/* names end up in the table, NDJSON and PNG names: refused as
+		 * emotop refuses such a source (exit 2) */
+		if (config_has_control(argv[i])) {
+			char name[4096];
+			fprintf(stderr, "emotop scan: %s: control characters in the name are not "
+				"allowed\n", shown(argv[i], name, sizeof(name)));
+			goto out;
+		}
 	}
 	if (s->annotate) {
 		struct stat sb;

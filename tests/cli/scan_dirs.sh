@@ -35,6 +35,26 @@ contains "empty folder: said" "$T/err" "empty: no files in it or in its folders"
 expect_rc "folders of empty folders: exit 1" 1 "$EMOTOP" scan --json "$T/hollow"
 contains "folders of empty folders: said" "$T/err" "hollow: no files in it or in its folders"
 
+# names with control characters (C0, C1, bidirectional overrides) are
+# refused, as emotop refuses such a source: exit 2 for a PATH given, a
+# report and exit 1 for one found in a folder; never shown raw
+c0=$(printf 'a\001b.png'); bidi=$(printf 'c\342\200\256d.png'); c1=$(printf 'e\302\205f.png')
+for n in "$c0" "$bidi" "$c1"; do cp "$T/t.png" "$T/$n"; done
+for n in "$c0" "$bidi" "$c1"; do
+	expect_rc "control character in a PATH: exit 2" 2 "$EMOTOP" scan --json "$T/$n"
+	contains "control character in a PATH: said" "$T/err" "control characters in the name are not allowed"
+	if grep -q "$n" "$T/err"; then no "control character in a PATH: not shown raw" "$(od -c "$T/err" | head -n 3)"
+	else ok "control character in a PATH: not shown raw"; fi
+done
+expect_rc "emotop, control character in the source: exit 2" 2 "$EMOTOP" --headless "$T/$c0"
+mkdir "$T/odd"
+mv "$T/$c0" "$T/odd/"
+cp "$T/t.png" "$T/odd/ok.png"
+expect_rc "control character in a folder: exit 1" 1 "$EMOTOP" scan --annotate "$T/ann4" "$T/odd"
+contains "control character in a folder: said" "$T/err" "a?b.png: control characters in the name: not read"
+[ "$(ls "$T/ann4")" = "ok.png" ] && ok "control character in a folder: the others read" ||
+	no "control character in a folder: the others read" "$(ls "$T/ann4")"
+
 # 6 significant digits: at threshold 0 the test card gives weak candidates
 expect_rc "json at threshold 0: exit 0" 0 "$EMOTOP" scan --json --threshold 0 "$T/t.png"
 py_check "json: 6 significant digits" "$(head -c 400 "$T/out")" "$T/out" <<'PY'
