@@ -147,8 +147,13 @@ unit: $(TESTS)
 asan:
 	$(MAKE) B=build-asan OPT="-O1" SANITIZER=address,undefined test
 
-valgrind: all $(TESTS) $(DRIVERS)
-	@$(RUN_ENV) VALGRIND=1 tests/run.sh $(TESTS) -- $(wildcard tests/cli/*.sh)
+# The unit tests under valgrind's memcheck (the shell tests run the
+# binaries unwrapped, as make test does). One OpenMP and OpenBLAS thread:
+# valgrind runs threads one at a time, and OpenMP's spin-waiting workers on
+# tiny problems took test_fnn from 1 s to minutes (every code path runs
+# with one thread as with several).
+valgrind: $(TESTS)
+	@OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(RUN_ENV) VALGRIND=1 tests/run.sh $(TESTS) --
 
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $(RUN_ENV) $$b || exit 1; done

@@ -19,4 +19,16 @@ done
 make -n -B B=build-asan OPT=-O1 SANITIZER=address,undefined build-asan/src/qnn.o >"$T/cmd" 2>&1
 grep -q -- "-fno-sanitize-recover=all" "$T/cmd" && ok "make asan: stops on UBSan findings" ||
 	no "make asan: stops on UBSan findings" "$(head -c 600 "$T/cmd")"
+# make valgrind: the unit tests only, with one OpenMP/OpenBLAS thread (its
+# spinning workers made test_fnn take minutes under valgrind)
+make -n valgrind >"$T/cmd" 2>&1
+line=$(grep 'VALGRIND=1' "$T/cmd")
+case $line in
+*OMP_NUM_THREADS=1*OPENBLAS_NUM_THREADS=1*) ok "make valgrind: one thread" ;;
+*) no "make valgrind: one thread" "$line" ;;
+esac
+case $line in
+*tests/cli/*) no "make valgrind: unit tests only (shell tests are make test's)" "$line" ;;
+*) ok "make valgrind: unit tests only (shell tests are make test's)" ;;
+esac
 done_tests
