@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavdevice/avdevice.h>
@@ -120,6 +122,7 @@ struct capture {
 	int ts_discont;         /* demuxer allows timestamp jumps (MPEG-TS, HLS) */
 	int need_key;           /* live: packets to skip at most before a keyframe */
 	int fatal;              /* EMO_E* set by the frame path */
+	atomic_llong refused;   /* w << 32 | h of a frame over CAPTURE_MAX_PIXELS, 0 none */
 };
 
 /* ---- time ---- */
@@ -674,9 +677,104 @@ static void warn_unused(const struct capture *c, AVDictionary *opts)
 	}
 }
 
+/* Protocols a source may open, nested opens (playlist entries, segments)
+ * included: local files read local files only, stdin only itself, and a
+ * network source any protocol but the local ones (a remote playlist never
+ * reads a file here). Set once by register_once(). */
+static char net_protocols[1024];
+
+static void list_net_protocols(void)
+{
+	void *it = NULL;
+	const char *name;
+	size_t n = 0;
+
+	while ((name = avio_enum_protocols(&it, 0))) {
+		int len;
+		if (!strcmp(name, "file") || !strcmp(name, "pipe") || !strcmp(name, "fd"))
+			continue;
+		len = snprintf(net_protocols + n, sizeof(net_protocols) - n, "%s%s", n ? "," : "", name);
+		if (len < 0 || (size_t)len >= sizeof(net_protocols) - n) {
+			net_protocols[n] = '\0'; /* cut at the last whole name */
+			break;
+		}
+		n += (size_t)len;
+	}
+}
+
+static const char *protocol_whitelist(const struct capture *c)
+{
+	switch (c->kind) {
+	case SRC_FILE: return "file,crypto,data";
+	case SRC_STDIN: return "pipe,crypto,data";
+	case SRC_NET: return net_protocols[0] ? net_protocols : NULL;
+	default: return NULL; /* devices open no URL */
+	}
+}
+
+static int ends_with(const char *s, const char *ext)
+{
+	size_t n = strlen(s), m = strlen(ext);
+	return n > m && !strcasecmp(s + n - m, ext);
+}
+
+/* A local file's demuxer, probed here rather than by avformat_open_input:
+ * the demuxers that open other files are used only for a file named as
+ * such (HLS .m3u8/.m3u, DASH .mpd; concat lists, IMF and SDP never, unless
+ * capture_opts.format names them), so a playlist under another name (an
+ * HLS list renamed .jpg listing local files) is refused before it opens
+ * anything. On EMO_OK c->ifmt is the demuxer to open the file with. */
+static int probe_local(struct capture *c, struct emo_err *err)
+{
+	static const struct {
+		const char *demuxer, *ext1, *ext2;
+	} nested[] = {
+		{"hls", ".m3u8", ".m3u"}, {"dash", ".mpd", NULL}, {"concat", NULL, NULL},
+		{"imf", NULL, NULL},      {"sdp", NULL, NULL},    {"rtsp", NULL, NULL},
+	};
+	AVIOInterruptCB cb = { interrupt_cb, c };
+	AVDictionary *opts = NULL;
+	AVIOContext *pb = NULL;
+	const AVInputFormat *fmt = NULL;
+	const char *path = c->url + 5; /* after "file:" */
+	char buf[128];
+	int ret;
+
+	av_dict_set(&opts, "protocol_whitelist", protocol_whitelist(c), 0);
+	ret = avio_open2(&pb, c->url, AVIO_FLAG_READ, &cb, &opts);
+	av_dict_free(&opts);
+	if (ret < 0)
+		return emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot open: %s",
+				  open_reason(c, ret, buf, sizeof(buf)));
+	ret = av_probe_input_buffer2(pb, &fmt, c->url, NULL, 0, 0);
+	avio_closep(&pb);
+	if (ret < 0)
+		return emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot open: %s",
+				  open_reason(c, ret, buf, sizeof(buf)));
+	for (size_t i = 0; i < sizeof(nested) / sizeof(nested[0]); i++) {
+		if (strcmp(fmt->name, nested[i].demuxer))
+			continue;
+		if ((nested[i].ext1 && ends_with(path, nested[i].ext1)) ||
+		    (nested[i].ext2 && ends_with(path, nested[i].ext2)))
+			break;
+		if (nested[i].ext1)
+			return emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "not opened: an %s "
+					  "playlist (it names other files) is read only from a "
+					  "file named *%s", fmt->name, nested[i].ext1);
+		return emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "not opened: a %s file names "
+				  "other files or streams, and is not read as a source", fmt->name);
+	}
+	c->ifmt = fmt;
+	return EMO_OK;
+}
+
 static int build_options(const struct capture *c, AVDictionary **d)
 {
 	char us[32];
+	const char *wl = protocol_whitelist(c);
+
+	if (wl)
+		av_dict_set(d, "protocol_whitelist", wl, 0);
 
 	if (c->kind == SRC_NET) {
 		snprintf(us, sizeof(us), "%lld", (long long)c->o.timeout_ms * 1000);
@@ -713,6 +811,56 @@ static int build_options(const struct capture *c, AVDictionary **d)
 	return EMO_OK;
 }
 
+/* w x h beyond CAPTURE_MAX_PIXELS (0 x 0: not known yet, checked per frame) */
+static int too_large(int w, int h)
+{
+	return (int64_t)w * h > CAPTURE_MAX_PIXELS;
+}
+
+static void say_too_large(struct emo_err *err, const char *name, int w, int h)
+{
+	emo_seterr(err, EMO_ESOURCE, name, 0, 0, "picture too large: %dx%d (%.1f megapixels; "
+		   "the limit is %.1f)", w, h, (double)w * h / 1e6, CAPTURE_MAX_PIXELS / 1e6);
+}
+
+/* The decoder's frame allocator: refuses frames over the limit (noting the
+ * size for the message), so that no picture over it is ever held whole.
+ * Runs in the decoder's threads: touches only the atomic. */
+static int get_buffer_bounded(AVCodecContext *dec, AVFrame *f, int flags)
+{
+	struct capture *c = dec->opaque;
+
+	if (too_large(f->width, f->height)) {
+		atomic_store(&c->refused, (long long)f->width << 32 | f->height);
+		return AVERROR(ERANGE);
+	}
+	return avcodec_default_get_buffer2(dec, f, flags);
+}
+
+/* The frame refused by get_buffer_bounded, as c->fatal and the last error. */
+static int check_refused(struct capture *c, struct emo_err *err)
+{
+	long long r = atomic_load(&c->refused);
+	struct emo_err e = { 0 };
+
+	if (!r)
+		return 0;
+	say_too_large(err ? err : &e, c->shown, (int)(r >> 32), (int)(r & 0xffffffff));
+	if (!err)
+		set_last_error(c, CAPTURE_LOG_ERROR, "%s", e.msg);
+	return c->fatal = EMO_ESOURCE;
+}
+
+static void free_stream_opts(AVDictionary ***d, unsigned n)
+{
+	if (!*d)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		av_dict_free(&(*d)[i]);
+	free(*d);
+	*d = NULL;
+}
+
 static void src_close(struct capture *c)
 {
 	avcodec_free_context(&c->dec);
@@ -723,11 +871,12 @@ static void src_close(struct capture *c)
 static int src_open(struct capture *c, struct emo_err *err)
 {
 	AVFormatContext *ic = avformat_alloc_context();
-	AVDictionary *opts = NULL;
+	AVDictionary *opts = NULL, **sopts = NULL;
 	const AVCodec *codec = NULL;
 	AVCodecContext *dec = NULL;
 	AVStream *st;
 	char buf[128];
+	unsigned nsopts = 0;
 	int ret, vs, rc = EMO_ESOURCE;
 
 	if (!ic)
@@ -744,6 +893,12 @@ static int src_open(struct capture *c, struct emo_err *err)
 		return emo_seterr(err, EMO_EINVAL, c->shown, 0, 0, "bad av_options \"%s\"",
 				  c->o.av_options);
 	}
+	if (c->kind == SRC_FILE && !c->o.format && (rc = probe_local(c, err))) {
+		av_dict_free(&opts);
+		avformat_free_context(ic);
+		return rc;
+	}
+	rc = EMO_ESOURCE;
 	arm_deadline(c, deadline_ms(c, NULL));
 	ret = avformat_open_input(&ic, c->url, c->ifmt, &opts); /* frees ic on failure */
 	if (ret < 0) {
@@ -762,7 +917,15 @@ static int src_open(struct capture *c, struct emo_err *err)
 		arm_deadline(c, 0); /* HLS may wait for its next segment here */
 	if (c->kind == SRC_NET && !c->n_opens && ic->duration != AV_NOPTS_VALUE)
 		ic->flags &= ~AVFMT_FLAG_NOBUFFER; /* a recording: keep the probed frames */
-	ret = avformat_find_stream_info(ic, NULL);
+	/* the probe decodes a frame: bounded like the decoder below */
+	if (!(sopts = calloc(ic->nb_streams ? ic->nb_streams : 1, sizeof(*sopts)))) {
+		rc = emo_seterr(err, EMO_ENOMEM, c->shown, 0, 0, "out of memory");
+		goto fail;
+	}
+	for (unsigned i = 0; i < ic->nb_streams; i++)
+		av_dict_set_int(&sopts[i], "max_pixels", CAPTURE_MAX_PIXELS, 0);
+	nsopts = ic->nb_streams;
+	ret = avformat_find_stream_info(ic, sopts);
 	if (ret < 0) {
 		emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot read stream information: %s",
 			   open_reason(c, ret, buf, sizeof(buf)));
@@ -781,6 +944,10 @@ static int src_open(struct capture *c, struct emo_err *err)
 	for (unsigned i = 0; i < ic->nb_streams; i++)
 		ic->streams[i]->discard = (int)i == vs ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
 	st = ic->streams[vs];
+	if (too_large(st->codecpar->width, st->codecpar->height)) {
+		say_too_large(err, c->shown, st->codecpar->width, st->codecpar->height);
+		goto fail;
+	}
 	if (c->kind == SRC_NET && !c->n_opens)
 		c->live = !has_duration(ic); /* decided once: reopenings keep it */
 	dec = avcodec_alloc_context3(codec);
@@ -797,6 +964,14 @@ static int src_open(struct capture *c, struct emo_err *err)
 			dec->flags |= AV_CODEC_FLAG_LOW_DELAY;
 		}
 		dec->thread_count = 2;
+		dec->opaque = c;
+		dec->get_buffer2 = get_buffer_bounded;
+#if FF_API_THREAD_SAFE_CALLBACKS /* it is (FFmpeg 5 only warns without this) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		dec->thread_safe_callbacks = 1;
+#pragma GCC diagnostic pop
+#endif
 		ret = avcodec_open2(dec, codec, NULL);
 	}
 	if (ret < 0) {
@@ -822,6 +997,7 @@ static int src_open(struct capture *c, struct emo_err *err)
 	/* joining a live stream mid-GOP decodes to smears until a keyframe:
 	 * skip up to that (bounded, for intra-refresh streams without one) */
 	c->need_key = c->live ? 300 : 0;
+	free_stream_opts(&sopts, nsopts);
 	pthread_mutex_lock(&c->sh->mu);
 	c->sh->st.connected = 1;
 	c->sh->st.width = dec->width;
@@ -832,6 +1008,7 @@ static int src_open(struct capture *c, struct emo_err *err)
 	return EMO_OK;
 fail:
 	arm_deadline(c, 0);
+	free_stream_opts(&sopts, nsopts);
 	avcodec_free_context(&dec);
 	avformat_close_input(&ic);
 	return rc;
@@ -848,6 +1025,8 @@ static int drain(struct capture *c)
 		if (ret == AVERROR_EOF)
 			return AVERROR_EOF;
 		if (ret < 0) {
+			if (check_refused(c, NULL))
+				return 1;
 			cap_log(c, CAPTURE_LOG_DEBUG, "decode error: %s", av_err2str(ret));
 			return 0;
 		}
@@ -881,7 +1060,7 @@ static int pump(struct capture *c)
 		if (avcodec_send_packet(c->dec, NULL) >= 0)
 			while ((d = drain(c)) == 0)
 				; /* EAGAIN cannot happen after a flush; drain to EOF */
-		return d == 1 ? 1 : ret;
+		return d == 1 || check_refused(c, NULL) ? 1 : ret;
 	}
 	c->last_pkt_mono = mono_now();
 	if (c->pkt->stream_index != c->vstream) {
@@ -909,7 +1088,8 @@ static int pump(struct capture *c)
 	av_packet_unref(c->pkt);
 	if (ret < 0 && ret != AVERROR_EOF)
 		cap_log(c, CAPTURE_LOG_DEBUG, "bad packet: %s", av_err2str(ret));
-	return drain(c) == 1;
+	/* a frame refused for its size (the decoder may only log it) */
+	return drain(c) == 1 || check_refused(c, NULL);
 }
 
 /* The wait before the reopening just scheduled, for capture_stats(). */
@@ -1285,10 +1465,14 @@ void capture_opts_default(struct capture_opts *o)
 	o->backoff_max_s = 30;
 }
 
+/* one pthread_once for every entry point: capture_open, capture_read_image */
+static pthread_once_t registered = PTHREAD_ONCE_INIT;
+
 static void register_once(void)
 {
 	avdevice_register_all();
 	avformat_network_init();
+	list_net_protocols();
 }
 
 static char *dup_or_null(const char *s, int *oom)
@@ -1496,14 +1680,13 @@ static int shared_init(struct shared *sh)
 
 int capture_open(struct capture **out, const struct capture_opts *o, struct emo_err *err)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct capture *c;
 	int rc, oom = 0;
 
 	*out = NULL;
 	if (!o || !o->source || !*o->source)
 		return emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "no video source given");
-	pthread_once(&once, register_once);
+	pthread_once(&registered, register_once);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
@@ -1692,15 +1875,27 @@ void capture_close(struct capture **cp)
 
 /* ---- one-shot image reading and PNG writing ---- */
 
-/* Copy an aligned bw-byte x h buffer into a new image_new() image of bw x h
- * bytes, then set its width to w pixels. */
+/* Copy an aligned bw-byte x h buffer into a new image of w pixels a row
+ * (bw bytes: w for gray, 3 * w for RGB), freed by image_free(). Not
+ * image_new(bw, h): its side limit is in pixels, and an RGB row of more
+ * than 10922 pixels is over it in bytes. */
 static int to_image(struct emo_image *out, const uint8_t *src, int src_stride, int bw, int h,
 		    int w)
 {
-	int rc = image_new(out, bw, h);
+	int rc = image_new(out, w, h); /* the limits on w and h */
 
 	if (rc)
 		return rc;
+	if (bw != w) {
+		uint8_t *px = malloc((size_t)bw * (size_t)h);
+		if (!px) {
+			image_free(out);
+			return EMO_ENOMEM;
+		}
+		free(out->px);
+		out->px = px;
+		out->stride = bw;
+	}
 	for (int y = 0; y < h; y++)
 		memcpy(out->px + (size_t)y * (size_t)out->stride, src + (size_t)y * (size_t)src_stride,
 		       (size_t)bw);
@@ -1725,10 +1920,7 @@ int capture_read_image(const char *path, struct emo_image *gray, struct emo_imag
 	/* Reuse the source machinery without the thread: a file source. */
 	capture_opts_default(&o);
 	o.source = path;
-	{
-		static pthread_once_t once = PTHREAD_ONCE_INIT;
-		pthread_once(&once, register_once);
-	}
+	pthread_once(&registered, register_once);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
@@ -1771,6 +1963,8 @@ int capture_read_image(const char *path, struct emo_image *gray, struct emo_imag
 		else if (ret >= 0)
 			av_frame_unref(c->frame);
 		else if (ret == AVERROR_EOF || (ret != AVERROR(EAGAIN) && ret < 0)) {
+			if ((rc = check_refused(c, err)))
+				goto done;
 			rc = emo_seterr(err, EMO_EFORMAT, path, 0, 0, "no picture could be decoded");
 			goto done;
 		}
@@ -1811,25 +2005,51 @@ done:
 	return rc;
 }
 
-int capture_write_png(const char *path, const struct emo_image *img, int channels,
+/* Create path, which must not exist (O_EXCL; no link followed: O_NOFOLLOW),
+ * mode 0600, and write n bytes. 0, or the errno (EEXIST: it exists, left
+ * as it was). A failed write removes the file it created. */
+static int write_new(const char *path, const uint8_t *data, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int e = 0;
+
+	if (fd < 0)
+		return errno;
+	while (n > 0 && !e) {
+		ssize_t w = write(fd, data, n);
+		if (w < 0 && errno != EINTR)
+			e = errno;
+		else if (w > 0) {
+			data += w;
+			n -= (size_t)w;
+		}
+	}
+	if (close(fd) && !e)
+		e = errno;
+	if (e)
+		unlink(path);
+	return e;
+}
+
+/* Encode img as PNG into a new *pkt (free with av_packet_free). */
+static int png_encode(const char *path, const struct emo_image *img, int channels, AVPacket **pkt,
 		      struct emo_err *err)
 {
 	const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_PNG);
 	AVCodecContext *enc = NULL;
 	AVFrame *f = NULL;
-	AVPacket *pkt = NULL;
-	FILE *fp = NULL;
 	int rc = EMO_OK, ret;
 
-	if (!path || !img || !img->px || img->w <= 0 || img->h <= 0 ||
+	*pkt = NULL;
+	if (!img || !img->px || img->w <= 0 || img->h <= 0 ||
 	    (channels != 1 && channels != 3) || img->stride < img->w * channels)
 		return emo_seterr(err, EMO_EINVAL, path, 0, 0, "bad image for PNG output");
 	if (!codec)
 		return emo_seterr(err, EMO_EUNSUPPORTED, path, 0, 0, "FFmpeg has no PNG encoder");
 	enc = avcodec_alloc_context3(codec);
 	f = av_frame_alloc();
-	pkt = av_packet_alloc();
-	if (!enc || !f || !pkt) {
+	*pkt = av_packet_alloc();
+	if (!enc || !f || !*pkt) {
 		rc = emo_seterr(err, EMO_ENOMEM, path, 0, 0, "out of memory");
 		goto done;
 	}
@@ -1860,28 +2080,67 @@ int capture_write_png(const char *path, const struct emo_image *img, int channel
 	if (ret >= 0)
 		ret = avcodec_send_frame(enc, NULL);
 	if (ret >= 0)
-		ret = avcodec_receive_packet(enc, pkt);
-	if (ret < 0) {
+		ret = avcodec_receive_packet(enc, *pkt);
+	if (ret < 0)
 		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "PNG encoding failed: %s", av_err2str(ret));
-		goto done;
-	}
-	fp = fopen(path, "wb");
-	if (!fp) {
-		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot write: %s", strerror(errno));
-		goto done;
-	}
-	if (fwrite(pkt->data, 1, (size_t)pkt->size, fp) != (size_t)pkt->size) {
-		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot write: %s", strerror(errno));
-		fclose(fp);
-		goto done;
-	}
-	if (fclose(fp)) {
-		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot write: %s", strerror(errno));
-		goto done;
-	}
 done:
-	av_packet_free(&pkt);
+	if (rc)
+		av_packet_free(pkt);
 	av_frame_free(&f);
 	avcodec_free_context(&enc);
 	return rc;
+}
+
+int capture_write_png(const char *path, const struct emo_image *img, int channels,
+		      struct emo_err *err)
+{
+	AVPacket *pkt = NULL;
+	int rc, e;
+
+	if (!path)
+		return emo_seterr(err, EMO_EINVAL, NULL, 0, 0, "no PNG path given");
+	if ((rc = png_encode(path, img, channels, &pkt, err)))
+		return rc;
+	e = write_new(path, pkt->data, (size_t)pkt->size);
+	av_packet_free(&pkt);
+	if (e == EEXIST)
+		return emo_seterr(err, EMO_EIO, path, 0, 0, "exists: not overwritten");
+	if (e)
+		return emo_seterr(err, EMO_EIO, path, 0, 0, "cannot write: %s",
+				  e == ELOOP ? "it is a symbolic link: not followed" : strerror(e));
+	return EMO_OK;
+}
+
+int capture_write_png_new(const char *dir, const char *stem, const struct emo_image *img,
+			  int channels, char *name, size_t name_len, struct emo_err *err)
+{
+	AVPacket *pkt = NULL;
+	char path[4096];
+	int rc, e = EEXIST;
+
+	if (name && name_len)
+		name[0] = '\0';
+	if (!dir || !stem || !*stem)
+		return emo_seterr(err, EMO_EINVAL, dir, 0, 0, "no PNG name given");
+	if ((rc = png_encode(dir, img, channels, &pkt, err)))
+		return rc;
+	for (long n = 1; n <= CAPTURE_PNG_MAX_SUFFIX && e == EEXIST; n++) {
+		int len = n == 1 ? snprintf(path, sizeof(path), "%s/%s.png", dir, stem) :
+				   snprintf(path, sizeof(path), "%s/%s-%ld.png", dir, stem, n);
+		if (len < 0 || (size_t)len >= sizeof(path)) {
+			av_packet_free(&pkt);
+			return emo_seterr(err, EMO_EINVAL, dir, 0, 0, "PNG name too long");
+		}
+		e = write_new(path, pkt->data, (size_t)pkt->size);
+	}
+	av_packet_free(&pkt);
+	if (e == EEXIST)
+		return emo_seterr(err, EMO_EIO, path, 0, 0, "exists, as do %d others of that name: "
+				  "not overwritten", CAPTURE_PNG_MAX_SUFFIX - 1);
+	if (e)
+		return emo_seterr(err, EMO_EIO, path, 0, 0, "cannot write: %s",
+				  e == ELOOP ? "it is a symbolic link: not followed" : strerror(e));
+	if (name && name_len)
+		snprintf(name, name_len, "%s", path);
+	return EMO_OK;
 }

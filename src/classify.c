@@ -125,6 +125,27 @@ static int net_setup(struct classify *c, int k, const char *name, const struct c
 	return EMO_OK;
 }
 
+/* The next path of a model list at *p into buf: up to an unescaped comma
+ * or the end, "\\," giving a comma and "\\\\" a backslash (any other
+ * backslash is kept). *p is left at that comma or the end. Returns the
+ * length, or -1 when it does not fit in len bytes. */
+static long next_model_path(const char **p, char *buf, size_t len)
+{
+	const char *s = *p;
+	size_t n = 0;
+
+	for (; *s && *s != ','; s++) {
+		if (*s == '\\' && (s[1] == ',' || s[1] == '\\'))
+			s++;
+		if (n + 1 >= len)
+			return -1;
+		buf[n++] = *s;
+	}
+	buf[n] = '\0';
+	*p = s;
+	return (long)n;
+}
+
 struct classify *classify_new(const struct classify_opts *o, struct emo_err *err)
 {
 	struct classify_opts def;
@@ -146,10 +167,9 @@ struct classify *classify_new(const struct classify_opts *o, struct emo_err *err
 		/* one file, or an ensemble: files separated by commas */
 		const char *p = o->model_path;
 		for (;;) {
-			const char *e = strchr(p, ',');
-			size_t len = e ? (size_t)(e - p) : strlen(p);
 			char path[4096];
-			if (!len || len >= sizeof(path)) {
+			long len = next_model_path(&p, path, sizeof(path));
+			if (len <= 0) {
 				emo_seterr(err, EMO_EINVAL, o->model_path, 0, 0,
 					   len ? "model path too long" : "empty model path in the list");
 				goto fail;
@@ -159,15 +179,13 @@ struct classify *classify_new(const struct classify_opts *o, struct emo_err *err
 					   "more than %d models in the ensemble", CLASSIFY_MAX_NETS);
 				goto fail;
 			}
-			memcpy(path, p, len);
-			path[len] = '\0';
 			if ((rc = qnn_model_load(path, &c->net[c->n_nets].m, err)))
 				goto fail;
 			if ((rc = net_setup(c, c->n_nets++, path, o, err)))
 				goto fail;
-			if (!e)
+			if (!*p)
 				break;
-			p = e + 1;
+			p++; /* the comma */
 		}
 	} else {
 		/* the embedded ensemble */

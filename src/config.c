@@ -275,12 +275,27 @@ static const char *type_word(enum config_type t)
 }
 
 /* Reject control characters in names and paths (they end up in CSV, NDJSON
- * and the terminal). */
-static int has_control(const char *s)
+ * and the terminal): C0 and DEL, C1 (U+0080..U+009F, as NEL U+0085), and
+ * the invisible bidirectional marks, embeddings, overrides and isolates
+ * that make text read other than it is (U+061C, U+200E, U+200F,
+ * U+202A..U+202E, U+2066..U+2069). s is UTF-8 (checked on reading). */
+int config_has_control(const char *str)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+	const unsigned char *s = (const unsigned char *)str;
+
+	for (; *s; s++) {
+		if (*s < 0x20 || *s == 0x7f)
 			return 1;
+		if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+			return 1;
+		if (s[0] == 0xd8 && s[1] == 0x9c)
+			return 1;
+		if (s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0x8e || s[2] == 0x8f ||
+						     (s[2] >= 0xaa && s[2] <= 0xae)))
+			return 1;
+		if (s[0] == 0xe2 && s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9)
+			return 1;
+	}
 	return 0;
 }
 
@@ -327,7 +342,7 @@ static int set_scalar(struct emo_config *cfg, const struct config_key *k, const 
 	case CONFIG_T_STRING:
 		if (!quoted && is_null(s))
 			s = "";
-		if (has_control(s)) {
+		if (config_has_control(s)) {
 			snprintf(msg, len, "control characters are not allowed");
 			return -1;
 		}
@@ -573,6 +588,27 @@ static int node_err(struct walk *w, const yaml_node_t *n, const char *fmt, ...)
 			  n ? (int)n->start_mark.column + 1 : 0, "%s", msg);
 }
 
+/* No YAML tags (!!binary, !!int, !custom...): the schema gives every value
+ * its type, and a tag would say something we ignore. A node without one
+ * carries libyaml's default tag for its kind. */
+static int check_tags(yaml_document_t *doc, const char *name, struct emo_err *err)
+{
+	for (const yaml_node_t *n = doc->nodes.start; n < doc->nodes.top; n++) {
+		const char *def = n->type == YAML_SCALAR_NODE ? YAML_DEFAULT_SCALAR_TAG :
+				  n->type == YAML_SEQUENCE_NODE ? YAML_DEFAULT_SEQUENCE_TAG :
+				  YAML_DEFAULT_MAPPING_TAG;
+		const char *tag = (const char *)n->tag;
+		if (tag && strcmp(tag, def)) {
+			int core = !strncmp(tag, "tag:yaml.org,2002:", 18);
+			return emo_seterr(err, EMO_ECONFIG, name, (int)n->start_mark.line + 1,
+					  (int)n->start_mark.column + 1, "YAML tags such as '%s%.60s' "
+					  "are not allowed (each key has its own type)", core ? "!!" : "",
+					  core ? tag + 18 : tag);
+		}
+	}
+	return EMO_OK;
+}
+
 static const char *scalar(const yaml_node_t *n)
 {
 	return (const char *)n->data.scalar.value;
@@ -698,7 +734,7 @@ static int set_name(struct walk *w, const yaml_node_t *v, char *dst, const char 
 {
 	if (v->type != YAML_SCALAR_NODE)
 		return node_err(w, v, "%s: expected a name, got %s", what, node_kind(v));
-	if (has_control(scalar(v)))
+	if (config_has_control(scalar(v)))
 		return node_err(w, v, "%s: control characters are not allowed", what);
 	if (copy_str(dst, CONFIG_NAME_MAX, scalar(v)))
 		return node_err(w, v, "%s: longer than %d bytes", what, CONFIG_NAME_MAX - 1);
@@ -1105,6 +1141,8 @@ int config_load_mem(struct emo_config *cfg, const char *buf, size_t len, const c
 		return rc;
 	}
 	yaml_parser_delete(&p);
+	if ((rc = check_tags(&doc, name, err)))
+		goto end;
 
 	const yaml_node_t *root = yaml_document_get_root_node(&doc);
 

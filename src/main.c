@@ -128,7 +128,8 @@ static void usage(FILE *f)
 "      --min-face PX       smallest face to look for (default 20)\n"
 "      --threshold S       face score threshold 0..1 (default 0.5)\n"
 "      --model FILE        emotion classifier model (default: built in; none:\n"
-"                          no emotion inference, faces only)\n"
+"                          no emotion inference, faces only); again, or FILE,FILE:\n"
+"                          an ensemble (\\, is a comma in a name)\n"
 "      --detector-model FILE  face detector model (default: built in)\n"
 "      --verifier-model FILE  its second-stage verifier (default: built in, with\n"
 "                          the built-in detector; none: off)\n"
@@ -251,6 +252,29 @@ static int add(struct cli *c, const char *flag, const char *key, const char *val
 	return 0;
 }
 
+/* --model again: one more ensemble member (or list of them), after a
+ * comma. The list lives in a static buffer until the process ends. */
+static int add_model(struct cli *c, const char *value)
+{
+	static char list[2][8192];
+	static int cur;
+
+	for (int i = c->n_ov - 1; i >= 0; i--) {
+		int n;
+		if (strcmp(c->ov[i].flag, "--model"))
+			continue;
+		cur ^= 1;
+		n = snprintf(list[cur], sizeof(list[cur]), "%s,%s", c->ov[i].value, value);
+		if (n < 0 || (size_t)n >= sizeof(list[cur])) {
+			fprintf(stderr, "emotop: --model: too many or too long names\n");
+			return -1;
+		}
+		c->ov[i].value = list[cur];
+		return 0;
+	}
+	return add(c, "--model", "classifier.model", value);
+}
+
 /* Is arg "--name=value" for a long option that takes no value? (getopt
  * then reports it with optopt set to the option's code, not a letter.) */
 static int takes_no_value(const char *arg)
@@ -283,7 +307,7 @@ static int parse_args(int argc, char **argv, struct cli *c, int *status)
 		case OPT_DURATION: rc = add(c, "--duration", "duration", optarg); break;
 		case OPT_MIN_FACE: rc = add(c, "--min-face", "detector.min_face", optarg); break;
 		case OPT_THRESHOLD: rc = add(c, "--threshold", "detector.threshold", optarg); break;
-		case OPT_MODEL: rc = add(c, "--model", "classifier.model", optarg); break;
+		case OPT_MODEL: rc = add_model(c, optarg); break;
 		case OPT_DET_MODEL: rc = add(c, "--detector-model", "detector.model", optarg); break;
 		case OPT_VER_MODEL: rc = add(c, "--verifier-model", "detector.verifier", optarg); break;
 		case OPT_HEADLESS: rc = add(c, "--headless", "output.mode", "headless"); break;

@@ -498,6 +498,15 @@ int qnn_model_load(const char *path, struct qnn_model **out, struct emo_err *err
 	f = fopen(path, "rb");
 	if (!f)
 		return emo_seterr(err, EMO_EIO, path, 0, 0, "cannot open model: %s", strerror(errno));
+	{
+		/* a directory opens, and sizes as LONG_MAX: say what it is */
+		struct stat st;
+		if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+			rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot read model: %s",
+					S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+			goto out;
+		}
+	}
 	if (fseek(f, 0, SEEK_END) || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
 		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot size model: %s", strerror(errno));
 		goto out;

@@ -9,7 +9,9 @@
  * Report lines fall at start + k * interval; alert lines and changes of the
  * source's state go out when they happen.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -260,18 +262,43 @@ static void keep_shot(struct run *r, const struct emo_image *g)
 	r->shot_valid = 1;
 }
 
+/* The highest N of the emotop-N.png files in dir (0: none), so that a run
+ * numbers its shots on from an earlier run's instead of over them. */
+static int last_shot(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int last = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char tail[8];
+		int n;
+		if (sscanf(de->d_name, "emotop-%9d%7s", &n, tail) == 2 && !strcmp(tail, ".png") &&
+		    n > last)
+			last = n;
+	}
+	closedir(d);
+	return last;
+}
+
 static int write_shot(struct run *r)
 {
-	char path[CONFIG_PATH_MAX + 32];
+	char stem[32];
 	struct emo_err err;
 
 	if (!r->shot_valid)
 		return 0;
 	r->shot_valid = 0;
-	snprintf(path, sizeof(path), "%s/emotop-%06d.png", r->cfg->output.annotate, ++r->shots);
+	if (r->shots == INT_MAX)
+		return 0;
+	/* a new file (0600, no link followed); taken meanwhile: STEM-2.png */
+	snprintf(stem, sizeof(stem), "emotop-%06d", ++r->shots);
 	memset(&err, 0, sizeof(err));
-	if (capture_write_png(path, &r->shot, 1, &err)) {
-		say(r, 0, "cannot write %s: %s", path, err.msg);
+	if (capture_write_png_new(r->cfg->output.annotate, stem, &r->shot, 1, NULL, 0, &err)) {
+		say(r, 0, "cannot write %s: %s", err.file[0] ? err.file : r->cfg->output.annotate,
+		    err.msg);
 		r->write_failed = 1;
 		return -1;
 	}
@@ -816,6 +843,8 @@ int pipeline_run(const struct pipeline_opts *o)
 	}
 	/* a stop during start-up (models, source) still ends with the final
 	 * line: the loop below sees the flag at once */
+	if (o->cfg->output.annotate[0])
+		r->shots = last_shot(o->cfg->output.annotate);
 	if ((result = open_capture(r)))
 		goto end;
 	if (r->dashboard && !*o->stop) {

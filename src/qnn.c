@@ -966,6 +966,10 @@ int qnn_run_float(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stri
 		const float z = (float)m->tensors[t].zero_point;
 		for (size_t k = 0; k < n; k++) {
 			float v = nearbyintf(ctx->ff[t][k] * inv) + z;
+			/* NaN (inf - inf of a huge weight scale): the zero point,
+			 * real 0; converting it would be undefined */
+			if (isnan(v))
+				v = z < 0 ? 0 : z > 255 ? 255 : z;
 			ctx->q[t][k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 		}
 	}

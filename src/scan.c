@@ -14,6 +14,7 @@
 
 #include "emotop/capture.h"
 #include "emotop/classify.h"
+#include "emotop/config.h"
 #include "emotop/detect.h"
 #include "emotop/emotion.h"
 #include "emotop/image.h"
@@ -35,13 +36,15 @@ struct scan {
 	int failed;
 	int out_dead;           /* standard output cannot be written: stop */
 	long n_faces;
+	long n_files;           /* files tried (read or not) */
+	char models[8192], model_list[8192]; /* repeated --model joined */
 };
 
 static void scan_usage(FILE *f)
 {
 	fputs("Usage: emotop scan [OPTION]... PATH...\n"
-	      "Find faces and their expressions in images, directories of images and\n"
-	      "videos (one frame per --interval seconds).\n"
+	      "Find faces and their expressions in images, directories of images (their\n"
+	      "sub-folders too) and videos (one frame per --interval seconds).\n"
 	      "  --json               one NDJSON object per face: file, t (videos), box [x,y,w,h],\n"
 	      "                       score, landmarks [[x,y],...] (left eye, right eye, nose,\n"
 	      "                       mouth left, mouth right), emotion, probs\n"
@@ -49,12 +52,14 @@ static void scan_usage(FILE *f)
 	      "  --min-face PX        smallest face to look for (default 20; 10 to 4096)\n"
 	      "  --threshold S        face score threshold 0..1 (default 0.5)\n"
 	      "  --interval S         seconds between sampled video frames (default 1)\n"
-	      "  --model FILE         emotion classifier model (default: built in)\n"
+	      "  --model FILE         emotion classifier model (default: built in); again, or\n"
+	      "                       FILE,FILE: an ensemble (\\, is a comma in a name)\n"
 	      "  --detector-model FILE  face detector model (default: built in)\n"
 	      "  --verifier-model FILE  its second-stage verifier (default: built in, with the\n"
 	      "                       built-in detector; none: off)\n"
-	      "Exit status: 0 all paths read; 1 some could not be read, a model given could\n"
-	      "not be loaded or standard output could not be written; 2 bad usage.\n",
+	      "Exit status: 0 all paths read; 1 some could not be read (a directory with no\n"
+	      "file in it or its sub-folders included), a model given could not be loaded\n"
+	      "or standard output could not be written; 2 bad usage.\n",
 	      f);
 }
 
@@ -77,14 +82,30 @@ static void json_str(FILE *f, const char *s)
 		free(p);
 }
 
-/* s for the terminal: control characters become '?'. Returns buf. */
+/* s for the terminal: control characters (config_has_control's: C0, DEL,
+ * C1, bidirectional marks) become '?'. Returns buf. */
 static const char *shown(const char *s, char *buf, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, o = 0;
 
-	for (; s[i] && i + 1 < len; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	buf[i] = '\0';
+	while (s[i] && o + 1 < len) {
+		char one[4] = {0};
+		size_t n = 1;
+		int c;
+
+		if ((unsigned char)s[i] >= 0xc0) /* a UTF-8 lead byte: its sequence */
+			while (n < 3 && ((unsigned char)s[i + n] & 0xc0) == 0x80)
+				n++;
+		memcpy(one, s + i, n);
+		c = config_has_control(one);
+		if (c)
+			buf[o++] = '?';
+		else
+			for (size_t k = 0; k < n && o + 1 < len; k++)
+				buf[o++] = s[i + k];
+		i += n;
+	}
+	buf[o] = '\0';
 	return buf;
 }
 
@@ -195,10 +216,20 @@ static void annotate(struct emo_image *rgb, const struct emo_face *f, int n, flo
 
 /* ---- one frame ---- */
 
-static const char *base_name(const char *p)
+/* The annotated PNG's name for path: its base name less its extension
+ * ("a/b/x.jpg" -> "x"), "_tSSSS.SS" added for a video frame at t >= 0. */
+static void png_stem(const char *path, double t, char *buf, size_t len)
 {
-	const char *s = strrchr(p, '/');
-	return s && s[1] ? s + 1 : p;
+	const char *b = strrchr(path, '/'), *dot;
+	int n;
+
+	b = b && b[1] ? b + 1 : path;
+	dot = strrchr(b, '.');
+	n = dot && dot > b ? (int)(dot - b) : (int)strlen(b);
+	if (t >= 0)
+		snprintf(buf, len, "%.*s_t%07.2f", n, b, t);
+	else
+		snprintf(buf, len, "%.*s", n, b);
 }
 
 static int scan_frame(struct scan *s, const char *file, double t, const struct emo_image *gray,
@@ -250,7 +281,7 @@ static int scan_frame(struct scan *s, const char *file, double t, const struct e
 			json_str(stdout, file);
 			if (t >= 0)
 				printf(",\"t\":%.3f", t);
-			printf(",\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.4f,\"landmarks\":[", (double)f->box.x,
+			printf(",\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.6g,\"landmarks\":[", (double)f->box.x,
 			       (double)f->box.y, (double)f->box.w, (double)f->box.h, (double)f->score);
 			for (int j = 0; j < f->n_landmarks; j++)
 				printf("%s[%.1f,%.1f]", j ? "," : "", (double)f->lm[j][0], (double)f->lm[j][1]);
@@ -258,7 +289,7 @@ static int scan_frame(struct scan *s, const char *file, double t, const struct e
 			if (have) {
 				printf("\"%s\",\"probs\":{", emo_class_name(em));
 				for (int c = 0; c < EMO_NUM_CLASSES; c++)
-					printf("%s\"%s\":%.4f", c ? "," : "", emo_class_name(c), (double)probs[i][c]);
+					printf("%s\"%s\":%.6g", c ? "," : "", emo_class_name(c), (double)probs[i][c]);
 				printf("}}\n");
 			} else {
 				printf("null,\"probs\":null}\n");
@@ -275,16 +306,16 @@ static int scan_frame(struct scan *s, const char *file, double t, const struct e
 		}
 	}
 	if (s->annotate && rgb && rgb->px) {
-		char path[4096];
+		char stem[1024], name[4096];
 		struct emo_err e = {0};
 		int rc;
 		annotate(rgb, s->faces, n, probs, s->cls != NULL);
-		if (t >= 0)
-			snprintf(path, sizeof(path), "%s/%s_t%07.2f.png", s->annotate, base_name(file), t);
-		else
-			snprintf(path, sizeof(path), "%s/%s.png", s->annotate, base_name(file));
-		if ((rc = capture_write_png(path, rgb, 3, &e))) {
-			fprintf(stderr, "emotop scan: %s: %s\n", path, e.msg[0] ? e.msg : emo_strerror(rc));
+		/* a new file, 0600: never over an earlier run's, nor over a
+		 * same-named input's from another folder (STEM-2.png ...) */
+		png_stem(file, t, stem, sizeof(stem));
+		if ((rc = capture_write_png_new(s->annotate, stem, rgb, 3, NULL, 0, &e))) {
+			fprintf(stderr, "emotop scan: %s: %s\n", shown(e.file[0] ? e.file : s->annotate,
+				name, sizeof(name)), e.msg[0] ? e.msg : emo_strerror(rc));
 			s->failed = 1;
 		}
 	}
@@ -390,6 +421,79 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+#define SCAN_MAX_DEPTH 64 /* folders within folders: deeper ones are reported */
+
+static void scan_file(struct scan *s, const char *path)
+{
+	s->n_files++;
+	if (is_video_name(path))
+		scan_video(s, path);
+	else
+		scan_image(s, path);
+}
+
+/* The files of the directory path, in name order, then its sub-folders the
+ * same way (hidden entries skipped; symbolic links to folders not followed,
+ * so no loop). Returns the number of files found in it and below. */
+static long scan_dir(struct scan *s, const char *path, int depth)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	char **names = NULL;
+	int n = 0, cap = 0;
+	long found = 0;
+
+	if (!d) {
+		scan_failmsg(s, path, strerror(errno));
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, sizeof(char *) * (size_t)(cap ? cap * 2 : 64));
+			if (!nn) {
+				scan_failmsg(s, path, "out of memory: the rest of it is not read");
+				break;
+			}
+			names = nn;
+			cap = cap ? cap * 2 : 64;
+		}
+		if (!(names[n] = malloc(strlen(path) + strlen(de->d_name) + 2))) {
+			scan_failmsg(s, path, "out of memory: the rest of it is not read");
+			break;
+		}
+		sprintf(names[n++], "%s/%s", path, de->d_name);
+	}
+	closedir(d);
+	if (n)
+		qsort(names, (size_t)n, sizeof(char *), cmp_name);
+	/* files first, then folders: a folder's own pictures come together */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < n && !s->out_dead; i++) {
+			struct stat ls, fs;
+			if (!names[i] || lstat(names[i], &ls))
+				continue;
+			if (pass == 0 && !S_ISDIR(ls.st_mode) && !stat(names[i], &fs) && S_ISREG(fs.st_mode)) {
+				if (config_has_control(names[i])) /* as emotop refuses such a source */
+					scan_failmsg(s, names[i], "control characters in the name: not read");
+				else
+					scan_file(s, names[i]);
+				found++;
+			} else if (pass == 1 && S_ISDIR(ls.st_mode)) {
+				if (depth >= SCAN_MAX_DEPTH)
+					scan_failmsg(s, names[i], "folders nested too deep: not read");
+				else
+					found += scan_dir(s, names[i], depth + 1);
+			}
+		}
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return found;
+}
+
 static void scan_path(struct scan *s, const char *path)
 {
 	struct stat sb;
@@ -399,53 +503,11 @@ static void scan_path(struct scan *s, const char *path)
 		return;
 	}
 	if (S_ISDIR(sb.st_mode)) {
-		DIR *d = opendir(path);
-		struct dirent *de;
-		char **names = NULL;
-		int n = 0, cap = 0;
-		if (!d) {
-			scan_failmsg(s, path, strerror(errno));
-			return;
-		}
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			if (n == cap) {
-				char **nn = realloc(names, sizeof(char *) * (size_t)(cap ? cap * 2 : 64));
-				if (!nn) {
-					scan_failmsg(s, path, "out of memory: the rest of it is not read");
-					break;
-				}
-				names = nn;
-				cap = cap ? cap * 2 : 64;
-			}
-			if (!(names[n] = malloc(strlen(path) + strlen(de->d_name) + 2))) {
-				scan_failmsg(s, path, "out of memory: the rest of it is not read");
-				break;
-			}
-			sprintf(names[n++], "%s/%s", path, de->d_name);
-		}
-		closedir(d);
-		if (n)
-			qsort(names, (size_t)n, sizeof(char *), cmp_name);
-		for (int i = 0; i < n; i++) {
-			struct stat fs;
-			/* files only: subdirectories are not entered */
-			if (!s->out_dead && !stat(names[i], &fs) && S_ISREG(fs.st_mode)) {
-				if (is_video_name(names[i]))
-					scan_video(s, names[i]);
-				else
-					scan_image(s, names[i]);
-			}
-			free(names[i]);
-		}
-		free(names);
+		if (!scan_dir(s, path, 0) && !s->out_dead)
+			scan_failmsg(s, path, "no files in it or in its folders");
 		return;
 	}
-	if (is_video_name(path))
-		scan_video(s, path);
-	else
-		scan_image(s, path);
+	scan_file(s, path);
 }
 
 static void quiet_log(void *ud, int level, const char *line)
@@ -502,7 +564,20 @@ int scan_main(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case 'M': copt.model_path = optarg; break;
+		case 'M': /* again: one more ensemble member, as emotop's --model */
+			if (copt.model_path) {
+				int n = snprintf(s->models, sizeof(s->models), "%s,%s",
+						 copt.model_path, optarg);
+				if (n < 0 || (size_t)n >= sizeof(s->models)) {
+					fprintf(stderr, "emotop scan: --model: too many or too long names\n");
+					goto out;
+				}
+				memcpy(s->model_list, s->models, (size_t)n + 1);
+				copt.model_path = s->model_list;
+			} else {
+				copt.model_path = optarg;
+			}
+			break;
 		case 'D': dopt.model_path = optarg; break;
 		case 'V': dopt.verify_path = optarg; break;
 		case 'h': scan_usage(stdout); rc = 0; goto out;
@@ -514,9 +589,20 @@ int scan_main(int argc, char **argv)
 		scan_usage(stderr);
 		goto out;
 	}
+	for (int i = optind; i < argc; i++) {
+		/* names end up in the table, NDJSON and PNG names: refused as
+		 * emotop refuses such a source (exit 2) */
+		if (config_has_control(argv[i])) {
+			char name[4096];
+			fprintf(stderr, "emotop scan: %s: control characters in the name are not "
+				"allowed\n", shown(argv[i], name, sizeof(name)));
+			goto out;
+		}
+	}
 	if (s->annotate) {
 		struct stat sb;
-		if (stat(s->annotate, &sb) && mkdir(s->annotate, 0755)) {
+		/* face images: private, as emotop's own --annotate */
+		if (stat(s->annotate, &sb) && mkdir(s->annotate, 0700)) {
 			fprintf(stderr, "emotop scan: %s: %s\n", s->annotate, strerror(errno));
 			rc = 1;
 			goto out;

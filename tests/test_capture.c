@@ -1417,6 +1417,53 @@ TEST(write_png_roundtrip)
 	ASSERT_EQ(capture_write_png(path("no/such/dir/c.png"), &src, 3, &err), EMO_EIO);
 }
 
+/* Annotated frames are face images: new files only, 0600, never through a
+ * symbolic link, never over an existing file. */
+TEST(write_png_new_files_only)
+{
+	struct emo_err err = { 0 };
+	uint8_t buf[16 * 8] = { 0 };
+	struct emo_image src = { .w = 16, .h = 8, .stride = 16, .px = buf };
+	char name[512], want[512];
+	struct stat st;
+	FILE *f;
+	mode_t old = umask(022);
+
+	ASSERT_EQ(capture_write_png(path("p.png"), &src, 1, &err), EMO_OK);
+	ASSERT_EQ(stat(path("p.png"), &st), 0);
+	ASSERT_EQ((int)(st.st_mode & 0777), 0600);
+	ASSERT_EQ(capture_write_png(path("p.png"), &src, 1, &err), EMO_EIO); /* exists */
+	ASSERT(strstr(err.msg, "not overwritten") != NULL);
+	/* a link at the name: refused, its target untouched */
+	f = fopen(path("target"), "w");
+	ASSERT(f != NULL);
+	fputs("keep", f);
+	fclose(f);
+	ASSERT_EQ(symlink(path("target"), path("l.png")), 0);
+	ASSERT_EQ(capture_write_png(path("l.png"), &src, 1, &err), EMO_EIO);
+	ASSERT_EQ(stat(path("target"), &st), 0);
+	ASSERT_EQ((long)st.st_size, 4L);
+	/* a dangling link is not followed either (O_CREAT alone would) */
+	ASSERT_EQ(symlink(path("nothing"), path("d.png")), 0);
+	ASSERT_EQ(capture_write_png(path("d.png"), &src, 1, &err), EMO_EIO);
+	ASSERT(stat(path("nothing"), &st) != 0);
+	/* free names: STEM.png, then STEM-2.png, STEM-3.png; links skipped */
+	ASSERT_EQ(capture_write_png_new(dir, "p", &src, 1, name, sizeof(name), &err), EMO_OK);
+	snprintf(want, sizeof(want), "%s", path("p-2.png"));
+	ASSERT_STR(name, want);
+	ASSERT_EQ(capture_write_png_new(dir, "l", &src, 1, name, sizeof(name), &err), EMO_OK);
+	snprintf(want, sizeof(want), "%s", path("l-2.png"));
+	ASSERT_STR(name, want);
+	ASSERT_EQ(capture_write_png_new(dir, "q", &src, 1, name, sizeof(name), &err), EMO_OK);
+	snprintf(want, sizeof(want), "%s", path("q.png"));
+	ASSERT_STR(name, want);
+	ASSERT_EQ(stat(name, &st), 0);
+	ASSERT_EQ((int)(st.st_mode & 0777), 0600);
+	ASSERT_EQ(capture_write_png_new(path("no/such"), "q", &src, 1, name, sizeof(name), &err), EMO_EIO);
+	ASSERT_STR(name, "");
+	umask(old);
+}
+
 int main(int argc, char **argv)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -1458,6 +1505,7 @@ int main(int argc, char **argv)
 	RUN(log_masks_credentials);
 	RUN(read_image_png_and_video);
 	RUN(write_png_roundtrip);
+	RUN(write_png_new_files_only);
 	server_stop();
 	serve_files_stop();
 	producer_stop();

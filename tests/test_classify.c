@@ -278,6 +278,42 @@ TEST(temperature_and_input_blur)
 	image_free(&a);
 }
 
+/* A model file whose name holds a comma or a backslash: "\\," and "\\\\"
+ * in the list, alone or as an ensemble member. */
+TEST(model_path_escapes)
+{
+	struct qnn_model *m = rm_classifier(1);
+	struct classify_opts o;
+	struct emo_err err;
+	struct classify *c;
+	char plain[160], odd[160], list[800];
+	const char *w;
+
+	ASSERT(m && (w = write_model(m, "a,b\\c.qnn")));
+	snprintf(odd, sizeof(odd), "%s", w);
+	ASSERT((w = write_model(m, "plain.qnn")));
+	snprintf(plain, sizeof(plain), "%s", w);
+	qnn_model_free(m);
+	classify_opts_default(&o);
+	snprintf(list, sizeof(list), "%s/a\\,b\\\\c.qnn", model_path);
+	o.model_path = list;
+	c = classify_new(&o, &err);
+	if (!c)
+		fprintf(stderr, "  %s: %s\n", err.file, err.msg);
+	ASSERT(c);
+	ASSERT_EQ(classify_n_nets(c), 1);
+	classify_free(c);
+	snprintf(list, sizeof(list), "%s,%s/a\\,b\\\\c.qnn", plain, model_path);
+	ASSERT((c = classify_new(&o, &err)));
+	ASSERT_EQ(classify_n_nets(c), 2);
+	classify_free(c);
+	/* unescaped, the comma still separates: "DIR/a" is no file */
+	snprintf(list, sizeof(list), "%s", odd);
+	ASSERT(!classify_new(&o, &err));
+	unlink(odd);
+	unlink(plain);
+}
+
 TEST(align_landmarks_levels_eyes)
 {
 	struct classify *c = new_random(0);
@@ -552,6 +588,7 @@ int main(int argc, char **argv)
 	RUN(crop_softmax_and_flip);
 	RUN(ensemble);
 	RUN(temperature_and_input_blur);
+	RUN(model_path_escapes);
 	RUN(align_landmarks_levels_eyes);
 	RUN(align_box_squares);
 	RUN(scale_tta_averages_three_framings);

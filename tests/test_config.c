@@ -271,6 +271,69 @@ TEST(binary_and_non_utf8)
 	ASSERT(expect_err(ctrl, sizeof(ctrl) - 1, 1, 10, "control characters"));
 }
 
+/* YAML tags are refused: the schema types every key, and a tag would be
+ * ignored silently (!!binary, !!int, a local !custom one). */
+#define ERR(y, l, c, n) expect_err(y, strlen(y), l, c, n)
+TEST(yaml_tags_refused)
+{
+	struct emo_config c;
+	struct emo_err err;
+
+	ASSERT(ERR("fps: !!int 5\n", 1, 6, "YAML tags such as '!!int' are not allowed"));
+	ASSERT(ERR("source: !custom demo\n", 1, 9, "'!custom'"));
+	ASSERT(ERR("output:\n  room: !!binary aGVsbG8=\n", 2, 9, "'!!binary'"));
+	ASSERT(ERR("output: !!omap\n  room: lab\n", 1, 9, "'!!omap'"));
+	ASSERT(ERR("gallery:\n  names: !names [a, b]\n", 2, 10, "'!names'"));
+	ASSERT(ERR("gallery:\n  names: [a, !x b]\n", 2, 14, "'!x'"));
+	/* untagged, and plain strings holding '!', still load */
+	config_defaults(&c);
+	ASSERT_EQ(load_str(&c, "output:\n  room: \"!!lab\"\n", &err), EMO_OK);
+	ASSERT_STR(c.output.room, "!!lab");
+}
+
+/* Names and paths with C1 controls (NEL) or the invisible bidirectional
+ * marks, overrides and isolates are refused like C0 controls: in the file
+ * with file:line:col, and in --set. */
+TEST(c1_and_bidi_refused)
+{
+	static const struct {
+		const char *utf8, *esc; /* the character, and as a YAML escape */
+	} bad[] = {
+		{"\xc2\x85", "\\N"},          /* U+0085 NEL */
+		{"\xc2\x9b", "\\x9b"},        /* U+009B CSI */
+		{"\xe2\x80\xae", "\\u202E"}, /* right-to-left override */
+		{"\xe2\x80\xaa", "\\u202A"}, /* left-to-right embedding */
+		{"\xe2\x81\xa6", "\\u2066"}, /* left-to-right isolate */
+		{"\xe2\x81\xa9", "\\u2069"}, /* pop directional isolate */
+		{"\xe2\x80\x8e", "\\u200E"}, /* left-to-right mark */
+		{"\xe2\x80\x8f", "\\u200F"}, /* right-to-left mark */
+		{"\xd8\x9c", "\\u061C"},      /* Arabic letter mark */
+	};
+	struct emo_config c;
+	struct emo_err err;
+	char y[128], v[64];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(y, sizeof(y), "output:\n  room: \"ab%scd\"\n", bad[i].esc);
+		ASSERT(expect_err(y, strlen(y), 2, 9, "control characters"));
+		snprintf(y, sizeof(y), "gallery:\n  rows: 1\n  cols: 2\n  names: [Ana, \"Ben%s\"]\n", bad[i].esc);
+		ASSERT(expect_err(y, strlen(y), 4, 16, "control characters"));
+		if (i >= 2) { /* raw: C1 controls are YAML line breaks or not printable */
+			snprintf(y, sizeof(y), "output:\n  room: ab%scd\n", bad[i].utf8);
+			ASSERT(expect_err(y, strlen(y), 2, 9, "control characters"));
+		}
+		snprintf(v, sizeof(v), "lab%s", bad[i].utf8);
+		config_defaults(&c);
+		ASSERT_EQ(config_set(&c, "output.room", v, &err), EMO_ECONFIG);
+		ASSERT(strstr(err.msg, "control characters"));
+	}
+	/* other non-ASCII text is fine: accents, CJK, U+2010 hyphen, U+00A0 */
+	config_defaults(&c);
+	ASSERT_EQ(load_str(&c, "output:\n  room: \"Zo\xc3\xab \xe6\x95\x99\xe5\xae\xa4\xe2\x80\x90\xc2\xa0x\"\n", &err),
+		  EMO_OK);
+}
+#undef ERR
+
 TEST(too_large)
 {
 	struct emo_config c;
@@ -801,6 +864,8 @@ int main(int argc, char **argv)
 	RUN(bool_words);
 	RUN(numbers_are_strict);
 	RUN(binary_and_non_utf8);
+	RUN(yaml_tags_refused);
+	RUN(c1_and_bidi_refused);
 	RUN(too_large);
 	RUN(deep_nesting_is_bounded);
 	RUN(alias_bomb_rejected);

@@ -391,6 +391,13 @@ TEST(empty_and_missing_files)
 	unlink(p);
 	ASSERT_EQ(qnn_model_load(tmp_path("missing.qnn"), &r, &err), EMO_EIO);
 	ASSERT(strstr(err.msg, "No such file"));
+	/* a directory (fopen opens it, ftell says LONG_MAX): said as such */
+	ASSERT_EQ(mkdir(tmp_path("dir.qnn"), 0700), 0);
+	ASSERT_EQ(qnn_model_load(tmp_path("dir.qnn"), &r, &err), EMO_EIO);
+	rmdir(tmp_path("dir.qnn"));
+	ASSERT(!r);
+	ASSERT(strstr(err.msg, "is a directory"));
+	ASSERT(!strstr(err.msg, "too big"));
 	ASSERT_EQ(qnn_model_load_mem(NULL, 0, NULL, &r, &err), EMO_EFORMAT);
 	ASSERT_EQ(qnn_model_load_mem("x", 1, NULL, NULL, &err), EMO_EINVAL);
 	/* saving into a missing directory */

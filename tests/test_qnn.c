@@ -798,6 +798,41 @@ TEST(profile_and_env)
 	ASSERT_STR(qnn_path_name(QNN_PATH_AVX512VNNI), "avx512-vnni");
 }
 
+/* The float path's uint8 views of a non-finite result (a huge finite
+ * weight scale, as a fuzzed model may carry, overflows to +-inf, and inf -
+ * inf is NaN): NaN becomes the tensor's zero point (real 0), +inf 255 and
+ * -inf 0, never an undefined float-to-integer conversion (UBSan). */
+TEST(float_path_non_finite)
+{
+	struct qnn_model *m = rm_new(1);
+	struct qnn_ctx *x;
+	uint8_t in[4 * 4];
+	const uint8_t *q;
+	int t, h, w, c;
+
+	ASSERT(m);
+	t = rm_conv(m, 0, 4, 1, 1, 1, 0, 0, 0, 0, 40);
+	m->tensors[t].zero_point = 77;
+	for (int k = 0; k < 4; k++) {
+		m->layers[0].w[k] = k == 2 ? -100 : 100;
+		m->layers[0].bias[k] = k == 0 ? -1000 : 0;
+		m->layers[0].w_scale[k] = k == 3 ? 0.001f : 3e38f;
+	}
+	memset(in, 200, sizeof(in));
+	x = qnn_ctx_new(m, 4, 4, QNN_PATH_SCALAR, NULL);
+	ASSERT(x);
+	ASSERT_EQ(qnn_run_float(x, in, 4, 4, 4), EMO_OK);
+	ASSERT_EQ(qnn_tensor_get(x, t, &h, &w, &c, &q, NULL), EMO_OK);
+	ASSERT(q != NULL);
+	for (int k = 0; k < h * w; k++) {
+		ASSERT_EQ(q[k * c + 0], 77);
+		ASSERT_EQ(q[k * c + 1], 255);
+		ASSERT_EQ(q[k * c + 2], 0);
+	}
+	qnn_ctx_free(x);
+	qnn_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	unit_init(argc, argv);
@@ -820,5 +855,6 @@ int main(int argc, char **argv)
 	RUN(refused_run_keeps_shapes);
 	RUN(huge_tensors_refused);
 	RUN(profile_and_env);
+	RUN(float_path_non_finite);
 	return unit_done();
 }

@@ -13,9 +13,14 @@
  * sources and MPEG-TS/HLS treat a jump of more than 10 s as a discontinuity.
  *
  * Sources (struct capture_opts.source):
- *   PATH                  a file (any container FFmpeg reads), also HLS .m3u8
+ *   PATH                  a file (any container FFmpeg reads), also HLS .m3u8;
+ *                         it reads local files only (protocol whitelist
+ *                         file,crypto,data), and a playlist only under its
+ *                         own name (HLS .m3u8/.m3u, DASH .mpd; no concat,
+ *                         IMF, SDP): else EMO_ESOURCE "not opened: ..."
  *   -                     stdin (treated like a file)
- *   rtsp:// http:// https:// rtmp:// udp:// tcp:// srt:// ...  network: live,
+ *   rtsp:// http:// https:// rtmp:// udp:// tcp:// srt:// ...  network (it
+ *                         and what it names: no file:, pipe: or fd:): live,
  *                         unless opening finds a duration (a recording fetched
  *                         by URL, an HLS playlist with #EXT-X-ENDLIST): then
  *                         it is read like a file (capture_stats().live 0)
@@ -30,12 +35,22 @@
 #define EMOTOP_CAPTURE_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "emotop/err.h"
 #include "emotop/image.h"
 
 struct capture;
+
+/* The largest picture a source may have, in pixels: 64 megapixels (8192 x
+ * 8192 worth; any shape). That is every video (8K UHD is 33 MP) and every
+ * common camera (the largest, 61 MP), and keeps the memory one picture
+ * needs bounded (about 10 bytes a pixel with RGB for --annotate: 640 MiB).
+ * A larger picture is refused when opened, before a frame of it is decoded
+ * (EMO_ESOURCE "picture too large"); a stream whose frames grow beyond it
+ * fails to decode them. */
+#define CAPTURE_MAX_PIXELS (8192 * 8192)
 
 struct capture_opts {
 	const char *source;       /* see above; required */
@@ -151,18 +166,30 @@ void capture_set_log(void (*fn)(void *ud, int level, const char *line), void *ud
 
 /* Read one picture (the first frame of an image or video file: JPEG, PNG,
  * BMP, MP4...) as gray8 into *gray and, if rgb is non-NULL, as RGB24 into
- * *rgb (made by image_new(rgb, 3 * w, h), then rgb->w = w pixels; stride
- * 3 * w). Free each with image_free(). EMO_OK, or EMO_ESOURCE (missing or
- * unreadable), EMO_EFORMAT (no picture), EMO_EINVAL (too large),
+ * *rgb (rgb->w = w pixels, stride 3 * w). Free each with image_free().
+ * EMO_OK, or EMO_ESOURCE (missing or unreadable, or over
+ * CAPTURE_MAX_PIXELS: "picture too large", refused before it is decoded),
+ * EMO_EFORMAT (no picture), EMO_EINVAL (a side over image_new()'s 32768),
  * EMO_ENOMEM; on error the images are zeroed. */
 int capture_read_image(const char *path, struct emo_image *gray, struct emo_image *rgb,
 		       struct emo_err *err);
 
 /* Write img as an 8-bit PNG through libavcodec: channels 1 (gray, img->w
- * pixels) or 3 (RGB24, img->w pixels, stride >= 3 * w). EMO_OK or EMO_EIO /
- * EMO_EINVAL / EMO_ENOMEM. */
+ * pixels) or 3 (RGB24, img->w pixels, stride >= 3 * w). The file is new:
+ * created mode 0600 (face images are biometric data), never over an
+ * existing file, never through a symbolic link (O_CREAT | O_EXCL |
+ * O_NOFOLLOW); a failed write removes it. EMO_OK or EMO_EIO (path exists,
+ * is a link, cannot be written: err says which) / EMO_EINVAL / EMO_ENOMEM. */
 int capture_write_png(const char *path, const struct emo_image *img, int channels,
 		      struct emo_err *err);
+
+/* The same as a new file in dir with a name that is free: dir/STEM.png,
+ * else dir/STEM-2.png, dir/STEM-3.png ... up to CAPTURE_PNG_MAX_SUFFIX.
+ * The path written goes to name (name_len bytes, "" on error; name may be
+ * NULL). Errors as capture_write_png(). */
+#define CAPTURE_PNG_MAX_SUFFIX 100000
+int capture_write_png_new(const char *dir, const char *stem, const struct emo_image *img,
+			  int channels, char *name, size_t name_len, struct emo_err *err);
 
 /* Scanning a recording at an interval: capture_open() with realtime 0 and
  * fps = 1 / interval, then capture_next() until EMO_EEOF. */

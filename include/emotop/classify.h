@@ -19,7 +19,8 @@
 struct classify_opts {
 	/* NULL: the embedded model(s). Otherwise a model file, or an ensemble
 	 * of up to CLASSIFY_MAX_NETS files separated by commas, whose
-	 * probabilities are averaged (they must prepare their input alike).
+	 * probabilities are averaged (they must prepare their input alike);
+	 * in a name, "\\," is a comma and "\\\\" a backslash.
 	 * Borrowed: read during classify_new() only. */
 	const char *model_path;
 	int flip_tta;           /* also run the mirrored face, average */

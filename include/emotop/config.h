@@ -179,6 +179,13 @@ int config_load_mem(struct emo_config *cfg, const char *buf, size_t len, const c
  * on error. */
 int config_set(struct emo_config *cfg, const char *key, const char *value, struct emo_err *err);
 
+/* 1 when s holds a character that names and paths may not (C0 controls and
+ * DEL, C1 controls, the invisible bidirectional marks, embeddings,
+ * overrides and isolates), 0 otherwise. s is UTF-8. For callers that take
+ * names outside the configuration, so that they refuse the same ones
+ * (emotop scan's paths). */
+int config_has_control(const char *s);
+
 /* Checks across keys (gallery vs seats, names vs cells). EMO_OK or
  * EMO_ECONFIG. config_load() runs it; call it again after config_set(). */
 int config_check(const struct emo_config *cfg, struct emo_err *err);

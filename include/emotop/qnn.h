@@ -144,7 +144,9 @@ int qnn_run(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stride);
 /* Float path of the same network: dequantized weights and bias, float32
  * math and activations (no rounding to the uint8 grid); float_out tensors
  * and uint8 tensors are then readable as with qnn_run (uint8 ones quantized
- * from the float result). For tests (int8 vs float bound) and benchmarks. */
+ * from the float result: saturated to 0..255, and a NaN, as huge weight
+ * scales may give, read as the zero point). For tests (int8 vs float
+ * bound) and benchmarks. */
 int qnn_run_float(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stride);
 
 /* Output tensor after a run: shape through h/w/c (any may be NULL). For a

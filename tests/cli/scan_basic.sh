@@ -99,7 +99,7 @@ contains "table header" "$T/out" "SCORE"
 
 # --annotate
 expect_rc "annotate: exit 0" 0 "$EMOTOP" scan --json --annotate "$T/ann" "$T/three.png"
-if [ -s "$T/ann/three.png.png" ] && head -c 8 "$T/ann/three.png.png" | grep -q PNG; then
+if [ -s "$T/ann/three.png" ] && head -c 8 "$T/ann/three.png" | grep -q PNG; then
 	ok "annotate: PNG written"
 else
 	no "annotate: PNG written" "$(ls -la "$T/ann" 2>&1)"
@@ -126,9 +126,10 @@ contains "text file reported" "$T/err" "b.txt"
 [ "$(grep -c 'a.png' "$T/out")" -ge 1 ] && ok "directory: the image is scanned" ||
 	no "directory: the image is scanned" "$(cat "$T/out")"
 
-# a file name that is not UTF-8 and holds a control character: the JSON
-# still parses (U+FFFD), the table shows '?' for the control character
-bad=$(printf 'odd\377\001name.png')
+# a file name that is not UTF-8: the JSON still parses (U+FFFD); one that
+# holds a control character is refused, as emotop refuses such a source
+# (scan_dirs.sh checks that)
+bad=$(printf 'odd\377name.png')
 cp "$T/three.png" "$T/$bad"
 expect_rc "odd file name: exit 0" 0 "$EMOTOP" scan --json $TH "$T/$bad"
 py_check "odd file name: JSON parses" "$(head -c 300 "$T/out" | od -c | head -n 5)" "$T/out" <<'PY'
@@ -137,12 +138,8 @@ lines = open(sys.argv[1], 'rb').read().decode('utf-8').splitlines()
 assert lines, 'no line'
 for l in lines:
     f = json.loads(l)['file']
-    assert f.endswith('odd\ufffd\x01name.png'), repr(f)
+    assert f.endswith('odd\ufffdname.png'), repr(f)
 PY
-expect_rc "odd file name, table: exit 0" 0 "$EMOTOP" scan $TH "$T/$bad"
-if grep -q "$(printf '\001')" "$T/out"; then no "odd file name: no control character on the terminal" "$(od -c "$T/out" | head -n 4)"
-else ok "odd file name: no control character on the terminal"; fi
-contains "odd file name: shown with ?" "$T/out" "?name.png"
 
 # an explicitly given classifier that cannot be loaded is an error, as the
 # detector is; standard output that cannot be written is one too
