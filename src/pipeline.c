@@ -502,15 +502,30 @@ static void sink_verdict(struct run *r, struct report *s, const char *name)
 	r->write_failed = 1;
 }
 
+/* The session's students (never under aggregate_only): a new array in
+ * *out (free it), their count returned; 0 and NULL when none or no memory. */
+static int attendance(struct run *r, struct summary_attendee **out)
+{
+	int n = r->cfg->output.aggregate_only ? 0 : summary_attendance(engine_summary(r->eng), NULL, 0);
+
+	*out = NULL;
+	if (n <= 0 || !(*out = calloc((size_t)n, sizeof(**out))))
+		return 0;
+	return summary_attendance(engine_summary(r->eng), *out, n);
+}
+
 static void finish(struct run *r)
 {
 	double now = r->have_frame ? fmax(r->t_last, r->t_emit) : 0;
 	struct summary_totals tot;
+	struct summary_attendee *att;
+	int n_att;
 
 	fill_stats(r, mono_s() - r->wall0);
 	write_metrics(r, now, 1);
 	snapshot(r, now);
 	summary_totals(engine_summary(r->eng), &tot);
+	n_att = attendance(r, &att);
 	if (r->dashboard) {
 		struct report_opts ro;
 
@@ -521,14 +536,20 @@ static void finish(struct run *r)
 		report_opts_default(&ro);
 		ro.path = "-";
 		ro.aggregate_only = r->cfg->output.aggregate_only;
+		ro.students = !ro.aggregate_only; /* the exit screen: who was there */
 		ro.faces_only = r->classify ? NULL : faces_only_why(r->cfg);
-		if ((r->out = report_open(&ro, NULL)))
+		if ((r->out = report_open(&ro, NULL))) {
+			report_students_final(r->out, r->snap, att, n_att);
 			report_final(r->out, r->snap, &tot);
+		}
 	} else if (r->out && !r->stdout_dead) {
+		report_students_final(r->out, r->snap, att, n_att);
 		report_final(r->out, r->snap, &tot);
 	}
-	if (r->log)
+	if (r->log) {
+		report_students_final(r->log, r->snap, att, n_att);
 		report_final(r->log, r->snap, &tot);
+	}
 	if (r->rec)
 		report_final(r->rec, r->snap, &tot);
 	if (!r->stdout_dead) {
@@ -547,7 +568,8 @@ static void finish(struct run *r)
 		memset(&err, 0, sizeof(err));
 		if (pts) {
 			n = summary_history(engine_summary(r->eng), pts, n);
-			if (report_write_svg(r->cfg->output.report_svg, NULL, pts, n, &err)) {
+			if (report_write_svg_students(r->cfg->output.report_svg, NULL, pts, n, att, n_att,
+						      &err)) {
 				say(r, 0, "cannot write %s: %s", r->cfg->output.report_svg, err.msg);
 				r->write_failed = 1;
 			}
@@ -557,6 +579,7 @@ static void finish(struct run *r)
 			r->write_failed = 1;
 		}
 	}
+	free(att);
 }
 
 /* ---- the loop ---------------------------------------------------------- */

@@ -1229,6 +1229,106 @@ int report_emit(struct report *r, const struct summary *s)
 	return rc;
 }
 
+/* One student of the session (attendance; expressions unless faces-only). */
+static int emit_student_final_line(struct report *r, const struct summary *s,
+				   const struct summary_attendee *a)
+{
+	struct out *o = &r->line;
+	const char *name = a->name[0] ? a->name : NULL;
+	int emo = !r->faces_only && a->dominant >= 0;
+	float conf = emo ? a->share[a->dominant] : 0.0f;
+
+	switch (r->o.format) {
+	case REPORT_NDJSON:
+		out_putc(o, '{');
+		jstr(o, "type", "student_final");
+		jtime(o, s, s->time);
+		jint(o, "id", a->id);
+		jkey(o, "seat");
+		if (a->seat >= 0)
+			out_printf(o, "%d", a->seat);
+		else
+			out_puts(o, "null");
+		jstr(o, "name", name);
+		jnum(o, "first_seen", wall_of(s, a->first_seen), 3);
+		jnum(o, "last_seen", wall_of(s, a->last_seen), 3);
+		jnum(o, "present", a->present, 3);
+		jnum(o, "present_share", a->present_share, 3);
+		jint(o, "frames", a->frames);
+		jstr(o, "dominant", emo ? class_or_null(a->dominant) : NULL);
+		if (emo) {
+			jprobs(o, "share", a->share);
+		} else {
+			jkey(o, "share");
+			out_puts(o, "null");
+		}
+		out_putc(o, '}');
+		break;
+	case REPORT_CSV:
+		if (r->faces_only)
+			return EMO_OK; /* no columns for it: NDJSON and text have attendance */
+		out_puts(o, "student_final");
+		cnum(o, wall_of(s, s->time), 3);
+		cnum(o, a->present, 3);  /* uptime: seconds present */
+		cempty(o, 1);            /* faces */
+		cint(o, a->id);
+		if (a->seat >= 0)
+			cint(o, a->seat);
+		else
+			cempty(o, 1);
+		cstr(o, name);
+		cstr(o, emo ? class_or_null(a->dominant) : NULL);
+		cnum(o, conf, 3);        /* confidence: the dominant's share */
+		cempty(o, 1);            /* negative_share */
+		cprobs(o, a->share);     /* the share of present time per expression */
+		cnum(o, wall_of(s, a->last_seen), 3);
+		cint(o, a->frames);      /* frames present */
+		cempty(o, 4);            /* dropped fps alerts rule */
+		cnum(o, a->present_share, 3); /* value: share of the session present */
+		cempty(o, 1);            /* valence */
+		ctail(o, s, s->time);
+		break;
+	default:
+		text_time(o, s, s->time);
+		out_printf(o, " student_final %d", a->id);
+		if (a->seat >= 0)
+			out_printf(o, " seat %d", a->seat);
+		if (name) {
+			out_putc(o, ' ');
+			out_json_str(o, name);
+		}
+		out_puts(o, " present ");
+		text_duration(o, a->present);
+		out_puts(o, " (");
+		out_fixed(o, a->present_share * 100.0, 0);
+		out_printf(o, "%%) frames %lld", a->frames);
+		if (emo) {
+			out_printf(o, " mood %s ", emo_class_name(a->dominant));
+			out_fixed(o, conf, 2);
+			out_puts(o, " | share");
+			text_probs(o, a->share);
+		}
+		break;
+	}
+	return flush_line(r);
+}
+
+int report_students_final(struct report *r, const struct summary *s,
+			  const struct summary_attendee *a, int n)
+{
+	int rc = EMO_OK, e;
+
+	if (!r || !s || n < 0 || (n > 0 && !a))
+		return EMO_EINVAL;
+	if (r->o.aggregate_only || !r->o.students || r->o.kind != REPORT_SUMMARY)
+		return EMO_OK;
+	for (int i = 0; i < n; i++) {
+		e = emit_student_final_line(r, s, &a[i]);
+		rc = rc ? rc : e;
+	}
+	return rc;
+}
+
 int report_final(struct report *r, const struct summary *s, const struct summary_totals *tot)
 {
 	struct out *o;
@@ -1391,17 +1491,77 @@ static void svg_series(struct out *o, const struct summary_point *pts, int n, do
 		out_puts(o, "\"/>\n");
 }
 
+#define SVG_ROW 18  /* height of a row of the students' table */
+#define SVG_BAR_X 560 /* the expression bar of a row */
+#define SVG_BAR_W 300
+
+/* The students' table under the chart, from y = top. */
+static void svg_students(struct out *o, const struct summary_attendee *a, int n, int top)
+{
+	static const char *const heads[] = {"student", "present", "of session", "frames", "mood"};
+	static const int cols[] = {SVG_L, 260, 340, 420, 480};
+
+	out_printf(o, "<text x=\"%d\" y=\"%d\" font-size=\"14\" font-weight=\"bold\">students (%d)</text>\n",
+		   SVG_L, top + 14, n);
+	out_puts(o, "<g font-weight=\"bold\">\n");
+	for (int c = 0; c < 5; c++)
+		out_printf(o, "<text x=\"%d\" y=\"%d\">%s</text>\n", cols[c], top + 14 + SVG_ROW, heads[c]);
+	out_printf(o, "<text x=\"%d\" y=\"%d\">share of present time per expression</text>\n",
+		   SVG_BAR_X, top + 14 + SVG_ROW);
+	out_puts(o, "</g>\n");
+	for (int i = 0; i < n; i++) {
+		const struct summary_attendee *st = &a[i];
+		int y = top + 14 + SVG_ROW * (i + 2);
+		double x = SVG_BAR_X;
+
+		out_printf(o, "<text x=\"%d\" y=\"%d\">", cols[0], y);
+		if (st->name[0])
+			out_xml(o, st->name);
+		else
+			out_printf(o, "#%d", st->id);
+		out_printf(o, "</text>\n<text x=\"%d\" y=\"%d\">", cols[1], y);
+		svg_clock(o, st->present);
+		out_printf(o, "</text>\n<text x=\"%d\" y=\"%d\">", cols[2], y);
+		out_fixed(o, st->present_share * 100.0, 0);
+		out_printf(o, "%%</text>\n<text x=\"%d\" y=\"%d\">%lld</text>\n", cols[3], y, st->frames);
+		out_printf(o, "<text x=\"%d\" y=\"%d\">%s</text>\n", cols[4], y,
+			   st->dominant >= 0 && st->dominant < EMO_NUM_CLASSES ? emo_class_name(st->dominant)
+									: "-");
+		for (int c = 0; st->dominant >= 0 && c < EMO_NUM_CLASSES; c++) {
+			double w = SVG_BAR_W * (isfinite(st->share[c]) ? fmin(fmax(st->share[c], 0), 1) : 0);
+
+			if (w <= 0)
+				continue;
+			out_puts(o, "<rect x=\"");
+			out_fixed(o, x, 1);
+			out_printf(o, "\" y=\"%d\" width=\"", y - 11);
+			out_fixed(o, w, 1);
+			out_printf(o, "\" height=\"13\" fill=\"%s\"><title>%s ", svg_colors[c], emo_class_name(c));
+			out_fixed(o, st->share[c], 3);
+			out_puts(o, "</title></rect>\n");
+			x += w;
+		}
+	}
+}
+
 int report_write_svg(const char *path, const char *title, const struct summary_point *pts, int n,
 		     struct emo_err *err)
+{
+	return report_write_svg_students(path, title, pts, n, NULL, 0, err);
+}
+
+int report_write_svg_students(const char *path, const char *title, const struct summary_point *pts,
+			      int n, const struct summary_attendee *att, int n_att, struct emo_err *err)
 {
 	struct out o = {NULL, 0, 0, 1, 0};
 	const double pw = SVG_W - SVG_L - SVG_R, ph = SVG_H - SVG_T - SVG_B;
 	double t0 = 0, t1 = 1, span, step;
-	int data = 0, rc = EMO_OK;
+	int data = 0, rc = EMO_OK, height;
 	FILE *f;
 
-	if (!path || n < 0 || (n > 0 && !pts))
+	if (!path || n < 0 || (n > 0 && !pts) || n_att < 0 || (n_att > 0 && !att))
 		return emo_seterr(err, EMO_EINVAL, path, 0, 0, "svg: bad arguments");
+	height = SVG_H + (n_att > 0 ? SVG_ROW * (n_att + 2) + 16 : 0);
 	for (int i = 0; i < n; i++)
 		if (pts[i].frames > 0 && isfinite(pts[i].t0) && isfinite(pts[i].span)) {
 			if (!data || pts[i].t0 < t0)
@@ -1418,11 +1578,11 @@ int report_write_svg(const char *path, const char *title, const struct summary_p
 	out_printf(&o,
 		   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 		   "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
-		   SVG_W, SVG_H, SVG_W, SVG_H);
+		   SVG_W, height, SVG_W, height);
 	out_puts(&o, "<title>");
 	out_xml(&o, title ? title : "emotop class mood");
 	out_puts(&o, "</title>\n");
-	out_printf(&o, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", SVG_W, SVG_H);
+	out_printf(&o, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", SVG_W, height);
 	out_printf(&o, "<text x=\"%d\" y=\"24\" font-size=\"16\" font-weight=\"bold\">", SVG_L);
 	out_xml(&o, title ? title : "emotop class mood");
 	out_puts(&o, "</text>\n");
@@ -1497,6 +1657,8 @@ int report_write_svg(const char *path, const char *title, const struct summary_p
 		out_printf(&o, "<text x=\"%d\" y=\"%d\">%s</text>\n", x + 28, y + 4,
 			   c < EMO_NUM_CLASSES ? emo_class_name(c) : "negative share");
 	}
+	if (n_att > 0)
+		svg_students(&o, att, n_att, SVG_H);
 	out_puts(&o, "</svg>\n");
 	if (o.oom) {
 		free(o.p);

@@ -36,7 +36,20 @@ struct rule_state {
 };
 
 /* Longest gap between two frames credited to the mood shares (pauses). */
-#define SUMMARY_MAX_GAP 10.0
+#define SUMMARY_MAX_GAP SUMMARY_MAX_GAP_S
+
+/* One student of the session (struct summary_attendee as it accumulates). */
+struct attend {
+	int id, seat;                    /* seat >= 0: the key is the seat, else id */
+	char name[TRACK_NAME_MAX];
+	double first_seen, last_seen;
+	double present;
+	long long frames;
+	double mood_time[EMO_NUM_CLASSES];
+	long long mood_frames[EMO_NUM_CLASSES];
+	int prev_present;                /* present at the previous update */
+	int prev_dominant;               /* its expression then */
+};
 
 struct summary_ctx {
 	struct summary_opts o;
@@ -87,6 +100,12 @@ struct summary_ctx {
 	double mood_time[EMO_NUM_CLASSES];
 	int prev_dominant;
 	int prev_faces;
+
+	/* Students of the session, ordered seats first (by seat), then by id. */
+	struct attend *att;              /* SUMMARY_ATTEND_MAX */
+	int n_att;
+	long long att_lost;              /* tracks that found no room */
+	int att_lost_id;                 /* the last of them (ids only grow) */
 
 	struct summary_stats stats;
 };
@@ -183,7 +202,8 @@ struct summary_ctx *summary_new(const struct summary_opts *o, struct emo_err *er
 		s->win_cap = want > 8192 ? (int)want : 8192;
 	}
 	s->win = calloc((size_t)s->win_cap, sizeof(*s->win));
-	if (!s->win)
+	s->att = calloc(SUMMARY_ATTEND_MAX, sizeof(*s->att));
+	if (!s->win || !s->att)
 		goto nomem;
 	s->o = *o;
 	s->o.rules = NULL;
@@ -212,6 +232,7 @@ void summary_free(struct summary_ctx *s)
 	if (!s)
 		return;
 	free(s->win);
+	free(s->att);
 	free(s);
 }
 
@@ -367,6 +388,86 @@ static void history_add(struct summary_ctx *s, double now)
 	acc_add(&s->hist[s->n_hist - 1], s->faces, s->frame_neg, s->frame_val, s->frame_mean);
 }
 
+/* Order of the students: seats first by seat index, then the rest by id. */
+static int attend_before(int seat_a, int id_a, int seat_b, int id_b)
+{
+	if ((seat_a >= 0) != (seat_b >= 0))
+		return seat_a >= 0;
+	return seat_a >= 0 ? seat_a < seat_b : id_a < id_b;
+}
+
+/* The student of track tr: found, or inserted in order; NULL when full. */
+static struct attend *attend_of(struct summary_ctx *s, const struct track *tr, double now)
+{
+	int lo = 0, hi = s->n_att;
+	struct attend *a;
+
+	while (lo < hi) { /* first entry not before tr */
+		int mid = (lo + hi) / 2;
+
+		if (attend_before(s->att[mid].seat, s->att[mid].id, tr->seat, tr->id))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	a = &s->att[lo];
+	if (lo < s->n_att && a->seat == tr->seat && (tr->seat >= 0 || a->id == tr->id)) {
+		a->id = tr->id;
+		return a;
+	}
+	if (s->n_att == SUMMARY_ATTEND_MAX) {
+		if (tr->id != s->att_lost_id) {
+			s->att_lost++;
+			s->att_lost_id = tr->id;
+		}
+		return NULL;
+	}
+	memmove(a + 1, a, (size_t)(s->n_att - lo) * sizeof(*a));
+	s->n_att++;
+	memset(a, 0, sizeof(*a));
+	a->id = tr->id;
+	a->seat = tr->seat;
+	memcpy(a->name, tr->name, sizeof(a->name));
+	a->name[sizeof(a->name) - 1] = '\0';
+	a->first_seen = now;
+	a->prev_dominant = -1;
+	return a;
+}
+
+/* Credit the time since the previous update to the students present then,
+ * and note who is present now. Before s->last moves to now. */
+static void attend_update(struct summary_ctx *s, double now, const struct tracker *t)
+{
+	double dt = s->frames > 0 ? now - s->last : 0;
+	int n = track_count(t);
+
+	if (dt > SUMMARY_MAX_GAP)
+		dt = SUMMARY_MAX_GAP;
+	for (int i = 0; i < s->n_att; i++) {
+		struct attend *a = &s->att[i];
+
+		if (a->prev_present) {
+			a->present += dt;
+			if (a->prev_dominant >= 0)
+				a->mood_time[a->prev_dominant] += dt;
+		}
+		a->prev_present = 0;
+	}
+	for (int i = 0; i < n; i++) {
+		const struct track *tr = track_at(t, i);
+		struct attend *a;
+
+		if (!tr->present || !(a = attend_of(s, tr, now)) || a->prev_present)
+			continue; /* two tracks in one seat count once */
+		a->prev_present = 1;
+		a->prev_dominant = tr->dominant >= 0 && tr->dominant < EMO_NUM_CLASSES ? tr->dominant : -1;
+		a->frames++;
+		if (a->prev_dominant >= 0)
+			a->mood_frames[a->prev_dominant]++;
+		a->last_seen = now;
+	}
+}
+
 int summary_update(struct summary_ctx *s, double now, const struct tracker *t)
 {
 	int n, faces = 0, neg = 0;
@@ -429,6 +530,8 @@ int summary_update(struct summary_ctx *s, double now, const struct tracker *t)
 	s->frame_val = val;
 	s->frame_negative = faces ? (float)neg / (float)faces : 0.0f;
 	s->frame_valence = faces ? val / (float)faces : 0.0f;
+
+	attend_update(s, now, t);
 
 	/* Totals: credit the time since the previous frame to its mood. */
 	if (s->frames > 0 && s->prev_dominant >= 0) {
@@ -496,6 +599,8 @@ int summary_source(struct summary_ctx *s, double now, int state)
 	s->frame_negative = s->frame_valence = 0;
 	for (int i = 0; i < s->n_students; i++)
 		s->students[i].present = 0;
+	for (int i = 0; i < s->n_att; i++)
+		s->att[i].prev_present = 0; /* nobody is seen: no time credited */
 	if (state == SUMMARY_SOURCE_ENDED || !(s->down.r.for_s > 0))
 		return EMO_OK;
 	if (!s->down.holding) {
@@ -641,8 +746,53 @@ void summary_totals(const struct summary_ctx *s, struct summary_totals *out)
 		out->mood_share[out->dominant] = 1.0f;
 	}
 	out->alerts = s->alerts_total;
+	out->attendees = s->n_att;
+	out->attendees_lost = s->att_lost;
 	out->stats = s->stats;
 	out->stats.source_state = s->src_state;
+}
+
+int summary_attendance(const struct summary_ctx *s, struct summary_attendee *out, int max)
+{
+	double duration;
+
+	if (!s)
+		return 0;
+	duration = s->last - s->start;
+	for (int i = 0; i < s->n_att && i < max; i++) {
+		const struct attend *a = &s->att[i];
+		struct summary_attendee *o = &out[i];
+		double mt = 0;
+
+		memset(o, 0, sizeof(*o));
+		o->id = a->id;
+		o->seat = a->seat;
+		memcpy(o->name, a->name, sizeof(o->name));
+		o->first_seen = a->first_seen;
+		o->last_seen = a->last_seen;
+		o->present = a->present;
+		o->present_share = duration > 0 ? (float)fmin(1.0, a->present / duration)
+						: a->frames > 0 ? 1.0f : 0.0f;
+		o->frames = a->frames;
+		o->dominant = -1;
+		for (int k = 0; k < EMO_NUM_CLASSES; k++)
+			mt += a->mood_time[k];
+		if (mt > 0) {
+			for (int k = 0; k < EMO_NUM_CLASSES; k++)
+				o->share[k] = (float)(a->mood_time[k] / mt);
+		} else {
+			long long mf = 0;
+
+			for (int k = 0; k < EMO_NUM_CLASSES; k++)
+				mf += a->mood_frames[k];
+			for (int k = 0; mf > 0 && k < EMO_NUM_CLASSES; k++)
+				o->share[k] = (float)((double)a->mood_frames[k] / (double)mf);
+			if (!mf)
+				continue;
+		}
+		o->dominant = argmax(o->share, EMO_NUM_CLASSES);
+	}
+	return s->n_att;
 }
 
 int summary_history(const struct summary_ctx *s, struct summary_point *out, int max)

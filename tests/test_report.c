@@ -1225,6 +1225,155 @@ TEST(svg_well_formed)
 	ASSERT(!xml_well_formed("<svg>a & b</svg>"));
 }
 
+/* Three students of a session: a named seat, an unnamed track, a hostile name. */
+static void fill_attendance(struct summary_attendee *a)
+{
+	memset(a, 0, 3 * sizeof(*a));
+	for (int i = 0; i < 3; i++) {
+		a[i].id = 100 + i;
+		a[i].seat = i == 0 ? 3 : -1;
+		strcpy(a[i].name, i == 0 ? "SecretName" : i == 1 ? "" : hostile);
+		a[i].first_seen = 1714550340.0 + i;
+		a[i].last_seen = 1714550400.0;
+		a[i].present = 45.5 - i;
+		a[i].present_share = (float)((45.5 - i) / 60.25);
+		a[i].frames = 200 + i;
+		a[i].share[EMO_HAPPY] = 0.75f;
+		a[i].share[EMO_SAD] = 0.25f;
+		a[i].dominant = EMO_HAPPY;
+	}
+}
+
+TEST(student_final_lines)
+{
+	static const enum report_format fmts[3] = {REPORT_TEXT, REPORT_NDJSON, REPORT_CSV};
+	struct summary_attendee a[3];
+	struct summary_totals tot;
+	char line[4096], field[256];
+
+	fill_snapshot(&snap, 0);
+	fill_totals(&tot);
+	fill_attendance(a);
+	for (int i = 0; i < 3; i++) {
+		const char *path = tmp_path("sf.out"), *p;
+		struct report *r = open_sink(path, fmts[i], REPORT_SUMMARY, 1, 0);
+
+		ASSERT(r);
+		ASSERT_EQ(report_students_final(r, &snap, a, 3), EMO_OK);
+		ASSERT_EQ(report_final(r, &snap, &tot), EMO_OK);
+		report_close(r);
+		p = slurp(path);
+		if (fmts[i] == REPORT_CSV)
+			ASSERT(next_line(&p, line, sizeof(line))); /* header */
+		for (int k = 0; k < 3; k++) {
+			ASSERT(next_line(&p, line, sizeof(line)));
+			ASSERT(strstr(line, "student_final"));
+			if (fmts[i] == REPORT_NDJSON) {
+				ASSERT(json_line_ok(line));
+				ASSERT(!strncmp(line, "{\"type\":\"student_final\"", 23));
+				ASSERT(strstr(line, k == 0 ? "\"seat\":3,\"name\":\"SecretName\""
+						   : "\"seat\":null"));
+				ASSERT(strstr(line, k == 0 ? "\"present\":45.500,\"present_share\":0.755,\"frames\":200"
+						   : "\"frames\":20"));
+				ASSERT(strstr(line, "\"dominant\":\"happy\",\"share\":{\"angry\":0.000,\"disgust\":0.000,"
+						    "\"fear\":0.000,\"happy\":0.750,\"sad\":0.250"));
+				if (k == 1)
+					ASSERT(strstr(line, "\"name\":null"));
+			} else if (fmts[i] == REPORT_CSV) {
+				ASSERT_EQ(csv_fields(line, -1, NULL, 0), 28);
+				ASSERT(csv_fields(line, 2, field, sizeof(field)));
+				ASSERT_STR(field, k == 0 ? "45.500" : k == 1 ? "44.500" : "43.500");
+				ASSERT(csv_fields(line, 7, field, sizeof(field)));
+				ASSERT_STR(field, "happy");
+				ASSERT(csv_fields(line, 13, field, sizeof(field)));
+				ASSERT_STR(field, "0.750");
+			} else if (k == 0) {
+				ASSERT(strstr(line, " student_final 100 seat 3 \"SecretName\" present 0:00:45 (76%) "
+						    "frames 200 mood happy 0.75 | share angry 0.00"));
+			}
+		}
+		ASSERT(next_line(&p, line, sizeof(line)));
+		ASSERT(strstr(line, "final"));
+		ASSERT(!next_line(&p, line, sizeof(line)));
+	}
+}
+
+/* Never without opts.students, under aggregate_only or in a record; a
+ * faces-only sink writes attendance without expressions. */
+TEST(student_final_only_when_asked)
+{
+	struct summary_attendee a[3];
+	struct report_opts o;
+	struct report *r;
+	const char *path, *p;
+	char line[4096];
+
+	fill_snapshot(&snap, 0);
+	fill_attendance(a);
+	for (int v = 0; v < 3; v++) {
+		path = tmp_path("sfn.out");
+		r = open_sink(path, REPORT_NDJSON, v == 2 ? REPORT_RECORD : REPORT_SUMMARY, v != 0, v == 1);
+		ASSERT(r);
+		ASSERT_EQ(report_students_final(r, &snap, a, 3), EMO_OK);
+		report_close(r);
+		p = slurp(path);
+		ASSERT_EQ(count_lines(p), 0);
+	}
+	ASSERT_EQ(report_students_final(NULL, &snap, a, 3), EMO_EINVAL);
+
+	path = tmp_path("sff.ndjson");
+	unlink(path);
+	report_opts_default(&o);
+	o.path = path;
+	o.format = REPORT_NDJSON;
+	o.students = 1;
+	o.faces_only = "classifier off";
+	r = report_open(&o, NULL);
+	ASSERT(r);
+	ASSERT_EQ(report_students_final(r, &snap, a, 1), EMO_OK);
+	report_close(r);
+	p = slurp(path);
+	ASSERT(next_line(&p, line, sizeof(line)));
+	ASSERT(json_line_ok(line));
+	ASSERT(strstr(line, "\"present\":45.500"));
+	ASSERT(strstr(line, "\"dominant\":null,\"share\":null}"));
+	ASSERT(!strstr(line, "happy"));
+}
+
+TEST(svg_students_table)
+{
+	const char *path = tmp_path("students.svg"), *p;
+	struct summary_point *pts = mk_points(20);
+	struct summary_attendee a[3];
+	struct emo_err err;
+	int py;
+
+	ASSERT(pts);
+	fill_attendance(a);
+	ASSERT_EQ(report_write_svg_students(path, NULL, pts, 20, a, 3, &err), EMO_OK);
+	free(pts);
+	p = slurp(path);
+	ASSERT(p);
+	ASSERT(xml_well_formed(p));
+	ASSERT(strstr(p, "height=\"546\"")); /* 440 + 18 * (3 + 2) + 16 */
+	ASSERT(strstr(p, ">students (3)</text>"));
+	ASSERT(strstr(p, ">SecretName</text>"));
+	ASSERT(strstr(p, ">#101</text>"));       /* no name: the id */
+	ASSERT(strstr(p, ">Bob &quot;Tables&quot;")); /* escaped */
+	ASSERT(strstr(p, ">0:46</text>"));       /* 45.5 s present */
+	ASSERT(strstr(p, ">76%</text>"));
+	ASSERT(strstr(p, "<title>happy 0.750</title>"));
+	py = python_xml_ok(path);
+	if (py >= 0)
+		ASSERT_EQ(py, 1);
+	/* no students: the chart alone, as report_write_svg() */
+	ASSERT_EQ(report_write_svg_students(path, NULL, NULL, 0, NULL, 0, &err), EMO_OK);
+	p = slurp(path);
+	ASSERT(!strstr(p, "students ("));
+	ASSERT(strstr(p, "height=\"440\""));
+	ASSERT_EQ(report_write_svg_students(path, NULL, NULL, 0, NULL, 2, &err), EMO_EINVAL);
+}
+
 TEST(svg_empty_and_errors)
 {
 	const char *path = tmp_path("empty.svg");
@@ -1427,6 +1576,9 @@ int main(int argc, char **argv)
 	RUN(faces_only_sink);
 	RUN(svg_well_formed);
 	RUN(svg_empty_and_errors);
+	RUN(student_final_lines);
+	RUN(student_final_only_when_asked);
+	RUN(svg_students_table);
 	RUN(end_to_end_with_summary);
 	cleanup();
 	return unit_done();

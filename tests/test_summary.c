@@ -800,6 +800,118 @@ TEST(bad_input)
 	summary_free(s);
 }
 
+/* Attendance over a session: seats are students whichever track holds
+ * them, others are their track; time goes to who was present at the start
+ * of each interval, expressions share that time; an outage credits nobody. */
+static void seat_frame(struct tracker *tr, struct summary_ctx *s, double t, int ana, int ben,
+		       int other)
+{
+	struct track_obs o[3];
+	int n = 0;
+
+	memset(o, 0, sizeof(o));
+	if (ana) { /* seat 0, happy; sad from t = 8 */
+		o[n].box = (struct emo_box){40, 40, 100, 100};
+		o[n++].probs[t >= 8 ? EMO_SAD : EMO_HAPPY] = 1.0f;
+	}
+	if (ben) { /* seat 1, sad */
+		o[n].box = (struct emo_box){360, 20, 100, 100};
+		o[n++].probs[EMO_SAD] = 1.0f;
+	}
+	if (other) { /* no seat, neutral */
+		o[n].box = (struct emo_box){400, 300, 100, 100};
+		o[n++].probs[EMO_NEUTRAL] = 1.0f;
+	}
+	track_update(tr, t, 640, 480, o, n, NULL);
+	summary_update(s, t, tr);
+}
+
+TEST(attendance_per_student)
+{
+	struct track_seat seats[2] = {{"Ana", {0, 0, 320, 480}}, {"Ben", {320, 0, 320, 240}}};
+	struct track_opts to;
+	struct tracker *tr;
+	struct summary_ctx *s = mk(60, NULL, 0);
+	struct summary_attendee a[4];
+	struct summary_totals tot;
+	int n;
+
+	track_opts_default(&to);
+	to.half_life = 0;
+	to.ttl = 1.5; /* frames are 1 s apart: the unseated face keeps its track */
+	to.seats = seats;
+	to.n_seats = 2;
+	tr = track_new(&to, NULL);
+	ASSERT(tr && s);
+	ASSERT_EQ(summary_attendance(s, a, 4), 0);
+	for (int t = 0; t <= 10; t++)
+		seat_frame(tr, s, t, 1, t <= 4, t >= 5 && t <= 7);
+	summary_reset(s); /* the dashboard's r: attendance is kept */
+	n = summary_attendance(s, a, 4);
+	ASSERT_EQ(n, 3);
+	/* seats first, by seat */
+	ASSERT_STR(a[0].name, "Ana");
+	ASSERT_EQ(a[0].seat, 0);
+	ASSERT_NEAR(a[0].present, 10.0, 1e-9);
+	ASSERT_NEAR(a[0].present_share, 1.0, 1e-6);
+	ASSERT_EQ(a[0].frames, 11);
+	ASSERT_NEAR(a[0].first_seen, 0.0, 1e-9);
+	ASSERT_NEAR(a[0].last_seen, 10.0, 1e-9);
+	ASSERT_NEAR(a[0].share[EMO_HAPPY], 0.8, 1e-6); /* 0..8 happy, 8..10 sad */
+	ASSERT_NEAR(a[0].share[EMO_SAD], 0.2, 1e-6);
+	ASSERT_EQ(a[0].dominant, EMO_HAPPY);
+	ASSERT_STR(a[1].name, "Ben");
+	ASSERT_EQ(a[1].seat, 1);
+	ASSERT_NEAR(a[1].present, 5.0, 1e-9); /* present at 0..4: intervals up to 5 */
+	ASSERT_NEAR(a[1].present_share, 0.5, 1e-6);
+	ASSERT_EQ(a[1].dominant, EMO_SAD);
+	ASSERT_NEAR(a[1].share[EMO_SAD], 1.0, 1e-6);
+	/* then the others, by track id */
+	ASSERT_STR(a[2].name, "");
+	ASSERT_EQ(a[2].seat, -1);
+	ASSERT(a[2].id > a[0].id);
+	ASSERT_NEAR(a[2].present, 3.0, 1e-9);
+	ASSERT_EQ(a[2].frames, 3);
+	ASSERT_EQ(a[2].dominant, EMO_NEUTRAL);
+	summary_totals(s, &tot);
+	ASSERT_EQ(tot.attendees, 3);
+	ASSERT_EQ(tot.attendees_lost, 0);
+	/* sizing with max 0, and a short buffer */
+	ASSERT_EQ(summary_attendance(s, NULL, 0), 3);
+	ASSERT_EQ(summary_attendance(s, a, 1), 3);
+	ASSERT_STR(a[0].name, "Ana");
+
+	/* an outage from 10 to 20: nobody is credited for it */
+	summary_source(s, 12, SUMMARY_SOURCE_RECONNECTING);
+	seat_frame(tr, s, 20, 1, 0, 0);
+	seat_frame(tr, s, 21, 1, 0, 0);
+	summary_attendance(s, a, 4);
+	ASSERT_NEAR(a[0].present, 11.0, 1e-9);
+	ASSERT_EQ(a[0].frames, 13);
+	track_free(tr);
+	summary_free(s);
+}
+
+/* A one-frame session: those seen count as present the whole (zero) time,
+ * their expression by frames. */
+TEST(attendance_one_frame)
+{
+	struct tracker *tr = mk_tracker();
+	struct summary_ctx *s = mk(60, NULL, 0);
+	struct summary_attendee a[2];
+	int cls[2] = {EMO_FEAR, EMO_HAPPY};
+
+	frame(tr, s, 5, 2, cls);
+	ASSERT_EQ(summary_attendance(s, a, 2), 2);
+	ASSERT_NEAR(a[0].present, 0.0, 1e-9);
+	ASSERT_NEAR(a[0].present_share, 1.0, 1e-6);
+	ASSERT_EQ(a[0].dominant, EMO_FEAR);
+	ASSERT_EQ(a[1].dominant, EMO_HAPPY);
+	ASSERT(a[0].id < a[1].id);
+	track_free(tr);
+	summary_free(s);
+}
+
 TEST(metric_value)
 {
 	struct summary_rule r = {"x", SUMMARY_METRIC_EMOTION, EMO_FEAR, SUMMARY_CMP_GT, 0, 0};
@@ -845,5 +957,7 @@ int main(int argc, char **argv)
 	RUN(snapshot_is_a_copy);
 	RUN(bad_input);
 	RUN(metric_value);
+	RUN(attendance_per_student);
+	RUN(attendance_one_frame);
 	return unit_done();
 }

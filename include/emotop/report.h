@@ -103,6 +103,17 @@ int report_alerts(struct report *r, const struct summary *s);
  * like report_emit(). */
 int report_source(struct report *r, const struct summary *s, int prev);
 
+/* Write one "student_final" line per student of the session a[0..n)
+ * (summary_attendance()) at snapshot s: id, seat, name, first and last
+ * seen, seconds present and their share of the session, frames present,
+ * and the dominant expression with the share of present time per
+ * expression (null in faces-only sinks: attendance only; a faces-only CSV
+ * has no columns for them and writes none). Only summary sinks opened with
+ * opts.students, never with aggregate_only (EMO_OK, nothing written). Call
+ * it just before report_final(). Returns like report_emit(). */
+int report_students_final(struct report *r, const struct summary *s,
+			  const struct summary_attendee *a, int n);
+
 /* Write the final session line for totals tot at snapshot s. */
 int report_final(struct report *r, const struct summary *s, const struct summary_totals *tot);
 
@@ -135,6 +146,14 @@ void report_health(const struct report *r, struct report_health *h);
  * Returns EMO_OK, EMO_EINVAL, EMO_EIO or EMO_ENOMEM with *err set. */
 int report_write_svg(const char *path, const char *title, const struct summary_point *pts,
 		     int n, struct emo_err *err);
+
+/* The same chart with a table of the session's students under it
+ * (summary_attendance(): name or #id, time present, share of the session,
+ * frames, dominant expression and a bar of the share of present time per
+ * expression); att NULL / n_att 0: the chart alone. Never pass students
+ * under aggregate_only. Returns like report_write_svg(). */
+int report_write_svg_students(const char *path, const char *title, const struct summary_point *pts,
+			      int n, const struct summary_attendee *att, int n_att, struct emo_err *err);
 
 /* Escapers, exposed for tests: write the escaped form of s (with its quotes
  * for JSON and CSV when needed) into buf (size len, always NUL-terminated when

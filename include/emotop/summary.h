@@ -45,6 +45,7 @@
 #define SUMMARY_SPARK_MAX 120     /* sparkline buckets kept */
 #define SUMMARY_HISTORY_MAX 720   /* session history points (downsampled when full) */
 #define SUMMARY_SOURCE_MAX 256
+#define SUMMARY_ATTEND_MAX 1024   /* students recorded for the session summary */
 
 enum summary_metric {
 	SUMMARY_METRIC_NEGATIVE = 0, /* per-frame negative share, 0..1 */
@@ -217,8 +218,38 @@ struct summary_totals {
 	 * dominant mood (sums to 1 when any face was seen). */
 	float mood_share[EMO_NUM_CLASSES];
 	long long alerts;
+	/* Students of the session (summary_attendance()): recorded, and those
+	 * that found no room (more than SUMMARY_ATTEND_MAX). */
+	int attendees;
+	long long attendees_lost;
 	struct summary_stats stats;
 };
+
+/* One student over the whole session (attendance and expressions). A
+ * student is a seat or gallery cell when the track holds one (whichever
+ * tracks held it: identity = seat), else one track (its id). Time is
+ * credited like the class totals: the interval from one update to the next
+ * (at most SUMMARY_MAX_GAP_S) goes to whoever was present at the first one
+ * with the expression they showed then; an outage (summary_source() not up)
+ * credits nobody. */
+struct summary_attendee {
+	int id;                       /* the track id seen last */
+	int seat;                     /* seat/cell index, -1 when none */
+	char name[TRACK_NAME_MAX];    /* "" when none (print the id) */
+	double first_seen, last_seen; /* update times */
+	double present;               /* seconds present */
+	float present_share;          /* present / session duration, 0..1 (a one-frame
+				       * session: 1 for those seen) */
+	long long frames;             /* updates in which present */
+	/* Share of the present time per dominant expression (the track's
+	 * smoothed argmax; sums to 1 when frames > 0; by frames when no time
+	 * was credited). Meaningless without a classifier: do not show it. */
+	float share[EMO_NUM_CLASSES];
+	int dominant;                 /* argmax of share, -1 when frames == 0 */
+};
+
+/* Longest gap between two updates credited to the totals (pauses). */
+#define SUMMARY_MAX_GAP_S 10.0
 
 void summary_opts_default(struct summary_opts *o);
 
@@ -258,6 +289,12 @@ void summary_reset(struct summary_ctx *s);
 
 /* Session totals up to the last update. */
 void summary_totals(const struct summary_ctx *s, struct summary_totals *out);
+
+/* Copy at most max students of the session into out, seats first (by seat
+ * index), then the others by track id; returns how many there are in all
+ * (call with max 0 to size; at most SUMMARY_ATTEND_MAX). Not cleared by
+ * summary_reset(). */
+int summary_attendance(const struct summary_ctx *s, struct summary_attendee *out, int max);
 
 /* Copy at most max session history points (oldest first) into out; returns
  * how many there are in all (call with max 0 to size). At most
