@@ -204,7 +204,8 @@ install: all
 		chmod 644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; \
 	done
 	@# the models are embedded in the binary: only the example config
-	install -m 644 config/emotop.yaml config/emotop.rules.yml $(DESTDIR)$(DATADIR)/
+	install -m 644 config/emotop.yaml config/emotop.rules.yml config/emotop.logrotate \
+		docs/emotop-lines.schema.json $(DESTDIR)$(DATADIR)/
 	@# the service template: one instance per room config in /etc/emotop
 	sed 's|@BINDIR@|$(BINDIR)|g' systemd/emotop@.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/emotop@.service
 	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/emotop@.service

@@ -38,7 +38,7 @@ static const struct config_key config_table[] = {
 	{"fps", CONFIG_T_FLOAT, 0.1, 120, "5", "fps",
 	 "analysis rate; live sources drop the frames in between", NULL, OFF(fps), 0},
 	{"realtime", CONFIG_T_BOOL, 0, 1, "false", "",
-	 "play files at their own speed instead of as fast as possible", NULL, OFF(realtime), 0},
+	 "headless too, play files at their own speed instead of as fast as possible", NULL, OFF(realtime), 0},
 	{"duration", CONFIG_T_FLOAT, 0, 31536000, "0", "s",
 	 "stop after this long (0: run until the source ends or a signal)", NULL, OFF(duration), 0},
 

@@ -123,7 +123,7 @@ static void usage(FILE *f)
 "  -i, --source SOURCE     video source (also the positional argument)\n"
 "      --demo              use the built-in demo source\n"
 "      --fps N             frames analysed per second (default 5)\n"
-"      --realtime          play files at their own speed\n"
+"      --realtime          play files at their own speed (the dashboard always does)\n"
 "      --duration SECONDS  stop after this long (0: no limit)\n"
 "      --min-face PX       smallest face to look for (default 20)\n"
 "      --threshold S       face score threshold 0..1 (default 0.5)\n"
