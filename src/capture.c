@@ -811,6 +811,26 @@ static int build_options(const struct capture *c, AVDictionary **d)
 	return EMO_OK;
 }
 
+/* An mp4/mov whose index (moov) comes after the media, on an input that
+ * cannot seek back (HTTP without range requests, a pipe): the demuxer read
+ * past the media to find the index and cannot return to it, so nothing
+ * would decode. 1 when so. */
+static int index_after_media(AVFormatContext *ic)
+{
+	int64_t at;
+
+	if (!ic->pb || (ic->pb->seekable & AVIO_SEEKABLE_NORMAL) ||
+	    strncmp(ic->iformat->name, "mov,", 4))
+		return 0;
+	at = avio_tell(ic->pb);
+	for (unsigned i = 0; i < ic->nb_streams; i++) {
+		const AVIndexEntry *e = avformat_index_get_entry(ic->streams[i], 0);
+		if (e && e->pos < at)
+			return 1;
+	}
+	return 0;
+}
+
 /* w x h beyond CAPTURE_MAX_PIXELS (0 x 0: not known yet, checked per frame) */
 static int too_large(int w, int h)
 {
@@ -911,6 +931,13 @@ static int src_open(struct capture *c, struct emo_err *err)
 	av_dict_free(&opts);
 	if (!c->o.format && !strcmp(ic->iformat->name, "tty")) {
 		emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot open: not a video (a text file)");
+		goto fail;
+	}
+	if (index_after_media(ic)) {
+		emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot read: %s and the file's "
+			   "index is at its end (remux it with -movflags +faststart)",
+			   c->kind == SRC_NET ? "the server does not allow seeking"
+					      : "the input does not allow seeking");
 		goto fail;
 	}
 	if (!deadline_ms(c, ic))

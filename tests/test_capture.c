@@ -1131,6 +1131,42 @@ TEST(http_recording_is_a_file)
 	serve_files_stop();
 }
 
+/* An mp4 whose index (moov) follows the media, from a server that ignores
+ * Range (the file server here always answers 200 with the whole file): the
+ * media went by before the index said where it was. It opened, decoded
+ * nothing and ended as if it were empty (emotop exited 0 with an all-zero
+ * line); it must fail at the open and say why and what to do. */
+TEST(http_moov_at_end_refused)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct emo_err err = { 0 };
+	char url[128];
+	int port, rc;
+
+	NEED_FIXTURES();
+	if (sh("ffmpeg -nostdin -loglevel error -y -i %s -c copy -f mp4 %s", path("clip.mp4"),
+	       path("moovend.mp4")))
+		SKIP("ffmpeg cannot remux to mp4");
+	port = serve_files();
+	ASSERT(port > 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/moovend.mp4", port);
+	capture_opts_default(&o);
+	o.source = url;
+	rc = capture_open(&c, &o, &err);
+	if (rc == EMO_OK) {
+		int n = read_bounded(c, 100, 10, &rc);
+		fprintf(stderr, "  opened; %d frames, rc %d\n", n, rc);
+		capture_close(&c);
+		rc = EMO_OK;
+	}
+	serve_files_stop();
+	ASSERT_EQ(rc, EMO_ESOURCE);
+	fprintf(stderr, "  %s\n", err.msg);
+	ASSERT(strstr(err.msg, "does not allow seeking") != NULL);
+	ASSERT(strstr(err.msg, "+faststart") != NULL);
+}
+
 /* A live source (no known length) that gives a few frames and ends: each
  * reconnection waits longer (it was refetched every backoff_min_s forever,
  * the backoff reset by every frame). */
@@ -1499,6 +1535,7 @@ int main(int argc, char **argv)
 	RUN(http_silence_reported);
 	RUN(unreachable_and_silent_servers);
 	RUN(http_recording_is_a_file);
+	RUN(http_moov_at_end_refused);
 	RUN(http_short_live_backs_off);
 	RUN(hls_live_long_segments);
 	RUN(log_routed_to_callback);
