@@ -44,6 +44,11 @@
 /* HLS: playlist reloads without a new segment before the stream counts as
  * stalled (about 1 + (n - 1) / 2 target durations), then it is reopened. */
 #define HLS_HOLD_RELOADS "6"
+/* Live HLS/DASH reopened: frames at or before the last timestamp already
+ * delivered, and at most this much before it, are segments read again (the
+ * newest segment, or all of them once the playlist ended); a timestamp
+ * further back is a writer that started over. */
+#define SEG_REPLAY_S 120.0
 
 enum src_kind { SRC_FILE, SRC_STDIN, SRC_NET, SRC_WEBCAM, SRC_SCREEN, SRC_DEMO };
 
@@ -120,6 +125,9 @@ struct capture {
 	int64_t conn_decoded;   /* n_decoded when it was opened */
 	int n_opens;            /* successful src_open calls */
 	int ts_discont;         /* demuxer allows timestamp jumps (MPEG-TS, HLS) */
+	int segmented;          /* HLS or DASH */
+	double seg_last_pts;    /* live HLS/DASH: newest timestamp decoded, NAN none */
+	double seg_skip_pts;    /* after a reopening: skip frames up to this, NAN none */
 	int need_key;           /* live: packets to skip at most before a keyframe */
 	int fatal;              /* EMO_E* set by the frame path */
 	atomic_llong refused;   /* w << 32 | h of a frame over CAPTURE_MAX_PIXELS, 0 none */
@@ -550,6 +558,14 @@ static int on_frame(struct capture *c, const AVFrame *f)
 		return 0;
 	if (f->best_effort_timestamp != AV_NOPTS_VALUE)
 		pts = (double)f->best_effort_timestamp * av_q2d(c->tb);
+	if (c->live && c->segmented && !isnan(pts)) {
+		if (!isnan(c->seg_skip_pts)) {
+			if (pts <= c->seg_skip_pts && pts > c->seg_skip_pts - SEG_REPLAY_S)
+				return 0; /* a segment read before the reopening */
+			c->seg_skip_pts = NAN;
+		}
+		c->seg_last_pts = isnan(c->seg_last_pts) ? pts : fmax(c->seg_last_pts, pts);
+	}
 	m = media_time(c, pts);
 	count_decoded(c, f->width, f->height);
 	if (!sample_due(c, m))
@@ -1017,6 +1033,8 @@ static int src_open(struct capture *c, struct emo_err *err)
 		c->frame_dur = fps > 0.1 && fps < 1000 ? 1.0 / fps : 0;
 	}
 	c->ts_discont = !!(ic->iformat->flags & AVFMT_TS_DISCONT);
+	c->segmented = is_segmented(ic->iformat);
+	c->seg_skip_pts = c->seg_last_pts;
 	c->first_pts = NAN;
 	c->last_pkt_mono = c->conn_mono = mono_now();
 	c->conn_decoded = c->n_decoded;
@@ -1145,6 +1163,12 @@ static int run_av(struct capture *c)
 					       c->backoff);
 				set_backoff(c);
 				continue;
+			}
+			if (c->live && c->segmented && has_duration(c->fmt)) {
+				/* #EXT-X-ENDLIST appeared (a static manifest): the
+				 * stream is over, its segments were all read */
+				set_last_error(c, CAPTURE_LOG_INFO, "stream ended (the playlist is complete)");
+				return EMO_EEOF;
 			}
 			pthread_mutex_lock(&c->sh->mu);
 			c->sh->st.reconnects++;
@@ -1745,6 +1769,7 @@ int capture_open(struct capture **out, const struct capture_opts *o, struct emo_
 		c->o.backoff_max_s = c->o.backoff_min_s > 30 ? c->o.backoff_min_s : 30;
 	c->backoff = c->o.backoff_min_s;
 	c->first_pts = NAN;
+	c->seg_last_pts = c->seg_skip_pts = NAN;
 	c->pace_wall0 = NAN;
 	c->last_k = INT64_MIN;
 	atomic_init(&c->stop, 0);

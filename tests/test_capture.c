@@ -1327,6 +1327,90 @@ TEST(hls_live_long_segments)
 	producer_stop();
 }
 
+/* A live HLS stream whose writer stops: cleanly (SIGINT: it appends
+ * #EXT-X-ENDLIST) or killed (the playlist just stops growing). Its last
+ * segments were read again as new video after each reopening (26 s of
+ * repeats after a clean end at 6 s segments, 8 s after kill -9), and an
+ * ended playlist was reopened forever. Now no frame's timestamp comes
+ * twice, and a playlist that ended is the end (EMO_EEOF). */
+static void hls_end_body(int sig)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct capture_frame_info fi;
+	struct emo_image g;
+	struct emo_err err = { 0 };
+	char url[128];
+	double t_end, last = -1e9;
+	int port, rc = EMO_EAGAIN, n = 0, repeats = 0, stopped_writer = 0;
+
+	if (sh("rm -rf %s && mkdir -p %s", path("live"), path("live")))
+		SKIP("cannot make a directory");
+	producer_start();
+	ASSERT(producer_pid > 0);
+	t_end = now_s() + 20;
+	while (now_s() < t_end && sh("test -f %s && [ $(grep -c '^live' %s) -ge 3 ]",
+				   path("live/live.m3u8"), path("live/live.m3u8")))
+		sleep_ms(100);
+	if (now_s() >= t_end)
+		SKIP("ffmpeg cannot write live HLS");
+	port = serve_files();
+	ASSERT(port > 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/live/live.m3u8", port);
+	capture_opts_default(&o);
+	o.source = url;
+	o.backoff_min_s = 0.1;
+	o.backoff_max_s = 0.5;
+	rc = capture_open(&c, &o, &err);
+	if (rc)
+		fprintf(stderr, "  %s\n", err.msg);
+	ASSERT_EQ(rc, EMO_OK);
+	t_end = now_s() + 14;
+	while (now_s() < t_end) {
+		if (!stopped_writer && now_s() > t_end - 11) {
+			kill(producer_pid, sig);
+			waitpid(producer_pid, NULL, 0);
+			producer_pid = 0;
+			stopped_writer = 1;
+		}
+		rc = capture_next(c, &g, &fi, 200, NULL);
+		if (rc == EMO_OK) {
+			n++;
+			if (fi.pts <= last)
+				repeats++;
+			last = fmax(last, fi.pts);
+		} else if (rc != EMO_EAGAIN)
+			break;
+	}
+	{
+		struct capture_stats st;
+		capture_stats(c, &st);
+		fprintf(stderr, "  writer stopped by signal %d: %d frames, %d repeated, rc %d, "
+			"%d reconnects, \"%s\"\n", sig, n, repeats, rc, st.reconnects, st.last_error);
+	}
+	capture_close(&c);
+	serve_files_stop();
+	producer_stop();
+	ASSERT(n > 0);
+	ASSERT_EQ(repeats, 0);
+	if (sig == SIGINT)
+		ASSERT_EQ(rc, EMO_EEOF);
+	else
+		ASSERT(rc == EMO_EAGAIN || rc == EMO_OK); /* still waiting for it */
+}
+
+TEST(hls_live_end_clean)
+{
+	NEED_FIXTURES();
+	hls_end_body(SIGINT);
+}
+
+TEST(hls_live_end_killed)
+{
+	NEED_FIXTURES();
+	hls_end_body(SIGKILL);
+}
+
 /* ---- logging, still images, PNG ---- */
 
 static char log_seen[4096];
@@ -1538,6 +1622,8 @@ int main(int argc, char **argv)
 	RUN(http_moov_at_end_refused);
 	RUN(http_short_live_backs_off);
 	RUN(hls_live_long_segments);
+	RUN(hls_live_end_clean);
+	RUN(hls_live_end_killed);
 	RUN(log_routed_to_callback);
 	RUN(log_masks_credentials);
 	RUN(read_image_png_and_video);
