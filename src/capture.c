@@ -25,6 +25,7 @@
 #include <libavformat/avformat.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
+#include <libavutil/opt.h>
 #include <libavutil/time.h>
 #include <libswscale/swscale.h>
 
@@ -49,6 +50,9 @@
  * newest segment, or all of them once the playlist ended); a timestamp
  * further back is a writer that started over. */
 #define SEG_REPLAY_S 120.0
+/* Live sources' probe: covers a keyframe interval of 10 s */
+#define LIVE_PROBESIZE "20000000"
+#define LIVE_ANALYZE_US "10000000"
 
 enum src_kind { SRC_FILE, SRC_STDIN, SRC_NET, SRC_WEBCAM, SRC_SCREEN, SRC_DEMO };
 
@@ -82,7 +86,8 @@ struct shared {
 
 struct capture {
 	struct capture_opts o;  /* strings point into the copies below */
-	char *src_copy, *input_format_copy, *format_copy, *av_options_copy;
+	char *src_copy, *input_format_copy, *format_copy, *av_options_copy, *input_options_copy;
+	int udp_now;            /* rtsp_transport auto: TCP failed to open, try UDP */
 	enum src_kind kind;
 	int live;               /* source has its own clock (devices, network without a
 				 * known duration, endless demo); fixed by the first open */
@@ -205,6 +210,10 @@ static void av_log_bridge(void *avcl, int level, const char *fmt, va_list vl)
 	int lvl = level_from_av(level);
 
 	if (level > av_log_get_level())
+		return;
+	/* libav's own warnings (x11grab's probesize note at every start...)
+	 * only when verbose; capture's messages come with no context */
+	if (avcl && lvl == CAPTURE_LOG_WARNING && log_max < CAPTURE_LOG_INFO)
 		return;
 	pthread_mutex_lock(&log_mu);
 	av_log_format_line2(avcl, level, fmt, vl, piece, (int)sizeof(piece), &print_prefix);
@@ -687,7 +696,8 @@ static void warn_unused(const struct capture *c, AVDictionary *opts)
 	while ((e = av_dict_get(opts, "", e, AV_DICT_IGNORE_SUFFIX))) {
 		int user = !strcmp(e->key, "video_size") || !strcmp(e->key, "framerate") ||
 			   !strcmp(e->key, "input_format") ||
-			   (c->o.av_options && strstr(c->o.av_options, e->key));
+			   (c->o.av_options && strstr(c->o.av_options, e->key)) ||
+			   (c->o.input_options && strstr(c->o.input_options, e->key));
 		cap_log(c, user ? CAPTURE_LOG_WARNING : CAPTURE_LOG_DEBUG,
 		     "option %s=%s not used by this input", e->key, e->value);
 	}
@@ -784,6 +794,41 @@ static int probe_local(struct capture *c, struct emo_err *err)
 	return EMO_OK;
 }
 
+/* capture_opts.input_options: a value FFmpeg's generic input options refuse
+ * is named here (FFmpeg would only say "Invalid argument"); options of a
+ * demuxer or protocol are checked when opened, and unused ones warned of. */
+static int check_input_options(const struct capture *c, struct emo_err *err)
+{
+	AVFormatContext *scratch;
+	AVDictionary *d = NULL;
+	const AVDictionaryEntry *e = NULL;
+	int rc = EMO_OK;
+
+	if (!c->o.input_options || !*c->o.input_options)
+		return EMO_OK;
+	if (av_dict_parse_string(&d, c->o.input_options, "=", "\n", 0) < 0) {
+		av_dict_free(&d);
+		return emo_seterr(err, EMO_EINVAL, c->shown, 0, 0, "bad input options (key=value)");
+	}
+	if (!(scratch = avformat_alloc_context())) {
+		av_dict_free(&d);
+		return emo_seterr(err, EMO_ENOMEM, c->shown, 0, 0, "out of memory");
+	}
+	while ((e = av_dict_get(d, "", e, AV_DICT_IGNORE_SUFFIX))) {
+		int ret = av_opt_set(scratch, e->key, e->value, 0);
+		if (ret < 0 && ret != AVERROR_OPTION_NOT_FOUND) {
+			char why[128];
+			av_strerror(ret, why, sizeof(why));
+			rc = emo_seterr(err, EMO_EINVAL, c->shown, 0, 0,
+					"input option %s=%s refused by FFmpeg: %s", e->key, e->value, why);
+			break;
+		}
+	}
+	avformat_free_context(scratch);
+	av_dict_free(&d);
+	return rc;
+}
+
 static int build_options(const struct capture *c, AVDictionary **d)
 {
 	char us[32];
@@ -802,7 +847,10 @@ static int build_options(const struct capture *c, AVDictionary **d)
 		    !strncmp(c->url, "udp:", 4) || !strncmp(c->url, "srt:", 4))
 			av_dict_set(d, "timeout", us, 0);
 		if (!strncmp(c->url, "rtsp://", 7) || !strncmp(c->url, "rtsps://", 8))
-			av_dict_set(d, "rtsp_transport", "tcp", 0);
+			av_dict_set(d, "rtsp_transport",
+				    c->o.rtsp_transport == CAPTURE_RTSP_UDP ||
+				    (c->o.rtsp_transport == CAPTURE_RTSP_AUTO && c->udp_now)
+				    ? "udp" : "tcp", 0);
 		/* live HLS: start at the newest segment, not 3 back (18 s of
 		 * backlog at 6 s segments, decoded only to be dropped), and give
 		 * up on a playlist that stopped growing (it is reopened) */
@@ -810,8 +858,10 @@ static int build_options(const struct capture *c, AVDictionary **d)
 		av_dict_set(d, "m3u8_hold_counters", HLS_HOLD_RELOADS, 0);
 	}
 	if (c->live) {
-		av_dict_set(d, "probesize", "500000", 0);
-		av_dict_set(d, "analyzeduration", "1000000", 0);
+		/* enough to reach a keyframe of a camera that sends one every
+		 * 10 s (the probe ends as soon as the streams are known) */
+		av_dict_set(d, "probesize", LIVE_PROBESIZE, 0);
+		av_dict_set(d, "analyzeduration", LIVE_ANALYZE_US, 0);
 	}
 	if (c->video_size[0])
 		av_dict_set(d, "video_size", c->video_size, 0);
@@ -823,6 +873,9 @@ static int build_options(const struct capture *c, AVDictionary **d)
 		av_dict_set(d, "draw_mouse", "0", 0);
 	if (c->o.av_options && *c->o.av_options &&
 	    av_dict_parse_string(d, c->o.av_options, "=", ":", 0) < 0)
+		return EMO_EINVAL;
+	if (c->o.input_options && *c->o.input_options &&
+	    av_dict_parse_string(d, c->o.input_options, "=", "\n", 0) < 0)
 		return EMO_EINVAL;
 	return EMO_OK;
 }
@@ -915,6 +968,11 @@ static int src_open(struct capture *c, struct emo_err *err)
 	unsigned nsopts = 0;
 	int ret, vs, rc = EMO_ESOURCE;
 
+	if ((rc = check_input_options(c, err))) {
+		avformat_free_context(ic);
+		return rc;
+	}
+again:
 	if (!ic)
 		return emo_seterr(err, EMO_ENOMEM, c->shown, 0, 0, "out of memory");
 	ic->interrupt_callback.callback = interrupt_cb;
@@ -937,9 +995,20 @@ static int src_open(struct capture *c, struct emo_err *err)
 	rc = EMO_ESOURCE;
 	arm_deadline(c, deadline_ms(c, NULL));
 	ret = avformat_open_input(&ic, c->url, c->ifmt, &opts); /* frees ic on failure */
+	if (ret < 0 && !stopped(c) && c->o.rtsp_transport == CAPTURE_RTSP_AUTO && !c->udp_now &&
+	    (!strncmp(c->url, "rtsp://", 7) || !strncmp(c->url, "rtsps://", 8))) {
+		/* auto: TCP first (through NAT and firewalls), then UDP */
+		av_dict_free(&opts);
+		cap_log(c, CAPTURE_LOG_INFO, "RTSP over TCP failed (%s); trying UDP",
+			av_err2str(ret));
+		c->udp_now = 1;
+		ic = avformat_alloc_context();
+		goto again;
+	}
 	if (ret < 0) {
 		av_dict_free(&opts);
 		arm_deadline(c, 0);
+		c->udp_now = 0; /* the next try starts over with TCP */
 		return emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot open: %s",
 				  open_reason(c, ret, buf, sizeof(buf)));
 	}
@@ -1697,6 +1766,7 @@ static void capture_free(struct capture *c)
 	free(c->input_format_copy);
 	free(c->format_copy);
 	free(c->av_options_copy);
+	free(c->input_options_copy);
 	free(c);
 }
 
@@ -1747,6 +1817,7 @@ int capture_open(struct capture **out, const struct capture_opts *o, struct emo_
 	c->o.input_format = c->input_format_copy = dup_or_null(o->input_format, &oom);
 	c->o.format = c->format_copy = dup_or_null(o->format, &oom);
 	c->o.av_options = c->av_options_copy = dup_or_null(o->av_options, &oom);
+	c->o.input_options = c->input_options_copy = dup_or_null(o->input_options, &oom);
 	emo_redact_url(o->source, c->shown, sizeof(c->shown));
 	c->sh = calloc(1, sizeof(*c->sh));
 	if (oom || !c->sh) {

@@ -1445,6 +1445,49 @@ TEST(log_routed_to_callback)
 	ASSERT_EQ(capture_open(&c, &o, &err), EMO_EINVAL);
 }
 
+/* capture_opts.input_options reach FFmpeg: skip_initial_bytes past the end
+ * of a file leaves nothing to open; a value FFmpeg refuses is an error that
+ * names the option (values may hold ':'). They were not passed at all. */
+TEST(input_options_reach_ffmpeg)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct emo_err err = { 0 };
+
+	NEED_FIXTURES();
+	capture_opts_default(&o);
+	o.source = path("clip.ts");
+	o.input_options = "fflags=+genpts\nskip_initial_bytes=100000000";
+	ASSERT_EQ(capture_open(&c, &o, &err), EMO_ESOURCE);
+	o.input_options = "fflags=+genpts\nskip_initial_bytes=0";
+	ASSERT_EQ(capture_open(&c, &o, &err), EMO_OK);
+	capture_close(&c);
+	o.input_options = "probesize=lots";
+	ASSERT_EQ(capture_open(&c, &o, &err), EMO_EINVAL);
+	ASSERT(strstr(err.msg, "probesize=lots") != NULL);
+	ASSERT(c == NULL);
+}
+
+/* libav's own warnings (x11grab's probesize note at every start) only
+ * with -v (CAPTURE_LOG_INFO); capture's own warnings always. */
+TEST(libav_warnings_only_verbose)
+{
+	static const AVClass cls = { .class_name = "x11grab", .item_name = av_default_item_name,
+				     .version = LIBAVUTIL_VERSION_INT };
+	struct { const AVClass *cl; } obj = { &cls };
+
+	log_seen[0] = '\0';
+	capture_set_log(log_collect, NULL, CAPTURE_LOG_WARNING);
+	av_log(&obj, AV_LOG_WARNING, "probesize too small\n");
+	av_log(&obj, AV_LOG_ERROR, "real trouble\n");
+	ASSERT(strstr(log_seen, "probesize") == NULL);
+	ASSERT(strstr(log_seen, "real trouble") != NULL);
+	capture_set_log(log_collect, NULL, CAPTURE_LOG_INFO);
+	av_log(&obj, AV_LOG_WARNING, "probesize too small\n");
+	capture_set_log(NULL, NULL, CAPTURE_LOG_ERROR);
+	ASSERT(strstr(log_seen, "probesize") != NULL);
+}
+
 /* FFmpeg names URLs as given ("Opening 'http://u:pw@...' for reading" at
  * -v; the HLS demuxer's errors at any level): every line that leaves the
  * bridge is masked, also when FFmpeg sends it in pieces. */
@@ -1625,6 +1668,8 @@ int main(int argc, char **argv)
 	RUN(hls_live_end_clean);
 	RUN(hls_live_end_killed);
 	RUN(log_routed_to_callback);
+	RUN(input_options_reach_ffmpeg);
+	RUN(libav_warnings_only_verbose);
 	RUN(log_masks_credentials);
 	RUN(read_image_png_and_video);
 	RUN(write_png_roundtrip);
