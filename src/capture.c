@@ -25,6 +25,7 @@
 #include <libavformat/avformat.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
+#include <libavutil/opt.h>
 #include <libavutil/time.h>
 #include <libswscale/swscale.h>
 
@@ -44,6 +45,14 @@
 /* HLS: playlist reloads without a new segment before the stream counts as
  * stalled (about 1 + (n - 1) / 2 target durations), then it is reopened. */
 #define HLS_HOLD_RELOADS "6"
+/* Live HLS/DASH reopened: frames at or before the last timestamp already
+ * delivered, and at most this much before it, are segments read again (the
+ * newest segment, or all of them once the playlist ended); a timestamp
+ * further back is a writer that started over. */
+#define SEG_REPLAY_S 120.0
+/* Live sources' probe: covers a keyframe interval of 10 s */
+#define LIVE_PROBESIZE "20000000"
+#define LIVE_ANALYZE_US "10000000"
 
 enum src_kind { SRC_FILE, SRC_STDIN, SRC_NET, SRC_WEBCAM, SRC_SCREEN, SRC_DEMO };
 
@@ -77,7 +86,8 @@ struct shared {
 
 struct capture {
 	struct capture_opts o;  /* strings point into the copies below */
-	char *src_copy, *input_format_copy, *format_copy, *av_options_copy;
+	char *src_copy, *input_format_copy, *format_copy, *av_options_copy, *input_options_copy;
+	int udp_now;            /* rtsp_transport auto: TCP failed to open, try UDP */
 	enum src_kind kind;
 	int live;               /* source has its own clock (devices, network without a
 				 * known duration, endless demo); fixed by the first open */
@@ -120,6 +130,9 @@ struct capture {
 	int64_t conn_decoded;   /* n_decoded when it was opened */
 	int n_opens;            /* successful src_open calls */
 	int ts_discont;         /* demuxer allows timestamp jumps (MPEG-TS, HLS) */
+	int segmented;          /* HLS or DASH */
+	double seg_last_pts;    /* live HLS/DASH: newest timestamp decoded, NAN none */
+	double seg_skip_pts;    /* after a reopening: skip frames up to this, NAN none */
 	int need_key;           /* live: packets to skip at most before a keyframe */
 	int fatal;              /* EMO_E* set by the frame path */
 	atomic_llong refused;   /* w << 32 | h of a frame over CAPTURE_MAX_PIXELS, 0 none */
@@ -197,6 +210,10 @@ static void av_log_bridge(void *avcl, int level, const char *fmt, va_list vl)
 	int lvl = level_from_av(level);
 
 	if (level > av_log_get_level())
+		return;
+	/* libav's own warnings (x11grab's probesize note at every start...)
+	 * only when verbose; capture's messages come with no context */
+	if (avcl && lvl == CAPTURE_LOG_WARNING && log_max < CAPTURE_LOG_INFO)
 		return;
 	pthread_mutex_lock(&log_mu);
 	av_log_format_line2(avcl, level, fmt, vl, piece, (int)sizeof(piece), &print_prefix);
@@ -550,6 +567,14 @@ static int on_frame(struct capture *c, const AVFrame *f)
 		return 0;
 	if (f->best_effort_timestamp != AV_NOPTS_VALUE)
 		pts = (double)f->best_effort_timestamp * av_q2d(c->tb);
+	if (c->live && c->segmented && !isnan(pts)) {
+		if (!isnan(c->seg_skip_pts)) {
+			if (pts <= c->seg_skip_pts && pts > c->seg_skip_pts - SEG_REPLAY_S)
+				return 0; /* a segment read before the reopening */
+			c->seg_skip_pts = NAN;
+		}
+		c->seg_last_pts = isnan(c->seg_last_pts) ? pts : fmax(c->seg_last_pts, pts);
+	}
 	m = media_time(c, pts);
 	count_decoded(c, f->width, f->height);
 	if (!sample_due(c, m))
@@ -671,7 +696,8 @@ static void warn_unused(const struct capture *c, AVDictionary *opts)
 	while ((e = av_dict_get(opts, "", e, AV_DICT_IGNORE_SUFFIX))) {
 		int user = !strcmp(e->key, "video_size") || !strcmp(e->key, "framerate") ||
 			   !strcmp(e->key, "input_format") ||
-			   (c->o.av_options && strstr(c->o.av_options, e->key));
+			   (c->o.av_options && strstr(c->o.av_options, e->key)) ||
+			   (c->o.input_options && strstr(c->o.input_options, e->key));
 		cap_log(c, user ? CAPTURE_LOG_WARNING : CAPTURE_LOG_DEBUG,
 		     "option %s=%s not used by this input", e->key, e->value);
 	}
@@ -768,6 +794,41 @@ static int probe_local(struct capture *c, struct emo_err *err)
 	return EMO_OK;
 }
 
+/* capture_opts.input_options: a value FFmpeg's generic input options refuse
+ * is named here (FFmpeg would only say "Invalid argument"); options of a
+ * demuxer or protocol are checked when opened, and unused ones warned of. */
+static int check_input_options(const struct capture *c, struct emo_err *err)
+{
+	AVFormatContext *scratch;
+	AVDictionary *d = NULL;
+	const AVDictionaryEntry *e = NULL;
+	int rc = EMO_OK;
+
+	if (!c->o.input_options || !*c->o.input_options)
+		return EMO_OK;
+	if (av_dict_parse_string(&d, c->o.input_options, "=", "\n", 0) < 0) {
+		av_dict_free(&d);
+		return emo_seterr(err, EMO_EINVAL, c->shown, 0, 0, "bad input options (key=value)");
+	}
+	if (!(scratch = avformat_alloc_context())) {
+		av_dict_free(&d);
+		return emo_seterr(err, EMO_ENOMEM, c->shown, 0, 0, "out of memory");
+	}
+	while ((e = av_dict_get(d, "", e, AV_DICT_IGNORE_SUFFIX))) {
+		int ret = av_opt_set(scratch, e->key, e->value, 0);
+		if (ret < 0 && ret != AVERROR_OPTION_NOT_FOUND) {
+			char why[128];
+			av_strerror(ret, why, sizeof(why));
+			rc = emo_seterr(err, EMO_EINVAL, c->shown, 0, 0,
+					"input option %s=%s refused by FFmpeg: %s", e->key, e->value, why);
+			break;
+		}
+	}
+	avformat_free_context(scratch);
+	av_dict_free(&d);
+	return rc;
+}
+
 static int build_options(const struct capture *c, AVDictionary **d)
 {
 	char us[32];
@@ -786,7 +847,10 @@ static int build_options(const struct capture *c, AVDictionary **d)
 		    !strncmp(c->url, "udp:", 4) || !strncmp(c->url, "srt:", 4))
 			av_dict_set(d, "timeout", us, 0);
 		if (!strncmp(c->url, "rtsp://", 7) || !strncmp(c->url, "rtsps://", 8))
-			av_dict_set(d, "rtsp_transport", "tcp", 0);
+			av_dict_set(d, "rtsp_transport",
+				    c->o.rtsp_transport == CAPTURE_RTSP_UDP ||
+				    (c->o.rtsp_transport == CAPTURE_RTSP_AUTO && c->udp_now)
+				    ? "udp" : "tcp", 0);
 		/* live HLS: start at the newest segment, not 3 back (18 s of
 		 * backlog at 6 s segments, decoded only to be dropped), and give
 		 * up on a playlist that stopped growing (it is reopened) */
@@ -794,8 +858,10 @@ static int build_options(const struct capture *c, AVDictionary **d)
 		av_dict_set(d, "m3u8_hold_counters", HLS_HOLD_RELOADS, 0);
 	}
 	if (c->live) {
-		av_dict_set(d, "probesize", "500000", 0);
-		av_dict_set(d, "analyzeduration", "1000000", 0);
+		/* enough to reach a keyframe of a camera that sends one every
+		 * 10 s (the probe ends as soon as the streams are known) */
+		av_dict_set(d, "probesize", LIVE_PROBESIZE, 0);
+		av_dict_set(d, "analyzeduration", LIVE_ANALYZE_US, 0);
 	}
 	if (c->video_size[0])
 		av_dict_set(d, "video_size", c->video_size, 0);
@@ -808,7 +874,30 @@ static int build_options(const struct capture *c, AVDictionary **d)
 	if (c->o.av_options && *c->o.av_options &&
 	    av_dict_parse_string(d, c->o.av_options, "=", ":", 0) < 0)
 		return EMO_EINVAL;
+	if (c->o.input_options && *c->o.input_options &&
+	    av_dict_parse_string(d, c->o.input_options, "=", "\n", 0) < 0)
+		return EMO_EINVAL;
 	return EMO_OK;
+}
+
+/* An mp4/mov whose index (moov) comes after the media, on an input that
+ * cannot seek back (HTTP without range requests, a pipe): the demuxer read
+ * past the media to find the index and cannot return to it, so nothing
+ * would decode. 1 when so. */
+static int index_after_media(AVFormatContext *ic)
+{
+	int64_t at;
+
+	if (!ic->pb || (ic->pb->seekable & AVIO_SEEKABLE_NORMAL) ||
+	    strncmp(ic->iformat->name, "mov,", 4))
+		return 0;
+	at = avio_tell(ic->pb);
+	for (unsigned i = 0; i < ic->nb_streams; i++) {
+		const AVIndexEntry *e = avformat_index_get_entry(ic->streams[i], 0);
+		if (e && e->pos < at)
+			return 1;
+	}
+	return 0;
 }
 
 /* w x h beyond CAPTURE_MAX_PIXELS (0 x 0: not known yet, checked per frame) */
@@ -879,6 +968,11 @@ static int src_open(struct capture *c, struct emo_err *err)
 	unsigned nsopts = 0;
 	int ret, vs, rc = EMO_ESOURCE;
 
+	if ((rc = check_input_options(c, err))) {
+		avformat_free_context(ic);
+		return rc;
+	}
+again:
 	if (!ic)
 		return emo_seterr(err, EMO_ENOMEM, c->shown, 0, 0, "out of memory");
 	ic->interrupt_callback.callback = interrupt_cb;
@@ -901,9 +995,20 @@ static int src_open(struct capture *c, struct emo_err *err)
 	rc = EMO_ESOURCE;
 	arm_deadline(c, deadline_ms(c, NULL));
 	ret = avformat_open_input(&ic, c->url, c->ifmt, &opts); /* frees ic on failure */
+	if (ret < 0 && !stopped(c) && c->o.rtsp_transport == CAPTURE_RTSP_AUTO && !c->udp_now &&
+	    (!strncmp(c->url, "rtsp://", 7) || !strncmp(c->url, "rtsps://", 8))) {
+		/* auto: TCP first (through NAT and firewalls), then UDP */
+		av_dict_free(&opts);
+		cap_log(c, CAPTURE_LOG_INFO, "RTSP over TCP failed (%s); trying UDP",
+			av_err2str(ret));
+		c->udp_now = 1;
+		ic = avformat_alloc_context();
+		goto again;
+	}
 	if (ret < 0) {
 		av_dict_free(&opts);
 		arm_deadline(c, 0);
+		c->udp_now = 0; /* the next try starts over with TCP */
 		return emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot open: %s",
 				  open_reason(c, ret, buf, sizeof(buf)));
 	}
@@ -911,6 +1016,13 @@ static int src_open(struct capture *c, struct emo_err *err)
 	av_dict_free(&opts);
 	if (!c->o.format && !strcmp(ic->iformat->name, "tty")) {
 		emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot open: not a video (a text file)");
+		goto fail;
+	}
+	if (index_after_media(ic)) {
+		emo_seterr(err, EMO_ESOURCE, c->shown, 0, 0, "cannot read: %s and the file's "
+			   "index is at its end (remux it with -movflags +faststart)",
+			   c->kind == SRC_NET ? "the server does not allow seeking"
+					      : "the input does not allow seeking");
 		goto fail;
 	}
 	if (!deadline_ms(c, ic))
@@ -990,6 +1102,8 @@ static int src_open(struct capture *c, struct emo_err *err)
 		c->frame_dur = fps > 0.1 && fps < 1000 ? 1.0 / fps : 0;
 	}
 	c->ts_discont = !!(ic->iformat->flags & AVFMT_TS_DISCONT);
+	c->segmented = is_segmented(ic->iformat);
+	c->seg_skip_pts = c->seg_last_pts;
 	c->first_pts = NAN;
 	c->last_pkt_mono = c->conn_mono = mono_now();
 	c->conn_decoded = c->n_decoded;
@@ -1118,6 +1232,12 @@ static int run_av(struct capture *c)
 					       c->backoff);
 				set_backoff(c);
 				continue;
+			}
+			if (c->live && c->segmented && has_duration(c->fmt)) {
+				/* #EXT-X-ENDLIST appeared (a static manifest): the
+				 * stream is over, its segments were all read */
+				set_last_error(c, CAPTURE_LOG_INFO, "stream ended (the playlist is complete)");
+				return EMO_EEOF;
 			}
 			pthread_mutex_lock(&c->sh->mu);
 			c->sh->st.reconnects++;
@@ -1646,6 +1766,7 @@ static void capture_free(struct capture *c)
 	free(c->input_format_copy);
 	free(c->format_copy);
 	free(c->av_options_copy);
+	free(c->input_options_copy);
 	free(c);
 }
 
@@ -1696,6 +1817,7 @@ int capture_open(struct capture **out, const struct capture_opts *o, struct emo_
 	c->o.input_format = c->input_format_copy = dup_or_null(o->input_format, &oom);
 	c->o.format = c->format_copy = dup_or_null(o->format, &oom);
 	c->o.av_options = c->av_options_copy = dup_or_null(o->av_options, &oom);
+	c->o.input_options = c->input_options_copy = dup_or_null(o->input_options, &oom);
 	emo_redact_url(o->source, c->shown, sizeof(c->shown));
 	c->sh = calloc(1, sizeof(*c->sh));
 	if (oom || !c->sh) {
@@ -1718,6 +1840,7 @@ int capture_open(struct capture **out, const struct capture_opts *o, struct emo_
 		c->o.backoff_max_s = c->o.backoff_min_s > 30 ? c->o.backoff_min_s : 30;
 	c->backoff = c->o.backoff_min_s;
 	c->first_pts = NAN;
+	c->seg_last_pts = c->seg_skip_pts = NAN;
 	c->pace_wall0 = NAN;
 	c->last_k = INT64_MIN;
 	atomic_init(&c->stop, 0);

@@ -59,6 +59,12 @@ static const struct config_key config_table[] = {
 	{"capture.reconnect", CONFIG_T_ENUM, 0, 0, "auto", "",
 	 "reopen a failed or ended source with backoff (auto: live streams and devices)",
 	 "auto|never|always", OFF(capture.reconnect), 0},
+	{"capture.rtsp_transport", CONFIG_T_ENUM, 0, 0, "auto", "",
+	 "RTSP over tcp, udp, or auto (TCP, then UDP when TCP fails)", "auto|tcp|udp",
+	 OFF(capture.rtsp_transport), 0},
+	{"capture.input_options", CONFIG_T_OPTIONS, 0, 0, "{}", "",
+	 "FFmpeg input (demuxer, protocol, device) options, a mapping option: value", NULL,
+	 OFF(capture.input_options), SZ(capture.input_options)},
 	{"capture.down_alert", CONFIG_T_FLOAT, 0, 86400, "30", "s",
 	 "fire the alert source_down when the source has not been up for this long (0: off)", NULL,
 	 OFF(capture.down_alert), 0},
@@ -270,6 +276,7 @@ static const char *type_word(enum config_type t)
 	case CONFIG_T_SEATS: return "a list of seats";
 	case CONFIG_T_ALERTS: return "a list of alerts";
 	case CONFIG_T_NAMES: return "a list of names";
+	case CONFIG_T_OPTIONS: return "a mapping of FFmpeg options (option: value)";
 	}
 	return "?";
 }
@@ -296,6 +303,37 @@ int config_has_control(const char *str)
 		if (s[0] == 0xe2 && s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9)
 			return 1;
 	}
+	return 0;
+}
+
+/* Append "key=value" to the option lines in buf (size bytes); "" clears
+ * them. Returns 0, or -1 with msg set. */
+static int add_option(char *buf, size_t size, const char *kv, char *msg, size_t len)
+{
+	size_t klen = strcspn(kv, "="), have = strlen(buf);
+
+	if (!*kv) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if (kv[klen] != '=' || !klen) {
+		snprintf(msg, len, "expected option=value, got \"%.40s\"", kv);
+		return -1;
+	}
+	for (size_t i = 0; i < klen; i++)
+		if (!isalnum((unsigned char)kv[i]) && kv[i] != '_' && kv[i] != '-') {
+			snprintf(msg, len, "\"%.*s\" is not an FFmpeg option name", (int)(klen > 40 ? 40 : klen), kv);
+			return -1;
+		}
+	if (config_has_control(kv)) {
+		snprintf(msg, len, "control characters are not allowed");
+		return -1;
+	}
+	if (have + strlen(kv) + 2 > size) {
+		snprintf(msg, len, "the options are longer than %zu bytes in all", size - 1);
+		return -1;
+	}
+	snprintf(buf + have, size - have, "%s\n", kv);
 	return 0;
 }
 
@@ -367,6 +405,8 @@ static int set_scalar(struct emo_config *cfg, const struct config_key *k, const 
 		snprintf(msg, len, "expected one of %s, got \"%.40s\"", k->choices, s);
 		return -1;
 	}
+	case CONFIG_T_OPTIONS:
+		return add_option(base, k->size, s, msg, len);
 	default:
 		snprintf(msg, len, "is a list and cannot be set from a single value");
 		return -1;
@@ -991,11 +1031,49 @@ static int walk_names(struct walk *w, const yaml_node_t *seq)
 	return EMO_OK;
 }
 
+static int walk_options(struct walk *w, const struct config_key *k, const yaml_node_t *m)
+{
+	char *base = (char *)w->cfg + k->off;
+	char kv[CONFIG_PATH_MAX + 64], msg[256];
+	int rc;
+
+	base[0] = '\0';
+	if (is_null_node(m))
+		return EMO_OK;
+	if (m->type != YAML_MAPPING_NODE)
+		return node_err(w, m, "key '%s': expected %s, got %s", k->key, type_word(k->type),
+				node_kind(m));
+	if ((rc = check_keys(w, m, k->key)))
+		return rc;
+	for (const yaml_node_pair_t *p = m->data.mapping.pairs.start;
+	     p < m->data.mapping.pairs.top; p++) {
+		const yaml_node_t *key = yaml_document_get_node(w->doc, p->key);
+		const yaml_node_t *val = yaml_document_get_node(w->doc, p->value);
+
+		if (key->type != YAML_SCALAR_NODE || !*scalar(key))
+			return node_err(w, key, "key '%s': expected an option name, got %s", k->key,
+					node_kind(key));
+		if (val->type != YAML_SCALAR_NODE)
+			return node_err(w, val, "key '%s.%s': expected a value, got %s", k->key,
+					scalar(key), node_kind(val));
+		snprintf(kv, sizeof(kv), "%s=%s", scalar(key), scalar(val));
+		if (strchr(scalar(key), '='))
+			return node_err(w, key, "key '%s': \"%s\" is not an FFmpeg option name",
+					k->key, scalar(key));
+		if (add_option(base, k->size, kv, msg, sizeof(msg)))
+			return node_err(w, strchr(msg, '"') == msg ? key : val, "key '%s.%s': %s",
+					k->key, scalar(key), msg);
+	}
+	return EMO_OK;
+}
+
 static int walk_value(struct walk *w, const struct config_key *k, const yaml_node_t *v,
 		      const yaml_node_t *keynode)
 {
 	char msg[256];
 
+	if (k->type == CONFIG_T_OPTIONS)
+		return walk_options(w, k, v);
 	if (k->type >= CONFIG_T_SEATS) {
 		if (k->type == CONFIG_T_SEATS) {
 			w->have_seats = 1;
@@ -1388,6 +1466,19 @@ static void put_value(FILE *f, const struct emo_config *cfg, const struct config
 			fputs("}", f);
 		}
 		break;
+	case CONFIG_T_OPTIONS:
+		if (!*base)
+			fputs("{}", f);
+		for (const char *l = base; *l;) {
+			size_t n = strcspn(l, "\n"), kn = strcspn(l, "=");
+			char v[CONFIG_PATH_MAX];
+
+			snprintf(v, sizeof(v), "%.*s", (int)(n - kn - 1), l + kn + 1);
+			fprintf(f, "\n%s  %.*s: ", indent, (int)kn, l);
+			put_string(f, v);
+			l += n + (l[n] == '\n');
+		}
+		break;
 	case CONFIG_T_NAMES:
 		fputs("[", f);
 		for (int i = 0; i < cfg->gallery.n_names; i++) {
@@ -1416,6 +1507,9 @@ static void describe(const struct config_key *k, char *buf, size_t len)
 		break;
 	case CONFIG_T_STRING:
 		snprintf(buf, len, "string, default %s", k->def);
+		break;
+	case CONFIG_T_OPTIONS:
+		snprintf(buf, len, "mapping option: value, default empty");
 		break;
 	default:
 		snprintf(buf, len, "list, at most %g, default empty", k->max);

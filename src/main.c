@@ -148,6 +148,8 @@ static void usage(FILE *f)
 "      --metrics-file FILE replace FILE every interval with the figures for\n"
 "                          Prometheus (node_exporter's textfile collector)\n"
 "      --ascii             dashboard with ASCII characters only\n"
+"      --input-option KEY=VALUE  pass an FFmpeg input option (repeatable;\n"
+"                          e.g. rtsp_transport=udp, probesize=5000000)\n"
 "\n"
 "Configuration:\n"
 "  -c, --config FILE       read FILE instead of $XDG_CONFIG_HOME/emotop/config.yaml\n"
@@ -186,7 +188,7 @@ enum {
 	OPT_DEMO = 256, OPT_FPS, OPT_REALTIME, OPT_DURATION, OPT_MIN_FACE, OPT_THRESHOLD,
 	OPT_MODEL, OPT_DET_MODEL, OPT_VER_MODEL, OPT_HEADLESS, OPT_DASHBOARD, OPT_FORMAT, OPT_INTERVAL,
 	OPT_LOG, OPT_PER_STUDENT, OPT_AGGREGATE, OPT_RECORD, OPT_SVG, OPT_ANNOTATE, OPT_ASCII,
-	OPT_SET, OPT_DUMP, OPT_HELP_CONFIG, OPT_METRICS,
+	OPT_SET, OPT_DUMP, OPT_HELP_CONFIG, OPT_METRICS, OPT_INPUT_OPTION,
 };
 
 static const struct option long_opts[] = {
@@ -212,6 +214,7 @@ static const struct option long_opts[] = {
 	{"annotate", required_argument, NULL, OPT_ANNOTATE},
 	{"ascii", no_argument, NULL, OPT_ASCII},
 	{"metrics-file", required_argument, NULL, OPT_METRICS},
+	{"input-option", required_argument, NULL, OPT_INPUT_OPTION},
 	{"config", required_argument, NULL, 'c'},
 	{"set", required_argument, NULL, OPT_SET},
 	{"dump-config", no_argument, NULL, OPT_DUMP},
@@ -322,6 +325,7 @@ static int parse_args(int argc, char **argv, struct cli *c, int *status)
 		case OPT_ANNOTATE: rc = add(c, "--annotate", "output.annotate", optarg); break;
 		case OPT_ASCII: rc = add(c, "--ascii", "ui.ascii", "true"); break;
 		case OPT_METRICS: rc = add(c, "--metrics-file", "output.metrics_file", optarg); break;
+		case OPT_INPUT_OPTION: rc = add(c, "--input-option", "capture.input_options", optarg); break;
 		case OPT_SET: {
 			char *eq = strchr(optarg, '=');
 

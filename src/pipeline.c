@@ -617,6 +617,10 @@ static int open_capture(struct run *r)
 	co.input_fps = r->cfg->capture.input_fps;
 	co.input_format = r->cfg->capture.input_format[0] ? r->cfg->capture.input_format : NULL;
 	co.max_side = r->cfg->capture.max_side;
+	co.rtsp_transport = r->cfg->capture.rtsp_transport == CONFIG_RTSP_TCP   ? CAPTURE_RTSP_TCP
+			    : r->cfg->capture.rtsp_transport == CONFIG_RTSP_UDP ? CAPTURE_RTSP_UDP
+										: CAPTURE_RTSP_AUTO;
+	co.input_options = r->cfg->capture.input_options[0] ? r->cfg->capture.input_options : NULL;
 	co.timeout_ms = (int)(r->cfg->capture.timeout * 1000);
 	co.reconnect = r->cfg->capture.reconnect == CONFIG_RECONNECT_NEVER    ? 0
 		       : r->cfg->capture.reconnect == CONFIG_RECONNECT_ALWAYS ? 1

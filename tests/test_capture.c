@@ -1131,6 +1131,42 @@ TEST(http_recording_is_a_file)
 	serve_files_stop();
 }
 
+/* An mp4 whose index (moov) follows the media, from a server that ignores
+ * Range (the file server here always answers 200 with the whole file): the
+ * media went by before the index said where it was. It opened, decoded
+ * nothing and ended as if it were empty (emotop exited 0 with an all-zero
+ * line); it must fail at the open and say why and what to do. */
+TEST(http_moov_at_end_refused)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct emo_err err = { 0 };
+	char url[128];
+	int port, rc;
+
+	NEED_FIXTURES();
+	if (sh("ffmpeg -nostdin -loglevel error -y -i %s -c copy -f mp4 %s", path("clip.mp4"),
+	       path("moovend.mp4")))
+		SKIP("ffmpeg cannot remux to mp4");
+	port = serve_files();
+	ASSERT(port > 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/moovend.mp4", port);
+	capture_opts_default(&o);
+	o.source = url;
+	rc = capture_open(&c, &o, &err);
+	if (rc == EMO_OK) {
+		int n = read_bounded(c, 100, 10, &rc);
+		fprintf(stderr, "  opened; %d frames, rc %d\n", n, rc);
+		capture_close(&c);
+		rc = EMO_OK;
+	}
+	serve_files_stop();
+	ASSERT_EQ(rc, EMO_ESOURCE);
+	fprintf(stderr, "  %s\n", err.msg);
+	ASSERT(strstr(err.msg, "does not allow seeking") != NULL);
+	ASSERT(strstr(err.msg, "+faststart") != NULL);
+}
+
 /* A live source (no known length) that gives a few frames and ends: each
  * reconnection waits longer (it was refetched every backoff_min_s forever,
  * the backoff reset by every frame). */
@@ -1291,6 +1327,90 @@ TEST(hls_live_long_segments)
 	producer_stop();
 }
 
+/* A live HLS stream whose writer stops: cleanly (SIGINT: it appends
+ * #EXT-X-ENDLIST) or killed (the playlist just stops growing). Its last
+ * segments were read again as new video after each reopening (26 s of
+ * repeats after a clean end at 6 s segments, 8 s after kill -9), and an
+ * ended playlist was reopened forever. Now no frame's timestamp comes
+ * twice, and a playlist that ended is the end (EMO_EEOF). */
+static void hls_end_body(int sig)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct capture_frame_info fi;
+	struct emo_image g;
+	struct emo_err err = { 0 };
+	char url[128];
+	double t_end, last = -1e9;
+	int port, rc = EMO_EAGAIN, n = 0, repeats = 0, stopped_writer = 0;
+
+	if (sh("rm -rf %s && mkdir -p %s", path("live"), path("live")))
+		SKIP("cannot make a directory");
+	producer_start();
+	ASSERT(producer_pid > 0);
+	t_end = now_s() + 20;
+	while (now_s() < t_end && sh("test -f %s && [ $(grep -c '^live' %s) -ge 3 ]",
+				   path("live/live.m3u8"), path("live/live.m3u8")))
+		sleep_ms(100);
+	if (now_s() >= t_end)
+		SKIP("ffmpeg cannot write live HLS");
+	port = serve_files();
+	ASSERT(port > 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/live/live.m3u8", port);
+	capture_opts_default(&o);
+	o.source = url;
+	o.backoff_min_s = 0.1;
+	o.backoff_max_s = 0.5;
+	rc = capture_open(&c, &o, &err);
+	if (rc)
+		fprintf(stderr, "  %s\n", err.msg);
+	ASSERT_EQ(rc, EMO_OK);
+	t_end = now_s() + 14;
+	while (now_s() < t_end) {
+		if (!stopped_writer && now_s() > t_end - 11) {
+			kill(producer_pid, sig);
+			waitpid(producer_pid, NULL, 0);
+			producer_pid = 0;
+			stopped_writer = 1;
+		}
+		rc = capture_next(c, &g, &fi, 200, NULL);
+		if (rc == EMO_OK) {
+			n++;
+			if (fi.pts <= last)
+				repeats++;
+			last = fmax(last, fi.pts);
+		} else if (rc != EMO_EAGAIN)
+			break;
+	}
+	{
+		struct capture_stats st;
+		capture_stats(c, &st);
+		fprintf(stderr, "  writer stopped by signal %d: %d frames, %d repeated, rc %d, "
+			"%d reconnects, \"%s\"\n", sig, n, repeats, rc, st.reconnects, st.last_error);
+	}
+	capture_close(&c);
+	serve_files_stop();
+	producer_stop();
+	ASSERT(n > 0);
+	ASSERT_EQ(repeats, 0);
+	if (sig == SIGINT)
+		ASSERT_EQ(rc, EMO_EEOF);
+	else
+		ASSERT(rc == EMO_EAGAIN || rc == EMO_OK); /* still waiting for it */
+}
+
+TEST(hls_live_end_clean)
+{
+	NEED_FIXTURES();
+	hls_end_body(SIGINT);
+}
+
+TEST(hls_live_end_killed)
+{
+	NEED_FIXTURES();
+	hls_end_body(SIGKILL);
+}
+
 /* ---- logging, still images, PNG ---- */
 
 static char log_seen[4096];
@@ -1323,6 +1443,49 @@ TEST(log_routed_to_callback)
 
 	o.av_options = "novalue";
 	ASSERT_EQ(capture_open(&c, &o, &err), EMO_EINVAL);
+}
+
+/* capture_opts.input_options reach FFmpeg: skip_initial_bytes past the end
+ * of a file leaves nothing to open; a value FFmpeg refuses is an error that
+ * names the option (values may hold ':'). They were not passed at all. */
+TEST(input_options_reach_ffmpeg)
+{
+	struct capture_opts o;
+	struct capture *c = NULL;
+	struct emo_err err = { 0 };
+
+	NEED_FIXTURES();
+	capture_opts_default(&o);
+	o.source = path("clip.ts");
+	o.input_options = "fflags=+genpts\nskip_initial_bytes=100000000";
+	ASSERT_EQ(capture_open(&c, &o, &err), EMO_ESOURCE);
+	o.input_options = "fflags=+genpts\nskip_initial_bytes=0";
+	ASSERT_EQ(capture_open(&c, &o, &err), EMO_OK);
+	capture_close(&c);
+	o.input_options = "probesize=lots";
+	ASSERT_EQ(capture_open(&c, &o, &err), EMO_EINVAL);
+	ASSERT(strstr(err.msg, "probesize=lots") != NULL);
+	ASSERT(c == NULL);
+}
+
+/* libav's own warnings (x11grab's probesize note at every start) only
+ * with -v (CAPTURE_LOG_INFO); capture's own warnings always. */
+TEST(libav_warnings_only_verbose)
+{
+	static const AVClass cls = { .class_name = "x11grab", .item_name = av_default_item_name,
+				     .version = LIBAVUTIL_VERSION_INT };
+	struct { const AVClass *cl; } obj = { &cls };
+
+	log_seen[0] = '\0';
+	capture_set_log(log_collect, NULL, CAPTURE_LOG_WARNING);
+	av_log(&obj, AV_LOG_WARNING, "probesize too small\n");
+	av_log(&obj, AV_LOG_ERROR, "real trouble\n");
+	ASSERT(strstr(log_seen, "probesize") == NULL);
+	ASSERT(strstr(log_seen, "real trouble") != NULL);
+	capture_set_log(log_collect, NULL, CAPTURE_LOG_INFO);
+	av_log(&obj, AV_LOG_WARNING, "probesize too small\n");
+	capture_set_log(NULL, NULL, CAPTURE_LOG_ERROR);
+	ASSERT(strstr(log_seen, "probesize") != NULL);
 }
 
 /* FFmpeg names URLs as given ("Opening 'http://u:pw@...' for reading" at
@@ -1499,9 +1662,14 @@ int main(int argc, char **argv)
 	RUN(http_silence_reported);
 	RUN(unreachable_and_silent_servers);
 	RUN(http_recording_is_a_file);
+	RUN(http_moov_at_end_refused);
 	RUN(http_short_live_backs_off);
 	RUN(hls_live_long_segments);
+	RUN(hls_live_end_clean);
+	RUN(hls_live_end_killed);
 	RUN(log_routed_to_callback);
+	RUN(input_options_reach_ffmpeg);
+	RUN(libav_warnings_only_verbose);
 	RUN(log_masks_credentials);
 	RUN(read_image_png_and_video);
 	RUN(write_png_roundtrip);

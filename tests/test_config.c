@@ -853,6 +853,51 @@ TEST(metrics_keys)
 	}
 }
 
+/* capture.rtsp_transport and capture.input_options (a mapping of FFmpeg
+ * options, values may hold ':'); errors at file:line:col; --input-option
+ * (config_set) adds one, "" clears; the dump reads back the same. */
+TEST(capture_input_options)
+{
+	struct emo_config c, d;
+	struct emo_err err;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	config_defaults(&c);
+	ASSERT_EQ(c.capture.rtsp_transport, CONFIG_RTSP_AUTO);
+	ASSERT_STR(c.capture.input_options, "");
+	ASSERT_EQ(load_str(&c, "capture:\n  rtsp_transport: udp\n  input_options:\n"
+			   "    probesize: 5000000\n    headers: \"X-Key: a:b\"\n", &err), EMO_OK);
+	ASSERT_EQ(c.capture.rtsp_transport, CONFIG_RTSP_UDP);
+	ASSERT_STR(c.capture.input_options, "probesize=5000000\nheaders=X-Key: a:b\n");
+	ASSERT_EQ(config_set(&c, "capture.input_options", "fflags=nobuffer", &err), EMO_OK);
+	ASSERT_STR(c.capture.input_options, "probesize=5000000\nheaders=X-Key: a:b\nfflags=nobuffer\n");
+	ASSERT_EQ(config_set(&c, "capture.input_options", "novalue", &err), EMO_ECONFIG);
+	ASSERT(strstr(err.msg, "option=value") != NULL);
+	ASSERT_EQ(config_set(&c, "capture.rtsp_transport", "sctp", &err), EMO_ECONFIG);
+
+	f = open_memstream(&buf, &len);
+	ASSERT(f != NULL);
+	ASSERT_EQ(config_dump(&c, f), 0);
+	fclose(f);
+	config_defaults(&d);
+	ASSERT_EQ(load_str(&d, buf, &err), EMO_OK);
+	free(buf);
+	ASSERT_STR(d.capture.input_options, c.capture.input_options);
+	ASSERT_EQ(d.capture.rtsp_transport, CONFIG_RTSP_UDP);
+	ASSERT_EQ(load_str(&d, "capture: {input_options: ~}\n", &err), EMO_OK);
+	ASSERT_STR(d.capture.input_options, "");
+
+	ASSERT(expect_err("capture:\n  rtsp_transport: sctp\n", strlen("capture:\n  rtsp_transport: sctp\n"), 2, 19, "auto|tcp|udp"));
+	ASSERT(expect_err("capture:\n  input_options: [a, b]\n", strlen("capture:\n  input_options: [a, b]\n"), 2, 18, "mapping"));
+	ASSERT(expect_err("capture:\n  input_options:\n    probesize: {a: 1}\n", strlen("capture:\n  input_options:\n    probesize: {a: 1}\n"), 3, 16,
+			  "capture.input_options.probesize"));
+	ASSERT(expect_err("capture:\n  input_options:\n    \"bad key\": 1\n", strlen("capture:\n  input_options:\n    \"bad key\": 1\n"), 3, 5,
+			  "not an FFmpeg option name"));
+	ASSERT(expect_err("capture:\n  input_options: {a: 1, a: 2}\n", strlen("capture:\n  input_options: {a: 1, a: 2}\n"), 2, 25, "duplicate"));
+}
+
 int main(int argc, char **argv)
 {
 	unit_init(argc, argv);
@@ -881,5 +926,6 @@ int main(int argc, char **argv)
 	RUN(default_path);
 	RUN(mutations_never_crash);
 	RUN(metrics_keys);
+	RUN(capture_input_options);
 	return unit_done();
 }

@@ -67,6 +67,12 @@ struct capture_opts {
 	/* expert */
 	const char *format;       /* force the demuxer ("mpegts", "v4l2"...), NULL: probe */
 	const char *av_options;   /* extra demuxer/protocol options "k=v:k=v", NULL: none */
+	const char *input_options; /* FFmpeg input options, one "key=value" a line
+				   * (values may hold ':'), NULL: none; given
+				   * after (over) capture's own. A value FFmpeg's
+				   * generic options refuse: EMO_EINVAL naming it;
+				   * an option the input does not use: a warning */
+	int rtsp_transport;       /* CAPTURE_RTSP_*: AUTO (default) tries TCP, then UDP */
 	int timeout_ms;           /* network and device open/read timeout, default
 				   * 5000: no data for this long is a stall. Not
 				   * applied to files and stdin (stdin waits for its
@@ -82,6 +88,8 @@ struct capture_opts {
 	 * blocking FFmpeg calls, capture_open() included, like a stop request. */
 	const volatile sig_atomic_t *cancel;
 };
+
+enum capture_rtsp_transport { CAPTURE_RTSP_AUTO = 0, CAPTURE_RTSP_TCP, CAPTURE_RTSP_UDP };
 
 /* One delivered frame. */
 struct capture_frame_info {

@@ -33,6 +33,7 @@
 
 enum config_mode { CONFIG_MODE_AUTO = 0, CONFIG_MODE_DASHBOARD = 1, CONFIG_MODE_HEADLESS = 2 };
 enum config_format { CONFIG_FORMAT_TEXT = 0, CONFIG_FORMAT_NDJSON = 1, CONFIG_FORMAT_CSV = 2 };
+enum config_rtsp_transport { CONFIG_RTSP_AUTO = 0, CONFIG_RTSP_TCP = 1, CONFIG_RTSP_UDP = 2 };
 enum config_reconnect { CONFIG_RECONNECT_AUTO = 0, CONFIG_RECONNECT_NEVER = 1, CONFIG_RECONNECT_ALWAYS = 2 };
 
 /* What an alert watches: a class mean probability (0..EMO_NUM_CLASSES-1) or: */
@@ -73,6 +74,8 @@ struct emo_config {
 		double timeout;               /* network open/read timeout, seconds */
 		int reconnect;                /* enum config_reconnect */
 		double down_alert;            /* alert source_down after this many seconds; 0 = off */
+		int rtsp_transport;           /* enum config_rtsp_transport */
+		char input_options[CONFIG_PATH_MAX]; /* FFmpeg input options, "key=value" lines */
 	} capture;
 
 	struct {
@@ -142,6 +145,8 @@ enum config_type {
 	CONFIG_T_SEATS,  /* list of {name, x, y, w, h} */
 	CONFIG_T_ALERTS, /* list of {name, condition | emotion+above/below, for} */
 	CONFIG_T_NAMES,  /* list of names (gallery) */
+	CONFIG_T_OPTIONS, /* mapping of FFmpeg option: value, kept as "key=value" lines;
+			   * config_set() adds one "key=value" ("" clears) */
 };
 
 /* One row of the schema table. */
