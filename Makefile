@@ -20,6 +20,8 @@ WARN = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-pro
 PKGS_CORE = yaml-0.1
 PKGS_AV = libavformat libavcodec libswscale libavutil libavdevice
 PKGS_UI = ncursesw
+# the dashboard's preview pane (src/dashboard_chafa.c only; not libemotop.a)
+PKGS_PREVIEW = chafa
 PKGS_TRAIN = libjpeg
 
 CPPFLAGS += -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DEMOTOP_VERSION=\"$(VERSION)\" -MMD -MP
@@ -34,6 +36,9 @@ CFLAGS_UI := $(shell $(PKG_CONFIG) --cflags $(PKGS_UI))
 LIBS_CORE := $(shell $(PKG_CONFIG) --libs $(PKGS_CORE)) -lm
 LIBS_AV := $(shell $(PKG_CONFIG) --libs $(PKGS_AV))
 LIBS_UI := $(shell $(PKG_CONFIG) --libs $(PKGS_UI))
+# -isystem: glib's headers are not held to our warnings
+CFLAGS_PREVIEW := $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags $(PKGS_PREVIEW)))
+LIBS_PREVIEW := $(shell $(PKG_CONFIG) --libs $(PKGS_PREVIEW))
 comma := ,
 # The trainer prefers Debian's OpenMP build of OpenBLAS (one thread pool
 # shared with our own OpenMP loops, no spinning against each other): its
@@ -93,6 +98,7 @@ $(B)/src/train/%.o: XFLAGS = -fopenmp $(CFLAGS_BLAS)
 # bytes either way: the face blur (0.35 -> 0.32 ms per classified face,
 # bench_qnn) and the detector's pyramid column sums (bench_detect).
 $(B)/src/facenorm.o $(B)/src/detect.o: XFLAGS = -O3
+$(B)/src/dashboard_chafa.o: XFLAGS = $(CFLAGS_PREVIEW)
 
 $(B)/src/model_blob.o: src/model_blob.S $(MODELS)
 	@mkdir -p $(dir $@)
@@ -111,7 +117,7 @@ emotop-train: $(B)/emotop-train
 
 $(B)/emotop: $(B)/src/main.o $(APP_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_AV) $(LIBS_UI) $(LIBS_CORE)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_AV) $(LIBS_UI) $(LIBS_PREVIEW) $(LIBS_CORE)
 
 $(B)/emotop-train: $(TRAIN_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
@@ -124,13 +130,13 @@ $(B)/tests/%: tests/%.c tests/unit.h $(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) $(CFLAGS_CORE) $(CFLAGS_AV) $(CFLAGS_UI) $(CFLAGS_BLAS) $(ALL_LDFLAGS) -o $@ $< \
-		$(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB) $(LIBS_AV) $(LIBS_UI) $(LIBS_TRAIN) $(LIBS_CORE)
+		$(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB) $(LIBS_AV) $(LIBS_UI) $(LIBS_PREVIEW) $(LIBS_TRAIN) $(LIBS_CORE)
 
 $(B)/bench/%: tests/bench/%.c $(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  BENCH   $@")
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(ALL_CFLAGS) $(CFLAGS_CORE) $(CFLAGS_AV) $(CFLAGS_UI) $(CFLAGS_BLAS) $(ALL_LDFLAGS) -o $@ $< \
-		$(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB) $(LIBS_AV) $(LIBS_UI) $(LIBS_TRAIN) $(LIBS_CORE)
+		$(APP_OBJ) $(TRAIN_LIB_OBJ) $(LIB) $(LIBS_AV) $(LIBS_UI) $(LIBS_PREVIEW) $(LIBS_TRAIN) $(LIBS_CORE)
 
 # Helper programs the shell tests drive (tests/*_driver.c, built like tests).
 DRIVERS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/*_driver.c))

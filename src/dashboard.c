@@ -28,6 +28,7 @@
 #include <wchar.h>
 
 #include "dashboard.h"
+#include "dashboard_chafa.h"
 #include "emotop/emotion.h"
 #include "emotop/layout.h"
 #include "emotop/summary.h"
@@ -80,6 +81,7 @@ struct dashboard {
 
 	WINDOW *win[W_COUNT];
 	WINDOW *help_win;      /* the help overlay, made with the panels */
+	WINDOW *preview_win;   /* the preview pane: between header and footer */
 	struct layout_screen ls;
 	int lines, cols;
 	char *line;            /* a screen line of bar cells: 4 * cols + 1 bytes */
@@ -90,6 +92,10 @@ struct dashboard {
 	int scroll;
 	int paused;
 	int help;
+	int preview;           /* 1: the preview pane is shown (key f) */
+	struct dashboard_preview *pv; /* its last frame, made at open */
+	int have_pv;
+	struct dashboard_chafa *chafa; /* its picture */
 	int editing;
 	char filter[FILTER_MAX];
 	char edit[FILTER_MAX];
@@ -379,6 +385,10 @@ static void free_windows(struct dashboard *d)
 		delwin(d->help_win);
 		d->help_win = NULL;
 	}
+	if (d->preview_win) {
+		delwin(d->preview_win);
+		d->preview_win = NULL;
+	}
 }
 
 /* Leave curses and give the terminal and stderr back; idempotent. */
@@ -479,6 +489,8 @@ static const char *const help_text[] = {
 	"             clears; Esc outside the prompt clears the filter",
 	"r            reset the rolling class window",
 	"v            seven bars / one stacked bar per student",
+	"f            preview: the frame with the face boxes, ids,",
+	"             names and labels, and the seats (f or Esc: close)",
 	"h ? F1       this help (any key closes it)",
 	"^L           redraw the whole screen",
 	"",
@@ -528,6 +540,9 @@ static void make_windows(struct dashboard *d)
 	h = HELP_LINES + 2 < d->lines ? HELP_LINES + 2 : d->lines;
 	wd = HELP_COLS < d->cols ? HELP_COLS : d->cols;
 	d->help_win = newwin(h, wd, (d->lines - h) / 2, (d->cols - wd) / 2);
+	h = d->ls.footer.y - (d->ls.header.y + d->ls.header.h);
+	if (h > 1)
+		d->preview_win = newwin(h, d->cols, d->ls.header.y + d->ls.header.h, 0);
 }
 
 /* Free what dashboard_open() allocated before curses: NULL-safe. */
@@ -539,6 +554,8 @@ static void free_dash(struct dashboard *d)
 		fclose(d->tty_in);
 		in_fd = STDIN_FILENO;
 	}
+	dashboard_chafa_free(&d->chafa);
+	free(d->pv);
 	free(d->hist);
 	free(d->snap);
 	free(d);
@@ -572,8 +589,9 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 	if (d) {
 		d->snap = calloc(1, sizeof *d->snap);
 		d->hist = calloc(SUMMARY_MAX_STUDENTS, sizeof *d->hist);
+		d->pv = calloc(1, sizeof *d->pv);
 	}
-	if (!d || !d->snap || !d->hist) {
+	if (!d || !d->snap || !d->hist || !d->pv) {
 		free_dash(d);
 		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
 		return NULL;
@@ -601,6 +619,16 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 	setlocale(LC_CTYPE, "");
 	cs = nl_langinfo(CODESET);
 	d->utf8 = !o->ascii && cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));
+	/* the preview's symbols: plain blocks and borders; the Linux
+	 * console's fonts have the half blocks only */
+	d->chafa = dashboard_chafa_new(!d->utf8 ? DASHBOARD_CHAFA_ASCII
+				       : !strncmp(term, "linux", 5) ? DASHBOARD_CHAFA_HALF
+								    : DASHBOARD_CHAFA_BLOCKS);
+	if (!d->chafa) {
+		free_dash(d);
+		emo_seterr(err, EMO_ENOMEM, NULL, 0, 0, "out of memory");
+		return NULL;
+	}
 	d->stacked = o->stacked;
 	d->sort = o->sort;
 	d->sel_id = -1;
@@ -1464,7 +1492,7 @@ static void draw_footer(struct dashboard *d, WINDOW *w)
 {
 	static const char *const keys[][2] = {
 		{"q", "quit"}, {"p", "pause"}, {"s", "sort"}, {"/", "filter"},
-		{"r", "reset"}, {"v", "view"}, {"h", "help"},
+		{"r", "reset"}, {"v", "view"}, {"f", "frame"}, {"h", "help"},
 	};
 	int cols = getmaxx(w), x = 0;
 	char b[256];
@@ -1528,6 +1556,103 @@ static void draw_help(struct dashboard *d)
 	wnoutrefresh(w);
 }
 
+/* The preview pane: title, the frame's symbols on the left with each
+ * face's "id label" on its box's top edge and each seat's name inside its
+ * bottom edge, the legend (id, name -> label) on the right or below. */
+static void draw_preview(struct dashboard *d, WINDOW *w)
+{
+	const struct dashboard_preview *p = d->pv;
+	int rows = getmaxy(w), cols = getmaxx(w), ir, ic, lx, ly, lw;
+	const wchar_t *txt;
+	char b[256];
+
+	werase(w);
+	if (d->have_pv && p->w > 0)
+		snprintf(b, sizeof b, " PREVIEW  frame %dx%d  faces %d  seats %d  (f: close)", p->frame_w,
+			 p->frame_h, p->n_faces, p->n_regions);
+	else
+		snprintf(b, sizeof b, " PREVIEW  waiting for a frame  (f: close)");
+	title_bar(d, w, 0, b);
+	if (rows < 3 || cols < 10)
+		return;
+	/* the picture: the frame's aspect with cells twice as tall as wide,
+	 * beside a legend of 28 columns when there is room, else above it */
+	{
+		double aspect = d->have_pv && p->w > 0 ? (double)p->w / p->h : 4.0 / 3.0;
+		int side = cols >= 70;
+		int maxc = side ? cols - 29 : cols, maxr = side ? rows - 1 : rows - 1 - 4;
+
+		if (maxr < 2)
+			maxr = rows - 1;
+		ir = maxr;
+		ic = (int)(ir * 2 * aspect + 0.5);
+		if (ic > maxc) {
+			ic = maxc;
+			ir = (int)(ic / (2 * aspect) + 0.5);
+		}
+		if (ir < 1)
+			ir = 1;
+		if (ic < 1)
+			ic = 1;
+		lx = side ? ic + 1 : 0;
+		ly = side ? 1 : 1 + ir;
+		lw = cols - lx;
+	}
+	txt = d->have_pv ? dashboard_chafa_render(d->chafa, p, ic, ir) : NULL;
+	if (txt) {
+		for (int y = 0; y < ir; y++)
+			mvwaddnwstr(w, 1 + y, 0, txt + (size_t)y * (ic + 1), ic);
+		/* seat names first: the faces' labels go over them */
+		for (int i = 0; i < p->n_regions; i++) {
+			const struct dashboard_preview_box *r = &p->regions[i];
+			int cx = (int)((long long)r->x * ic / p->w) + 1;
+			int cy = (int)((long long)(r->y + r->h) * ir / p->h) - 1;
+
+			if (!r->name[0] || cy < 0 || cy >= ir || cx >= ic)
+				continue;
+			put(d, w, 1 + cy, cx, ic - cx, A_DIM, r->name, LAYOUT_LEFT);
+		}
+		for (int i = 0; i < p->n_faces; i++) {
+			const struct dashboard_preview_box *f = &p->faces[i];
+			int cx = (int)((long long)f->x * ic / p->w);
+			int cy = (int)((long long)f->y * ir / p->h);
+			char id[16];
+
+			if (cy < 0 || cy >= ir || cx >= ic)
+				continue;
+			if (f->id >= 0)
+				snprintf(id, sizeof id, "%d", f->id);
+			else
+				snprintf(id, sizeof id, "?");
+			snprintf(b, sizeof b, "%s %s", id, f->cls >= 0 ? class_label(f->cls) : "face");
+			put(d, w, 1 + cy, cx, layout_str_width(b) < ic - cx ? layout_str_width(b) : ic - cx,
+			    A_BOLD | A_REVERSE | class_attr(d, f->cls), b, LAYOUT_LEFT);
+		}
+	} else if (!d->have_pv) {
+		put(d, w, 1 + ir / 2, 2, ic - 2, A_DIM, "waiting for a frame", LAYOUT_LEFT);
+	}
+	/* the legend: who is who */
+	if (lw < 8 || ly >= rows)
+		return;
+	put(d, w, ly, lx, lw, A_BOLD, "ID   NAME        LABEL", LAYOUT_LEFT);
+	for (int i = 0; d->have_pv && i < p->n_faces && ly + 1 + i < rows; i++) {
+		const struct dashboard_preview_box *f = &p->faces[i];
+		char id[16];
+		int x;
+
+		if (f->id >= 0)
+			snprintf(id, sizeof id, "#%d", f->id);
+		else
+			snprintf(id, sizeof id, "-");
+		snprintf(b, sizeof b, "%-4s %-11.11s ", id, f->name[0] ? f->name : "-");
+		x = put_seg(d, w, ly + 1 + i, lx, cols, A_NORMAL, b);
+		put_seg(d, w, ly + 1 + i, x, cols, class_attr(d, f->cls),
+			f->cls >= 0 ? class_label(f->cls) : "(faces only)");
+	}
+	if (d->have_pv && !p->n_faces && ly + 1 < rows)
+		put(d, w, ly + 1, lx, lw, A_DIM, "no face in this frame", LAYOUT_LEFT);
+}
+
 static void paint(struct dashboard *d)
 {
 	d->last_paint = mono_now();
@@ -1554,6 +1679,20 @@ static void paint(struct dashboard *d)
 			werase(d->win[i]);
 	if (d->win[W_HEADER])
 		draw_header(d, d->win[W_HEADER]);
+	if (d->preview && d->preview_win) {
+		draw_preview(d, d->preview_win);
+		if (d->win[W_FOOTER])
+			draw_footer(d, d->win[W_FOOTER]);
+		if (d->win[W_HEADER])
+			wnoutrefresh(d->win[W_HEADER]);
+		wnoutrefresh(d->preview_win);
+		if (d->win[W_FOOTER])
+			wnoutrefresh(d->win[W_FOOTER]);
+		if (d->help)
+			draw_help(d);
+		doupdate();
+		return;
+	}
 	if (d->win[W_STUDENTS]) {
 		if (d->detail) {
 			build_rows(d); /* the selection on this snapshot */
@@ -1576,6 +1715,20 @@ static void paint(struct dashboard *d)
 	if (d->help)
 		draw_help(d);
 	doupdate();
+}
+
+int dashboard_preview_on(const struct dashboard *d)
+{
+	return d && d->scr && !d->gone && d->preview;
+}
+
+void dashboard_preview(struct dashboard *d, const struct dashboard_preview *p)
+{
+	if (!d || !p || !d->preview)
+		return;
+	memcpy(d->pv, p, sizeof *p);
+	d->have_pv = 1;
+	d->dirty = 1;
 }
 
 void dashboard_draw(struct dashboard *d, const struct summary *s)
@@ -1698,7 +1851,7 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 			move_sel(d, -1);
 		else if ((is_key && c == KEY_DOWN) || (!is_key && c == 'j'))
 			move_sel(d, 1);
-		if (is_key ? c != KEY_F(1) : c == 0 || c >= 128 || !strchr("pP rRhH?\014", (int)c))
+		if (is_key ? c != KEY_F(1) : c == 0 || c >= 128 || !strchr("pP rRhH?fF\014", (int)c))
 			return DASHBOARD_NONE;
 	}
 	if (is_key) {
@@ -1747,7 +1900,11 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 		d->editing = 1;
 		snprintf(d->edit, sizeof d->edit, "%s", d->filter);
 		break;
-	case 27: /* Esc clears an applied filter */
+	case 27: /* Esc closes the preview, else clears an applied filter */
+		if (d->preview) {
+			d->preview = 0;
+			break;
+		}
 		if (d->filter[0])
 			sel_top(d);
 		d->filter[0] = '\0';
@@ -1758,6 +1915,10 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 		return DASHBOARD_RESET;
 	case 'v':
 		d->stacked = !d->stacked;
+		break;
+	case 'f':
+	case 'F':
+		d->preview = !d->preview;
 		break;
 	case 'h':
 	case 'H':

@@ -59,6 +59,33 @@ enum dashboard_action {
 	DASHBOARD_RESET = 4,  /* r: the caller should summary_reset() */
 };
 
+/* The preview pane (key f): the current frame, downscaled by the caller,
+ * with the faces' boxes, ids, names and labels and the configured seats or
+ * gallery cells. Plain data, no pointers: the caller keeps one for the run
+ * and fills it only while dashboard_preview_on() says the pane is shown;
+ * dashboard_preview() copies it. Nothing of it is stored anywhere else. */
+#define DASHBOARD_PREVIEW_MAX_W 320   /* pixels of the downscaled frame */
+#define DASHBOARD_PREVIEW_MAX_H 240
+#define DASHBOARD_PREVIEW_MAX_FACES 64
+#define DASHBOARD_PREVIEW_MAX_REGIONS 256 /* CONFIG_MAX_SEATS */
+#define DASHBOARD_PREVIEW_NAME_MAX 64
+
+struct dashboard_preview_box {
+	int x, y, w, h;                      /* in the preview's pixels */
+	int id;                              /* track id; -1: untracked; seat: index */
+	int cls;                             /* face: dominant class, -1: none; seat: -1 */
+	char name[DASHBOARD_PREVIEW_NAME_MAX]; /* "" when none */
+};
+
+struct dashboard_preview {
+	int w, h;                            /* 0 x 0: no frame yet */
+	int frame_w, frame_h;                /* the source frame's size */
+	unsigned char px[DASHBOARD_PREVIEW_MAX_W * DASHBOARD_PREVIEW_MAX_H]; /* gray, stride w */
+	int n_faces, n_regions;
+	struct dashboard_preview_box faces[DASHBOARD_PREVIEW_MAX_FACES];
+	struct dashboard_preview_box regions[DASHBOARD_PREVIEW_MAX_REGIONS];
+};
+
 enum dashboard_sort {
 	DASHBOARD_SORT_NAME = 0,     /* name, unnamed tracks by id after them */
 	DASHBOARD_SORT_EMOTION = 1,  /* dominant emotion, then confidence */
@@ -117,6 +144,13 @@ int dashboard_paused(const struct dashboard *d);
 /* A one-line status message shown in the footer for `seconds` (e.g.
  * "source lost, reconnecting in 4s"). The text is copied. */
 void dashboard_message(struct dashboard *d, double seconds, const char *msg);
+
+/* Is the preview pane shown (d may be NULL: 0)? The caller fills and
+ * hands a struct dashboard_preview only then. */
+int dashboard_preview_on(const struct dashboard *d);
+
+/* Copy *p for the preview pane (drawn at the next repaint). */
+void dashboard_preview(struct dashboard *d, const struct dashboard_preview *p);
 
 /* Async-signal-safe emergency restore, for an application signal handler
  * that is about to end the process without returning (e.g. a second ^C that

@@ -28,6 +28,7 @@
 #include "emotop/metrics.h"
 #include "emotop/report.h"
 #include "emotop/summary.h"
+#include "emotop/track.h"
 #include "pipeline.h"
 
 #define DEMO_HEADLESS_S 60 /* a headless "demo" run is this long unless --duration */
@@ -48,6 +49,7 @@ struct run {
 	struct report *out, *log, *rec; /* faces-only sinks without a classifier */
 	int fmt;                      /* enum config_format */
 	struct dashboard *dash;
+	struct dashboard_preview *preview; /* the pane's frame, kept for the run */
 	struct summary *snap;
 	struct summary_stats stats;
 	char source[CONFIG_PATH_MAX];
@@ -260,6 +262,83 @@ static void keep_shot(struct run *r, const struct emo_image *g)
 	for (int i = 0; i < n; i++)
 		draw_rect(&r->shot, &f[i].face.box);
 	r->shot_valid = 1;
+}
+
+/* ---- the dashboard's preview pane --------------------------------------- */
+
+static void preview_box(struct dashboard_preview_box *o, const struct emo_box *b, double s, int id,
+			int cls, const char *name)
+{
+	o->x = (int)(b->x * s);
+	o->y = (int)(b->y * s);
+	o->w = (int)(b->w * s + 0.5);
+	o->h = (int)(b->h * s + 0.5);
+	o->id = id;
+	o->cls = cls;
+	snprintf(o->name, sizeof o->name, "%s", name ? name : "");
+}
+
+/* While the pane is shown: the frame averaged down to fit the preview,
+ * the faces of the last analysis with their tracks' names and labels, and
+ * the seats or gallery cells, handed to the dashboard (which copies it).
+ * Nothing is written anywhere. */
+static void feed_preview(struct run *r, const struct emo_image *g)
+{
+	struct dashboard_preview *p = r->preview;
+	struct emo_box regions[DASHBOARD_PREVIEW_MAX_REGIONS];
+	const char *names[DASHBOARD_PREVIEW_MAX_REGIONS];
+	const struct tracker *tr = engine_tracker(r->eng);
+	const struct engine_face *f;
+	double s;
+	int n;
+
+	if (!p || !dashboard_preview_on(r->dash) || g->w < 1 || g->h < 1)
+		return;
+	s = fmin(1.0, fmin((double)DASHBOARD_PREVIEW_MAX_W / g->w, (double)DASHBOARD_PREVIEW_MAX_H / g->h));
+	p->frame_w = g->w;
+	p->frame_h = g->h;
+	p->w = (int)fmax(1, fmin(DASHBOARD_PREVIEW_MAX_W, floor(g->w * s)));
+	p->h = (int)fmax(1, fmin(DASHBOARD_PREVIEW_MAX_H, floor(g->h * s)));
+	for (int y = 0; y < p->h; y++) {
+		int y0 = (int)((long long)y * g->h / p->h), y1 = (int)((long long)(y + 1) * g->h / p->h);
+
+		if (y1 <= y0)
+			y1 = y0 + 1;
+		for (int x = 0; x < p->w; x++) {
+			int x0 = (int)((long long)x * g->w / p->w), x1 = (int)((long long)(x + 1) * g->w / p->w);
+			unsigned sum = 0, cnt = 0;
+
+			if (x1 <= x0)
+				x1 = x0 + 1;
+			for (int yy = y0; yy < y1; yy++)
+				for (int xx = x0; xx < x1; xx++, cnt++)
+					sum += g->px[(size_t)yy * g->stride + xx];
+			p->px[(size_t)y * p->w + x] = (unsigned char)(sum / cnt);
+		}
+	}
+	s = (double)p->w / g->w;
+	f = engine_faces(r->eng, &n);
+	p->n_faces = 0;
+	for (int i = 0; i < n && p->n_faces < DASHBOARD_PREVIEW_MAX_FACES; i++) {
+		const struct track *t = tr && f[i].track_id >= 0 ? track_find(tr, f[i].track_id) : NULL;
+		int cls = -1;
+
+		if (r->classify) {
+			cls = 0;
+			for (int k = 1; k < EMO_NUM_CLASSES; k++)
+				if (f[i].probs[k] > f[i].probs[cls])
+					cls = k;
+			if (t)
+				cls = t->dominant;
+		}
+		preview_box(&p->faces[p->n_faces++], &f[i].face.box, s, f[i].track_id, cls,
+			    t ? t->name : NULL);
+	}
+	n = config_regions(r->cfg, g->w, g->h, regions, names, DASHBOARD_PREVIEW_MAX_REGIONS);
+	p->n_regions = 0;
+	for (int i = 0; i < n; i++)
+		preview_box(&p->regions[p->n_regions++], &regions[i], s, i, -1, names[i]);
+	dashboard_preview(r->dash, p);
 }
 
 /* The highest N of the emotop-N.png files in dir (0: none), so that a run
@@ -780,6 +859,7 @@ static int loop(struct run *r)
 			r->media_last = r->live ? NAN : info.media_time;
 			if (!paused && (result = analyse(r, &gray, &info, now)))
 				break;
+			feed_preview(r, &gray);
 			/* a frame decoded before the connection ended does not
 			 * make the source up again */
 			if (set_source(r, r->media_clock ? SUMMARY_SOURCE_UP : live_state(r, tw), now))
@@ -889,8 +969,12 @@ int pipeline_run(const struct pipeline_opts *o)
 			}
 			r->dashboard = 0; /* lines instead */
 			setvbuf(stdout, NULL, _IOLBF, 0);
-		} else if (!r->classify) {
-			dashboard_message(r->dash, 1e9, engine_status(r->eng));
+		} else {
+			/* the preview pane's frame: one for the run; without
+			 * it the pane only says it waits for a frame */
+			r->preview = calloc(1, sizeof(*r->preview));
+			if (!r->classify)
+				dashboard_message(r->dash, 1e9, engine_status(r->eng));
 		}
 	}
 	if (open_outputs(r)) {
@@ -916,6 +1000,7 @@ end:
 	image_free(&r->shot);
 	engine_free(r->eng);
 	capture_set_log(NULL, NULL, CAPTURE_LOG_WARNING);
+	free(r->preview);
 	free(r->snap);
 	free(r);
 	return result;
