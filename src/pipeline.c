@@ -30,6 +30,7 @@
 #include "emotop/summary.h"
 #include "emotop/track.h"
 #include "pipeline.h"
+#include "scan_font.h"
 
 #define DEMO_HEADLESS_S 60 /* a headless "demo" run is this long unless --duration */
 /* A live source that has delivered no frame for this long (or for 3 of its
@@ -244,9 +245,84 @@ static void draw_rect(struct emo_image *im, const struct emo_box *b)
 	}
 }
 
+/* A face's track (NULL when untracked) and label: the track's dominant
+ * class, as the dashboard shows it, else the frame's argmax; -1 without a
+ * classifier. */
+static const struct track *face_track(const struct run *r, const struct engine_face *f)
+{
+	const struct tracker *tr = engine_tracker(r->eng);
+
+	return tr && f->track_id >= 0 ? track_find(tr, f->track_id) : NULL;
+}
+
+static int face_class(const struct run *r, const struct engine_face *f, const struct track *t)
+{
+	int cls = 0;
+
+	if (!r->classify)
+		return -1;
+	if (t)
+		return t->dominant;
+	for (int k = 1; k < EMO_NUM_CLASSES; k++)
+		if (f->probs[k] > f->probs[cls])
+			cls = k;
+	return cls;
+}
+
+static void shot_px(struct emo_image *im, int x, int y, uint8_t v)
+{
+	if (x >= 0 && y >= 0 && x < im->w && y < im->h)
+		im->px[(size_t)y * im->stride + x] = v;
+}
+
+/* Text in white with a black shadow, sc pixels a font pixel. */
+static void shot_text(struct emo_image *im, int x, int y, const char *s, int sc)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		int cx = x + (pass ? 0 : 1), cy = y + (pass ? 0 : 1);
+
+		for (const char *c = s; *c; c++, cx += (SCAN_FONT_W + 1) * sc) {
+			const uint8_t *rows = scan_font_glyph((unsigned char)*c);
+
+			for (int ry = 0; rows && ry < SCAN_FONT_H; ry++)
+				for (int b = 0; b < SCAN_FONT_W; b++)
+					if (rows[ry] & (16 >> b))
+						for (int j = 0; j < sc * sc; j++)
+							shot_px(im, cx + b * sc + j % sc, cy + ry * sc + j / sc,
+								pass ? 255 : 0);
+		}
+	}
+}
+
+/* A seat or gallery cell: a dashed outline (8 on, 8 off; white outside,
+ * black inside) with its name inside the bottom edge. */
+static void shot_seat(struct emo_image *im, const struct emo_box *b, const char *name, int sc)
+{
+	int x0 = (int)b->x, y0 = (int)b->y, x1 = (int)(b->x + b->w) - 1, y1 = (int)(b->y + b->h) - 1;
+
+	for (int t = 0; t < 2; t++) {
+		uint8_t v = t ? 0 : 255;
+
+		for (int x = x0 + t; x <= x1 - t; x++)
+			if ((x / 8) % 2 == 0) {
+				shot_px(im, x, y0 + t, v);
+				shot_px(im, x, y1 - t, v);
+			}
+		for (int y = y0 + t; y <= y1 - t; y++)
+			if ((y / 8) % 2 == 0) {
+				shot_px(im, x0 + t, y, v);
+				shot_px(im, x1 - t, y, v);
+			}
+	}
+	if (name && name[0])
+		shot_text(im, x0 + 4, y1 - 3 - SCAN_FONT_H * sc, name, sc);
+}
+
 static void keep_shot(struct run *r, const struct emo_image *g)
 {
-	int n;
+	struct emo_box regions[CONFIG_MAX_SEATS];
+	const char *names[CONFIG_MAX_SEATS];
+	int n, sc;
 	const struct engine_face *f;
 
 	if (!r->cfg->output.annotate[0])
@@ -258,9 +334,25 @@ static void keep_shot(struct run *r, const struct emo_image *g)
 	}
 	for (int y = 0; y < g->h; y++)
 		memcpy(r->shot.px + y * r->shot.stride, g->px + y * g->stride, (size_t)g->w);
+	sc = g->w >= 1280 ? 2 : 1;
+	n = config_regions(r->cfg, g->w, g->h, regions, names, CONFIG_MAX_SEATS);
+	for (int i = 0; i < n; i++)
+		shot_seat(&r->shot, &regions[i], names[i], sc);
 	f = engine_faces(r->eng, &n);
 	for (int i = 0; i < n; i++)
 		draw_rect(&r->shot, &f[i].face.box);
+	/* "#id name label" above each box (inside when at the top) */
+	for (int i = 0; i < n; i++) {
+		const struct track *t = face_track(r, &f[i]);
+		int cls = face_class(r, &f[i], t), y = (int)f[i].face.box.y - 3 - SCAN_FONT_H * sc;
+		char label[160];
+
+		snprintf(label, sizeof label, "#%d%s%s %s", f[i].track_id, t && t->name[0] ? " " : "",
+			 t ? t->name : "", cls >= 0 ? emo_class_name(cls) : "face");
+		if (f[i].track_id < 0)
+			snprintf(label, sizeof label, "%s", cls >= 0 ? emo_class_name(cls) : "face");
+		shot_text(&r->shot, (int)f[i].face.box.x, y < 0 ? (int)f[i].face.box.y + 4 : y, label, sc);
+	}
 	r->shot_valid = 1;
 }
 
@@ -287,7 +379,6 @@ static void feed_preview(struct run *r, const struct emo_image *g)
 	struct dashboard_preview *p = r->preview;
 	struct emo_box regions[DASHBOARD_PREVIEW_MAX_REGIONS];
 	const char *names[DASHBOARD_PREVIEW_MAX_REGIONS];
-	const struct tracker *tr = engine_tracker(r->eng);
 	const struct engine_face *f;
 	double s;
 	int n;
@@ -320,19 +411,10 @@ static void feed_preview(struct run *r, const struct emo_image *g)
 	f = engine_faces(r->eng, &n);
 	p->n_faces = 0;
 	for (int i = 0; i < n && p->n_faces < DASHBOARD_PREVIEW_MAX_FACES; i++) {
-		const struct track *t = tr && f[i].track_id >= 0 ? track_find(tr, f[i].track_id) : NULL;
-		int cls = -1;
+		const struct track *t = face_track(r, &f[i]);
 
-		if (r->classify) {
-			cls = 0;
-			for (int k = 1; k < EMO_NUM_CLASSES; k++)
-				if (f[i].probs[k] > f[i].probs[cls])
-					cls = k;
-			if (t)
-				cls = t->dominant;
-		}
-		preview_box(&p->faces[p->n_faces++], &f[i].face.box, s, f[i].track_id, cls,
-			    t ? t->name : NULL);
+		preview_box(&p->faces[p->n_faces++], &f[i].face.box, s, f[i].track_id,
+			    face_class(r, &f[i], t), t ? t->name : NULL);
 	}
 	n = config_regions(r->cfg, g->w, g->h, regions, names, DASHBOARD_PREVIEW_MAX_REGIONS);
 	p->n_regions = 0;

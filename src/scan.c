@@ -20,6 +20,7 @@
 #include "emotop/image.h"
 #include "emotop/report.h"
 #include "scan.h"
+#include "scan_font.h"
 
 #define SCAN_MAX_FACES 512
 #define SCAN_MAX_SIDE 4096 /* larger frames are analysed downscaled */
@@ -120,26 +121,6 @@ static int argmax7(const float *p)
 
 /* ---- drawing for --annotate: RGB24 boxes, dots and a 5x7 font ---- */
 
-static const struct {
-	char c;
-	uint8_t rows[7];
-} scan_font[] = {
-	{'A', {14, 17, 17, 31, 17, 17, 17}}, {'D', {30, 17, 17, 17, 17, 17, 30}},
-	{'E', {31, 16, 16, 30, 16, 16, 31}}, {'F', {31, 16, 16, 30, 16, 16, 16}},
-	{'G', {14, 17, 16, 23, 17, 17, 15}}, {'H', {17, 17, 17, 31, 17, 17, 17}},
-	{'I', {14, 4, 4, 4, 4, 4, 14}},      {'L', {16, 16, 16, 16, 16, 16, 31}},
-	{'N', {17, 25, 21, 19, 17, 17, 17}}, {'P', {30, 17, 17, 30, 16, 16, 16}},
-	{'R', {30, 17, 17, 30, 20, 18, 17}}, {'S', {15, 16, 16, 14, 1, 1, 30}},
-	{'T', {31, 4, 4, 4, 4, 4, 4}},       {'U', {17, 17, 17, 17, 17, 17, 14}},
-	{'Y', {17, 17, 10, 4, 4, 4, 4}},     {'0', {14, 17, 19, 21, 25, 17, 14}},
-	{'1', {4, 12, 4, 4, 4, 4, 14}},      {'2', {14, 17, 1, 2, 4, 8, 31}},
-	{'3', {31, 2, 4, 2, 1, 17, 14}},     {'4', {2, 6, 10, 18, 31, 2, 2}},
-	{'5', {31, 16, 30, 1, 1, 17, 14}},   {'6', {6, 8, 16, 30, 17, 17, 14}},
-	{'7', {31, 1, 2, 4, 8, 8, 8}},       {'8', {14, 17, 17, 14, 17, 17, 14}},
-	{'9', {14, 17, 17, 15, 1, 2, 12}},   {'.', {0, 0, 0, 0, 0, 12, 12}},
-	{'?', {14, 17, 1, 2, 4, 0, 4}},
-};
-
 static void put_px(struct emo_image *rgb, int x, int y, const uint8_t c[3])
 {
 	uint8_t *p;
@@ -167,16 +148,12 @@ static void draw_rect(struct emo_image *rgb, int x0, int y0, int x1, int y1, int
 
 static void draw_text(struct emo_image *rgb, int x, int y, const char *s, int scale, const uint8_t c[3])
 {
-	for (; *s; s++, x += 6 * scale) {
-		char ch = *s >= 'a' && *s <= 'z' ? (char)(*s - 32) : *s;
-		const uint8_t *rows = NULL;
-		for (size_t i = 0; i < sizeof(scan_font) / sizeof(scan_font[0]); i++)
-			if (scan_font[i].c == ch)
-				rows = scan_font[i].rows;
+	for (; *s; s++, x += (SCAN_FONT_W + 1) * scale) {
+		const uint8_t *rows = scan_font_glyph((unsigned char)*s);
 		if (!rows)
 			continue;
-		for (int r = 0; r < 7; r++)
-			for (int b = 0; b < 5; b++)
+		for (int r = 0; r < SCAN_FONT_H; r++)
+			for (int b = 0; b < SCAN_FONT_W; b++)
 				if (rows[r] & (16 >> b))
 					for (int j = 0; j < scale; j++)
 						for (int i = 0; i < scale; i++)
