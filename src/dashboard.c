@@ -1838,6 +1838,10 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 		}
 		return DASHBOARD_NONE;
 	}
+	if (d->preview && !is_key && c == 27) { /* Esc closes the preview first */
+		d->preview = 0;
+		return DASHBOARD_NONE;
+	}
 	if (d->detail) {
 		/* Esc, q, Enter, Left, Backspace: back to the list; Up/Down:
 		 * the previous/next student; p, r, h, ^L as in the list */
@@ -1900,11 +1904,7 @@ static int handle_key(struct dashboard *d, int is_key, wint_t c)
 		d->editing = 1;
 		snprintf(d->edit, sizeof d->edit, "%s", d->filter);
 		break;
-	case 27: /* Esc closes the preview, else clears an applied filter */
-		if (d->preview) {
-			d->preview = 0;
-			break;
-		}
+	case 27: /* Esc clears an applied filter */
 		if (d->filter[0])
 			sel_top(d);
 		d->filter[0] = '\0';

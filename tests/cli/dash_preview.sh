@@ -43,6 +43,15 @@ keys f
 wait_for 'PREVIEW'
 keys Escape
 check "Esc closes the pane" lacks 'PREVIEW'
+keys Enter
+wait_for '^ STUDENT .*Esc back'
+keys f
+check "detail view: f shows the pane" shows '^ PREVIEW '
+keys Escape
+check "detail view: Esc closes the pane first" lacks 'PREVIEW'
+check "detail view: still there after" shows '^ STUDENT .*Esc back'
+keys Escape
+wait_for '^ STUDENTS '
 keys h
 check "the help names the key" shows 'f +preview: the frame'
 keys x
