@@ -92,7 +92,7 @@ static const struct config_key config_table[] = {
 	{"classifier.flip_tta", CONFIG_T_BOOL, 0, 1, "false", "",
 	 "also classify the mirrored face and average (twice the work)", NULL,
 	 OFF(classifier.flip_tta), 0},
-	{"classifier.scale_tta", CONFIG_T_BOOL, 0, 1, "true", "",
+	{"classifier.scale_tta", CONFIG_T_BOOL, 0, 1, "false", "",
 	 "also classify the face framed 15% tighter and 15% looser and average (three times the work)",
 	 NULL, OFF(classifier.scale_tta), 0},
 

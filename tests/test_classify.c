@@ -453,7 +453,7 @@ TEST(align_box_squares)
  * about its centre), each classified alone; a bad box is still refused */
 TEST(scale_tta_averages_three_framings)
 {
-	struct classify *c1 = new_random(0), *c0;
+	struct classify *c1, *c0, *probe = new_random(0);
 	struct classify_opts o;
 	struct emo_image frame;
 	struct emo_face f, g;
@@ -462,10 +462,14 @@ TEST(scale_tta_averages_three_framings)
 	float sum = 0, d1 = 0;
 	char path[128];
 
-	ASSERT(c1);
+	ASSERT(probe);
+	classify_free(probe);
 	snprintf(path, sizeof(path), "%s/emo.qnn", model_path); /* new_random's model */
 	classify_opts_default(&o);
-	ASSERT_EQ(o.scale_tta, 1); /* on by default, as the config */
+	ASSERT_EQ(o.scale_tta, 0); /* off by default, as the config */
+	o.model_path = path;
+	o.scale_tta = 1;
+	ASSERT((c1 = classify_new(&o, NULL)));
 	ASSERT_EQ(image_new(&frame, 160, 120), EMO_OK);
 	for (int y = 0; y < 120; y++)
 		for (int x = 0; x < 160; x++)

@@ -57,7 +57,7 @@ TEST(defaults)
 	ASSERT_NEAR(c.detector.threshold, 0.5, 0);
 	ASSERT_STR(c.detector.model, "");
 	ASSERT_EQ(c.classifier.flip_tta, 0);
-	ASSERT_EQ(c.classifier.scale_tta, 1);
+	ASSERT_EQ(c.classifier.scale_tta, 0);
 	ASSERT_NEAR(c.summary.window, 60, 0);
 	ASSERT_EQ(c.output.mode, CONFIG_MODE_AUTO);
 	ASSERT_EQ(c.output.format, CONFIG_FORMAT_TEXT);
@@ -116,7 +116,7 @@ TEST(values_are_applied)
 		"realtime: yes\n"
 		"duration: 30\n"
 		"detector:\n  min_face: 40\n  threshold: 0.75\n  model: /tmp/face.qnn\n"
-		"classifier: {model: 'my model.qnn', flip_tta: on, scale_tta: off}\n"
+		"classifier: {model: 'my model.qnn', flip_tta: on, scale_tta: on}\n"
 		"tracking: {iou: 0.5, ttl: 3, half_life: 0}\n"
 		"summary:\n  window: 120\n"
 		"output:\n  mode: headless\n  format: ndjson\n  interval: 0.5\n"
@@ -144,7 +144,7 @@ TEST(values_are_applied)
 	ASSERT_STR(c.detector.model, "/tmp/face.qnn");
 	ASSERT_STR(c.classifier.model, "my model.qnn");
 	ASSERT_EQ(c.classifier.flip_tta, 1);
-	ASSERT_EQ(c.classifier.scale_tta, 0);
+	ASSERT_EQ(c.classifier.scale_tta, 1);
 	ASSERT_NEAR(c.tracking.iou, 0.5, 0);
 	ASSERT_NEAR(c.tracking.ttl, 3, 0);
 	ASSERT_NEAR(c.tracking.half_life, 0, 0);

@@ -25,7 +25,7 @@ struct classify_opts {
 	const char *model_path;
 	int flip_tta;           /* also run the mirrored face, average */
 	int scale_tta;          /* classify_face(): also frame the face 15 % tighter
-				 * and 15 % looser, average (default on) */
+				 * and 15 % looser, average (default off) */
 	enum qnn_path path;     /* QNN_PATH_AUTO normally */
 };
 

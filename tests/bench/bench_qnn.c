@@ -354,11 +354,11 @@ int main(int argc, char **argv)
 	}
 	/* the embedded classifier as emotop runs it on a face of a frame:
 	 * alignment, every network of the ensemble, preprocessing and softmax
-	 * included; one framing (classifier.scale_tta off), three (the
-	 * default), and three with flip test-time augmentation */
+	 * included; one framing (the default), three (classifier.scale_tta),
+	 * and three with flip test-time augmentation */
 	{
 		static const int cfg[3][2] = {{0, 0}, {1, 0}, {1, 1}}; /* scale_tta, flip_tta */
-		static const char *name[3] = {"one framing (scale_tta off)", "three framings (default)",
+		static const char *name[3] = {"one framing (the default)", "three framings (scale_tta)",
 					      "three framings and flip TTA"};
 		double one = 0;
 		struct emo_image frame = {0}, tile = {48, 48, 48, in};
