@@ -53,8 +53,8 @@ ffmpeg -nostdin -loglevel error -y -i "$FER/happy/$f1" -i "$FER/neutral/$f2" -i 
 	-filter_complex "[0]scale=170:170,pad=250:250:40:40:gray[a];[1]scale=170:170,pad=250:250:40:40:gray[b];[2]scale=170:170,pad=250:250:40:40:gray[c];[a][b][c]hstack=inputs=3" \
 	-frames:v 1 "$T/three.png" || { no "make the face strip"; done_tests; exit; }
 
-# The shipped model is weak (see test_detect.c): it scores these faces
-# about 0.4, so look at a lower threshold and ask for at least one.
+# FER2013 faces scaled up alone score lower than faces in photos (see
+# test_detect.c): look at a lower threshold and ask for at least one.
 TH="--threshold 0.35"
 expect_rc "three faces: exit 0" 0 "$EMOTOP" scan --json $TH "$T/three.png"
 cp "$T/out" "$T/three.ndjson"
@@ -70,7 +70,8 @@ for o in faces:
     assert set(o) == {"file", "box", "score", "landmarks", "emotion", "probs"}, o
     assert o["file"] == sys.argv[2], o
     x, y, w, h = o["box"]
-    assert len(o["box"]) == 4 and w > 0 and abs(w - h) < 0.02 * w + 0.5, o
+    # the WIDER FACE convention: forehead to under the chin, taller than wide
+    assert len(o["box"]) == 4 and w > 0 and w <= h <= 1.6 * w, o
     cx, cy = x + w / 2, y + h / 2
     assert 0.35 <= o["score"] <= 1, o
     lm = o["landmarks"]
