@@ -262,7 +262,7 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 	enum { MAXF = 1024 };
 	struct emo_face *f = malloc(sizeof(*f) * MAXF);
 	struct emo_face **all = calloc((size_t)s->n, sizeof(*all));
-	int *nf = calloc((size_t)s->n, sizeof(int)), n_negsc = 0;
+	int *nf = calloc((size_t)s->n, sizeof(int)), n_negsc = 0, rc = -1;
 	float *negsc = NULL;
 	uint8_t *used = malloc(DT_EV_MAXGT), *used2 = malloc(DT_EV_MAXGT);
 	double t = 0;
@@ -386,15 +386,7 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 					 min_face, &hit, &hit_all, &fa, used);
 		r->sw_recall[q] = r->n_gt ? (float)hit / (float)r->n_gt : 0.0f;
 	}
-	for (int i = 0; i < s->n; i++)
-		free(all[i]);
-	free(all);
-	free(nf);
-	free(f);
-	free(negsc);
-	free(used);
-	free(used2);
-	return 0;
+	rc = 0;
 fail:
 	for (int i = 0; all && i < s->n; i++)
 		free(all[i]);
@@ -404,7 +396,7 @@ fail:
 	free(negsc);
 	free(used);
 	free(used2);
-	return -1;
+	return rc;
 }
 
 void dt_evres_print_breakdown(const struct dt_evres *r)
