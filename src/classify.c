@@ -18,6 +18,7 @@ struct classify_net {
 	struct qnn_ctx *ctx;
 	int out;                /* logits tensor */
 	float inv_t;            /* 1 / its temperature */
+	float bias[EMO_NUM_CLASSES]; /* its logit bias (after the temperature) */
 };
 
 struct classify {
@@ -43,17 +44,38 @@ void classify_opts_default(struct classify_opts *o)
 	o->path = QNN_PATH_AUTO;
 }
 
-int classify_temperature(const struct qnn_model *m, const char *name, float *t, struct emo_err *err)
+int classify_calibration(const struct qnn_model *m, const char *name, float *t,
+			 float bias[EMO_NUM_CLASSES], struct emo_err *err)
 {
-	char buf[32], *end;
+	char buf[160], *p, *end;
 
 	*t = 1.0f;
-	if (!m || qnn_meta_get(m, "temperature", buf, sizeof(buf)))
+	for (int k = 0; k < EMO_NUM_CLASSES; k++)
+		bias[k] = 0;
+	if (!m)
 		return EMO_OK;
-	*t = strtof(buf, &end);
-	if (end == buf || *end || !(*t >= 0.05f && *t <= 20.0f)) {
-		*t = 1.0f;
-		return emo_seterr(err, EMO_EFORMAT, name, 0, 0, "bad temperature '%s' in model metadata", buf);
+	if (!qnn_meta_get(m, "temperature", buf, sizeof(buf))) {
+		*t = strtof(buf, &end);
+		if (end == buf || *end || !(*t >= 0.05f && *t <= 20.0f)) {
+			*t = 1.0f;
+			return emo_seterr(err, EMO_EFORMAT, name, 0, 0, "bad temperature '%s' in model metadata",
+					  buf);
+		}
+	}
+	if (qnn_meta_get(m, "logit_bias", buf, sizeof(buf)))
+		return EMO_OK;
+	p = buf;
+	for (int k = 0; k < EMO_NUM_CLASSES; k++) {
+		bias[k] = strtof(p, &end);
+		if (end == p || !(fabsf(bias[k]) <= 3.0f) || *end != (k < EMO_NUM_CLASSES - 1 ? ',' : 0)) {
+			for (int j = 0; j < EMO_NUM_CLASSES; j++)
+				bias[j] = 0;
+			*t = 1.0f;
+			return emo_seterr(err, EMO_EFORMAT, name, 0, 0,
+					  "bad logit_bias '%s' in model metadata (want %d numbers within +-3)", buf,
+					  EMO_NUM_CLASSES);
+		}
+		p = end + 1;
 	}
 	return EMO_OK;
 }
@@ -93,7 +115,7 @@ static int net_setup(struct classify *c, int k, const char *name, const struct c
 		return rc;
 	{
 		float t;
-		if ((rc = classify_temperature(m, name, &t, err)))
+		if ((rc = classify_calibration(m, name, &t, n->bias, err)))
 			return rc;
 		n->inv_t = 1.0f / t;
 	}
@@ -256,7 +278,7 @@ static int run_one(struct classify *c, int k, const struct emo_image *img, float
 	for (int j = 1; j < EMO_NUM_CLASSES; j++)
 		mx = f[j] > mx ? f[j] : mx;
 	for (int j = 0; j < EMO_NUM_CLASSES; j++) {
-		e[j] = expf((f[j] - mx) * n->inv_t); /* calibrated: logits / T */
+		e[j] = expf((f[j] - mx) * n->inv_t + n->bias[j]); /* calibrated: z / T + b */
 		sum += e[j];
 	}
 	for (int j = 0; j < EMO_NUM_CLASSES; j++)

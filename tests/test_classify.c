@@ -269,6 +269,23 @@ TEST(temperature_and_input_blur)
 	ASSERT(!classify_new(&o, &err));
 	ASSERT(strstr(err.msg, "temperature"));
 	m->meta[strlen(m->meta) - strlen("temperature=0\n")] = 0;
+	/* a class bias: added after the temperature, log p_k - log p_0 moves by
+	 * b_k - b_0; a bad one is refused */
+	strcat(m->meta, "logit_bias=0.5,0,0,0,0,0,-0.25\n");
+	ASSERT((w = write_model(m, "tempE.qnn")));
+	o.model_path = w;
+	ASSERT((c = classify_new(&o, &err)));
+	ASSERT_EQ(classify_crop(c, &a, p2), EMO_OK);
+	classify_free(c);
+	for (int k = 1; k < EMO_NUM_CLASSES; k++)
+		ASSERT_NEAR(log(p2[k] / p2[0]), log(p1[k] / p1[0]) - 0.5 + (k == 6 ? -0.25 : 0), 1e-3);
+	m->meta[strlen(m->meta) - strlen("logit_bias=0.5,0,0,0,0,0,-0.25\n")] = 0;
+	strcat(m->meta, "logit_bias=0.5,0,0\n");
+	ASSERT((w = write_model(m, "tempF.qnn")));
+	o.model_path = w;
+	ASSERT(!classify_new(&o, &err));
+	ASSERT(strstr(err.msg, "logit_bias"));
+	m->meta[strlen(m->meta) - strlen("logit_bias=0.5,0,0\n")] = 0;
 	strcat(m->meta, "input_blur=2.80\n");
 	ASSERT((w = write_model(m, "tempD.qnn")));
 	o.model_path = w;

@@ -32,11 +32,16 @@ struct classify_opts {
 void classify_opts_default(struct classify_opts *o);
 
 struct qnn_model;
-/* The temperature T a classifier model's logits are divided by before the
- * softmax (metadata temperature=T, fitted by `emotop-train quantize` so that
- * its probabilities are calibrated; 1 when absent). EMO_OK, or EMO_EFORMAT
- * with *err set (name: the model) for a value outside 0.05..20. */
-int classify_temperature(const struct qnn_model *m, const char *name, float *t, struct emo_err *err);
+/* A classifier model's calibration, from its metadata: the softmax is taken
+ * of z / T + b, z the logits, T the temperature (temperature=T, 1 when
+ * absent, 0.05..20) and b a bias per class (logit_bias=b0,...,b6, 0 when
+ * absent, each within +-3), both fitted by `emotop-train quantize` on the
+ * validation split: T so that the probabilities are calibrated, b so that
+ * no class is predicted far more or less often than it occurs. EMO_OK, or
+ * EMO_EFORMAT with *err set (name: the model) for a bad value (t and bias
+ * are then 1 and 0). */
+int classify_calibration(const struct qnn_model *m, const char *name, float *t,
+			 float bias[EMO_NUM_CLASSES], struct emo_err *err);
 
 /* New classifier; free with classify_free(). NULL on error, *err set
  * (e.g. no model file and none embedded). */

@@ -273,15 +273,15 @@ out:
 	return rc;
 }
 
-/* p[0..nc) += w * softmax(z / t) */
-static void add_softmax(const float *z, int nc, float t, float w, float *p)
+/* p[0..nc) += w * softmax(z / t + b) (b NULL: no bias) */
+static void add_softmax(const float *z, int nc, float t, const float *b, float w, float *p)
 {
 	float mx = z[0], s = 0, e[7];
 
 	for (int k = 1; k < nc; k++)
 		mx = z[k] > mx ? z[k] : mx;
 	for (int k = 0; k < nc; k++)
-		s += e[k] = expf((z[k] - mx) / t);
+		s += e[k] = expf((z[k] - mx) / t + (b ? b[k] : 0));
 	for (int k = 0; k < nc; k++)
 		p[k] += w * e[k] / s;
 }
@@ -300,7 +300,7 @@ static float fit_temperature(const float *z, const int *y, int n, int nc)
 			const float t = (float)exp(q ? d : c);
 			for (int i = 0; i < n; i++) {
 				float p[7] = {0};
-				add_softmax(z + (size_t)i * 7, nc, t, 1.0f, p);
+				add_softmax(z + (size_t)i * 7, nc, t, NULL, 1.0f, p);
 				nll[q] -= log(fmax(p[y[i]], 1e-12));
 			}
 		}
@@ -310,6 +310,33 @@ static float fit_temperature(const float *z, const int *y, int n, int nc)
 			a = c;
 	}
 	return (float)exp(0.5 * (a + b));
+}
+
+/* A bias per class on z / t that makes each class predicted about as often
+ * as it occurs in labels y (n faces, nc classes): 40 damped steps of
+ * b_k += 0.5 log(true count / predicted count), each within +-1.5. Only
+ * what the argmax counts need: the temperature keeps the calibration. */
+static void fit_class_bias(const float *z, const int *y, int n, int nc, float t, float b[7])
+{
+	int truth[7] = {0};
+
+	for (int k = 0; k < 7; k++)
+		b[k] = 0;
+	for (int i = 0; i < n; i++)
+		truth[y[i]]++;
+	for (int it = 0; it < 40; it++) {
+		int pred[7] = {0};
+		for (int i = 0; i < n; i++) {
+			int am = 0;
+			for (int k = 1; k < nc; k++)
+				if (z[(size_t)i * 7 + k] / t + b[k] > z[(size_t)i * 7 + am] / t + b[am])
+					am = k;
+			pred[am]++;
+		}
+		for (int k = 0; k < nc; k++)
+			if (truth[k])
+				b[k] = fminf(1.5f, fmaxf(-1.5f, b[k] + 0.5f * logf((float)truth[k] / (float)(pred[k] ? pred[k] : 1))));
+	}
 }
 
 /* Score probabilities p[n][7] against set's labels: confusion, accuracy,
@@ -356,15 +383,15 @@ int train_eval_int8(struct qnn_model *const *ms, int n, const struct fer_set *se
 		goto out;
 	for (int pass = 0; pass < (tta ? 2 : 1) * n; pass++) {
 		struct emo_err err = {0};
-		float t;
-		if (classify_temperature(ms[pass % n], "model", &t, &err)) {
+		float t, b[EMO_NUM_CLASSES];
+		if (classify_calibration(ms[pass % n], "model", &t, b, &err)) {
 			fprintf(stderr, "emotop-train: %s\n", err.msg);
 			goto out;
 		}
 		if (int8_logits(ms[pass % n], set, pass >= n, z, &nc))
 			goto out;
 		for (int i = 0; i < set->n; i++)
-			add_softmax(z + (size_t)i * 7, nc, t, 1.0f / (float)((tta ? 2 : 1) * n), p + (size_t)i * 7);
+			add_softmax(z + (size_t)i * 7, nc, t, b, 1.0f / (float)((tta ? 2 : 1) * n), p + (size_t)i * 7);
 	}
 	score_probs(p, set, nc, r);
 	rc = 0;
@@ -486,12 +513,13 @@ int train_cmd_quantize(int argc, char **argv)
 {
 	static const struct option lo[] = {{"ckpt", 1, 0, 'k'}, {"data", 1, 0, 'd'}, {"out", 1, 0, 'o'},
 					   {"calib", 1, 0, 'n'}, {"percentile", 1, 0, 'p'},
-					   {"temperature", 1, 0, 't'},
+					   {"temperature", 1, 0, 't'}, {"class-bias", 1, 0, 'c'},
 					   {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	const char *ckpt = NULL, *data = NULL, *outp = "models/emo7.qnn";
 	int n_cal = 3000, o, rc = 1;
 	long lv;
 	float fv, temp = 0; /* 0: fitted on the validation split */
+	int class_bias = 0; /* --class-bias auto (fitted) or none (the default) */
 	double pct = 99.99;
 	struct fer_set train = {0}, test = {0};
 	struct fnn *net = NULL;
@@ -515,6 +543,14 @@ int train_cmd_quantize(int argc, char **argv)
 				return 2;
 			pct = fv;
 			break;
+		case 'c':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "none")) {
+				fprintf(stderr, "emotop-train quantize: --class-bias wants auto or none, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			class_bias = !strcmp(optarg, "auto");
+			break;
 		case 't':
 			if (!strcmp(optarg, "auto"))
 				temp = 0;
@@ -526,12 +562,15 @@ int train_cmd_quantize(int argc, char **argv)
 			fprintf(o == 'h' ? stdout : stderr,
 				"usage: emotop-train quantize --ckpt FILE --data DIR|CSV [--out FILE]\n"
 				"         [--calib N (3000)] [--percentile P (99.99)] [--temperature T|auto]\n"
+				"         [--class-bias none|auto]\n"
 				"Folds batch norm, calibrates activation ranges on N training faces\n"
 				"(clipping at the P-th percentile), writes the int8 model and prints\n"
 				"float and int8 accuracy on the validation (test) split. The model's\n"
 				"probabilities are calibrated by a temperature (its logits divided by T\n"
 				"before the softmax): by default the T that minimises the int8 model's\n"
-				"negative log-likelihood on the validation split.\n");
+				"negative log-likelihood on the validation split; --class-bias auto\n"
+				"also fits a bias per class there that makes each class predicted about\n"
+				"as often as it occurs in that split (none by default).\n");
 			return o == 'h' ? 0 : 2;
 		}
 	}
@@ -591,9 +630,16 @@ int train_cmd_quantize(int argc, char **argv)
 			}
 			if (!(temp > 0))
 				temp = fit_temperature(z, test.label, test.n, nc);
-			free(z);
 			snprintf(m->meta + strlen(m->meta), sizeof(m->meta) - strlen(m->meta), "temperature=%.4f\n",
 				 (double)temp);
+			if (class_bias) {
+				float b[7];
+				fit_class_bias(z, test.label, test.n, nc, temp, b);
+				snprintf(m->meta + strlen(m->meta), sizeof(m->meta) - strlen(m->meta),
+					 "logit_bias=%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", (double)b[0], (double)b[1],
+					 (double)b[2], (double)b[3], (double)b[4], (double)b[5], (double)b[6]);
+			}
+			free(z);
 		}
 		if (train_eval_int8(&m, 1, &test, 0, &after))
 			goto out;
@@ -605,8 +651,9 @@ int train_cmd_quantize(int argc, char **argv)
 		printf("wrote %s: float %.2f %%, int8 %.2f %% on %d validation faces (loss %.2f points)\n", outp,
 		       af * 100, after.acc * 100, test.n, (af - after.acc) * 100);
 		if (net->n_out == 7)
-			printf("temperature %.4f: expected calibration error %.4f -> %.4f, NLL %.4f -> %.4f\n",
-			       (double)temp, before.ece, after.ece, before.nll, after.nll);
+			printf("temperature %.4f%s: expected calibration error %.4f -> %.4f, NLL %.4f -> %.4f\n",
+			       (double)temp, class_bias ? " and the class bias" : "", before.ece, after.ece, before.nll,
+			       after.nll);
 	}
 	rc = 0;
 out:

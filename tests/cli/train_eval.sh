@@ -91,6 +91,13 @@ grep -a -q "temperature=2.5000" "$T/tiny2.qnn" && ok "--temperature is written a
 	no "--temperature" "temperature=2.5000 not in the model"
 expect_rc "quantize --temperature 0 refused" 2 "$TRAIN" quantize --ckpt "$T/tiny.ckpt" --data "$T/tiny.csv" \
 	--out "$T/x.qnn" --temperature 0
+! grep -a -q "logit_bias" "$T/tiny.qnn" && ok "no class bias by default" || no "no class bias by default"
+expect_rc "quantize with a class bias" 0 env OMP_NUM_THREADS=1 "$TRAIN" quantize --ckpt "$T/tiny.ckpt" \
+	--data "$T/tiny.csv" --out "$T/tiny3.qnn" --calib 50 --class-bias auto
+grep -a -q "logit_bias=" "$T/tiny3.qnn" && ok "--class-bias auto writes logit_bias" || no "--class-bias auto"
+expect_rc "eval the biased model" 0 "$TRAIN" eval --data "$T/tiny.csv" --model "$T/tiny3.qnn"
+expect_rc "quantize --class-bias x refused" 2 "$TRAIN" quantize --ckpt "$T/tiny.ckpt" --data "$T/tiny.csv" \
+	--out "$T/x.qnn" --class-bias x
 expect_rc "robust on the tiny model" 0 "$TRAIN" robust --data "$T/tiny.csv" --model "$T/tiny.qnn"
 contains "robust reports each degradation" "$T/out" "16 px face"
 expect_rc "robust without --data" 2 "$TRAIN" robust
