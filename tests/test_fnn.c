@@ -395,6 +395,53 @@ TEST(augment_identity_and_bounds)
 	}
 }
 
+/* Camera faults (--jpeg, --noise, --lowlight), each alone: a draw is
+ * reproducible, stays in 0..1, and changes the face the way it should in
+ * about the share of draws it should: noise adds pixel-to-pixel variation
+ * on a flat face, low light leaves few grey levels on a smooth ramp, JPEG
+ * changes a busy face. */
+TEST(augment_camera_faults)
+{
+	uint8_t flat[48 * 48], ramp[48 * 48], busy[48 * 48];
+	float dst[48 * 48], again[48 * 48];
+	struct augment noise = {.noise = 0.1f}, dark = {.lowlight = 1.0f}, jpeg = {.jpeg = 20};
+	int noisy = 0, posterized = 0, compressed = 0;
+
+	for (int i = 0; i < 48 * 48; i++) {
+		flat[i] = 128;
+		ramp[i] = (uint8_t)(i % 48 * 5);
+		busy[i] = (uint8_t)((i * 2654435761u) >> 24);
+	}
+	for (uint64_t s = 0; s < 60; s++) {
+		double var = 0;
+		int levels = 0;
+		uint8_t seen[256] = {0};
+		fer_augment(flat, dst, &noise, s);
+		fer_augment(flat, again, &noise, s);
+		ASSERT(!memcmp(dst, again, sizeof(dst)));
+		for (int i = 0; i < 48 * 48; i++) {
+			ASSERT(dst[i] >= 0 && dst[i] <= 1);
+			var += (dst[i] - 128 / 255.0) * (dst[i] - 128 / 255.0) / (48 * 48);
+		}
+		noisy += var > 1e-6;
+		fer_augment(ramp, dst, &dark, s);
+		for (int i = 0; i < 48; i++) /* one row of the ramp, noise aside */
+			seen[(int)(dst[i] * 255 + 0.5f)] = 1;
+		for (int v = 0; v < 256; v++)
+			levels += seen[v];
+		posterized += levels < 48;
+		fer_augment(busy, dst, &jpeg, s);
+		for (int i = 0; i < 48 * 48; i++)
+			if (fabsf(dst[i] - busy[i] / 255.0f) > 1.5f / 255) {
+				compressed++;
+				break;
+			}
+	}
+	ASSERT(noisy >= 15 && noisy <= 45);         /* about half */
+	ASSERT(posterized >= 50);                   /* every draw (a few by chance not) */
+	ASSERT(compressed >= 8 && compressed <= 35); /* about a third */
+}
+
 /* Blur augmentation (--aug-blur): only geometry-free settings, so what
  * changes is the blur alone. About half the draws blur (a checkerboard's
  * pixel-to-pixel contrast drops), the rest leave the face as it is, and a
@@ -798,6 +845,7 @@ int main(int argc, char **argv)
 	RUN(adamw_learns);
 	RUN(augment_identity_and_bounds);
 	RUN(augment_blur);
+	RUN(augment_camera_faults);
 	RUN(array_grow_doubles_and_keeps);
 	RUN(jpeg_roundtrip);
 	RUN(fer_csv_reader);

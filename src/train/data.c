@@ -402,6 +402,13 @@ static float aug_unit(uint64_t *s)
 	return (float)((aug_next(s) >> 40) * (1.0 / 16777216.0));
 }
 
+/* A standard normal draw (Box-Muller). */
+static float aug_gauss(uint64_t *s)
+{
+	const float u1 = 1.0f - aug_unit(s), u2 = aug_unit(s); /* u1 in (0, 1] */
+	return sqrtf(-2.0f * logf(u1)) * cosf(6.2831853f * u2);
+}
+
 void fer_augment(const uint8_t *src, float *dst, const struct augment *aug, uint64_t seed)
 {
 	const int N = FER_SIZE;
@@ -416,8 +423,14 @@ void fer_augment(const uint8_t *src, float *dst, const struct augment *aug, uint
 		return;
 	}
 	/* drawn only when on, so that the other draws stay as they were */
-	if (aug->blur > 0 && aug_unit(&s) < 0.5f) {
+	if (aug->jpeg > 0 && aug_unit(&s) < 1.0f / 3) {
 		memcpy(blurred, src, sizeof(blurred));
+		if (jpeg_roundtrip_gray(blurred, N, N, aug->jpeg + (int)(aug_unit(&s) * (float)(96 - aug->jpeg))) == 0)
+			src = blurred;
+	}
+	if (aug->blur > 0 && aug_unit(&s) < 0.5f) {
+		if (src != blurred)
+			memcpy(blurred, src, sizeof(blurred));
 		facenorm_blur(blurred, N, N, aug->blur * (1.0f - aug_unit(&s)), tmp);
 		src = blurred;
 	}
@@ -465,6 +478,21 @@ void fer_augment(const uint8_t *src, float *dst, const struct augment *aug, uint
 		for (int y = ey; y < ey + eh; y++)
 			for (int x = ex; x < ex + ew; x++)
 				dst[y * N + x] = aug_unit(&s);
+	}
+	if (aug->lowlight > 0 && aug_unit(&s) < aug->lowlight) {
+		/* few grey levels, stretched, with the sensor's noise stretched too */
+		const float levels = 12 + aug_unit(&s) * 36, sd = (1.5f + aug_unit(&s) * 2.5f) / levels;
+		for (int i = 0; i < N * N; i++) {
+			float v = floorf(dst[i] * levels + 0.5f) / levels + sd * aug_gauss(&s);
+			dst[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+		}
+	}
+	if (aug->noise > 0 && aug_unit(&s) < 0.5f) {
+		const float sd = aug->noise * (1.0f - aug_unit(&s));
+		for (int i = 0; i < N * N; i++) {
+			float v = dst[i] + sd * aug_gauss(&s);
+			dst[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+		}
 	}
 }
 

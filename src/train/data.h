@@ -56,10 +56,20 @@ struct augment {
 	float erase;       /* probability of random erasing */
 	float blur;        /* half the faces get a Gaussian blur of sigma
 			    * uniform in (0, blur] px before the rest (0: off) */
+	/* a camera's and a stream's faults, each drawn only when on (the other
+	 * draws stay as they were): */
+	int jpeg;          /* a third of the faces JPEG-compressed at a quality
+			    * uniform in [jpeg, 95] first (0: off) */
+	float noise;       /* half the faces get Gaussian noise of sd uniform in
+			    * (0, noise] (fraction of full scale) last (0: off) */
+	float lowlight;    /* probability of a dark frame stretched by emotop's
+			    * contrast normalisation: 12 to 48 grey levels left,
+			    * with noise of sd 1.5 to 4 levels (0: off) */
 };
 
 /* Write one augmented sample (float, pixels/255) from src into dst (48*48).
- * seed makes it reproducible. aug NULL = plain copy. */
+ * seed makes it reproducible. aug NULL = plain copy. Order: JPEG, blur,
+ * geometry and photometry, erasing, low light, noise. */
 void fer_augment(const uint8_t *src, float *dst, const struct augment *aug, uint64_t seed);
 
 #endif

@@ -127,7 +127,11 @@ static void usage_fer(FILE *f)
 		"augmentation (maximum random change per face):\n"
 		"  --rot DEG (10)  --scale X (0.10)  --shift X (0.08 of the side)  --no-flip\n"
 		"  --bright X (0.05 of full scale)  --contrast X (0.10)  --erase P (0: off)\n"
-		"  --aug-blur S (0: off)  half the faces blurred, Gaussian sigma up to S px\n");
+		"  --aug-blur S (0: off)  half the faces blurred, Gaussian sigma up to S px\n"
+		"  --jpeg Q (0: off)  a third of the faces JPEG-compressed at quality Q..95\n"
+		"  --noise X (0: off)  half the faces with Gaussian noise of sd up to X\n"
+		"  --lowlight P (0: off)  share of dark frames stretched by the contrast\n"
+		"                  normalisation (12-48 grey levels, their noise stretched)\n");
 }
 
 int train_cmd_fer(int argc, char **argv)
@@ -139,7 +143,7 @@ int train_cmd_fer(int argc, char **argv)
 		{"resume", 0, 0, 'r'}, {"log", 1, 0, 'L'}, {"seed", 1, 0, 'S'}, {"help", 0, 0, 'h'},
 		{"warmup", 1, 0, 'W'}, {"rot", 1, 0, 'R'}, {"scale", 1, 0, 'Z'}, {"shift", 1, 0, 'X'},
 		{"input-blur", 1, 0, 'I'}, {"bright", 1, 0, 'B'}, {"contrast", 1, 0, 'C'}, {"erase", 1, 0, 'E'}, {"no-flip", 0, 0, 'F'},
-		{"aug-blur", 1, 0, 'U'},
+		{"aug-blur", 1, 0, 'U'}, {"noise", 1, 0, 'N'}, {"jpeg", 1, 0, 'J'}, {"lowlight", 1, 0, 'G'},
 		{"keep", 0, 0, 'K'}, {"reset-optimizer", 0, 0, 'O'}, {"stop-after", 1, 0, 'P'},
 		{0, 0, 0, 0}};
 	struct train_args a = {
@@ -208,6 +212,13 @@ int train_cmd_fer(int argc, char **argv)
 		case 'U':
 			if (train_parse_range("--aug-blur", "a sigma in px", optarg, 0, 8, &a.aug.blur))
 				return 2;
+			break;
+		case 'N': if (train_parse_range("--noise", "a share of full scale", optarg, 0, 0.3f, &a.aug.noise)) return 2; break;
+		case 'G': if (train_parse_range("--lowlight", "a probability", optarg, 0, 1, &a.aug.lowlight)) return 2; break;
+		case 'J':
+			if (train_parse_int("--jpeg", "a JPEG quality (0: off)", optarg, 0, 95, &lv))
+				return 2;
+			a.aug.jpeg = (int)lv;
 			break;
 		case 'F': a.aug.flip = 0; break;
 		case 'K': a.keep = 1; break;
@@ -291,11 +302,11 @@ int train_cmd_fer(int argc, char **argv)
 	train_log(log,
 		  "train %d faces, test %d; arch %s; %ld params, %.1f M MAC/face; %s lr %g wd %g "
 		  "batch %d epochs %d smooth %g cw^%g; aug rot %g scale %g shift %g flip %d bright %g "
-		  "contrast %g erase %g blur %g\n",
+		  "contrast %g erase %g blur %g jpeg %d noise %g lowlight %g\n",
 		  train.n, test.n, a.arch, fnn_param_count(net), fnn_macs(net) / 1e6,
 		  a.opt == FNN_ADAMW ? "AdamW" : "SGD-Nesterov", a.lr, a.wd, a.batch, a.epochs,
 		  a.smooth, a.cw_power, a.aug.rot_deg, a.aug.scale, a.aug.shift, a.aug.flip,
-		  a.aug.brightness, a.aug.contrast, a.aug.erase, a.aug.blur);
+		  a.aug.brightness, a.aug.contrast, a.aug.erase, a.aug.blur, a.aug.jpeg, a.aug.noise, a.aug.lowlight);
 	x = malloc(sizeof(float) * (size_t)a.batch * FER_SIZE * FER_SIZE);
 	dz = malloc(sizeof(float) * (size_t)a.batch * (size_t)nc);
 	lab = malloc(sizeof(int) * (size_t)a.batch);
