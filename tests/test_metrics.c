@@ -740,7 +740,7 @@ TEST(reader_never_sees_a_partial_file)
  * (8 KiB), leaving room for the syslog header; journald takes 48 KiB. The
  * worst case measured is 2127 bytes (NDJSON, a source of invalid UTF-8
  * bytes, each written as \ufffd), above the 2048 octets RFC 5424 obliges
- * every receiver to take: README.md says so. A line holds one student at
+ * every receiver to take: docs/many-rooms.md says so. A line holds one student at
  * most, so their number does not matter. */
 #define SYSLOG_LINE_MAX 4096
 
