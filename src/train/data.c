@@ -383,7 +383,7 @@ void fer_free(struct fer_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static uint64_t aug_next(uint64_t *s)
+uint64_t train_rand_next(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -394,12 +394,12 @@ static uint64_t aug_next(uint64_t *s)
 /* uniform in [-1, 1) */
 static float aug_sym(uint64_t *s)
 {
-	return (float)((aug_next(s) >> 40) * (2.0 / 16777216.0) - 1.0);
+	return (float)((train_rand_next(s) >> 40) * (2.0 / 16777216.0) - 1.0);
 }
 
 static float aug_unit(uint64_t *s)
 {
-	return (float)((aug_next(s) >> 40) * (1.0 / 16777216.0));
+	return (float)((train_rand_next(s) >> 40) * (1.0 / 16777216.0));
 }
 
 /* A standard normal draw (Box-Muller). */
@@ -438,7 +438,7 @@ void fer_augment(const uint8_t *src, float *dst, const struct augment *aug, uint
 	sc = 1.0f + aug->scale * aug_sym(&s);
 	tx = aug->shift * N * aug_sym(&s);
 	ty = aug->shift * N * aug_sym(&s);
-	flip = aug->flip && (aug_next(&s) & 1);
+	flip = aug->flip && (train_rand_next(&s) & 1);
 	cs = cosf(a) / sc;
 	sn = sinf(a) / sc;
 	gain = 1.0f + aug->contrast * aug_sym(&s);

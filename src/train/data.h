@@ -67,6 +67,10 @@ struct augment {
 			    * with noise of sd 1.5 to 4 levels (0: off) */
 };
 
+/* The trainer's random numbers: the next 64 bits of the splitmix64 sequence
+ * whose state is *s (reproducible from a seed). */
+uint64_t train_rand_next(uint64_t *s);
+
 /* Write one augmented sample (float, pixels/255) from src into dst (48*48).
  * seed makes it reproducible. aug NULL = plain copy. Order: JPEG, blur,
  * geometry and photometry, erasing, low light, noise. */

@@ -44,17 +44,9 @@ static const struct rb_way rb_ways[] = {
 	{"turned 12 deg", RB_FRAME, 1.0f, 0, 12},
 };
 
-static uint64_t rb_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static float rb_gauss(uint64_t *s)
 {
-	double u1 = ((rb_next(s) >> 11) + 1.0) / 9007199254740993.0, u2 = (rb_next(s) >> 11) / 9007199254740992.0;
+	double u1 = ((train_rand_next(s) >> 11) + 1.0) / 9007199254740993.0, u2 = (train_rand_next(s) >> 11) / 9007199254740992.0;
 	return (float)(sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
