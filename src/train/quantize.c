@@ -369,6 +369,22 @@ static void score_probs(const float *p, const struct fer_set *set, int nc, struc
 	r->nll /= set->n ? set->n : 1;
 }
 
+/* Score the logits z[n][7] (nc classes) of one model on set as emotop reads
+ * them: the softmax of z / t + b (b NULL: none). 0, or -1 (out of memory). */
+static int score_logits(const float *z, const struct fer_set *set, int nc, float t, const float *b,
+			struct eval_res *r)
+{
+	float *p = calloc((size_t)(set->n ? set->n : 1) * 7, sizeof(float));
+
+	if (!p)
+		return -1;
+	for (int i = 0; i < set->n; i++)
+		add_softmax(z + (size_t)i * 7, nc, t, b, 1.0f, p + (size_t)i * 7);
+	score_probs(p, set, nc, r);
+	free(p);
+	return 0;
+}
+
 /* Int8 accuracy and calibration of an ensemble of n models (each one's
  * softmax of its logits / temperature, averaged, as classify.c does), with
  * optional flip TTA. */
@@ -615,19 +631,19 @@ int train_cmd_quantize(int argc, char **argv)
 		rc = 1;
 	}
 	{
-		int conf[7][7];
+		int conf[7][7], nc = 0;
 		double af;
+		float t, bias[7];
 		struct eval_res before, after;
-		if (train_eval_int8(&m, 1, &test, 0, &before))
+		/* the int8 logits once: scored as they are, then as the model's
+		 * metadata calibrates them */
+		float *z = malloc(sizeof(float) * 7 * (size_t)(test.n ? test.n : 1));
+		if (!z || int8_logits(m, &test, 0, z, &nc) || score_logits(z, &test, nc, 1.0f, NULL, &before)) {
+			free(z);
 			goto out;
+		}
 		if (net->n_out == 7) {
 			/* calibration: the temperature of the int8 logits */
-			float *z = malloc(sizeof(float) * 7 * (size_t)test.n);
-			int nc = 0;
-			if (!z || int8_logits(m, &test, 0, z, &nc)) {
-				free(z);
-				goto out;
-			}
 			if (!(temp > 0))
 				temp = fit_temperature(z, test.label, test.n, nc);
 			snprintf(m->meta + strlen(m->meta), sizeof(m->meta) - strlen(m->meta), "temperature=%.4f\n",
@@ -639,10 +655,13 @@ int train_cmd_quantize(int argc, char **argv)
 					 "logit_bias=%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", (double)b[0], (double)b[1],
 					 (double)b[2], (double)b[3], (double)b[4], (double)b[5], (double)b[6]);
 			}
-			free(z);
 		}
-		if (train_eval_int8(&m, 1, &test, 0, &after))
+		if (classify_calibration(m, "the model", &t, bias, &err) ||
+		    score_logits(z, &test, nc, t, bias, &after)) {
+			free(z);
 			goto out;
+		}
+		free(z);
 		if (qnn_model_save(m, outp, &err)) {
 			fprintf(stderr, "emotop-train: %s: %s\n", outp, err.msg);
 			goto out;
