@@ -374,6 +374,30 @@ TEST(adamw_learns)
 	ASSERT(hits >= 62);
 }
 
+/* Mixup's weight (train_rand_beta): Beta(a, a) draws stay in [0, 1] with
+ * mean 1/2 and variance 1 / (4 (2a + 1)), for a below 1 (the Gamma draw's
+ * boost) and above; the same state gives the same draws. */
+TEST(beta_draws)
+{
+	const float as[] = {0.2f, 1.0f, 4.0f};
+
+	for (int k = 0; k < 3; k++) {
+		uint64_t s = 42, t = 42;
+		double sum = 0, sq = 0, want = 1.0 / (4.0 * (2.0 * as[k] + 1.0));
+		const int n = 20000;
+
+		for (int i = 0; i < n; i++) {
+			float v = train_rand_beta(&s, as[k]);
+			ASSERT(v >= 0 && v <= 1);
+			ASSERT(v == train_rand_beta(&t, as[k]));
+			sum += v;
+			sq += (double)v * v;
+		}
+		ASSERT_NEAR(sum / n, 0.5, 0.01);
+		ASSERT_NEAR(sq / n - (sum / n) * (sum / n), want, 0.1 * want);
+	}
+}
+
 TEST(augment_identity_and_bounds)
 {
 	uint8_t src[48 * 48];
@@ -843,6 +867,7 @@ int main(int argc, char **argv)
 	RUN(checkpoint_extra);
 	RUN(learns_synthetic);
 	RUN(adamw_learns);
+	RUN(beta_draws);
 	RUN(augment_identity_and_bounds);
 	RUN(augment_blur);
 	RUN(augment_camera_faults);

@@ -71,6 +71,9 @@ struct augment {
  * whose state is *s (reproducible from a seed). */
 uint64_t train_rand_next(uint64_t *s);
 
+/* A Beta(a, a) draw in [0, 1] (a > 0), from the same sequence. */
+float train_rand_beta(uint64_t *s, float a);
+
 /* Write one augmented sample (float, pixels/255) from src into dst (48*48).
  * seed makes it reproducible. aug NULL = plain copy. Order: JPEG, blur,
  * geometry and photometry, erasing, low light, noise. */

@@ -31,7 +31,7 @@ struct train_state {
 struct train_args {
 	const char *data, *test, *arch, *ckpt, *log;
 	int epochs, batch, resume, seed, seed_set, opt, eval_every, keep, reset_opt, stop_after;
-	float lr, wd, momentum, smooth, cw_power, warmup, input_blur;
+	float lr, wd, momentum, smooth, cw_power, warmup, input_blur, mixup;
 	struct augment aug;
 };
 
@@ -98,6 +98,33 @@ void train_eval_float_ens(struct fnn *const *nets, int n_nets, const struct fer_
 	free(p);
 }
 
+/* Mixup (Zhang et al., ICLR 2018) of one batch of n faces in x, in place:
+ * face j becomes lam x[j] + (1 - lam) x[perm[j]], perm a shuffle of the
+ * batch and lam one Beta(alpha, alpha) draw (folded to >= 0.5, so a face's
+ * own label leads); labb[j] gets the partner's label. xb is scratch of
+ * the batch's size. Returns lam. Reproducible from seed. */
+static float fer_mix_batch(float *x, float *xb, const int *lab, int *labb, int *perm, int n,
+			   float alpha, uint64_t seed)
+{
+	const size_t N = FER_SIZE * FER_SIZE;
+	uint64_t s = seed;
+	float lam = train_rand_beta(&s, alpha);
+
+	if (lam < 0.5f)
+		lam = 1 - lam;
+	train_shuffle(perm, n, train_rand_next(&s));
+	memcpy(xb, x, sizeof(float) * N * (size_t)n);
+	for (int j = 0; j < n; j++) {
+		const float *o = xb + (size_t)perm[j] * N;
+		float *d = x + (size_t)j * N;
+
+		for (size_t i = 0; i < N; i++)
+			d[i] = lam * d[i] + (1 - lam) * o[i];
+		labb[j] = lab[perm[j]];
+	}
+	return lam;
+}
+
 static void usage_fer(FILE *f)
 {
 	fprintf(f,
@@ -131,7 +158,9 @@ static void usage_fer(FILE *f)
 		"  --jpeg Q (0: off)  a third of the faces JPEG-compressed at quality Q..95\n"
 		"  --noise X (0: off)  half the faces with Gaussian noise of sd up to X\n"
 		"  --lowlight P (0: off)  share of dark frames stretched by the contrast\n"
-		"                  normalisation (12-48 grey levels, their noise stretched)\n");
+		"                  normalisation (12-48 grey levels, their noise stretched)\n"
+		"  --mixup A (0: off)  blend each batch with itself shuffled, faces and labels,\n"
+		"                  by one weight drawn from Beta(A, A) per batch (0.2 is usual)\n");
 }
 
 int train_cmd_fer(int argc, char **argv)
@@ -144,7 +173,7 @@ int train_cmd_fer(int argc, char **argv)
 		{"warmup", 1, 0, 'W'}, {"rot", 1, 0, 'R'}, {"scale", 1, 0, 'Z'}, {"shift", 1, 0, 'X'},
 		{"input-blur", 1, 0, 'I'}, {"bright", 1, 0, 'B'}, {"contrast", 1, 0, 'C'}, {"erase", 1, 0, 'E'}, {"no-flip", 0, 0, 'F'},
 		{"aug-blur", 1, 0, 'U'}, {"noise", 1, 0, 'N'}, {"jpeg", 1, 0, 'J'}, {"lowlight", 1, 0, 'G'},
-		{"keep", 0, 0, 'K'}, {"reset-optimizer", 0, 0, 'O'}, {"stop-after", 1, 0, 'P'},
+		{"keep", 0, 0, 'K'}, {"reset-optimizer", 0, 0, 'O'}, {"stop-after", 1, 0, 'P'}, {"mixup", 1, 0, 'M'},
 		{0, 0, 0, 0}};
 	struct train_args a = {
 		.arch = DEFAULT_ARCH, .ckpt = "runs/emo7.ckpt", .epochs = 40, .batch = 128,
@@ -158,8 +187,8 @@ int train_cmd_fer(int argc, char **argv)
 	struct train_state st = {.version = 1};
 	char testpath[4096], logpath[4096], best[4096];
 	FILE *log = NULL;
-	float *x = NULL, *dz = NULL, cw[7];
-	int *lab = NULL, *order = NULL, o, rc = 1, nc = 7;
+	float *x = NULL, *dz = NULL, *xb = NULL, *dzb = NULL, cw[7];
+	int *lab = NULL, *labb = NULL, *perm = NULL, *order = NULL, o, rc = 1, nc = 7;
 	long steps_per_epoch, lv;
 	double t0;
 
@@ -220,6 +249,7 @@ int train_cmd_fer(int argc, char **argv)
 				return 2;
 			a.aug.jpeg = (int)lv;
 			break;
+		case 'M': if (train_parse_range("--mixup", "a Beta parameter (0: off)", optarg, 0, 10, &a.mixup)) return 2; break;
 		case 'F': a.aug.flip = 0; break;
 		case 'K': a.keep = 1; break;
 		case 'I':
@@ -302,16 +332,23 @@ int train_cmd_fer(int argc, char **argv)
 	train_log(log,
 		  "train %d faces, test %d; arch %s; %ld params, %.1f M MAC/face; %s lr %g wd %g "
 		  "batch %d epochs %d smooth %g cw^%g; aug rot %g scale %g shift %g flip %d bright %g "
-		  "contrast %g erase %g blur %g jpeg %d noise %g lowlight %g\n",
+		  "contrast %g erase %g blur %g jpeg %d noise %g lowlight %g mixup %g\n",
 		  train.n, test.n, a.arch, fnn_param_count(net), fnn_macs(net) / 1e6,
 		  a.opt == FNN_ADAMW ? "AdamW" : "SGD-Nesterov", a.lr, a.wd, a.batch, a.epochs,
 		  a.smooth, a.cw_power, a.aug.rot_deg, a.aug.scale, a.aug.shift, a.aug.flip,
-		  a.aug.brightness, a.aug.contrast, a.aug.erase, a.aug.blur, a.aug.jpeg, a.aug.noise, a.aug.lowlight);
+		  a.aug.brightness, a.aug.contrast, a.aug.erase, a.aug.blur, a.aug.jpeg, a.aug.noise, a.aug.lowlight, a.mixup);
 	x = malloc(sizeof(float) * (size_t)a.batch * FER_SIZE * FER_SIZE);
 	dz = malloc(sizeof(float) * (size_t)a.batch * (size_t)nc);
 	lab = malloc(sizeof(int) * (size_t)a.batch);
 	order = malloc(sizeof(int) * (size_t)train.n);
-	if (!x || !dz || !lab || !order || fnn_reserve(net, a.batch)) {
+	if (a.mixup > 0) {
+		xb = malloc(sizeof(float) * (size_t)a.batch * FER_SIZE * FER_SIZE);
+		dzb = malloc(sizeof(float) * (size_t)a.batch * (size_t)nc);
+		labb = malloc(sizeof(int) * (size_t)a.batch);
+		perm = malloc(sizeof(int) * (size_t)a.batch);
+	}
+	if (!x || !dz || !lab || !order || (a.mixup > 0 && (!xb || !dzb || !labb || !perm)) ||
+	    fnn_reserve(net, a.batch)) {
 		fprintf(stderr, "emotop-train: out of memory\n");
 		goto out;
 	}
@@ -332,7 +369,7 @@ int train_cmd_fer(int argc, char **argv)
 					     : a.lr * 0.5f * (1.0f + cosf((float)(M_PI * (prog - wu) / (1 - wu))));
 			const float *z;
 			int correct;
-			float loss;
+			float loss, lam = 1;
 
 #pragma omp parallel for schedule(static)
 			for (int j = 0; j < a.batch; j++) {
@@ -344,8 +381,19 @@ int train_cmd_fer(int argc, char **argv)
 			}
 			for (int j = 0; j < a.batch; j++)
 				lab[j] = train.label[order[b * a.batch + j]];
+			if (a.mixup > 0)
+				lam = fer_mix_batch(x, xb, lab, labb, perm, a.batch, a.mixup,
+						    rs ^ (0x6a09e667f3bcc909ULL * (uint64_t)(b + 1)));
 			z = fnn_forward(net, x, a.batch, 1);
 			loss = fnn_softmax_xent(z, lab, a.batch, nc, a.smooth, cw, dz, &correct);
+			if (a.mixup > 0) {
+				/* the blend's loss and gradient: lam of each face's own
+				 * label, 1 - lam of its partner's */
+				float lb = fnn_softmax_xent(z, labb, a.batch, nc, a.smooth, cw, dzb, NULL);
+				loss = lam * loss + (1 - lam) * lb;
+				for (long k = 0; k < (long)a.batch * nc; k++)
+					dz[k] = lam * dz[k] + (1 - lam) * dzb[k];
+			}
 			fnn_zero_grad(net);
 			fnn_backward(net, x, dz, a.batch);
 			st.step++;
@@ -398,6 +446,10 @@ out:
 	free(dz);
 	free(lab);
 	free(order);
+	free(xb);
+	free(dzb);
+	free(labb);
+	free(perm);
 	fnn_free(net);
 	fer_free(&train);
 	fer_free(&test);

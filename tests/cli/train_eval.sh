@@ -232,6 +232,22 @@ expect_rc "and the second, resumed" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data 
 	--epochs 2 --batch 16 --ckpt "$T/split/x.ckpt" --resume
 cmp -s "$T/straight/x.ckpt" "$T/split/x.ckpt" && ok "2 epochs straight == 1 + 1 resumed, byte for byte" ||
 	no "2 epochs straight == 1 + 1 resumed" "the checkpoints differ"
+# mixup: reproducible across a resume too, and it changes the training
+expect_rc "mixup: two epochs straight" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" --arch $A \
+	--epochs 2 --batch 16 --mixup 0.4 --ckpt "$T/mstraight/x.ckpt"
+contains "the mixup parameter is logged" "$T/err" "mixup 0.4"
+expect_rc "mixup: one epoch of two" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" --arch $A \
+	--epochs 2 --batch 16 --mixup 0.4 --stop-after 1 --ckpt "$T/msplit/x.ckpt"
+expect_rc "mixup: the second, resumed" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" --arch $A \
+	--epochs 2 --batch 16 --mixup 0.4 --ckpt "$T/msplit/x.ckpt" --resume
+cmp -s "$T/mstraight/x.ckpt" "$T/msplit/x.ckpt" && ok "mixup: 2 epochs straight == 1 + 1 resumed" ||
+	no "mixup: 2 epochs straight == 1 + 1 resumed" "the checkpoints differ"
+cmp -s "$T/mstraight/x.ckpt" "$T/straight/x.ckpt" && no "mixup changes the weights" "same bytes as without" ||
+	ok "mixup changes the weights"
+for o in "--mixup -1" "--mixup x" "--mixup 11"; do
+	expect_rc "fer $o refused" 2 "$TRAIN" fer --data "$T/tiny.csv" $o
+done
+contains "a bad mixup says what it wants" "$T/err" "--mixup wants a Beta parameter (0: off)"
 expect_rc "resume without optimizer state refused" 2 "$TRAIN" fer --data "$T/tiny.csv" --arch $A \
 	--epochs 3 --batch 16 --ckpt "$T/split/x.ckpt.best" --resume
 contains "the missing optimizer state is said" "$T/err" "holds no optimizer state"
