@@ -93,18 +93,11 @@ struct dt_data {
 	struct dt_pix *photo_px, *neg_px; /* decoded once (dt_preload) */
 };
 
-/* The random draws of every sample (splitmix64 on a caller's state). */
-static inline uint64_t dt_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
+/* The random draws of every sample: the trainer's splitmix64
+ * (train_rand_next, data.h) on a caller's state. */
 static inline float dt_unit(uint64_t *s)
 {
-	return (float)((dt_next(s) >> 40) * (1.0 / 16777216.0));
+	return (float)((train_rand_next(s) >> 40) * (1.0 / 16777216.0));
 }
 
 static inline float dt_range(uint64_t *s, float a, float b)
@@ -114,7 +107,7 @@ static inline float dt_range(uint64_t *s, float a, float b)
 
 static inline int dt_int(uint64_t *s, int n)
 {
-	return n > 0 ? (int)(dt_next(s) % (uint64_t)n) : 0;
+	return n > 0 ? (int)(train_rand_next(s) % (uint64_t)n) : 0;
 }
 
 /* detect_data.c */
