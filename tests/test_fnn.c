@@ -374,6 +374,60 @@ TEST(adamw_learns)
 	ASSERT(hits >= 62);
 }
 
+/* Distillation's term: its gradient is the loss's (central differences),
+ * it is T^2 times the cross-entropy at temperature T, and a target that is
+ * the network's own softened output gives no gradient. */
+TEST(soft_xent_gradient)
+{
+	const int n = 3, k = 7;
+	float z[21], t[21], d[21], d2[21];
+	const float T = 2.5f;
+
+	for (int i = 0; i < n * k; i++)
+		z[i] = (float)((i * 37) % 11) * 0.4f - 2.0f;
+	for (int i = 0; i < n; i++) {
+		float s = 0;
+		for (int j = 0; j < k; j++)
+			s += t[i * k + j] = (float)(1 + (i + 2 * j) % 5);
+		for (int j = 0; j < k; j++)
+			t[i * k + j] /= s;
+	}
+	float L = fnn_soft_xent(z, t, n, k, T, d);
+	ASSERT(L > 0);
+	for (int i = 0; i < n * k; i++) {
+		float zp[21], zm[21];
+		memcpy(zp, z, sizeof(z));
+		memcpy(zm, z, sizeof(z));
+		zp[i] += 1e-2f;
+		zm[i] -= 1e-2f;
+		float g = (fnn_soft_xent(zp, t, n, k, T, NULL) - fnn_soft_xent(zm, t, n, k, T, NULL)) / 2e-2f;
+		ASSERT_NEAR(d[i], g, 2e-3);
+	}
+	/* the same targets at T = 1 without the factor: plain cross-entropy */
+	double ce = 0;
+	for (int i = 0; i < n; i++) {
+		double mx = -1e9, s = 0;
+		for (int j = 0; j < k; j++)
+			mx = z[i * k + j] > mx ? z[i * k + j] : mx;
+		for (int j = 0; j < k; j++)
+			s += exp(z[i * k + j] - mx);
+		for (int j = 0; j < k; j++)
+			ce -= t[i * k + j] * (z[i * k + j] - mx - log(s));
+	}
+	ASSERT_NEAR(fnn_soft_xent(z, t, n, k, 1, NULL), ce / n, 1e-4);
+	/* its own softened output: no gradient */
+	for (int i = 0; i < n; i++) {
+		double s = 0;
+		for (int j = 0; j < k; j++)
+			s += exp(z[i * k + j] / T);
+		for (int j = 0; j < k; j++)
+			t[i * k + j] = (float)(exp(z[i * k + j] / T) / s);
+	}
+	fnn_soft_xent(z, t, n, k, T, d2);
+	for (int i = 0; i < n * k; i++)
+		ASSERT_NEAR(d2[i], 0, 1e-6);
+}
+
 /* Mixup's weight (train_rand_beta): Beta(a, a) draws stay in [0, 1] with
  * mean 1/2 and variance 1 / (4 (2a + 1)), for a below 1 (the Gamma draw's
  * boost) and above; the same state gives the same draws. */
@@ -867,6 +921,7 @@ int main(int argc, char **argv)
 	RUN(checkpoint_extra);
 	RUN(learns_synthetic);
 	RUN(adamw_learns);
+	RUN(soft_xent_gradient);
 	RUN(beta_draws);
 	RUN(augment_identity_and_bounds);
 	RUN(augment_blur);

@@ -17,6 +17,7 @@
 #include "train/train.h"
 
 #define DEFAULT_ARCH "c32,c32,p,c64,c64,p,c128,c128,p,c256,c256,p,d0.4,f256,d0.4,o7"
+#define MAX_TEACHERS 8
 
 /* Training state stored in the checkpoint beside the weights. */
 struct train_state {
@@ -32,6 +33,9 @@ struct train_args {
 	const char *data, *test, *arch, *ckpt, *log;
 	int epochs, batch, resume, seed, seed_set, opt, eval_every, keep, reset_opt, stop_after;
 	float lr, wd, momentum, smooth, cw_power, warmup, input_blur, mixup;
+	const char *teacher[MAX_TEACHERS];
+	int n_teachers;
+	float distill, distill_t; /* the teachers' share of the loss, their temperature */
 	struct augment aug;
 };
 
@@ -125,6 +129,30 @@ static float fer_mix_batch(float *x, float *xb, const int *lab, int *labb, int *
 	return lam;
 }
 
+/* The teachers' probabilities for distillation: softmax(z / T) of each
+ * of the n_t networks (in inference mode) on the batch x of n faces,
+ * averaged into p [n][nc]. */
+static void teacher_probs(struct fnn *const *teach, int n_t, const float *x, int n, int nc, float T,
+			  float *p)
+{
+	memset(p, 0, sizeof(float) * (size_t)n * (size_t)nc);
+	for (int t = 0; t < n_t; t++) {
+		const float *z = fnn_forward(teach[t], x, n, 0);
+
+		for (int i = 0; i < n; i++) {
+			const float *zi = z + (size_t)i * nc;
+			float *pi = p + (size_t)i * nc, mx = zi[0], s = 0, e[7];
+
+			for (int j = 1; j < nc; j++)
+				mx = zi[j] > mx ? zi[j] : mx;
+			for (int j = 0; j < nc; j++)
+				s += e[j] = expf((zi[j] - mx) / T);
+			for (int j = 0; j < nc; j++)
+				pi[j] += e[j] / s / (float)n_t;
+		}
+	}
+}
+
 static void usage_fer(FILE *f)
 {
 	fprintf(f,
@@ -160,7 +188,12 @@ static void usage_fer(FILE *f)
 		"  --lowlight P (0: off)  share of dark frames stretched by the contrast\n"
 		"                  normalisation (12-48 grey levels, their noise stretched)\n"
 		"  --mixup A (0: off)  blend each batch with itself shuffled, faces and labels,\n"
-		"                  by one weight drawn from Beta(A, A) per batch (0.2 is usual)\n");
+		"                  by one weight drawn from Beta(A, A) per batch (0.2 is usual)\n"
+		"distillation (the teachers are given again on --resume):\n"
+		"  --teacher FILE  a classifier checkpoint whose softened probabilities the\n"
+		"                  network learns as well; up to 8, their probabilities averaged\n"
+		"  --distill W     the teachers' share of the loss (default 0.5 with --teacher)\n"
+		"  --distill-temp T  the temperature of both softmaxes there (default 2)\n");
 }
 
 int train_cmd_fer(int argc, char **argv)
@@ -174,11 +207,12 @@ int train_cmd_fer(int argc, char **argv)
 		{"input-blur", 1, 0, 'I'}, {"bright", 1, 0, 'B'}, {"contrast", 1, 0, 'C'}, {"erase", 1, 0, 'E'}, {"no-flip", 0, 0, 'F'},
 		{"aug-blur", 1, 0, 'U'}, {"noise", 1, 0, 'N'}, {"jpeg", 1, 0, 'J'}, {"lowlight", 1, 0, 'G'},
 		{"keep", 0, 0, 'K'}, {"reset-optimizer", 0, 0, 'O'}, {"stop-after", 1, 0, 'P'}, {"mixup", 1, 0, 'M'},
+		{"teacher", 1, 0, 'H'}, {"distill", 1, 0, 'D'}, {"distill-temp", 1, 0, 'Y'},
 		{0, 0, 0, 0}};
 	struct train_args a = {
 		.arch = DEFAULT_ARCH, .ckpt = "runs/emo7.ckpt", .epochs = 40, .batch = 128,
 		.seed = 1, .lr = -1, .wd = -1, .momentum = 0.9f, .smooth = 0.1f, .cw_power = 0.3f,
-		.warmup = 1.0f, .input_blur = TRAIN_INPUT_BLUR,
+		.warmup = 1.0f, .input_blur = TRAIN_INPUT_BLUR, .distill = -1, .distill_t = 2,
 		.aug = {.rot_deg = 10, .scale = 0.10f, .shift = 0.08f, .flip = 1, .brightness = 0.05f,
 			.contrast = 0.10f, .erase = 0.0f},
 	};
@@ -187,7 +221,8 @@ int train_cmd_fer(int argc, char **argv)
 	struct train_state st = {.version = 1};
 	char testpath[4096], logpath[4096], best[4096];
 	FILE *log = NULL;
-	float *x = NULL, *dz = NULL, *xb = NULL, *dzb = NULL, cw[7];
+	struct fnn *teach[MAX_TEACHERS] = {0};
+	float *x = NULL, *dz = NULL, *xb = NULL, *dzb = NULL, *pt = NULL, cw[7];
 	int *lab = NULL, *labb = NULL, *perm = NULL, *order = NULL, o, rc = 1, nc = 7;
 	long steps_per_epoch, lv;
 	double t0;
@@ -250,6 +285,15 @@ int train_cmd_fer(int argc, char **argv)
 			a.aug.jpeg = (int)lv;
 			break;
 		case 'M': if (train_parse_range("--mixup", "a Beta parameter (0: off)", optarg, 0, 10, &a.mixup)) return 2; break;
+		case 'H':
+			if (a.n_teachers == MAX_TEACHERS) {
+				fprintf(stderr, "emotop-train: at most %d --teacher\n", MAX_TEACHERS);
+				return 2;
+			}
+			a.teacher[a.n_teachers++] = optarg;
+			break;
+		case 'D': if (train_parse_range("--distill", "a share of the loss", optarg, 0, 1, &a.distill)) return 2; break;
+		case 'Y': if (train_parse_range("--distill-temp", "a temperature", optarg, 0.1f, 100, &a.distill_t)) return 2; break;
 		case 'F': a.aug.flip = 0; break;
 		case 'K': a.keep = 1; break;
 		case 'I':
@@ -264,6 +308,12 @@ int train_cmd_fer(int argc, char **argv)
 		usage_fer(stderr);
 		return 2;
 	}
+	if (a.distill >= 0 && !a.n_teachers) {
+		fprintf(stderr, "emotop-train: --distill goes with --teacher\n");
+		return 2;
+	}
+	if (a.distill < 0)
+		a.distill = a.n_teachers ? 0.5f : 0;
 	if (a.reset_opt && !a.resume) {
 		fprintf(stderr, "emotop-train: --reset-optimizer goes with --resume\n");
 		return 2;
@@ -341,13 +391,33 @@ int train_cmd_fer(int argc, char **argv)
 	dz = malloc(sizeof(float) * (size_t)a.batch * (size_t)nc);
 	lab = malloc(sizeof(int) * (size_t)a.batch);
 	order = malloc(sizeof(int) * (size_t)train.n);
-	if (a.mixup > 0) {
-		xb = malloc(sizeof(float) * (size_t)a.batch * FER_SIZE * FER_SIZE);
-		dzb = malloc(sizeof(float) * (size_t)a.batch * (size_t)nc);
-		labb = malloc(sizeof(int) * (size_t)a.batch);
-		perm = malloc(sizeof(int) * (size_t)a.batch);
+	for (int t = 0; t < a.n_teachers; t++) {
+		if (train_load_classifier(a.teacher[t], &teach[t]))
+			goto out;
+		if (teach[t]->n_out != nc) {
+			fprintf(stderr, "emotop-train: %s: a teacher needs %d outputs, not %d\n", a.teacher[t],
+				nc, teach[t]->n_out);
+			goto out;
+		}
+		if (fnn_reserve(teach[t], a.batch)) {
+			fprintf(stderr, "emotop-train: out of memory\n");
+			goto out;
+		}
+		train_log(log, "teacher %s (%s), %.1f M MAC/face, share %g at temperature %g\n",
+			  a.teacher[t], teach[t]->arch, fnn_macs(teach[t]) / 1e6, a.distill, a.distill_t);
 	}
-	if (!x || !dz || !lab || !order || (a.mixup > 0 && (!xb || !dzb || !labb || !perm)) ||
+	if (a.n_teachers)
+		pt = malloc(sizeof(float) * (size_t)a.batch * (size_t)nc);
+	if (a.mixup > 0 || a.n_teachers) {
+		dzb = malloc(sizeof(float) * (size_t)a.batch * (size_t)nc);
+		if (a.mixup > 0) {
+			xb = malloc(sizeof(float) * (size_t)a.batch * FER_SIZE * FER_SIZE);
+			labb = malloc(sizeof(int) * (size_t)a.batch);
+			perm = malloc(sizeof(int) * (size_t)a.batch);
+		}
+	}
+	if (!x || !dz || !lab || !order || (a.mixup > 0 && (!xb || !labb || !perm)) ||
+	    ((a.mixup > 0 || a.n_teachers) && !dzb) || (a.n_teachers && !pt) ||
 	    fnn_reserve(net, a.batch)) {
 		fprintf(stderr, "emotop-train: out of memory\n");
 		goto out;
@@ -384,6 +454,8 @@ int train_cmd_fer(int argc, char **argv)
 			if (a.mixup > 0)
 				lam = fer_mix_batch(x, xb, lab, labb, perm, a.batch, a.mixup,
 						    rs ^ (0x6a09e667f3bcc909ULL * (uint64_t)(b + 1)));
+			if (a.n_teachers)
+				teacher_probs(teach, a.n_teachers, x, a.batch, nc, a.distill_t, pt);
 			z = fnn_forward(net, x, a.batch, 1);
 			loss = fnn_softmax_xent(z, lab, a.batch, nc, a.smooth, cw, dz, &correct);
 			if (a.mixup > 0) {
@@ -393,6 +465,12 @@ int train_cmd_fer(int argc, char **argv)
 				loss = lam * loss + (1 - lam) * lb;
 				for (long k = 0; k < (long)a.batch * nc; k++)
 					dz[k] = lam * dz[k] + (1 - lam) * dzb[k];
+			}
+			if (a.n_teachers) {
+				float ls = fnn_soft_xent(z, pt, a.batch, nc, a.distill_t, dzb);
+				loss = (1 - a.distill) * loss + a.distill * ls;
+				for (long k = 0; k < (long)a.batch * nc; k++)
+					dz[k] = (1 - a.distill) * dz[k] + a.distill * dzb[k];
 			}
 			fnn_zero_grad(net);
 			fnn_backward(net, x, dz, a.batch);
@@ -450,6 +528,9 @@ out:
 	free(dzb);
 	free(labb);
 	free(perm);
+	free(pt);
+	for (int t = 0; t < a.n_teachers; t++)
+		fnn_free(teach[t]);
 	fnn_free(net);
 	fer_free(&train);
 	fer_free(&test);

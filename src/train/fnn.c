@@ -664,6 +664,32 @@ float fnn_softmax_xent(const float *logits, const int *labels, int n, int k, flo
 	return (float)(loss / wsum);
 }
 
+float fnn_soft_xent(const float *logits, const float *target, int n, int k, float T,
+		    float *dlogits)
+{
+	double loss = 0;
+
+	for (int i = 0; i < n; i++) {
+		const float *z = logits + (long)i * k, *t = target + (long)i * k;
+		float *d = dlogits ? dlogits + (long)i * k : NULL;
+		float mx = z[0] / T, s = 0;
+
+		for (int j = 1; j < k; j++)
+			if (z[j] / T > mx)
+				mx = z[j] / T;
+		for (int j = 0; j < k; j++)
+			s += expf(z[j] / T - mx);
+		for (int j = 0; j < k; j++) {
+			float lq = z[j] / T - mx - logf(s);
+			loss -= (double)t[j] * lq;
+			/* d(T^2 CE)/dz = T (q - t) */
+			if (d)
+				d[j] = T * (expf(lq) - t[j]) / (float)n;
+		}
+	}
+	return (float)(loss * T * T / n);
+}
+
 void fnn_step(struct fnn *net, enum fnn_opt opt, float lr, float momentum, float wd, long t)
 {
 	const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;

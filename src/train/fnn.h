@@ -105,6 +105,15 @@ void fnn_zero_grad(struct fnn *net);
 float fnn_softmax_xent(const float *logits, const int *labels, int n, int k, float smooth,
 		       const float *class_w, float *dlogits, int *correct);
 
+/* Knowledge distillation's term (Hinton et al. 2015): the cross-entropy of
+ * softmax(logits / T) against the target probabilities target [n][k]
+ * (a teacher's, at the same temperature), times T^2 so that its gradient
+ * keeps its scale as T grows, averaged over the n rows. Writes its
+ * gradient with respect to the logits into dlogits (already divided by
+ * n) when non-NULL; returns the loss. */
+float fnn_soft_xent(const float *logits, const float *target, int n, int k, float T,
+		    float *dlogits);
+
 /* FNN_OPT_NONE: no optimizer state (a new net, or a checkpoint saved
  * without it); FNN_OPT_UNKNOWN: moments from a checkpoint older than the
  * record of the optimizer (EMOFNN01). */

@@ -493,7 +493,7 @@ static void print_table(FILE *f, const char *what, const struct eval_res *r, int
 	}
 }
 
-static int load_ckpt(const char *path, struct fnn **out)
+int train_load_classifier(const char *path, struct fnn **out)
 {
 	char arch[512], *last;
 	struct fnn *net;
@@ -594,7 +594,7 @@ int train_cmd_quantize(int argc, char **argv)
 		fprintf(stderr, "emotop-train quantize: --ckpt and --data are required\n");
 		return 2;
 	}
-	if (load_ckpt(ckpt, &net) || train_load_split(data, "Training", 0, &train) ||
+	if (train_load_classifier(ckpt, &net) || train_load_split(data, "Training", 0, &train) ||
 	    train_load_split(data, "PublicTest", 0, &test))
 		goto out;
 	{
@@ -779,7 +779,7 @@ int train_cmd_eval(int argc, char **argv)
 	}
 	if (n_ckpt) {
 		for (int k = 0; k < n_ckpt; k++)
-			if (load_ckpt(ckpt[k], &net[k]))
+			if (train_load_classifier(ckpt[k], &net[k]))
 				goto out;
 		train_eval_float_ens(net, n_ckpt, &set, tta, res.conf, &acc);
 		res.acc = acc;

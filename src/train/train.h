@@ -53,6 +53,11 @@ int train_mkdir_parent(const char *path);
 /* printf to stderr and, when log is non-NULL, to log (flushed). */
 void train_log(FILE *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A classifier's float checkpoint (its architecture read from the file,
+ * output o7 or o2) into a new *out the caller frees with fnn_free; 0, or
+ * -1 with a message on stderr. */
+int train_load_classifier(const char *path, struct fnn **out);
+
 int train_cmd_fer(int argc, char **argv);
 int train_cmd_quantize(int argc, char **argv);
 int train_cmd_eval(int argc, char **argv);

@@ -248,6 +248,34 @@ for o in "--mixup -1" "--mixup x" "--mixup 11"; do
 	expect_rc "fer $o refused" 2 "$TRAIN" fer --data "$T/tiny.csv" $o
 done
 contains "a bad mixup says what it wants" "$T/err" "--mixup wants a Beta parameter (0: off)"
+# distillation: a teacher's softened probabilities join the loss; the run
+# resumes exactly (the teacher given again), and the teacher changes it
+expect_rc "distil: two epochs straight" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" --arch $A \
+	--epochs 2 --batch 16 --teacher "$T/tiny.ckpt" --distill 0.7 --distill-temp 3 --ckpt "$T/dstraight/x.ckpt"
+contains "the teacher is logged" "$T/err" "teacher $T/tiny.ckpt (c4,p,c8,p,f8,o7)"
+contains "its share and temperature too" "$T/err" "share 0.7 at temperature 3"
+expect_rc "distil: one epoch of two" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" --arch $A \
+	--epochs 2 --batch 16 --teacher "$T/tiny.ckpt" --distill 0.7 --distill-temp 3 --stop-after 1 \
+	--ckpt "$T/dsplit/x.ckpt"
+expect_rc "distil: the second, resumed" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" --arch $A \
+	--epochs 2 --batch 16 --teacher "$T/tiny.ckpt" --distill 0.7 --distill-temp 3 --resume \
+	--ckpt "$T/dsplit/x.ckpt"
+cmp -s "$T/dstraight/x.ckpt" "$T/dsplit/x.ckpt" && ok "distil: 2 epochs straight == 1 + 1 resumed" ||
+	no "distil: 2 epochs straight == 1 + 1 resumed" "the checkpoints differ"
+cmp -s "$T/dstraight/x.ckpt" "$T/straight/x.ckpt" && no "the teacher changes the weights" "same bytes as without" ||
+	ok "the teacher changes the weights"
+expect_rc "--distill without --teacher" 2 "$TRAIN" fer --data "$T/tiny.csv" --distill 0.5
+contains "the missing teacher is said" "$T/err" "--distill goes with --teacher"
+expect_rc "a missing teacher" 1 "$TRAIN" fer --data "$T/tiny.csv" --arch $A --epochs 1 --batch 16 \
+	--teacher "$T/nonexistent.ckpt" --ckpt "$T/dnone/x.ckpt"
+contains "the missing teacher is named" "$T/err" "nonexistent.ckpt"
+[ ! -e "$T/dnone/x.ckpt" ] && ok "no checkpoint without its teacher" || no "no checkpoint without its teacher"
+expect_rc "a detector as teacher" 1 "$TRAIN" fer --data "$T/tiny.csv" --arch $A --epochs 1 --batch 16 \
+	--teacher models/face.ckpt --ckpt "$T/ddet/x.ckpt"
+contains "a detector is no teacher" "$T/err" "is not a classifier checkpoint"
+for o in "--distill 2" "--distill-temp 0" "--distill-temp x"; do
+	expect_rc "fer $o refused" 2 "$TRAIN" fer --data "$T/tiny.csv" --teacher "$T/tiny.ckpt" $o
+done
 expect_rc "resume without optimizer state refused" 2 "$TRAIN" fer --data "$T/tiny.csv" --arch $A \
 	--epochs 3 --batch 16 --ckpt "$T/split/x.ckpt.best" --resume
 contains "the missing optimizer state is said" "$T/err" "holds no optimizer state"
