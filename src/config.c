@@ -69,8 +69,9 @@ static const struct config_key config_table[] = {
 	 "fire the alert source_down when the source has not been up for this long (0: off)", NULL,
 	 OFF(capture.down_alert), 0},
 
-	{"detector.min_face", CONFIG_T_INT, 8, 4096, "20", "px",
-	 "smallest face to look for", NULL, OFF(detector.min_face), 0},
+	{"detector.min_face", CONFIG_T_INT, 8, 4096, "auto", "px",
+	 "smallest face to look for; auto: a 48th of the frame's shorter side, 10 to 20 px",
+	 "auto", OFF(detector.min_face), 0},
 	{"detector.threshold", CONFIG_T_FLOAT, 0, 1, "0.5", "",
 	 "face score threshold", NULL, OFF(detector.threshold), 0},
 	{"detector.nms_iou", CONFIG_T_FLOAT, 0, 1, "0.4", "",
@@ -349,8 +350,14 @@ static int set_scalar(struct emo_config *cfg, const struct config_key *k, const 
 
 	switch (k->type) {
 	case CONFIG_T_INT:
+		/* an integer key with a keyword (choices): the keyword is 0 */
+		if (k->choices && !quoted && !strcmp(s, k->choices)) {
+			*(int *)(void *)base = 0;
+			return 0;
+		}
 		if (quoted || (rc = parse_long(s, &l)) == -1) {
-			snprintf(msg, len, "expected an integer, got \"%.40s\"", s);
+			snprintf(msg, len, "expected an integer%s%s, got \"%.40s\"", k->choices ? " or " : "",
+				 k->choices ? k->choices : "", s);
 			return -1;
 		}
 		if (rc == -2 || l < (long)k->min || l > (long)k->max) {
@@ -1412,7 +1419,10 @@ static void put_value(FILE *f, const struct emo_config *cfg, const struct config
 
 	switch (k->type) {
 	case CONFIG_T_INT:
-		fprintf(f, "%d", *(const int *)(const void *)base);
+		if (k->choices && !*(const int *)(const void *)base)
+			fputs(k->choices, f);
+		else
+			fprintf(f, "%d", *(const int *)(const void *)base);
 		break;
 	case CONFIG_T_FLOAT:
 		put_double(f, *(const double *)(const void *)base);
@@ -1496,8 +1506,9 @@ static void describe(const struct config_key *k, char *buf, size_t len)
 	switch (k->type) {
 	case CONFIG_T_INT:
 	case CONFIG_T_FLOAT:
-		snprintf(buf, len, "%s %.10g..%.10g%s%s, default %s", k->type == CONFIG_T_INT ? "integer" : "number",
-			 k->min, k->max, *k->unit ? " " : "", k->unit, k->def);
+		snprintf(buf, len, "%s %.10g..%.10g%s%s%s%s, default %s",
+			 k->type == CONFIG_T_INT ? "integer" : "number", k->min, k->max, *k->unit ? " " : "",
+			 k->unit, k->choices ? " or " : "", k->choices ? k->choices : "", k->def);
 		break;
 	case CONFIG_T_BOOL:
 		snprintf(buf, len, "boolean, default %s", k->def);

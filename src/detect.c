@@ -63,6 +63,7 @@
 
 struct detect {
 	struct detect_opts o;
+	int mf;                  /* the frame's smallest face (detect_min_face) */
 	struct qnn_model *m;     /* NULL: seat-region stand-in */
 	struct qnn_ctx *ctx;
 	enum qnn_path path;
@@ -212,7 +213,7 @@ struct detect *detect_new(const struct detect_opts *o, struct emo_err *err)
 	struct detect *d;
 	int rc;
 
-	if (!o || o->n_regions < 0 || (o->n_regions > 0 && !o->regions) || o->min_face < 1 ||
+	if (!o || o->n_regions < 0 || (o->n_regions > 0 && !o->regions) || o->min_face < 0 ||
 	    o->min_face > 4096 || !(o->threshold >= 0 && o->threshold <= 1) ||
 	    !(o->nms_iou >= 0 && o->nms_iou <= 1) || !(o->cell_threshold >= 0 && o->cell_threshold <= 1) ||
 	    o->path < QNN_PATH_AUTO ||
@@ -294,10 +295,21 @@ int detect_has_verifier(const struct detect *d)
 	return d && d->vm;
 }
 
+int detect_min_face(int min_face, int w, int h)
+{
+	int side = w < h ? w : h;
+	long a = lround(side / (double)DETECT_AUTO_FRACTION);
+
+	if (min_face > 0)
+		return min_face;
+	return a < DETECT_AUTO_MIN ? DETECT_AUTO_MIN : a > DETECT_AUTO_MAX ? DETECT_AUTO_MAX : (int)a;
+}
+
 /* Pyramid levels for a w x h frame: scales s[k] (level size = round(w s)). */
 static int detect_levels(const struct detect *d, int w, int h, float *s)
 {
-	float f = d->level_max / d->level_min, sc = d->level_min / (float)d->o.min_face;
+	float f = d->level_max / d->level_min,
+	      sc = d->level_min / (float)detect_min_face(d->o.min_face, w, h);
 	int n = 0, side = w < h ? w : h;
 
 	if (sc > 4)
@@ -504,7 +516,7 @@ static int detect_decode(struct detect *d, const float *f, int gh, int gw, float
 			 float thr, float lvl_min, int n)
 {
 	float zt = thr <= 0 ? -INFINITY : thr >= 1 ? INFINITY : logf(thr / (1 - thr));
-	float min_side = 0.8f * (float)d->o.min_face;
+	float min_side = 0.8f * (float)d->mf;
 	const int nch = d->nch, rect = nch == DETECT_NCH, lm0 = rect ? 5 : 4;
 
 	for (int gy = 0; gy < gh; gy++)
@@ -669,7 +681,7 @@ static int detect_regions(struct detect *d, const struct emo_image *img, struct 
 			y1 = (float)img->h;
 		b.w = x1 - b.x;
 		b.h = y1 - b.y;
-		if (b.w < (float)d->o.min_face || b.h < (float)d->o.min_face)
+		if (b.w < (float)d->mf || b.h < (float)d->mf)
 			continue;
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].box = b;
@@ -722,6 +734,7 @@ int detect_run(struct detect *d, const struct emo_image *img, struct emo_face *o
 	if (!d || !img || !img->px || img->w <= 0 || img->h <= 0 || img->stride < img->w ||
 	    img->w > 32768 || img->h > 32768 || max < 0 || (max > 0 && !out))
 		return EMO_EINVAL;
+	d->mf = detect_min_face(d->o.min_face, img->w, img->h);
 	if (!d->m)
 		return detect_regions(d, img, out, max);
 	cells = d->o.n_regions > 0 && d->o.cell_threshold > 0 && d->o.cell_threshold < d->o.threshold;

@@ -109,7 +109,7 @@ static void usage(FILE *f)
 {
 	fputs(
 "Usage: emotop [OPTION]... [SOURCE]\n"
-"       emotop scan [--json] [--annotate DIR] [--min-face N] [--threshold S] PATH...\n"
+"       emotop scan [--json] [--annotate DIR] [--min-face N|auto] [--threshold S] PATH...\n"
 "Terminal monitor of facial expressions: reads a video source, finds faces,\n"
 "estimates one of 7 expressions per face (angry, disgust, fear, happy, sad,\n"
 "surprise, neutral), and shows a live dashboard on a terminal or prints\n"
@@ -125,7 +125,8 @@ static void usage(FILE *f)
 "      --fps N             frames analysed per second (default 5)\n"
 "      --realtime          play files at their own speed (the dashboard always does)\n"
 "      --duration SECONDS  stop after this long (0: no limit)\n"
-"      --min-face PX       smallest face to look for (default 20)\n"
+"      --min-face PX|auto  smallest face to look for (default auto: a 48th of the\n"
+"                          frame's shorter side, 10 to 20 px)\n"
 "      --threshold S       face score threshold 0..1 (default 0.5)\n"
 "      --model FILE        emotion classifier model (default: built in; none:\n"
 "                          no emotion inference, faces only); again, or FILE,FILE:\n"

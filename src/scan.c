@@ -50,7 +50,8 @@ static void scan_usage(FILE *f)
 	      "                       score, landmarks [[x,y],...] (left eye, right eye, nose,\n"
 	      "                       mouth left, mouth right), emotion, probs\n"
 	      "  --annotate DIR       write a PNG per image (per sampled frame) with the faces drawn\n"
-	      "  --min-face PX        smallest face to look for (default 20; 10 to 4096)\n"
+	      "  --min-face PX|auto   smallest face to look for (default auto: a 48th of the\n"
+	      "                       picture's shorter side, 10 to 20 px; or 10 to 4096)\n"
 	      "  --threshold S        face score threshold 0..1 (default 0.5)\n"
 	      "  --interval S         seconds between sampled video frames (default 1)\n"
 	      "  --model FILE         emotion classifier model (default: built in); again, or\n"
@@ -513,6 +514,7 @@ int scan_main(int argc, char **argv)
 		return 1;
 	}
 	detect_opts_default(&dopt);
+	dopt.min_face = 0; /* auto, as emotop's detector.min_face */
 	classify_opts_default(&copt);
 	s->interval = 1.0;
 	optind = 1;
@@ -521,9 +523,13 @@ int scan_main(int argc, char **argv)
 		case 'j': s->json = 1; break;
 		case 'a': s->annotate = optarg; break;
 		case 'm':
+			if (!strcmp(optarg, "auto")) {
+				dopt.min_face = 0;
+				break;
+			}
 			dopt.min_face = (int)strtol(optarg, &end, 10);
 			if (*end || dopt.min_face < 10 || dopt.min_face > 4096) {
-				fprintf(stderr, "emotop scan: --min-face must be 10..4096\n");
+				fprintf(stderr, "emotop scan: --min-face must be 10..4096 or auto\n");
 				goto out;
 			}
 			break;

@@ -53,7 +53,7 @@ TEST(defaults)
 	ASSERT_STR(c.source, "demo");
 	ASSERT_NEAR(c.fps, 5, 0);
 	ASSERT_EQ(c.realtime, 0);
-	ASSERT_EQ(c.detector.min_face, 20);
+	ASSERT_EQ(c.detector.min_face, 0); /* auto */
 	ASSERT_NEAR(c.detector.threshold, 0.5, 0);
 	ASSERT_STR(c.detector.model, "");
 	ASSERT_EQ(c.classifier.flip_tta, 0);
@@ -244,6 +244,15 @@ TEST(numbers_are_strict)
 		ASSERT(err.col > 1);
 		ASSERT(strstr(err.msg, "fps") || strstr(err.msg, "min_face"));
 	}
+	/* min_face's keyword: auto (0) unquoted, nothing like it; 0 itself is
+	 * out of range */
+	config_defaults(&c);
+	ASSERT_EQ(load_str(&c, "detector: {min_face: 30}\n", &err), EMO_OK);
+	ASSERT_EQ(load_str(&c, "detector: {min_face: auto}\n", &err), EMO_OK);
+	ASSERT_EQ(c.detector.min_face, 0);
+	ASSERT(expect_err("detector: {min_face: 'auto'}\n", strlen("detector: {min_face: 'auto'}\n"), 1, 22, "expected an integer or auto"));
+	ASSERT(expect_err("detector: {min_face: Auto}\n", strlen("detector: {min_face: Auto}\n"), 1, 22, "expected an integer or auto, got \"Auto\""));
+	ASSERT(expect_err("detector: {min_face: 0}\n", strlen("detector: {min_face: 0}\n"), 1, 22, "out of range [8, 4096]"));
 	config_defaults(&c);
 	ASSERT_EQ(load_str(&c, "fps: 1.5e1\ndetector: {min_face: +24}\n", &err), EMO_OK);
 	ASSERT_NEAR(c.fps, 15, 0);

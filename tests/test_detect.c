@@ -607,6 +607,67 @@ TEST(standin_regions_without_model)
 	detect_free(d);
 }
 
+/* min_face auto (0): a 48th of the frame's shorter side, 10 to 20 px. The
+ * seat stand-in keeps a 12 px seat of a 320x240 frame with it and drops it
+ * at 20; with a network, auto costs on each frame what the number its rule
+ * gives costs there (the same pyramid). */
+TEST(min_face_auto)
+{
+	struct emo_box r[1] = {{10, 10, 12, 12}};
+	struct detect_opts o;
+	struct detect *d, *dn;
+	struct emo_err e;
+	struct emo_image img;
+	struct emo_face f[2];
+	static const int frames[][3] = {{640, 352, 10}, {640, 480, 10}, {480, 640, 10}, {1280, 720, 15},
+					{1920, 1080, 20}, {3840, 2160, 20}, {100, 60, 10}};
+	char path[] = "/tmp/emotop-test-detect-XXXXXX";
+	int fd = mkstemp(path);
+
+	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
+		ASSERT_EQ(detect_min_face(0, frames[i][0], frames[i][1]), frames[i][2]);
+	ASSERT_EQ(detect_min_face(24, 640, 480), 24);
+	ASSERT_EQ(detect_min_face(40, 1920, 1080), 40);
+
+	detect_opts_default(&o);
+	o.no_model = 1;
+	o.regions = r;
+	o.n_regions = 1;
+	ASSERT(image_new(&img, 320, 240) == 0);
+	o.min_face = 0;
+	ASSERT((d = detect_new(&o, &e)) != NULL);
+	ASSERT_EQ(detect_run(d, &img, f, 2), 1);
+	detect_free(d);
+	o.min_face = 20;
+	ASSERT((d = detect_new(&o, &e)) != NULL);
+	ASSERT_EQ(detect_run(d, &img, f, 2), 0);
+	detect_free(d);
+	image_free(&img);
+
+	ASSERT(fd >= 0);
+	close(fd);
+	ASSERT_EQ(write_random_model(path, 5), 0);
+	detect_opts_default(&o);
+	o.model_path = path;
+	o.verify_path = "none";
+	o.min_face = 0;
+	ASSERT((d = detect_new(&o, &e)) != NULL);
+	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
+		o.min_face = frames[i][2];
+		ASSERT((dn = detect_new(&o, &e)) != NULL);
+		ASSERT(detect_macs(d, frames[i][0], frames[i][1]) > 0);
+		ASSERT(detect_macs(d, frames[i][0], frames[i][1]) == detect_macs(dn, frames[i][0], frames[i][1]));
+		detect_free(dn);
+	}
+	o.min_face = 20;
+	ASSERT((dn = detect_new(&o, &e)) != NULL);
+	ASSERT(detect_macs(d, 640, 480) > 2 * detect_macs(dn, 640, 480));
+	ASSERT(detect_macs(d, 1920, 1080) == detect_macs(dn, 1920, 1080));
+	detect_free(dn);
+	detect_free(d);
+	unlink(path);
+}
+
 /* The cell prior: with regions (seats, gallery cells) and a cell
  * threshold below the threshold, a region holding no face's centre at the
  * threshold gets its best candidate at the cell threshold, no more; off
@@ -700,7 +761,7 @@ TEST(bad_input)
 	ASSERT_EQ(write_random_model(path, 3), 0);
 	detect_opts_default(&o);
 	o.model_path = path;
-	o.min_face = 0;
+	o.min_face = -1;
 	ASSERT(detect_new(&o, &e) == NULL);
 	o.min_face = 20;
 	o.threshold = 2;
@@ -1068,6 +1129,7 @@ int main(int argc, char **argv)
 	RUN(verifier_second_stage);
 	RUN(int8_vs_float);
 	RUN(standin_regions_without_model);
+	RUN(min_face_auto);
 	RUN(cell_prior);
 	RUN(bad_input);
 	RUN(galleries_faces_found);

@@ -23,7 +23,7 @@ struct emo_face {
 };
 
 struct detect_opts {
-	int min_face;           /* px, default 20 */
+	int min_face;           /* px, default 20; 0: auto (detect_min_face) */
 	float threshold;        /* score threshold, default 0.5 */
 	float nms_iou;          /* default 0.4 */
 	const char *model_path; /* NULL: embedded model (if any); "none": the
@@ -45,6 +45,17 @@ struct detect_opts {
 	const char *verify_path; /* the second stage: NULL the embedded verifier
 				  * (if any), "none" no verifier, else a file */
 };
+
+/* min_face 0 (auto): the smallest face looked for is a 48th of the frame's
+ * shorter side, from 10 to 20 px (10 up to 480 px, 15 at 720, 20 from
+ * 960): small faces in small frames (a classroom on a webcam), not the 4x
+ * cost of an upscaled 1080p frame. */
+#define DETECT_AUTO_FRACTION 48
+#define DETECT_AUTO_MIN 10
+#define DETECT_AUTO_MAX 20
+/* The smallest face (px) looked for on a w x h frame with the option
+ * min_face: min_face itself, or the auto rule above when it is 0. */
+int detect_min_face(int min_face, int w, int h);
 
 /* Defaults for *o. */
 void detect_opts_default(struct detect_opts *o);

@@ -56,7 +56,9 @@ contains "control character in a folder: said" "$T/err" "a?b.png: control charac
 	no "control character in a folder: the others read" "$(ls "$T/ann4")"
 
 # 6 significant digits: at threshold 0 the test card gives weak candidates
-expect_rc "json at threshold 0: exit 0" 0 "$EMOTOP" scan --json --threshold 0 "$T/t.png"
+# (at min face 20; auto's 10 on this 320x240 card finds none that reach
+# the verifier)
+expect_rc "json at threshold 0: exit 0" 0 "$EMOTOP" scan --json --threshold 0 --min-face 20 "$T/t.png"
 py_check "json: 6 significant digits" "$(head -c 400 "$T/out")" "$T/out" <<'PY'
 import json, re, sys
 text = open(sys.argv[1]).read()
