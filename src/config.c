@@ -350,8 +350,9 @@ static int set_scalar(struct emo_config *cfg, const struct config_key *k, const 
 
 	switch (k->type) {
 	case CONFIG_T_INT:
-		/* an integer key with a keyword (choices): the keyword is 0 */
-		if (k->choices && !quoted && !strcmp(s, k->choices)) {
+		/* an integer key with a keyword (choices, one word; its min is
+		 * above 0): the keyword, quoted or not, is stored as 0 */
+		if (k->choices && !strcmp(s, k->choices)) {
 			*(int *)(void *)base = 0;
 			return 0;
 		}
@@ -361,7 +362,8 @@ static int set_scalar(struct emo_config *cfg, const struct config_key *k, const 
 			return -1;
 		}
 		if (rc == -2 || l < (long)k->min || l > (long)k->max) {
-			snprintf(msg, len, "%.40s is out of range [%g, %g]", s, k->min, k->max);
+			snprintf(msg, len, "%.40s is out of range [%g, %g]%s%s%s", s, k->min, k->max,
+				 k->choices ? " (or " : "", k->choices ? k->choices : "", k->choices ? ")" : "");
 			return -1;
 		}
 		*(int *)(void *)base = (int)l;
@@ -1106,7 +1108,8 @@ static int walk_value(struct walk *w, const struct config_key *k, const yaml_nod
 	}
 	if (v->type != YAML_SCALAR_NODE)
 		return node_err(w, v, "key '%s': expected %s%s%s, got %s", k->key, type_word(k->type),
-				k->choices ? " " : "", k->choices ? k->choices : "", node_kind(v));
+				!k->choices ? "" : k->type == CONFIG_T_INT ? " or " : " ",
+				k->choices ? k->choices : "", node_kind(v));
 	if (set_scalar(w->cfg, k, scalar(v), scalar_quoted(v), msg, sizeof(msg)))
 		return node_err(w, v, "key '%s': %s", k->key, msg);
 	return EMO_OK;

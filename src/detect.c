@@ -20,7 +20,9 @@
  * (20..48), so larger faces are found on smaller pyramid levels: level k is
  * the frame scaled by s0 / (level_max/level_min)^k, s0 = level_min /
  * min_face (so a min_face of 10 runs the first level on a 2x upscaled frame,
- * 4x the cost; 40 starts at half size, 1/4 of the cost). A cell is a face
+ * 4x the cost; 40 starts at half size, 1/4 of the cost). min_face 0 is
+ * auto: per frame, a 48th of its shorter side, 10 to 20 px
+ * (detect_min_face). A cell is a face
  * when its heat is a 3x3 local maximum above the threshold; its box and
  * landmarks come from the regression maps of that cell (on levels after the
  * first only boxes of at least level_min px there: see detect_decode); NMS

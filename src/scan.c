@@ -507,6 +507,7 @@ int scan_main(int argc, char **argv)
 	struct classify_opts copt;
 	struct emo_err e = {0};
 	int o, rc = 2;
+	long lv;
 	char *end;
 
 	if (!s) {
@@ -527,8 +528,10 @@ int scan_main(int argc, char **argv)
 				dopt.min_face = 0;
 				break;
 			}
-			dopt.min_face = (int)strtol(optarg, &end, 10);
-			if (*end || dopt.min_face < 10 || dopt.min_face > 4096) {
+			errno = 0;
+			lv = strtol(optarg, &end, 10);
+			dopt.min_face = lv >= 10 && lv <= 4096 ? (int)lv : -1;
+			if (*end || end == optarg || errno || dopt.min_face < 0) {
 				fprintf(stderr, "emotop scan: --min-face must be 10..4096 or auto\n");
 				goto out;
 			}

@@ -3,7 +3,7 @@
 #ifndef EMOTOP_SCAN_H
 #define EMOTOP_SCAN_H
 
-/* emotop scan [--json] [--annotate DIR] [--min-face N] [--threshold S]
+/* emotop scan [--json] [--annotate DIR] [--min-face N|auto] [--threshold S]
  *             [--interval S] [--model FILE] [--detector-model FILE] PATH...
  * argv[0] is "scan". Directories are read with their sub-folders. Returns
  * the process exit code: 0 when every path was read, 1 when some could not

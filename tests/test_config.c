@@ -84,6 +84,9 @@ TEST(schema_table_is_complete)
 			ASSERT(k[i].min <= k[i].max);
 		if (k[i].type == CONFIG_T_ENUM)
 			ASSERT(k[i].choices && strchr(k[i].choices, '|'));
+		/* an integer's keyword is one word, stored as 0, below its range */
+		if (k[i].type == CONFIG_T_INT && k[i].choices)
+			ASSERT(!strchr(k[i].choices, '|') && k[i].min > 0);
 		for (int j = 0; j < i; j++)
 			ASSERT(strcmp(k[i].key, k[j].key));
 	}
@@ -250,9 +253,20 @@ TEST(numbers_are_strict)
 	ASSERT_EQ(load_str(&c, "detector: {min_face: 30}\n", &err), EMO_OK);
 	ASSERT_EQ(load_str(&c, "detector: {min_face: auto}\n", &err), EMO_OK);
 	ASSERT_EQ(c.detector.min_face, 0);
-	ASSERT(expect_err("detector: {min_face: 'auto'}\n", strlen("detector: {min_face: 'auto'}\n"), 1, 22, "expected an integer or auto"));
+	ASSERT_EQ(load_str(&c, "detector: {min_face: 24}\n", &err), EMO_OK);
+	ASSERT_EQ(load_str(&c, "detector: {min_face: 'auto'}\n", &err), EMO_OK); /* as yq writes it */
+	ASSERT_EQ(c.detector.min_face, 0);
+	ASSERT(expect_err("detector: {min_face: [1]}\n", strlen("detector: {min_face: [1]}\n"), 1, 22,
+			  "expected an integer or auto, got a list"));
 	ASSERT(expect_err("detector: {min_face: Auto}\n", strlen("detector: {min_face: Auto}\n"), 1, 22, "expected an integer or auto, got \"Auto\""));
-	ASSERT(expect_err("detector: {min_face: 0}\n", strlen("detector: {min_face: 0}\n"), 1, 22, "out of range [8, 4096]"));
+	ASSERT(expect_err("detector: {min_face: 0}\n", strlen("detector: {min_face: 0}\n"), 1, 22, "out of range [8, 4096] (or auto)"));
+	/* the command line's way in, and the dump */
+	ASSERT_EQ(config_set(&c, "detector.min_face", "16", &err), EMO_OK);
+	ASSERT_EQ(c.detector.min_face, 16);
+	ASSERT_EQ(config_set(&c, "detector.min_face", "auto", &err), EMO_OK);
+	ASSERT_EQ(c.detector.min_face, 0);
+	ASSERT_EQ(config_set(&c, "detector.min_face", "7", &err), EMO_ECONFIG);
+	ASSERT_EQ(c.detector.min_face, 0);
 	config_defaults(&c);
 	ASSERT_EQ(load_str(&c, "fps: 1.5e1\ndetector: {min_face: +24}\n", &err), EMO_OK);
 	ASSERT_NEAR(c.fps, 15, 0);

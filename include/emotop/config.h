@@ -79,7 +79,7 @@ struct emo_config {
 	} capture;
 
 	struct {
-		int min_face;
+		int min_face;        /* px; 0: auto (detect_min_face) */
 		double threshold;
 		double nms_iou;
 		double cell_threshold;       /* seats / gallery cells: see detect.h */
@@ -157,7 +157,9 @@ struct config_key {
 	const char *def;     /* default as it would be written in YAML */
 	const char *unit;    /* "s", "px", "fps", "" */
 	const char *help;    /* one line */
-	const char *choices; /* enums: "a|b|c" in index order; else NULL */
+	const char *choices; /* enums: "a|b|c" in index order; integers: one
+			      * keyword stored as 0 (min > 0), e.g. "auto";
+			      * else NULL */
 	size_t off;          /* where in struct emo_config */
 	size_t size;         /* strings: buffer size */
 };

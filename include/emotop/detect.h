@@ -23,7 +23,8 @@ struct emo_face {
 };
 
 struct detect_opts {
-	int min_face;           /* px, default 20; 0: auto (detect_min_face) */
+	int min_face;           /* px (detect_opts_default: 20); 0: auto
+				 * (detect_min_face), emotop's and scan's default */
 	float threshold;        /* score threshold, default 0.5 */
 	float nms_iou;          /* default 0.4 */
 	const char *model_path; /* NULL: embedded model (if any); "none": the

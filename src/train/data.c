@@ -409,9 +409,10 @@ static float aug_gauss(uint64_t *s)
 	return sqrtf(-2.0f * logf(u1)) * cosf(6.2831853f * u2);
 }
 
-/* A Gamma(k, 1) draw, k > 0 (Marsaglia and Tsang 2000; k < 1 through
- * Gamma(k + 1) U^(1/k)). */
-static double rand_gamma(uint64_t *s, double k)
+/* The logarithm of a Gamma(k, 1) draw, k > 0 (Marsaglia and Tsang 2000;
+ * k < 1 through Gamma(k + 1) U^(1/k), whose U^(1/k) underflows for a
+ * small k: hence the logarithm). */
+static double rand_log_gamma(uint64_t *s, double k)
 {
 	const double d = (k < 1 ? k + 1 : k) - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
 	double v;
@@ -425,17 +426,17 @@ static double rand_gamma(uint64_t *s, double k)
 		if (log(u) < 0.5 * x * x + d - d * v + d * log(v))
 			break;
 	}
-	v *= d;
+	v = log(v * d);
 	if (k < 1)
-		v *= pow(1.0 - aug_unit(s), 1.0 / k);
+		v += log(1.0 - aug_unit(s)) / k; /* 1 - u in (0, 1] */
 	return v;
 }
 
 float train_rand_beta(uint64_t *s, float a)
 {
-	double x = rand_gamma(s, a), y = rand_gamma(s, a);
+	double lx = rand_log_gamma(s, a), ly = rand_log_gamma(s, a);
 
-	return x + y > 0 ? (float)(x / (x + y)) : 0.5f;
+	return (float)(1.0 / (1.0 + exp(ly - lx))); /* x / (x + y) */
 }
 
 void fer_augment(const uint8_t *src, float *dst, const struct augment *aug, uint64_t seed)

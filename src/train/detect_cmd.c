@@ -47,7 +47,7 @@ void dt_usage(FILE *f)
 		"                  checkpoint with the same backbone, its side map feeding\n"
 		"                  both size maps\n"
 		"  --wider F       train: the share of photo crops cut from WIDER FACE around\n"
-		"                  one of its faces (default 0.4)\n"
+		"                  one of its faces (default " DT_STR(DT_WIDER_DEFAULT) ")\n"
 		"  --ignore-model FILE  a detector (.qnn, or 'embedded') whose detections that\n"
 		"                  match no annotation become ignore regions (unannotated faces)\n"
 		"  --ignore-threshold S  its score threshold (default 0.25)\n"

@@ -32,6 +32,8 @@
 #define DT_V_NPASTE 0
 /* train: photo crops, composites, galleries, negatives (--mix) */
 #define DT_MIX_DEFAULT 0.5,0.18,0.12,0.2
+/* train: share of photo samples drawn from WIDER's crowd photos (--wider) */
+#define DT_WIDER_DEFAULT 0.4
 /* share of FER2013-style tiles cut from the sharp landmark crops (dt_crop_tiles) */
 #define DT_SHARP_DEFAULT 0.3
 /* share of the tiles of composites and galleries that are decoys, blurred

@@ -14,8 +14,6 @@
 #include "train/data.h"
 #include "train/detect_int.h"
 
-/* share of photo samples drawn from WIDER's crowd photos (dt_load_wider) */
-#define DT_WIDER_DEFAULT 0.4f
 /* share of composite and gallery tiles turned far (dt_tile_angle), and of
  * gallery faces larger than their cell (close-ups cut by its edges) */
 #define DT_BIGROT_SHARE 0.12f

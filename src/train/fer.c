@@ -322,6 +322,10 @@ int train_cmd_fer(int argc, char **argv)
 		a.lr = a.opt == FNN_ADAMW ? 0.002f : 0.05f;
 	if (a.wd < 0)
 		a.wd = a.opt == FNN_ADAMW ? 0.05f : 5e-4f;
+	/* the teachers first: a wrong one costs no data load, folder or log */
+	for (int t = 0; t < a.n_teachers; t++)
+		if (train_load_classifier(a.teacher[t], &teach[t]))
+			goto out;
 	if (train_load_split(a.data, "Training", 0, &train))
 		goto out;
 	if (!a.test) {
@@ -392,8 +396,6 @@ int train_cmd_fer(int argc, char **argv)
 	lab = malloc(sizeof(int) * (size_t)a.batch);
 	order = malloc(sizeof(int) * (size_t)train.n);
 	for (int t = 0; t < a.n_teachers; t++) {
-		if (train_load_classifier(a.teacher[t], &teach[t]))
-			goto out;
 		if (teach[t]->n_out != nc) {
 			fprintf(stderr, "emotop-train: %s: a teacher needs %d outputs, not %d\n", a.teacher[t],
 				nc, teach[t]->n_out);

@@ -50,6 +50,10 @@ contains "--min-face applied" "$T/out" "min_face: 40"
 contains "--set applied" "$T/out" "ttl: 3"
 contains "--source applied, credentials masked" "$T/out" 'source: "rtsp://***@cam/1"'
 lacks "--dump-config: no password" "$T/out" "pw@"
+expect_rc "--min-face 40 then auto" 0 "$EMOTOP" --min-face 40 --min-face auto --dump-config
+contains "--min-face auto applied" "$T/out" "min_face: auto"
+expect_rc "--min-face 0 refused" 2 "$EMOTOP" --min-face 0 --dump-config
+contains "--min-face 0: the range and the keyword" "$T/err" "out of range [8, 4096] (or auto)"
 expect_rc "dump of a source with secrets" 0 "$EMOTOP" --dump-config \
 	'rtsp://admin:pa/ss#w?rd@[fe80::1]:554/live?token=t0k3n&channel=2'
 contains "--dump-config masks userinfo and token" "$T/out" \

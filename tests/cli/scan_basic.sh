@@ -23,6 +23,10 @@ fi
 expect_rc "no path: exit 2" 2 "$EMOTOP" scan
 expect_rc "bad threshold: exit 2" 2 "$EMOTOP" scan --threshold 2 x.png
 expect_rc "bad min-face: exit 2" 2 "$EMOTOP" scan --min-face 3 x.png
+for m in 4294967306 10x "" autox; do
+	expect_rc "min-face '$m': exit 2" 2 "$EMOTOP" scan --min-face "$m" x.png
+done
+contains "the keyword is named" "$T/err" "10..4096 or auto"
 
 # does this build have a detector model?
 ffmpeg -nostdin -loglevel error -y -f lavfi -i "color=black:size=640x480" -frames:v 1 "$T/black.png"

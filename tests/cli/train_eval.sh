@@ -269,7 +269,12 @@ contains "the missing teacher is said" "$T/err" "--distill goes with --teacher"
 expect_rc "a missing teacher" 1 "$TRAIN" fer --data "$T/tiny.csv" --arch $A --epochs 1 --batch 16 \
 	--teacher "$T/nonexistent.ckpt" --ckpt "$T/dnone/x.ckpt"
 contains "the missing teacher is named" "$T/err" "nonexistent.ckpt"
-[ ! -e "$T/dnone/x.ckpt" ] && ok "no checkpoint without its teacher" || no "no checkpoint without its teacher"
+[ ! -e "$T/dnone" ] && ok "a missing teacher leaves no folder or log" || no "a missing teacher leaves no folder or log" "$(ls "$T/dnone")"
+# the teachers' share 0: the labels alone, the same bytes as without a teacher
+expect_rc "distil with share 0" 0 env OMP_NUM_THREADS=1 "$TRAIN" fer --data "$T/tiny.csv" --arch $A \
+	--epochs 2 --batch 16 --teacher "$T/tiny.ckpt" --distill 0 --ckpt "$T/dzero/x.ckpt"
+cmp -s "$T/dzero/x.ckpt" "$T/straight/x.ckpt" && ok "share 0 == no teacher, byte for byte" ||
+	no "share 0 == no teacher, byte for byte" "the checkpoints differ"
 expect_rc "a detector as teacher" 1 "$TRAIN" fer --data "$T/tiny.csv" --arch $A --epochs 1 --batch 16 \
 	--teacher models/face.ckpt --ckpt "$T/ddet/x.ckpt"
 contains "a detector is no teacher" "$T/err" "is not a classifier checkpoint"
