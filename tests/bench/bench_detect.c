@@ -154,7 +154,7 @@ int main(void)
 	int quick = getenv("BENCH_QUICK") != NULL;
 	char cpu[256], faces[4096], fer[4096], dir[] = "/tmp/emotop-bench-XXXXXX", path[4200];
 	struct detect_opts o;
-	struct detect *d20, *d40, *d10, *dlow;
+	struct detect *d20, *d40, *d10, *dlow, *dauto;
 	struct emo_err e = {0};
 	struct emo_image fr640[8], fr1080[4];
 	const int n640 = 8, n1080 = 4;
@@ -189,6 +189,8 @@ int main(void)
 	d40 = detect_new(&o, &e);
 	o.min_face = 10; /* a wide classroom camera: the first level upscaled 2x */
 	d10 = detect_new(&o, &e);
+	o.min_face = 0; /* auto, emotop's default: 10 at 640x480, 15 at 720p, 20 at 1080p */
+	dauto = detect_new(&o, &e);
 	o.min_face = 20;
 	o.threshold = 0.05f;
 	dlow = detect_new(&o, &e);
@@ -196,7 +198,7 @@ int main(void)
 	dlows = detect_new(&o, &e);
 	o.threshold = 0.5f;
 	d20s = detect_new(&o, &e);
-	if (!d40 || !d10 || !dlow || !dlows || !d20s)
+	if (!d40 || !d10 || !dauto || !dlow || !dlows || !d20s)
 		return 1;
 	printf("CPU: %s; kernel path %s; one thread\n", cpu, detect_kernel_path(d20));
 
@@ -235,8 +237,21 @@ int main(void)
 	       detect_macs(d40, 1920, 1080) / 1e6);
 	{
 		double ms10 = time_frames(d10, fr640, n640, quick ? 2 : 5, &nf);
+		struct emo_image fr720[4];
+		double ms720;
+
 		printf("  640x480   min face 10: %7.2f ms (%.0f; %.1fx min face 20)\n", ms10,
 		       detect_macs(d10, 640, 480) / 1e6, ms10 / ms[0][0]);
+		for (int i = 0; i < n1080; i++) {
+			image_new(&fr720[i], 1280, 720);
+			image_resize(&fr1080[i], &fr720[i]);
+		}
+		ms720 = time_frames(dauto, fr720, n1080, quick ? 2 : 5, &nf);
+		printf("  emotop's default, min face auto: 640x480 the min face 10 row, 1920x1080 the "
+		       "min face 20 row, 1280x720 (15): %.2f ms (%.0f)\n",
+		       ms720, detect_macs(dauto, 1280, 720) / 1e6);
+		for (int i = 0; i < n1080; i++)
+			image_free(&fr720[i]);
 	}
 	if (detect_has_verifier(d20)) {
 		double s640 = time_frames(d20s, fr640, n640, quick ? 3 : 10, &nf);
@@ -327,6 +342,7 @@ int main(void)
 	detect_free(d20);
 	detect_free(d40);
 	detect_free(d10);
+	detect_free(dauto);
 	detect_free(dlow);
 	detect_free(dlows);
 	detect_free(d20s);
