@@ -1264,6 +1264,30 @@ static long hls_seq(void)
 	return seq;
 }
 
+/* Start the live HLS producer, wait (20 s at most) until its playlist
+ * lists 3 segments, serve the folder and write the playlist's URL into
+ * url: 0; -1 when ffmpeg cannot write live HLS here (the caller skips); -2
+ * when the producer or the server did not start. */
+static int live_hls_start(char *url, size_t len)
+{
+	double t_end;
+	int port;
+
+	producer_start();
+	if (producer_pid <= 0)
+		return -2;
+	t_end = now_s() + 20;
+	while (now_s() < t_end && sh("test -f %s && [ $(grep -c '^live' %s) -ge 3 ]",
+				   path("live/live.m3u8"), path("live/live.m3u8")))
+		sleep_ms(100);
+	if (now_s() >= t_end)
+		return -1;
+	if ((port = serve_files()) <= 0)
+		return -2;
+	snprintf(url, len, "http://127.0.0.1:%d/live/live.m3u8", port);
+	return 0;
+}
+
 static void hls_live_body(void)
 {
 	struct capture_opts o;
@@ -1271,24 +1295,15 @@ static void hls_live_body(void)
 	struct capture_stats st;
 	struct emo_err err = { 0 };
 	char url[128];
-	int port, rc, n;
+	int rc, n;
 	long seq0, made;
-	double t_end;
 
 	if (sh("mkdir -p %s", path("live")))
 		SKIP("cannot make a directory");
-	producer_start();
-	ASSERT(producer_pid > 0);
-	/* wait (bounded) until the playlist lists 3 segments */
-	t_end = now_s() + 20;
-	while (now_s() < t_end && sh("test -f %s && [ $(grep -c '^live' %s) -ge 3 ]",
-				   path("live/live.m3u8"), path("live/live.m3u8")))
-		sleep_ms(100);
-	if (now_s() >= t_end)
+	rc = live_hls_start(url, sizeof(url));
+	if (rc == -1)
 		SKIP("ffmpeg cannot write live HLS");
-	port = serve_files();
-	ASSERT(port > 0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/live/live.m3u8", port);
+	ASSERT_EQ(rc, 0);
 	capture_opts_default(&o);
 	o.source = url;
 	o.timeout_ms = 300;
@@ -1342,21 +1357,14 @@ static void hls_end_body(int sig)
 	struct emo_err err = { 0 };
 	char url[128];
 	double t_end, last = -1e9;
-	int port, rc = EMO_EAGAIN, n = 0, repeats = 0, stopped_writer = 0;
+	int rc = EMO_EAGAIN, n = 0, repeats = 0, stopped_writer = 0;
 
 	if (sh("rm -rf %s && mkdir -p %s", path("live"), path("live")))
 		SKIP("cannot make a directory");
-	producer_start();
-	ASSERT(producer_pid > 0);
-	t_end = now_s() + 20;
-	while (now_s() < t_end && sh("test -f %s && [ $(grep -c '^live' %s) -ge 3 ]",
-				   path("live/live.m3u8"), path("live/live.m3u8")))
-		sleep_ms(100);
-	if (now_s() >= t_end)
+	rc = live_hls_start(url, sizeof(url));
+	if (rc == -1)
 		SKIP("ffmpeg cannot write live HLS");
-	port = serve_files();
-	ASSERT(port > 0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/live/live.m3u8", port);
+	ASSERT_EQ(rc, 0);
 	capture_opts_default(&o);
 	o.source = url;
 	o.backoff_min_s = 0.1;
