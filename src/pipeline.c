@@ -551,13 +551,30 @@ static int watch_sink(struct run *r, struct report *s, const char *name, int *fa
 
 static const char *stdout_name = "standard output";
 
+/* The snapshot through write (report_emit or report_alerts) to stdout and
+ * the log, each sink then watched. Returns -1 when stdout is gone (a
+ * closed pipe) or a write to it failed. */
+static int to_sinks(struct run *r, int (*write)(struct report *, const struct summary *))
+{
+	int rc = 0;
+
+	if (r->out) {
+		write(r->out, r->snap);
+		rc = watch_sink(r, r->out, stdout_name, &r->out_failing);
+	}
+	if (r->log) {
+		write(r->log, r->snap);
+		watch_sink(r, r->log, r->cfg->output.log, &r->log_failing);
+	}
+	return rc;
+}
+
 /* Alerts go out as they fire, not at the next interval: after each
  * analysed frame, the new ones to stdout and the log. Returns -1 when
  * stdout is gone (a closed pipe). */
 static int emit_alerts(struct run *r, double now)
 {
 	struct summary_totals tot;
-	int rc = 0;
 
 	if (!r->out && !r->log)
 		return 0;
@@ -566,33 +583,18 @@ static int emit_alerts(struct run *r, double now)
 		return 0;
 	r->alerts_said = tot.alerts;
 	snapshot(r, now);
-	if (r->out) {
-		report_alerts(r->out, r->snap);
-		rc = watch_sink(r, r->out, stdout_name, &r->out_failing);
-	}
-	if (r->log) {
-		report_alerts(r->log, r->snap);
-		watch_sink(r, r->log, r->cfg->output.log, &r->log_failing);
-	}
-	return rc;
+	return to_sinks(r, report_alerts);
 }
 
 /* Returns -1 when stdout is gone (a closed pipe) or a write to it failed. */
 static int emit(struct run *r, double now)
 {
-	int rc = 0;
+	int rc;
 
 	r->t_emit = now;
 	fill_stats(r, mono_s() - r->wall0);
 	snapshot(r, now);
-	if (r->out) {
-		report_emit(r->out, r->snap);
-		rc = watch_sink(r, r->out, stdout_name, &r->out_failing);
-	}
-	if (r->log) {
-		report_emit(r->log, r->snap);
-		watch_sink(r, r->log, r->cfg->output.log, &r->log_failing);
-	}
+	rc = to_sinks(r, report_emit);
 	write_metrics(r, now, 0);
 	r->lines++;
 	if (r->cfg->output.annotate[0])
