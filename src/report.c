@@ -742,6 +742,19 @@ static void ctail(struct out *o, const struct summary *s, double t)
 
 /* Text: a live source's clock time (ISO 8601 with offset); else seconds, or
  * ISO 8601 UTC for plain seconds that look like a Unix time. */
+/* A student's text line after its time: "WORD ID", " seat N" when seated,
+ * and the configured name quoted when there is one. */
+static void text_who(struct out *o, const char *word, int id, int seat, const char *name)
+{
+	out_printf(o, "%s %d", word, id);
+	if (seat >= 0)
+		out_printf(o, " seat %d", seat);
+	if (name) {
+		out_putc(o, ' ');
+		out_json_str(o, name);
+	}
+}
+
 static void text_time(struct out *o, const struct summary *s, double t)
 {
 	if (s && s->stats.clock == SUMMARY_CLOCK_WALL && !out_iso(o, wall_of(s, t)))
@@ -968,13 +981,7 @@ static int emit_student_line(struct report *r, const struct summary *s,
 		break;
 	default:
 		text_time(o, s, s->time);
-		out_printf(o, "   student %d", st->id);
-		if (st->seat >= 0)
-			out_printf(o, " seat %d", st->seat);
-		if (name) {
-			out_putc(o, ' ');
-			out_json_str(o, name);
-		}
+		text_who(o, "   student", st->id, st->seat, name);
 		out_printf(o, " %s %s ", st->present ? "present" : "absent",
 			   emo_class_name(st->dominant));
 		out_fixed(o, st->confidence, 2);
@@ -1290,13 +1297,7 @@ static int emit_student_final_line(struct report *r, const struct summary *s,
 		break;
 	default:
 		text_time(o, s, s->time);
-		out_printf(o, " student_final %d", a->id);
-		if (a->seat >= 0)
-			out_printf(o, " seat %d", a->seat);
-		if (name) {
-			out_putc(o, ' ');
-			out_json_str(o, name);
-		}
+		text_who(o, " student_final", a->id, a->seat, name);
 		out_puts(o, " present ");
 		text_duration(o, a->present);
 		out_puts(o, " (");
