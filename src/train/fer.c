@@ -78,15 +78,10 @@ void train_eval_float_ens(struct fnn *const *nets, int n_nets, const struct fer_
 							src[y * FER_SIZE + (flip ? FER_SIZE - 1 - xx : xx)] / 255.0f;
 			}
 			z = fnn_forward(nets[pass % n_nets], x, n, 0);
-			for (int j = 0; j < n; j++) {
-				float mx = z[j * nc], s = 0, e[7];
-				for (int k = 1; k < nc; k++)
-					mx = z[j * nc + k] > mx ? z[j * nc + k] : mx;
-				for (int k = 0; k < nc; k++)
-					s += e[k] = expf(z[j * nc + k] - mx);
-				for (int k = 0; k < nc; k++)
-					p[j * 7 + k] = (pass ? p[j * 7 + k] : 0) + e[k] / s;
-			}
+			if (!pass)
+				memset(p, 0, sizeof(float) * (size_t)n * 7);
+			for (int j = 0; j < n; j++)
+				train_add_softmax(z + (size_t)j * nc, nc, 1, NULL, 1, p + (size_t)j * 7);
 		}
 		for (int j = 0; j < n; j++) {
 			int am = 0;
@@ -139,17 +134,9 @@ static void teacher_probs(struct fnn *const *teach, int n_t, const float *x, int
 	for (int t = 0; t < n_t; t++) {
 		const float *z = fnn_forward(teach[t], x, n, 0);
 
-		for (int i = 0; i < n; i++) {
-			const float *zi = z + (size_t)i * nc;
-			float *pi = p + (size_t)i * nc, mx = zi[0], s = 0, e[7];
-
-			for (int j = 1; j < nc; j++)
-				mx = zi[j] > mx ? zi[j] : mx;
-			for (int j = 0; j < nc; j++)
-				s += e[j] = expf((zi[j] - mx) / T);
-			for (int j = 0; j < nc; j++)
-				pi[j] += e[j] / s / (float)n_t;
-		}
+		for (int i = 0; i < n; i++)
+			train_add_softmax(z + (size_t)i * nc, nc, T, NULL, 1.0f / (float)n_t,
+					  p + (size_t)i * nc);
 	}
 }
 

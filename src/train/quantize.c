@@ -273,8 +273,7 @@ out:
 	return rc;
 }
 
-/* p[0..nc) += w * softmax(z / t + b) (b NULL: no bias) */
-static void add_softmax(const float *z, int nc, float t, const float *b, float w, float *p)
+void train_add_softmax(const float *z, int nc, float t, const float *b, float w, float *p)
 {
 	float mx = z[0], s = 0, e[7];
 
@@ -300,7 +299,7 @@ static float fit_temperature(const float *z, const int *y, int n, int nc)
 			const float t = (float)exp(q ? d : c);
 			for (int i = 0; i < n; i++) {
 				float p[7] = {0};
-				add_softmax(z + (size_t)i * 7, nc, t, NULL, 1.0f, p);
+				train_add_softmax(z + (size_t)i * 7, nc, t, NULL, 1.0f, p);
 				nll[q] -= log(fmax(p[y[i]], 1e-12));
 			}
 		}
@@ -379,7 +378,7 @@ static int score_logits(const float *z, const struct fer_set *set, int nc, float
 	if (!p)
 		return -1;
 	for (int i = 0; i < set->n; i++)
-		add_softmax(z + (size_t)i * 7, nc, t, b, 1.0f, p + (size_t)i * 7);
+		train_add_softmax(z + (size_t)i * 7, nc, t, b, 1.0f, p + (size_t)i * 7);
 	score_probs(p, set, nc, r);
 	free(p);
 	return 0;
@@ -407,7 +406,7 @@ int train_eval_int8(struct qnn_model *const *ms, int n, const struct fer_set *se
 		if (int8_logits(ms[pass % n], set, pass >= n, z, &nc))
 			goto out;
 		for (int i = 0; i < set->n; i++)
-			add_softmax(z + (size_t)i * 7, nc, t, b, 1.0f / (float)((tta ? 2 : 1) * n), p + (size_t)i * 7);
+			train_add_softmax(z + (size_t)i * 7, nc, t, b, 1.0f / (float)((tta ? 2 : 1) * n), p + (size_t)i * 7);
 	}
 	score_probs(p, set, nc, r);
 	rc = 0;

@@ -53,6 +53,9 @@ int train_mkdir_parent(const char *path);
 /* printf to stderr and, when log is non-NULL, to log (flushed). */
 void train_log(FILE *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* p[0..nc) += w * softmax(z / t + b) over nc <= 7 logits (b NULL: no
+ * bias). */
+void train_add_softmax(const float *z, int nc, float t, const float *b, float w, float *p);
 /* A classifier's float checkpoint (its architecture read from the file,
  * output o7 or o2) into a new *out the caller frees with fnn_free; 0, or
  * -1 with a message on stderr. */
