@@ -611,25 +611,32 @@ int detect_nms(struct emo_face *f, int n, float iou)
 	return kept;
 }
 
-/* Drop every box that lies mostly (DETECT_INSIDE of its area) inside a
- * larger box scored higher: a nose-and-mouth or one-eye box on a large
- * face, never a face of its own (a face cannot sit inside another face).
- * f is sorted by score; returns the count kept, in order. */
-int detect_drop_parts(struct emo_face *f, int n)
+/* Does box in lie mostly (DETECT_INSIDE of its area) inside box out, out
+ * being the larger? */
+static int detect_nested(const struct emo_box *in, const struct emo_box *out)
+{
+	const float area = in->w * in->h;
+	const float ix = fminf(out->x + out->w, in->x + in->w) - fmaxf(out->x, in->x);
+	const float iy = fminf(out->y + out->h, in->y + in->h) - fmaxf(out->y, in->y);
+
+	return ix > 0 && iy > 0 && out->w * out->h > area && ix * iy > DETECT_INSIDE * area;
+}
+
+/* Drop every box that lies mostly inside a larger box scored higher: a
+ * nose-and-mouth or one-eye box on a large face, never a face of its own
+ * (a face cannot sit inside another face). With loose (the verifier's
+ * scores, which judge whole aligned faces), also every larger box around a
+ * face scored higher: the same face boxed too loosely. f is sorted by
+ * score; returns the count kept, in order. */
+int detect_drop_parts(struct emo_face *f, int n, int loose)
 {
 	int kept = 0;
 
 	for (int i = 0; i < n; i++) {
-		const struct emo_box *b = &f[i].box;
-		const float area = b->w * b->h;
 		int keep = 1;
-		for (int j = 0; j < kept && keep; j++) {
-			const struct emo_box *a = &f[j].box;
-			const float ix = fminf(a->x + a->w, b->x + b->w) - fmaxf(a->x, b->x);
-			const float iy = fminf(a->y + a->h, b->y + b->h) - fmaxf(a->y, b->y);
-			if (ix > 0 && iy > 0 && a->w * a->h > area && ix * iy > DETECT_INSIDE * area)
+		for (int j = 0; j < kept && keep; j++)
+			if (detect_nested(&f[i].box, &f[j].box) || (loose && detect_nested(&f[j].box, &f[i].box)))
 				keep = 0;
-		}
 		if (keep)
 			f[kept++] = f[i];
 	}
@@ -784,7 +791,7 @@ int detect_run(struct detect *d, const struct emo_image *img, struct emo_face *o
 	}
 	n = detect_nms(d->cand, n, d->o.nms_iou);
 	/* parts of a face go before the verifier scores anything */
-	n = detect_drop_parts(d->cand, n);
+	n = detect_drop_parts(d->cand, n, 0);
 	if (d->vm) {
 		/* the verifier's scores decide: drop what is below threshold
 		 * (or, with cells, below the cell threshold) */
@@ -795,7 +802,7 @@ int detect_run(struct detect *d, const struct emo_image *img, struct emo_face *o
 		for (int i = 0; i < n; i++)
 			if (d->cand[i].score >= t)
 				d->cand[k++] = d->cand[i];
-		n = k;
+		n = detect_drop_parts(d->cand, k, 1);
 	}
 	if (cells)
 		n = detect_cells(d, n);

@@ -97,9 +97,11 @@ double detect_macs(const struct detect *d, int w, int h);
  * number kept. */
 int detect_nms(struct emo_face *f, int n, float iou);
 
-/* Part-face suppression, after NMS: drops, in place, every face whose box
- * lies for more than 70 % of its area inside a larger box scored higher
- * (f sorted by score, as detect_nms leaves it). Returns the number kept. */
-int detect_drop_parts(struct emo_face *f, int n);
+/* Nested-box suppression, after NMS (f sorted by score, as detect_nms
+ * leaves it): drops, in place, every face whose box lies for more than 70 %
+ * of its area inside a larger box scored higher (a part of that face). With
+ * loose, also every larger box that holds a smaller face scored higher that
+ * way (a loose box around that face). Returns the number kept. */
+int detect_drop_parts(struct emo_face *f, int n, int loose);
 
 #endif
