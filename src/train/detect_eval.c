@@ -343,8 +343,15 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 		}
 		if (e->kind == DT_EV_WIDER) {
 			static const float edges[3] = {DT_EV_WSIZES};
+			int h = 0, ha = 0, f2 = 0;
 			r->w_images++;
 			r->w_fa += fa;
+			/* where the misses are: no box at all, or one placed badly */
+			dt_match(all[i], nf[i], e->gt, e->ign, e->n_gt, -1.0f, 0.5f, 10, &h, &ha, &f2, used2);
+			r->w_any += h;
+			h = 0;
+			dt_match(all[i], nf[i], e->gt, e->ign, e->n_gt, r->thr, 0.3f, 10, &h, &ha, &f2, used2);
+			r->w_loose += h;
 			for (int j = 0; j < e->n_gt && j < DT_EV_MAXGT; j++) {
 				const float sz = dt_box_size(&e->gt[j]);
 				int k = 2;
@@ -414,6 +421,11 @@ void dt_evres_print_breakdown(const struct dt_evres *r)
 		printf("; over 20 px %.3f; %d boxes on no face\n",
 		       (double)(r->w_hit[1] + r->w_hit[2]) / (r->w_gt[1] + r->w_gt[2] ? r->w_gt[1] + r->w_gt[2] : 1),
 		       r->w_fa);
+		printf("held-out WIDER faces >= 10 px with a box at IoU >= 0.5 at any score (>= 0.05): %.3f; "
+		       "at IoU >= 0.3 at threshold %.3f: %.3f\n",
+		       (double)r->w_any / (r->w_gt[0] + r->w_gt[1] + r->w_gt[2] ? r->w_gt[0] + r->w_gt[1] + r->w_gt[2] : 1),
+		       (double)r->thr,
+		       (double)r->w_loose / (r->w_gt[0] + r->w_gt[1] + r->w_gt[2] ? r->w_gt[0] + r->w_gt[1] + r->w_gt[2] : 1));
 	}
 	printf("held-out WebFaces recall by face size sqrt(w h) at threshold %.3f:", (double)r->thr);
 	for (int k = 0; k < 5; k++)

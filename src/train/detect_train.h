@@ -103,6 +103,7 @@ struct dt_evres {
 	 * >= 40 px; ignore regions and faces under 10 px left out), found at thr
 	 * (IoU >= 0.5), and boxes there matching no face nor ignore region */
 	int w_gt[3], w_hit[3], w_fa, w_images;
+	int w_any, w_loose; /* WIDER faces: a box at IoU >= 0.5 at any score; at 0.3 at thr */
 	/* recall of photo faces >= min_face at the thresholds of DT_EV_BUDGETS
 	 * false alarms per negative (0.005, 0.01, 0.02, 0.05) */
 	float sw_thr[4], sw_recall[4];
