@@ -371,22 +371,27 @@ static int dt_v_emit(FILE *out, const struct emo_image *img, const struct emo_fa
 	return ferror(out) ? -1 : 0;
 }
 
-/* Candidates of one image labelled against gt[0..n_gt): 1 at IoU >= 0.5,
- * 0 below 0.3 when neg_ok (each kept with probability keep0, drawn from
- * r), left out otherwise. */
+/* Candidates of one image labelled against gt[0..n_gt) (ign[j] set: an
+ * ignore region; ign may be NULL): 1 at IoU >= 0.5 with a face, 0 below 0.3
+ * with every face and ignore region when neg_ok (each kept with
+ * probability keep0, drawn from r), left out otherwise. */
 static int dt_v_image(struct detect *det, FILE *out, const struct emo_image *img, const struct emo_box *gt,
-		      int n_gt, int neg_ok, float keep0, uint64_t *r, int held, struct emo_face *f,
-		      struct emo_image *crop, long *count)
+		      const uint8_t *ign, int n_gt, int neg_ok, float keep0, uint64_t *r, int held,
+		      struct emo_face *f, struct emo_image *crop, long *count)
 {
 	int n = detect_run(det, img, f, DT_V_MAXF);
 
 	for (int k = 0; k < n; k++) {
-		float best = 0;
-		for (int j = 0; j < n_gt; j++)
-			best = fmaxf(best, emo_box_iou(&gt[j], &f[k].box));
+		float best = 0, any = 0;
+		for (int j = 0; j < n_gt; j++) {
+			const float v = emo_box_iou(&gt[j], &f[k].box);
+			any = fmaxf(any, v);
+			if (!ign || !ign[j])
+				best = fmaxf(best, v);
+		}
 		if (best < 0.5f && neg_ok && keep0 < 1 && dt_unit(r) >= keep0)
 			continue;
-		if (best >= 0.5f || (neg_ok && best < 0.3f))
+		if (best >= 0.5f || (neg_ok && any < 0.3f))
 			if (dt_v_emit(out, img, &f[k], crop, best >= 0.5f, held, count))
 				return -1;
 	}
@@ -401,26 +406,22 @@ int dt_verifier_data(int argc, char **argv)
 	struct detect_opts o;
 	struct detect *det = NULL;
 	struct emo_err e = {0};
-	struct emo_face *f = malloc(sizeof(*f) * DT_V_MAXF);
+	struct emo_face *f = NULL;
 	struct emo_image crop = {0}, gal = {0}, pimg = {0}, ptmp = {0};
-	struct emo_box gt[64];
+	struct emo_box *gt = NULL; /* DT_EV_MAXGT: a WIDER photo has up to 811 faces */
+	uint8_t *ign = NULL;
 	long count[4] = {0, 0, 0, 0};
 	FILE *out = NULL;
 	int rc;
 
-	if ((rc = dt_parse(argc, argv, &a))) {
-		free(f);
+	if ((rc = dt_parse(argc, argv, &a)))
 		return rc == 1 ? 0 : rc;
-	}
 	if (!a.fer || !a.out || !(a.thr > 0 && a.thr < 1)) {
-		free(f);
 		dt_usage(stderr);
 		return 2;
 	}
-	if (dt_load(&d, a.faces, a.fer)) {
-		free(f);
+	if (dt_load(&d, a.faces, a.fer))
 		return 1;
-	}
 	rc = 1;
 	if (dt_sharp_setup(&d, &a))
 		goto out;
@@ -428,7 +429,12 @@ int dt_verifier_data(int argc, char **argv)
 	o.model_path = a.model;
 	o.verify_path = "none";
 	o.threshold = a.thr;
-	if (!f || image_new(&crop, FER_SIZE, FER_SIZE) || image_new(&gal, DT_V_GW, DT_V_GH) ||
+	if (a.min_face)
+		o.min_face = a.min_face;
+	f = malloc(sizeof(*f) * DT_V_MAXF);
+	gt = malloc(sizeof(*gt) * DT_EV_MAXGT);
+	ign = malloc(DT_EV_MAXGT);
+	if (!f || !gt || !ign || image_new(&crop, FER_SIZE, FER_SIZE) || image_new(&gal, DT_V_GW, DT_V_GH) ||
 	    image_new(&pimg, DT_V_PW, DT_V_PW) || image_new(&ptmp, DT_V_PW, DT_V_PW)) {
 		fprintf(stderr, "emotop-train: out of memory\n");
 		goto out;
@@ -446,18 +452,23 @@ int dt_verifier_data(int argc, char **argv)
 		goto out;
 	}
 	fprintf(out, "emotion,pixels,Usage\n");
+	/* photos: WebFaces (training ones, then held-out ones), WIDER (the
+	 * same), then negatives. WIDER annotates every face, so its unmatched
+	 * candidates are non-faces; WebFaces' may be unannotated faces. */
 	for (int i = 0; i < d.n_photo + d.n_neg; i++) {
-		const int neg = i >= d.n_photo, k = neg ? i - d.n_photo : i;
+		const int neg = i >= d.n_photo, k = neg ? i - d.n_photo : i, wider = !neg && k >= d.n_web;
+		const int held = neg ? k >= d.n_train_neg : wider ? k >= d.n_web + d.n_train_wider : k >= d.n_train_photo;
 		struct emo_image img;
 		uint8_t *px;
 		int w, h, n_gt = 0, bad;
 		if (jpeg_load_gray(neg ? d.neg[k] : d.photo[k].path, &px, &w, &h))
 			continue;
 		img = (struct emo_image){w, h, w, px};
-		for (int j = 0; !neg && j < d.photo[k].n && n_gt < 64; j++)
+		for (int j = 0; !neg && j < d.photo[k].n && n_gt < DT_EV_MAXGT; j++) {
+			ign[n_gt] = d.faces[d.photo[k].first + j].ignore;
 			gt[n_gt++] = dt_face_box(&d.faces[d.photo[k].first + j]);
-		bad = dt_v_image(det, out, &img, gt, n_gt, neg, 1, NULL,
-				 neg ? k >= d.n_train_neg : k >= d.n_train_photo, f, &crop, count);
+		}
+		bad = dt_v_image(det, out, &img, gt, ign, n_gt, neg || wider, 1, NULL, held, f, &crop, count);
 		free(px);
 		if (bad)
 			goto write_error;
@@ -490,7 +501,7 @@ int dt_verifier_data(int argc, char **argv)
 		for (int k = 0; k < rows * cols; k++) /* a decoy is no face: its candidates are non-faces */
 			if (!is_decoy[k])
 				gt[n_gt++] = gt[k];
-		if (dt_v_image(det, out, &view, gt, n_gt, 1, a.keep0, &r, held, f, &crop, count))
+		if (dt_v_image(det, out, &view, gt, NULL, n_gt, 1, a.keep0, &r, held, f, &crop, count))
 			goto write_error;
 	}
 	/* one FER2013 face pasted on a negative at a random place, size (24 to
@@ -509,7 +520,7 @@ int dt_verifier_data(int argc, char **argv)
 		dt_neg_frame(&d, &r, &pimg, held);
 		dt_paste_rotated(&pimg, &ptmp, &tile, x0, y0, T, ang);
 		gt[0] = dt_fer_tile_box(x0, y0, T);
-		if (dt_v_image(det, out, &pimg, gt, 1, 1, a.keep0, &r, held, f, &crop, count))
+		if (dt_v_image(det, out, &pimg, gt, NULL, 1, 1, a.keep0, &r, held, f, &crop, count))
 			goto write_error;
 	}
 	if (fclose(out)) {
@@ -534,5 +545,7 @@ out:
 	detect_free(det);
 	dt_free(&d);
 	free(f);
+	free(gt);
+	free(ign);
 	return rc;
 }
