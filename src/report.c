@@ -740,8 +740,6 @@ static void ctail(struct out *o, const struct summary *s, double t)
 	cstr(o, state_name(s));
 }
 
-/* Text: a live source's clock time (ISO 8601 with offset); else seconds, or
- * ISO 8601 UTC for plain seconds that look like a Unix time. */
 /* A student's text line after its time: "WORD ID", " seat N" when seated,
  * and the configured name quoted when there is one. */
 static void text_who(struct out *o, const char *word, int id, int seat, const char *name)
@@ -755,6 +753,8 @@ static void text_who(struct out *o, const char *word, int id, int seat, const ch
 	}
 }
 
+/* Text: a live source's clock time (ISO 8601 with offset); else seconds, or
+ * ISO 8601 UTC for plain seconds that look like a Unix time. */
 static void text_time(struct out *o, const struct summary *s, double t)
 {
 	if (s && s->stats.clock == SUMMARY_CLOCK_WALL && !out_iso(o, wall_of(s, t)))

@@ -347,10 +347,12 @@ int dt_evaluate(struct detect *det, const struct dt_evset *s, float budget, int 
 			r->w_images++;
 			r->w_fa += fa;
 			/* where the misses are: no box at all, or one placed badly */
-			dt_match(all[i], nf[i], e->gt, e->ign, e->n_gt, -1.0f, 0.5f, 10, &h, &ha, &f2, used2);
+			dt_match(all[i], nf[i], e->gt, e->ign, e->n_gt, -1.0f, 0.5f, (int)edges[0], &h, &ha, &f2,
+				 used2);
 			r->w_any += h;
 			h = 0;
-			dt_match(all[i], nf[i], e->gt, e->ign, e->n_gt, r->thr, 0.3f, 10, &h, &ha, &f2, used2);
+			dt_match(all[i], nf[i], e->gt, e->ign, e->n_gt, r->thr, 0.3f, (int)edges[0], &h, &ha, &f2,
+				 used2);
 			r->w_loose += h;
 			for (int j = 0; j < e->n_gt && j < DT_EV_MAXGT; j++) {
 				const float sz = dt_box_size(&e->gt[j]);
@@ -413,6 +415,7 @@ void dt_evres_print_breakdown(const struct dt_evres *r)
 
 	if (r->w_images) {
 		static const char *wb[3] = {"10-20", "20-40", ">= 40"};
+		const int nw = r->w_gt[0] + r->w_gt[1] + r->w_gt[2];
 		printf("held-out WIDER (%d photos) recall by face size sqrt(w h) at threshold %.3f:",
 		       r->w_images, (double)r->thr);
 		for (int k = 0; k < 3; k++)
@@ -423,9 +426,7 @@ void dt_evres_print_breakdown(const struct dt_evres *r)
 		       r->w_fa);
 		printf("held-out WIDER faces >= 10 px with a box at IoU >= 0.5 at any score (>= 0.05): %.3f; "
 		       "at IoU >= 0.3 at threshold %.3f: %.3f\n",
-		       (double)r->w_any / (r->w_gt[0] + r->w_gt[1] + r->w_gt[2] ? r->w_gt[0] + r->w_gt[1] + r->w_gt[2] : 1),
-		       (double)r->thr,
-		       (double)r->w_loose / (r->w_gt[0] + r->w_gt[1] + r->w_gt[2] ? r->w_gt[0] + r->w_gt[1] + r->w_gt[2] : 1));
+		       (double)r->w_any / (nw ? nw : 1), (double)r->thr, (double)r->w_loose / (nw ? nw : 1));
 	}
 	printf("held-out WebFaces recall by face size sqrt(w h) at threshold %.3f:", (double)r->thr);
 	for (int k = 0; k < 5; k++)
