@@ -61,6 +61,7 @@ enum {
 	PAIR_LABEL,
 	PAIR_KEY,
 	PAIR_UP,
+	PAIR_SHADES, /* the preview's palette pairs from here, made on demand */
 };
 
 struct hist {
@@ -96,6 +97,10 @@ struct dashboard {
 	struct dashboard_preview *pv; /* its last frame, made at open */
 	int have_pv;
 	struct dashboard_chafa *chafa; /* its picture */
+	short *shade_pair;     /* 256-colour terminals: the pair of each palette
+				* fg * 256 + bg the picture used, 0: none yet;
+				* NULL: the picture in symbols only */
+	int next_pair;
 	int editing;
 	char filter[FILTER_MAX];
 	char edit[FILTER_MAX];
@@ -555,6 +560,7 @@ static void free_dash(struct dashboard *d)
 		in_fd = STDIN_FILENO;
 	}
 	dashboard_chafa_free(&d->chafa);
+	free(d->shade_pair);
 	free(d->pv);
 	free(d->hist);
 	free(d->snap);
@@ -668,6 +674,13 @@ struct dashboard *dashboard_open(const struct dashboard_opts *o, struct emo_err 
 	d->color = !o->no_color && !(nc && *nc) && has_colors();
 	if (d->color)
 		init_colors(d);
+	/* the preview in gray shades where the palette has them, with room
+	 * for a few hundred pairs; else symbols in the default colours */
+	if (d->color && COLORS >= 256 && COLOR_PAIRS >= PAIR_SHADES + 256) {
+		d->shade_pair = calloc(256 * 256, sizeof *d->shade_pair);
+		d->next_pair = PAIR_SHADES;
+		dashboard_chafa_set_shades(d->chafa, d->shade_pair != NULL);
+	}
 	if (d->mouse) {
 		mouseinterval(0);
 		if (!mousemask(WHEEL_MASK, NULL))
@@ -1556,6 +1569,33 @@ static void draw_help(struct dashboard *d)
 	wnoutrefresh(w);
 }
 
+/* The curses pair of a palette foreground and background, made at first
+ * use; 0 (the default colours) once the terminal's pairs run out. */
+static short shade_pair(struct dashboard *d, short fg, short bg)
+{
+	short *p = &d->shade_pair[fg * 256 + bg];
+
+	if (!*p && d->next_pair < COLOR_PAIRS && d->next_pair <= SHRT_MAX &&
+	    init_pair((short)d->next_pair, fg, bg) == OK)
+		*p = (short)d->next_pair++;
+	return *p;
+}
+
+/* Row y of the picture at screen row sy, each cell in its two colours. */
+static void put_shaded_row(struct dashboard *d, WINDOW *w, int sy, const wchar_t *txt, int n, int y)
+{
+	for (int x = 0; x < n; x++) {
+		wchar_t c[2] = {txt[x], L'\0'};
+		short fg, bg, pair = 0;
+		cchar_t cc;
+
+		if (!dashboard_chafa_cell_colors(d->chafa, x, y, &fg, &bg))
+			pair = shade_pair(d, fg, bg);
+		if (setcchar(&cc, c, A_NORMAL, pair, NULL) == OK)
+			mvwadd_wch(w, sy, x, &cc);
+	}
+}
+
 /* The preview pane: title, the frame's symbols on the left with each
  * face's "id label" on its box's top edge and each seat's name inside its
  * bottom edge, the legend (id, name -> label) on the right or below. */
@@ -1601,7 +1641,10 @@ static void draw_preview(struct dashboard *d, WINDOW *w)
 	txt = d->have_pv ? dashboard_chafa_render(d->chafa, p, ic, ir) : NULL;
 	if (txt) {
 		for (int y = 0; y < ir; y++)
-			mvwaddnwstr(w, 1 + y, 0, txt + (size_t)y * (ic + 1), ic);
+			if (d->shade_pair)
+				put_shaded_row(d, w, 1 + y, txt + (size_t)y * (ic + 1), ic, y);
+			else
+				mvwaddnwstr(w, 1 + y, 0, txt + (size_t)y * (ic + 1), ic);
 		/* seat names first: the faces' labels go over them */
 		for (int i = 0; i < p->n_regions; i++) {
 			const struct dashboard_preview_box *r = &p->regions[i];

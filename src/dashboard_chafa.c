@@ -1,9 +1,13 @@
 /* dashboard_chafa.c - the preview pane's picture with libchafa: the gray
  * frame is sampled onto chafa's own cell raster (8 x 8 pixels a cell), the
  * face boxes (solid) and seat or gallery outlines (dashed) are drawn there
- * one pixel wide, and a chafa canvas in FGBG mode picks one symbol a cell.
- * Only the symbols are used (chafa_canvas_get_char_at): colour escapes and
- * sixel or kitty images cannot pass through curses, which owns the screen.
+ * one pixel wide, and a chafa canvas picks one symbol a cell. In FGBG mode
+ * only the symbols are used (chafa_canvas_get_char_at); in shade mode (a
+ * 256-colour terminal) the canvas is INDEXED_240 and each cell's two palette
+ * indices go to the caller, who draws them with curses colour pairs: colour
+ * escapes and sixel or kitty images cannot pass through curses, which owns
+ * the screen. In shade mode the face boxes are drawn green and the seats
+ * yellow, so they stand out of the gray picture.
  * The raster and the canvas are kept and remade only when the geometry
  * changes: a frame allocates nothing.
  */
@@ -18,10 +22,12 @@
 
 struct dashboard_chafa {
 	enum dashboard_chafa_symbols sym;
+	int shades;            /* 1: INDEXED_240, cell colours kept */
 	int cols, rows;        /* the canvas' geometry */
 	ChafaCanvas *canvas;
 	uint8_t *rgba;         /* cols * rows * CELL_PX^2 * 4 bytes */
 	wchar_t *text;         /* rows * (cols + 1) */
+	short *fgbg;           /* shade mode: rows * cols * 2 palette indices */
 };
 
 struct dashboard_chafa *dashboard_chafa_new(enum dashboard_chafa_symbols sym)
@@ -40,9 +46,19 @@ static void drop_canvas(struct dashboard_chafa *r)
 	r->canvas = NULL;
 	free(r->rgba);
 	free(r->text);
+	free(r->fgbg);
 	r->rgba = NULL;
 	r->text = NULL;
+	r->fgbg = NULL;
 	r->cols = r->rows = 0;
+}
+
+void dashboard_chafa_set_shades(struct dashboard_chafa *r, int on)
+{
+	if (!r || r->shades == !!on)
+		return;
+	drop_canvas(r); /* the next render makes it in the other mode */
+	r->shades = !!on;
 }
 
 void dashboard_chafa_free(struct dashboard_chafa **r)
@@ -63,7 +79,9 @@ static int make_canvas(struct dashboard_chafa *r, int cols, int rows)
 	drop_canvas(r);
 	r->rgba = malloc((size_t)cols * rows * CELL_PX * CELL_PX * 4);
 	r->text = malloc((size_t)rows * (cols + 1) * sizeof *r->text);
-	if (!r->rgba || !r->text) {
+	if (r->shades)
+		r->fgbg = malloc((size_t)rows * cols * 2 * sizeof *r->fgbg);
+	if (!r->rgba || !r->text || (r->shades && !r->fgbg)) {
 		drop_canvas(r);
 		return -1;
 	}
@@ -76,7 +94,8 @@ static int make_canvas(struct dashboard_chafa *r, int cols, int rows)
 	chafa_symbol_map_add_by_tags(map, tags);
 	cc = chafa_canvas_config_new();
 	chafa_canvas_config_set_geometry(cc, cols, rows);
-	chafa_canvas_config_set_canvas_mode(cc, CHAFA_CANVAS_MODE_FGBG);
+	chafa_canvas_config_set_canvas_mode(cc, r->shades ? CHAFA_CANVAS_MODE_INDEXED_240
+							  : CHAFA_CANVAS_MODE_FGBG);
 	chafa_canvas_config_set_symbol_map(cc, map);
 	chafa_canvas_config_set_work_factor(cc, 0.3f);
 	r->canvas = chafa_canvas_new(cc);
@@ -91,19 +110,20 @@ static int make_canvas(struct dashboard_chafa *r, int cols, int rows)
 	return 0;
 }
 
-static void put_px(struct dashboard_chafa *r, int w, int h, int x, int y, uint8_t v)
+static void put_px(struct dashboard_chafa *r, int w, int h, int x, int y, const uint8_t rgb[3])
 {
 	uint8_t *q;
 
 	if (x < 0 || y < 0 || x >= w || y >= h)
 		return;
 	q = r->rgba + ((size_t)y * w + x) * 4;
-	q[0] = q[1] = q[2] = v;
+	memcpy(q, rgb, 3);
 }
 
 /* A box of the preview (its pixels) onto the raster (w x h): a white line
- * with a black one inside it, so it shows on light and dark faces alike;
- * dashed (3 on, 3 off) for seats. */
+ * with a black one inside it, so it shows on light and dark faces alike
+ * (in shade mode green for faces, yellow for seats, then black); dashed (3
+ * on, 3 off) for seats. */
 static void outline(struct dashboard_chafa *r, const struct dashboard_preview *p, int w, int h,
 		    const struct dashboard_preview_box *b, int dashed)
 {
@@ -113,8 +133,11 @@ static void outline(struct dashboard_chafa *r, const struct dashboard_preview *p
 
 	if (x1 <= x0 || y1 <= y0)
 		return;
+	static const uint8_t black[3] = {0, 0, 0}, white[3] = {255, 255, 255};
+	static const uint8_t green[3] = {0, 255, 0}, yellow[3] = {255, 255, 0};
+
 	for (int t = 0; t < 2; t++) {
-		uint8_t v = t ? 0 : 255;
+		const uint8_t *v = t ? black : !r->shades ? white : dashed ? yellow : green;
 
 		for (int x = x0 + t; x <= x1 - t; x++)
 			if (!dashed || (x / 3) % 2 == 0) {
@@ -168,8 +191,29 @@ const wchar_t *dashboard_chafa_render(struct dashboard_chafa *r, const struct da
 			gunichar c = chafa_canvas_get_char_at(r->canvas, x, y);
 
 			t[x] = c >= 32 && c != 127 ? (wchar_t)c : L' ';
+			if (r->shades) {
+				gint fg, bg;
+
+				chafa_canvas_get_raw_colors_at(r->canvas, x, y, &fg, &bg);
+				r->fgbg[((size_t)y * cols + x) * 2] = fg >= 0 && fg < 256 ? (short)fg : -1;
+				r->fgbg[((size_t)y * cols + x) * 2 + 1] = bg >= 0 && bg < 256 ? (short)bg : -1;
+			}
 		}
 		t[cols] = L'\0';
 	}
 	return r->text;
+}
+
+int dashboard_chafa_cell_colors(const struct dashboard_chafa *r, int x, int y, short *fg, short *bg)
+{
+	const short *c;
+
+	if (!r || !r->shades || !r->fgbg || x < 0 || y < 0 || x >= r->cols || y >= r->rows)
+		return -1;
+	c = r->fgbg + ((size_t)y * r->cols + x) * 2;
+	if (c[0] < 0 || c[1] < 0)
+		return -1;
+	*fg = c[0];
+	*bg = c[1];
+	return 0;
 }

@@ -18,8 +18,13 @@ enum dashboard_chafa_symbols {
 
 struct dashboard_chafa;
 
-/* New renderer, free with dashboard_chafa_free(); NULL when out of memory. */
+/* New renderer in symbol mode (the terminal's own two colours), free with
+ * dashboard_chafa_free(); NULL when out of memory. */
 struct dashboard_chafa *dashboard_chafa_new(enum dashboard_chafa_symbols sym);
+/* on 1: shade mode, for terminals with 256 colours: each cell gets two
+ * colours of the palette as well (dashboard_chafa_cell_colors), and the
+ * boxes are drawn in colour; 0: symbol mode. NULL-safe. */
+void dashboard_chafa_set_shades(struct dashboard_chafa *r, int on);
 /* NULL-safe; *r is set to NULL. */
 void dashboard_chafa_free(struct dashboard_chafa **r);
 
@@ -31,5 +36,11 @@ void dashboard_chafa_free(struct dashboard_chafa **r);
  * when cols or rows is below 1. */
 const wchar_t *dashboard_chafa_render(struct dashboard_chafa *r, const struct dashboard_preview *p,
 				      int cols, int rows);
+
+/* In shade mode, the palette indices (16-255) of the symbol's foreground
+ * and background at cell (x, y) of the last render: 0. -1 (and *fg, *bg
+ * untouched) in symbol mode, outside the canvas or for a cell chafa left
+ * in the terminal's default colours. */
+int dashboard_chafa_cell_colors(const struct dashboard_chafa *r, int x, int y, short *fg, short *bg);
 
 #endif

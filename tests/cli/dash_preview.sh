@@ -3,7 +3,9 @@
 # built-in demo source, in tmux: f shows the frame in block symbols with the
 # legend (id, name -> label) and the gallery cells' names, f and Esc close
 # it, the help names the key, --ascii draws it in ASCII, and nothing is
-# written to disk (the run's directory and HOME stay empty).
+# written to disk (the run's directory and HOME stay empty). On a terminal
+# with 8 colours the picture is symbols only; with 256 it is in gray shades
+# with green face boxes, and NO_COLOR takes the shades away again.
 . "$(dirname "$0")/dashlib.inc"
 
 EMOTOP=${EMOTOP:-build/emotop}
@@ -72,4 +74,37 @@ keys q
 at_prompt
 check "--ascii: nothing written to disk" \
 	sh -c "[ -z \"\$(find '$tmp/run' '$tmp/home' -mindepth 1 | head -n 1)\" ]"
+
+# the picture's colours: rows 4-10 of the pane are inside the picture
+esc=$(printf '\033')
+pic() { tm capture-pane -e -p -t t -S 3 -E 10; }
+# distinct 256-palette grays (232-255 and the cube's 16, 59, 102, 145, 188, 231)
+grays() { pic | grep -Eo "$esc\\[[34]8;5;(23[2-9]|24[0-9]|25[0-5]|16|59|102|145|188|231)m" | sort -u | wc -l; }
+many_grays() { [ "$(grays)" -ge 8 ]; }
+no_palette() { ! pic | grep -q "$esc\\[[34]8;5;"; }
+green_box() { pic | grep -Eq "$esc\\[[34]8;5;(34|40|46)m"; }
+keys_f_shown() { run "$CMD; echo rc=\$?"; wait_for 'frames [1-9]'; keys f; wait_for '^ PREVIEW .*faces [1-9]'; }
+
+keys_f_shown
+check "8 colours: the picture in symbols, no palette colours" poll no_palette
+keys q
+at_prompt
+
+TERM_UNDER_TEST=screen-256color
+start 100 30
+keys_f_shown
+check "256 colours: the picture in gray shades" poll many_grays
+check "256 colours: a face box in green" poll green_box
+keys q
+at_prompt
+check "256 colours: exit status 0" shows '^rc=0'
+NO_COLOR_UNDER_TEST=1
+start 100 30
+keys_f_shown
+check "256 colours, NO_COLOR: symbols only" poll no_palette
+check "256 colours, NO_COLOR: still the picture" shows '[▀▄█▌▐▖▗▘▝▙▛▜▟▁▂▃▅▆▇▉▊▋▍▎▏]{4}'
+keys q
+at_prompt
+NO_COLOR_UNDER_TEST=
+TERM_UNDER_TEST=
 finish
