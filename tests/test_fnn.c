@@ -529,6 +529,52 @@ TEST(augment_camera_faults)
 	ASSERT(compressed >= 8 && compressed <= 35); /* about a third */
 }
 
+/* Side light (--sidelight 1): every draw is reproducible, stays in 0..1,
+ * turns a flat face into a plane tilted some way (a light from one side)
+ * and puts the mean and spread back to facenorm's. */
+TEST(augment_side_light)
+{
+	uint8_t flat[48 * 48], busy[48 * 48];
+	float dst[48 * 48], again[48 * 48];
+	struct augment side = {.sidelight = 1.0f};
+	int dirs[4] = {0, 0, 0, 0}, full = 0;
+
+	for (int i = 0; i < 48 * 48; i++) {
+		flat[i] = 128;
+		busy[i] = (uint8_t)(64 + ((i * 2654435761u) >> 25));
+	}
+	for (uint64_t s = 0; s < 80; s++) {
+		double sum = 0, sq = 0, gx = 0, gy = 0, sd;
+		fer_augment(flat, dst, &side, s);
+		fer_augment(flat, again, &side, s);
+		ASSERT(!memcmp(dst, again, sizeof(dst)));
+		for (int y = 0; y < 48; y++)
+			for (int x = 0; x < 48; x++) {
+				float v = dst[y * 48 + x];
+				ASSERT(v >= 0 && v <= 1);
+				sum += v;
+				sq += (double)v * v;
+				gx += v * (x - 23.5);
+				gy += v * (y - 23.5);
+			}
+		/* mean 128/255; the spread 64/255 (clamping may cut it a bit) */
+		ASSERT_NEAR(sum / (48 * 48), 128 / 255.0, 0.02);
+		sd = sqrt(sq / (48 * 48) - (sum / (48 * 48)) * (sum / (48 * 48)));
+		ASSERT(sd < 1.02 * 64 / 255.0);
+		full += sd > 0.8 * 64 / 255.0;
+		ASSERT(fabs(gx) + fabs(gy) > 1.0);
+		dirs[(gx > 0) * 2 + (gy > 0)]++;
+		fer_augment(busy, dst, &side, s);
+		for (int i = 0; i < 48 * 48; i++)
+			ASSERT(dst[i] >= 0 && dst[i] <= 1);
+	}
+	for (int q = 0; q < 4; q++) /* the light comes from every side */
+		ASSERT(dirs[q] >= 8);
+	/* stretched to the full spread, but for the faintest ramps (k < 0.08,
+	 * one draw in eight), which facenorm's minimum spread holds back */
+	ASSERT(full >= 60);
+}
+
 /* Blur augmentation (--aug-blur): only geometry-free settings, so what
  * changes is the blur alone. About half the draws blur (a checkerboard's
  * pixel-to-pixel contrast drops), the rest leave the face as it is, and a
@@ -935,6 +981,7 @@ int main(int argc, char **argv)
 	RUN(augment_identity_and_bounds);
 	RUN(augment_blur);
 	RUN(augment_camera_faults);
+	RUN(augment_side_light);
 	RUN(array_grow_doubles_and_keeps);
 	RUN(jpeg_roundtrip);
 	RUN(fer_csv_reader);

@@ -439,6 +439,32 @@ float train_rand_beta(uint64_t *s, float a)
 	return (float)(1.0 / (1.0 + exp(ly - lx))); /* x / (x + y) */
 }
 
+/* Light from one side on a 48x48 face in 0..1: times a ramp from 1 - k to
+ * 1 + k along direction phi (radians), then the mean and spread put back
+ * to facenorm's (facenorm.h), as emotop normalises every crop. */
+static void side_light(float *px, float k, float phi)
+{
+	const int N = FER_SIZE;
+	const float c = (N - 1) * 0.5f, ux = cosf(phi) / c, uy = sinf(phi) / c;
+	double sum = 0, sq = 0;
+	float mean, sd, g;
+
+	for (int y = 0; y < N; y++)
+		for (int x = 0; x < N; x++) {
+			float *v = &px[y * N + x];
+			*v *= 1.0f + k * (((float)x - c) * ux + ((float)y - c) * uy) * 0.70710678f;
+			sum += *v;
+			sq += (double)*v * *v;
+		}
+	mean = (float)(sum / (N * N));
+	sd = sqrtf(fmaxf((float)(sq / (N * N)) - mean * mean, 0));
+	g = (FACENORM_STD / 255.0f) / fmaxf(sd, FACENORM_MIN_STD / 255.0f);
+	for (int i = 0; i < N * N; i++) {
+		float v = (FACENORM_MEAN / 255.0f) + (px[i] - mean) * g;
+		px[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+	}
+}
+
 void fer_augment(const uint8_t *src, float *dst, const struct augment *aug, uint64_t seed)
 {
 	const int N = FER_SIZE;
@@ -524,6 +550,8 @@ void fer_augment(const uint8_t *src, float *dst, const struct augment *aug, uint
 			dst[i] = v < 0 ? 0 : v > 1 ? 1 : v;
 		}
 	}
+	if (aug->sidelight > 0 && aug_unit(&s) < aug->sidelight)
+		side_light(dst, 0.6f * (1.0f - aug_unit(&s)), 6.2831853f * aug_unit(&s));
 }
 
 /* Augmentation and experiments only: emotop classifies faces unblurred. */

@@ -65,6 +65,11 @@ struct augment {
 	float lowlight;    /* probability of a dark frame stretched by emotop's
 			    * contrast normalisation: 12 to 48 grey levels left,
 			    * with noise of sd 1.5 to 4 levels (0: off) */
+	float sidelight;   /* probability of light from one side: the face times
+			    * a linear ramp across it in a random direction,
+			    * from 1 - k to 1 + k (k up to 0.6), then brought
+			    * back to facenorm's mean and spread, as emotop's
+			    * normalisation does; last (0: off) */
 };
 
 /* The trainer's random numbers: the next 64 bits of the splitmix64 sequence

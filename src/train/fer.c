@@ -174,6 +174,8 @@ static void usage_fer(FILE *f)
 		"  --noise X (0: off)  half the faces with Gaussian noise of sd up to X\n"
 		"  --lowlight P (0: off)  share of dark frames stretched by the contrast\n"
 		"                  normalisation (12-48 grey levels, their noise stretched)\n"
+		"  --sidelight P (0: off)  share of faces lit from one side: a ramp from\n"
+		"                  1 - k to 1 + k across (k up to 0.6), then normalised again\n"
 		"  --mixup A (0: off)  blend each batch with itself shuffled, faces and labels,\n"
 		"                  by one weight drawn from Beta(A, A) per batch (0.2 is usual)\n"
 		"distillation (the teachers are given again on --resume):\n"
@@ -193,6 +195,7 @@ int train_cmd_fer(int argc, char **argv)
 		{"warmup", 1, 0, 'W'}, {"rot", 1, 0, 'R'}, {"scale", 1, 0, 'Z'}, {"shift", 1, 0, 'X'},
 		{"input-blur", 1, 0, 'I'}, {"bright", 1, 0, 'B'}, {"contrast", 1, 0, 'C'}, {"erase", 1, 0, 'E'}, {"no-flip", 0, 0, 'F'},
 		{"aug-blur", 1, 0, 'U'}, {"noise", 1, 0, 'N'}, {"jpeg", 1, 0, 'J'}, {"lowlight", 1, 0, 'G'},
+		{"sidelight", 1, 0, 'Q'},
 		{"keep", 0, 0, 'K'}, {"reset-optimizer", 0, 0, 'O'}, {"stop-after", 1, 0, 'P'}, {"mixup", 1, 0, 'M'},
 		{"teacher", 1, 0, 'H'}, {"distill", 1, 0, 'D'}, {"distill-temp", 1, 0, 'Y'},
 		{0, 0, 0, 0}};
@@ -266,6 +269,7 @@ int train_cmd_fer(int argc, char **argv)
 			break;
 		case 'N': if (train_parse_range("--noise", "a share of full scale", optarg, 0, 0.3f, &a.aug.noise)) return 2; break;
 		case 'G': if (train_parse_range("--lowlight", "a probability", optarg, 0, 1, &a.aug.lowlight)) return 2; break;
+		case 'Q': if (train_parse_range("--sidelight", "a probability", optarg, 0, 1, &a.aug.sidelight)) return 2; break;
 		case 'J':
 			if (train_parse_int("--jpeg", "a JPEG quality (0: off)", optarg, 0, 95, &lv))
 				return 2;
@@ -373,11 +377,12 @@ int train_cmd_fer(int argc, char **argv)
 	train_log(log,
 		  "train %d faces, test %d; arch %s; %ld params, %.1f M MAC/face; %s lr %g wd %g "
 		  "batch %d epochs %d smooth %g cw^%g; aug rot %g scale %g shift %g flip %d bright %g "
-		  "contrast %g erase %g blur %g jpeg %d noise %g lowlight %g mixup %g\n",
+		  "contrast %g erase %g blur %g jpeg %d noise %g lowlight %g sidelight %g mixup %g\n",
 		  train.n, test.n, a.arch, fnn_param_count(net), fnn_macs(net) / 1e6,
 		  a.opt == FNN_ADAMW ? "AdamW" : "SGD-Nesterov", a.lr, a.wd, a.batch, a.epochs,
 		  a.smooth, a.cw_power, a.aug.rot_deg, a.aug.scale, a.aug.shift, a.aug.flip,
-		  a.aug.brightness, a.aug.contrast, a.aug.erase, a.aug.blur, a.aug.jpeg, a.aug.noise, a.aug.lowlight, a.mixup);
+		  a.aug.brightness, a.aug.contrast, a.aug.erase, a.aug.blur, a.aug.jpeg, a.aug.noise, a.aug.lowlight,
+		  a.aug.sidelight, a.mixup);
 	x = malloc(sizeof(float) * (size_t)a.batch * FER_SIZE * FER_SIZE);
 	dz = malloc(sizeof(float) * (size_t)a.batch * (size_t)nc);
 	lab = malloc(sizeof(int) * (size_t)a.batch);

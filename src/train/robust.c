@@ -1,11 +1,12 @@
 /* robust.c - `emotop-train robust`: how the classifier reads faces that a
  * camera, a stream and emotop's own framing change. Every face of the
  * validation split is degraded one way at a time (blur, noise, JPEG, low
- * resolution, low light, a looser or tighter or shifted or turned crop),
- * then contrast-normalised as emotop does, and classified by the int8
- * model(s); for each way: accuracy, macro recall, neutral recall and what
- * the neutral faces were taken for. A model that has learned FER2013's registration and camera
- * alone loses its neutral faces to angry or sad here first. */
+ * resolution, low light, light from one side, a looser or tighter or
+ * shifted or turned crop), then contrast-normalised as emotop does, and
+ * classified by the int8 model(s); for each way: accuracy, macro recall,
+ * neutral recall and what the neutral faces were taken for. A model that
+ * has learned FER2013's registration and camera alone loses its neutral
+ * faces to angry or sad here first. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,13 +20,15 @@
 #include "train/quantize.h"
 #include "train/train.h"
 
-enum rb_kind { RB_NONE, RB_BLUR, RB_NOISE, RB_JPEG, RB_LOWRES, RB_DARK, RB_FRAME };
+enum rb_kind { RB_NONE, RB_BLUR, RB_NOISE, RB_JPEG, RB_LOWRES, RB_DARK, RB_SIDE, RB_FRAME };
 
 struct rb_way {
 	const char *name;
 	enum rb_kind kind;
 	float a, b, c;  /* blur sigma; noise sd; JPEG quality; side; gain, bias, noise;
-			 * frame scale, shift (of the side), angle (degrees) */
+			 * side light's k (gain 1 - k on the left to 1 + k on
+			 * the right); frame scale, shift (of the side), angle
+			 * (degrees) */
 };
 
 static const struct rb_way rb_ways[] = {
@@ -38,6 +41,7 @@ static const struct rb_way rb_ways[] = {
 	{"16 px face", RB_LOWRES, 16, 0, 0},
 	{"low light", RB_DARK, 0.35f, -20, 4},
 	{"bright, flat", RB_DARK, 0.6f, 70, 0},
+	{"side light 0.5", RB_SIDE, 0.5f, 0, 0},
 	{"crop 0.85x", RB_FRAME, 0.85f, 0, 0},
 	{"crop 1.15x", RB_FRAME, 1.15f, 0, 0},
 	{"shifted 8 %", RB_FRAME, 1.0f, 0.08f, 0},
@@ -85,6 +89,10 @@ static void rb_apply(const struct rb_way *w, uint8_t *px, uint64_t seed)
 	case RB_DARK:
 		for (int i = 0; i < N; i++)
 			px[i] = rb_clamp(px[i] * w->a + w->b + (w->c > 0 ? w->c * rb_gauss(&seed) : 0));
+		break;
+	case RB_SIDE:
+		for (int i = 0; i < N; i++)
+			px[i] = rb_clamp(px[i] * (1 + w->a * ((float)(i % FER_SIZE) / (FER_SIZE - 1) * 2 - 1)));
 		break;
 	case RB_FRAME: {
 		/* dst -> src about the centre: scale, turn, shift */

@@ -100,6 +100,7 @@ expect_rc "quantize --class-bias x refused" 2 "$TRAIN" quantize --ckpt "$T/tiny.
 	--out "$T/x.qnn" --class-bias x
 expect_rc "robust on the tiny model" 0 "$TRAIN" robust --data "$T/tiny.csv" --model "$T/tiny.qnn"
 contains "robust reports each degradation" "$T/out" "16 px face"
+contains "robust reports side light" "$T/out" "side light 0.5"
 expect_rc "robust without --data" 2 "$TRAIN" robust
 expect_rc "eval the tiny model" 0 "$TRAIN" eval --data "$T/tiny.csv" --model "$T/tiny.qnn" --ckpt "$T/tiny.ckpt" --json
 contains "eval has a float section" "$T/out" '"float":{"accuracy"'
@@ -191,7 +192,7 @@ contains "a test split is not trained on" "$T/err" "is a test split"
 
 # strict numbers: the whole argument, within the option's range
 for o in "--seed foo" "--epochs 1x" "--lr abc" "--batch 0" "--wd -1" "--rot 400" "--input-blur nan" \
-	"--stop-after 0"; do
+	"--sidelight 1.5" "--sidelight x" "--stop-after 0"; do
 	expect_rc "fer $o refused" 2 "$TRAIN" fer --data "$T/tiny.csv" $o
 done
 contains "a bad value says what the option wants" "$T/err" "--stop-after wants a count of epochs from 1 to 100000, not '0'"
