@@ -4,9 +4,9 @@
  * resolution, low light, light from one side, a looser or tighter or
  * shifted or turned crop), then contrast-normalised as emotop does, and
  * classified by the int8 model(s); for each way: accuracy, macro recall,
- * neutral recall and what the neutral faces were taken for. A model that
- * has learned FER2013's registration and camera alone loses its neutral
- * faces to angry or sad here first. */
+ * expected calibration error, neutral recall and what the neutral faces
+ * were taken for. A model that has learned FER2013's registration and
+ * camera alone loses its neutral faces to angry or sad here first. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -173,8 +173,8 @@ int train_cmd_robust(int argc, char **argv)
 	if (train_load_split(data, usage, -1, &raw) || train_load_split(data, usage, -1, &set))
 		goto out;
 	printf("%d faces (%s), %d model%s\n", raw.n, usage, n_model, n_model > 1 ? "s" : "");
-	printf("%-14s %7s %7s %8s   neutral faces taken for (%%)\n%40s", "degradation", "acc %", "macro %",
-	       "neutral%", "");
+	printf("%-14s %7s %7s %6s %8s   neutral faces taken for (%%)\n%47s", "degradation", "acc %",
+	       "macro %", "ECE", "neutral%", "");
 	for (int c = 0; c < 7; c++)
 		printf(" %6.6s", emo_class_name(c));
 	printf("\n");
@@ -198,7 +198,7 @@ int train_cmd_robust(int argc, char **argv)
 		}
 		for (int p = 0; p < 7; p++)
 			n_neut += r.conf[EMO_NEUTRAL][p];
-		printf("%-14s %7.2f %7.2f %8.2f ", rb_ways[w].name, 100 * r.acc, 100 * macro,
+		printf("%-14s %7.2f %7.2f %6.3f %8.2f ", rb_ways[w].name, 100 * r.acc, 100 * macro, r.ece,
 		       n_neut ? 100.0 * r.conf[EMO_NEUTRAL][EMO_NEUTRAL] / n_neut : 0.0);
 		for (int p = 0; p < 7; p++)
 			printf(" %6.1f", n_neut ? 100.0 * r.conf[EMO_NEUTRAL][p] / n_neut : 0.0);

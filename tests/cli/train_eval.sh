@@ -101,6 +101,7 @@ expect_rc "quantize --class-bias x refused" 2 "$TRAIN" quantize --ckpt "$T/tiny.
 expect_rc "robust on the tiny model" 0 "$TRAIN" robust --data "$T/tiny.csv" --model "$T/tiny.qnn"
 contains "robust reports each degradation" "$T/out" "16 px face"
 contains "robust reports side light" "$T/out" "side light 0.5"
+contains "robust reports the calibration error" "$T/out" "ECE"
 expect_rc "robust without --data" 2 "$TRAIN" robust
 expect_rc "eval the tiny model" 0 "$TRAIN" eval --data "$T/tiny.csv" --model "$T/tiny.qnn" --ckpt "$T/tiny.ckpt" --json
 contains "eval has a float section" "$T/out" '"float":{"accuracy"'
