@@ -3,11 +3,11 @@
  * face boxes (solid) and seat or gallery outlines (dashed) are drawn there
  * one pixel wide, and a chafa canvas picks one symbol a cell. In FGBG mode
  * only the symbols are used (chafa_canvas_get_char_at); in shade mode (a
- * 256-colour terminal) the canvas is INDEXED_240 and each cell's two palette
- * indices go to the caller, who draws them with curses colour pairs: colour
- * escapes and sixel or kitty images cannot pass through curses, which owns
- * the screen. In shade mode the face boxes are drawn green and the seats
- * yellow, so they stand out of the gray picture.
+ * 256-colour terminal) the canvas is INDEXED_240 and the caller reads each
+ * cell's two palette indices back from it and draws them with curses colour
+ * pairs: colour escapes and sixel or kitty images cannot pass through
+ * curses, which owns the screen. In shade mode the face boxes are drawn
+ * green and the seats yellow, so they stand out of the gray picture.
  * The raster and the canvas are kept and remade only when the geometry
  * changes: a frame allocates nothing.
  */
@@ -27,7 +27,6 @@ struct dashboard_chafa {
 	ChafaCanvas *canvas;
 	uint8_t *rgba;         /* cols * rows * CELL_PX^2 * 4 bytes */
 	wchar_t *text;         /* rows * (cols + 1) */
-	short *fgbg;           /* shade mode: rows * cols * 2 palette indices */
 };
 
 struct dashboard_chafa *dashboard_chafa_new(enum dashboard_chafa_symbols sym)
@@ -46,10 +45,8 @@ static void drop_canvas(struct dashboard_chafa *r)
 	r->canvas = NULL;
 	free(r->rgba);
 	free(r->text);
-	free(r->fgbg);
 	r->rgba = NULL;
 	r->text = NULL;
-	r->fgbg = NULL;
 	r->cols = r->rows = 0;
 }
 
@@ -79,9 +76,7 @@ static int make_canvas(struct dashboard_chafa *r, int cols, int rows)
 	drop_canvas(r);
 	r->rgba = malloc((size_t)cols * rows * CELL_PX * CELL_PX * 4);
 	r->text = malloc((size_t)rows * (cols + 1) * sizeof *r->text);
-	if (r->shades)
-		r->fgbg = malloc((size_t)rows * cols * 2 * sizeof *r->fgbg);
-	if (!r->rgba || !r->text || (r->shades && !r->fgbg)) {
+	if (!r->rgba || !r->text) {
 		drop_canvas(r);
 		return -1;
 	}
@@ -127,15 +122,14 @@ static void put_px(struct dashboard_chafa *r, int w, int h, int x, int y, const 
 static void outline(struct dashboard_chafa *r, const struct dashboard_preview *p, int w, int h,
 		    const struct dashboard_preview_box *b, int dashed)
 {
+	static const uint8_t black[3] = {0, 0, 0}, white[3] = {255, 255, 255};
+	static const uint8_t green[3] = {0, 255, 0}, yellow[3] = {255, 255, 0};
 	int x0 = (int)((long long)b->x * w / p->w), y0 = (int)((long long)b->y * h / p->h);
 	int x1 = (int)((long long)(b->x + b->w) * w / p->w) - 1;
 	int y1 = (int)((long long)(b->y + b->h) * h / p->h) - 1;
 
 	if (x1 <= x0 || y1 <= y0)
 		return;
-	static const uint8_t black[3] = {0, 0, 0}, white[3] = {255, 255, 255};
-	static const uint8_t green[3] = {0, 255, 0}, yellow[3] = {255, 255, 0};
-
 	for (int t = 0; t < 2; t++) {
 		const uint8_t *v = t ? black : !r->shades ? white : dashed ? yellow : green;
 
@@ -191,13 +185,6 @@ const wchar_t *dashboard_chafa_render(struct dashboard_chafa *r, const struct da
 			gunichar c = chafa_canvas_get_char_at(r->canvas, x, y);
 
 			t[x] = c >= 32 && c != 127 ? (wchar_t)c : L' ';
-			if (r->shades) {
-				gint fg, bg;
-
-				chafa_canvas_get_raw_colors_at(r->canvas, x, y, &fg, &bg);
-				r->fgbg[((size_t)y * cols + x) * 2] = fg >= 0 && fg < 256 ? (short)fg : -1;
-				r->fgbg[((size_t)y * cols + x) * 2 + 1] = bg >= 0 && bg < 256 ? (short)bg : -1;
-			}
 		}
 		t[cols] = L'\0';
 	}
@@ -206,14 +193,15 @@ const wchar_t *dashboard_chafa_render(struct dashboard_chafa *r, const struct da
 
 int dashboard_chafa_cell_colors(const struct dashboard_chafa *r, int x, int y, short *fg, short *bg)
 {
-	const short *c;
+	gint f, b;
 
-	if (!r || !r->shades || !r->fgbg || x < 0 || y < 0 || x >= r->cols || y >= r->rows)
+	if (!r || !r->shades || !r->canvas || x < 0 || y < 0 || x >= r->cols || y >= r->rows)
 		return -1;
-	c = r->fgbg + ((size_t)y * r->cols + x) * 2;
-	if (c[0] < 0 || c[1] < 0)
+	/* the canvas keeps each cell's colours until the next render */
+	chafa_canvas_get_raw_colors_at(r->canvas, x, y, &f, &b);
+	if (f < 0 || f > 255 || b < 0 || b > 255)
 		return -1;
-	*fg = c[0];
-	*bg = c[1];
+	*fg = (short)f;
+	*bg = (short)b;
 	return 0;
 }
