@@ -1,0 +1,163 @@
+#!/bin/sh
+# rtsp_fallback.sh - capture.rtsp_transport against a fake RTSP server on
+# 127.0.0.1 (rtsp_server.py; the ffmpeg CLI sends its RTP/JPEG over UDP):
+#  - auto, server without TCP (SETUP over TCP gets 461): the log says TCP
+#    failed and UDP is tried, the server saw TCP first, frames arrive, up;
+#  - auto, server that never answers a TCP SETUP: UDP after capture.timeout;
+#  - auto, server that refuses both: "cannot open", exit 4, never up;
+#  - tcp (or udp) forced: only that transport is asked for, no fallback.
+. "$(dirname "$0")/cli_lib.inc"
+
+if ! have_ffmpeg || ! command -v python3 >/dev/null 2>&1; then
+	skip "ffmpeg or python3 absent: no RTSP server"
+	done_tests; exit
+fi
+SERVER=$(cd "$(dirname "$0")" && pwd)/rtsp_server.py
+KEEP=${KEEP:-} # KEEP=DIR: copy the temporary files there at the end (debugging)
+srv=
+emo=
+dog=
+cleanup() {
+	[ -n "$emo" ] && kill -9 "$emo" 2>/dev/null
+	[ -n "$dog" ] && kill "$dog" 2>/dev/null
+	stop_server
+	[ -n "$KEEP" ] && cp -r "$T" "$KEEP"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+# start_server MODE: the fake server in MODE ($srv), its port in $port, one
+# line per request it got in $T/srv.log
+start_server() {
+	rm -f "$T/port"
+	: >"$T/srv.log"
+	python3 "$SERVER" --mode "$1" --port-file "$T/port" --log "$T/srv.log" \
+		--seconds 20 --lifetime 60 </dev/null >>"$T/srv.err" 2>&1 &
+	srv=$!
+	if wait_for "$T/port" '^[0-9][0-9]*$' 100; then
+		port=$(cat "$T/port")
+		return 0
+	fi
+	no "$1: the server starts" "$(tail -n 5 "$T/srv.err")"
+	stop_server
+	return 1
+}
+# stop_server: SIGTERM ends the server and the ffmpeg it started; after 3 s
+# SIGKILL, and any ffmpeg it left is ended by its process id
+stop_server() {
+	[ -n "$srv" ] || return 0
+	kill -TERM "$srv" 2>/dev/null
+	i=0
+	while kill -0 "$srv" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -9 "$srv" 2>/dev/null
+	wait "$srv" 2>/dev/null
+	srv=
+	for p in $(sed -n 's/^ffmpeg pid \([0-9]*\) .*/\1/p' "$T/srv.log" 2>/dev/null); do
+		grep -q ffmpeg "/proc/$p/cmdline" 2>/dev/null && kill -9 "$p" 2>/dev/null
+	done
+}
+
+# emo_run SECS ARGS...: emotop headless on the server's stream with ARGS;
+# stdout in $T/out, stderr in $T/err, exit status in $rc. Killed (rc 137)
+# if it still runs after SECS.
+emo_run() {
+	secs=$1; shift
+	"$EMOTOP" --headless --format ndjson --interval 0.5 -v --set detector.model=none \
+		--set capture.reconnect=never "$@" "rtsp://127.0.0.1:$port/x" \
+		>"$T/out" 2>"$T/err" </dev/null &
+	emo=$!
+	(sleep "$secs" & s=$!; trap 'kill $s 2>/dev/null; wait $s 2>/dev/null; exit 0' TERM; wait $s; kill -9 "$emo" 2>/dev/null) &
+	dog=$!
+	wait "$emo"; rc=$?; emo=
+	kill "$dog" 2>/dev/null; wait "$dog" 2>/dev/null; dog=
+}
+want_rc() { # NAME WANT
+	[ "$rc" -eq "$2" ] && ok "$1" || no "$1" "exit $rc, want $2" "stderr: $(tail -n 5 "$T/err" | cut -c1-300)"
+}
+# the server's requests, as one line: "SETUP tcp 461, SETUP udp 200, PLAY 200"
+requests() {
+	awk '/^SETUP / { x = $1 " " $2 " " $3 } /^PLAY / { x = $1 " " $2 }
+		x != "" { printf "%s%s", sep, x; sep = ", "; x = "" }' "$T/srv.log"
+}
+# server_saw NAME EXPECTED: the SETUP and PLAY requests, in order
+server_saw() {
+	got=$(requests)
+	[ "$got" = "$2" ] && ok "$1" || no "$1" "server saw: ${got:-nothing}" "want: $2"
+}
+# streamed NAME: the summary lines say up and 320x240, frames counted, final frames > 0
+streamed() {
+	if grep '"type":"summary"' "$T/out" | grep '"source_state":"up"' | grep -v '"frames":0,' |
+		grep -q '"width":320,"height":240'; then
+		ok "$1: summary lines up, frames counted, 320x240"
+	else
+		no "$1: summary lines up, frames counted, 320x240" "$(tail -n 2 "$T/out" | cut -c1-300)"
+	fi
+	n=$(sed -n 's/^{"type":"final".*"frames":\([0-9]*\),.*/\1/p' "$T/out")
+	[ "${n:-0}" -gt 0 ] && ok "$1: final frames $n > 0" || no "$1: final frames > 0" "$(tail -n 1 "$T/out" | cut -c1-300)"
+}
+never_up() { # NAME: no line says up, as the state or as the one before
+	lacks "$1: never says up" "$T/out" '"up"'
+}
+fell_back='RTSP over TCP failed (.*); trying UDP'
+
+# auto, the server refuses TCP (461): TCP first, then UDP, and frames
+if start_server udp-only; then
+	emo_run 30 --duration 3 --set capture.timeout=10
+	want_rc "udp-only, auto: exit 0" 0
+	if grep -q "$fell_back" "$T/err"; then ok "udp-only, auto: the log says TCP failed, trying UDP"
+	else no "udp-only, auto: the log says TCP failed, trying UDP" "$(head -n 5 "$T/err" | cut -c1-300)"; fi
+	server_saw "udp-only, auto: server saw TCP, then UDP, then PLAY" "SETUP tcp 461, SETUP udp 200, PLAY 200"
+	streamed "udp-only, auto"
+	lacks "udp-only, auto: no 'cannot open'" "$T/err" "cannot open"
+	stop_server
+fi
+
+# auto, the server never answers a TCP SETUP: UDP once capture.timeout has
+# passed, with a timeout of its own (not what was left of TCP's)
+if start_server tcp-silent; then
+	emo_run 30 --duration 2 --set capture.timeout=3
+	want_rc "tcp-silent, auto: exit 0" 0
+	if grep -q "$fell_back" "$T/err"; then ok "tcp-silent, auto: the log says TCP failed, trying UDP"
+	else no "tcp-silent, auto: the log says TCP failed, trying UDP" "$(head -n 5 "$T/err" | cut -c1-300)"; fi
+	server_saw "tcp-silent, auto: server saw TCP, then UDP, then PLAY" "SETUP tcp silent, SETUP udp 200, PLAY 200"
+	streamed "tcp-silent, auto"
+	stop_server
+fi
+
+# auto, the server refuses both: an honest error, the source never up
+if start_server refuse-all; then
+	emo_run 30 --duration 3 --set capture.timeout=10
+	want_rc "refuse-all, auto: exit 4 (source unavailable)" 4
+	contains "refuse-all, auto: cannot open, the URL named" "$T/err" \
+		"cannot open source rtsp://127.0.0.1:$port/x: cannot open:"
+	if grep -q "$fell_back" "$T/err"; then ok "refuse-all, auto: UDP was tried"
+	else no "refuse-all, auto: UDP was tried" "$(head -n 5 "$T/err" | cut -c1-300)"; fi
+	server_saw "refuse-all, auto: server saw TCP, then UDP, no PLAY" "SETUP tcp 461, SETUP udp 461"
+	never_up "refuse-all, auto"
+	stop_server
+fi
+
+# tcp forced, the server refuses TCP: no fallback
+if start_server udp-only; then
+	emo_run 30 --duration 3 --set capture.timeout=10 --set capture.rtsp_transport=tcp
+	want_rc "udp-only, tcp: exit 4 (source unavailable)" 4
+	contains "udp-only, tcp: cannot open, the URL named" "$T/err" \
+		"cannot open source rtsp://127.0.0.1:$port/x: cannot open:"
+	lacks "udp-only, tcp: no UDP fallback in the log" "$T/err" "trying UDP"
+	server_saw "udp-only, tcp: server saw TCP only" "SETUP tcp 461"
+	never_up "udp-only, tcp"
+	stop_server
+fi
+
+# udp forced: straight to UDP, no TCP try
+if start_server udp-only; then
+	emo_run 30 --duration 2 --set capture.timeout=10 --set capture.rtsp_transport=udp
+	want_rc "udp-only, udp: exit 0" 0
+	lacks "udp-only, udp: no TCP try in the log" "$T/err" "RTSP over TCP failed"
+	server_saw "udp-only, udp: server saw UDP only, then PLAY" "SETUP udp 200, PLAY 200"
+	streamed "udp-only, udp"
+	stop_server
+fi
+
+done_tests
