@@ -48,6 +48,8 @@
  * newest segment, or all of them once the playlist ended); a timestamp
  * further back is a writer that started over. */
 #define SEG_REPLAY_S 120.0
+/* Closing a source may take this long to say goodbye (RTSP TEARDOWN) */
+#define CLOSE_GRACE_MS 1000
 /* Live sources' probe: covers a keyframe interval of 10 s */
 #define LIVE_PROBESIZE "20000000"
 #define LIVE_ANALYZE_US "10000000"
@@ -103,6 +105,7 @@ struct capture {
 	int stdin_flags;        /* fd 0 flags to restore, -1 untouched */
 
 	atomic_int stop;
+	atomic_int closing;     /* src_close(): only the deadline interrupts */
 	_Atomic int64_t deadline; /* av_gettime_relative() limit, 0 none */
 	struct shared *sh;
 	pthread_t thread;
@@ -293,7 +296,7 @@ static int interrupt_cb(void *opaque)
 	struct capture *c = opaque;
 	int64_t dl = atomic_load(&c->deadline);
 
-	if (stopped(c))
+	if (stopped(c) && !atomic_load(&c->closing))
 		return 1;
 	return dl && av_gettime_relative() > dl;
 }
@@ -948,10 +951,19 @@ static void free_stream_opts(AVDictionary ***d, unsigned n)
 	*d = NULL;
 }
 
+/* Closing says goodbye where the protocol has one (RTSP's TEARDOWN, so a
+ * camera stops sending RTP over UDP at once), even when stopped: within
+ * CLOSE_GRACE_MS, then the deadline interrupts it. */
 static void src_close(struct capture *c)
 {
 	avcodec_free_context(&c->dec);
+	if (!c->fmt)
+		return;
+	atomic_store(&c->closing, 1);
+	arm_deadline(c, CLOSE_GRACE_MS);
 	avformat_close_input(&c->fmt);
+	arm_deadline(c, 0);
+	atomic_store(&c->closing, 0);
 }
 
 /* Open c->url: demuxer, best video stream, decoder. */

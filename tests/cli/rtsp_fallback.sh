@@ -5,7 +5,8 @@
 #    failed and UDP is tried, the server saw TCP first, frames arrive, up;
 #  - auto, server that never answers a TCP SETUP: UDP after capture.timeout;
 #  - auto, server that refuses both: "cannot open", exit 4, never up;
-#  - tcp (or udp) forced: only that transport is asked for, no fallback.
+#  - tcp (or udp) forced: only that transport is asked for, no fallback;
+#  - a session that streamed ends with a TEARDOWN.
 . "$(dirname "$0")/cli_lib.inc"
 
 if ! have_ffmpeg || ! command -v python3 >/dev/null 2>&1; then
@@ -96,6 +97,12 @@ streamed() {
 	n=$(sed -n 's/^{"type":"final".*"frames":\([0-9]*\),.*/\1/p' "$T/out")
 	[ "${n:-0}" -gt 0 ] && ok "$1: final frames $n > 0" || no "$1: final frames > 0" "$(tail -n 1 "$T/out" | cut -c1-300)"
 }
+# said_goodbye NAME: the server got a TEARDOWN (emotop closes the session
+# even when stopped, so the camera stops sending RTP at once)
+said_goodbye() {
+	if wait_for "$T/srv.log" '^TEARDOWN ' 30; then ok "$1: TEARDOWN at the end"
+	else no "$1: TEARDOWN at the end" "server log: $(tr '\n' ' ' <"$T/srv.log" | cut -c1-300)"; fi
+}
 never_up() { # NAME: no line says up, as the state or as the one before
 	lacks "$1: never says up" "$T/out" '"up"'
 }
@@ -109,6 +116,7 @@ if start_server udp-only; then
 	else no "udp-only, auto: the log says TCP failed, trying UDP" "$(head -n 5 "$T/err" | cut -c1-300)"; fi
 	server_saw "udp-only, auto: server saw TCP, then UDP, then PLAY" "SETUP tcp 461, SETUP udp 200, PLAY 200"
 	streamed "udp-only, auto"
+	said_goodbye "udp-only, auto"
 	lacks "udp-only, auto: no 'cannot open'" "$T/err" "cannot open"
 	stop_server
 fi
@@ -157,6 +165,7 @@ if start_server udp-only; then
 	lacks "udp-only, udp: no TCP try in the log" "$T/err" "RTSP over TCP failed"
 	server_saw "udp-only, udp: server saw UDP only, then PLAY" "SETUP udp 200, PLAY 200"
 	streamed "udp-only, udp"
+	said_goodbye "udp-only, udp"
 	stop_server
 fi
 
