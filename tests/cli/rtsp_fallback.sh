@@ -106,14 +106,17 @@ said_goodbye() {
 never_up() { # NAME: no line says up, as the state or as the one before
 	lacks "$1: never says up" "$T/out" '"up"'
 }
-fell_back='RTSP over TCP failed (.*); trying UDP'
+# fell_back NAME: the log says TCP failed and UDP is tried
+fell_back() {
+	if grep -q 'RTSP over TCP failed (.*); trying UDP' "$T/err"; then ok "$1"
+	else no "$1" "$(head -n 5 "$T/err" | cut -c1-300)"; fi
+}
 
 # auto, the server refuses TCP (461): TCP first, then UDP, and frames
 if start_server udp-only; then
 	emo_run 30 --duration 3 --set capture.timeout=10
 	want_rc "udp-only, auto: exit 0" 0
-	if grep -q "$fell_back" "$T/err"; then ok "udp-only, auto: the log says TCP failed, trying UDP"
-	else no "udp-only, auto: the log says TCP failed, trying UDP" "$(head -n 5 "$T/err" | cut -c1-300)"; fi
+	fell_back "udp-only, auto: the log says TCP failed, trying UDP"
 	server_saw "udp-only, auto: server saw TCP, then UDP, then PLAY" "SETUP tcp 461, SETUP udp 200, PLAY 200"
 	streamed "udp-only, auto"
 	said_goodbye "udp-only, auto"
@@ -126,8 +129,7 @@ fi
 if start_server tcp-silent; then
 	emo_run 30 --duration 2 --set capture.timeout=3
 	want_rc "tcp-silent, auto: exit 0" 0
-	if grep -q "$fell_back" "$T/err"; then ok "tcp-silent, auto: the log says TCP failed, trying UDP"
-	else no "tcp-silent, auto: the log says TCP failed, trying UDP" "$(head -n 5 "$T/err" | cut -c1-300)"; fi
+	fell_back "tcp-silent, auto: the log says TCP failed, trying UDP"
 	server_saw "tcp-silent, auto: server saw TCP, then UDP, then PLAY" "SETUP tcp silent, SETUP udp 200, PLAY 200"
 	streamed "tcp-silent, auto"
 	stop_server
@@ -139,8 +141,7 @@ if start_server refuse-all; then
 	want_rc "refuse-all, auto: exit 4 (source unavailable)" 4
 	contains "refuse-all, auto: cannot open, the URL named" "$T/err" \
 		"cannot open source rtsp://127.0.0.1:$port/x: cannot open:"
-	if grep -q "$fell_back" "$T/err"; then ok "refuse-all, auto: UDP was tried"
-	else no "refuse-all, auto: UDP was tried" "$(head -n 5 "$T/err" | cut -c1-300)"; fi
+	fell_back "refuse-all, auto: UDP was tried"
 	server_saw "refuse-all, auto: server saw TCP, then UDP, no PLAY" "SETUP tcp 461, SETUP udp 461"
 	never_up "refuse-all, auto"
 	stop_server
