@@ -1,9 +1,9 @@
 /* report.c - text/NDJSON/CSV line sinks (line-flushed, SIGHUP reopen), the
- * --record timeline, the final line and the SVG session chart. */
+ * --record timeline and the final line. The output buffer and its escaping
+ * are in report_out.c, the SVG session chart in report_svg.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +12,7 @@
 #include <unistd.h>
 
 #include "emotop/report.h"
-
-/* Output buffer: grows when dyn, else counts what did not fit (snprintf). */
-struct out {
-	char *p;
-	size_t cap, len;
-	int dyn, oom;
-};
+#include "report_out.h"
 
 struct report {
 	struct report_opts o;
@@ -32,256 +26,6 @@ struct report {
 	int regular, append;    /* f is a regular file; opened with O_APPEND */
 	struct report_health health;
 };
-
-static void out_putc(struct out *o, char c)
-{
-	if (o->len + 1 >= o->cap && o->dyn && !o->oom) {
-		size_t cap = o->cap ? o->cap * 2 : 1024;
-		char *p = realloc(o->p, cap);
-
-		if (p) {
-			o->p = p;
-			o->cap = cap;
-		} else {
-			o->oom = 1;
-		}
-	}
-	if (o->len + 1 < o->cap)
-		o->p[o->len] = c;
-	o->len++;
-}
-
-static void out_puts(struct out *o, const char *s)
-{
-	while (*s)
-		out_putc(o, *s++);
-}
-
-/* Integers and strings only (never %f: it follows LC_NUMERIC). */
-static void out_printf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out_printf(struct out *o, const char *fmt, ...)
-{
-	char tmp[128];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	out_puts(o, tmp);
-}
-
-static void out_end(struct out *o)
-{
-	if (o->cap)
-		o->p[o->len < o->cap ? o->len : o->cap - 1] = '\0';
-}
-
-static void out_fixed(struct out *o, double v, int prec)
-{
-	static const long long pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
-					  100000000, 1000000000};
-	double a, r;
-	long long q, scale;
-
-	if (!isfinite(v)) {
-		out_puts(o, "null");
-		return;
-	}
-	if (prec < 0)
-		prec = 0;
-	if (prec > 9)
-		prec = 9;
-	scale = pow10[prec];
-	a = fabs(v);
-	r = round(a * (double)scale);
-	if (r >= 9e15) {
-		/* Huge: integer part only ("%.0f" has no decimal point, so no
-		 * locale dependence), then zeros. */
-		char tmp[400];
-
-		snprintf(tmp, sizeof(tmp), "%s%.0f", v < 0 ? "-" : "", a);
-		out_puts(o, tmp);
-		if (prec) {
-			out_putc(o, '.');
-			for (int i = 0; i < prec; i++)
-				out_putc(o, '0');
-		}
-		return;
-	}
-	q = (long long)r;
-	if (v < 0 && q != 0)
-		out_putc(o, '-');
-	out_printf(o, "%lld", q / scale);
-	if (prec)
-		out_printf(o, ".%0*lld", prec, q % scale);
-}
-
-/* Length of a valid UTF-8 sequence at s (1..4), 0 when invalid. */
-static int utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		unsigned char lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-
-		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		unsigned char lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-
-		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4
-												   : 0;
-	}
-	return 0;
-}
-
-#define UTF8_REPLACEMENT "\xef\xbf\xbd"
-
-static void out_json_str(struct out *o, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)(str ? str : "");
-
-	out_putc(o, '"');
-	while (*s) {
-		int n;
-
-		if (*s == '"' || *s == '\\') {
-			out_putc(o, '\\');
-			out_putc(o, (char)*s++);
-			continue;
-		}
-		if (*s < 0x20) {
-			switch (*s) {
-			case '\b': out_puts(o, "\\b"); break;
-			case '\f': out_puts(o, "\\f"); break;
-			case '\n': out_puts(o, "\\n"); break;
-			case '\r': out_puts(o, "\\r"); break;
-			case '\t': out_puts(o, "\\t"); break;
-			default: out_printf(o, "\\u%04x", *s); break;
-			}
-			s++;
-			continue;
-		}
-		n = utf8_len(s);
-		if (!n) {
-			out_puts(o, "\\ufffd");
-			s++;
-			continue;
-		}
-		for (int i = 0; i < n; i++)
-			out_putc(o, (char)*s++);
-	}
-	out_putc(o, '"');
-}
-
-/* One character of text into a CSV field or XML: a control character
- * becomes a space, a valid UTF-8 sequence is copied, an invalid byte becomes
- * U+FFFD; *sp moves past what was consumed. */
-static void out_text_char(struct out *o, const unsigned char **sp)
-{
-	const unsigned char *s = *sp;
-	int n;
-
-	if (*s < 0x20 || *s == 0x7f) {
-		out_putc(o, ' ');
-		*sp = s + 1;
-		return;
-	}
-	n = utf8_len(s);
-	if (!n) {
-		out_puts(o, UTF8_REPLACEMENT);
-		*sp = s + 1;
-		return;
-	}
-	for (int i = 0; i < n; i++)
-		out_putc(o, (char)s[i]);
-	*sp = s + n;
-}
-
-/* CSV field: control characters become spaces (one physical line per
- * record), invalid UTF-8 becomes U+FFFD, and the field is quoted (with ""
- * doubling) when it holds , or " or starts or ends with a blank. A field
- * that starts with = + - or @ (a name from the config, say) gets a leading
- * ' so that a spreadsheet opening the log shows it as text instead of
- * running it as a formula (CSV injection, OWASP). */
-static void out_csv(struct out *o, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)(str ? str : "");
-	size_t len = strlen((const char *)s);
-	int quote = len && (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t');
-
-	for (size_t i = 0; i < len && !quote; i++)
-		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-	if (quote)
-		out_putc(o, '"');
-	{
-		size_t i = 0; /* blanks and controls (written as blanks) do not hide a formula */
-		while (i < len && (s[i] <= 0x20 || s[i] == 0x7f))
-			i++;
-		if (i < len && (s[i] == '=' || s[i] == '+' || s[i] == '-' || s[i] == '@'))
-			out_putc(o, '\'');
-	}
-	while (*s) {
-		if (*s == '"') {
-			out_puts(o, "\"\"");
-			s++;
-		} else {
-			out_text_char(o, &s);
-		}
-	}
-	if (quote)
-		out_putc(o, '"');
-}
-
-/* XML text/attribute content. */
-static void out_xml(struct out *o, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)(str ? str : "");
-
-	while (*s) {
-		switch (*s) {
-		case '&': out_puts(o, "&amp;"); s++; continue;
-		case '<': out_puts(o, "&lt;"); s++; continue;
-		case '>': out_puts(o, "&gt;"); s++; continue;
-		case '"': out_puts(o, "&quot;"); s++; continue;
-		case '\'': out_puts(o, "&apos;"); s++; continue;
-		default: out_text_char(o, &s); /* controls are not allowed in XML 1.0 */
-		}
-	}
-}
-
-static unsigned long fixed_out(char *buf, unsigned long len, void (*fn)(struct out *, const char *),
-			       const char *s)
-{
-	struct out o = {buf, len, 0, 0, 0};
-
-	fn(&o, s);
-	out_end(&o);
-	return o.len;
-}
-
-unsigned long report_json_string(char *buf, unsigned long len, const char *s)
-{
-	return fixed_out(buf, len, out_json_str, s);
-}
-
-unsigned long report_csv_field(char *buf, unsigned long len, const char *s)
-{
-	return fixed_out(buf, len, out_csv, s);
-}
-
-unsigned long report_fixed(char *buf, unsigned long len, double v, int prec)
-{
-	struct out o = {buf, len, 0, 0, 0};
-
-	out_fixed(&o, v, prec);
-	out_end(&o);
-	return o.len;
-}
 
 /* ---- options, open, close, reopen ---- */
 
@@ -558,7 +302,7 @@ static int flush_line(struct report *r)
 		o->oom = 0;
 		return EMO_ENOMEM;
 	}
-	out_putc(o, '\n');
+	report_out_putc(o, '\n');
 	if (o->oom) {
 		o->len = 0;
 		o->oom = 0;
@@ -594,69 +338,69 @@ static const char *class_or_null(int cls)
 static void jkey(struct out *o, const char *k)
 {
 	if (o->len > 1)
-		out_putc(o, ',');
-	out_putc(o, '"');
-	out_puts(o, k);
-	out_puts(o, "\":");
+		report_out_putc(o, ',');
+	report_out_putc(o, '"');
+	report_out_puts(o, k);
+	report_out_puts(o, "\":");
 }
 
 static void jnum(struct out *o, const char *k, double v, int prec)
 {
 	jkey(o, k);
-	out_fixed(o, v, prec);
+	report_out_fixed(o, v, prec);
 }
 
 static void jint(struct out *o, const char *k, long long v)
 {
 	jkey(o, k);
-	out_printf(o, "%lld", v);
+	report_out_printf(o, "%lld", v);
 }
 
 static void jstr(struct out *o, const char *k, const char *v)
 {
 	jkey(o, k);
 	if (v)
-		out_json_str(o, v);
+		report_out_json_str(o, v);
 	else
-		out_puts(o, "null");
+		report_out_puts(o, "null");
 }
 
 static void jprobs(struct out *o, const char *k, const float p[EMO_NUM_CLASSES])
 {
 	jkey(o, k);
-	out_putc(o, '{');
+	report_out_putc(o, '{');
 	for (int c = 0; c < EMO_NUM_CLASSES; c++) {
 		if (c)
-			out_putc(o, ',');
-		out_printf(o, "\"%s\":", emo_class_name(c));
-		out_fixed(o, p[c], 3);
+			report_out_putc(o, ',');
+		report_out_printf(o, "\"%s\":", emo_class_name(c));
+		report_out_fixed(o, p[c], 3);
 	}
-	out_putc(o, '}');
+	report_out_putc(o, '}');
 }
 
 /* CSV helpers: each writes one field with its leading comma (but the first). */
 static void cstr(struct out *o, const char *v)
 {
-	out_putc(o, ',');
-	out_csv(o, v ? v : "");
+	report_out_putc(o, ',');
+	report_out_csv(o, v ? v : "");
 }
 
 static void cnum(struct out *o, double v, int prec)
 {
-	out_putc(o, ',');
+	report_out_putc(o, ',');
 	if (isfinite(v))
-		out_fixed(o, v, prec);
+		report_out_fixed(o, v, prec);
 }
 
 static void cint(struct out *o, long long v)
 {
-	out_printf(o, ",%lld", v);
+	report_out_printf(o, ",%lld", v);
 }
 
 static void cempty(struct out *o, int n)
 {
 	while (n-- > 0)
-		out_putc(o, ',');
+		report_out_putc(o, ',');
 }
 
 static void cprobs(struct out *o, const float p[EMO_NUM_CLASSES])
@@ -696,7 +440,7 @@ static int out_iso(struct out *o, double epoch)
 	if (!localtime_r(&sec, &tm))
 		return -1;
 	off = tm.tm_gmtoff;
-	out_printf(o, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02ld:%02ld", tm.tm_year + 1900,
+	report_out_printf(o, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02ld:%02ld", tm.tm_year + 1900,
 		   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(msec % 1000),
 		   off < 0 ? '-' : '+', labs(off) / 3600, labs(off) / 60 % 60);
 	return 0;
@@ -718,12 +462,12 @@ static void jtime(struct out *o, const struct summary *s, double t)
 
 		jkey(o, "clock");
 		mark = o->len;
-		out_putc(o, '"');
+		report_out_putc(o, '"');
 		if (s->stats.clock == SUMMARY_CLOCK_WALL && !out_iso(o, wall_of(s, t))) {
-			out_putc(o, '"');
+			report_out_putc(o, '"');
 		} else {
 			o->len = mark;
-			out_puts(o, "null");
+			report_out_puts(o, "null");
 		}
 		jnum(o, "media_time", media_of(s, t), 3);
 	}
@@ -733,7 +477,7 @@ static void jtime(struct out *o, const struct summary *s, double t)
 /* CSV: the last three columns clock, media_time, source_state. */
 static void ctail(struct out *o, const struct summary *s, double t)
 {
-	out_putc(o, ',');
+	report_out_putc(o, ',');
 	if (s->stats.clock == SUMMARY_CLOCK_WALL)
 		out_iso(o, wall_of(s, t));
 	cnum(o, media_of(s, t), 3);
@@ -744,12 +488,12 @@ static void ctail(struct out *o, const struct summary *s, double t)
  * and the configured name quoted when there is one. */
 static void text_who(struct out *o, const char *word, int id, int seat, const char *name)
 {
-	out_printf(o, "%s %d", word, id);
+	report_out_printf(o, "%s %d", word, id);
 	if (seat >= 0)
-		out_printf(o, " seat %d", seat);
+		report_out_printf(o, " seat %d", seat);
 	if (name) {
-		out_putc(o, ' ');
-		out_json_str(o, name);
+		report_out_putc(o, ' ');
+		report_out_json_str(o, name);
 	}
 }
 
@@ -760,7 +504,7 @@ static void text_time(struct out *o, const struct summary *s, double t)
 	if (s && s->stats.clock == SUMMARY_CLOCK_WALL && !out_iso(o, wall_of(s, t)))
 		return;
 	if (s && s->stats.clock == SUMMARY_CLOCK_MEDIA) {
-		out_fixed(o, t, 3);
+		report_out_fixed(o, t, 3);
 		return;
 	}
 	if (isfinite(t) && t >= 1e9 && t < 1e11) {
@@ -769,27 +513,27 @@ static void text_time(struct out *o, const struct summary *s, double t)
 		int ms = (int)((t - floor(t)) * 1000.0);
 
 		if (gmtime_r(&sec, &tm)) {
-			out_printf(o, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+			report_out_printf(o, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
 				   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 				   ms > 999 ? 999 : ms);
 			return;
 		}
 	}
-	out_fixed(o, t, 3);
+	report_out_fixed(o, t, 3);
 }
 
 static void text_duration(struct out *o, double d)
 {
 	long long s = isfinite(d) && d > 0 ? (long long)d : 0;
 
-	out_printf(o, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+	report_out_printf(o, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
 }
 
 static void text_probs(struct out *o, const float p[EMO_NUM_CLASSES])
 {
 	for (int c = 0; c < EMO_NUM_CLASSES; c++) {
-		out_printf(o, " %s ", emo_class_name(c));
-		out_fixed(o, p[c], 2);
+		report_out_printf(o, " %s ", emo_class_name(c));
+		report_out_fixed(o, p[c], 2);
 	}
 }
 
@@ -802,7 +546,7 @@ static int emit_summary_line(struct report *r, const struct summary *s)
 	emo_redact_url(st->source, source, sizeof(source));
 	switch (r->o.format) {
 	case REPORT_NDJSON:
-		out_putc(o, '{');
+		report_out_putc(o, '{');
 		jstr(o, "type", "summary");
 		jtime(o, s, s->time);
 		jnum(o, "uptime", s->uptime, 3);
@@ -816,37 +560,37 @@ static int emit_summary_line(struct report *r, const struct summary *s)
 		jnum(o, "valence", s->valence, 3);
 		jprobs(o, "mean", s->mean);
 		jkey(o, "frame");
-		out_puts(o, "{\"time\":");
-		out_fixed(o, wall_of(s, s->frame_time), 3);
-		out_printf(o, ",\"faces\":%d,\"dominant\":", s->faces);
+		report_out_puts(o, "{\"time\":");
+		report_out_fixed(o, wall_of(s, s->frame_time), 3);
+		report_out_printf(o, ",\"faces\":%d,\"dominant\":", s->faces);
 		if (class_or_null(s->frame_dominant))
-			out_json_str(o, class_or_null(s->frame_dominant));
+			report_out_json_str(o, class_or_null(s->frame_dominant));
 		else
-			out_puts(o, "null");
-		out_puts(o, ",\"negative_share\":");
-		out_fixed(o, s->frame_negative, 3);
-		out_puts(o, ",\"valence\":");
-		out_fixed(o, s->frame_valence, 3);
-		out_putc(o, '}');
+			report_out_puts(o, "null");
+		report_out_puts(o, ",\"negative_share\":");
+		report_out_fixed(o, s->frame_negative, 3);
+		report_out_puts(o, ",\"valence\":");
+		report_out_fixed(o, s->frame_valence, 3);
+		report_out_putc(o, '}');
 		jint(o, "alerts", s->alerts_total);
 		jint(o, "frames", st->frames_analysed);
 		jint(o, "dropped", st->frames_dropped);
 		jnum(o, "fps", st->fps, 2);
 		jkey(o, "latency_ms");
-		out_puts(o, "{\"capture\":");
-		out_fixed(o, st->lat_capture_ms, 2);
-		out_puts(o, ",\"detect\":");
-		out_fixed(o, st->lat_detect_ms, 2);
-		out_puts(o, ",\"classify\":");
-		out_fixed(o, st->lat_classify_ms, 2);
-		out_putc(o, '}');
+		report_out_puts(o, "{\"capture\":");
+		report_out_fixed(o, st->lat_capture_ms, 2);
+		report_out_puts(o, ",\"detect\":");
+		report_out_fixed(o, st->lat_detect_ms, 2);
+		report_out_puts(o, ",\"classify\":");
+		report_out_fixed(o, st->lat_classify_ms, 2);
+		report_out_putc(o, '}');
 		jstr(o, "source", source);
 		jint(o, "width", st->width);
 		jint(o, "height", st->height);
-		out_putc(o, '}');
+		report_out_putc(o, '}');
 		break;
 	case REPORT_CSV:
-		out_puts(o, "summary");
+		report_out_puts(o, "summary");
 		cnum(o, wall_of(s, s->time), 3);
 		cnum(o, s->uptime, 3);
 		cint(o, s->faces);
@@ -866,20 +610,20 @@ static int emit_summary_line(struct report *r, const struct summary *s)
 		break;
 	default:
 		text_time(o, s, s->time);
-		out_puts(o, " up ");
+		report_out_puts(o, " up ");
 		text_duration(o, s->uptime);
-		out_printf(o, " faces %d mood %s ", s->faces,
+		report_out_printf(o, " faces %d mood %s ", s->faces,
 			   s->dominant >= 0 ? emo_class_name(s->dominant) : "-");
-		out_fixed(o, s->confidence, 2);
-		out_puts(o, " negative_share ");
-		out_fixed(o, s->negative, 2);
-		out_puts(o, " valence ");
-		out_fixed(o, s->valence, 2);
-		out_puts(o, " |");
+		report_out_fixed(o, s->confidence, 2);
+		report_out_puts(o, " negative_share ");
+		report_out_fixed(o, s->negative, 2);
+		report_out_puts(o, " valence ");
+		report_out_fixed(o, s->valence, 2);
+		report_out_puts(o, " |");
 		text_probs(o, s->mean);
-		out_puts(o, " | fps ");
-		out_fixed(o, st->fps, 1);
-		out_printf(o, " dropped %lld alerts %lld source %s", st->frames_dropped, s->alerts_total,
+		report_out_puts(o, " | fps ");
+		report_out_fixed(o, st->fps, 1);
+		report_out_printf(o, " dropped %lld alerts %lld source %s", st->frames_dropped, s->alerts_total,
 			   state_name(s));
 		break;
 	}
@@ -892,17 +636,17 @@ static int emit_alert_line(struct report *r, const struct summary *s, const stru
 
 	switch (r->o.format) {
 	case REPORT_NDJSON:
-		out_putc(o, '{');
+		report_out_putc(o, '{');
 		jstr(o, "type", "alert");
 		jtime(o, s, a->time);
 		jint(o, "seq", a->seq);
 		jstr(o, "rule", a->rule);
 		jnum(o, "since", wall_of(s, a->since), 3);
 		jnum(o, "value", a->value, 3);
-		out_putc(o, '}');
+		report_out_putc(o, '}');
 		break;
 	case REPORT_CSV:
-		out_puts(o, "alert");
+		report_out_puts(o, "alert");
 		cnum(o, wall_of(s, a->time), 3);
 		cempty(o, 19); /* uptime .. fps */
 		cint(o, a->seq);
@@ -913,13 +657,13 @@ static int emit_alert_line(struct report *r, const struct summary *s, const stru
 		break;
 	default:
 		text_time(o, s, a->time);
-		out_puts(o, " ALERT ");
-		out_json_str(o, a->rule);
-		out_puts(o, " value ");
-		out_fixed(o, a->value, 3);
-		out_puts(o, " since ");
+		report_out_puts(o, " ALERT ");
+		report_out_json_str(o, a->rule);
+		report_out_puts(o, " value ");
+		report_out_fixed(o, a->value, 3);
+		report_out_puts(o, " since ");
 		text_time(o, s, a->since);
-		out_printf(o, " source %s", state_name(s));
+		report_out_printf(o, " source %s", state_name(s));
 		break;
 	}
 	return flush_line(r);
@@ -929,15 +673,15 @@ static int emit_alert_line(struct report *r, const struct summary *s, const stru
 static void json_person_head(struct out *o, const char *type, const struct summary *s, double time,
 			     const struct summary_student *st, const char *name)
 {
-	out_putc(o, '{');
+	report_out_putc(o, '{');
 	jstr(o, "type", type);
 	jtime(o, s, time);
 	jint(o, "id", st->id);
 	jkey(o, "seat");
 	if (st->seat >= 0)
-		out_printf(o, "%d", st->seat);
+		report_out_printf(o, "%d", st->seat);
 	else
-		out_puts(o, "null");
+		report_out_puts(o, "null");
 	jstr(o, "name", name);
 }
 
@@ -951,17 +695,17 @@ static int emit_student_line(struct report *r, const struct summary *s,
 	case REPORT_NDJSON:
 		json_person_head(o, "student", s, s->time, st, name);
 		jkey(o, "present");
-		out_puts(o, st->present ? "true" : "false");
+		report_out_puts(o, st->present ? "true" : "false");
 		jstr(o, "dominant", class_or_null(st->dominant));
 		jnum(o, "confidence", st->confidence, 3);
 		jnum(o, "negative_share", st->negative, 3);
 		jnum(o, "valence", st->valence, 3);
 		jprobs(o, "probs", st->probs);
 		jnum(o, "last_seen", wall_of(s, st->last_seen), 3);
-		out_putc(o, '}');
+		report_out_putc(o, '}');
 		break;
 	case REPORT_CSV:
-		out_puts(o, "student");
+		report_out_puts(o, "student");
 		cnum(o, wall_of(s, s->time), 3);
 		cempty(o, 2); /* uptime, faces */
 		cint(o, st->id);
@@ -982,16 +726,16 @@ static int emit_student_line(struct report *r, const struct summary *s,
 	default:
 		text_time(o, s, s->time);
 		text_who(o, "   student", st->id, st->seat, name);
-		out_printf(o, " %s %s ", st->present ? "present" : "absent",
+		report_out_printf(o, " %s %s ", st->present ? "present" : "absent",
 			   emo_class_name(st->dominant));
-		out_fixed(o, st->confidence, 2);
-		out_puts(o, " negative_share ");
-		out_fixed(o, st->negative, 2);
-		out_puts(o, " valence ");
-		out_fixed(o, st->valence, 2);
-		out_puts(o, " seen ");
-		out_fixed(o, s->time - st->last_seen, 1);
-		out_puts(o, "s ago");
+		report_out_fixed(o, st->confidence, 2);
+		report_out_puts(o, " negative_share ");
+		report_out_fixed(o, st->negative, 2);
+		report_out_puts(o, " valence ");
+		report_out_fixed(o, st->valence, 2);
+		report_out_puts(o, " seen ");
+		report_out_fixed(o, s->time - st->last_seen, 1);
+		report_out_puts(o, "s ago");
 		break;
 	}
 	return flush_line(r);
@@ -1004,7 +748,7 @@ static int emit_frame_line(struct report *r, const struct summary *s)
 
 	switch (r->o.format) {
 	case REPORT_NDJSON:
-		out_putc(o, '{');
+		report_out_putc(o, '{');
 		jstr(o, "type", "frame");
 		jtime(o, s, s->frame_time);
 		jint(o, "faces", s->faces);
@@ -1013,10 +757,10 @@ static int emit_frame_line(struct report *r, const struct summary *s)
 		jnum(o, "negative_share", s->frame_negative, 3);
 		jnum(o, "valence", s->frame_valence, 3);
 		jprobs(o, "mean", s->frame_mean);
-		out_putc(o, '}');
+		report_out_putc(o, '}');
 		break;
 	case REPORT_CSV:
-		out_puts(o, "frame");
+		report_out_puts(o, "frame");
 		cnum(o, wall_of(s, s->frame_time), 3);
 		cint(o, s->faces);
 		cempty(o, 7); /* id seat name x y w h */
@@ -1030,12 +774,12 @@ static int emit_frame_line(struct report *r, const struct summary *s)
 		break;
 	default:
 		text_time(o, s, s->frame_time);
-		out_printf(o, " frame faces %d mood %s negative_share ", s->faces,
+		report_out_printf(o, " frame faces %d mood %s negative_share ", s->faces,
 			   s->frame_dominant >= 0 ? emo_class_name(s->frame_dominant) : "-");
-		out_fixed(o, s->frame_negative, 2);
-		out_puts(o, " valence ");
-		out_fixed(o, s->frame_valence, 2);
-		out_puts(o, " |");
+		report_out_fixed(o, s->frame_negative, 2);
+		report_out_puts(o, " valence ");
+		report_out_fixed(o, s->frame_valence, 2);
+		report_out_puts(o, " |");
 		text_probs(o, s->frame_mean);
 		break;
 	}
@@ -1052,25 +796,25 @@ static int emit_track_line(struct report *r, const struct summary *s,
 	case REPORT_NDJSON:
 		json_person_head(o, "track", s, s->frame_time, st, name);
 		jkey(o, "box");
-		out_putc(o, '[');
-		out_fixed(o, st->box.x, 1);
-		out_putc(o, ',');
-		out_fixed(o, st->box.y, 1);
-		out_putc(o, ',');
-		out_fixed(o, st->box.w, 1);
-		out_putc(o, ',');
-		out_fixed(o, st->box.h, 1);
-		out_putc(o, ']');
+		report_out_putc(o, '[');
+		report_out_fixed(o, st->box.x, 1);
+		report_out_putc(o, ',');
+		report_out_fixed(o, st->box.y, 1);
+		report_out_putc(o, ',');
+		report_out_fixed(o, st->box.w, 1);
+		report_out_putc(o, ',');
+		report_out_fixed(o, st->box.h, 1);
+		report_out_putc(o, ']');
 		jstr(o, "dominant", class_or_null(st->dominant));
 		jnum(o, "confidence", st->confidence, 3);
 		jnum(o, "negative_share", st->negative, 3);
 		jnum(o, "valence", st->valence, 3);
 		jprobs(o, "probs", st->probs);
 		jprobs(o, "raw", st->raw);
-		out_putc(o, '}');
+		report_out_putc(o, '}');
 		break;
 	case REPORT_CSV:
-		out_puts(o, "track");
+		report_out_puts(o, "track");
 		cnum(o, wall_of(s, s->frame_time), 3);
 		cempty(o, 1); /* faces */
 		cint(o, st->id);
@@ -1093,16 +837,16 @@ static int emit_track_line(struct report *r, const struct summary *s,
 		break;
 	default:
 		text_time(o, s, s->frame_time);
-		out_printf(o, "   track %d", st->id);
+		report_out_printf(o, "   track %d", st->id);
 		if (st->seat >= 0)
-			out_printf(o, " seat %d", st->seat);
+			report_out_printf(o, " seat %d", st->seat);
 		if (name) {
-			out_putc(o, ' ');
-			out_json_str(o, name);
+			report_out_putc(o, ' ');
+			report_out_json_str(o, name);
 		}
-		out_printf(o, " %s ", emo_class_name(st->dominant));
-		out_fixed(o, st->confidence, 2);
-		out_puts(o, " |");
+		report_out_printf(o, " %s ", emo_class_name(st->dominant));
+		report_out_fixed(o, st->confidence, 2);
+		report_out_puts(o, " |");
 		text_probs(o, st->probs);
 		break;
 	}
@@ -1119,17 +863,17 @@ static int emit_faces_line(struct report *r, const struct summary *s, int final,
 
 	switch (r->o.format) {
 	case REPORT_NDJSON:
-		out_putc(o, '{');
+		report_out_putc(o, '{');
 		jstr(o, "type", final ? "final" : "faces");
 		jtime(o, s, time);
 		jint(o, what, faces);
 		jkey(o, "emotions");
-		out_puts(o, "null");
+		report_out_puts(o, "null");
 		jstr(o, "status", r->faces_only);
-		out_putc(o, '}');
+		report_out_putc(o, '}');
 		break;
 	case REPORT_CSV:
-		out_puts(o, final ? "final" : "faces");
+		report_out_puts(o, final ? "final" : "faces");
 		cnum(o, wall_of(s, time), 3);
 		cint(o, faces);
 		cstr(o, r->faces_only);
@@ -1137,9 +881,9 @@ static int emit_faces_line(struct report *r, const struct summary *s, int final,
 		break;
 	default:
 		text_time(o, s, time);
-		out_printf(o, " %s%s %d emotions none (", final ? "final " : "", what, faces);
-		out_puts(o, r->faces_only);
-		out_printf(o, ") source %s", state_name(s));
+		report_out_printf(o, " %s%s %d emotions none (", final ? "final " : "", what, faces);
+		report_out_puts(o, r->faces_only);
+		report_out_printf(o, ") source %s", state_name(s));
 		break;
 	}
 	return flush_line(r);
@@ -1156,16 +900,16 @@ int report_source(struct report *r, const struct summary *s, int prev)
 	emo_redact_url(s->stats.source, source, sizeof(source));
 	switch (r->o.format) {
 	case REPORT_NDJSON:
-		out_putc(o, '{');
+		report_out_putc(o, '{');
 		jstr(o, "type", "source");
 		jtime(o, s, s->time);
 		jstr(o, "previous", summary_source_state_name(prev));
 		jint(o, "reconnects", s->stats.reconnects);
 		jstr(o, "source", source);
-		out_putc(o, '}');
+		report_out_putc(o, '}');
 		break;
 	case REPORT_CSV:
-		out_puts(o, "source");
+		report_out_puts(o, "source");
 		cnum(o, wall_of(s, s->time), 3);
 		if (r->faces_only) {
 			cempty(o, 2); /* faces, status */
@@ -1181,10 +925,10 @@ int report_source(struct report *r, const struct summary *s, int prev)
 		break;
 	default:
 		text_time(o, s, s->time);
-		out_printf(o, " SOURCE %s (was %s, %lld reconnect%s) ", state_name(s),
+		report_out_printf(o, " SOURCE %s (was %s, %lld reconnect%s) ", state_name(s),
 			   summary_source_state_name(prev), s->stats.reconnects,
 			   s->stats.reconnects == 1 ? "" : "s");
-		out_json_str(o, source);
+		report_out_json_str(o, source);
 		break;
 	}
 	return flush_line(r);
@@ -1247,15 +991,15 @@ static int emit_student_final_line(struct report *r, const struct summary *s,
 
 	switch (r->o.format) {
 	case REPORT_NDJSON:
-		out_putc(o, '{');
+		report_out_putc(o, '{');
 		jstr(o, "type", "student_final");
 		jtime(o, s, s->time);
 		jint(o, "id", a->id);
 		jkey(o, "seat");
 		if (a->seat >= 0)
-			out_printf(o, "%d", a->seat);
+			report_out_printf(o, "%d", a->seat);
 		else
-			out_puts(o, "null");
+			report_out_puts(o, "null");
 		jstr(o, "name", name);
 		jnum(o, "first_seen", wall_of(s, a->first_seen), 3);
 		jnum(o, "last_seen", wall_of(s, a->last_seen), 3);
@@ -1267,14 +1011,14 @@ static int emit_student_final_line(struct report *r, const struct summary *s,
 			jprobs(o, "share", a->share);
 		} else {
 			jkey(o, "share");
-			out_puts(o, "null");
+			report_out_puts(o, "null");
 		}
-		out_putc(o, '}');
+		report_out_putc(o, '}');
 		break;
 	case REPORT_CSV:
 		if (r->faces_only)
 			return EMO_OK; /* no columns for it: NDJSON and text have attendance */
-		out_puts(o, "student_final");
+		report_out_puts(o, "student_final");
 		cnum(o, wall_of(s, s->time), 3);
 		cnum(o, a->present, 3);  /* uptime: seconds present */
 		cempty(o, 1);            /* faces */
@@ -1298,15 +1042,15 @@ static int emit_student_final_line(struct report *r, const struct summary *s,
 	default:
 		text_time(o, s, s->time);
 		text_who(o, " student_final", a->id, a->seat, name);
-		out_puts(o, " present ");
+		report_out_puts(o, " present ");
 		text_duration(o, a->present);
-		out_puts(o, " (");
-		out_fixed(o, a->present_share * 100.0, 0);
-		out_printf(o, "%%) frames %lld", a->frames);
+		report_out_puts(o, " (");
+		report_out_fixed(o, a->present_share * 100.0, 0);
+		report_out_printf(o, "%%) frames %lld", a->frames);
 		if (emo) {
-			out_printf(o, " mood %s ", emo_class_name(a->dominant));
-			out_fixed(o, conf, 2);
-			out_puts(o, " | share");
+			report_out_printf(o, " mood %s ", emo_class_name(a->dominant));
+			report_out_fixed(o, conf, 2);
+			report_out_puts(o, " | share");
 			text_probs(o, a->share);
 		}
 		break;
@@ -1345,7 +1089,7 @@ int report_final(struct report *r, const struct summary *s, const struct summary
 	share = tot->dominant >= 0 ? tot->mood_share[tot->dominant] : 0.0f;
 	switch (r->o.format) {
 	case REPORT_NDJSON:
-		out_putc(o, '{');
+		report_out_putc(o, '{');
 		jstr(o, "type", "final");
 		jtime(o, s, s->time);
 		jnum(o, "start", wall_of(s, tot->start), 3);
@@ -1361,10 +1105,10 @@ int report_final(struct report *r, const struct summary *s, const struct summary
 		jint(o, "alerts", tot->alerts);
 		jint(o, "dropped", tot->stats.frames_dropped);
 		jstr(o, "source", source);
-		out_putc(o, '}');
+		report_out_putc(o, '}');
 		break;
 	case REPORT_CSV:
-		out_puts(o, "final");
+		report_out_puts(o, "final");
 		cnum(o, wall_of(s, s->time), 3);
 		if (r->o.kind == REPORT_RECORD) {
 			cint(o, tot->max_faces);
@@ -1396,289 +1140,22 @@ int report_final(struct report *r, const struct summary *s, const struct summary
 		break;
 	default:
 		text_time(o, s, s->time);
-		out_puts(o, " final duration ");
+		report_out_puts(o, " final duration ");
 		text_duration(o, tot->duration);
-		out_printf(o, " frames %lld max_faces %d mood %s ", tot->frames, tot->max_faces,
+		report_out_printf(o, " frames %lld max_faces %d mood %s ", tot->frames, tot->max_faces,
 			   tot->dominant >= 0 ? emo_class_name(tot->dominant) : "-");
-		out_fixed(o, share, 2);
-		out_puts(o, " negative_share ");
-		out_fixed(o, tot->negative, 2);
-		out_puts(o, " valence ");
-		out_fixed(o, tot->valence, 2);
-		out_puts(o, " | mean");
+		report_out_fixed(o, share, 2);
+		report_out_puts(o, " negative_share ");
+		report_out_fixed(o, tot->negative, 2);
+		report_out_puts(o, " valence ");
+		report_out_fixed(o, tot->valence, 2);
+		report_out_puts(o, " | mean");
 		text_probs(o, tot->mean);
-		out_puts(o, " | share");
+		report_out_puts(o, " | share");
 		text_probs(o, tot->mood_share);
-		out_printf(o, " | alerts %lld dropped %lld source %s", tot->alerts, tot->stats.frames_dropped,
+		report_out_printf(o, " | alerts %lld dropped %lld source %s", tot->alerts, tot->stats.frames_dropped,
 			   state_name(s));
 		break;
 	}
 	return flush_line(r);
-}
-
-/* ---- SVG ---- */
-
-#define SVG_W 960
-#define SVG_H 440
-#define SVG_L 64
-#define SVG_R 150
-#define SVG_T 44
-#define SVG_B 56
-
-static const char *const svg_colors[EMO_NUM_CLASSES] = {
-	"#d62728", "#8c564b", "#9467bd", "#2ca02c", "#1f77b4", "#ff7f0e", "#7f7f7f",
-};
-
-static void svg_clock(struct out *o, double sec)
-{
-	long long s = isfinite(sec) && sec > 0 ? llround(sec) : 0;
-
-	if (s >= 3600)
-		out_printf(o, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-	else
-		out_printf(o, "%lld:%02lld", s / 60, s % 60);
-}
-
-static double nice_step(double span)
-{
-	static const double steps[] = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600,
-				       7200, 10800, 21600, 43200, 86400};
-
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-		if (span / steps[i] <= 8)
-			return steps[i];
-	return ceil(span / 8 / 86400) * 86400;
-}
-
-/* One series as a path; breaks at points without faces and at gaps. */
-static void svg_series(struct out *o, const struct summary_point *pts, int n, double t0,
-		       double span, int cls, const char *stroke, const char *extra)
-{
-	int pen = 0, any = 0;
-	double prev_t = 0;
-	const double pw = SVG_W - SVG_L - SVG_R, ph = SVG_H - SVG_T - SVG_B;
-
-	for (int i = 0; i < n; i++) {
-		const struct summary_point *p = &pts[i];
-		double t = p->t0 + p->span / 2, v, x, y;
-
-		if (p->frames <= 0 || p->dominant < 0) {
-			pen = 0;
-			continue;
-		}
-		v = cls >= 0 ? p->mean[cls] : p->negative;
-		if (!isfinite(v))
-			v = 0;
-		v = v < 0 ? 0 : v > 1 ? 1 : v;
-		if (pen && t - prev_t > 2.5 * p->span)
-			pen = 0;
-		x = SVG_L + pw * (t - t0) / span;
-		y = SVG_T + ph * (1 - v);
-		if (!any) {
-			out_printf(o, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%s\"%s d=\"", stroke,
-				   cls >= 0 ? "1.5" : "2.5", extra);
-			any = 1;
-		} else {
-			out_putc(o, ' ');
-		}
-		out_putc(o, pen ? 'L' : 'M');
-		out_fixed(o, x, 1);
-		out_putc(o, ' ');
-		out_fixed(o, y, 1);
-		pen = 1;
-		prev_t = t;
-	}
-	if (any)
-		out_puts(o, "\"/>\n");
-}
-
-#define SVG_ROW 18  /* height of a row of the students' table */
-#define SVG_BAR_X 560 /* the expression bar of a row */
-#define SVG_BAR_W 300
-
-/* The students' table under the chart, from y = top. */
-static void svg_students(struct out *o, const struct summary_attendee *a, int n, int top)
-{
-	static const char *const heads[] = {"student", "present", "of session", "frames", "mood"};
-	static const int cols[] = {SVG_L, 260, 340, 420, 480};
-
-	out_printf(o, "<text x=\"%d\" y=\"%d\" font-size=\"14\" font-weight=\"bold\">students (%d)</text>\n",
-		   SVG_L, top + 14, n);
-	out_puts(o, "<g font-weight=\"bold\">\n");
-	for (int c = 0; c < 5; c++)
-		out_printf(o, "<text x=\"%d\" y=\"%d\">%s</text>\n", cols[c], top + 14 + SVG_ROW, heads[c]);
-	out_printf(o, "<text x=\"%d\" y=\"%d\">share of present time per expression</text>\n",
-		   SVG_BAR_X, top + 14 + SVG_ROW);
-	out_puts(o, "</g>\n");
-	for (int i = 0; i < n; i++) {
-		const struct summary_attendee *st = &a[i];
-		int y = top + 14 + SVG_ROW * (i + 2);
-		double x = SVG_BAR_X;
-
-		out_printf(o, "<text x=\"%d\" y=\"%d\">", cols[0], y);
-		if (st->name[0])
-			out_xml(o, st->name);
-		else
-			out_printf(o, "#%d", st->id);
-		out_printf(o, "</text>\n<text x=\"%d\" y=\"%d\">", cols[1], y);
-		svg_clock(o, st->present);
-		out_printf(o, "</text>\n<text x=\"%d\" y=\"%d\">", cols[2], y);
-		out_fixed(o, st->present_share * 100.0, 0);
-		out_printf(o, "%%</text>\n<text x=\"%d\" y=\"%d\">%lld</text>\n", cols[3], y, st->frames);
-		out_printf(o, "<text x=\"%d\" y=\"%d\">%s</text>\n", cols[4], y,
-			   st->dominant >= 0 && st->dominant < EMO_NUM_CLASSES ? emo_class_name(st->dominant)
-									: "-");
-		for (int c = 0; st->dominant >= 0 && c < EMO_NUM_CLASSES; c++) {
-			double w = SVG_BAR_W * (isfinite(st->share[c]) ? fmin(fmax(st->share[c], 0), 1) : 0);
-
-			if (w <= 0)
-				continue;
-			out_puts(o, "<rect x=\"");
-			out_fixed(o, x, 1);
-			out_printf(o, "\" y=\"%d\" width=\"", y - 11);
-			out_fixed(o, w, 1);
-			out_printf(o, "\" height=\"13\" fill=\"%s\"><title>%s ", svg_colors[c], emo_class_name(c));
-			out_fixed(o, st->share[c], 3);
-			out_puts(o, "</title></rect>\n");
-			x += w;
-		}
-	}
-}
-
-int report_write_svg(const char *path, const char *title, const struct summary_point *pts, int n,
-		     struct emo_err *err)
-{
-	return report_write_svg_students(path, title, pts, n, NULL, 0, err);
-}
-
-int report_write_svg_students(const char *path, const char *title, const struct summary_point *pts,
-			      int n, const struct summary_attendee *att, int n_att, struct emo_err *err)
-{
-	struct out o = {NULL, 0, 0, 1, 0};
-	const double pw = SVG_W - SVG_L - SVG_R, ph = SVG_H - SVG_T - SVG_B;
-	double t0 = 0, t1 = 1, span, step;
-	int data = 0, rc = EMO_OK, height;
-	FILE *f;
-
-	if (!path || n < 0 || (n > 0 && !pts) || n_att < 0 || (n_att > 0 && !att))
-		return emo_seterr(err, EMO_EINVAL, path, 0, 0, "svg: bad arguments");
-	height = SVG_H + (n_att > 0 ? SVG_ROW * (n_att + 2) + 16 : 0);
-	for (int i = 0; i < n; i++)
-		if (pts[i].frames > 0 && isfinite(pts[i].t0) && isfinite(pts[i].span)) {
-			if (!data || pts[i].t0 < t0)
-				t0 = pts[i].t0;
-			if (!data || pts[i].t0 + pts[i].span > t1)
-				t1 = pts[i].t0 + pts[i].span;
-			data = 1;
-		}
-	span = data && t1 > t0 ? t1 - t0 : 60.0;
-	if (!data)
-		t0 = 0;
-
-	out_puts(&o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	out_printf(&o,
-		   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		   "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
-		   SVG_W, height, SVG_W, height);
-	out_puts(&o, "<title>");
-	out_xml(&o, title ? title : "emotop class mood");
-	out_puts(&o, "</title>\n");
-	out_printf(&o, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", SVG_W, height);
-	out_printf(&o, "<text x=\"%d\" y=\"24\" font-size=\"16\" font-weight=\"bold\">", SVG_L);
-	out_xml(&o, title ? title : "emotop class mood");
-	out_puts(&o, "</text>\n");
-
-	/* Y grid and labels. */
-	out_puts(&o, "<g stroke=\"#dddddd\" stroke-width=\"1\">\n");
-	for (int i = 0; i <= 4; i++) {
-		double y = SVG_T + ph * (1 - i / 4.0);
-
-		out_printf(&o, "<line x1=\"%d\" x2=\"%d\" y1=\"", SVG_L, SVG_W - SVG_R);
-		out_fixed(&o, y, 1);
-		out_puts(&o, "\" y2=\"");
-		out_fixed(&o, y, 1);
-		out_puts(&o, "\"/>\n");
-	}
-	out_puts(&o, "</g>\n<g text-anchor=\"end\">\n");
-	for (int i = 0; i <= 4; i++) {
-		double y = SVG_T + ph * (1 - i / 4.0) + 4;
-
-		out_printf(&o, "<text x=\"%d\" y=\"", SVG_L - 6);
-		out_fixed(&o, y, 1);
-		out_puts(&o, "\">");
-		out_fixed(&o, i / 4.0, 2);
-		out_puts(&o, "</text>\n");
-	}
-	out_puts(&o, "</g>\n");
-
-	/* X ticks: elapsed session time. */
-	step = nice_step(span);
-	out_puts(&o, "<g text-anchor=\"middle\">\n");
-	for (double e = 0; e <= span + 1e-9; e += step) {
-		double x = SVG_L + pw * e / span;
-
-		out_puts(&o, "<line stroke=\"#999999\" x1=\"");
-		out_fixed(&o, x, 1);
-		out_puts(&o, "\" x2=\"");
-		out_fixed(&o, x, 1);
-		out_printf(&o, "\" y1=\"%d\" y2=\"%d\"/>\n", SVG_T + (int)ph, SVG_T + (int)ph + 5);
-		out_puts(&o, "<text x=\"");
-		out_fixed(&o, x, 1);
-		out_printf(&o, "\" y=\"%d\">", SVG_T + (int)ph + 18);
-		svg_clock(&o, e);
-		out_puts(&o, "</text>\n");
-	}
-	out_puts(&o, "</g>\n");
-	out_printf(&o, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#333333\"/>\n",
-		   SVG_L, SVG_T, (int)pw, (int)ph);
-	out_printf(&o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">elapsed session time</text>\n",
-		   SVG_L + (int)pw / 2, SVG_H - 12);
-	out_printf(&o,
-		   "<text x=\"16\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 16 %d)\">"
-		   "mean probability / negative share</text>\n",
-		   SVG_T + (int)ph / 2, SVG_T + (int)ph / 2);
-
-	if (data) {
-		for (int c = 0; c < EMO_NUM_CLASSES; c++)
-			svg_series(&o, pts, n, t0, span, c, svg_colors[c], "");
-		svg_series(&o, pts, n, t0, span, -1, "#000000", " stroke-dasharray=\"6 4\"");
-	} else {
-		out_printf(&o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"#666666\">no data</text>\n",
-			   SVG_L + (int)pw / 2, SVG_T + (int)ph / 2);
-	}
-
-	/* Legend. */
-	for (int c = 0; c <= EMO_NUM_CLASSES; c++) {
-		int y = SVG_T + 10 + 20 * c, x = SVG_W - SVG_R + 14;
-
-		out_printf(&o, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"%s\"%s/>\n",
-			   x, x + 22, y, y, c < EMO_NUM_CLASSES ? svg_colors[c] : "#000000",
-			   c < EMO_NUM_CLASSES ? "2" : "2.5",
-			   c < EMO_NUM_CLASSES ? "" : " stroke-dasharray=\"6 4\"");
-		out_printf(&o, "<text x=\"%d\" y=\"%d\">%s</text>\n", x + 28, y + 4,
-			   c < EMO_NUM_CLASSES ? emo_class_name(c) : "negative share");
-	}
-	if (n_att > 0)
-		svg_students(&o, att, n_att, SVG_H);
-	out_puts(&o, "</svg>\n");
-	if (o.oom) {
-		free(o.p);
-		return emo_seterr(err, EMO_ENOMEM, path, 0, 0, "svg: out of memory");
-	}
-
-	f = fopen(path, "w");
-	if (!f) {
-		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "cannot write: %s", strerror(errno));
-		goto done;
-	}
-	if (fwrite(o.p, 1, o.len, f) != o.len) {
-		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "write failed: %s", strerror(errno));
-		fclose(f);
-		goto done;
-	}
-	if (fclose(f))
-		rc = emo_seterr(err, EMO_EIO, path, 0, 0, "write failed: %s", strerror(errno));
-done:
-	free(o.p);
-	return rc;
 }
