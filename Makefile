@@ -181,7 +181,7 @@ FUZZ_QNN_SRC = src/model.c src/qnn.c src/qnn_kern.c src/qnn_avx2.c src/qnn_avx51
 $(B)/fuzz/fuzz_model: tests/fuzz/fuzz_model.c $(FUZZ_QNN_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $^ -lm -o $@
-$(B)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c src/config.c src/emotion.c src/err.c
+$(B)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(wildcard src/config*.c) src/emotion.c src/err.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CFLAGS_CORE) $^ $(LIBS_CORE) -o $@
 $(B)/fuzz/fuzz_model_seeds: tests/fuzz/fuzz_model_seeds.c tests/qnn_rand.h $(LIB)
