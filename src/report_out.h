@@ -15,14 +15,14 @@ struct out {
 };
 
 /* Ownership: the caller owns the struct out and p.
- *  - dyn: start from {NULL, 0, 0, 1, 0} (zeroed, dyn = 1); the out_*
+ *  - dyn: start from {NULL, 0, 0, 1, 0} (zeroed, dyn = 1); the report_out_*
  *    functions realloc p as it fills (doubling, 1024 first), and
  *    the caller frees p with free(), oom or not. When a realloc fails, oom
  *    is set, p keeps what fitted and nothing more is stored.
  *  - not dyn: p is the caller's array of cap bytes, never reallocated.
  * Either way len counts every byte appended, stored or not: the text is
  * whole when len < cap (and !oom); at most cap - 1 bytes are stored, so
- * there is always room for a final '\0'. The out_* functions do not write
+ * there is always room for a final '\0'. The report_out_* functions do not write
  * that '\0' and report nothing: look at oom and len afterwards. None of
  * them keeps a pointer to its arguments. */
 
