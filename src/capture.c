@@ -34,7 +34,6 @@
 #include "emotop/capture.h"
 #include "capture_demo.h"
 
-
 #define ROW_ALIGN 32
 
 /* A connection that delivered frames for this long resets the reconnect

@@ -106,6 +106,13 @@ said_goodbye() {
 never_up() { # NAME: no line says up, as the state or as the one before
 	lacks "$1: never says up" "$T/out" '"up"'
 }
+# not_opened NAME: exit 4, "cannot open" naming the URL, never up
+not_opened() {
+	want_rc "$1: exit 4 (source unavailable)" 4
+	contains "$1: cannot open, the URL named" "$T/err" \
+		"cannot open source rtsp://127.0.0.1:$port/x: cannot open:"
+	never_up "$1"
+}
 # fell_back NAME: the log says TCP failed and UDP is tried
 fell_back() {
 	if grep -q 'RTSP over TCP failed (.*); trying UDP' "$T/err"; then ok "$1"
@@ -138,24 +145,18 @@ fi
 # auto, the server refuses both: an honest error, the source never up
 if start_server refuse-all; then
 	emo_run 30 --duration 3 --set capture.timeout=10
-	want_rc "refuse-all, auto: exit 4 (source unavailable)" 4
-	contains "refuse-all, auto: cannot open, the URL named" "$T/err" \
-		"cannot open source rtsp://127.0.0.1:$port/x: cannot open:"
+	not_opened "refuse-all, auto"
 	fell_back "refuse-all, auto: UDP was tried"
 	server_saw "refuse-all, auto: server saw TCP, then UDP, no PLAY" "SETUP tcp 461, SETUP udp 461"
-	never_up "refuse-all, auto"
 	stop_server
 fi
 
 # tcp forced, the server refuses TCP: no fallback
 if start_server udp-only; then
 	emo_run 30 --duration 3 --set capture.timeout=10 --set capture.rtsp_transport=tcp
-	want_rc "udp-only, tcp: exit 4 (source unavailable)" 4
-	contains "udp-only, tcp: cannot open, the URL named" "$T/err" \
-		"cannot open source rtsp://127.0.0.1:$port/x: cannot open:"
+	not_opened "udp-only, tcp"
 	lacks "udp-only, tcp: no UDP fallback in the log" "$T/err" "trying UDP"
 	server_saw "udp-only, tcp: server saw TCP only" "SETUP tcp 461"
-	never_up "udp-only, tcp"
 	stop_server
 fi
 

@@ -32,6 +32,8 @@ SDP = ("v=0\r\n"
        "m=video 0 RTP/AVP 26\r\n"
        "a=control:streamid=0\r\n")
 
+SESSION = "Session: 7215;timeout=60"
+
 args = None
 log_lock = threading.Lock()
 children = set()
@@ -146,7 +148,6 @@ class Handler(socketserver.StreamRequestHandler):
         self.wfile.flush()
 
     def handle(self):
-        session = "Session: 7215;timeout=60"
         try:
             while True:
                 req = self.read_request()
@@ -170,15 +171,15 @@ class Handler(socketserver.StreamRequestHandler):
                         self.reply(h, "455 Method Not Valid in This State")
                         continue
                     log("PLAY 200")
-                    self.reply(h, extra=[session, "Range: npt=0.000-"])
+                    self.reply(h, extra=[SESSION, "Range: npt=0.000-"])
                     stop(self.ffmpeg)
                     self.ffmpeg = start_ffmpeg(self.client_port)
                 elif method in ("GET_PARAMETER", "SET_PARAMETER"):
                     log(method + " 200")
-                    self.reply(h, extra=[session])
+                    self.reply(h, extra=[SESSION])
                 elif method == "TEARDOWN":
                     log("TEARDOWN 200")
-                    self.reply(h, extra=[session])
+                    self.reply(h, extra=[SESSION])
                     stop(self.ffmpeg)
                     self.ffmpeg = None
                 else:
@@ -216,7 +217,7 @@ class Handler(socketserver.StreamRequestHandler):
             log("SETUP udp 200 client_port=%d" % lo)
             self.reply(h, extra=["Transport: RTP/AVP/UDP;unicast;client_port=%d-%d;"
                                  "server_port=%d-%d" % (lo, hi, sp, sp + 1),
-                                 "Session: 7215;timeout=60"])
+                                 SESSION])
             return
         kind = "tcp" if "TCP" in tr.upper() or "interleaved=" in tr else "udp"
         if kind == "tcp" and args.mode == "tcp-silent":
