@@ -177,6 +177,12 @@ static int log_max = CAPTURE_LOG_WARNING;
 static char log_line[1024];
 static int log_len;
 static int log_line_level = CAPTURE_LOG_DEBUG;
+/* Format contexts (compared, never dereferenced) whose open is the first,
+ * TCP, try of rtsp_transport auto: FFmpeg's errors there ("method SETUP
+ * failed: 461") are part of a fallback that may well work, so they are
+ * said at info level; capture says at error level if UDP fails too. */
+#define LOG_TRYING_MAX 16
+static const void *log_trying[LOG_TRYING_MAX];
 
 static int level_from_av(int lvl)
 {
@@ -216,6 +222,12 @@ static void av_log_bridge(void *avcl, int level, const char *fmt, va_list vl)
 	if (avcl && lvl == CAPTURE_LOG_WARNING && log_max < CAPTURE_LOG_INFO)
 		return;
 	pthread_mutex_lock(&log_mu);
+	if (avcl && lvl < CAPTURE_LOG_INFO)
+		for (int i = 0; i < LOG_TRYING_MAX; i++)
+			if (log_trying[i] == avcl) {
+				lvl = CAPTURE_LOG_INFO;
+				break;
+			}
 	av_log_format_line2(avcl, level, fmt, vl, piece, (int)sizeof(piece), &print_prefix);
 	for (const char *p = piece; *p; p++) {
 		if (lvl < log_line_level)
@@ -250,6 +262,19 @@ void capture_set_log(void (*fn)(void *ud, int level, const char *line), void *ud
 	pthread_mutex_unlock(&log_mu);
 	av_log_set_level(level_to_av(max_level));
 	av_log_set_callback(fn ? av_log_bridge : av_log_default_callback);
+}
+
+/* ctx's messages are (on 1) or are no longer (0) those of a first try
+ * that has a fallback. A full table leaves them as they are. */
+static void log_trying_set(const void *ctx, int on)
+{
+	pthread_mutex_lock(&log_mu);
+	for (int i = 0; i < LOG_TRYING_MAX; i++)
+		if (on ? !log_trying[i] : log_trying[i] == ctx) {
+			log_trying[i] = on ? ctx : NULL;
+			break;
+		}
+	pthread_mutex_unlock(&log_mu);
 }
 
 /* capture's own messages go through av_log, hence to the same place. */
@@ -974,8 +999,9 @@ static int src_open(struct capture *c, struct emo_err *err)
 	AVCodecContext *dec = NULL;
 	AVStream *st;
 	char buf[128];
+	const void *tried;
 	unsigned nsopts = 0;
-	int ret, vs, rc = EMO_ESOURCE;
+	int ret, vs, trying, rc = EMO_ESOURCE;
 
 	if ((rc = check_input_options(c, err))) {
 		avformat_free_context(ic);
@@ -1003,9 +1029,15 @@ again:
 	}
 	rc = EMO_ESOURCE;
 	arm_deadline(c, deadline_ms(c, NULL));
+	trying = c->o.rtsp_transport == CAPTURE_RTSP_AUTO && !c->udp_now &&
+		 (!strncmp(c->url, "rtsp://", 7) || !strncmp(c->url, "rtsps://", 8));
+	if (trying)
+		log_trying_set(ic, 1);
+	tried = ic;
 	ret = avformat_open_input(&ic, c->url, c->ifmt, &opts); /* frees ic on failure */
-	if (ret < 0 && !stopped(c) && c->o.rtsp_transport == CAPTURE_RTSP_AUTO && !c->udp_now &&
-	    (!strncmp(c->url, "rtsp://", 7) || !strncmp(c->url, "rtsps://", 8))) {
+	if (trying)
+		log_trying_set(tried, 0);
+	if (ret < 0 && !stopped(c) && trying) {
 		/* auto: TCP first (through NAT and firewalls), then UDP */
 		av_dict_free(&opts);
 		cap_log(c, CAPTURE_LOG_INFO, "RTSP over TCP failed (%s); trying UDP",

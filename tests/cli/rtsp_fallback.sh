@@ -2,7 +2,8 @@
 # rtsp_fallback.sh - capture.rtsp_transport against a fake RTSP server on
 # 127.0.0.1 (rtsp_server.py; the ffmpeg CLI sends its RTP/JPEG over UDP):
 #  - auto, server without TCP (SETUP over TCP gets 461): the log says TCP
-#    failed and UDP is tried, the server saw TCP first, frames arrive, up;
+#    failed and UDP is tried, the server saw TCP first, frames arrive, up,
+#    and FFmpeg's refusal of TCP is not said as an error;
 #  - auto, server that never answers a TCP SETUP: UDP after capture.timeout;
 #  - auto, server that refuses both: "cannot open", exit 4, never up;
 #  - tcp (or udp) forced: only that transport is asked for, no fallback;
@@ -128,6 +129,10 @@ if start_server udp-only; then
 	streamed "udp-only, auto"
 	said_goodbye "udp-only, auto"
 	lacks "udp-only, auto: no 'cannot open'" "$T/err" "cannot open"
+	# FFmpeg's refusal of TCP is part of a fallback that worked: said at
+	# info level (with -v), not as an error
+	contains "udp-only, auto: the 461 is said" "$T/err" "method SETUP failed: 461"
+	lacks "udp-only, auto: no error in the log" "$T/err" "error:"
 	stop_server
 fi
 
@@ -156,6 +161,7 @@ if start_server udp-only; then
 	emo_run 30 --duration 3 --set capture.timeout=10 --set capture.rtsp_transport=tcp
 	not_opened "udp-only, tcp"
 	lacks "udp-only, tcp: no UDP fallback in the log" "$T/err" "trying UDP"
+	contains "udp-only, tcp: the 461 is an error, no fallback" "$T/err" "error: [rtsp @"
 	server_saw "udp-only, tcp: server saw TCP only" "SETUP tcp 461"
 	stop_server
 fi
