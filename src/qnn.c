@@ -5,8 +5,10 @@
  * into a prepared buffer (spatial border = input zero point, channels
  * zero-padded to a multiple of 4; im2col when cin < 4) and a packed kernel
  * computes sum(q_in * w) + (bias - z_in * sum(w)), which equals the
- * reference bias + sum((q_in - z_in) * w) modulo 2^32. Depthwise conv, GAP,
- * ADD and UPSAMPLE2 use the scalar reference on every path.
+ * reference bias + sum((q_in - z_in) * w) modulo 2^32. Depthwise conv, GAP
+ * and ADD run AVX2 kernels on both SIMD paths (every AVX-512 VNNI CPU has
+ * AVX2; a depthwise conv reads its input in place); UPSAMPLE2 (a copy) uses
+ * the scalar reference on every path.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 
 struct qnn_plan {
 	int simd;               /* dense conv on a packed SIMD kernel */
+	int dw;                 /* depthwise conv on qnn_dwconv_avx2 (k, wpack, ints, fscale) */
 	int im2col;
 	int row4;               /* one input channel, kw <= 4: im2col rows of
 				 * 4 bytes (kw taps, then bytes whose weight is 0) */
@@ -228,6 +231,46 @@ static int round_up(int n, int a)
 	return (n + a - 1) / a * a;
 }
 
+/* Zeroed buffers of a SIMD conv plan, owned by pl (freed by qnn_ctx_free,
+ * also after a failure here): wbytes of packed weights, the five int32
+ * arrays of n16 entries each (bias, mult, lsh, rsh, rmask) and fscale. */
+static int plan_alloc(struct qnn_plan *pl, size_t wbytes, size_t n16)
+{
+	pl->wpack = qnn_alloc(wbytes);
+	pl->ints = qnn_alloc(5 * n16 * sizeof(int32_t));
+	pl->fscale = qnn_alloc(n16 * sizeof(float));
+	if (!pl->wpack || !pl->ints || !pl->fscale)
+		return EMO_ENOMEM;
+	memset(pl->wpack, 0, wbytes);
+	memset(pl->ints, 0, 5 * n16 * sizeof(int32_t));
+	memset(pl->fscale, 0, n16 * sizeof(float));
+	return EMO_OK;
+}
+
+/* The per-channel requantization of layer l into pl's arrays (channels
+ * past cout stay 0) and pl->k's pointers to them; bias is the caller's. */
+static void plan_requant(struct qnn_plan *pl, const struct qnn_layer *l, float s_in, size_t n16)
+{
+	struct qnn_convk *k = &pl->k;
+	int32_t *bias = pl->ints, *mult = bias + n16, *lsh = mult + n16, *rsh = lsh + n16,
+		*rmask = rsh + n16;
+
+	for (int co = 0; co < l->cout; co++) {
+		mult[co] = l->mult[co];
+		lsh[co] = l->shift[co] > 0 ? l->shift[co] : 0;
+		rsh[co] = l->shift[co] > 0 ? 0 : -l->shift[co];
+		rmask[co] = (int32_t)(((uint32_t)1 << rsh[co]) - 1);
+		pl->fscale[co] = s_in * l->w_scale[co];
+	}
+	k->w = pl->wpack;
+	k->bias = bias;
+	k->mult = mult;
+	k->lsh = lsh;
+	k->rsh = rsh;
+	k->rmask = rmask;
+	k->fscale = pl->fscale;
+}
+
 /* Pack weights and fold the zero point for a dense conv on a SIMD path. */
 static int plan_conv(struct qnn_ctx *ctx, const struct qnn_layer *l, struct qnn_plan *pl,
 		     int max_ih, int max_iw, int oh, int ow)
@@ -272,16 +315,9 @@ static int plan_conv(struct qnn_ctx *ctx, const struct qnn_layer *l, struct qnn_
 	n16 = (size_t)k->nb * 16;
 	K = l->kh * l->kw * l->cin; /* natural weights per output channel */
 
-	pl->wpack = qnn_alloc(n16 * kk * k->c4 * esz);
-	pl->ints = qnn_alloc(5 * n16 * sizeof(int32_t));
-	pl->fscale = qnn_alloc(n16 * sizeof(float));
-	if (!pl->wpack || !pl->ints || !pl->fscale)
+	if (plan_alloc(pl, n16 * kk * k->c4 * esz, n16))
 		return EMO_ENOMEM;
-	memset(pl->wpack, 0, n16 * kk * k->c4 * esz);
-	memset(pl->ints, 0, 5 * n16 * sizeof(int32_t));
-	memset(pl->fscale, 0, n16 * sizeof(float));
-	int32_t *bias = pl->ints, *mult = bias + n16, *lsh = mult + n16, *rsh = lsh + n16,
-		*rmask = rsh + n16;
+	int32_t *bias = pl->ints;
 	for (int co = 0; co < l->cout; co++) {
 		const int8_t *wc = l->w + (size_t)co * K;
 		uint32_t sum = 0;
@@ -309,19 +345,47 @@ static int plan_conv(struct qnn_ctx *ctx, const struct qnn_layer *l, struct qnn_
 			}
 		}
 		bias[co] = (int32_t)((uint32_t)l->bias[co] - (uint32_t)ti->zero_point * sum);
-		mult[co] = l->mult[co];
-		lsh[co] = l->shift[co] > 0 ? l->shift[co] : 0;
-		rsh[co] = l->shift[co] > 0 ? 0 : -l->shift[co];
-		rmask[co] = (int32_t)(((uint32_t)1 << rsh[co]) - 1);
-		pl->fscale[co] = ti->scale * l->w_scale[co];
 	}
-	k->w = pl->wpack;
-	k->bias = bias;
-	k->mult = mult;
-	k->lsh = lsh;
-	k->rsh = rsh;
-	k->rmask = rmask;
-	k->fscale = pl->fscale;
+	plan_requant(pl, l, ti->scale, n16);
+	return EMO_OK;
+}
+
+/* Pair and widen the weights of a depthwise conv for qnn_dwconv_avx2 (the
+ * layout in qnn_kern.h), on either SIMD path. */
+static int plan_dwconv(struct qnn_ctx *ctx, const struct qnn_layer *l, struct qnn_plan *pl)
+{
+	const struct qnn_tensor *ti = &ctx->m->tensors[l->in], *to = &ctx->m->tensors[l->out];
+	const int kk = l->kh * l->kw, np = (kk + 1) / 2, c = l->cout;
+	struct qnn_convk *k = &pl->k;
+	size_t n16;
+
+	pl->dw = 1;
+	k->kh = l->kh;
+	k->kw = l->kw;
+	k->stride = l->stride;
+	k->pad = l->pad;
+	k->c4 = 0;
+	k->cout = c;
+	k->nb = (c + 15) / 16;
+	k->float_out = l->float_out;
+	k->zin = ti->zero_point;
+	k->zout = to->zero_point;
+	k->lo = l->relu ? to->zero_point : 0;
+	n16 = (size_t)k->nb * 16;
+	if (plan_alloc(pl, n16 * np * 2 * sizeof(int16_t), n16))
+		return EMO_ENOMEM;
+	int16_t *wp = pl->wpack;
+	for (size_t i = 0; i < n16 * np * 2; i++) {
+		/* i = ((b * np + p) * 2 + hf) * 16 + e */
+		const int e = (int)(i % 16), hf = (int)(i / 16 % 2), p = (int)(i / 32 % np);
+		const int co = (int)(i / 32 / np) * 16 + e / 8 * 8 + 4 * hf + e % 8 / 2;
+		const int t = 2 * p + e % 2;
+		if (co < c && t < kk)
+			wp[i] = l->w[(size_t)co * kk + t];
+	}
+	for (int co = 0; co < c; co++)
+		pl->ints[co] = l->bias[co];
+	plan_requant(pl, l, ti->scale, n16);
 	return EMO_OK;
 }
 
@@ -401,6 +465,9 @@ struct qnn_ctx *qnn_ctx_new(const struct qnn_model *m, int max_h, int max_w,
 		if (l->type == QNN_CONV && l->groups == 1 && path != QNN_PATH_SCALAR) {
 			if (plan_conv(ctx, l, &ctx->plan[i], ctx->th[l->in], ctx->tw[l->in],
 				      ctx->th[l->out], ctx->tw[l->out]))
+				goto nomem;
+		} else if (l->type == QNN_CONV && path != QNN_PATH_SCALAR) {
+			if (plan_dwconv(ctx, l, &ctx->plan[i]))
 				goto nomem;
 		}
 	}
@@ -634,6 +701,10 @@ static void run_conv(struct qnn_ctx *ctx, int i, const uint8_t *in, int h, int w
 	const struct qnn_layer *l = &m->layers[i];
 	const struct qnn_plan *pl = &ctx->plan[i];
 
+	if (pl->dw) {
+		qnn_dwconv_avx2(&pl->k, in, h, w, stride, oh, ow, out);
+		return;
+	}
 	if (!pl->simd) {
 		qnn_ref_conv(l, &m->tensors[l->in], &m->tensors[l->out], in, h, w, stride, oh, ow, out);
 		return;
@@ -799,14 +870,24 @@ int qnn_run(struct qnn_ctx *ctx, const uint8_t *in, int h, int w, int stride)
 			else
 				qnn_maxpool_avx2(l, src, ih, iw, sstride, oh, ow, ctx->q[l->out]);
 			break;
-		case QNN_GAP:
-			qnn_ref_gap(l, &m->tensors[l->in], src, ih, iw, sstride, ctx->q[l->out]);
+		case QNN_GAP: {
+			const struct qnn_tensor *ti = &m->tensors[l->in];
+			if (ctx->path == QNN_PATH_SCALAR)
+				qnn_ref_gap(l, ti, src, ih, iw, sstride, ctx->q[l->out]);
+			else
+				qnn_gap_avx2(l, ti, src, ih, iw, sstride, ctx->q[l->out]);
 			break;
+		}
 		case QNN_ADD: {
 			const uint8_t *src2 = l->in2 ? ctx->q[l->in2] : in;
 			int s2 = l->in2 ? iw * l->cin : stride;
-			qnn_ref_add(l, &m->tensors[l->in], &m->tensors[l->in2], &m->tensors[l->out], src,
-				    sstride, src2, s2, ih, iw, ctx->q[l->out]);
+			const struct qnn_tensor *ta = &m->tensors[l->in], *tb = &m->tensors[l->in2];
+			const struct qnn_tensor *to = &m->tensors[l->out];
+			uint8_t *dst = ctx->q[l->out];
+			if (ctx->path == QNN_PATH_SCALAR)
+				qnn_ref_add(l, ta, tb, to, src, sstride, src2, s2, ih, iw, dst);
+			else
+				qnn_add_avx2(l, ta, tb, to, src, sstride, src2, s2, ih, iw, dst);
 			break;
 		}
 		case QNN_UPSAMPLE2:

@@ -1,6 +1,7 @@
-/* qnn_avx2.c - AVX2 kernels: int8 conv (bit-identical to qnn_ref_conv()),
- * the float conv of qnn_run_float() and maxpool. Compiled with function
- * target attributes; qnn.c calls them only when cpuid says so.
+/* qnn_avx2.c - AVX2 kernels: int8 conv, dense and depthwise (bit-identical
+ * to qnn_ref_conv()), global average pool and add (to qnn_ref_gap() and
+ * qnn_ref_add()), the float conv of qnn_run_float() and maxpool. Compiled
+ * with function target attributes; qnn.c calls them only when cpuid says so.
  *
  * The int8 conv widens activations to int16 when preparing its input and
  * keeps weights as int16, so vpmaddwd (int16 pairs -> int32) is exact;
@@ -17,12 +18,10 @@
 #define TGT __attribute__((target("avx2,fma")))
 #define INL static inline __attribute__((always_inline)) TGT
 
-INL __m256i requant8(__m256i x, const struct qnn_convk *k, int co)
+/* qnn_requantize() on 8 lanes, bit for bit: multiplier m, left shift ls,
+ * right shift rs and its mask rm = (1 << rs) - 1 per lane. */
+INL __m256i requant_v(__m256i x, __m256i m, __m256i ls, __m256i rs, __m256i rm)
 {
-	const __m256i m = _mm256_loadu_si256((const __m256i *)(k->mult + co));
-	const __m256i ls = _mm256_loadu_si256((const __m256i *)(k->lsh + co));
-	const __m256i rs = _mm256_loadu_si256((const __m256i *)(k->rsh + co));
-	const __m256i rm = _mm256_loadu_si256((const __m256i *)(k->rmask + co));
 	const __m256i r = _mm256_set1_epi64x((long long)1 << 30);
 
 	x = _mm256_sllv_epi32(x, ls);
@@ -39,6 +38,26 @@ INL __m256i requant8(__m256i x, const struct qnn_convk *k, int co)
 	return _mm256_sub_epi32(x, _mm256_cmpgt_epi32(rem, thr));
 }
 
+/* Output channels co..co + 7 of a conv's accumulators requantized. */
+INL __m256i requant8(__m256i x, const struct qnn_convk *k, int co)
+{
+	return requant_v(x, _mm256_loadu_si256((const __m256i *)(k->mult + co)),
+			 _mm256_loadu_si256((const __m256i *)(k->lsh + co)),
+			 _mm256_loadu_si256((const __m256i *)(k->rsh + co)),
+			 _mm256_loadu_si256((const __m256i *)(k->rmask + co)));
+}
+
+/* 16 int32 (v0 then v1) clamped to lo..255, as 16 bytes in order. */
+INL __m128i pack_u8(__m256i v0, __m256i v1, __m256i lo)
+{
+	const __m256i hi = _mm256_set1_epi32(255);
+
+	v0 = _mm256_min_epi32(_mm256_max_epi32(v0, lo), hi);
+	v1 = _mm256_min_epi32(_mm256_max_epi32(v1, lo), hi);
+	__m256i v = _mm256_permute4x64_epi64(_mm256_packs_epi32(v0, v1), 0xD8);
+	return _mm_packus_epi16(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+}
+
 INL void store16(const struct qnn_convk *k, __m256i a0, __m256i a1, void *out, size_t pix, int co)
 {
 	const int n = k->cout - co < 16 ? k->cout - co : 16;
@@ -53,13 +72,8 @@ INL void store16(const struct qnn_convk *k, __m256i a0, __m256i a1, void *out, s
 		return;
 	}
 	const __m256i z = _mm256_set1_epi32(k->zout), lo = _mm256_set1_epi32(k->lo);
-	const __m256i hi = _mm256_set1_epi32(255);
-	__m256i v0 = _mm256_add_epi32(requant8(a0, k, co), z);
-	__m256i v1 = _mm256_add_epi32(requant8(a1, k, co + 8), z);
-	v0 = _mm256_min_epi32(_mm256_max_epi32(v0, lo), hi);
-	v1 = _mm256_min_epi32(_mm256_max_epi32(v1, lo), hi);
-	__m256i v = _mm256_permute4x64_epi64(_mm256_packs_epi32(v0, v1), 0xD8);
-	__m128i b = _mm_packus_epi16(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+	const __m128i b = pack_u8(_mm256_add_epi32(requant8(a0, k, co), z),
+				  _mm256_add_epi32(requant8(a1, k, co + 8), z), lo);
 	uint8_t *o = (uint8_t *)out + pix * k->cout + co;
 	if (n == 16) {
 		_mm_storeu_si128((__m128i *)o, b);
@@ -261,6 +275,199 @@ TGT void qnn_maxpool_avx2(const struct qnn_layer *l, const uint8_t *in, int h, i
 		}
 }
 
+/* 16 bytes at p, of which the first n (<= 16) are wanted; when fewer than 16
+ * bytes are left before end (the end of the tensor's last row), the others
+ * read as 0 instead of past the buffer. */
+INL __m128i load_upto16(const uint8_t *p, const uint8_t *end, int n)
+{
+	uint8_t t[16] = {0};
+
+	if (end - p >= 16)
+		return _mm_loadu_si128((const __m128i *)p);
+	memcpy(t, p, (size_t)n);
+	return _mm_loadu_si128((const __m128i *)t);
+}
+
+/* Adds one pair of depthwise taps (x0, x1: q - z_in of 16 channels as
+ * int16) to the accumulators: lo holds channels 0-3 and 8-11, hi 4-7 and
+ * 12-15, in the order vpunpck{l,h}wd leave them (w: the pair's packed
+ * weights, see qnn_kern.h). */
+INL void dw_pair(__m256i x0, __m256i x1, const int16_t *w, __m256i *lo, __m256i *hi)
+{
+	const __m256i w0 = _mm256_loadu_si256((const __m256i *)w);
+	const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 16));
+
+	*lo = _mm256_add_epi32(*lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), w0));
+	*hi = _mm256_add_epi32(*hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), w1));
+}
+
+/* Depthwise conv, read in place: 16 channels of one output pixel at a time,
+ * taps in pairs through vpmaddwd on q - z_in as int16. A product is at most
+ * 255 * 128 in magnitude and a pair's sum fits int32 exactly; the int32
+ * additions (and the bias) wrap modulo 2^32 as the reference's uint32 sum
+ * does, in any order. A tap outside the input counts 0, as the reference
+ * skips it; so do channels past cout (weight 0), whose results are not
+ * stored. */
+TGT void qnn_dwconv_avx2(const struct qnn_convk *k, const uint8_t *in, int h, int w, int in_stride,
+			 int oh, int ow, void *out)
+{
+	const int c = k->cout, np = (k->kh * k->kw + 1) / 2;
+	const uint8_t *end = in + (size_t)(h - 1) * in_stride + (size_t)w * c;
+	const __m256i zi = _mm256_set1_epi16((short)k->zin), zero = _mm256_setzero_si256();
+
+	for (int oy = 0; oy < oh; oy++)
+		for (int ox = 0; ox < ow; ox++) {
+			const int iy0 = oy * k->stride - k->pad, ix0 = ox * k->stride - k->pad;
+			const size_t pix = (size_t)oy * ow + ox;
+			for (int b = 0; b < k->nb; b++) {
+				const int co = 16 * b, n = c - co < 16 ? c - co : 16;
+				const int16_t *wp = (const int16_t *)k->w + (size_t)b * np * 32;
+				__m256i lo = zero, hi = zero, x0 = zero;
+				int odd = 0; /* x0 holds a tap waiting for its pair */
+				for (int ky = 0; ky < k->kh; ky++) {
+					const int iy = iy0 + ky, rowok = iy >= 0 && iy < h;
+					const size_t r = rowok ? (size_t)iy : 0;
+					const uint8_t *row = in + r * in_stride;
+					for (int kx = 0; kx < k->kw; kx++) {
+						const int ix = ix0 + kx;
+						__m256i x = zero;
+						if (rowok && ix >= 0 && ix < w) {
+							const uint8_t *p = row + (size_t)ix * c + co;
+							x = _mm256_cvtepu8_epi16(
+								load_upto16(p, end, n));
+							x = _mm256_sub_epi16(x, zi);
+						}
+						if (!odd) {
+							x0 = x;
+							odd = 1;
+							continue;
+						}
+						dw_pair(x0, x, wp, &lo, &hi);
+						wp += 32;
+						odd = 0;
+					}
+				}
+				if (odd)
+					dw_pair(x0, zero, wp, &lo, &hi);
+				/* back to channel order: 0-3 4-7 and 8-11 12-15 */
+				const __m256i a0 = _mm256_add_epi32(
+					_mm256_permute2x128_si256(lo, hi, 0x20),
+					_mm256_loadu_si256((const __m256i *)(k->bias + co)));
+				const __m256i a1 = _mm256_add_epi32(
+					_mm256_permute2x128_si256(lo, hi, 0x31),
+					_mm256_loadu_si256((const __m256i *)(k->bias + co + 8)));
+				store16(k, a0, a1, out, pix, co);
+			}
+		}
+}
+
+/* Global average pool: per block of 16 channels, sums of q over up to 256
+ * pixels in uint16 lanes (255 * 256 < 2^16), added into uint64 sums; then,
+ * per channel, sum(q - z) = sum(q) - z * n, exact in int64, rounded half
+ * away from zero as qnn_ref_gap() does. */
+TGT void qnn_gap_avx2(const struct qnn_layer *l, const struct qnn_tensor *ti, const uint8_t *in,
+		      int h, int w, int in_stride, uint8_t *out)
+{
+	const int c = l->cin, z = ti->zero_point;
+	const int64_t n = (int64_t)h * w;
+	const uint8_t *end = in + (size_t)(h - 1) * in_stride + (size_t)w * c;
+
+	for (int co = 0; co < c; co += 16) {
+		const int nc = c - co < 16 ? c - co : 16;
+		uint64_t sum[16] = {0};
+		uint16_t t[16];
+		__m256i s16 = _mm256_setzero_si256();
+		int cnt = 0;
+		for (int y = 0; y < h; y++) {
+			const uint8_t *row = in + (size_t)y * in_stride + co;
+			for (int x = 0; x < w; x++) {
+				const __m128i v = load_upto16(row + (size_t)x * c, end, nc);
+				s16 = _mm256_add_epi16(s16, _mm256_cvtepu8_epi16(v));
+				if (++cnt == 256) {
+					_mm256_storeu_si256((__m256i *)t, s16);
+					for (int j = 0; j < 16; j++)
+						sum[j] += t[j];
+					s16 = _mm256_setzero_si256();
+					cnt = 0;
+				}
+			}
+		}
+		_mm256_storeu_si256((__m256i *)t, s16);
+		for (int j = 0; j < nc; j++) {
+			const int64_t s = (int64_t)(sum[j] + t[j]) - (int64_t)z * n;
+			const int64_t q = (s >= 0 ? (s + n / 2) / n : -((-s + n / 2) / n)) + z;
+			out[co + j] = (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
+		}
+	}
+}
+
+/* n elements of an add: 16 at a time, the last ones through a copy. */
+static TGT void add_run(const uint8_t *a, const uint8_t *b, uint8_t *o, size_t n, __m256i za,
+			__m256i zb, const __m256i *pa, const __m256i *pb, __m256i zo, __m256i lo)
+{
+	for (size_t i = 0; i < n; i += 16) {
+		const size_t m = n - i < 16 ? n - i : 16;
+		uint8_t ta[16] = {0}, tb[16] = {0}, to[16];
+		const uint8_t *sa = a + i, *sb = b + i;
+		if (m < 16) {
+			memcpy(ta, sa, m);
+			memcpy(tb, sb, m);
+			sa = ta;
+			sb = tb;
+		}
+		const __m128i va = _mm_loadu_si128((const __m128i *)sa);
+		const __m128i vb = _mm_loadu_si128((const __m128i *)sb);
+		__m256i v[2];
+		for (int hf = 0; hf < 2; hf++) {
+			const __m128i ha = hf ? _mm_srli_si128(va, 8) : va;
+			const __m128i hb = hf ? _mm_srli_si128(vb, 8) : vb;
+			const __m256i xa = _mm256_sub_epi32(_mm256_cvtepu8_epi32(ha), za);
+			const __m256i xb = _mm256_sub_epi32(_mm256_cvtepu8_epi32(hb), zb);
+			const __m256i ra = requant_v(xa, pa[0], pa[1], pa[2], pa[3]);
+			v[hf] = _mm256_add_epi32(_mm256_add_epi32(zo, ra),
+						 requant_v(xb, pb[0], pb[1], pb[2], pb[3]));
+		}
+		const __m128i r = pack_u8(v[0], v[1], lo);
+		if (m < 16) {
+			_mm_storeu_si128((__m128i *)to, r);
+			memcpy(o + i, to, m);
+		} else {
+			_mm_storeu_si128((__m128i *)(o + i), r);
+		}
+	}
+}
+
+/* Residual add: both requantizations as requant_v with the layer's
+ * multiplier and shifts in every lane; int32 sums (the reference's
+ * z_out + ra + rb) then the clamp to lo..255. Rows are done apart unless
+ * both inputs are dense. */
+TGT void qnn_add_avx2(const struct qnn_layer *l, const struct qnn_tensor *ti,
+		      const struct qnn_tensor *ti2, const struct qnn_tensor *to, const uint8_t *a,
+		      int a_stride, const uint8_t *b, int b_stride, int h, int w, uint8_t *out)
+{
+	const size_t row = (size_t)w * l->cin;
+	const int32_t zo = to->zero_point;
+	__m256i p[2][4];
+
+	for (int k = 0; k < 2; k++) {
+		const int32_t s = l->add_shift[k], ls = s > 0 ? s : 0, rs = s > 0 ? 0 : -s;
+		p[k][0] = _mm256_set1_epi32(l->add_mult[k]);
+		p[k][1] = _mm256_set1_epi32(ls);
+		p[k][2] = _mm256_set1_epi32(rs);
+		p[k][3] = _mm256_set1_epi32((int32_t)(((uint32_t)1 << rs) - 1));
+	}
+	const __m256i za = _mm256_set1_epi32(ti->zero_point);
+	const __m256i zb = _mm256_set1_epi32(ti2->zero_point);
+	const __m256i vzo = _mm256_set1_epi32(zo), lo = _mm256_set1_epi32(l->relu ? zo : 0);
+	if ((size_t)a_stride == row && (size_t)b_stride == row) {
+		add_run(a, b, out, (size_t)h * row, za, zb, p[0], p[1], vzo, lo);
+		return;
+	}
+	for (int y = 0; y < h; y++)
+		add_run(a + (size_t)y * a_stride, b + (size_t)y * b_stride, out + (size_t)y * row,
+			row, za, zb, p[0], p[1], vzo, lo);
+}
+
 #else
 void qnn_conv_pool_avx2(const struct qnn_convk *k, const int16_t *in, const struct qnn_inview *v,
 			int ph, int pw, void *out)
@@ -281,5 +488,21 @@ void qnn_maxpool_avx2(const struct qnn_layer *l, const uint8_t *in, int h, int w
 		      int in_stride, int oh, int ow, uint8_t *out)
 {
 	qnn_ref_maxpool(l, in, h, w, in_stride, oh, ow, out);
+}
+void qnn_dwconv_avx2(const struct qnn_convk *k, const uint8_t *in, int h, int w, int in_stride,
+		     int oh, int ow, void *out)
+{
+	(void)k, (void)in, (void)h, (void)w, (void)in_stride, (void)oh, (void)ow, (void)out;
+}
+void qnn_gap_avx2(const struct qnn_layer *l, const struct qnn_tensor *ti, const uint8_t *in,
+		  int h, int w, int in_stride, uint8_t *out)
+{
+	qnn_ref_gap(l, ti, in, h, w, in_stride, out);
+}
+void qnn_add_avx2(const struct qnn_layer *l, const struct qnn_tensor *ti,
+		  const struct qnn_tensor *ti2, const struct qnn_tensor *to, const uint8_t *a,
+		  int a_stride, const uint8_t *b, int b_stride, int h, int w, uint8_t *out)
+{
+	qnn_ref_add(l, ti, ti2, to, a, a_stride, b, b_stride, h, w, out);
 }
 #endif

@@ -9,6 +9,14 @@ static uint8_t clamp_u8(int32_t v, int32_t lo)
 	return (uint8_t)(v < lo ? lo : v > 255 ? 255 : v);
 }
 
+/* a + b modulo 2^32, as the SIMD kernels' 32-bit lanes add: a requantized
+ * value near 2^31 (a left shift, a bias near the limit) wraps instead of
+ * overflowing, which C leaves undefined */
+static int32_t wrap_add(int32_t a, int32_t b)
+{
+	return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
 void qnn_ref_conv(const struct qnn_layer *l, const struct qnn_tensor *ti,
 		  const struct qnn_tensor *to, const uint8_t *in, int h, int w, int in_stride,
 		  int oh, int ow, void *out)
@@ -47,7 +55,9 @@ void qnn_ref_conv(const struct qnn_layer *l, const struct qnn_tensor *ti,
 					fo[opix + c] = (float)(int32_t)acc * (ti->scale * l->w_scale[c]);
 				else
 					qo[opix + c] = clamp_u8(
-						zo + qnn_requantize((int32_t)acc, l->mult[c], l->shift[c]), lo);
+						wrap_add(zo, qnn_requantize((int32_t)acc, l->mult[c],
+									    l->shift[c])),
+						lo);
 			}
 		}
 }
@@ -107,8 +117,9 @@ void qnn_ref_add(const struct qnn_layer *l, const struct qnn_tensor *ti,
 			for (int k = 0; k < c; k++) {
 				int32_t va = a[(size_t)y * a_stride + (size_t)x * c + k] - ti->zero_point;
 				int32_t vb = b[(size_t)y * b_stride + (size_t)x * c + k] - ti2->zero_point;
-				int32_t v = zo + qnn_requantize(va, l->add_mult[0], l->add_shift[0]) +
-					    qnn_requantize(vb, l->add_mult[1], l->add_shift[1]);
+				int32_t v = wrap_add(wrap_add(zo, qnn_requantize(va, l->add_mult[0],
+										  l->add_shift[0])),
+						     qnn_requantize(vb, l->add_mult[1], l->add_shift[1]));
 				out[((size_t)y * w + x) * c + k] = clamp_u8(v, lo);
 			}
 }

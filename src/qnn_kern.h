@@ -29,7 +29,19 @@ struct qnn_convk {
 	const int32_t *rmask;   /* [nb*16] (1 << rsh) - 1 */
 	const float *fscale;    /* [nb*16] float_out: s_in * w_scale[c] */
 	int32_t zout, lo;       /* output zero point; clamp floor (z_out if relu) */
+	int pad;                /* depthwise only: the layer's padding */
+	int32_t zin;            /* depthwise only: input zero point */
 };
+
+/* A depthwise conv (groups == cin == cout) uses the same struct for
+ * qnn_dwconv_avx2(), which reads its input in place (no prepared copy):
+ * kh, kw, stride and pad are the layer's, c4 is unused (0), cout is the
+ * channel count, w is int16 [nb][(kh*kw + 1) / 2][2][16]: taps t = 2p and
+ * 2p + 1 (t = ky*kw + kx; past kh*kw, weight 0) of 16 channels, interleaved
+ * as vpunpcklwd (half 0) and vpunpckhwd (half 1) interleave two vectors of
+ * 16 channels: element e of half hf is channel 8*(e/8) + 4*hf + (e%8)/2 of
+ * tap 2p + e%2. bias is the model's (not folded: the kernel subtracts zin
+ * from the input); mult, lsh, rsh, rmask and fscale as for a dense conv. */
 
 /* Element offsets into a prepared input (rows of wp pixels of c elements)
  * of the P output pixels i0, i0 + 1, ... of a conv with this stride, the
@@ -106,6 +118,16 @@ void qnn_ref_upsample2(const struct qnn_layer *l, const uint8_t *in, int h, int 
 		       int in_stride, uint8_t *out);
 void qnn_maxpool_avx2(const struct qnn_layer *l, const uint8_t *in, int h, int w,
 		      int in_stride, int oh, int ow, uint8_t *out);
+/* AVX2 twins of qnn_ref_conv() for a depthwise layer (k as above; in, h, w,
+ * in_stride, oh, ow, out as for the reference), of qnn_ref_gap() and of
+ * qnn_ref_add(): bit-identical to them for every input. */
+void qnn_dwconv_avx2(const struct qnn_convk *k, const uint8_t *in, int h, int w, int in_stride,
+		     int oh, int ow, void *out);
+void qnn_gap_avx2(const struct qnn_layer *l, const struct qnn_tensor *ti, const uint8_t *in,
+		  int h, int w, int in_stride, uint8_t *out);
+void qnn_add_avx2(const struct qnn_layer *l, const struct qnn_tensor *ti,
+		  const struct qnn_tensor *ti2, const struct qnn_tensor *to, const uint8_t *a,
+		  int a_stride, const uint8_t *b, int b_stride, int h, int w, uint8_t *out);
 
 /* Float reference of the non-conv layers (dense float tensors). */
 void qnn_fref_dwconv(const struct qnn_layer *l, const struct qnn_tensor *ti, const float *in,

@@ -51,9 +51,14 @@ static int ctx_diff(const struct qnn_ctx *a, const struct qnn_ctx *b, int nt, in
 	return 0;
 }
 
-/* Run m on every path this CPU has at h x w (input row stride padded);
- * returns the number of paths that differ from scalar (-1 on setup error). */
-static int check_paths(const struct qnn_model *m, int h, int w, int *n_paths)
+/* Inputs of check_paths_fill(): random bytes, all 255, all 0, each byte 0
+ * or 255 at random. */
+enum fill { FILL_RANDOM, FILL_MAX, FILL_ZERO, FILL_EXTREME, FILL_COUNT };
+
+/* Run m on every path this CPU has at h x w (input row stride padded, the
+ * input filled as fill says); returns the number of paths that differ from
+ * scalar (-1 on setup error). */
+static int check_paths_fill(const struct qnn_model *m, int h, int w, enum fill fill, int *n_paths)
 {
 	const int c = m->tensors[0].c, stride = w * c + 7;
 	uint8_t *in = malloc((size_t)h * stride);
@@ -70,6 +75,11 @@ static int check_paths(const struct qnn_model *m, int h, int w, int *n_paths)
 		return -1;
 	}
 	rnd_fill(in, (size_t)h * stride);
+	if (fill == FILL_MAX || fill == FILL_ZERO)
+		memset(in, fill == FILL_MAX ? 255 : 0, (size_t)h * stride);
+	else if (fill == FILL_EXTREME)
+		for (size_t i = 0; i < (size_t)h * stride; i++)
+			in[i] = in[i] & 1 ? 255 : 0;
 	if (qnn_run(ref, in, h, w, stride)) {
 		bad = -1;
 		goto out;
@@ -100,6 +110,12 @@ out:
 	qnn_ctx_free(ref);
 	free(in);
 	return bad;
+}
+
+/* check_paths_fill() on random bytes. */
+static int check_paths(const struct qnn_model *m, int h, int w, int *n_paths)
+{
+	return check_paths_fill(m, h, w, FILL_RANDOM, n_paths);
 }
 
 TEST(paths_avx2_available)
@@ -505,6 +521,230 @@ TEST(full_classifier_identical)
 	ASSERT_EQ(bad, 0);
 }
 
+/* Extreme requantizations on the channels of conv layer l, by channel
+ * number mod 8 (the others keep rm_conv's): the largest multiplier with a
+ * left shift, the longest right shift, a zero multiplier, a bias next to
+ * INT32_MAX or INT32_MIN so that the uint32 accumulation wraps (with a
+ * right shift: the reference's z_out + requant must not overflow int), and
+ * a left shift that wraps the accumulator (mult 2^30 keeps the product
+ * within int32). */
+static void conv_extremes(struct qnn_layer *l)
+{
+	for (int c = 0; c < l->cout; c++) {
+		switch (c % 8) {
+		case 0:
+			l->mult[c] = INT32_MAX;
+			l->shift[c] = rnd_int(1, 8);
+			break;
+		case 1:
+			l->mult[c] = 1 << 30;
+			l->shift[c] = -31;
+			break;
+		case 2:
+			l->mult[c] = 0;
+			l->shift[c] = 0;
+			break;
+		case 3:
+		case 4:
+			l->bias[c] = c % 8 == 3 ? INT32_MAX - rnd_int(0, 1000)
+						: INT32_MIN + rnd_int(0, 1000);
+			l->mult[c] = (int32_t)(((uint32_t)1 << 30) + (rnd_u32() >> 2));
+			l->shift[c] = -rnd_int(1, 31);
+			break;
+		case 5:
+			l->mult[c] = 1 << 30;
+			l->shift[c] = rnd_int(20, 30);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Depthwise conv (groups == cin == cout) on the AVX2 kernel, against
+ * scalar: channel counts below, at and past 16 and 32 (tails), kernels
+ * 1x1 to 7x3, strides 1 to 3, padding, relu on and off, float_out, input
+ * and output zero points 0 and 255, extreme requantizations (both shift
+ * signs, wrapping bias and left shift), on random, constant and 0/255
+ * inputs with a padded row stride. */
+TEST(dwconv_identical)
+{
+	static const int sh[][11] = {/* h, w, c, kh, kw, stride, pad, relu, float_out, z_in, z_out */
+				     {9, 11, 3, 3, 3, 1, 1, 1, 0, 0, 0},
+				     {12, 10, 17, 3, 3, 2, 1, 0, 0, 255, 128},
+				     {7, 7, 33, 5, 5, 1, 2, 1, 0, 128, 255},
+				     {8, 9, 16, 3, 3, 2, 0, 0, 0, 77, 0},
+				     {6, 5, 40, 1, 1, 1, 0, 0, 0, 255, 3},
+				     {10, 7, 24, 3, 1, 1, 0, 1, 0, 200, 13},
+				     {9, 9, 21, 2, 2, 2, 1, 0, 0, 3, 250},
+				     {5, 6, 13, 3, 3, 1, 1, 0, 1, 250, 0},
+				     {11, 9, 35, 3, 3, 2, 1, 1, 1, 0, 0},
+				     {3, 3, 64, 3, 3, 1, 0, 0, 0, 1, 129},
+				     {1, 1, 9, 3, 3, 1, 1, 1, 0, 0, 1},
+				     {11, 3, 48, 7, 3, 3, 2, 0, 0, 128, 0},
+				     {2, 40, 31, 4, 4, 1, 3, 1, 0, 255, 255},
+				     {13, 17, 7, 3, 3, 2, 1, 0, 0, 64, 192}};
+	if (!qnn_path_supported(QNN_PATH_AVX2))
+		SKIP("CPU has no AVX2: the depthwise kernel is not tested against scalar");
+	for (size_t i = 0; i < sizeof(sh) / sizeof(sh[0]); i++) {
+		const int *s = sh[i];
+		for (int ext = 0; ext < 2; ext++) {
+			struct qnn_model *m = rm_new(s[2]);
+			struct emo_err err;
+			int n, t;
+			ASSERT(m);
+			m->tensors[0].zero_point = s[9];
+			t = rm_conv(m, 0, s[2], s[3], s[4], s[5], s[6], 1, s[7], s[8], 60);
+			if (!s[8])
+				m->tensors[t].zero_point = s[10];
+			if (ext)
+				conv_extremes(&m->layers[0]);
+			ASSERT_EQ(qnn_model_validate(m, &err), EMO_OK);
+			for (int f = 0; f < FILL_COUNT; f++) {
+				int bad = check_paths_fill(m, s[0], s[1], (enum fill)f, &n);
+				if (bad) {
+					qnn_model_free(m);
+					UNIT_FAILF("depthwise shape %zu, extremes %d, fill %d: "
+						   "%d path(s) differ", i, ext, f, bad);
+				}
+				ASSERT(n >= 1);
+			}
+			qnn_model_free(m);
+		}
+	}
+}
+
+/* Global average pool on the AVX2 kernel, against scalar: 1 to 17M pixels
+ * (the kernel's uint16 partial sums flushed every 256 pixels; above 2^31 /
+ * 255 pixels a 32-bit sum of q - z would overflow), ties of the rounding
+ * (even pixel counts, both signs), channel tails, zero points 0, 255 and
+ * between, the input read with a padded row stride and after a layer. */
+TEST(gap_identical)
+{
+	static const int sh[][4] = {/* h, w, c, z */
+				    {1, 1, 5, 0},      {1, 2, 37, 255},  {2, 2, 37, 128},
+				    {3, 5, 16, 1},     {2, 1, 3, 254},   {4, 2, 70, 127},
+				    {16, 16, 17, 0},   {1, 257, 33, 255}, {23, 23, 19, 128},
+				    {700, 731, 3, 77}, {4100, 4100, 1, 0}};
+	if (!qnn_path_supported(QNN_PATH_AVX2))
+		SKIP("CPU has no AVX2: the GAP kernel is not tested against scalar");
+	for (size_t i = 0; i < sizeof(sh) / sizeof(sh[0]); i++) {
+		const int big = (int64_t)sh[i][0] * sh[i][1] > 1000000;
+		for (int after = 0; after < (big ? 1 : 2); after++) {
+			struct qnn_model *m = rm_new(sh[i][2]);
+			int n, t = 0;
+			ASSERT(m);
+			m->tensors[0].zero_point = sh[i][3];
+			if (after) { /* a dense internal tensor, zero point 255 - z */
+				t = rm_conv(m, 0, sh[i][2], 3, 3, 1, 1, 1, 0, 0, 60);
+				m->tensors[t].zero_point = 255 - sh[i][3];
+			}
+			rm_pool(m, t, QNN_GAP, 0, 0, 0);
+			for (int f = 0; f < FILL_COUNT; f++) {
+				int bad = check_paths_fill(m, sh[i][0], sh[i][1], (enum fill)f, &n);
+				if (bad) {
+					qnn_model_free(m);
+					UNIT_FAILF("gap shape %zu, after %d, fill %d: "
+						   "%d path(s) differ", i, after, f, bad);
+				}
+				ASSERT(n >= 1);
+			}
+			qnn_model_free(m);
+		}
+	}
+}
+
+/* Residual add on the AVX2 kernel, against scalar: the network input (a
+ * padded row stride: rows done apart) plus a depthwise conv's output, then
+ * two dense tensors (one run), with different zero points and scales,
+ * relu on and off, multipliers 0, 2^30 and INT32_MAX, shifts -31 to 30
+ * (the validator's range: the sums wrap, see qnn.h) and random ones,
+ * output zero points 0, 255 and between, odd row lengths. */
+TEST(add_identical)
+{
+	/* h, w, c, z_a, z_b, z_out, relu, mult0, shift0, mult1, shift1 (mult -1: random) */
+	static const int sh[][11] = {
+		{5, 7, 5, 0, 255, 128, 0, 1 << 30, 1, 1 << 30, 1},
+		{6, 9, 3, 255, 0, 0, 1, INT32_MAX, 22, 1 << 30, -31},
+		{4, 4, 16, 128, 3, 255, 0, 0, 0, INT32_MAX, -1},
+		{7, 3, 33, 17, 240, 10, 1, 1 << 30, -31, 0, 0},
+		{9, 11, 19, 200, 100, 77, 0, -1, 0, -1, 0},
+		{3, 5, 32, 1, 254, 128, 1, -1, 0, -1, 0},
+		{1, 1, 7, 255, 255, 255, 1, INT32_MAX, 0, INT32_MAX, 0},
+		{5, 6, 9, 255, 0, 0, 0, INT32_MAX, 30, INT32_MAX, 30},
+		{3, 7, 21, 0, 255, 255, 1, 1 << 30, 30, INT32_MAX, 29},
+		{13, 2, 1, 0, 0, 0, 0, -1, 0, -1, 0}};
+	if (!qnn_path_supported(QNN_PATH_AVX2))
+		SKIP("CPU has no AVX2: the add kernel is not tested against scalar");
+	for (size_t i = 0; i < sizeof(sh) / sizeof(sh[0]); i++) {
+		const int *s = sh[i];
+		struct qnn_model *m = rm_new(s[2]);
+		struct emo_err err;
+		int n, b, a1, a2;
+		ASSERT(m);
+		m->tensors[0].zero_point = s[3];
+		b = rm_conv(m, 0, s[2], 3, 3, 1, 1, 1, 0, 0, 60);
+		m->tensors[b].zero_point = s[4];
+		a1 = rm_add(m, 0, b, s[6]);
+		a2 = rm_add(m, b, a1, !s[6]);
+		m->tensors[a1].zero_point = s[5];
+		m->tensors[a2].zero_point = 255 - s[5];
+		for (int j = 1; j <= 2; j++) {
+			struct qnn_layer *l = &m->layers[j];
+			for (int k = 0; k < 2; k++) {
+				const int kk = j == 1 ? k : 1 - k; /* the second add swaps them */
+				if (s[7 + 2 * kk] >= 0) { /* else random: M from 2^-20 to 2^20 */
+					l->add_mult[k] = s[7 + 2 * kk];
+					l->add_shift[k] = s[8 + 2 * kk];
+				} else {
+					const double mr = exp2((rnd_unit() - 0.5) * 40);
+					int32_t *am = &l->add_mult[k], *as = &l->add_shift[k];
+					qnn_quantize_multiplier(mr, am, as);
+				}
+			}
+		}
+		ASSERT_EQ(qnn_model_validate(m, &err), EMO_OK);
+		for (int f = 0; f < FILL_COUNT; f++) {
+			int bad = check_paths_fill(m, s[0], s[1], (enum fill)f, &n);
+			if (bad) {
+				qnn_model_free(m);
+				UNIT_FAILF("add case %zu, fill %d: %d path(s) differ", i, f, bad);
+			}
+			ASSERT(n >= 1);
+		}
+		qnn_model_free(m);
+	}
+}
+
+/* Depthwise convs, adds and a GAP in one network (every internal tensor
+ * dense), with extreme requantizations, at several sizes. */
+TEST(dw_add_gap_network_identical)
+{
+	if (!qnn_path_supported(QNN_PATH_AVX2))
+		SKIP("CPU has no AVX2: depthwise, add and GAP kernels not tested against scalar");
+	for (int r = 0; r < 4; r++) {
+		struct qnn_model *m = rm_new(3);
+		struct emo_err err;
+		int n;
+		ASSERT(m);
+		m->tensors[0].zero_point = r * 85;
+		int a = rm_conv(m, 0, 19 + 8 * r, 3, 3, 2, 1, 0, 1, 0, 40);
+		int b = rm_conv(m, a, 0, 3, 3, 1, 1, 1, r & 1, 0, 40);
+		conv_extremes(&m->layers[m->n_layers - 1]);
+		int d = rm_add(m, a, b, 1);
+		int e = rm_conv(m, d, 0, 5, 5, 2, 2, 1, 0, 0, 40);
+		int g = rm_pool(m, e, QNN_GAP, 0, 0, 0);
+		rm_conv(m, g, 7, 1, 1, 1, 0, 0, 0, 1, 40);
+		rm_conv(m, e, 0, 3, 3, 1, 0, 1, 0, 1, 40); /* depthwise float_out */
+		ASSERT_EQ(qnn_model_validate(m, &err), EMO_OK);
+		int bad = check_paths(m, 11 + 9 * r, 17 + 5 * r, &n);
+		qnn_model_free(m);
+		if (bad)
+			UNIT_FAILF("network %d: %d path(s) differ", r, bad);
+		ASSERT(n >= 1);
+	}
+}
+
 /* The float path of the same network and the int8 path agree within the
  * stated bounds; a smaller input than the context's maximum works. */
 TEST(float_vs_int8)
@@ -849,6 +1089,10 @@ int main(int argc, char **argv)
 	RUN(conv_pool_gray8_in_place);
 	RUN(random_networks_identical);
 	RUN(full_classifier_identical);
+	RUN(dwconv_identical);
+	RUN(gap_identical);
+	RUN(add_identical);
+	RUN(dw_add_gap_network_identical);
 	RUN(float_vs_int8);
 	RUN(smaller_than_max);
 	RUN(bad_input);

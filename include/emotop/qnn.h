@@ -18,7 +18,8 @@
  *    Accumulation wraps modulo 2^32 (the validator bounds K so that the sum
  *    alone never wraps; keep |bias| well below 2^31, e.g. give channels with
  *    all-zero weights w_scale 1 rather than a tiny one); the left shift of a
- *    positive shift wraps too. Every kernel path wraps identically.
+ *    positive shift wraps too, and so does z_out plus the requantized value
+ *    (and an add's sum of two). Every kernel path wraps identically.
  *  - add: q_out = clamp(z_out + requant(q_in - z_in, add_mult[0], add_shift[0])
  *                       + requant(q_in2 - z_in2, add_mult[1], add_shift[1]),
  *                       relu ? z_out : 0, 255)
