@@ -28,6 +28,12 @@
  * with a score within 0.15. */
 #define DET_TOL_IOU 0.7
 #define DET_TOL_SCORE 0.15
+/* int8 against the float network (fnn) it was quantized from, for networks
+ * of depthwise (w) blocks: a classifier's logits may differ by at most this
+ * fraction of their spread (std), the bound test_qnn.c's QNN_TOL_LOGIT_REL
+ * sets on the engine against its float path; a detector's head maps by at
+ * most DET_TOL_LOGIT. */
+#define DET_TOL_DW_LOGIT_REL 0.08
 /* false alarms per held-out negative image at the default threshold */
 #define DET_MAX_FA_PER_NEG 0.05
 /* Synthetic galleries, scored by the issue's criterion (a tile's face is
@@ -615,6 +621,187 @@ TEST(int8_vs_float)
 	image_free(&img);
 }
 
+/* A smooth gray test image h x w (seed k) with a little noise. */
+static void dw_image(uint8_t *px, int h, int w, int k)
+{
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			uint32_t v = (uint32_t)(x * 73856093u) ^ (uint32_t)(y * 19349663u) ^
+				     (uint32_t)k * 83492791u;
+			double s = sin(0.11 * (k + 1) * x + 0.07 * (k + 2) * y) +
+				   0.5 * cos(0.23 * y - 0.05 * k * x);
+			s = 128 + 80 * s + (double)((v >> 24) % 21) - 10;
+			px[y * w + x] = (uint8_t)fmin(255, fmax(0, s));
+		}
+}
+
+/* BN of a random net made realistic: random gamma and beta, running
+ * statistics those of a training-mode pass over x (n inputs). */
+static void dw_prepare(struct fnn *net, const float *x, int n)
+{
+	uint64_t r = 99;
+
+	for (int i = 0; i < net->n_layers; i++) {
+		struct fnn_layer *l = &net->layers[i];
+		for (int c = 0; l->type == FNN_BN && c < l->in.c; c++) {
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			l->gamma[c] = 0.6f + 0.8f * (float)((r >> 40) & 0xffff) / 65536.0f;
+			l->beta[c] = 0.4f * (float)((r >> 24) & 0xffff) / 65536.0f - 0.2f;
+		}
+	}
+	net->bn_momentum = 1.0f;
+	fnn_forward(net, x, n, 1);
+	net->bn_momentum = 0;
+}
+
+/* Runs m on the h x w gray image px on the scalar path and on AVX2 (with
+ * its conv + pool fusion, and keeping every tensor): every tensor of the
+ * two paths byte-identical. The float output (last layer's) of the scalar
+ * run goes to out (n floats). 0, or -1 (a failure, or a difference). */
+static int dw_run_paths(const struct qnn_model *m, const uint8_t *px, int h, int w, float *out,
+			int n)
+{
+	struct qnn_ctx *sc = qnn_ctx_new(m, h, w, QNN_PATH_SCALAR, NULL);
+	struct qnn_ctx *av = qnn_ctx_new(m, h, w, QNN_PATH_AVX2, NULL);
+	int last = m->layers[m->n_layers - 1].out, rc = -1, oh, ow, oc;
+	const float *fs, *fa;
+	const uint8_t *q;
+
+	if (!sc || !av || qnn_ctx_path(av) != QNN_PATH_AVX2 || qnn_run(sc, px, h, w, w) ||
+	    qnn_tensor_get(sc, last, &oh, &ow, &oc, &q, &fs) || !fs || oh * ow * oc != n)
+		goto out;
+	memcpy(out, fs, sizeof(float) * (size_t)n);
+	if (qnn_run(av, px, h, w, w) || qnn_tensor_get(av, last, NULL, NULL, NULL, &q, &fa) ||
+	    memcmp(fa, fs, sizeof(float) * (size_t)n))
+		goto out;
+	qnn_ctx_keep_all(av, 1);
+	if (qnn_run(av, px, h, w, w))
+		goto out;
+	for (int t = 1; t < m->n_tensors; t++) {
+		const uint8_t *qa, *qs;
+		int th, tw, tc;
+		if (qnn_tensor_get(sc, t, &th, &tw, &tc, &qs, &fs) ||
+		    qnn_tensor_get(av, t, NULL, NULL, NULL, &qa, &fa))
+			goto out;
+		if (qs ? memcmp(qs, qa, (size_t)th * tw * tc)
+		       : memcmp(fs, fa, sizeof(float) * (size_t)th * tw * tc)) {
+			fprintf(stderr, "  tensor %d differs between scalar and AVX2\n", t);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	qnn_ctx_free(sc);
+	qnn_ctx_free(av);
+	return rc;
+}
+
+/* Networks of MobileNet-style blocks (w then k) quantized by quantize_fnn
+ * (a classifier) and dt_to_qnn (a detector): valid models whose depthwise
+ * layers are groups = cin = cout convs with [cout][3][3][1] weights, run by
+ * the int8 engine on the scalar and AVX2 paths byte for byte alike, close
+ * to the float network. The images compared are calibration images: on
+ * others activations may clip at the calibrated ranges, which measures the
+ * calibration, not the conversion. */
+TEST(dwconv_int8_vs_float)
+{
+	enum { NC = 8, NT = 4, S = FER_SIZE, D = 64 };
+	static const char *carch = "k8,w,k12,w/s2,k16,p,w,k16,g,o7";
+	static const char *darch = "c8/s2,w,k16,w/s2,k16,w/s2,k24,h15";
+	struct fer_set cal = {0};
+	float *x = malloc(sizeof(float) * NC * D * D), zq[D / 8 * D / 8 * DT_NCH];
+	struct fnn *net = NULL;
+	struct qnn_model *m = NULL;
+	struct emo_err e;
+	double worst = 0, worst_det = 0;
+	int n_dw = 0;
+
+	if (!qnn_path_supported(QNN_PATH_AVX2))
+		SKIP("this CPU has no AVX2");
+	cal.n = NC;
+	cal.px = malloc((size_t)NC * D * D);
+	cal.label = calloc(NC, sizeof(int));
+	ASSERT(x && cal.px && cal.label);
+	/* the classifier, on 48 x 48 faces */
+	for (int k = 0; k < NC; k++)
+		dw_image(cal.px + (size_t)k * S * S, S, S, k);
+	for (int i = 0; i < NC * S * S; i++)
+		x[i] = cal.px[i] / 255.0f;
+	net = fnn_new(carch, (struct fnn_shape){S, S, 1}, 17);
+	ASSERT(net);
+	dw_prepare(net, x, NC);
+	ASSERT_EQ(quantize_fnn(net, &cal, NC, 100, "task=classify\n", &m), 0);
+	ASSERT_EQ(qnn_model_validate(m, &e), EMO_OK);
+	for (int i = 0; i < m->n_layers; i++) {
+		const struct qnn_layer *q = &m->layers[i];
+		if (q->type != QNN_CONV || q->groups == 1)
+			continue;
+		ASSERT(q->groups == q->cin && q->cout == q->cin && q->kh == 3 && q->kw == 3 &&
+		       q->pad == 1 && q->relu && !q->float_out);
+		n_dw++;
+	}
+	ASSERT_EQ(n_dw, 3);
+	ASSERT_EQ(m->layers[3].stride, 2);
+	for (int k = 0; k < NT; k++) {
+		uint8_t px[S * S];
+		float in[S * S], zf[7];
+		double mean = 0, var = 0, d = 0;
+		dw_image(px, S, S, k);
+		for (int i = 0; i < S * S; i++)
+			in[i] = px[i] / 255.0f;
+		memcpy(zf, fnn_forward(net, in, 1, 0), sizeof(zf));
+		ASSERT_EQ(dw_run_paths(m, px, S, S, zq, 7), 0);
+		for (int c = 0; c < 7; c++)
+			mean += zf[c] / 7;
+		for (int c = 0; c < 7; c++) {
+			var += (zf[c] - mean) * (zf[c] - mean) / 7;
+			d = fmax(d, fabs(zf[c] - zq[c]));
+		}
+		ASSERT(var > 0);
+		worst = fmax(worst, d / sqrt(var));
+	}
+	qnn_model_free(m);
+	m = NULL;
+	fnn_free(net);
+	/* the detector, on 64 x 64 crops */
+	for (int k = 0; k < NC; k++)
+		dw_image(cal.px + (size_t)k * D * D, D, D, k);
+	for (int i = 0; i < NC * D * D; i++)
+		x[i] = cal.px[i] / 255.0f;
+	net = fnn_new(darch, (struct fnn_shape){D, D, 1}, 23);
+	ASSERT(net && net->n_out == D / 8 * D / 8 * DT_NCH);
+	dw_prepare(net, x, NC);
+	m = dt_to_qnn(net, x, NC, "task=face-detect\n");
+	ASSERT(m);
+	ASSERT_EQ(qnn_model_validate(m, &e), EMO_OK);
+	n_dw = 0;
+	for (int i = 0; i < m->n_layers; i++)
+		n_dw += m->layers[i].type == QNN_CONV && m->layers[i].groups == m->layers[i].cin &&
+			m->layers[i].groups > 1;
+	ASSERT_EQ(n_dw, 3);
+	for (int k = 0; k < NT; k++) {
+		uint8_t px[D * D];
+		float in[D * D];
+		const float *zf;
+		dw_image(px, D, D, k);
+		for (int i = 0; i < D * D; i++)
+			in[i] = px[i] / 255.0f;
+		zf = fnn_forward(net, in, 1, 0);
+		ASSERT_EQ(dw_run_paths(m, px, D, D, zq, D / 8 * D / 8 * DT_NCH), 0);
+		for (int i = 0; i < D / 8 * D / 8 * DT_NCH; i++)
+			worst_det = fmax(worst_det, fabs((double)zf[i] - zq[i]));
+	}
+	fprintf(stderr, "  classifier: max |logit int8 - float| = %.3f std; "
+			"detector: max |map int8 - float| = %.3f\n", worst, worst_det);
+	ASSERT(worst <= DET_TOL_DW_LOGIT_REL);
+	ASSERT(worst_det <= DET_TOL_LOGIT);
+	qnn_model_free(m);
+	fnn_free(net);
+	free(x);
+	free(cal.px);
+	free(cal.label);
+}
+
 TEST(standin_regions_without_model)
 {
 	struct emo_box r[2] = {{10, 10, 40, 40}, {90, 10, 8, 8}};
@@ -1161,6 +1348,7 @@ int main(int argc, char **argv)
 	RUN(paths_identical_to_scalar);
 	RUN(verifier_second_stage);
 	RUN(int8_vs_float);
+	RUN(dwconv_int8_vs_float);
 	RUN(standin_regions_without_model);
 	RUN(min_face_auto);
 	RUN(cell_prior);

@@ -66,6 +66,117 @@ TEST(conv_matches_naive)
 	}
 }
 
+/* Naive NHWC depthwise conv: out[b][oy][ox][c] = sum w[c][ky][kx] * in[..][c] */
+static void naive_dwconv(const struct fnn_layer *l, const float *x, float *y, int n)
+{
+	for (int b = 0; b < n; b++)
+		for (int oy = 0; oy < l->out.h; oy++)
+			for (int ox = 0; ox < l->out.w; ox++)
+				for (int c = 0; c < l->in.c; c++) {
+					double s = 0;
+					for (int ky = 0; ky < l->kh; ky++)
+						for (int kx = 0; kx < l->kw; kx++) {
+							int iy = oy * l->stride - l->pad + ky;
+							int ix = ox * l->stride - l->pad + kx;
+							if (iy < 0 || ix < 0 || iy >= l->in.h || ix >= l->in.w)
+								continue;
+							s += (double)l->w[(c * l->kh + ky) * l->kw + kx] *
+							     x[((b * l->in.h + iy) * l->in.w + ix) * l->in.c + c];
+						}
+					y[((b * l->out.h + oy) * l->out.w + ox) * l->in.c + c] = (float)s;
+				}
+}
+
+/* The depthwise element: w and w/s2 parse (depthwise conv, BN, ReLU;
+ * channels kept; He-normal weights with fan-in 9), malformed ones do not,
+ * the forward pass matches naive code, params and MACs are counted, and
+ * grow refuses it. */
+TEST(dwconv_parse_and_forward)
+{
+	static const struct {
+		const char *arch;
+		int h, w, c, oh, ow;
+	} ok[] = {
+		{"w", 7, 5, 3, 7, 5},
+		{"w/s2", 7, 5, 3, 4, 3},
+		{"w/s2", 8, 6, 2, 4, 3},
+		{"w", 1, 1, 4, 1, 1},
+	};
+	const char *bad[] = {"w3", "w/s3", "w/s1", "w/s2x", "ws2", "w/", "w,w3", "k4,w/s3"};
+	float x[2 * 8 * 6 * 3], ref[2 * 8 * 6 * 3];
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct fnn *net = fnn_new(bad[i], (struct fnn_shape){8, 8, 2}, 1);
+		if (net) {
+			fnn_free(net);
+			UNIT_FAILF("accepted bad arch '%s'", bad[i]);
+		}
+	}
+	for (unsigned a = 0; a < sizeof(ok) / sizeof(ok[0]); a++) {
+		struct fnn *net = fnn_new(ok[a].arch, (struct fnn_shape){ok[a].h, ok[a].w, ok[a].c}, 3);
+		const struct fnn_layer *l;
+		const int n = 2, nin = ok[a].h * ok[a].w * ok[a].c;
+		double sq = 0;
+		ASSERT(net);
+		ASSERT_EQ(net->n_layers, 3);
+		l = &net->layers[0];
+		ASSERT_EQ(l->type, FNN_DWCONV);
+		ASSERT_EQ(net->layers[1].type, FNN_BN);
+		ASSERT_EQ(net->layers[2].type, FNN_RELU);
+		ASSERT_EQ(l->kh * 10 + l->kw, 33);
+		ASSERT_EQ(l->pad, 1);
+		ASSERT_EQ(l->stride, ok[a].arch[1] ? 2 : 1);
+		ASSERT_EQ(l->out.h, ok[a].oh);
+		ASSERT_EQ(l->out.w, ok[a].ow);
+		ASSERT_EQ(l->out.c, ok[a].c);
+		ASSERT_EQ(l->cout, ok[a].c);
+		ASSERT(!l->has_bias && !l->b);
+		ASSERT_EQ(net->n_out, ok[a].oh * ok[a].ow * ok[a].c);
+		/* depthwise weights, then BN gamma and beta */
+		ASSERT_EQ(net->n_params, 3);
+		ASSERT_EQ(net->params[0].n, 9 * ok[a].c);
+		ASSERT(net->params[0].w == l->w && net->params[0].decay);
+		ASSERT_EQ(fnn_param_count(net), 11 * ok[a].c);
+		ASSERT_NEAR(fnn_macs(net), 9.0 * ok[a].oh * ok[a].ow * ok[a].c, 0);
+		for (int i = 0; i < 9 * ok[a].c; i++)
+			sq += (double)l->w[i] * l->w[i];
+		/* He-normal over a fan-in of 9: variance 2/9 (loose: few samples) */
+		ASSERT(sq / (9 * ok[a].c) > 0.02 && sq / (9 * ok[a].c) < 1.0);
+		for (int i = 0; i < n * nin; i++)
+			x[i] = frand();
+		fnn_forward(net, x, n, 0);
+		naive_dwconv(l, x, ref, n);
+		for (int i = 0; i < n * ok[a].oh * ok[a].ow * ok[a].c; i++)
+			ASSERT_NEAR(l->y[i], ref[i], 1e-5);
+		fnn_free(net);
+	}
+	/* in a network: shapes follow, the RNG is drawn in layer order */
+	{
+		struct fnn *net = fnn_new("k4,w/s2,w,k6,g,o3", (struct fnn_shape){9, 7, 1}, 3);
+		struct fnn *k = fnn_new("k4", (struct fnn_shape){9, 7, 1}, 3);
+		ASSERT(net && k);
+		ASSERT_EQ(net->layers[3].type, FNN_DWCONV);
+		ASSERT_EQ(net->layers[3].out.h * 100 + net->layers[3].out.w * 10 + net->layers[3].out.c,
+			  544);
+		ASSERT_EQ(net->layers[6].out.h * 100 + net->layers[6].out.w * 10 + net->layers[6].out.c,
+			  544);
+		ASSERT_EQ(net->n_out, 3);
+		/* the first layer's weights are those of the net without w */
+		ASSERT(!memcmp(net->layers[0].w, k->layers[0].w, sizeof(float) * 4));
+		fnn_free(net);
+		fnn_free(k);
+	}
+	/* grow refuses depthwise networks */
+	{
+		struct fnn *a = fnn_new("k4,w,g,o3", (struct fnn_shape){6, 6, 1}, 5);
+		struct fnn *b = fnn_new("k6,w,g,o3", (struct fnn_shape){6, 6, 1}, 5);
+		ASSERT(a && b);
+		ASSERT(fnn_grow(b, a, 3, 0.0f) != 0);
+		fnn_free(a);
+		fnn_free(b);
+	}
+}
+
 TEST(bad_arch_rejected)
 {
 	const char *bad[] = {"", "c", "c0", "x3", "c8/s3", "d1.5", "p,p,p,p", "o7junk", "f0"};
@@ -125,6 +236,102 @@ TEST(gradient_check)
 	}
 	fnn_free(net);
 	ASSERT(checked > 40);
+	ASSERT_EQ(bad, 0);
+}
+
+/* Central difference of the loss in *v (an input or a weight) at step eps. */
+static double numeric_grad(struct fnn *net, float *v, const float *x, const int *lab, int n,
+			   float eps)
+{
+	float keep = *v;
+	double lp, lm;
+
+	*v = keep + eps;
+	lp = net_loss(net, x, lab, n);
+	*v = keep - eps;
+	lm = net_loss(net, x, lab, n);
+	*v = keep;
+	return (lp - lm) / (2 * eps);
+}
+
+/* Does the analytic gradient ana match the numeric one of *v? A ReLU input
+ * within eps of its kink spoils a difference: a mismatch is retried with a
+ * step 8 times smaller before it counts. */
+static int grad_ok(struct fnn *net, float *v, const float *x, const int *lab, int n, double ana,
+		   double *num)
+{
+	for (float eps = 2e-3f; eps > 2e-4f; eps /= 8) {
+		*num = numeric_grad(net, v, x, lab, n, eps);
+		if (fabs(*num - ana) <= 2e-3 + 0.05 * fabs(*num))
+			return 1;
+	}
+	return 0;
+}
+
+/* Numerical gradient check of the depthwise layer: its weight gradient,
+ * and its input gradient, read from a leading d0 (dropout with p = 0, an
+ * identity whose dy is then dL/dx), at stride 1 and 2, on odd sizes, in a
+ * network with BN in training mode. */
+TEST(dwconv_gradient_check)
+{
+	static const struct {
+		const char *arch;
+		struct fnn_shape in;
+		int dw[2]; /* layer indices of the depthwise layers (-1: none) */
+	} nets[] = {
+		{"d0,w,g,o4", {7, 5, 3}, {1, -1}},
+		{"d0,w/s2,g,o4", {7, 9, 2}, {1, -1}},
+		{"d0,w/s2,k3,w,g,o4", {5, 7, 2}, {1, 7}},
+	};
+	int checked = 0, bad = 0;
+
+	for (unsigned a = 0; a < sizeof(nets) / sizeof(nets[0]); a++) {
+		struct fnn *net = fnn_new(nets[a].arch, nets[a].in, 7 + a);
+		const int n = 3, nin = nets[a].in.h * nets[a].in.w * nets[a].in.c;
+		float *x = malloc(sizeof(float) * (size_t)n * nin);
+		float *gx = malloc(sizeof(float) * (size_t)n * nin);
+		float dz[3 * 4];
+		int lab[3] = {0, 3, 1};
+		const float *z;
+
+		ASSERT(net && x && gx);
+		for (int k = 0; k < 2; k++)
+			ASSERT(nets[a].dw[k] < 0 || net->layers[nets[a].dw[k]].type == FNN_DWCONV);
+		for (int i = 0; i < n * nin; i++)
+			x[i] = frand();
+		z = fnn_forward(net, x, n, 1);
+		fnn_softmax_xent(z, lab, n, 4, 0.1f, NULL, dz, NULL);
+		fnn_zero_grad(net);
+		fnn_backward(net, x, dz, n);
+		memcpy(gx, net->layers[0].dy, sizeof(float) * (size_t)n * nin);
+		/* input gradient: every element */
+		for (int j = 0; j < n * nin; j++) {
+			double num;
+			checked++;
+			if (!grad_ok(net, &x[j], x, lab, n, gx[j], &num)) {
+				bad++;
+				fprintf(stderr, "  %s: dx[%d]: numeric %g analytic %g\n", nets[a].arch, j, num,
+					(double)gx[j]);
+			}
+		}
+		/* weight gradients of the depthwise layers: every element */
+		for (int k = 0; k < 2 && nets[a].dw[k] >= 0; k++) {
+			struct fnn_layer *l = &net->layers[nets[a].dw[k]];
+			for (int j = 0; j < 9 * l->in.c; j++) {
+				double num, ana = l->gw[j];
+				checked++;
+				if (!grad_ok(net, &l->w[j], x, lab, n, ana, &num)) {
+					bad++;
+					fprintf(stderr, "  %s: layer %d gw[%d]: numeric %g analytic %g\n",
+						nets[a].arch, nets[a].dw[k], j, num, ana);
+				}
+			}
+		}
+		fnn_free(net);
+		free(x);
+		free(gx);
+	}
+	ASSERT(checked > 500);
 	ASSERT_EQ(bad, 0);
 }
 
@@ -193,6 +400,113 @@ static void randomise_bn(struct fnn *n)
 			l->rvar[c] = 1.0f + 0.5f * frand();
 		}
 	}
+}
+
+/* The bytes of a file into a new buffer (*len bytes); NULL on error. */
+static char *slurp(const char *path, long *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+
+	if (!f)
+		return NULL;
+	if (!fseek(f, 0, SEEK_END) && (*len = ftell(f)) > 0 && !fseek(f, 0, SEEK_SET) &&
+	    (buf = malloc((size_t)*len)) && fread(buf, 1, (size_t)*len, f) != (size_t)*len) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* An architecture without depthwise layers builds as before that element
+ * existed: the same parameters in the same order, the same initial weights
+ * from the same random stream (golden values measured on the trainer before
+ * w), the same checkpoint size; a checkpoint loaded into a net of another
+ * seed and saved again is byte-identical, and computes the same. */
+TEST(checkpoint_existing_arch_unchanged)
+{
+	static const long sizes[] = {36, 4, 4, 12, 3, 3, 135, 5, 5, 120, 6, 6, 18, 3};
+	char p1[] = "/tmp/emotop-fnn-XXXXXX", p2[] = "/tmp/emotop-fnn-XXXXXX";
+	int f1 = mkstemp(p1), f2 = mkstemp(p2), np;
+	struct fnn *a = fnn_new("c4,k3,p,c5/s2,d0.2,f6,o3", (struct fnn_shape){9, 9, 1}, 5);
+	struct fnn *b = fnn_new("c4,k3,p,c5/s2,d0.2,f6,o3", (struct fnn_shape){9, 9, 1}, 99);
+	float x[2 * 81], keep[6];
+	double sum = 0;
+	char *ba = NULL, *bb = NULL;
+	long la = 0, lb = 0;
+
+	ASSERT(f1 >= 0 && f2 >= 0 && a && b);
+	close(f1);
+	close(f2);
+	ASSERT_EQ(a->n_params, (int)(sizeof(sizes) / sizeof(sizes[0])));
+	for (int i = 0; i < a->n_params; i++) {
+		ASSERT_EQ(a->params[i].n, sizes[i]);
+		for (long j = 0; j < a->params[i].n; j++)
+			sum += a->params[i].w[j];
+	}
+	np = a->n_params;
+	ASSERT_NEAR(sum, 17.3052424, 1e-5);
+	ASSERT_NEAR(a->params[0].w[0], 0.00220981659, 1e-8);
+	ASSERT_NEAR(a->params[np - 2].w[a->params[np - 2].n - 1], 0.457120836, 1e-6);
+	ASSERT_NEAR(fnn_macs(a), 4566, 0);
+	for (int i = 0; i < 2 * 81; i++)
+		x[i] = frand();
+	randomise_bn(a);
+	memcpy(keep, fnn_forward(a, x, 2, 0), sizeof(keep));
+	ASSERT_EQ(fnn_save(a, p1, "xy", 2, 1), 0);
+	ASSERT_EQ(fnn_load(b, p1, NULL, 0, NULL), 0);
+	ASSERT_EQ(fnn_save(b, p2, "xy", 2, 1), 0);
+	ba = slurp(p1, &la);
+	bb = slurp(p2, &lb);
+	ASSERT(ba && bb);
+	ASSERT_EQ(la, 4634);
+	ASSERT(la == lb && !memcmp(ba, bb, (size_t)la));
+	free(ba);
+	free(bb);
+	{
+		const float *y = fnn_forward(b, x, 2, 0);
+		for (int i = 0; i < 6; i++)
+			ASSERT_NEAR(y[i], keep[i], 0);
+	}
+	unlink(p1);
+	unlink(p2);
+	fnn_free(a);
+	fnn_free(b);
+}
+
+/* A network with depthwise layers: its checkpoint round-trips (weights and
+ * BN statistics), and averaging two copies of it gives the same weights. */
+TEST(dwconv_checkpoint_and_average)
+{
+	char p1[] = "/tmp/emotop-fnn-XXXXXX";
+	int f1 = mkstemp(p1);
+	const char *paths[2] = {p1, p1};
+	struct fnn *a = fnn_new("k4,w/s2,w,k5,g,o3", (struct fnn_shape){7, 7, 1}, 5);
+	struct fnn *b = fnn_new("k4,w/s2,w,k5,g,o3", (struct fnn_shape){7, 7, 1}, 6);
+	struct fnn *c = fnn_new("k4,w/s2,w,k5,g,o3", (struct fnn_shape){7, 7, 1}, 7);
+	float x[2 * 49], keep[6];
+	const float *y;
+
+	ASSERT(f1 >= 0 && a && b && c);
+	close(f1);
+	for (int i = 0; i < 2 * 49; i++)
+		x[i] = frand();
+	randomise_bn(a);
+	memcpy(keep, fnn_forward(a, x, 2, 0), sizeof(keep));
+	ASSERT_EQ(fnn_save(a, p1, NULL, 0, 1), 0);
+	ASSERT_EQ(fnn_load(b, p1, NULL, 0, NULL), 0);
+	y = fnn_forward(b, x, 2, 0);
+	for (int i = 0; i < 6; i++)
+		ASSERT_NEAR(y[i], keep[i], 0);
+	ASSERT_EQ(fnn_average(c, b, paths, 2), 0);
+	for (int i = 0; i < a->n_params; i++)
+		for (long j = 0; j < a->params[i].n; j++)
+			ASSERT_NEAR(c->params[i].w[j], a->params[i].w[j], 1e-6 * (1 + fabs(a->params[i].w[j])));
+	unlink(p1);
+	fnn_free(a);
+	fnn_free(b);
+	fnn_free(c);
 }
 
 TEST(grow_keeps_function)
@@ -970,7 +1284,11 @@ int main(int argc, char **argv)
 	RUN(bad_arch_rejected);
 	RUN(softmax_xent);
 	RUN(gradient_check);
+	RUN(dwconv_parse_and_forward);
+	RUN(dwconv_gradient_check);
 	RUN(checkpoint_roundtrip);
+	RUN(checkpoint_existing_arch_unchanged);
+	RUN(dwconv_checkpoint_and_average);
 	RUN(grow_keeps_function);
 	RUN(grow_deeper);
 	RUN(checkpoint_extra);

@@ -90,15 +90,18 @@ struct qnn_model *dt_to_qnn(struct fnn *net, const float *calib, int n, const ch
 		}
 		if (l->type == FNN_DROPOUT)
 			continue;
-		if (l->type != FNN_CONV) {
-			fprintf(stderr, "emotop-train: layer %d: only conv, BN, ReLU and maxpool convert\n", i);
+		if (l->type != FNN_CONV && l->type != FNN_DWCONV) {
+			fprintf(stderr, "emotop-train: layer %d: only conv, depthwise conv, BN, ReLU and "
+					"maxpool convert\n", i);
 			goto fail;
 		}
 		{
 			const struct fnn_layer *bn = i + 1 < net->n_layers && net->layers[i + 1].type == FNN_BN
 							     ? &net->layers[i + 1] : NULL;
 			int relu = bn && i + 2 < net->n_layers && net->layers[i + 2].type == FNN_RELU;
-			int K = l->kh * l->kw * l->in.c, C = l->cout;
+			/* depthwise: groups = cin = cout, weights [cout][kh][kw][1] */
+			int dw = l->type == FNN_DWCONV;
+			int K = l->kh * l->kw * (dw ? 1 : l->in.c), C = l->cout;
 			float s_in = m->tensors[t].scale, s_out;
 			q = &m->layers[m->n_layers++];
 			q->type = QNN_CONV;
@@ -109,7 +112,7 @@ struct qnn_model *dt_to_qnn(struct fnn *net, const float *calib, int n, const ch
 			q->kw = l->kw;
 			q->stride = l->stride;
 			q->pad = l->pad;
-			q->groups = 1;
+			q->groups = dw ? l->in.c : 1;
 			q->relu = relu;
 			q->float_out = !relu;
 			q->cin = l->in.c;

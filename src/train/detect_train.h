@@ -36,7 +36,7 @@ int train_cmd_detect(int argc, char **argv);
  * activation ranges calibrated on calib[n][h*w] floats in 0..1 of size
  * h x w) into a new qnn model (free with qnn_model_free). meta is appended
  * to the model's metadata. Returns NULL with a message on stderr. Works for
- * any fnn made of c/k/p/h layers. */
+ * any fnn made of c/k/w/p/h layers. */
 struct qnn_model *dt_to_qnn(struct fnn *net, const float *calib, int n, const char *meta);
 
 /* ---- evaluation (emotop-train detect eval, make bench) ---- */

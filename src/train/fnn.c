@@ -1,6 +1,7 @@
-/* fnn.c - float32 training layers: conv (im2col + sgemm), batch norm, ReLU,
- * max pool, global average pool, dropout, softmax cross-entropy, SGD/AdamW,
- * checkpoints. NHWC throughout, matching the int8 engine's layout. */
+/* fnn.c - float32 training layers: conv (im2col + sgemm), depthwise conv,
+ * batch norm, ReLU, max pool, global average pool, dropout, softmax
+ * cross-entropy, SGD/AdamW, checkpoints. NHWC throughout, matching the int8
+ * engine's layout. */
 #include <cblas.h>
 #include <errno.h>
 #include <math.h>
@@ -96,6 +97,32 @@ static void conv_init(struct fnn *net, struct fnn_layer *l, int k, int stride, i
 		add_param(net, l->b, l->gb, cout, 0);
 }
 
+/* Depthwise k x k conv, pad k / 2, channels unchanged: weights [c][k][k],
+ * He-normal over the fan-in k * k; no bias (a BN follows). Draws c * k * k
+ * normals from rng, in weight order. Returns 0, or -1 out of memory. */
+static int dwconv_init(struct fnn *net, struct fnn_layer *l, int k, int stride, uint64_t *rng)
+{
+	int c = l->in.c;
+	long nw = (long)c * k * k;
+	float std = sqrtf(2.0f / (float)(k * k));
+
+	l->kh = l->kw = k;
+	l->stride = stride;
+	l->pad = k / 2;
+	l->cout = c;
+	l->out.h = (l->in.h + 2 * l->pad - k) / stride + 1;
+	l->out.w = (l->in.w + 2 * l->pad - k) / stride + 1;
+	l->out.c = c;
+	l->w = fnn_zalloc(nw);
+	l->gw = fnn_zalloc(nw);
+	if (!l->w || !l->gw)
+		return -1;
+	for (long i = 0; i < nw; i++)
+		l->w[i] = std * fnn_rand_normal(rng);
+	add_param(net, l->w, l->gw, nw, 1);
+	return 0;
+}
+
 static void bn_init(struct fnn *net, struct fnn_layer *l)
 {
 	int c = l->in.c;
@@ -153,6 +180,23 @@ struct fnn *fnn_new(const char *arch, struct fnn_shape in, uint64_t seed)
 				goto bad;
 			l = push_layer(net, FNN_CONV, cur);
 			conv_init(net, l, k, stride, k / 2, (int)v, 0, &rng);
+			cur = l->out;
+			push_layer(net, FNN_BN, cur);
+			bn_init(net, &net->layers[net->n_layers - 1]);
+			push_layer(net, FNN_RELU, cur);
+			break;
+		}
+		case 'w': {
+			int stride = 1;
+			if (!strcmp(tok + 1, "/s2"))
+				stride = 2;
+			else if (tok[1])
+				goto bad;
+			l = push_layer(net, FNN_DWCONV, cur);
+			if (dwconv_init(net, l, 3, stride, &rng)) {
+				fprintf(stderr, "emotop-train: out of memory building '%s'\n", arch);
+				goto fail;
+			}
 			cur = l->out;
 			push_layer(net, FNN_BN, cur);
 			bn_init(net, &net->layers[net->n_layers - 1]);
@@ -295,6 +339,9 @@ int fnn_reserve(struct fnn *net, int n)
 			if (c > col)
 				col = c;
 		}
+		/* dwconv_forward/backward: three [kh * kw][c] arrays */
+		if (l->type == FNN_DWCONV && 3L * l->kh * l->kw * l->in.c > col)
+			col = 3L * l->kh * l->kw * l->in.c;
 	}
 	free(net->col);
 	net->col = fnn_zalloc(col);
@@ -408,6 +455,115 @@ static void conv_backward(struct fnn *net, struct fnn_layer *l, const float *x, 
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)K, l->cout, 1.0f, l->dy,
 		    l->cout, l->w, (int)K, 0.0f, net->col, (int)K);
 	col2im(l, net->col, dx, n);
+}
+
+/* Depthwise conv (FNN_DWCONV), NHWC, zero padding:
+ *   y[b][oy][ox][c] = sum_{ky,kx} w[c][ky][kx] * x[b][oy*s - pad + ky][ox*s - pad + kx][c]
+ * The kernel is transposed into net->col as wt[ky*kw + kx][c] so that the
+ * inner loops run over contiguous channels. Parallel over output pixels. */
+static void dwconv_forward(struct fnn *net, struct fnn_layer *l, const float *x, int n)
+{
+	int H = l->in.h, W = l->in.w, C = l->in.c, OH = l->out.h, OW = l->out.w;
+	int kh = l->kh, kw = l->kw, T = kh * kw;
+	float *wt = net->col;
+
+	for (int c = 0; c < C; c++)
+		for (int t = 0; t < T; t++)
+			wt[(long)t * C + c] = l->w[(long)c * T + t];
+#pragma omp parallel for schedule(static)
+	for (long r = 0; r < (long)n * OH * OW; r++) {
+		int b = (int)(r / (OH * OW)), oy = (int)(r / OW % OH), ox = (int)(r % OW);
+		float *y = l->y + r * C;
+
+		memset(y, 0, sizeof(float) * (size_t)C);
+		for (int ky = 0; ky < kh; ky++) {
+			int iy = oy * l->stride - l->pad + ky;
+			if (iy < 0 || iy >= H)
+				continue;
+			for (int kx = 0; kx < kw; kx++) {
+				int ix = ox * l->stride - l->pad + kx;
+				const float *src, *k;
+				if (ix < 0 || ix >= W)
+					continue;
+				src = x + (((long)b * H + iy) * W + ix) * C;
+				k = wt + (long)(ky * kw + kx) * C;
+				for (int c = 0; c < C; c++)
+					y[c] += src[c] * k[c];
+			}
+		}
+	}
+}
+
+/* Gradients of dwconv_forward from l->dy: gw[c][t] += sum over output
+ * pixels of dy * the input under tap t (parallel over the taps, each summing
+ * image by image in net->col before adding), and, when dx is non-NULL,
+ * dx += the input gradient, gathered per input pixel (parallel over input
+ * pixels, no write conflicts). net->col: wt [T][C], per-tap sums [T][C],
+ * per-image partial sums [T][C]. */
+static void dwconv_backward(struct fnn *net, struct fnn_layer *l, const float *x, float *dx, int n)
+{
+	int H = l->in.h, W = l->in.w, C = l->in.c, OH = l->out.h, OW = l->out.w;
+	int kh = l->kh, kw = l->kw, T = kh * kw, s = l->stride;
+	float *wt = net->col, *gt = wt + (long)T * C, *part = gt + (long)T * C;
+
+#pragma omp parallel for schedule(static)
+	for (int t = 0; t < T; t++) {
+		int ky = t / kw, kx = t % kw;
+		float *g = gt + (long)t * C, *p = part + (long)t * C;
+
+		memset(g, 0, sizeof(float) * (size_t)C);
+		for (int b = 0; b < n; b++) {
+			memset(p, 0, sizeof(float) * (size_t)C);
+			for (int oy = 0; oy < OH; oy++) {
+				int iy = oy * s - l->pad + ky;
+				if (iy < 0 || iy >= H)
+					continue;
+				for (int ox = 0; ox < OW; ox++) {
+					int ix = ox * s - l->pad + kx;
+					const float *src, *d;
+					if (ix < 0 || ix >= W)
+						continue;
+					src = x + (((long)b * H + iy) * W + ix) * C;
+					d = l->dy + (((long)b * OH + oy) * OW + ox) * C;
+					for (int c = 0; c < C; c++)
+						p[c] += d[c] * src[c];
+				}
+			}
+			for (int c = 0; c < C; c++)
+				g[c] += p[c];
+		}
+	}
+	for (int c = 0; c < C; c++)
+		for (int t = 0; t < T; t++)
+			l->gw[(long)c * T + t] += gt[(long)t * C + c];
+	if (!dx)
+		return;
+	for (int c = 0; c < C; c++)
+		for (int t = 0; t < T; t++)
+			wt[(long)t * C + c] = l->w[(long)c * T + t];
+	/* dx[b][iy][ix][c] += sum over the taps (ky,kx) that reach it from an
+	 * output pixel (oy*s - pad + ky == iy) of dy[b][oy][ox][c] * w[c][ky][kx] */
+#pragma omp parallel for schedule(static)
+	for (long r = 0; r < (long)n * H * W; r++) {
+		int b = (int)(r / ((long)H * W)), iy = (int)(r / W % H), ix = (int)(r % W);
+		float *d = dx + r * C;
+
+		for (int ky = 0; ky < kh; ky++) {
+			int ny = iy + l->pad - ky, oy = ny / s;
+			if (ny < 0 || ny % s || oy >= OH)
+				continue;
+			for (int kx = 0; kx < kw; kx++) {
+				int nx = ix + l->pad - kx, ox = nx / s;
+				const float *g, *k;
+				if (nx < 0 || nx % s || ox >= OW)
+					continue;
+				g = l->dy + (((long)b * OH + oy) * OW + ox) * C;
+				k = wt + (long)(ky * kw + kx) * C;
+				for (int c = 0; c < C; c++)
+					d[c] += g[c] * k[c];
+			}
+		}
+	}
 }
 
 static void bn_forward(struct fnn_layer *l, const float *x, int n, int train, float mom)
@@ -538,6 +694,9 @@ const float *fnn_forward(struct fnn *net, const float *x, int n, int train)
 		case FNN_CONV:
 			conv_forward(net, l, in, n);
 			break;
+		case FNN_DWCONV:
+			dwconv_forward(net, l, in, n);
+			break;
 		case FNN_BN:
 			bn_forward(l, in, n, train, net->bn_momentum > 0 ? net->bn_momentum : FNN_BN_MOMENTUM);
 			break;
@@ -584,6 +743,9 @@ void fnn_backward(struct fnn *net, const float *x, const float *dlogits, int n)
 		switch (l->type) {
 		case FNN_CONV:
 			conv_backward(net, l, in, dx, n);
+			break;
+		case FNN_DWCONV:
+			dwconv_backward(net, l, in, dx, n);
 			break;
 		case FNN_BN:
 			bn_backward(l, dx, n);
@@ -828,6 +990,15 @@ int fnn_grow(struct fnn *dst, struct fnn *src, uint64_t seed, float noise)
 	long max_w = 1;
 	uint64_t rng = seed * 0x9e3779b97f4a7c15ULL + 1;
 
+	/* widening a depthwise layer would widen its input too: not done */
+	for (j = 0; j < src->n_layers || j < dst->n_layers; j++)
+		if ((j < src->n_layers && src->layers[j].type == FNN_DWCONV) ||
+		    (j < dst->n_layers && dst->layers[j].type == FNN_DWCONV)) {
+			fprintf(stderr, "emotop-train: cannot grow '%s' into '%s': networks with "
+					"depthwise layers (w) cannot be grown\n",
+				src->arch, dst->arch);
+			return -1;
+		}
 	if (dst->in.h != src->in.h || dst->in.w != src->in.w || dst->in.c != src->in.c ||
 	    dst->n_out != src->n_out)
 		goto mismatch;
@@ -957,6 +1128,8 @@ double fnn_macs(const struct fnn *net)
 		const struct fnn_layer *l = &net->layers[i];
 		if (l->type == FNN_CONV)
 			m += (double)l->out.h * l->out.w * l->cout * l->kh * l->kw * l->in.c;
+		else if (l->type == FNN_DWCONV)
+			m += (double)l->out.h * l->out.w * l->cout * l->kh * l->kw;
 	}
 	return m;
 }

@@ -2,7 +2,8 @@
  * emotop). A network is a sequence of layers over NHWC batches; each layer
  * has forward/backward through a small vtable and owns its parameters,
  * gradients and saved activations. Convolutions are im2col + OpenBLAS sgemm
- * over the whole batch; element-wise loops use OpenMP.
+ * over the whole batch, depthwise ones direct loops; element-wise loops use
+ * OpenMP.
  *
  * Ownership: fnn_new() returns a network that owns every buffer; free with
  * fnn_free(). Buffers for a batch are (re)allocated by fnn_reserve().
@@ -20,6 +21,8 @@ enum fnn_type {
 	FNN_MAXPOOL = 4, /* k x k, stride k */
 	FNN_DROPOUT = 5,
 	FNN_GAP = 6,     /* global average pool */
+	FNN_DWCONV = 7,  /* depthwise kh x kw conv: output channel c filters input
+			  * channel c only (cout == in.c); no bias (BN follows) */
 };
 
 struct fnn_shape {
@@ -38,7 +41,9 @@ struct fnn_layer {
 	struct fnn_shape in, out;
 	/* conv */
 	int kh, kw, stride, pad, cout, has_bias;
-	float *w, *b;         /* [cout][kh][kw][cin], [cout] */
+	float *w, *b;         /* [cout][kh][kw][cin], [cout]; depthwise: w is
+			       * [cout][kh][kw] (the int8 engine's [cout][kh][kw][1])
+			       * and b is NULL */
 	float *gw, *gb;
 	/* bn */
 	float *gamma, *beta, *ggamma, *gbeta, *rmean, *rvar;
@@ -75,6 +80,10 @@ struct fnn {
  *   cN     conv3x3 pad 1 -> N channels, then BN and ReLU
  *   cN/s2  same with stride 2
  *   kN     conv1x1 -> N, BN, ReLU
+ *   w      depthwise conv3x3 pad 1 (channels unchanged, one 3x3 kernel per
+ *          channel, He-normal with fan-in 9), then BN and ReLU; with kN after
+ *          it, a MobileNet block
+ *   w/s2   same with stride 2
  *   p      maxpool 2x2
  *   g      global average pool
  *   dP     dropout with probability P (e.g. d0.4)
@@ -153,7 +162,8 @@ int fnn_load(struct fnn *net, const char *path, void *extra, uint32_t extra_len,
  * next layer divides the input weights of each copied channel by its number
  * of copies, so dst computes src's function exactly in eval mode; `noise`
  * (relative, e.g. 0.01) on the copies' weights breaks their symmetry.
- * Neither net is freed. Returns 0, or -1 with a message on stderr. */
+ * Networks with depthwise layers (w) are refused. Neither net is freed.
+ * Returns 0, or -1 with a message on stderr. */
 int fnn_grow(struct fnn *dst, struct fnn *src, uint64_t seed, float noise);
 /* The extra bytes stored in a checkpoint: copied into buf (cap bytes),
  * their length in *len. Returns 0, or -1 with a message. */

@@ -22,7 +22,7 @@
 /* A run of fnn layers that becomes one qnn layer. */
 struct qgroup {
 	int first, last;     /* fnn layer indices (inclusive) */
-	int conv, bn, relu;  /* fnn indices or -1 */
+	int conv, bn, relu;  /* fnn indices or -1; conv: FNN_CONV or FNN_DWCONV */
 	int pool, gap;
 };
 
@@ -40,7 +40,7 @@ static int group_layers(const struct fnn *net, struct qgroup *g, int max)
 		}
 		if (n == max)
 			return -1;
-		if (l->type == FNN_CONV) {
+		if (l->type == FNN_CONV || l->type == FNN_DWCONV) {
 			q.conv = i++;
 			if (i < net->n_layers && net->layers[i].type == FNN_BN)
 				q.bn = i++;
@@ -166,7 +166,10 @@ int quantize_fnn(struct fnn *net, const struct fer_set *cal, int n_cal, double p
 		} else {
 			const struct fnn_layer *c = &net->layers[g[k].conv];
 			const struct fnn_layer *bn = g[k].bn >= 0 ? &net->layers[g[k].bn] : NULL;
-			long K = (long)c->kh * c->kw * c->in.c;
+			/* depthwise: groups = cin = cout, weights [cout][kh][kw][1],
+			 * the layout fnn keeps them in */
+			int dw = c->type == FNN_DWCONV;
+			long K = (long)c->kh * c->kw * (dw ? 1 : c->in.c);
 			float s_out;
 
 			q->type = QNN_CONV;
@@ -174,7 +177,7 @@ int quantize_fnn(struct fnn *net, const struct fer_set *cal, int n_cal, double p
 			q->kw = c->kw;
 			q->stride = c->stride;
 			q->pad = c->pad;
-			q->groups = 1;
+			q->groups = dw ? c->in.c : 1;
 			q->relu = g[k].relu >= 0;
 			q->float_out = final && g[k].relu < 0;
 			q->cin = c->in.c;

@@ -7,7 +7,8 @@
 #include "train/fnn.h"
 
 /* Quantize net: conv[+BN][+ReLU] groups become int8 conv layers (BN folded,
- * per-output-channel symmetric weights, int32 bias), maxpool/GAP keep their
+ * per-output-channel symmetric weights, int32 bias; a depthwise conv, w,
+ * becomes one with groups = cin = cout), maxpool/GAP keep their
  * input's scale, dropout disappears, and a final conv without ReLU writes
  * float logits. Activation ranges come from the first n_cal faces of cal
  * (pixels / 255, as in training), clipped at percentile pct of each
