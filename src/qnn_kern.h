@@ -41,7 +41,8 @@ struct qnn_convk {
  * as vpunpcklwd (half 0) and vpunpckhwd (half 1) interleave two vectors of
  * 16 channels: element e of half hf is channel 8*(e/8) + 4*hf + (e%8)/2 of
  * tap 2p + e%2. bias is the model's (not folded: the kernel subtracts zin
- * from the input); mult, lsh, rsh, rmask and fscale as for a dense conv. */
+ * from the input, or for 3x3 adds -zin * sum(w) to its accumulators at run
+ * time); mult, lsh, rsh, rmask and fscale as for a dense conv. */
 
 /* Element offsets into a prepared input (rows of wp pixels of c elements)
  * of the P output pixels i0, i0 + 1, ... of a conv with this stride, the

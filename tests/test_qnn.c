@@ -55,12 +55,14 @@ static int ctx_diff(const struct qnn_ctx *a, const struct qnn_ctx *b, int nt, in
  * or 255 at random. */
 enum fill { FILL_RANDOM, FILL_MAX, FILL_ZERO, FILL_EXTREME, FILL_COUNT };
 
-/* Run m on every path this CPU has at h x w (input row stride padded, the
- * input filled as fill says); returns the number of paths that differ from
- * scalar (-1 on setup error). */
-static int check_paths_fill(const struct qnn_model *m, int h, int w, enum fill fill, int *n_paths)
+/* Run m on every path this CPU has at h x w (input rows spad bytes longer
+ * than w*c, in a buffer of exactly h rows, so that a sanitizer sees any
+ * read past the last one; the input filled as fill says); returns the
+ * number of paths that differ from scalar (-1 on setup error). */
+static int check_paths_stride(const struct qnn_model *m, int h, int w, enum fill fill, int spad,
+			      int *n_paths)
 {
-	const int c = m->tensors[0].c, stride = w * c + 7;
+	const int c = m->tensors[0].c, stride = w * c + spad;
 	uint8_t *in = malloc((size_t)h * stride);
 	struct emo_err err;
 	struct qnn_ctx *ref = qnn_ctx_new(m, h, w, QNN_PATH_SCALAR, &err);
@@ -110,6 +112,12 @@ out:
 	qnn_ctx_free(ref);
 	free(in);
 	return bad;
+}
+
+/* check_paths_stride() with input rows 7 bytes longer than w*c. */
+static int check_paths_fill(const struct qnn_model *m, int h, int w, enum fill fill, int *n_paths)
+{
+	return check_paths_stride(m, h, w, fill, 7, n_paths);
 }
 
 /* check_paths_fill() on random bytes. */
@@ -561,12 +569,55 @@ static void conv_extremes(struct qnn_layer *l)
 	}
 }
 
+/* One depthwise layer (s: h, w, c, kh, kw, stride, pad, relu, float_out,
+ * z_in, z_out), plain or with extreme requantizations, on every fill and
+ * every row padding in spads; 0 when every path matches scalar. */
+static int dw_check(const int *s, int ext, const int *spads, int n_spads, const char *what,
+		    size_t i)
+{
+	struct qnn_model *m = rm_new(s[2]);
+	struct emo_err err;
+	int n, t, bad = 0;
+
+	if (!m)
+		return -1;
+	m->tensors[0].zero_point = s[9];
+	t = rm_conv(m, 0, s[2], s[3], s[4], s[5], s[6], 1, s[7], s[8], 60);
+	if (!s[8])
+		m->tensors[t].zero_point = s[10];
+	if (ext)
+		conv_extremes(&m->layers[0]);
+	if (qnn_model_validate(m, &err) != EMO_OK) {
+		fprintf(stderr, "  %s %zu: %s\n", what, i, err.msg);
+		bad = -1;
+	}
+	for (int p = 0; p < n_spads && !bad; p++)
+		for (int f = 0; f < FILL_COUNT && !bad; f++) {
+			bad = check_paths_stride(m, s[0], s[1], (enum fill)f, spads[p], &n);
+			if (bad)
+				fprintf(stderr, "  %s %zu (%dx%dx%d, %dx%d/%d pad %d), extremes %d, "
+					"fill %d, row padding %d: %d path(s) differ\n", what, i, s[0],
+					s[1], s[2], s[3], s[4], s[5], s[6], ext, f, spads[p], bad);
+			else if (n < 1)
+				bad = -1;
+		}
+	qnn_model_free(m);
+	return bad;
+}
+
 /* Depthwise conv (groups == cin == cout) on the AVX2 kernel, against
  * scalar: channel counts below, at and past 16 and 32 (tails), kernels
  * 1x1 to 7x3, strides 1 to 3, padding, relu on and off, float_out, input
  * and output zero points 0 and 255, extreme requantizations (both shift
  * signs, wrapping bias and left shift), on random, constant and 0/255
- * inputs with a padded row stride. */
+ * inputs with a padded row stride. Then the 3x3 kernel's split of each
+ * output row into border pixels (every tap checked) and interior ones
+ * (loads unchecked, two pixels at a time, rows outside the input by zero
+ * weights): widths 1 to 5 and 17 (no interior, an odd one out, pairs),
+ * heights 1 to 3, strides 1 and 2 on odd and even sizes, pads 0 to 2,
+ * 8 to 100 channels (tails whose 16-byte loads run past the pixel), on
+ * rows exactly w*c long in a buffer that ends with the tensor (only the
+ * last pixels' loads may need the checks) and on longer rows. */
 TEST(dwconv_identical)
 {
 	static const int sh[][11] = {/* h, w, c, kh, kw, stride, pad, relu, float_out, z_in, z_out */
@@ -584,34 +635,43 @@ TEST(dwconv_identical)
 				     {11, 3, 48, 7, 3, 3, 2, 0, 0, 128, 0},
 				     {2, 40, 31, 4, 4, 1, 3, 1, 0, 255, 255},
 				     {13, 17, 7, 3, 3, 2, 1, 0, 0, 64, 192}};
+	static const int sh3[][11] = {/* 3x3 shapes of the detector's blocks, any size */
+				      {6, 6, 96, 3, 3, 1, 1, 1, 0, 0, 5},
+				      {6, 6, 96, 3, 3, 2, 1, 0, 0, 128, 128},
+				      {13, 17, 100, 3, 3, 2, 1, 1, 0, 255, 0},
+				      {15, 21, 24, 3, 3, 2, 0, 0, 0, 30, 140},
+				      {12, 20, 32, 3, 3, 1, 2, 1, 0, 90, 7},
+				      {11, 23, 96, 3, 3, 2, 2, 0, 1, 13, 0},
+				      {9, 14, 40, 3, 3, 1, 1, 0, 1, 200, 0},
+				      {20, 16, 128, 3, 3, 1, 1, 1, 0, 66, 66}};
+	static const int ws[] = {1, 2, 3, 4, 5, 17}, cs[] = {8, 16, 24, 96, 100};
+	static const int zs[] = {0, 255, 128, 77}, spads[] = {0, 7, 61};
+	size_t i = 0;
+
 	if (!qnn_path_supported(QNN_PATH_AVX2))
 		SKIP("CPU has no AVX2: the depthwise kernel is not tested against scalar");
-	for (size_t i = 0; i < sizeof(sh) / sizeof(sh[0]); i++) {
-		const int *s = sh[i];
-		for (int ext = 0; ext < 2; ext++) {
-			struct qnn_model *m = rm_new(s[2]);
-			struct emo_err err;
-			int n, t;
-			ASSERT(m);
-			m->tensors[0].zero_point = s[9];
-			t = rm_conv(m, 0, s[2], s[3], s[4], s[5], s[6], 1, s[7], s[8], 60);
-			if (!s[8])
-				m->tensors[t].zero_point = s[10];
-			if (ext)
-				conv_extremes(&m->layers[0]);
-			ASSERT_EQ(qnn_model_validate(m, &err), EMO_OK);
-			for (int f = 0; f < FILL_COUNT; f++) {
-				int bad = check_paths_fill(m, s[0], s[1], (enum fill)f, &n);
-				if (bad) {
-					qnn_model_free(m);
-					UNIT_FAILF("depthwise shape %zu, extremes %d, fill %d: "
-						   "%d path(s) differ", i, ext, f, bad);
+	for (i = 0; i < sizeof(sh) / sizeof(sh[0]); i++)
+		for (int ext = 0; ext < 2; ext++)
+			if (dw_check(sh[i], ext, spads + 1, 1, "depthwise shape", i))
+				UNIT_FAILF("depthwise shape %zu, extremes %d differs", i, ext);
+	for (i = 0; i < sizeof(sh3) / sizeof(sh3[0]); i++)
+		for (int ext = 0; ext < 2; ext++)
+			if (dw_check(sh3[i], ext, spads, 3, "3x3 shape", i))
+				UNIT_FAILF("3x3 shape %zu, extremes %d differs", i, ext);
+	i = 0;
+	for (size_t wi = 0; wi < sizeof(ws) / sizeof(ws[0]); wi++)
+		for (int h = 1; h <= 3; h++)
+			for (int st = 1; st <= 2; st++)
+				for (size_t ci = 0; ci < sizeof(cs) / sizeof(cs[0]); ci++, i++) {
+					/* pad 1 mostly; 0 and 2 where the output is not empty */
+					int pad = i % 4 == 1 ? 0 : i % 4 == 3 ? 2 : 1;
+					if (h + 2 * pad < 3 || ws[wi] + 2 * pad < 3)
+						pad = 1;
+					const int s[11] = {h, ws[wi], cs[ci], 3, 3, st, pad, (int)(i % 2),
+							   i % 7 == 3, zs[i % 4], zs[(i / 4) % 4]};
+					if (dw_check(s, (int)(i / 2 % 2), spads, 3, "3x3 split", i))
+						UNIT_FAILF("3x3 split case %zu differs", i);
 				}
-				ASSERT(n >= 1);
-			}
-			qnn_model_free(m);
-		}
-	}
 }
 
 /* Global average pool on the AVX2 kernel, against scalar: 1 to 17M pixels
