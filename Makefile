@@ -179,7 +179,7 @@ FUZZ_MAX_LEN ?= 65536
 # (crash-*), as an ASan one does; without it UBSan only prints and goes on.
 FUZZ_FLAGS = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Iinclude -Isrc -D_DEFAULT_SOURCE
-FUZZ_QNN_SRC = src/model.c src/qnn.c src/qnn_kern.c src/qnn_avx2.c src/qnn_avx512.c src/cpu.c src/err.c \
+FUZZ_QNN_SRC = src/model.c src/qnn.c src/qnn_kern.c src/qnn_avx2.c src/qnn_avx2_dw.c src/qnn_avx512.c src/cpu.c src/err.c \
 	$(B)/src/model_blob.o
 $(B)/fuzz/fuzz_model: tests/fuzz/fuzz_model.c $(FUZZ_QNN_SRC)
 	@mkdir -p $(@D)
