@@ -457,6 +457,17 @@ static void conv_backward(struct fnn *net, struct fnn_layer *l, const float *x, 
 	col2im(l, net->col, dx, n);
 }
 
+/* The depthwise kernel w[c][t] transposed into wt[t][c] (t = ky*kw + kx),
+ * so that the inner loops run over contiguous channels. */
+static void dwconv_weights_by_tap(const struct fnn_layer *l, float *wt)
+{
+	const int C = l->in.c, T = l->kh * l->kw;
+
+	for (int c = 0; c < C; c++)
+		for (int t = 0; t < T; t++)
+			wt[(long)t * C + c] = l->w[(long)c * T + t];
+}
+
 /* Depthwise conv (FNN_DWCONV), NHWC, zero padding:
  *   y[b][oy][ox][c] = sum_{ky,kx} w[c][ky][kx] * x[b][oy*s - pad + ky][ox*s - pad + kx][c]
  * The kernel is transposed into net->col as wt[ky*kw + kx][c] so that the
@@ -464,12 +475,10 @@ static void conv_backward(struct fnn *net, struct fnn_layer *l, const float *x, 
 static void dwconv_forward(struct fnn *net, struct fnn_layer *l, const float *x, int n)
 {
 	int H = l->in.h, W = l->in.w, C = l->in.c, OH = l->out.h, OW = l->out.w;
-	int kh = l->kh, kw = l->kw, T = kh * kw;
+	int kh = l->kh, kw = l->kw;
 	float *wt = net->col;
 
-	for (int c = 0; c < C; c++)
-		for (int t = 0; t < T; t++)
-			wt[(long)t * C + c] = l->w[(long)c * T + t];
+	dwconv_weights_by_tap(l, wt);
 #pragma omp parallel for schedule(static)
 	for (long r = 0; r < (long)n * OH * OW; r++) {
 		int b = (int)(r / (OH * OW)), oy = (int)(r / OW % OH), ox = (int)(r % OW);
@@ -538,9 +547,7 @@ static void dwconv_backward(struct fnn *net, struct fnn_layer *l, const float *x
 			l->gw[(long)c * T + t] += gt[(long)t * C + c];
 	if (!dx)
 		return;
-	for (int c = 0; c < C; c++)
-		for (int t = 0; t < T; t++)
-			wt[(long)t * C + c] = l->w[(long)c * T + t];
+	dwconv_weights_by_tap(l, wt);
 	/* dx[b][iy][ix][c] += sum over the taps (ky,kx) that reach it from an
 	 * output pixel (oy*s - pad + ky == iy) of dy[b][oy][ox][c] * w[c][ky][kx] */
 #pragma omp parallel for schedule(static)
