@@ -659,8 +659,7 @@ static void prepare_input(const struct qnn_layer *l, const struct qnn_plan *pl, 
 				const size_t lo = src ? (size_t)p * px : n, hi = src ? (size_t)(p + w) * px : n;
 				for (size_t i = 0; i < lo; i++)
 					o[i] = (int16_t)z;
-				for (size_t i = lo; i < hi; i++)
-					o[i] = src[i - lo];
+				qnn_widen_avx2(o + lo, src, hi - lo);
 				for (size_t i = hi; i < n; i++)
 					o[i] = (int16_t)z;
 			}
@@ -782,8 +781,7 @@ static void run_conv_pool(struct qnn_ctx *ctx, int i, const uint8_t *in, int h, 
 					const int lo = src ? p : ws, hi = src ? p + w : ws;
 					for (int x = 0; x < lo; x++)
 						d[x] = (int16_t)z;
-					for (int x = lo; x < hi; x++)
-						d[x] = src[x - lo];
+					qnn_widen_avx2(d + lo, src, (size_t)(hi - lo));
 					for (int x = hi; x < ws; x++)
 						d[x] = (int16_t)z;
 				}

@@ -82,32 +82,41 @@ TGT void qnn_conv_pool_avx2(const struct qnn_convk *k, const int16_t *in, const 
 {
 	const int c4 = k->c4;
 	const size_t wblock = (size_t)k->kh * k->kw * c4 * 16;
+	/* v's fields in locals: the stores below could alias them otherwise,
+	 * and the four pixels' accumulators stay in registers (unrolled) */
+	const size_t row = v->row, pix = v->pix, grp = v->grp, sr = (size_t)v->stride * row,
+		     sp = (size_t)v->stride * pix;
 
 	for (int b = 0; b < k->nb; b++)
 		for (int py = 0; py < ph; py++)
 			for (int px = 0; px < pw; px++) {
-				const int16_t *q[4];
+				const int16_t *q0 = in + 2 * (size_t)py * sr + 2 * (size_t)px * sp;
+				const int16_t *q1 = q0 + sp, *q2 = q0 + sr, *q3 = q2 + sp;
 				__m256i acc[4][2];
 				for (int p = 0; p < 4; p++) {
-					const int oy = 2 * py + (p >> 1), ox = 2 * px + (p & 1);
-					q[p] = in + (size_t)oy * v->stride * v->row + (size_t)ox * v->stride * v->pix;
 					acc[p][0] = _mm256_loadu_si256((const __m256i *)(k->bias + 16 * b));
 					acc[p][1] = _mm256_loadu_si256((const __m256i *)(k->bias + 16 * b + 8));
 				}
 				const int16_t *w = (const int16_t *)k->w + (size_t)b * wblock;
 				for (int ky = 0; ky < k->kh; ky++)
 					for (int kx = 0; kx < k->kw; kx++) {
-						const size_t off = (size_t)ky * v->row + (size_t)kx * v->pix;
+						const size_t off = (size_t)ky * row + (size_t)kx * pix;
 						for (int g = 0; g < c4; g += 2, w += 32) {
+							const size_t e = off + (size_t)(g >> 2) * grp + (size_t)(g & 3);
 							const __m256i w0 = _mm256_loadu_si256((const __m256i *)w);
 							const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 16));
-							for (int p = 0; p < 4; p++) {
-								int32_t a;
-								memcpy(&a, q[p] + off + (size_t)(g >> 2) * v->grp + (g & 3), 4);
-								const __m256i av = _mm256_set1_epi32(a);
-								acc[p][0] = _mm256_add_epi32(acc[p][0], _mm256_madd_epi16(av, w0));
-								acc[p][1] = _mm256_add_epi32(acc[p][1], _mm256_madd_epi16(av, w1));
-							}
+							int32_t a;
+							__m256i av;
+#define STEP(p, qp)                                                                                \
+	memcpy(&a, qp + e, 4);                                                                     \
+	av = _mm256_set1_epi32(a);                                                                 \
+	acc[p][0] = _mm256_add_epi32(acc[p][0], _mm256_madd_epi16(av, w0));                        \
+	acc[p][1] = _mm256_add_epi32(acc[p][1], _mm256_madd_epi16(av, w1));
+							STEP(0, q0)
+							STEP(1, q1)
+							STEP(2, q2)
+							STEP(3, q3)
+#undef STEP
 						}
 					}
 				store16(k,
@@ -117,6 +126,18 @@ TGT void qnn_conv_pool_avx2(const struct qnn_convk *k, const int16_t *in, const 
 							 _mm256_max_epi32(acc[2][1], acc[3][1])),
 					out, (size_t)py * pw + px, 16 * b);
 			}
+}
+
+/* n bytes widened to int16 (the AVX2 conv's prepared input). */
+TGT void qnn_widen_avx2(int16_t *dst, const uint8_t *src, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 16 <= n; i += 16)
+		_mm256_storeu_si256((__m256i *)(dst + i),
+				    _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src + i))));
+	for (; i < n; i++)
+		dst[i] = src[i];
 }
 
 /* Float conv: 4 pixels x 16 channels, FMA. */
@@ -317,6 +338,11 @@ TGT void qnn_add_avx2(const struct qnn_layer *l, const struct qnn_tensor *ti,
 }
 
 #else
+void qnn_widen_avx2(int16_t *dst, const uint8_t *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = src[i];
+}
 void qnn_conv_pool_avx2(const struct qnn_convk *k, const int16_t *in, const struct qnn_inview *v,
 			int ph, int pw, void *out)
 {

@@ -89,6 +89,8 @@ void qnn_conv_pool_vnni(const struct qnn_convk *k, const uint8_t *in, const stru
 /* The same on AVX2, on a prepared int16 input (v in elements). */
 void qnn_conv_pool_avx2(const struct qnn_convk *k, const int16_t *in, const struct qnn_inview *v,
 			int ph, int pw, void *out);
+/* dst[i] = src[i] for i < n: bytes widened to the AVX2 kernels' int16. */
+void qnn_widen_avx2(int16_t *dst, const uint8_t *src, size_t n);
 
 /* Float conv on a prepared float input (rows of wp pixels of cin floats,
  * border 0.0): weights [nb][kh*kw][cin][16] already scaled, bias [nb*16]. */
