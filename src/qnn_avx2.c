@@ -20,6 +20,25 @@
 
 #define P2 4
 
+/* One step of a tile of 4 pixels x 16 output channels: the int16 pair at
+ * element e of each pixel's input (q[p] + e) times the 16 channels' weight
+ * pairs at w (32 int16), added to the pixel's accumulators. Unrolled, so
+ * that the caller's accumulators stay in registers. */
+INL void tile_step(__m256i acc[P2][2], const int16_t *const q[P2], size_t e, const int16_t *w)
+{
+	const __m256i w0 = _mm256_loadu_si256((const __m256i *)w);
+	const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 16));
+
+#pragma GCC unroll 4
+	for (int p = 0; p < P2; p++) {
+		int32_t a;
+		memcpy(&a, q[p] + e, 4);
+		const __m256i av = _mm256_set1_epi32(a);
+		acc[p][0] = _mm256_add_epi32(acc[p][0], _mm256_madd_epi16(av, w0));
+		acc[p][1] = _mm256_add_epi32(acc[p][1], _mm256_madd_epi16(av, w1));
+	}
+}
+
 static TGT void conv_block(const struct qnn_convk *k, const int16_t *in, int wp, int ow, int n,
 			   int b, void *out)
 {
@@ -41,24 +60,9 @@ static TGT void conv_block(const struct qnn_convk *k, const int16_t *in, int wp,
 		for (int ky = 0; ky < k->kh; ky++)
 			for (int kx = 0; kx < k->kw; kx++) {
 				const size_t off = ((size_t)ky * wp + kx) * c4;
-				const int16_t *q0 = px[0] + off, *q1 = px[1] + off, *q2 = px[2] + off,
-					      *q3 = px[3] + off;
-				for (int g = 0; g < c4; g += 2, w += 32) {
-					const __m256i w0 = _mm256_loadu_si256((const __m256i *)w);
-					const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 16));
-					int32_t a;
-					__m256i av;
-#define STEP(p, qp)                                                                                \
-	memcpy(&a, qp + g, 4);                                                                     \
-	av = _mm256_set1_epi32(a);                                                                 \
-	acc[p][0] = _mm256_add_epi32(acc[p][0], _mm256_madd_epi16(av, w0));                        \
-	acc[p][1] = _mm256_add_epi32(acc[p][1], _mm256_madd_epi16(av, w1));
-					STEP(0, q0)
-					STEP(1, q1)
-					STEP(2, q2)
-					STEP(3, q3)
-#undef STEP
-				}
+				const int16_t *const q[P2] = {px[0] + off, px[1] + off, px[2] + off, px[3] + off};
+				for (int g = 0; g < c4; g += 2, w += 32)
+					tile_step(acc, q, (size_t)g, w);
 			}
 		for (int p = 0; p < np; p++)
 			store16(k, acc[p][0], acc[p][1], out, (size_t)(i0 + p), 16 * b);
@@ -91,7 +95,7 @@ TGT void qnn_conv_pool_avx2(const struct qnn_convk *k, const int16_t *in, const 
 		for (int py = 0; py < ph; py++)
 			for (int px = 0; px < pw; px++) {
 				const int16_t *q0 = in + 2 * (size_t)py * sr + 2 * (size_t)px * sp;
-				const int16_t *q1 = q0 + sp, *q2 = q0 + sr, *q3 = q2 + sp;
+				const int16_t *const q[P2] = {q0, q0 + sp, q0 + sr, q0 + sr + sp};
 				__m256i acc[4][2];
 				for (int p = 0; p < 4; p++) {
 					acc[p][0] = _mm256_loadu_si256((const __m256i *)(k->bias + 16 * b));
@@ -101,23 +105,8 @@ TGT void qnn_conv_pool_avx2(const struct qnn_convk *k, const int16_t *in, const 
 				for (int ky = 0; ky < k->kh; ky++)
 					for (int kx = 0; kx < k->kw; kx++) {
 						const size_t off = (size_t)ky * row + (size_t)kx * pix;
-						for (int g = 0; g < c4; g += 2, w += 32) {
-							const size_t e = off + (size_t)(g >> 2) * grp + (size_t)(g & 3);
-							const __m256i w0 = _mm256_loadu_si256((const __m256i *)w);
-							const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 16));
-							int32_t a;
-							__m256i av;
-#define STEP(p, qp)                                                                                \
-	memcpy(&a, qp + e, 4);                                                                     \
-	av = _mm256_set1_epi32(a);                                                                 \
-	acc[p][0] = _mm256_add_epi32(acc[p][0], _mm256_madd_epi16(av, w0));                        \
-	acc[p][1] = _mm256_add_epi32(acc[p][1], _mm256_madd_epi16(av, w1));
-							STEP(0, q0)
-							STEP(1, q1)
-							STEP(2, q2)
-							STEP(3, q3)
-#undef STEP
-						}
+						for (int g = 0; g < c4; g += 2, w += 32)
+							tile_step(acc, q, off + (size_t)(g >> 2) * grp + (size_t)(g & 3), w);
 					}
 				store16(k,
 					_mm256_max_epi32(_mm256_max_epi32(acc[0][0], acc[1][0]),
