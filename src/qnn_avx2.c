@@ -96,8 +96,8 @@ TGT void qnn_conv_pool_avx2(const struct qnn_convk *k, const int16_t *in, const 
 			for (int px = 0; px < pw; px++) {
 				const int16_t *q0 = in + 2 * (size_t)py * sr + 2 * (size_t)px * sp;
 				const int16_t *const q[P2] = {q0, q0 + sp, q0 + sr, q0 + sr + sp};
-				__m256i acc[4][2];
-				for (int p = 0; p < 4; p++) {
+				__m256i acc[P2][2];
+				for (int p = 0; p < P2; p++) {
 					acc[p][0] = _mm256_loadu_si256((const __m256i *)(k->bias + 16 * b));
 					acc[p][1] = _mm256_loadu_si256((const __m256i *)(k->bias + 16 * b + 8));
 				}
@@ -123,8 +123,7 @@ TGT void qnn_widen_avx2(int16_t *dst, const uint8_t *src, size_t n)
 	size_t i = 0;
 
 	for (; i + 16 <= n; i += 16)
-		_mm256_storeu_si256((__m256i *)(dst + i),
-				    _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src + i))));
+		_mm256_storeu_si256((__m256i *)(dst + i), ld16(src + i));
 	for (; i < n; i++)
 		dst[i] = src[i];
 }

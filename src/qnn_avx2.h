@@ -79,6 +79,13 @@ INL void store16(const struct qnn_convk *k, __m256i a0, __m256i a1, void *out, s
 	}
 }
 
+/* 16 bytes of q at p, widened to int16 (no end check: the caller has
+ * proved p + 16 <= end). */
+INL __m256i ld16(const uint8_t *p)
+{
+	return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)p));
+}
+
 /* 16 bytes at p, of which the first n (<= 16) are wanted; when fewer than 16
  * bytes are left before end (the end of the tensor's last row), the others
  * read as 0 instead of past the buffer. */

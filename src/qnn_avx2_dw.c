@@ -81,13 +81,6 @@ static TGT void dw_pixel(const struct qnn_convk *k, const uint8_t *in, int h, in
 	store16(k, a0, a1, out, (size_t)oy * ow + ox, co);
 }
 
-/* 16 channels of q at p, widened to int16 (no end check: the caller has
- * proved p + 16 <= end). */
-INL __m256i ld16(const uint8_t *p)
-{
-	return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)p));
-}
-
 /* Output pixel of a 3x3 depthwise conv, channels co..co + 15, all taps
  * read without checks: r0, r1, r2 point at its tap (ky, 0) in each of its
  * three input rows, plus co; c is the bytes per input pixel. The caller
