@@ -79,7 +79,8 @@ struct detect {
 	uint8_t *lvl[2];         /* pyramid images (ping-pong) */
 	size_t lvl_cap;
 	int32_t *rs_x0, *rs_x1;  /* resampling: source columns of each output column */
-	float *rs_wx;            /* bilinear weight of its second column */
+	float *rs_wx;            /* bilinear: weights of its two columns, and two
+				    source rows interpolated along x (4 x rs_cap) */
 	uint32_t *rs_col;        /* column sums of a band of source rows (+ a 0) */
 	int rs_cap, rs_col_cap;  /* their entries */
 	struct emo_face *cand;   /* DETECT_MAX_CAND */
@@ -404,10 +405,15 @@ static void detect_resample(struct detect *d, const uint8_t *src, int sw, int sh
 		}
 		return;
 	}
-	/* bilinear (pixel centres aligned): the source columns and weight of
-	 * each output column computed once, not per pixel */
+	/* bilinear (pixel centres aligned), separable: the source columns and
+	 * weights of each output column computed once; each source row
+	 * interpolated along x once (kept in one of two row buffers while
+	 * output rows still read it), then each output row blends two of those
+	 * (a loop that vectorizes). Same float expression as per pixel:
+	 * (1 - wy) ((1 - wx) a + wx b) + wy ((1 - wx) c + wx d). */
 	int32_t *xa = d->rs_x0, *xb = d->rs_x1;
-	float *wxs = d->rs_wx;
+	float *wxs = d->rs_wx, *wxa = wxs + dw, *hbuf[2] = {wxs + 2 * (size_t)dw, wxs + 3 * (size_t)dw};
+	int hkey[2] = {-1, -1};
 	for (int x = 0; x < dw; x++) {
 		float fx = ((float)x + 0.5f) * (float)sw / (float)dw - 0.5f;
 		if (fx < 0)
@@ -417,10 +423,12 @@ static void detect_resample(struct detect *d, const uint8_t *src, int sw, int sh
 			xa[x] = sw - 1;
 		xb[x] = xa[x] + 1 < sw ? xa[x] + 1 : xa[x];
 		wxs[x] = fx - (float)xa[x];
+		wxa[x] = 1 - wxs[x];
 	}
 	for (int y = 0; y < dh; y++) {
 		float fy = ((float)y + 0.5f) * (float)sh / (float)dh - 0.5f;
-		int y0;
+		int y0, need[2];
+		const float *h[2];
 		float wy;
 		if (fy < 0)
 			fy = 0;
@@ -428,14 +436,26 @@ static void detect_resample(struct detect *d, const uint8_t *src, int sw, int sh
 		if (y0 > sh - 1)
 			y0 = sh - 1;
 		wy = fy - (float)y0;
-		const uint8_t *r0 = src + (size_t)y0 * ss, *r1 = src + (size_t)(y0 + 1 < sh ? y0 + 1 : y0) * ss;
-		uint8_t *o = dst + (size_t)y * dw;
-		for (int x = 0; x < dw; x++) {
-			const float wx = wxs[x];
-			const float v = (1 - wy) * ((1 - wx) * r0[xa[x]] + wx * r0[xb[x]]) +
-					wy * ((1 - wx) * r1[xa[x]] + wx * r1[xb[x]]);
-			o[x] = (uint8_t)(v + 0.5f);
+		need[0] = y0;
+		need[1] = y0 + 1 < sh ? y0 + 1 : y0;
+		for (int i = 0; i < 2; i++) {
+			int b = hkey[0] == need[i] ? 0 : hkey[1] == need[i] ? 1 : -1;
+			if (b < 0) {
+				/* the buffer the other needed row is not in */
+				b = hkey[0] == need[1 - i] ? 1 : 0;
+				const uint8_t *r = src + (size_t)need[i] * ss;
+				float *o = hbuf[b];
+				for (int x = 0; x < dw; x++)
+					o[x] = wxa[x] * r[xa[x]] + wxs[x] * r[xb[x]];
+				hkey[b] = need[i];
+			}
+			h[i] = hbuf[b];
 		}
+		const float *h0 = h[0], *h1 = h[1];
+		const float wy0 = 1 - wy;
+		uint8_t *o = dst + (size_t)y * dw;
+		for (int x = 0; x < dw; x++)
+			o[x] = (uint8_t)(wy0 * h0[x] + wy * h1[x] + 0.5f);
 	}
 }
 
@@ -471,7 +491,7 @@ static int detect_reserve(struct detect *d, int w, int h, const float *s, int n)
 		int32_t *x1 = realloc(d->rs_x1, sizeof(*x1) * (size_t)mw);
 		if (x1)
 			d->rs_x1 = x1;
-		float *wx = realloc(d->rs_wx, sizeof(*wx) * (size_t)mw);
+		float *wx = realloc(d->rs_wx, sizeof(*wx) * 4 * (size_t)mw);
 		if (wx)
 			d->rs_wx = wx;
 		if (!x0 || !x1 || !wx)
