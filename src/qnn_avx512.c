@@ -21,57 +21,10 @@
 #define TGT __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 #define INL static inline __attribute__((always_inline)) TGT
 
-/* qnn_requantize() on 16 lanes after the left shift: SRDHM by m, then the
- * rounding right shift rs (mask rm); the int32 result before + zout. */
-INL __m512i requant16_rs(__m512i x, __m512i m, __m512i rs, __m512i rm)
-{
-	const __m512i r = _mm512_set1_epi64((long long)1 << 30);
-
-	/* (x * m + 2^30) >> 31 on even and odd lanes, equal to gemmlowp's SRDHM */
-	__m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, m), r);
-	__m512i po = _mm512_add_epi64(
-		_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32)), r);
-	pe = _mm512_srli_epi64(pe, 31);
-	po = _mm512_slli_epi64(po, 1);
-	x = _mm512_mask_blend_epi32(0xAAAA, pe, po);
-	/* rounding divide by 2^rs, half away from zero */
-	__m512i rem = _mm512_and_si512(x, rm);
-	__m512i thr = _mm512_sub_epi32(_mm512_srli_epi32(rm, 1), _mm512_srai_epi32(x, 31));
-	x = _mm512_srav_epi32(x, rs);
-	__mmask16 up = _mm512_cmpgt_epi32_mask(rem, thr);
-	return _mm512_mask_add_epi32(x, up, x, _mm512_set1_epi32(1));
-}
-
-/* qnn_requantize() on 16 lanes; returns the int32 result before + zout. */
-INL __m512i requant16(__m512i x, const struct qnn_convk *k, int co)
-{
-	x = _mm512_sllv_epi32(x, _mm512_loadu_si512(k->lsh + co));
-	return requant16_rs(x, _mm512_loadu_si512(k->mult + co), _mm512_loadu_si512(k->rsh + co),
-			    _mm512_loadu_si512(k->rmask + co));
-}
-
-INL void store16(const struct qnn_convk *k, __m512i acc, void *out, size_t pix, int co)
-{
-	const int n = k->cout - co < 16 ? k->cout - co : 16;
-	const __mmask16 msk = (__mmask16)((1u << n) - 1);
-
-	if (k->float_out) {
-		float *o = (float *)out + pix * k->cout + co;
-		__m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(k->fscale + co));
-		_mm512_mask_storeu_ps(o, msk, v);
-		return;
-	}
-	uint8_t *o = (uint8_t *)out + pix * k->cout + co;
-	__m512i v = _mm512_add_epi32(requant16(acc, k, co), _mm512_set1_epi32(k->zout));
-	v = _mm512_max_epi32(v, _mm512_set1_epi32(k->lo));
-	v = _mm512_min_epi32(v, _mm512_set1_epi32(255));
-	_mm_mask_storeu_epi8(o, msk, _mm512_cvtepi32_epi8(v));
-}
-
-/* The requantization constants of one 16-channel block, loaded once for
- * many pixels (the fused conv + pool, whose multipliers never shift left). */
+/* The requantization constants of one 16-channel block (qnn_requantize()
+ * on 16 lanes), loaded once for many pixels. */
 struct rq16 {
-	__m512i m, rs, rm, zout, lo, hi;
+	__m512i ls, m, mo, rs, rm, half, zout, lo, hi;
 	__mmask16 msk;
 };
 
@@ -79,22 +32,55 @@ INL void rq16_load(struct rq16 *q, const struct qnn_convk *k, int co)
 {
 	const int n = k->cout - co < 16 ? k->cout - co : 16;
 
+	q->ls = _mm512_loadu_si512(k->lsh + co);
 	q->m = _mm512_loadu_si512(k->mult + co);
+	q->mo = _mm512_srli_epi64(q->m, 32); /* the odd lanes' multipliers */
 	q->rs = _mm512_loadu_si512(k->rsh + co);
 	q->rm = _mm512_loadu_si512(k->rmask + co);
+	q->half = _mm512_srli_epi32(q->rm, 1);
 	q->zout = _mm512_set1_epi32(k->zout);
 	q->lo = _mm512_set1_epi32(k->lo);
 	q->hi = _mm512_set1_epi32(255);
 	q->msk = (__mmask16)((1u << n) - 1);
 }
 
-/* requant16() without the left shift, then zero point, clamp and store
- * of pixel pix's 16 channels from co. */
+/* qnn_requantize() on 16 lanes after the left shift: SRDHM by m, then the
+ * rounding right shift rs; the int32 result before + zout. */
+INL __m512i requant16_rs(__m512i x, const struct rq16 *q)
+{
+	const __m512i r = _mm512_set1_epi64((long long)1 << 30);
+
+	/* (x * m + 2^30) >> 31 on even and odd lanes, equal to gemmlowp's SRDHM */
+	__m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, q->m), r);
+	__m512i po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), q->mo), r);
+	pe = _mm512_srli_epi64(pe, 31);
+	po = _mm512_slli_epi64(po, 1);
+	x = _mm512_mask_blend_epi32(0xAAAA, pe, po);
+	/* rounding divide by 2^rs, half away from zero */
+	__m512i rem = _mm512_and_si512(x, q->rm);
+	__m512i thr = _mm512_sub_epi32(q->half, _mm512_srai_epi32(x, 31));
+	x = _mm512_srav_epi32(x, q->rs);
+	__mmask16 up = _mm512_cmpgt_epi32_mask(rem, thr);
+	return _mm512_mask_add_epi32(x, up, x, _mm512_set1_epi32(1));
+}
+
+/* Requantize (after the left shift, if any), add the zero point, clamp and
+ * store pixel pix's 16 channels from co. */
 INL void rq16_store(const struct rq16 *q, __m512i x, uint8_t *out, size_t pix, int cout, int co)
 {
-	x = _mm512_add_epi32(requant16_rs(x, q->m, q->rs, q->rm), q->zout);
+	x = _mm512_add_epi32(requant16_rs(x, q), q->zout);
 	x = _mm512_min_epi32(_mm512_max_epi32(x, q->lo), q->hi);
 	_mm_mask_storeu_epi8(out + pix * (size_t)cout + co, q->msk, _mm512_cvtepi32_epi8(x));
+}
+
+/* A float_out layer's 16 channels of pixel pix from co (the logits). */
+INL void fstore16(const struct qnn_convk *k, __m512i acc, void *out, size_t pix, int co)
+{
+	const int n = k->cout - co < 16 ? k->cout - co : 16;
+	float *o = (float *)out + pix * k->cout + co;
+	__m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(k->fscale + co));
+
+	_mm512_mask_storeu_ps(o, (__mmask16)((1u << n) - 1), v);
 }
 
 /* One tile: pixels i0 .. i0+np-1 (np <= P; missing ones repeat the last),
@@ -145,13 +131,29 @@ INL void tile(const struct qnn_convk *k, const uint8_t *in, int wp, int ow, int 
 				}
 			}
 		}
+	if (k->float_out) {
 #pragma GCC unroll 16
-	for (int p = 0; p < P; p++) {
-		if (p >= np)
-			break;
+		for (int p = 0; p < P; p++) {
+			if (p >= np)
+				break;
 #pragma GCC unroll 4
-		for (int j = 0; j < NB; j++)
-			store16(k, acc[p][j], out, (size_t)(i0 + p), 16 * (b0 + j));
+			for (int j = 0; j < NB; j++)
+				fstore16(k, acc[p][j], out, (size_t)(i0 + p), 16 * (b0 + j));
+		}
+		return;
+	}
+	/* one channel block at a time: its constants loaded once */
+#pragma GCC unroll 4
+	for (int j = 0; j < NB; j++) {
+		struct rq16 q;
+		rq16_load(&q, k, 16 * (b0 + j));
+#pragma GCC unroll 16
+		for (int p = 0; p < P; p++) {
+			if (p >= np)
+				break;
+			rq16_store(&q, _mm512_sllv_epi32(acc[p][j], q.ls), out, (size_t)(i0 + p), k->cout,
+				   16 * (b0 + j));
+		}
 	}
 }
 
