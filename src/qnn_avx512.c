@@ -24,13 +24,16 @@
 /* The requantization constants of one 16-channel block (qnn_requantize()
  * on 16 lanes), loaded once for many pixels. */
 struct rq16 {
-	__m512i ls, m, mo, rs, rm, half, zout, lo, hi;
+	__m512i ls, m, mo, rs, rm, half, zout, lo;
+	__m512i ce, co, se, so; /* one rounding: even / odd lanes (see rq16_store) */
 	__mmask16 msk;
+	int one;                /* lo >= zout: one rounding is exact */
 };
 
 INL void rq16_load(struct rq16 *q, const struct qnn_convk *k, int co)
 {
 	const int n = k->cout - co < 16 ? k->cout - co : 16;
+	const __m512i r = _mm512_set1_epi64((long long)1 << 30);
 
 	q->ls = _mm512_loadu_si512(k->lsh + co);
 	q->m = _mm512_loadu_si512(k->mult + co);
@@ -40,8 +43,15 @@ INL void rq16_load(struct rq16 *q, const struct qnn_convk *k, int co)
 	q->half = _mm512_srli_epi32(q->rm, 1);
 	q->zout = _mm512_set1_epi32(k->zout);
 	q->lo = _mm512_set1_epi32(k->lo);
-	q->hi = _mm512_set1_epi32(255);
 	q->msk = (__mmask16)((1u << n) - 1);
+	q->one = k->lo >= k->zout;
+	/* 2^30 + (rs > 0 ? 2^(30 + rs) : 0) and 31 + rs, as 64-bit lanes */
+	const __m512i rse = _mm512_and_si512(q->rs, _mm512_set1_epi64(0xffffffff)),
+		      rso = _mm512_srli_epi64(q->rs, 32);
+	q->ce = _mm512_add_epi64(r, _mm512_maskz_sllv_epi64(_mm512_test_epi64_mask(rse, rse), r, rse));
+	q->co = _mm512_add_epi64(r, _mm512_maskz_sllv_epi64(_mm512_test_epi64_mask(rso, rso), r, rso));
+	q->se = _mm512_add_epi64(rse, _mm512_set1_epi64(31));
+	q->so = _mm512_add_epi64(rso, _mm512_set1_epi64(31));
 }
 
 /* qnn_requantize() on 16 lanes after the left shift: SRDHM by m, then the
@@ -65,12 +75,29 @@ INL __m512i requant16_rs(__m512i x, const struct rq16 *q)
 }
 
 /* Requantize (after the left shift, if any), add the zero point, clamp and
- * store pixel pix's 16 channels from co. */
+ * store pixel pix's 16 channels from co.
+ *
+ * With lo >= zout (every ReLU layer), one rounding replaces the two: for a
+ * product x m >= 0 the two roundings are floors, floor((x m + 2^30) / 2^31)
+ * and then floor((t + 2^(rs-1)) / 2^rs), and nested floors by powers of two
+ * are one floor: floor((x m + 2^30 + 2^(30+rs)) / 2^(31+rs)) (rs > 0; the
+ * 2^(30+rs) term is 0 when rs = 0). For x m < 0 both give <= 0, which the
+ * clamp at lo >= zout maps to lo alike. At most 2^62 + 2^30 + 2^61 in the
+ * 64-bit lanes (|x|, m < 2^31, rs <= 31): no overflow. */
 INL void rq16_store(const struct rq16 *q, __m512i x, uint8_t *out, size_t pix, int cout, int co)
 {
-	x = _mm512_add_epi32(requant16_rs(x, q), q->zout);
-	x = _mm512_min_epi32(_mm512_max_epi32(x, q->lo), q->hi);
-	_mm_mask_storeu_epi8(out + pix * (size_t)cout + co, q->msk, _mm512_cvtepi32_epi8(x));
+	if (q->one) {
+		__m512i pe = _mm512_add_epi64(_mm512_mul_epi32(x, q->m), q->ce);
+		__m512i po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), q->mo), q->co);
+		pe = _mm512_srav_epi64(pe, q->se);
+		po = _mm512_slli_epi64(_mm512_srav_epi64(po, q->so), 32);
+		x = _mm512_mask_blend_epi32(0xAAAA, pe, po);
+	} else {
+		x = requant16_rs(x, q);
+	}
+	/* clamp below at lo >= 0; the unsigned saturating narrowing clamps at 255 */
+	x = _mm512_max_epi32(_mm512_add_epi32(x, q->zout), q->lo);
+	_mm512_mask_cvtusepi32_storeu_epi8(out + pix * (size_t)cout + co, q->msk, x);
 }
 
 /* A float_out layer's 16 channels of pixel pix from co (the logits). */

@@ -432,6 +432,52 @@ TEST(conv_pool_fusion)
 	}
 }
 
+/* Every requantization shift the SIMD paths may meet, against scalar: the
+ * channels' real multipliers run from 2^3 down to 2^-32 (left shifts that
+ * may wrap, then right shifts of 0 to 31), on layers with and without ReLU
+ * (the VNNI path rounds once where the clamp at the zero point allows) and
+ * zero points from 0 to 255, plain and fused with a 2x2 max pool (which
+ * only layers without a left shift are). */
+TEST(requant_shifts_identical)
+{
+	static const int zps[] = {0, 3, 128, 255};
+	for (int relu = 0; relu < 2; relu++)
+		for (int pooled = 0; pooled < 2; pooled++)
+			for (size_t z = 0; z < sizeof(zps) / sizeof(zps[0]); z++) {
+				/* two channels (an even and an odd lane) per exponent;
+				 * fused layers have at most 32 channels: 2^-16..2^-1 */
+				const int cout = pooled ? 32 : 72, top = pooled ? -1 : 3;
+				struct qnn_model *m = rm_new(16);
+				int n, conv;
+				ASSERT(m);
+				conv = rm_conv(m, 0, cout, 3, 3, 1, 1, 0, relu, 0, 40);
+				m->tensors[m->layers[0].out].zero_point = zps[z];
+				for (int c = 0; c < cout; c++) {
+					const int e = top - c / 2; /* 2^e <= M < 2^(e+1) */
+					const double M = ldexp(1.0 + (double)(c * 37 % 64) / 64, e);
+					struct qnn_layer *l = &m->layers[0];
+					qnn_quantize_multiplier(M, &l->mult[c], &l->shift[c]);
+					/* weights of |w| <= 2^-(e+2) * 127 and no bias where
+					 * M is large, so that outputs do not all saturate */
+					if (e > -9) {
+						const int a = e >= -2 ? 1 : 127 >> (e + 9);
+						for (int i = 0; i < 9 * 16; i++)
+							l->w[(size_t)c * 9 * 16 + i] = (int8_t)rnd_int(-a, a);
+						l->bias[c] = 0;
+					}
+				}
+				if (pooled)
+					rm_pool(m, conv, QNN_MAXPOOL, 2, 2, 0);
+				for (int f = 0; f < FILL_COUNT; f++) {
+					int bad = check_paths_fill(m, 10, 14, (enum fill)f, &n);
+					if (bad)
+						UNIT_FAILF("relu %d pooled %d zero point %d fill %d: %d path(s) differ",
+							   relu, pooled, zps[z], f, bad);
+				}
+				qnn_model_free(m);
+			}
+}
+
 /* A gray8 first layer fused with its pool reads the padded image in place
  * (bands of rows, 4 bytes per kernel row): every kernel width up to 4,
  * kernel heights 1 to 5, strides 1 to 3, with and without padding, odd
@@ -1146,6 +1192,7 @@ int main(int argc, char **argv)
 	RUN(conv_shapes_identical);
 	RUN(maxpool_shapes_identical);
 	RUN(conv_pool_fusion);
+	RUN(requant_shifts_identical);
 	RUN(conv_pool_gray8_in_place);
 	RUN(random_networks_identical);
 	RUN(full_classifier_identical);
