@@ -78,10 +78,12 @@ struct detect {
 	float size_shift;        /* added to the log-size map (calibration) */
 	uint8_t *lvl[2];         /* pyramid images (ping-pong) */
 	size_t lvl_cap;
-	int32_t *rs_x0, *rs_x1;  /* resampling: source columns of each output column */
+	int32_t *rs_x0, *rs_x1;  /* resampling: source columns of each output column
+				    (rs_x0: one more, the end of the last) */
 	float *rs_wx;            /* bilinear: weights of its two columns, and two
 				    source rows interpolated along x (4 x rs_cap) */
-	uint32_t *rs_col;        /* column sums of a band of source rows (+ a 0) */
+	uint32_t *rs_col;        /* cumulative column sums of a band of source
+				    rows (one more entry than columns) */
 	int rs_cap, rs_col_cap;  /* their entries */
 	struct emo_face *cand;   /* DETECT_MAX_CAND */
 	uint8_t *keep;           /* DETECT_MAX_CAND: detect_cells() */
@@ -362,8 +364,9 @@ static void detect_resample(struct detect *d, const uint8_t *src, int sw, int sh
 		 * columns [x0(x), x0(x+1)) and rows [y0(y), y0(y+1)), x0(x) =
 		 * floor(x sw / dw) (stepped without a division). Separable: the
 		 * rows of an output row are summed column by column (a loop that
-		 * vectorizes), then each output column adds its span of qx or qx
-		 * + 1 column sums. The rounding division by the box area n is a
+		 * vectorizes) and those column sums made cumulative, so that an
+		 * output's sum is the difference of two (wrapping uint32: each
+		 * span's sum fits). The rounding division by the box area n is a
 		 * multiplication by floor(2^40 / n) + 1: exact while n < 2^16
 		 * (sums of at most 255.5 n); larger boxes divide. */
 		const int qx = sw / dw, rx = sw % dw;
@@ -379,12 +382,14 @@ static void detect_resample(struct detect *d, const uint8_t *src, int sw, int sh
 				x0[x]++;
 			}
 		}
-		col[sw] = 0; /* read, times 0, after the last narrow span */
+		x0[dw] = sw;
 		for (int y = 0; y < dh; y++) {
 			const int y0 = (int)((int64_t)y * sh / dh), y1 = (int)((int64_t)(y + 1) * sh / dh);
 			const uint32_t ny = (uint32_t)(y1 - y0), na = ny * (uint32_t)qx, nb = na + ny;
 			const uint64_t ia = ((uint64_t)1 << 40) / na + 1, ib = ((uint64_t)1 << 40) / nb + 1;
 			const uint8_t *row = src + (size_t)y0 * ss;
+			uint8_t *o = dst + (size_t)y * dw;
+			uint32_t run = 0;
 			for (int xx = 0; xx < sw; xx++)
 				col[xx] = row[xx];
 			for (int yy = y0 + 1; yy < y1; yy++) {
@@ -392,15 +397,22 @@ static void detect_resample(struct detect *d, const uint8_t *src, int sw, int sh
 				for (int xx = 0; xx < sw; xx++)
 					col[xx] += row[xx];
 			}
-			for (int x = 0; x < dw; x++) {
-				const int xs = x0[x], wide = (x + 1 < dw ? x0[x + 1] : sw) - xs - qx;
-				uint32_t sum = wide ? col[xs + qx] : 0;
-				for (int k = 0; k < qx; k++)
-					sum += col[xs + k];
-				const uint32_t n = wide ? nb : na;
-				dst[(size_t)y * dw + x] =
-					nb < 65536 ? (uint8_t)(((uint64_t)(sum + n / 2) * (wide ? ib : ia)) >> 40)
-						   : (uint8_t)((sum + n / 2) / n);
+			for (int xx = 0; xx <= sw; xx++) { /* col[i]: the sum of columns < i */
+				const uint32_t v = xx < sw ? col[xx] : 0;
+				col[xx] = run;
+				run += v;
+			}
+			if (nb < 65536) {
+				for (int x = 0; x < dw; x++) {
+					const int wide = x0[x + 1] - x0[x] - qx;
+					const uint32_t sum = col[x0[x + 1]] - col[x0[x]] + (wide ? nb : na) / 2;
+					o[x] = (uint8_t)(((uint64_t)sum * (wide ? ib : ia)) >> 40);
+				}
+			} else {
+				for (int x = 0; x < dw; x++) {
+					const uint32_t n = x0[x + 1] - x0[x] - qx ? nb : na;
+					o[x] = (uint8_t)((col[x0[x + 1]] - col[x0[x]] + n / 2) / n);
+				}
 			}
 		}
 		return;
@@ -485,7 +497,7 @@ static int detect_reserve(struct detect *d, int w, int h, const float *s, int n)
 		d->ctx_h = nh;
 	}
 	if (mw > d->rs_cap) {
-		int32_t *x0 = realloc(d->rs_x0, sizeof(*x0) * (size_t)mw);
+		int32_t *x0 = realloc(d->rs_x0, sizeof(*x0) * ((size_t)mw + 1));
 		if (x0)
 			d->rs_x0 = x0;
 		int32_t *x1 = realloc(d->rs_x1, sizeof(*x1) * (size_t)mw);
