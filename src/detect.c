@@ -354,75 +354,75 @@ double detect_macs(const struct detect *d, int w, int h)
 	return macs;
 }
 
-/* Resample src (sw x sh, stride ss) to dst (dw x dh, packed): box average
- * when shrinking, bilinear when growing. d's tables hold dw entries. */
-static void detect_resample(struct detect *d, const uint8_t *src, int sw, int sh, int ss,
-			    uint8_t *dst, int dw, int dh)
+/* Box average of src (sw x sh, stride ss) into dst (dw x dh, packed), dw <=
+ * sw, dh <= sh. Output (x, y) is the rounded mean of source columns [x0(x),
+ * x0(x+1)) and rows [y0(y), y0(y+1)), x0(x) = floor(x sw / dw) (stepped
+ * without a division). Separable: the rows of an output row are summed
+ * column by column (a loop that vectorizes) and those column sums made
+ * cumulative, so that an output's sum is the difference of two (wrapping
+ * uint32: each span's sum fits). The rounding division by the box area n
+ * is a multiplication by floor(2^40 / n) + 1: exact while n < 2^16 (sums
+ * of at most 255.5 n); larger boxes divide. */
+static void resample_area(struct detect *d, const uint8_t *src, int sw, int sh, int ss,
+			  uint8_t *dst, int dw, int dh)
 {
-	if (dw <= sw && dh <= sh) {
-		/* area average: output (x, y) is the rounded mean of source
-		 * columns [x0(x), x0(x+1)) and rows [y0(y), y0(y+1)), x0(x) =
-		 * floor(x sw / dw) (stepped without a division). Separable: the
-		 * rows of an output row are summed column by column (a loop that
-		 * vectorizes) and those column sums made cumulative, so that an
-		 * output's sum is the difference of two (wrapping uint32: each
-		 * span's sum fits). The rounding division by the box area n is a
-		 * multiplication by floor(2^40 / n) + 1: exact while n < 2^16
-		 * (sums of at most 255.5 n); larger boxes divide. */
-		const int qx = sw / dw, rx = sw % dw;
-		int32_t *x0 = d->rs_x0;
-		uint32_t *col = d->rs_col;
-		int r = 0;
-		x0[0] = 0;
-		for (int x = 1; x < dw; x++) {
-			x0[x] = x0[x - 1] + qx;
-			r += rx;
-			if (r >= dw) {
-				r -= dw;
-				x0[x]++;
-			}
+	const int qx = sw / dw, rx = sw % dw;
+	int32_t *x0 = d->rs_x0;
+	uint32_t *col = d->rs_col;
+	int r = 0;
+	x0[0] = 0;
+	for (int x = 1; x < dw; x++) {
+		x0[x] = x0[x - 1] + qx;
+		r += rx;
+		if (r >= dw) {
+			r -= dw;
+			x0[x]++;
 		}
-		x0[dw] = sw;
-		for (int y = 0; y < dh; y++) {
-			const int y0 = (int)((int64_t)y * sh / dh), y1 = (int)((int64_t)(y + 1) * sh / dh);
-			const uint32_t ny = (uint32_t)(y1 - y0), na = ny * (uint32_t)qx, nb = na + ny;
-			const uint64_t ia = ((uint64_t)1 << 40) / na + 1, ib = ((uint64_t)1 << 40) / nb + 1;
-			const uint8_t *row = src + (size_t)y0 * ss;
-			uint8_t *o = dst + (size_t)y * dw;
-			uint32_t run = 0;
-			for (int xx = 0; xx < sw; xx++)
-				col[xx] = row[xx];
-			for (int yy = y0 + 1; yy < y1; yy++) {
-				row = src + (size_t)yy * ss;
-				for (int xx = 0; xx < sw; xx++)
-					col[xx] += row[xx];
-			}
-			for (int xx = 0; xx <= sw; xx++) { /* col[i]: the sum of columns < i */
-				const uint32_t v = xx < sw ? col[xx] : 0;
-				col[xx] = run;
-				run += v;
-			}
-			if (nb < 65536) {
-				for (int x = 0; x < dw; x++) {
-					const int wide = x0[x + 1] - x0[x] - qx;
-					const uint32_t sum = col[x0[x + 1]] - col[x0[x]] + (wide ? nb : na) / 2;
-					o[x] = (uint8_t)(((uint64_t)sum * (wide ? ib : ia)) >> 40);
-				}
-			} else {
-				for (int x = 0; x < dw; x++) {
-					const uint32_t n = x0[x + 1] - x0[x] - qx ? nb : na;
-					o[x] = (uint8_t)((col[x0[x + 1]] - col[x0[x]] + n / 2) / n);
-				}
-			}
-		}
-		return;
 	}
-	/* bilinear (pixel centres aligned), separable: the source columns and
-	 * weights of each output column computed once; each source row
-	 * interpolated along x once (kept in one of two row buffers while
-	 * output rows still read it), then each output row blends two of those
-	 * (a loop that vectorizes). Same float expression as per pixel:
-	 * (1 - wy) ((1 - wx) a + wx b) + wy ((1 - wx) c + wx d). */
+	x0[dw] = sw;
+	for (int y = 0; y < dh; y++) {
+		const int y0 = (int)((int64_t)y * sh / dh), y1 = (int)((int64_t)(y + 1) * sh / dh);
+		const uint32_t ny = (uint32_t)(y1 - y0), na = ny * (uint32_t)qx, nb = na + ny;
+		const uint64_t ia = ((uint64_t)1 << 40) / na + 1, ib = ((uint64_t)1 << 40) / nb + 1;
+		const uint8_t *row = src + (size_t)y0 * ss;
+		uint8_t *o = dst + (size_t)y * dw;
+		uint32_t run = 0;
+		for (int xx = 0; xx < sw; xx++)
+			col[xx] = row[xx];
+		for (int yy = y0 + 1; yy < y1; yy++) {
+			row = src + (size_t)yy * ss;
+			for (int xx = 0; xx < sw; xx++)
+				col[xx] += row[xx];
+		}
+		for (int xx = 0; xx <= sw; xx++) { /* col[i]: the sum of columns < i */
+			const uint32_t v = xx < sw ? col[xx] : 0;
+			col[xx] = run;
+			run += v;
+		}
+		if (nb < 65536) {
+			for (int x = 0; x < dw; x++) {
+				const int wide = x0[x + 1] - x0[x] - qx;
+				const uint32_t sum = col[x0[x + 1]] - col[x0[x]] + (wide ? nb : na) / 2;
+				o[x] = (uint8_t)(((uint64_t)sum * (wide ? ib : ia)) >> 40);
+			}
+		} else {
+			for (int x = 0; x < dw; x++) {
+				const uint32_t n = x0[x + 1] - x0[x] - qx ? nb : na;
+				o[x] = (uint8_t)((col[x0[x + 1]] - col[x0[x]] + n / 2) / n);
+			}
+		}
+	}
+}
+
+/* Bilinear resampling of src into dst (growing), pixel centres aligned.
+ * Separable: the source columns and weights of each output column are
+ * computed once; each source row is interpolated along x once (kept in one
+ * of two row buffers while output rows still read it), then each output row
+ * blends two of those (a loop that vectorizes). The same float expression
+ * as per pixel: (1 - wy) ((1 - wx) a + wx b) + wy ((1 - wx) c + wx d). */
+static void resample_bilinear(struct detect *d, const uint8_t *src, int sw, int sh, int ss,
+			      uint8_t *dst, int dw, int dh)
+{
 	int32_t *xa = d->rs_x0, *xb = d->rs_x1;
 	float *wxs = d->rs_wx, *wxa = wxs + dw, *hbuf[2] = {wxs + 2 * (size_t)dw, wxs + 3 * (size_t)dw};
 	int hkey[2] = {-1, -1};
@@ -469,6 +469,18 @@ static void detect_resample(struct detect *d, const uint8_t *src, int sw, int sh
 		for (int x = 0; x < dw; x++)
 			o[x] = (uint8_t)(wy0 * h0[x] + wy * h1[x] + 0.5f);
 	}
+}
+
+/* Resample src (sw x sh, stride ss) to dst (dw x dh, packed): box average
+ * when shrinking, bilinear when growing. d's tables hold dw entries (rs_x0
+ * one more). */
+static void detect_resample(struct detect *d, const uint8_t *src, int sw, int sh, int ss,
+			    uint8_t *dst, int dw, int dh)
+{
+	if (dw <= sw && dh <= sh)
+		resample_area(d, src, sw, sh, ss, dst, dw, dh);
+	else
+		resample_bilinear(d, src, sw, sh, ss, dst, dw, dh);
 }
 
 /* Make room for a w x h frame: context and pyramid buffers. */
