@@ -27,7 +27,7 @@ readme_acc=$(sed -n 's/.*int8 accuracy on the FER2013 public test split[^*]*\*\*
 
 if [ -d "$FER/test" ] && [ -n "$readme_acc" ]; then
 	if "$TRAIN" eval --data "$FER" --json >"$T/eval.json" 2>"$T/err"; then
-		got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["accuracy"]*100)' "$T/eval.json")
+		got=$(python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["accuracy"] * 100))' "$T/eval.json")
 		if python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) - 0.5 else 1)' "$got" "$readme_acc"; then
 			ok "shipped model: $got % >= README $readme_acc % - 0.5"
 		else
