@@ -79,7 +79,7 @@ INL void store16(const struct qnn_convk *k, __m256i a0, __m256i a1, void *out, s
 	}
 }
 
-/* 16 bytes of q at p, widened to int16 (no end check: the caller has
+/* 16 bytes at p, widened to int16 (no end check: the caller has
  * proved p + 16 <= end). */
 INL __m256i ld16(const uint8_t *p)
 {
